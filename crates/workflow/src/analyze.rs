@@ -1,0 +1,661 @@
+//! Stage 3: raw definition -> checked [`Workflow`]. Resolves every name, compiles conditions
+//! and schemas, and checks the graph: reachability, a path to a final state from everywhere,
+//! branches that can finish, joins and k-of-n approvals that can fire, no choice-only cycles.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostics, Pos, did_you_mean};
+use crate::duration::{DayCount, DuePeriod};
+use crate::expr::{Condition, ConditionError};
+use crate::model::*;
+use crate::raw::{Count, RawDef, RawDue, RawForm, RawKind, RawOverdue, RawState, Sp};
+use crate::schema::Schema;
+use crate::workflow::{SchemaLoader, Workflow};
+
+/// Agencies are referenced by key; the applicant is always available.
+const APPLICANT: &str = "applicant";
+
+struct Analyzer<'a> {
+    d: &'a mut Diagnostics,
+    states: &'a [RawState],
+    names: HashMap<&'a str, usize>,
+    agencies: Vec<&'a str>,
+}
+
+pub(crate) fn analyze(
+    def: RawDef,
+    loader: Option<&dyn SchemaLoader>,
+    d: &mut Diagnostics,
+) -> Option<Workflow> {
+    let form = load_form(def.form.as_ref(), loader, d);
+    let mut a = Analyzer {
+        d,
+        states: &def.states,
+        names: HashMap::new(),
+        agencies: vec![],
+    };
+    for agency in &def.agencies {
+        if a.agencies.contains(&agency.v.as_str()) {
+            a.d.push(
+                agency.pos,
+                Code::DuplicateName,
+                format!("agency `{}` is listed twice", agency.v),
+            );
+        }
+        a.agencies.push(&agency.v);
+    }
+    for (i, s) in def.states.iter().enumerate() {
+        if let Some(first) = a.names.get(s.name.v.as_str()) {
+            let first = def.states[*first].name.pos;
+            a.d.push(s.name.pos, Code::DuplicateName, format!("state `{}` is defined twice (first at line {}); state names must be unique across all branches", s.name.v, first.line));
+        } else {
+            a.names.insert(&s.name.v, i);
+        }
+    }
+    let start = def.start.as_ref().and_then(|s| {
+        let id = a.resolve(None, s)?;
+        if def.states[id].branch.is_some() {
+            a.d.push(
+                s.pos,
+                Code::InvalidTarget,
+                format!(
+                    "`start` must be a top-level state; `{}` is inside a parallel branch",
+                    s.v
+                ),
+            );
+            return None;
+        }
+        Some(id)
+    });
+    let kinds: Vec<Option<StateKind>> = (0..def.states.len())
+        .map(|i| a.state(i, form.as_ref().map(Schema::source)))
+        .collect();
+    let graph = Graph::new(&kinds, &def.states);
+    // Graph checks need the whole graph: with a state missing, they would only echo its errors.
+    if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
+        graph.check(&mut a, start, &kinds);
+    }
+    let errors = !a.d.is_empty();
+    let (Some(key), Some(title), Some(form), Some(start), false) =
+        (def.key, def.title, form, start, errors)
+    else {
+        return None;
+    };
+    let mut states = Vec::with_capacity(def.states.len());
+    for (raw, kind) in def.states.into_iter().zip(kinds) {
+        let kind = kind?;
+        states.push(State {
+            title: raw.title.unwrap_or_else(|| Text::en(humanize(&raw.name.v))),
+            name: raw.name.v,
+            kind,
+            branch: raw.branch.map(|(p, b)| (id(p), b)),
+        });
+    }
+    Some(Workflow::new(
+        key.v,
+        title,
+        def.description,
+        def.agencies.into_iter().map(|a| a.v).collect(),
+        form,
+        states,
+        id(start),
+    ))
+}
+
+fn id(i: usize) -> StateId {
+    StateId(u16::try_from(i).unwrap_or(u16::MAX))
+}
+
+/// `hkstp_review` -> `Hkstp review`.
+fn humanize(name: &str) -> String {
+    let s = name.replace(['_', '-'], " ");
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn load_form(
+    form: Option<&RawForm>,
+    loader: Option<&dyn SchemaLoader>,
+    d: &mut Diagnostics,
+) -> Option<Schema> {
+    let (value, pos) = match form? {
+        RawForm::Inline(v) => (v.v.clone(), v.pos),
+        RawForm::File(path) => {
+            let Some(loader) = loader else {
+                d.push(path.pos, Code::SchemaFile, format!("`form.file: {}` needs a schema loader; compile with `Workflow::compile_with`, or inline the schema", path.v));
+                return None;
+            };
+            match loader.load(&path.v) {
+                Ok(text) => match serde_json::from_str::<Value>(&text) {
+                    Ok(v) => (v, path.pos),
+                    Err(e) => {
+                        d.push(
+                            path.pos,
+                            Code::SchemaFile,
+                            format!("schema file `{}` is not valid JSON: {e}", path.v),
+                        );
+                        return None;
+                    }
+                },
+                Err(e) => {
+                    d.push(
+                        path.pos,
+                        Code::SchemaFile,
+                        format!("cannot read schema file `{}`: {e}", path.v),
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    match Schema::compile(value) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            d.push(
+                pos,
+                Code::InvalidSchema,
+                format!("the form is not a valid JSON Schema: {e}"),
+            );
+            None
+        }
+    }
+}
+
+impl<'a> Analyzer<'a> {
+    /// Resolves a target written in state `from` (None: top level).
+    fn resolve(&mut self, from: Option<usize>, target: &Sp<String>) -> Option<usize> {
+        let Some(&to) = self.names.get(target.v.as_str()) else {
+            let hint = did_you_mean(&target.v, self.names.keys().copied());
+            self.d.push(
+                target.pos,
+                Code::UnknownTarget,
+                format!("state `{}` does not exist{hint}", target.v),
+            );
+            return None;
+        };
+        let from_branch = from.and_then(|f| self.states[f].branch);
+        let to_branch = self.states[to].branch;
+        if let Some((p, b)) = to_branch
+            && from_branch != Some((p, b))
+        {
+            let parallel = &self.states[p].name.v;
+            self.d.push(target.pos, Code::InvalidTarget, format!("`{}` is inside a branch of parallel state `{parallel}`; enter the parallel state `{parallel}` instead", target.v));
+            return None;
+        }
+        if let (Some((p, _)), None) = (from_branch, to_branch)
+            && p == to
+        {
+            self.d.push(
+                target.pos,
+                Code::InvalidTarget,
+                format!(
+                    "a branch cannot re-enter its own parallel state `{}`",
+                    target.v
+                ),
+            );
+            return None;
+        }
+        Some(to)
+    }
+
+    fn assignee(&mut self, s: &Sp<String>) -> Option<Assignee> {
+        if s.v == APPLICANT {
+            return Some(Assignee::Applicant);
+        }
+        if !self.agencies.contains(&s.v.as_str()) {
+            let hint = did_you_mean(&s.v, self.agencies.iter().copied().chain([APPLICANT]));
+            let known = if self.agencies.is_empty() {
+                "none".to_owned()
+            } else {
+                self.agencies.join(", ")
+            };
+            self.d.push(
+                s.pos,
+                Code::UnknownAgency,
+                format!(
+                    "`{}` is not `applicant` nor an agency listed in `agencies` ({known}){hint}",
+                    s.v
+                ),
+            );
+            return None;
+        }
+        Some(Assignee::Agency(s.v.clone()))
+    }
+
+    fn steps(&mut self, names: &[Sp<String>]) -> Option<Vec<StateId>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for n in names {
+            match self.names.get(n.v.as_str()) {
+                Some(&i)
+                    if matches!(
+                        self.states[i].kind,
+                        RawKind::Task { .. } | RawKind::Approval(_)
+                    ) =>
+                {
+                    out.push(id(i))
+                }
+                Some(_) => {
+                    self.d.push(
+                        n.pos,
+                        Code::UnknownStep,
+                        format!(
+                            "four-eyes rule names `{}`, which is not a task or approval step",
+                            n.v
+                        ),
+                    );
+                    ok = false;
+                }
+                None => {
+                    let hint = did_you_mean(&n.v, self.names.keys().copied());
+                    self.d.push(
+                        n.pos,
+                        Code::UnknownStep,
+                        format!("four-eyes rule names unknown step `{}`{hint}", n.v),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn due(&mut self, i: usize, due: Option<&RawDue>, actions: &[&str]) -> Option<Option<DueSpec>> {
+        let Some(due) = due else { return Some(None) };
+        let within = due.within.as_ref()?;
+        let count = if due.business {
+            DayCount::Business
+        } else {
+            DayCount::Calendar
+        };
+        let period = match DuePeriod::parse(&within.v, count) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.d
+                    .push(within.pos, Code::InvalidDuration, e.to_string());
+                None
+            }
+        };
+        let overdue = match &due.overdue {
+            None => Some(Overdue::Flag),
+            Some(o) => match &o.v {
+                RawOverdue::Escalate(t) => {
+                    self.resolve(Some(i), t).map(|t| Overdue::Escalate(id(t)))
+                }
+                RawOverdue::Reassign(a) => self
+                    .assignee(a)
+                    .map(|a| Overdue::Reassign(a.key().to_owned())),
+                RawOverdue::Action(a) => {
+                    if actions.contains(&a.v.as_str()) {
+                        Some(Overdue::Action(a.v.clone()))
+                    } else {
+                        let hint = did_you_mean(&a.v, actions.iter().copied());
+                        self.d.push(a.pos, Code::UnknownAction, format!("overdue action `{}` is not offered by this task (offers: {}){hint}", a.v, actions.join(", ")));
+                        None
+                    }
+                }
+            },
+        };
+        Some(Some(DueSpec {
+            period: period?,
+            overdue: overdue?,
+        }))
+    }
+
+    fn count(&mut self, c: &Sp<Count>, n: usize, what: &str) -> Option<u16> {
+        let k = match c.v {
+            Count::All => n as i64,
+            Count::Any => 1,
+            Count::N(k) => k,
+        };
+        if k < 1 || k > n as i64 {
+            self.d.push(c.pos, Code::JoinCannotFire, format!("{what} needs {k}, but there are only {n}; it can never fire (use 1..={n}, `any` or `all`)"));
+            return None;
+        }
+        u16::try_from(k).ok()
+    }
+
+    /// Resolves one state; `None` when it has errors (already reported).
+    fn state(&mut self, i: usize, form: Option<&Value>) -> Option<StateKind> {
+        let states = self.states;
+        let st = &states[i];
+        let in_branch = st.branch.is_some();
+        match &st.kind {
+            RawKind::Invalid => None,
+            RawKind::Final { outcome } => {
+                if in_branch {
+                    self.d.push(st.name.pos, Code::Misplaced, format!("final state `{}` cannot be inside a parallel branch; exit the branch to a top-level final state", st.name.v));
+                }
+                Some(StateKind::Final {
+                    outcome: outcome.as_ref()?.v.clone(),
+                })
+            }
+            RawKind::Done => {
+                if !in_branch {
+                    self.d.push(st.name.pos, Code::Misplaced, format!("`done` state `{}` ends a parallel branch; it cannot be used outside one", st.name.v));
+                    return None;
+                }
+                Some(StateKind::Done)
+            }
+            RawKind::Task {
+                assignee,
+                actions,
+                due,
+            } => {
+                let assignee = assignee.as_ref().and_then(|a| self.assignee(a));
+                let mut specs = Vec::new();
+                let mut ok = true;
+                for a in actions {
+                    let to = a.to.as_ref().and_then(|t| self.resolve(Some(i), t));
+                    let input = match &a.input {
+                        None => Some(None),
+                        Some(schema) => match Schema::compile(schema.v.clone()) {
+                            Ok(s) => Some(Some(s)),
+                            Err(e) => {
+                                self.d.push(
+                                    schema.pos,
+                                    Code::InvalidSchema,
+                                    format!(
+                                        "input of action `{}` is not a valid JSON Schema: {e}",
+                                        a.name.v
+                                    ),
+                                );
+                                None
+                            }
+                        },
+                    };
+                    let distinct = self.steps(&a.distinct_from);
+                    match (to, input, distinct) {
+                        (Some(to), Some(input), Some(distinct_from)) => specs.push(ActionSpec {
+                            name: a.name.v.clone(),
+                            title: a
+                                .title
+                                .clone()
+                                .unwrap_or_else(|| Text::en(humanize(&a.name.v))),
+                            to: id(to),
+                            input,
+                            distinct_from,
+                        }),
+                        _ => ok = false,
+                    }
+                }
+                let names: Vec<&str> = actions.iter().map(|a| a.name.v.as_str()).collect();
+                let due = self.due(i, due.as_ref(), &names);
+                if !ok {
+                    return None;
+                }
+                Some(StateKind::Task(TaskSpec {
+                    assignee: assignee?,
+                    actions: specs,
+                    due: due?,
+                }))
+            }
+            RawKind::Approval(ap) => {
+                let seats: Vec<Option<Assignee>> =
+                    ap.seats.iter().map(|s| self.assignee(s)).collect();
+                if ap.seats.is_empty() {
+                    self.d.push(
+                        st.name.pos,
+                        Code::InvalidValue,
+                        format!("approval `{}` needs at least one seat", st.name.v),
+                    );
+                }
+                let required = ap.required.as_ref().and_then(|c| {
+                    self.count(
+                        c,
+                        ap.seats.len(),
+                        &format!("`required` of approval `{}`", st.name.v),
+                    )
+                });
+                let approved = ap.approved.as_ref().and_then(|t| self.resolve(Some(i), t));
+                let rejected = ap.rejected.as_ref().and_then(|t| self.resolve(Some(i), t));
+                let due = self.due(i, ap.due.as_ref(), &["approve", "reject"]);
+                let distinct = self.steps(&ap.distinct_from);
+                let seats: Option<Vec<Assignee>> = seats.into_iter().collect();
+                Some(StateKind::Approval(ApprovalSpec {
+                    seats: seats.filter(|s| !s.is_empty())?,
+                    required: required?,
+                    approved: id(approved?),
+                    rejected: id(rejected?),
+                    due: due?,
+                    distinct_from: distinct?,
+                }))
+            }
+            RawKind::Choice { rules, otherwise } => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (when, to) in rules {
+                    let cond = match Condition::compile(&when.v, form) {
+                        Ok(c) => Some(c),
+                        Err(errs) => {
+                            for e in errs {
+                                self.condition_error(when, e);
+                            }
+                            None
+                        }
+                    };
+                    let to = to.as_ref().and_then(|t| self.resolve(Some(i), t));
+                    match (cond, to) {
+                        (Some(c), Some(t)) => out.push((c, id(t))),
+                        _ => ok = false,
+                    }
+                }
+                let otherwise = otherwise.as_ref().and_then(|t| self.resolve(Some(i), t));
+                (ok && !out.is_empty()).then_some(())?;
+                Some(StateKind::Choice(ChoiceSpec {
+                    rules: out,
+                    otherwise: id(otherwise?),
+                }))
+            }
+            RawKind::Parallel {
+                branches,
+                join,
+                next,
+            } => {
+                if in_branch {
+                    self.d.push(st.name.pos, Code::Misplaced, format!("parallel state `{}` is inside another parallel branch; nested parallel states are not supported (flatten the branches)", st.name.v));
+                }
+                let mut out = Vec::new();
+                for (b, br) in branches.iter().enumerate() {
+                    let Some(start) = &br.start else { continue };
+                    let Some(&s) = self.names.get(start.v.as_str()) else {
+                        self.resolve(None, start);
+                        continue;
+                    };
+                    if self.states[s].branch != Some((i, b as u16)) {
+                        self.d.push(start.pos, Code::InvalidTarget, format!("branch `{}` must start at one of its own states; `{}` is not in it", br.name.v, start.v));
+                        continue;
+                    }
+                    out.push(Branch {
+                        name: br.name.v.clone(),
+                        start: id(s),
+                    });
+                }
+                let n = branches.len();
+                let join = match join {
+                    None => u16::try_from(n).ok(),
+                    Some(c) => self.count(c, n, &format!("`join` of parallel `{}`", st.name.v)),
+                };
+                let next = next.as_ref().and_then(|t| self.resolve(Some(i), t));
+                (out.len() == n && n >= 2).then_some(())?;
+                Some(StateKind::Parallel(ParallelSpec {
+                    branches: out,
+                    join: join?,
+                    next: id(next?),
+                }))
+            }
+        }
+    }
+
+    fn condition_error(&mut self, when: &Sp<String>, e: ConditionError) {
+        match e {
+            ConditionError::Syntax {
+                line,
+                column,
+                message,
+            } => {
+                let pos = if line == 1 {
+                    Pos::new(when.pos.line, when.pos.column + column - 1)
+                } else {
+                    Pos::new(when.pos.line + line - 1, column)
+                };
+                self.d.push(
+                    pos,
+                    Code::ConditionSyntax,
+                    format!("condition does not parse: {message}"),
+                );
+            }
+            ConditionError::UnknownVariable(v) => {
+                self.d.push(when.pos, Code::UnknownField, format!("condition uses unknown variable `{v}`; conditions see the form as `data` (e.g. `data.{v}`)"));
+            }
+            ConditionError::UnknownField { path, known } => {
+                let last = path.rsplit('.').next().unwrap_or(&path);
+                let hint = did_you_mean(last, known.iter().map(String::as_str));
+                self.d.push(
+                    when.pos,
+                    Code::UnknownField,
+                    format!("condition uses `{path}`, which the form schema does not define{hint}"),
+                );
+            }
+        }
+    }
+}
+
+/// The state graph, for reachability checks. Built from the resolved kinds only.
+struct Graph {
+    succ: Vec<Vec<usize>>,
+}
+
+impl Graph {
+    fn new(kinds: &[Option<StateKind>], raw: &[RawState]) -> Self {
+        let mut succ = vec![Vec::new(); kinds.len()];
+        for (i, k) in kinds.iter().enumerate() {
+            let Some(k) = k else { continue };
+            let edges = &mut succ[i];
+            match k {
+                StateKind::Task(t) => {
+                    edges.extend(t.actions.iter().map(|a| a.to.index()));
+                    if let Some(DueSpec {
+                        overdue: Overdue::Escalate(t),
+                        ..
+                    }) = &t.due
+                    {
+                        edges.push(t.index());
+                    }
+                }
+                StateKind::Approval(a) => {
+                    edges.extend([a.approved.index(), a.rejected.index()]);
+                    if let Some(DueSpec {
+                        overdue: Overdue::Escalate(t),
+                        ..
+                    }) = &a.due
+                    {
+                        edges.push(t.index());
+                    }
+                }
+                StateKind::Choice(c) => {
+                    edges.extend(c.rules.iter().map(|(_, t)| t.index()));
+                    edges.push(c.otherwise.index());
+                }
+                StateKind::Parallel(p) => edges.extend(p.branches.iter().map(|b| b.start.index())),
+                StateKind::Final { .. } => {}
+                StateKind::Done => {
+                    // A finished branch leads (through the join) to the parallel's `next`.
+                    if let Some((p, _)) = raw[i].branch
+                        && let Some(StateKind::Parallel(ps)) = &kinds[p]
+                    {
+                        edges.push(ps.next.index());
+                    }
+                }
+            }
+        }
+        Self { succ }
+    }
+
+    fn reach(&self, from: usize, within: impl Fn(usize) -> bool) -> Vec<bool> {
+        let mut seen = vec![false; self.succ.len()];
+        let mut stack = vec![from];
+        while let Some(s) = stack.pop() {
+            if seen[s] || !within(s) {
+                continue;
+            }
+            seen[s] = true;
+            stack.extend(self.succ[s].iter().copied());
+        }
+        seen
+    }
+
+    fn check(&self, a: &mut Analyzer<'_>, start: usize, kinds: &[Option<StateKind>]) {
+        let states = a.states;
+        let reachable = self.reach(start, |_| true);
+        // Backwards from final states.
+        let mut can_finish = vec![false; kinds.len()];
+        let mut changed = true;
+        for (i, k) in kinds.iter().enumerate() {
+            can_finish[i] = matches!(k, Some(StateKind::Final { .. }));
+        }
+        while changed {
+            changed = false;
+            for i in 0..kinds.len() {
+                if !can_finish[i] && self.succ[i].iter().any(|&s| can_finish[s]) {
+                    can_finish[i] = true;
+                    changed = true;
+                }
+            }
+        }
+        for (i, k) in kinds.iter().enumerate() {
+            let st = &states[i];
+            let Some(k) = k else { continue };
+            if !reachable[i] {
+                a.d.push(
+                    st.name.pos,
+                    Code::UnreachableState,
+                    format!("state `{}` can never be reached from `start`", st.name.v),
+                );
+                continue;
+            }
+            if !can_finish[i] && !matches!(k, StateKind::Done) {
+                a.d.push(st.name.pos, Code::NoPathToFinal, format!("no path leads from state `{}` to a final state: applications there would be stuck", st.name.v));
+            }
+            if let StateKind::Parallel(p) = k {
+                let mut finishing = 0;
+                for (b, br) in p.branches.iter().enumerate() {
+                    let in_branch = |s: usize| states[s].branch == Some((i, b as u16));
+                    let seen = self.reach(br.start.index(), |s| {
+                        in_branch(s) || states[s].branch.is_none()
+                    });
+                    let done = seen.iter().enumerate().any(|(s, &r)| {
+                        r && in_branch(s) && matches!(kinds[s], Some(StateKind::Done))
+                    });
+                    let exits = seen
+                        .iter()
+                        .enumerate()
+                        .any(|(s, &r)| r && states[s].branch.is_none());
+                    if done {
+                        finishing += 1;
+                    } else if !exits {
+                        a.d.push(states[br.start.index()].name.pos, Code::BranchCannotFinish, format!("branch `{}` of `{}` can never finish: no path from `{}` reaches a `done` state or leaves the parallel", br.name, st.name.v, states[br.start.index()].name.v));
+                    }
+                }
+                if finishing < p.join {
+                    a.d.push(st.name.pos, Code::JoinCannotFire, format!("the join of `{}` needs {} finished branches, but only {finishing} can reach a `done` state", st.name.v, p.join));
+                }
+            }
+        }
+        // Cycles made only of choice states would loop forever.
+        let is_choice = |s: usize| matches!(kinds[s], Some(StateKind::Choice(_)));
+        for i in (0..kinds.len()).filter(|&i| is_choice(i)) {
+            let back = self.succ[i]
+                .iter()
+                .any(|&s| is_choice(s) && self.reach(s, is_choice)[i]);
+            if back {
+                let st = &states[i];
+                a.d.push(st.name.pos, Code::ChoiceCycle, format!("choice `{}` can lead back to itself through choices only, which would loop forever", st.name.v));
+            }
+        }
+    }
+}

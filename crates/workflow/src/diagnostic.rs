@@ -1,0 +1,261 @@
+//! Diagnostics: every problem found while compiling a definition, with its place in the YAML.
+//!
+//! Compilation never stops at the first problem: each stage pushes onto one [`Diagnostics`] list
+//! and the caller gets all of them at once, sorted by position. Every diagnostic carries a stable
+//! [`Code`] (documented in `docs/workflow-language.md`) so tools can match on it.
+
+use std::fmt;
+
+/// A 1-based line and column in the YAML source. `0:0` means "the whole file".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Pos {
+    /// A position at `line`:`column`.
+    pub const fn new(line: u32, column: u32) -> Self {
+        Self { line, column }
+    }
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $text:literal,)*) => {
+        /// Stable diagnostic codes. The text form (`unknown-target`) is what tools match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable text form of the code.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $text,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file is not valid YAML.
+    YamlSyntax => "yaml-syntax",
+    /// A mapping has a key the language does not know (often a typo).
+    UnknownKey => "unknown-key",
+    /// A value has the wrong type (e.g. a list where a mapping is expected).
+    WrongType => "wrong-type",
+    /// A required key is missing.
+    MissingKey => "missing-key",
+    /// A value is not one of the allowed ones, or is malformed (e.g. a bad workflow key).
+    InvalidValue => "invalid-value",
+    /// Two states (or actions, branches, seats…) share a name.
+    DuplicateName => "duplicate-name",
+    /// A transition names a state that does not exist.
+    UnknownTarget => "unknown-target",
+    /// A transition crosses into a parallel branch from outside it, or between branches.
+    InvalidTarget => "invalid-target",
+    /// A construct is used where it is not allowed (e.g. `done` outside a branch).
+    Misplaced => "misplaced",
+    /// A state can never be reached from `start`.
+    UnreachableState => "unreachable-state",
+    /// From this state no path leads to a final state: applications would be stuck.
+    NoPathToFinal => "no-path-to-final",
+    /// A parallel branch can neither finish (`done`) nor leave the parallel state.
+    BranchCannotFinish => "branch-cannot-finish",
+    /// A parallel join or k-of-n approval needs more than can ever arrive.
+    JoinCannotFire => "join-cannot-fire",
+    /// Choice states form a cycle with no task in between: it would loop forever.
+    ChoiceCycle => "choice-cycle",
+    /// A choice has no `otherwise` branch.
+    MissingOtherwise => "missing-otherwise",
+    /// A CEL condition does not parse.
+    ConditionSyntax => "condition-syntax",
+    /// A CEL condition references a variable or form field that does not exist.
+    UnknownField => "unknown-field",
+    /// A JSON Schema (form or action input) is not a valid schema.
+    InvalidSchema => "invalid-schema",
+    /// A schema file referenced by `form: {file: …}` cannot be loaded.
+    SchemaFile => "schema-file",
+    /// An ISO 8601 duration is malformed, or not usable with business days.
+    InvalidDuration => "invalid-duration",
+    /// A four-eyes rule (`distinct_from`) names an unknown or non-task step.
+    UnknownStep => "unknown-step",
+    /// An assignee is not one of the agencies the workflow declares.
+    UnknownAgency => "unknown-agency",
+    /// An overdue rule names an action the task does not offer.
+    UnknownAction => "unknown-action",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem in a definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where in the YAML.
+    pub pos: Pos,
+    /// What kind of problem (stable).
+    pub code: Code,
+    /// What is wrong and, where possible, what to do about it.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `pos`.
+    pub fn new(pos: Pos, code: Code, message: impl Into<String>) -> Self {
+        Self {
+            pos,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.pos, self.code, self.message)
+    }
+}
+
+/// All problems found in one definition, sorted by position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub(crate) fn push(&mut self, pos: Pos, code: Code, message: impl Into<String>) {
+        self.0.push(Diagnostic::new(pos, code, message));
+    }
+
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The problems, sorted by position.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    pub(crate) fn finish(mut self) -> Self {
+        self.0
+            .sort_by(|a, b| a.pos.cmp(&b.pos).then_with(|| a.message.cmp(&b.message)));
+        self.0.dedup();
+        self
+    }
+
+    /// Formats every diagnostic compiler-style: `path:line:column: code: message`.
+    pub fn render(&self, path: &str) -> String {
+        self.0.iter().map(|d| format!("{path}:{d}\n")).collect()
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The closest candidate to `wrong` by edit distance, when close enough to be a likely typo.
+pub(crate) fn suggest<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (wrong.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(wrong, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// " did you mean `x`?" or "".
+pub(crate) fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    suggest(wrong, candidates)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["review", "approved", "rejected"];
+        assert_eq!(suggest("reveiw", names), Some("review"));
+        assert_eq!(suggest("aproved", names), Some("approved"));
+        assert_eq!(suggest("zzzzzz", names), None);
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {c}");
+        }
+    }
+}

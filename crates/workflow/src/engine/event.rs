@@ -1,0 +1,147 @@
+//! Events: the only way an [`crate::Instance`] changes. The audit log stores them as JSON.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Assignee, StateId};
+
+/// A task's number within its application (1, 2, 3, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(pub u32);
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One thing that happened to an application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When (the command's clock).
+    pub at: DateTime<Utc>,
+    /// Who caused it (the command's actor id; `system` for timers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Arc<str>>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The kinds of event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The application was submitted with this form data.
+    Submitted {
+        /// The form data (shared with the instance, not copied).
+        data: Arc<Value>,
+    },
+    /// A state became active.
+    Entered {
+        /// The state.
+        state: StateId,
+    },
+    /// A state stopped being active.
+    Exited {
+        /// The state.
+        state: StateId,
+    },
+    /// A task was opened.
+    TaskOpened {
+        /// Its number.
+        task: TaskId,
+        /// The state it belongs to.
+        state: StateId,
+        /// Who works it.
+        assignee: Assignee,
+        /// When it falls due.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_at: Option<DateTime<Utc>>,
+    },
+    /// A task was completed with an action.
+    TaskCompleted {
+        /// The task.
+        task: TaskId,
+        /// The action taken.
+        action: String,
+        /// The actor's comment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        /// The action's input.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<Value>,
+    },
+    /// A task was closed without action (a sibling branch exited, k-of-n reached, withdrawal…).
+    TaskCancelled {
+        /// The task.
+        task: TaskId,
+    },
+    /// An overdue task was handed to another agency.
+    TaskReassigned {
+        /// The task.
+        task: TaskId,
+        /// The new assignee.
+        assignee: Assignee,
+    },
+    /// A task's due time passed.
+    TaskOverdue {
+        /// The task.
+        task: TaskId,
+    },
+    /// A choice state evaluated its conditions.
+    ChoiceMade {
+        /// The choice state.
+        state: StateId,
+        /// The index of the rule that held (`None`: otherwise).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<u16>,
+        /// Where it went.
+        to: StateId,
+        /// Conditions that failed to evaluate (they count as false).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<String>,
+    },
+    /// A parallel branch reached its `done` state.
+    BranchDone {
+        /// The parallel state.
+        state: StateId,
+        /// The branch's index.
+        branch: u16,
+    },
+    /// The application reached a final state.
+    Completed {
+        /// The final state's outcome.
+        outcome: String,
+    },
+    /// The applicant withdrew the application.
+    Withdrawn {
+        /// The reason given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// The event kind's name, as in the JSON `kind` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Submitted { .. } => "submitted",
+            EventKind::Entered { .. } => "entered",
+            EventKind::Exited { .. } => "exited",
+            EventKind::TaskOpened { .. } => "task_opened",
+            EventKind::TaskCompleted { .. } => "task_completed",
+            EventKind::TaskCancelled { .. } => "task_cancelled",
+            EventKind::TaskReassigned { .. } => "task_reassigned",
+            EventKind::TaskOverdue { .. } => "task_overdue",
+            EventKind::ChoiceMade { .. } => "choice_made",
+            EventKind::BranchDone { .. } => "branch_done",
+            EventKind::Completed { .. } => "completed",
+            EventKind::Withdrawn { .. } => "withdrawn",
+        }
+    }
+}

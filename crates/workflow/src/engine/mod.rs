@@ -1,0 +1,592 @@
+//! The pure engine: `(workflow, instance, command, actor, clock) -> events | rejection`.
+//!
+//! ```text
+//!   command ──► check (no change) ──► Rejection
+//!                    │ ok
+//!                    ▼
+//!              transitions ──emit──► Event ──apply──► Instance
+//!                                      └──────────────► returned to the caller (store, tests)
+//! ```
+//!
+//! Every change goes through [`Instance::apply`], so replaying the returned events on the
+//! previous instance (or all events from the start) reproduces the instance exactly. A rejected
+//! command changes nothing and produces no events. No I/O, no clock: time comes in [`Env`].
+
+mod event;
+mod instance;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub use event::{Event, EventKind, TaskId};
+pub use instance::{Instance, OpenTask, Status};
+
+use crate::Workflow;
+use crate::duration::BusinessCalendar;
+use crate::expr::to_cel_fields;
+use crate::model::{Assignee, DueSpec, Overdue, StateId, StateKind};
+use crate::schema::Violation;
+
+/// The outside world the engine may look at: the time, and working-day calendars.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Working days for business-day due periods.
+    pub calendar: &'a dyn BusinessCalendar,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// A stable id for the person or system (recorded in events; four-eyes compares it).
+    pub id: String,
+    /// What they act for.
+    pub party: Party,
+}
+
+impl Actor {
+    /// Someone acting for the applicant.
+    pub fn applicant(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            party: Party::Applicant,
+        }
+    }
+    /// A reviewer of an agency.
+    pub fn reviewer(id: impl Into<String>, agency: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            party: Party::Agency(agency.into()),
+        }
+    }
+    /// The engine itself (timers).
+    pub fn system() -> Self {
+        Self {
+            id: "system".to_owned(),
+            party: Party::System,
+        }
+    }
+}
+
+/// What an actor acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Party {
+    /// The applicant organization.
+    Applicant,
+    /// A partner agency, by key.
+    Agency(String),
+    /// softland itself (timers).
+    System,
+}
+
+/// Something to do to an application.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Take an action on an open task.
+    Act {
+        /// The task.
+        task: TaskId,
+        /// The action's name.
+        action: String,
+        /// A comment for the record.
+        comment: Option<String>,
+        /// The action's input, checked against its schema.
+        input: Option<Value>,
+    },
+    /// The applicant withdraws the application.
+    Withdraw {
+        /// Why.
+        reason: Option<String>,
+    },
+    /// A task's due time has passed.
+    FireTimer {
+        /// The task.
+        task: TaskId,
+    },
+}
+
+/// Why a command was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    /// The application is already completed or withdrawn.
+    #[error("the application is already finished")]
+    Finished,
+    /// No open task has this id (it may have been completed or cancelled).
+    #[error("task {0} is not open")]
+    TaskNotOpen(TaskId),
+    /// The task belongs to someone else.
+    #[error("task {task} is assigned to `{assignee}`, not to this actor")]
+    NotAssignee {
+        /// The task.
+        task: TaskId,
+        /// Its assignee.
+        assignee: String,
+    },
+    /// The task does not offer this action.
+    #[error("action `{action}` is not offered here; offered: {}", offered.join(", "))]
+    UnknownAction {
+        /// What was asked.
+        action: String,
+        /// What the task offers.
+        offered: Vec<String>,
+    },
+    /// The form data or action input does not satisfy its schema.
+    #[error("invalid input: {}", violations.iter().map(|v| format!("{} {}", if v.path.is_empty() { "/" } else { &v.path }, v.message)).collect::<Vec<_>>().join("; "))]
+    InvalidInput {
+        /// Every violation with its JSON pointer.
+        violations: Vec<Violation>,
+    },
+    /// Four-eyes: this actor already acted on a step this action must be independent of.
+    #[error(
+        "four-eyes rule: `{actor}` already acted on `{step}`; another person must take this action"
+    )]
+    FourEyes {
+        /// The actor.
+        actor: String,
+        /// The earlier step.
+        step: String,
+    },
+    /// Only the applicant may withdraw; only the system fires timers.
+    #[error("{0}")]
+    NotPermitted(&'static str),
+    /// The task has no timer due at this time.
+    #[error("task {0} has no timer due now")]
+    NotDue(TaskId),
+}
+
+impl Rejection {
+    /// A stable code for the edge (GraphQL `extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Finished | Rejection::TaskNotOpen(_) | Rejection::NotDue(_) => "CONFLICT",
+            Rejection::NotAssignee { .. }
+            | Rejection::FourEyes { .. }
+            | Rejection::NotPermitted(_) => "FORBIDDEN",
+            Rejection::UnknownAction { .. } => "INVALID_ACTION",
+            Rejection::InvalidInput { .. } => "BAD_USER_INPUT",
+        }
+    }
+}
+
+/// Runs transitions, emitting each event onto the instance and into the output.
+struct Exec<'a> {
+    wf: &'a Workflow,
+    inst: &'a mut Instance,
+    env: Env<'a>,
+    actor: Arc<str>,
+    events: Vec<Event>,
+}
+
+impl Exec<'_> {
+    fn emit(&mut self, kind: EventKind) {
+        let e = Event {
+            at: self.env.now,
+            actor: Some(Arc::clone(&self.actor)),
+            kind,
+        };
+        self.inst.apply(self.wf, &e);
+        self.events.push(e);
+    }
+
+    fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
+        let task = TaskId(self.inst.next_task);
+        let due_at = due.map(|d| self.env.calendar.due_at(self.env.now, &d.period, &assignee));
+        self.emit(EventKind::TaskOpened {
+            task,
+            state,
+            assignee,
+            due_at,
+        });
+    }
+
+    fn enter(&mut self, state: StateId) {
+        self.emit(EventKind::Entered { state });
+        let wf = self.wf;
+        match wf.state(state).kind() {
+            StateKind::Task(t) => self.open_task(state, t.assignee.clone(), t.due.as_ref()),
+            StateKind::Approval(a) => {
+                for seat in &a.seats {
+                    self.open_task(state, seat.clone(), a.due.as_ref());
+                }
+            }
+            StateKind::Choice(c) => {
+                let data = to_cel_fields(
+                    &self.inst.data,
+                    c.rules.iter().map(|(cond, _)| cond.fields()),
+                );
+                let mut errors = Vec::new();
+                let mut chosen = None;
+                for (i, (cond, to)) in c.rules.iter().enumerate() {
+                    match cond.eval(&data) {
+                        Ok(true) => {
+                            chosen = Some((i as u16, *to));
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(e) => errors.push(format!("`{}`: {e}", cond.source())),
+                    }
+                }
+                let (rule, to) = chosen.map_or((None, c.otherwise), |(i, t)| (Some(i), t));
+                self.emit(EventKind::ChoiceMade {
+                    state,
+                    rule,
+                    to,
+                    errors,
+                });
+                self.go(state, to);
+            }
+            StateKind::Parallel(p) => {
+                for b in &p.branches {
+                    self.enter(b.start);
+                }
+            }
+            StateKind::Final { outcome } => {
+                let outcome = outcome.clone();
+                self.emit(EventKind::Completed { outcome });
+            }
+            StateKind::Done => {
+                if let Some((parallel, branch)) = wf.state(state).branch() {
+                    self.emit(EventKind::BranchDone {
+                        state: parallel,
+                        branch,
+                    });
+                    let StateKind::Parallel(p) = wf.state(parallel).kind() else {
+                        return;
+                    };
+                    let done = self
+                        .inst
+                        .branches_done
+                        .iter()
+                        .filter(|(s, _)| *s == parallel)
+                        .count();
+                    if done >= usize::from(p.join) {
+                        self.exit_parallel(parallel);
+                        self.enter(p.next);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves `from` for `to`. Leaving a branch for a state outside the parallel cancels the
+    /// sibling branches.
+    fn go(&mut self, from: StateId, to: StateId) {
+        self.emit(EventKind::Exited { state: from });
+        let wf = self.wf;
+        if let (Some((parallel, _)), None) = (wf.state(from).branch(), wf.state(to).branch()) {
+            self.exit_parallel(parallel);
+        }
+        self.enter(to);
+    }
+
+    /// Cancels every open task inside `parallel` and exits its states and itself.
+    fn exit_parallel(&mut self, parallel: StateId) {
+        let wf = self.wf;
+        let inside = |s: StateId| wf.state(s).branch().is_some_and(|(p, _)| p == parallel);
+        let tasks: Vec<TaskId> = self
+            .inst
+            .tasks
+            .iter()
+            .filter(|t| inside(t.state))
+            .map(|t| t.id)
+            .collect();
+        for task in tasks {
+            self.emit(EventKind::TaskCancelled { task });
+        }
+        let states: Vec<StateId> = self
+            .inst
+            .active
+            .iter()
+            .copied()
+            .filter(|s| inside(*s))
+            .collect();
+        for state in states {
+            self.emit(EventKind::Exited { state });
+        }
+        self.emit(EventKind::Exited { state: parallel });
+    }
+
+    fn cancel_tasks_of(&mut self, state: StateId) {
+        let tasks: Vec<TaskId> = self
+            .inst
+            .tasks
+            .iter()
+            .filter(|t| t.state == state)
+            .map(|t| t.id)
+            .collect();
+        for task in tasks {
+            self.emit(EventKind::TaskCancelled { task });
+        }
+    }
+
+    fn complete(
+        &mut self,
+        task: TaskId,
+        state: StateId,
+        action: String,
+        comment: Option<String>,
+        input: Option<Value>,
+    ) {
+        let wf = self.wf;
+        match wf.state(state).kind() {
+            StateKind::Task(t) => {
+                let Some(to) = t.action(&action).map(|a| a.to) else {
+                    return;
+                };
+                self.emit(EventKind::TaskCompleted {
+                    task,
+                    action,
+                    comment,
+                    input,
+                });
+                self.go(state, to);
+            }
+            StateKind::Approval(a) => {
+                self.emit(EventKind::TaskCompleted {
+                    task,
+                    action,
+                    comment,
+                    input,
+                });
+                let Some(v) = self.inst.votes.iter().find(|v| v.state == state) else {
+                    return;
+                };
+                let seats = a.seats.len() as u16;
+                let target = if v.approvals >= a.required {
+                    Some(a.approved)
+                } else if v.rejections > seats - a.required {
+                    Some(a.rejected)
+                } else {
+                    None
+                };
+                if let Some(to) = target {
+                    self.cancel_tasks_of(state);
+                    self.go(state, to);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Workflow {
+    /// Submits an application: checks the form data, then runs from `start` until tasks open.
+    pub fn submit(
+        &self,
+        actor: &Actor,
+        data: Value,
+        env: Env<'_>,
+    ) -> Result<(Instance, Vec<Event>), Rejection> {
+        self.check_form(&data)
+            .map_err(|violations| Rejection::InvalidInput { violations })?;
+        let mut inst = Instance::default();
+        let mut ex = Exec {
+            wf: self,
+            inst: &mut inst,
+            env,
+            actor: Arc::from(actor.id.as_str()),
+            events: Vec::with_capacity(8),
+        };
+        ex.emit(EventKind::Submitted {
+            data: Arc::new(data),
+        });
+        ex.enter(self.start());
+        let events = ex.events;
+        Ok((inst, events))
+    }
+
+    /// Decides a command without changing `instance`: the events it would cause.
+    pub fn decide(
+        &self,
+        instance: &Instance,
+        actor: &Actor,
+        command: Command,
+        env: Env<'_>,
+    ) -> Result<Vec<Event>, Rejection> {
+        let mut scratch = instance.clone();
+        self.execute(&mut scratch, actor, command, env)
+    }
+
+    /// Executes a command: on success `instance` has applied the returned events; on rejection
+    /// it is unchanged.
+    pub fn execute(
+        &self,
+        instance: &mut Instance,
+        actor: &Actor,
+        command: Command,
+        env: Env<'_>,
+    ) -> Result<Vec<Event>, Rejection> {
+        if instance.is_finished() {
+            return Err(Rejection::Finished);
+        }
+        match command {
+            Command::Act {
+                task,
+                action,
+                comment,
+                input,
+            } => {
+                let open = instance.task(task).ok_or(Rejection::TaskNotOpen(task))?;
+                let state = open.state;
+                let allowed = match (&open.assignee, &actor.party) {
+                    (Assignee::Applicant, Party::Applicant) => true,
+                    (Assignee::Agency(a), Party::Agency(b)) => a == b,
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(Rejection::NotAssignee {
+                        task,
+                        assignee: open.assignee.key().to_owned(),
+                    });
+                }
+                self.check_action(instance, state, actor, &action, input.as_ref())?;
+                let mut ex = Exec {
+                    wf: self,
+                    inst: instance,
+                    env,
+                    actor: Arc::from(actor.id.as_str()),
+                    events: Vec::with_capacity(8),
+                };
+                ex.complete(task, state, action, comment, input);
+                Ok(ex.events)
+            }
+            Command::Withdraw { reason } => {
+                if actor.party != Party::Applicant {
+                    return Err(Rejection::NotPermitted(
+                        "only the applicant may withdraw an application",
+                    ));
+                }
+                let mut ex = Exec {
+                    wf: self,
+                    inst: instance,
+                    env,
+                    actor: Arc::from(actor.id.as_str()),
+                    events: Vec::with_capacity(8),
+                };
+                let tasks: Vec<TaskId> = ex.inst.tasks.iter().map(|t| t.id).collect();
+                for task in tasks {
+                    ex.emit(EventKind::TaskCancelled { task });
+                }
+                ex.emit(EventKind::Withdrawn { reason });
+                Ok(ex.events)
+            }
+            Command::FireTimer { task } => {
+                if actor.party != Party::System {
+                    return Err(Rejection::NotPermitted("only the scheduler fires timers"));
+                }
+                let open = instance.task(task).ok_or(Rejection::TaskNotOpen(task))?;
+                let due = open
+                    .due_at
+                    .filter(|d| *d <= env.now && !open.overdue)
+                    .ok_or(Rejection::NotDue(task))?;
+                let _ = due;
+                let state = open.state;
+                let rule = match self.state(state).kind() {
+                    StateKind::Task(t) => t.due.as_ref(),
+                    StateKind::Approval(a) => a.due.as_ref(),
+                    _ => None,
+                }
+                .map_or(Overdue::Flag, |d| d.overdue.clone());
+                let mut ex = Exec {
+                    wf: self,
+                    inst: instance,
+                    env,
+                    actor: Arc::from(actor.id.as_str()),
+                    events: Vec::with_capacity(8),
+                };
+                ex.emit(EventKind::TaskOverdue { task });
+                match rule {
+                    Overdue::Flag => {}
+                    Overdue::Escalate(to) => {
+                        ex.cancel_tasks_of(state);
+                        ex.go(state, to);
+                    }
+                    Overdue::Reassign(agency) => ex.emit(EventKind::TaskReassigned {
+                        task,
+                        assignee: Assignee::Agency(agency),
+                    }),
+                    Overdue::Action(action) => ex.complete(
+                        task,
+                        state,
+                        action,
+                        Some("automatic action: task overdue".to_owned()),
+                        None,
+                    ),
+                }
+                Ok(ex.events)
+            }
+        }
+    }
+
+    fn check_action(
+        &self,
+        inst: &Instance,
+        state: StateId,
+        actor: &Actor,
+        action: &str,
+        input: Option<&Value>,
+    ) -> Result<(), Rejection> {
+        let (schema, distinct_from) = match self.state(state).kind() {
+            StateKind::Task(t) => {
+                let Some(a) = t.action(action) else {
+                    return Err(Rejection::UnknownAction {
+                        action: action.to_owned(),
+                        offered: t.actions.iter().map(|a| a.name.clone()).collect(),
+                    });
+                };
+                (a.input.as_ref(), a.distinct_from.as_slice())
+            }
+            StateKind::Approval(a) => {
+                if action != "approve" && action != "reject" {
+                    return Err(Rejection::UnknownAction {
+                        action: action.to_owned(),
+                        offered: vec!["approve".into(), "reject".into()],
+                    });
+                }
+                let voted = inst
+                    .votes
+                    .iter()
+                    .any(|v| v.state == state && v.voters.contains(&actor.id));
+                if voted {
+                    return Err(Rejection::FourEyes {
+                        actor: actor.id.clone(),
+                        step: self.state(state).name().to_owned(),
+                    });
+                }
+                (None, a.distinct_from.as_slice())
+            }
+            _ => {
+                return Err(Rejection::UnknownAction {
+                    action: action.to_owned(),
+                    offered: vec![],
+                });
+            }
+        };
+        if let Some(schema) = schema {
+            let empty = Value::Object(Default::default());
+            schema
+                .check(input.unwrap_or(&empty))
+                .map_err(|violations| Rejection::InvalidInput { violations })?;
+        }
+        for step in distinct_from {
+            if inst.actors.iter().any(|(s, a)| s == step && *a == actor.id) {
+                return Err(Rejection::FourEyes {
+                    actor: actor.id.clone(),
+                    step: self.state(*step).name().to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

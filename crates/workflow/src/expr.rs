@@ -1,0 +1,372 @@
+//! Conditions of choice states: CEL (Common Expression Language) over the application data.
+//!
+//! A condition sees one variable, `data`: the submitted form. Compiling checks the syntax and
+//! that every `data.x.y` path names a property the form's JSON Schema declares, so a typo in a
+//! field name is caught when the workflow is validated, not months later at run time.
+//! Evaluation is sandboxed: CEL has no I/O, no loops beyond bounded comprehensions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::common::ast::{EntryExpr, Expr, IdedExpr};
+use cel::{Context, Program, Value as Cel};
+use serde_json::Value;
+
+use crate::schema::Schema;
+
+/// A compiled condition.
+pub(crate) struct Condition {
+    source: String,
+    program: Program,
+    fields: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Condition").field(&self.source).finish()
+    }
+}
+
+/// Why a condition did not compile. Positions are 1-based within the expression text.
+#[derive(Debug)]
+pub(crate) enum ConditionError {
+    Syntax {
+        line: u32,
+        column: u32,
+        message: String,
+    },
+    UnknownVariable(String),
+    UnknownField {
+        path: String,
+        known: Vec<String>,
+    },
+}
+
+impl Condition {
+    /// Compiles `source`, checking field references against the form schema.
+    pub(crate) fn compile(source: &str, form: Option<&Value>) -> Result<Self, Vec<ConditionError>> {
+        let program = Program::compile(source).map_err(|errs| {
+            errs.errors
+                .iter()
+                .map(|e| ConditionError::Syntax {
+                    line: u32::try_from(e.pos.0.max(1)).unwrap_or(1),
+                    column: u32::try_from(e.pos.1.max(0) + 1).unwrap_or(1),
+                    message: e.msg.clone(),
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let mut errors = Vec::new();
+        let mut scope = vec![];
+        check(program.expression(), form, &mut scope, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut fields = Some(Vec::new());
+        collect_fields(program.expression(), &mut fields);
+        Ok(Self {
+            source: source.to_owned(),
+            program,
+            fields,
+        })
+    }
+
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates against `data`. A non-boolean result or a runtime error (e.g. a missing
+    /// optional field) is an error the engine records; the condition then counts as false.
+    pub(crate) fn eval(&self, data: &Cel) -> Result<bool, String> {
+        // Building a root context registers the whole standard library: do it once per thread
+        // and give each evaluation a cheap inner scope.
+        ROOT.with(|root| {
+            let mut ctx = root.new_inner_scope();
+            ctx.add_variable_from_value("data", data.clone());
+            match self.program.execute(&ctx) {
+                Ok(Cel::Bool(b)) => Ok(b),
+                Ok(other) => Err(format!("condition gave {other:?}, not a boolean")),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+
+    /// The top-level form fields the condition reads (`None`: it reads `data` as a whole).
+    pub(crate) fn fields(&self) -> Option<&[String]> {
+        self.fields.as_deref()
+    }
+}
+
+thread_local! {
+    static ROOT: Context<'static, 'static> = Context::default();
+}
+
+/// Converts only `fields` of the form (all of it when `None`): conditions usually read a few.
+pub(crate) fn to_cel_fields<'a>(
+    data: &Value,
+    fields: impl Iterator<Item = Option<&'a [String]>>,
+) -> Cel {
+    let mut wanted: Vec<&str> = Vec::new();
+    for f in fields {
+        match f {
+            None => return to_cel(data),
+            Some(names) => wanted.extend(names.iter().map(String::as_str)),
+        }
+    }
+    let Value::Object(map) = data else {
+        return to_cel(data);
+    };
+    let m: HashMap<String, Cel> = map
+        .iter()
+        .filter(|(k, _)| wanted.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), to_cel(v)))
+        .collect();
+    Cel::Map(m.into())
+}
+
+/// Converts JSON to a CEL value. Integers become `int` (not `uint`), so `data.staff >= 5` works.
+pub(crate) fn to_cel(v: &Value) -> Cel {
+    match v {
+        Value::Null => Cel::Null,
+        Value::Bool(b) => Cel::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Cel::Int(i),
+            None => n
+                .as_u64()
+                .map_or_else(|| Cel::Float(n.as_f64().unwrap_or(f64::NAN)), Cel::UInt),
+        },
+        Value::String(s) => Cel::String(Arc::new(s.clone())),
+        Value::Array(items) => Cel::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(map) => {
+            let m: HashMap<String, Cel> = map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            Cel::Map(m.into())
+        }
+    }
+}
+
+/// The `data.a.b` path an expression spells, if it is one.
+fn data_path(e: &IdedExpr) -> Option<Vec<&str>> {
+    match &e.expr {
+        Expr::Ident(name) if name == "data" => Some(vec![]),
+        Expr::Select(sel) => {
+            let mut p = data_path(&sel.operand)?;
+            p.push(&sel.field);
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// Top-level fields under `data` the expression reads; `None` once it reads `data` whole.
+fn collect_fields(e: &IdedExpr, out: &mut Option<Vec<String>>) {
+    if let Some(path) = data_path(e) {
+        match (path.first(), out.as_mut()) {
+            (None, _) => *out = None,
+            (Some(f), Some(v)) if !v.iter().any(|x| x == f) => v.push((*f).to_owned()),
+            _ => {}
+        }
+        return;
+    }
+    let mut visit = |c: &IdedExpr| collect_fields(c, out);
+    match &e.expr {
+        Expr::Select(sel) => visit(&sel.operand),
+        Expr::Call(call) => {
+            call.target.iter().for_each(|t| visit(t));
+            call.args.iter().for_each(&mut visit);
+        }
+        Expr::List(list) => list.elements.iter().for_each(&mut visit),
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    visit(&me.key);
+                    visit(&me.value);
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for entry in &st.entries {
+                if let EntryExpr::StructField(f) = &entry.expr {
+                    visit(&f.value);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            for part in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                visit(part);
+            }
+        }
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn check(
+    e: &IdedExpr,
+    form: Option<&Value>,
+    scope: &mut Vec<String>,
+    errors: &mut Vec<ConditionError>,
+) {
+    if let Some(path) = data_path(e) {
+        if let (Some(form), false) = (form, path.is_empty())
+            && Schema::property(form, &path).is_none()
+        {
+            let parent = &path[..path.len() - 1];
+            let known = Schema::property(form, parent)
+                .flatten()
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            errors.push(ConditionError::UnknownField {
+                path: format!("data.{}", path.join(".")),
+                known,
+            });
+        }
+        return;
+    }
+    match &e.expr {
+        Expr::Ident(name) => {
+            if !scope.iter().any(|s| s == name) && !is_type_name(name) {
+                errors.push(ConditionError::UnknownVariable(name.clone()));
+            }
+        }
+        Expr::Select(sel) => check(&sel.operand, form, scope, errors),
+        Expr::Call(call) => {
+            if let Some(t) = &call.target {
+                check(t, form, scope, errors);
+            }
+            for a in &call.args {
+                check(a, form, scope, errors);
+            }
+        }
+        Expr::List(list) => {
+            for el in &list.elements {
+                check(el, form, scope, errors);
+            }
+        }
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    check(&me.key, form, scope, errors);
+                    check(&me.value, form, scope, errors);
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for entry in &st.entries {
+                if let EntryExpr::StructField(f) = &entry.expr {
+                    check(&f.value, form, scope, errors);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            check(&c.iter_range, form, scope, errors);
+            check(&c.accu_init, form, scope, errors);
+            let before = scope.len();
+            scope.push(c.iter_var.clone());
+            if let Some(v2) = &c.iter_var2 {
+                scope.push(v2.clone());
+            }
+            scope.push(c.accu_var.clone());
+            check(&c.loop_cond, form, scope, errors);
+            check(&c.loop_step, form, scope, errors);
+            check(&c.result, form, scope, errors);
+            scope.truncate(before);
+        }
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn is_type_name(name: &str) -> bool {
+    matches!(
+        name,
+        "int"
+            | "uint"
+            | "double"
+            | "bool"
+            | "string"
+            | "bytes"
+            | "list"
+            | "map"
+            | "null_type"
+            | "type"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form() -> Value {
+        json!({"type": "object", "properties": {
+            "staff": {"type": "integer"},
+            "licences": {"type": "array", "items": {"type": "string"}},
+            "company": {"type": "object", "properties": {"age_years": {"type": "number"}}}
+        }})
+    }
+
+    #[test]
+    fn evaluates_over_form_data() {
+        let c = Condition::compile(
+            r#"data.staff >= 5 && "svf" in data.licences"#,
+            Some(&form()),
+        )
+        .expect("compiles");
+        assert_eq!(
+            c.eval(&to_cel(&json!({"staff": 7, "licences": ["svf"]}))),
+            Ok(true)
+        );
+        assert_eq!(
+            c.eval(&to_cel(&json!({"staff": 2, "licences": ["svf"]}))),
+            Ok(false)
+        );
+        let m =
+            Condition::compile("data.licences.exists(l, l == 'vb')", Some(&form())).expect("macro");
+        assert_eq!(m.eval(&to_cel(&json!({"licences": ["vb"]}))), Ok(true));
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_variables() {
+        let errs = Condition::compile("data.company.agee > 1 || applicant.x", Some(&form()))
+            .expect_err("two errors");
+        assert!(
+            matches!(&errs[0], ConditionError::UnknownField { path, known } if path == "data.company.agee" && known.contains(&"age_years".to_owned()))
+        );
+        assert!(matches!(&errs[1], ConditionError::UnknownVariable(v) if v == "applicant"));
+    }
+
+    #[test]
+    fn knows_which_fields_it_reads() {
+        let c = Condition::compile(
+            r#"data.staff > 1 && data.licences.exists(l, l == "x")"#,
+            Some(&form()),
+        )
+        .expect("compiles");
+        assert_eq!(
+            c.fields(),
+            Some(&["staff".to_owned(), "licences".to_owned()][..])
+        );
+        let whole = Condition::compile("size(data) > 0", Some(&form())).expect("compiles");
+        assert_eq!(whole.fields(), None);
+        let data = json!({"staff": 3, "licences": ["x"], "company": {"age_years": 2}});
+        let pruned = to_cel_fields(&data, [c.fields()].into_iter());
+        assert_eq!(c.eval(&pruned), Ok(true));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let errs = Condition::compile("data.staff >= ", Some(&form())).expect_err("syntax");
+        assert!(matches!(errs[0], ConditionError::Syntax { line: 1, .. }));
+    }
+
+    #[test]
+    fn runtime_errors_are_reported() {
+        let c = Condition::compile("data.staff > 1", Some(&form())).expect("compiles");
+        assert!(c.eval(&to_cel(&json!({}))).is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! softland's workflow language and pure engine.
+//!
+//! ```text
+//!  YAML ──yaml──► spanned tree ──raw──► raw definition ──analyze──► Workflow (immutable)
+//!                    (syntax)        (keys, types)        (names, graph, CEL, schemas)
+//!
+//!  Workflow + Instance + Command + Actor + Env(clock) ──► Vec<Event> | Rejection
+//! ```
+//!
+//! Compilation reports **every** problem at once, each with a line, a column and a stable
+//! [`Code`]. The engine does no I/O: the store persists the events it returns, and an
+//! [`Instance`] is exactly the fold of its events.
+//!
+//! ```
+//! use softland_workflow::{Actor, Calendars, Command, Env, Workflow};
+//! # let yaml = "key: tiny\ntitle: Tiny\nagencies: [hkstp]\nform: {type: object}\nstart: review\nstates:\n  review: {type: task, assignee: hkstp, actions: {approve: done}}\n  done: {type: final, outcome: approved}\n";
+//! let wf = Workflow::compile(yaml).unwrap();
+//! let cal = Calendars::builtin();
+//! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal };
+//! let (mut app, _events) = wf.submit(&Actor::applicant("firm-1"), serde_json::json!({}), env).unwrap();
+//! let task = app.open_tasks()[0].id;
+//! let approve = Command::Act { task, action: "approve".into(), comment: None, input: None };
+//! wf.execute(&mut app, &Actor::reviewer("amy", "hkstp"), approve, env).unwrap();
+//! assert_eq!(app.outcome(), Some("approved"));
+//! ```
+
+mod analyze;
+pub mod diagnostic;
+pub mod diagram;
+pub mod duration;
+mod engine;
+mod expr;
+pub mod model;
+mod raw;
+mod schema;
+mod workflow;
+mod yaml;
+
+pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos};
+pub use duration::{BusinessCalendar, Calendars, DayCount, Region};
+pub use engine::{
+    Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
+};
+pub use model::{Assignee, StateId, StateKind, Text};
+pub use schema::Violation;
+pub use workflow::{SchemaLoader, Workflow};

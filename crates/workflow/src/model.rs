@@ -1,0 +1,341 @@
+//! The checked, immutable workflow: what [`crate::Workflow::compile`] produces.
+//!
+//! State names from the YAML become [`StateId`]s, indexes into the workflow's state table, so the
+//! engine never passes strings around. Nothing here can be built except by compiling a
+//! definition, so every value is known to be consistent (targets exist, schemas compile, …).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::DuePeriod;
+use crate::expr::Condition;
+use crate::schema::Schema;
+
+/// Index of a state in its workflow. Stable for a given workflow version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StateId(pub(crate) u16);
+
+impl StateId {
+    /// The index as a number.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// Text with optional translations. `en` is always present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    /// English (required).
+    pub en: String,
+    /// Traditional Chinese (Hong Kong).
+    #[serde(rename = "zh-Hant", skip_serializing_if = "Option::is_none")]
+    pub zh_hant: Option<String>,
+    /// Simplified Chinese (mainland).
+    #[serde(rename = "zh-Hans", skip_serializing_if = "Option::is_none")]
+    pub zh_hans: Option<String>,
+}
+
+impl Text {
+    /// Plain English text.
+    pub fn en(s: impl Into<String>) -> Self {
+        Self {
+            en: s.into(),
+            zh_hant: None,
+            zh_hans: None,
+        }
+    }
+
+    /// The text in `lang` (`en`, `zh-Hant`, `zh-Hans`), falling back to English.
+    pub fn get(&self, lang: &str) -> &str {
+        let t = match lang {
+            "zh-Hant" | "zh-HK" | "zh-TW" => self.zh_hant.as_deref(),
+            "zh-Hans" | "zh-CN" => self.zh_hans.as_deref(),
+            _ => None,
+        };
+        t.unwrap_or(&self.en)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+/// Who a task is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignee {
+    /// The applicant firm (or student).
+    Applicant,
+    /// A partner agency, by key (`hkstp`, `investhk`, `ofds`, …).
+    Agency(String),
+}
+
+impl Assignee {
+    /// `"applicant"` or the agency key.
+    pub fn key(&self) -> &str {
+        match self {
+            Assignee::Applicant => "applicant",
+            Assignee::Agency(a) => a,
+        }
+    }
+}
+
+impl fmt::Display for Assignee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// One state of the workflow.
+#[derive(Debug)]
+pub struct State {
+    pub(crate) name: String,
+    pub(crate) title: Text,
+    pub(crate) kind: StateKind,
+    /// The parallel state and branch index this state belongs to, if any.
+    pub(crate) branch: Option<(StateId, u16)>,
+}
+
+impl State {
+    /// The state's name in the YAML.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Human title (the name when the YAML gives none).
+    pub fn title(&self) -> &Text {
+        &self.title
+    }
+    /// What kind of state this is.
+    pub fn kind(&self) -> &StateKind {
+        &self.kind
+    }
+    /// `(parallel state, branch index)` when the state is inside a parallel branch.
+    pub fn branch(&self) -> Option<(StateId, u16)> {
+        self.branch
+    }
+}
+
+/// The kinds of state.
+#[derive(Debug)]
+pub enum StateKind {
+    /// A human task for one assignee, with named actions.
+    Task(TaskSpec),
+    /// k-of-n approvals: one task per seat; `required` approvals move on.
+    Approval(ApprovalSpec),
+    /// Ordered CEL conditions over the application data.
+    Choice(ChoiceSpec),
+    /// Named branches run side by side and join.
+    Parallel(ParallelSpec),
+    /// The end of the application, with an outcome.
+    Final {
+        /// e.g. `approved`, `rejected`.
+        outcome: String,
+    },
+    /// The end of one parallel branch.
+    Done,
+}
+
+impl StateKind {
+    /// `task`, `approval`, `choice`, `parallel`, `final` or `done`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StateKind::Task(_) => "task",
+            StateKind::Approval(_) => "approval",
+            StateKind::Choice(_) => "choice",
+            StateKind::Parallel(_) => "parallel",
+            StateKind::Final { .. } => "final",
+            StateKind::Done => "done",
+        }
+    }
+}
+
+/// A human task state.
+#[derive(Debug)]
+pub struct TaskSpec {
+    pub(crate) assignee: Assignee,
+    pub(crate) actions: Vec<ActionSpec>,
+    pub(crate) due: Option<DueSpec>,
+}
+
+impl TaskSpec {
+    /// Who works the task.
+    pub fn assignee(&self) -> &Assignee {
+        &self.assignee
+    }
+    /// The actions offered, in definition order.
+    pub fn actions(&self) -> &[ActionSpec] {
+        &self.actions
+    }
+    /// The due period, if any.
+    pub fn due(&self) -> Option<&DueSpec> {
+        self.due.as_ref()
+    }
+    pub(crate) fn action(&self, name: &str) -> Option<&ActionSpec> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+}
+
+/// A named action on a task.
+#[derive(Debug)]
+pub struct ActionSpec {
+    pub(crate) name: String,
+    pub(crate) title: Text,
+    pub(crate) to: StateId,
+    pub(crate) input: Option<Schema>,
+    pub(crate) distinct_from: Vec<StateId>,
+}
+
+impl ActionSpec {
+    /// The action's name (`approve`, `reject`, `request_info`, …).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Human title.
+    pub fn title(&self) -> &Text {
+        &self.title
+    }
+    /// The state the action leads to.
+    pub fn to(&self) -> StateId {
+        self.to
+    }
+    /// The JSON Schema the action's input must satisfy, if any.
+    pub fn input_schema(&self) -> Option<&serde_json::Value> {
+        self.input.as_ref().map(Schema::source)
+    }
+    /// Four-eyes: states whose actors may not take this action.
+    pub fn distinct_from(&self) -> &[StateId] {
+        &self.distinct_from
+    }
+}
+
+/// When a task falls due and what happens then.
+#[derive(Debug)]
+pub struct DueSpec {
+    pub(crate) period: DuePeriod,
+    pub(crate) overdue: Overdue,
+}
+
+impl DueSpec {
+    /// The period (calendar or business days).
+    pub fn period(&self) -> &DuePeriod {
+        &self.period
+    }
+    /// What happens when the task is overdue.
+    pub fn overdue(&self) -> &Overdue {
+        &self.overdue
+    }
+}
+
+/// What an overdue timer does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overdue {
+    /// Nothing but record that the task is overdue (it stays open).
+    Flag,
+    /// Cancel the task and move to another state.
+    Escalate(StateId),
+    /// Hand the task to another agency.
+    Reassign(String),
+    /// Take one of the task's actions automatically (actor `system`).
+    Action(String),
+}
+
+/// A k-of-n approval state.
+#[derive(Debug)]
+pub struct ApprovalSpec {
+    pub(crate) seats: Vec<Assignee>,
+    pub(crate) required: u16,
+    pub(crate) approved: StateId,
+    pub(crate) rejected: StateId,
+    pub(crate) due: Option<DueSpec>,
+    pub(crate) distinct_from: Vec<StateId>,
+}
+
+impl ApprovalSpec {
+    /// One task is opened per seat.
+    pub fn seats(&self) -> &[Assignee] {
+        &self.seats
+    }
+    /// Approvals needed (k).
+    pub fn required(&self) -> u16 {
+        self.required
+    }
+    /// Where to go once `required` approvals arrived.
+    pub fn approved(&self) -> StateId {
+        self.approved
+    }
+    /// Where to go once `required` can no longer be reached.
+    pub fn rejected(&self) -> StateId {
+        self.rejected
+    }
+    /// The due rule of every seat's task.
+    pub fn due(&self) -> Option<&DueSpec> {
+        self.due.as_ref()
+    }
+}
+
+/// Ordered conditions.
+#[derive(Debug)]
+pub struct ChoiceSpec {
+    pub(crate) rules: Vec<(Condition, StateId)>,
+    pub(crate) otherwise: StateId,
+}
+
+impl ChoiceSpec {
+    /// `(condition source, target)` in order.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, StateId)> {
+        self.rules.iter().map(|(c, t)| (c.source(), *t))
+    }
+    /// Where to go when no condition holds.
+    pub fn otherwise(&self) -> StateId {
+        self.otherwise
+    }
+}
+
+/// Parallel branches and their join rule.
+#[derive(Debug)]
+pub struct ParallelSpec {
+    pub(crate) branches: Vec<Branch>,
+    pub(crate) join: u16,
+    pub(crate) next: StateId,
+}
+
+impl ParallelSpec {
+    /// The branches.
+    pub fn branches(&self) -> &[Branch] {
+        &self.branches
+    }
+    /// How many branches must finish (all = number of branches, any = 1).
+    pub fn join(&self) -> u16 {
+        self.join
+    }
+    /// Where to go after the join.
+    pub fn next(&self) -> StateId {
+        self.next
+    }
+}
+
+/// One branch of a parallel state.
+#[derive(Debug)]
+pub struct Branch {
+    pub(crate) name: String,
+    pub(crate) start: StateId,
+}
+
+impl Branch {
+    /// The branch's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The branch's first state.
+    pub fn start(&self) -> StateId {
+        self.start
+    }
+}
+
+/// Name → id lookup.
+pub(crate) type NameIndex = HashMap<String, StateId>;

@@ -1,0 +1,738 @@
+//! Stage 2: the spanned YAML tree -> raw definition structs, with every structural problem
+//! (unknown key, wrong type, missing key, duplicate name) reported with its position.
+//!
+//! Nothing is resolved here: state names are still strings. [`crate::analyze`] does that.
+
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Code, Diagnostics, Pos, did_you_mean};
+use crate::model::Text;
+use crate::yaml::{Node, pos_of};
+
+type SNode = Spanned<Node>;
+
+/// A value with the position it was written at.
+#[derive(Debug, Clone)]
+pub(crate) struct Sp<T> {
+    pub(crate) v: T,
+    pub(crate) pos: Pos,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawDef {
+    pub(crate) key: Option<Sp<String>>,
+    pub(crate) title: Option<Text>,
+    pub(crate) description: Option<Text>,
+    pub(crate) agencies: Vec<Sp<String>>,
+    pub(crate) form: Option<RawForm>,
+    pub(crate) start: Option<Sp<String>>,
+    pub(crate) states: Vec<RawState>,
+}
+
+#[derive(Debug)]
+pub(crate) enum RawForm {
+    Inline(Sp<Value>),
+    File(Sp<String>),
+}
+
+#[derive(Debug)]
+pub(crate) struct RawState {
+    pub(crate) name: Sp<String>,
+    pub(crate) title: Option<Text>,
+    pub(crate) kind: RawKind,
+    /// Index (in `RawDef::states`) of the enclosing parallel state, and the branch number.
+    pub(crate) branch: Option<(usize, u16)>,
+}
+
+#[derive(Debug)]
+pub(crate) enum RawKind {
+    Task {
+        assignee: Option<Sp<String>>,
+        actions: Vec<RawAction>,
+        due: Option<RawDue>,
+    },
+    Approval(RawApproval),
+    Choice {
+        rules: Vec<(Sp<String>, Option<Sp<String>>)>,
+        otherwise: Option<Sp<String>>,
+    },
+    Parallel {
+        branches: Vec<RawBranch>,
+        join: Option<Sp<Count>>,
+        next: Option<Sp<String>>,
+    },
+    Final {
+        outcome: Option<Sp<String>>,
+    },
+    Done,
+    /// The type was missing or unknown (already reported).
+    Invalid,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawApproval {
+    pub(crate) seats: Vec<Sp<String>>,
+    pub(crate) required: Option<Sp<Count>>,
+    pub(crate) approved: Option<Sp<String>>,
+    pub(crate) rejected: Option<Sp<String>>,
+    pub(crate) due: Option<RawDue>,
+    pub(crate) distinct_from: Vec<Sp<String>>,
+}
+
+/// `all`, `any` or a number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Count {
+    All,
+    Any,
+    N(i64),
+}
+
+#[derive(Debug)]
+pub(crate) struct RawBranch {
+    pub(crate) name: Sp<String>,
+    pub(crate) start: Option<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawAction {
+    pub(crate) name: Sp<String>,
+    pub(crate) title: Option<Text>,
+    pub(crate) to: Option<Sp<String>>,
+    pub(crate) input: Option<Sp<Value>>,
+    pub(crate) distinct_from: Vec<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawDue {
+    pub(crate) within: Option<Sp<String>>,
+    pub(crate) business: bool,
+    pub(crate) overdue: Option<Sp<RawOverdue>>,
+}
+
+#[derive(Debug)]
+pub(crate) enum RawOverdue {
+    Escalate(Sp<String>),
+    Reassign(Sp<String>),
+    Action(Sp<String>),
+}
+
+/// The keys each construct accepts (also used for "did you mean").
+mod keys {
+    pub(super) const ROOT: &[&str] = &[
+        "key",
+        "title",
+        "description",
+        "agencies",
+        "form",
+        "start",
+        "states",
+    ];
+    pub(super) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];
+    pub(super) const APPROVAL: &[&str] = &[
+        "type",
+        "title",
+        "seats",
+        "required",
+        "approved",
+        "rejected",
+        "due",
+        "distinct_from",
+    ];
+    pub(super) const CHOICE: &[&str] = &["type", "title", "choices", "otherwise"];
+    pub(super) const PARALLEL: &[&str] = &["type", "title", "branches", "join", "next"];
+    pub(super) const FINAL: &[&str] = &["type", "title", "outcome"];
+    pub(super) const DONE: &[&str] = &["type", "title"];
+    pub(super) const ACTION: &[&str] = &["to", "title", "input", "distinct_from"];
+    pub(super) const DUE: &[&str] = &["within", "days", "overdue"];
+    pub(super) const OVERDUE: &[&str] = &["escalate_to", "reassign_to", "action"];
+    pub(super) const BRANCH: &[&str] = &["start", "states"];
+    pub(super) const RULE: &[&str] = &["when", "to"];
+    pub(super) const TEXT: &[&str] = &["en", "zh-Hant", "zh-Hans"];
+    pub(super) const TYPES: &[&str] = &["task", "approval", "choice", "parallel", "final", "done"];
+}
+
+/// The fields of one mapping, checked against the allowed keys.
+struct Fields<'n> {
+    pos: Pos,
+    entries: Vec<(&'n Spanned<String>, &'n SNode)>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n SNode> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| *v)
+    }
+}
+
+pub(crate) struct Reader<'d> {
+    d: &'d mut Diagnostics,
+}
+
+impl<'d> Reader<'d> {
+    pub(crate) fn new(d: &'d mut Diagnostics) -> Self {
+        Self { d }
+    }
+
+    fn err(&mut self, pos: Pos, code: Code, msg: impl Into<String>) {
+        self.d.push(pos, code, msg);
+    }
+
+    /// A mapping's entries; reports duplicates and (when `allowed` is given) unknown keys.
+    fn entries<'n>(
+        &mut self,
+        n: &'n SNode,
+        what: &str,
+        allowed: Option<&[&str]>,
+    ) -> Option<Fields<'n>> {
+        let Node::Map(entries) = &n.value else {
+            self.err(
+                pos_of(n),
+                Code::WrongType,
+                format!("{what} must be a mapping, found {}", n.value.kind()),
+            );
+            return None;
+        };
+        let mut seen: Vec<&Spanned<String>> = Vec::new();
+        let mut kept = Vec::new();
+        for (k, v) in entries {
+            if let Some(first) = seen.iter().find(|s| s.value == k.value) {
+                let first = pos_of(first);
+                self.err(
+                    pos_of(k),
+                    Code::DuplicateName,
+                    format!(
+                        "`{}` is given twice in {what} (first at line {})",
+                        k.value, first.line
+                    ),
+                );
+                continue;
+            }
+            seen.push(k);
+            if let Some(allowed) = allowed
+                && !allowed.contains(&k.value.as_str())
+            {
+                let hint = did_you_mean(&k.value, allowed.iter().copied());
+                let hint = if hint.is_empty() {
+                    format!("; allowed: {}", allowed.join(", "))
+                } else {
+                    hint
+                };
+                self.err(
+                    pos_of(k),
+                    Code::UnknownKey,
+                    format!("unknown key `{}` in {what}{hint}", k.value),
+                );
+                continue;
+            }
+            kept.push((k, v));
+        }
+        Some(Fields {
+            pos: pos_of(n),
+            entries: kept,
+        })
+    }
+
+    fn string(&mut self, n: &SNode, what: &str) -> Option<Sp<String>> {
+        match &n.value {
+            Node::Str(s) if !s.trim().is_empty() => Some(Sp {
+                v: s.clone(),
+                pos: pos_of(n),
+            }),
+            Node::Str(_) => {
+                self.err(
+                    pos_of(n),
+                    Code::InvalidValue,
+                    format!("{what} must not be empty"),
+                );
+                None
+            }
+            Node::Int(i) => Some(Sp {
+                v: i.to_string(),
+                pos: pos_of(n),
+            }),
+            Node::Bool(_) => {
+                self.err(pos_of(n), Code::WrongType, format!("{what} must be a string, found a boolean (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)"));
+                None
+            }
+            other => {
+                self.err(
+                    pos_of(n),
+                    Code::WrongType,
+                    format!("{what} must be a string, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn required<'n>(&mut self, f: &Fields<'n>, key: &str, what: &str) -> Option<&'n SNode> {
+        let v = f.get(key);
+        if v.is_none() {
+            self.err(f.pos, Code::MissingKey, format!("{what} needs `{key}`"));
+        }
+        v
+    }
+
+    fn req_string(&mut self, f: &Fields<'_>, key: &str, what: &str) -> Option<Sp<String>> {
+        let n = self.required(f, key, what)?;
+        self.string(n, &format!("`{key}` of {what}"))
+    }
+
+    fn opt_string(&mut self, f: &Fields<'_>, key: &str, what: &str) -> Option<Sp<String>> {
+        let n = f.get(key)?;
+        self.string(n, &format!("`{key}` of {what}"))
+    }
+
+    /// A string or a list of strings.
+    fn strings(&mut self, n: &SNode, what: &str) -> Vec<Sp<String>> {
+        match &n.value {
+            Node::Seq(items) => items.iter().filter_map(|i| self.string(i, what)).collect(),
+            _ => self.string(n, what).into_iter().collect(),
+        }
+    }
+
+    fn text(&mut self, n: &SNode, what: &str) -> Option<Text> {
+        match &n.value {
+            Node::Str(s) => Some(Text::en(s.clone())),
+            Node::Map(_) => {
+                let f = self.entries(n, what, Some(keys::TEXT))?;
+                let en = self.req_string(&f, "en", what)?;
+                let zh_hant = self.opt_string(&f, "zh-Hant", what).map(|s| s.v);
+                let zh_hans = self.opt_string(&f, "zh-Hans", what).map(|s| s.v);
+                Some(Text {
+                    en: en.v,
+                    zh_hant,
+                    zh_hans,
+                })
+            }
+            other => {
+                self.err(pos_of(n), Code::WrongType, format!("{what} must be a string or a mapping of translations (en, zh-Hant, zh-Hans), found {}", other.kind()));
+                None
+            }
+        }
+    }
+
+    fn opt_text(&mut self, f: &Fields<'_>, key: &str, what: &str) -> Option<Text> {
+        let n = f.get(key)?;
+        self.text(n, &format!("`{key}` of {what}"))
+    }
+
+    fn count(&mut self, n: &SNode, what: &str) -> Option<Sp<Count>> {
+        let v = match &n.value {
+            Node::Str(s) if s == "all" => Count::All,
+            Node::Str(s) if s == "any" => Count::Any,
+            Node::Int(i) => Count::N(*i),
+            other => {
+                self.err(
+                    pos_of(n),
+                    Code::WrongType,
+                    format!(
+                        "{what} must be `all`, `any` or a number, found {}",
+                        other.kind()
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(Sp { v, pos: pos_of(n) })
+    }
+
+    /// Reads the whole definition.
+    pub(crate) fn definition(&mut self, root: &SNode) -> RawDef {
+        let mut def = RawDef::default();
+        let Some(f) = self.entries(root, "the workflow", Some(keys::ROOT)) else {
+            return def;
+        };
+        def.key = self.req_string(&f, "key", "the workflow");
+        if let Some(key) = &def.key {
+            let ok = key.v.starts_with(|c: char| c.is_ascii_lowercase())
+                && key
+                    .v
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                self.err(key.pos, Code::InvalidValue, format!("workflow key `{}` must be lowercase letters, digits and dashes, starting with a letter", key.v));
+            }
+        }
+        if self.required(&f, "title", "the workflow").is_some() {
+            def.title = self.opt_text(&f, "title", "the workflow");
+        }
+        def.description = self.opt_text(&f, "description", "the workflow");
+        if let Some(n) = f.get("agencies") {
+            def.agencies = self.strings(n, "an agency key");
+        }
+        if let Some(n) = self.required(&f, "form", "the workflow") {
+            def.form = self.form(n);
+        }
+        def.start = self.req_string(&f, "start", "the workflow");
+        if let Some(n) = self.required(&f, "states", "the workflow") {
+            self.states(n, None, &mut def.states);
+        }
+        def
+    }
+
+    fn form(&mut self, n: &SNode) -> Option<RawForm> {
+        if let Node::Map(entries) = &n.value {
+            if entries.len() == 1 && entries[0].0.value == "file" {
+                return self.string(&entries[0].1, "`form.file`").map(RawForm::File);
+            }
+            return Some(RawForm::Inline(Sp {
+                v: n.value.to_json(),
+                pos: pos_of(n),
+            }));
+        }
+        self.err(
+            pos_of(n),
+            Code::WrongType,
+            format!(
+                "`form` must be a JSON Schema (a mapping) or `{{file: path}}`, found {}",
+                n.value.kind()
+            ),
+        );
+        None
+    }
+
+    fn states(&mut self, n: &SNode, branch: Option<(usize, u16)>, out: &mut Vec<RawState>) {
+        let Some(f) = self.entries(n, "`states`", None) else {
+            return;
+        };
+        if f.entries.is_empty() {
+            self.err(
+                f.pos,
+                Code::InvalidValue,
+                "`states` must name at least one state",
+            );
+        }
+        for (name, body) in f.entries {
+            let name = Sp {
+                v: name.value.clone(),
+                pos: pos_of(name),
+            };
+            self.state(name, body, branch, out);
+        }
+    }
+
+    fn state(
+        &mut self,
+        name: Sp<String>,
+        n: &SNode,
+        branch: Option<(usize, u16)>,
+        out: &mut Vec<RawState>,
+    ) {
+        let what = format!("state `{}`", name.v);
+        let index = out.len();
+        // Read the type first: it decides which keys are allowed.
+        let ty = match &n.value {
+            Node::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.value == "type")
+                .map(|(_, v)| v),
+            _ => None,
+        };
+        let ty = match ty {
+            None => {
+                if matches!(n.value, Node::Map(_)) {
+                    self.err(
+                        name.pos,
+                        Code::MissingKey,
+                        format!("{what} needs `type` (one of: {})", keys::TYPES.join(", ")),
+                    );
+                } else {
+                    self.err(
+                        pos_of(n),
+                        Code::WrongType,
+                        format!("{what} must be a mapping, found {}", n.value.kind()),
+                    );
+                }
+                None
+            }
+            Some(t) => match &t.value {
+                Node::Str(s) if keys::TYPES.contains(&s.as_str()) => Some(s.as_str()),
+                other => {
+                    let shown = if let Node::Str(s) = other {
+                        format!("`{s}`")
+                    } else {
+                        other.kind().to_owned()
+                    };
+                    let hint = if let Node::Str(s) = other {
+                        did_you_mean(s, keys::TYPES.iter().copied())
+                    } else {
+                        String::new()
+                    };
+                    let hint = if hint.is_empty() {
+                        format!("; use one of: {}", keys::TYPES.join(", "))
+                    } else {
+                        hint
+                    };
+                    self.err(
+                        pos_of(t),
+                        Code::InvalidValue,
+                        format!("unknown state type {shown}{hint}"),
+                    );
+                    None
+                }
+            },
+        };
+        let allowed = match ty {
+            Some("task") => keys::TASK,
+            Some("approval") => keys::APPROVAL,
+            Some("choice") => keys::CHOICE,
+            Some("parallel") => keys::PARALLEL,
+            Some("final") => keys::FINAL,
+            Some("done") => keys::DONE,
+            _ => {
+                out.push(RawState {
+                    name,
+                    title: None,
+                    kind: RawKind::Invalid,
+                    branch,
+                });
+                return;
+            }
+        };
+        let Some(f) = self.entries(n, &what, Some(allowed)) else {
+            return;
+        };
+        let title = self.opt_text(&f, "title", &what);
+        out.push(RawState {
+            name,
+            title,
+            kind: RawKind::Invalid,
+            branch,
+        });
+        let kind = match ty {
+            Some("task") => self.task(&f, &what),
+            Some("approval") => self.approval(&f, &what),
+            Some("choice") => self.choice(&f, &what),
+            Some("parallel") => self.parallel(&f, &what, index, out),
+            Some("final") => RawKind::Final {
+                outcome: self.req_string(&f, "outcome", &what),
+            },
+            _ => RawKind::Done,
+        };
+        out[index].kind = kind;
+    }
+
+    fn task(&mut self, f: &Fields<'_>, what: &str) -> RawKind {
+        let assignee = self.req_string(f, "assignee", what);
+        let mut actions = Vec::new();
+        if let Some(n) = self.required(f, "actions", what)
+            && let Some(af) = self.entries(n, &format!("the actions of {what}"), None)
+        {
+            if af.entries.is_empty() {
+                self.err(
+                    af.pos,
+                    Code::InvalidValue,
+                    format!("{what} must offer at least one action"),
+                );
+            }
+            for (name, body) in af.entries {
+                let awhat = format!("action `{}` of {what}", name.value);
+                let name = Sp {
+                    v: name.value.clone(),
+                    pos: pos_of(name),
+                };
+                // `approve: next_state` is short for `approve: {to: next_state}`.
+                if let Node::Str(_) = body.value {
+                    let to = self.string(body, &awhat);
+                    actions.push(RawAction {
+                        name,
+                        title: None,
+                        to,
+                        input: None,
+                        distinct_from: vec![],
+                    });
+                    continue;
+                }
+                let Some(b) = self.entries(body, &awhat, Some(keys::ACTION)) else {
+                    continue;
+                };
+                actions.push(RawAction {
+                    title: self.opt_text(&b, "title", &awhat),
+                    to: self.req_string(&b, "to", &awhat),
+                    input: b.get("input").map(|i| Sp {
+                        v: i.value.to_json(),
+                        pos: pos_of(i),
+                    }),
+                    distinct_from: b
+                        .get("distinct_from")
+                        .map(|d| self.strings(d, "a step name"))
+                        .unwrap_or_default(),
+                    name,
+                });
+            }
+        }
+        let due = f.get("due").and_then(|n| self.due(n, what));
+        RawKind::Task {
+            assignee,
+            actions,
+            due,
+        }
+    }
+
+    fn due(&mut self, n: &SNode, what: &str) -> Option<RawDue> {
+        let dwhat = format!("`due` of {what}");
+        // `due: P10D` is short for `due: {within: P10D}`.
+        if let Node::Str(_) = n.value {
+            return Some(RawDue {
+                within: self.string(n, &dwhat),
+                business: false,
+                overdue: None,
+            });
+        }
+        let f = self.entries(n, &dwhat, Some(keys::DUE))?;
+        let within = self.req_string(&f, "within", &dwhat);
+        let business = match self.opt_string(&f, "days", &dwhat) {
+            None => false,
+            Some(s) if s.v == "calendar" => false,
+            Some(s) if s.v == "business" => true,
+            Some(s) => {
+                self.err(
+                    s.pos,
+                    Code::InvalidValue,
+                    format!("`days` must be `calendar` or `business`, not `{}`", s.v),
+                );
+                false
+            }
+        };
+        let overdue = f.get("overdue").and_then(|o| {
+            let owhat = format!("`overdue` of {what}");
+            let of = self.entries(o, &owhat, Some(keys::OVERDUE))?;
+            if of.entries.len() != 1 {
+                self.err(
+                    of.pos,
+                    Code::InvalidValue,
+                    format!("{owhat} takes exactly one of: {}", keys::OVERDUE.join(", ")),
+                );
+            }
+            let (k, v) = of.entries.first()?;
+            let s = self.string(v, &owhat)?;
+            let pos = s.pos;
+            let v = match k.value.as_str() {
+                "escalate_to" => RawOverdue::Escalate(s),
+                "reassign_to" => RawOverdue::Reassign(s),
+                _ => RawOverdue::Action(s),
+            };
+            Some(Sp { v, pos })
+        });
+        Some(RawDue {
+            within,
+            business,
+            overdue,
+        })
+    }
+
+    fn approval(&mut self, f: &Fields<'_>, what: &str) -> RawKind {
+        let seats = self
+            .required(f, "seats", what)
+            .map(|n| self.strings(n, "a seat (agency key)"))
+            .unwrap_or_default();
+        let required = self
+            .required(f, "required", what)
+            .and_then(|n| self.count(n, &format!("`required` of {what}")));
+        RawKind::Approval(RawApproval {
+            seats,
+            required,
+            approved: self.req_string(f, "approved", what),
+            rejected: self.req_string(f, "rejected", what),
+            due: f.get("due").and_then(|n| self.due(n, what)),
+            distinct_from: f
+                .get("distinct_from")
+                .map(|d| self.strings(d, "a step name"))
+                .unwrap_or_default(),
+        })
+    }
+
+    fn choice(&mut self, f: &Fields<'_>, what: &str) -> RawKind {
+        let mut rules = Vec::new();
+        if let Some(n) = self.required(f, "choices", what) {
+            match &n.value {
+                Node::Seq(items) if !items.is_empty() => {
+                    for item in items {
+                        let Some(rf) =
+                            self.entries(item, &format!("a choice of {what}"), Some(keys::RULE))
+                        else {
+                            continue;
+                        };
+                        let when = self.req_string(&rf, "when", &format!("a choice of {what}"));
+                        let to = self.req_string(&rf, "to", &format!("a choice of {what}"));
+                        if let Some(when) = when {
+                            rules.push((when, to));
+                        }
+                    }
+                }
+                other => self.err(
+                    pos_of(n),
+                    Code::WrongType,
+                    format!(
+                        "`choices` of {what} must be a non-empty list of {{when, to}}, found {}",
+                        other.kind()
+                    ),
+                ),
+            }
+        }
+        let otherwise = match f.get("otherwise") {
+            Some(n) => self.string(n, &format!("`otherwise` of {what}")),
+            None => {
+                self.err(
+                    f.pos,
+                    Code::MissingOtherwise,
+                    format!("{what} needs `otherwise`: where to go when no condition holds"),
+                );
+                None
+            }
+        };
+        RawKind::Choice { rules, otherwise }
+    }
+
+    fn parallel(
+        &mut self,
+        f: &Fields<'_>,
+        what: &str,
+        index: usize,
+        out: &mut Vec<RawState>,
+    ) -> RawKind {
+        let mut branches = Vec::new();
+        if let Some(n) = self.required(f, "branches", what)
+            && let Some(bf) = self.entries(n, &format!("the branches of {what}"), None)
+        {
+            if bf.entries.len() < 2 {
+                self.err(
+                    bf.pos,
+                    Code::InvalidValue,
+                    format!("{what} needs at least two branches"),
+                );
+            }
+            for (i, (bname, body)) in bf.entries.iter().enumerate() {
+                let bwhat = format!("branch `{}` of {what}", bname.value);
+                let Some(b) = self.entries(body, &bwhat, Some(keys::BRANCH)) else {
+                    continue;
+                };
+                let start = self.req_string(&b, "start", &bwhat);
+                let number = u16::try_from(i).unwrap_or(u16::MAX);
+                if let Some(states) = self.required(&b, "states", &bwhat) {
+                    self.states(states, Some((index, number)), out);
+                }
+                branches.push(RawBranch {
+                    name: Sp {
+                        v: bname.value.clone(),
+                        pos: pos_of(bname),
+                    },
+                    start,
+                });
+            }
+        }
+        let join = f
+            .get("join")
+            .and_then(|n| self.count(n, &format!("`join` of {what}")));
+        let next = self.req_string(f, "next", what);
+        RawKind::Parallel {
+            branches,
+            join,
+            next,
+        }
+    }
+}

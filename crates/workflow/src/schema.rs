@@ -1,0 +1,119 @@
+//! JSON Schemas for application forms and action inputs, compiled once with `jsonschema`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One reason a JSON value does not satisfy its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// JSON pointer to the offending value (`""` is the whole document).
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// A compiled JSON Schema with its source.
+pub(crate) struct Schema {
+    source: Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Schema {
+    /// Compiles a schema; the error says why it is not a valid schema.
+    pub(crate) fn compile(source: Value) -> Result<Self, String> {
+        if !source.is_object() && !source.is_boolean() {
+            return Err("a JSON Schema must be a mapping (or true/false)".to_owned());
+        }
+        jsonschema::meta::validate(&source).map_err(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("at {at}: {e}")
+            }
+        })?;
+        let validator = jsonschema::validator_for(&source).map_err(|e| e.to_string())?;
+        Ok(Self { source, validator })
+    }
+
+    pub(crate) fn source(&self) -> &Value {
+        &self.source
+    }
+
+    /// Every violation, in the validator's order.
+    pub(crate) fn check(&self, value: &Value) -> Result<(), Vec<Violation>> {
+        if self.validator.is_valid(value) {
+            return Ok(());
+        }
+        Err(self
+            .validator
+            .iter_errors(value)
+            .map(|e| Violation {
+                path: e.instance_path().to_string(),
+                message: e.to_string(),
+            })
+            .collect())
+    }
+
+    /// The schema of `data.<path...>`: `Some(None)` when the schema does not describe the
+    /// object's properties (anything goes), `None` when the property is not declared.
+    pub(crate) fn property<'a>(root: &'a Value, path: &[&str]) -> Option<Option<&'a Value>> {
+        let mut node = root;
+        for segment in path {
+            let Some(props) = node.get("properties").and_then(Value::as_object) else {
+                return Some(None);
+            };
+            match props.get(*segment) {
+                Some(next) => node = next,
+                None => {
+                    // Declared properties make an undeclared name a likely typo, unless the
+                    // schema explicitly opens itself with `additionalProperties`.
+                    let open = node
+                        .get("additionalProperties")
+                        .is_some_and(|a| a != &Value::Bool(false));
+                    return if open { Some(None) } else { None };
+                }
+            }
+        }
+        Some(Some(node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reports_every_violation_with_its_pointer() {
+        let s = Schema::compile(json!({
+            "type": "object",
+            "required": ["name", "staff"],
+            "properties": {"name": {"type": "string"}, "staff": {"type": "integer", "minimum": 1}}
+        }))
+        .expect("valid schema");
+        assert!(s.check(&json!({"name": "Acme", "staff": 3})).is_ok());
+        let v = s
+            .check(&json!({"name": 7, "staff": 0}))
+            .expect_err("two violations");
+        let paths: Vec<_> = v.iter().map(|v| v.path.as_str()).collect();
+        assert!(
+            paths.contains(&"/name") && paths.contains(&"/staff"),
+            "{paths:?}"
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_schemas() {
+        assert!(Schema::compile(json!({"type": "strnig"})).is_err());
+        assert!(Schema::compile(json!("object")).is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! Command-line interface: one module per subcommand.
+
+mod diagram;
+mod load;
+mod simulate;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use load::load_workflow;
+
+/// softland — soft-landing applications between Shenzhen and Hong Kong.
+#[derive(Debug, Parser)]
+#[command(name = "softland", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check workflow definitions; prints `path:line:column: code: message` for every problem.
+    Validate {
+        /// Workflow YAML files (or directories of them).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Draw a workflow as a Mermaid or Graphviz diagram.
+    Diagram {
+        /// The workflow YAML file.
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
+    },
+    /// Dry-run an application through a workflow with a scripted sequence of actions.
+    Simulate {
+        /// The workflow YAML file.
+        path: PathBuf,
+        /// The application form data (JSON).
+        #[arg(long)]
+        data: PathBuf,
+        /// The script of actions (YAML): see docs/workflow-language.md.
+        #[arg(long)]
+        script: PathBuf,
+        /// Print every event as JSON lines instead of the readable trace.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiagramFormat {
+    Mermaid,
+    Dot,
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { paths } => validate::run(&paths),
+        Command::Diagram { path, format } => diagram::run(&path, format),
+        Command::Simulate {
+            path,
+            data,
+            script,
+            json,
+        } => simulate::run(&path, &data, &script, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `softland` binary: one test binary, one module per area.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod diagram;
+mod dsl_schema;
+mod simulate;
+mod validate;
