@@ -207,15 +207,16 @@ fn dot(wf: &Workflow) -> String {
             StateKind::Approval(_) => "box, style=\"rounded,bold\"",
             StateKind::Choice(_) => "diamond",
             StateKind::Parallel(_) => "box, style=dashed",
-            StateKind::Final { .. } => "doublecircle",
-            StateKind::Done => "circle",
+            StateKind::Final { .. } => {
+                "box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", peripheries=2"
+            }
+            StateKind::Done => "circle, style=filled, fillcolor=black, fixedsize=true, width=0.25",
         };
-        let _ = writeln!(
-            s,
-            "{indent}{} [label=\"{}\", shape={shape}];",
-            ident(wf, id),
-            q(&describe(wf, id))
-        );
+        let label = match wf.state(id).kind() {
+            StateKind::Done => format!("label=\"\", xlabel=\"{}\"", q(&describe(wf, id))),
+            _ => format!("label=\"{}\"", q(&describe(wf, id))),
+        };
+        let _ = writeln!(s, "{indent}{} [{label}, shape={shape}];", ident(wf, id));
     };
     for (id, st) in wf.top_level() {
         node(&mut s, id, "    ");
