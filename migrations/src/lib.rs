@@ -1,2 +1,19 @@
-//! softland-migrations: the sea-orm-migration crate for softland's schema. Built in issue #3;
-//! this crate is part of the workspace layout and holds no code yet.
+//! softland's database schema as sea-orm migrations, applied by `softland migrate` and at start.
+//!
+//! Each migration is one self-contained file with its own identifiers: it imports no entity, so
+//! it still compiles when the entities change.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
+
+/// Every migration, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_initial::Migration)]
+    }
+}

@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod db;
 mod diagram;
 mod load;
 mod simulate;
@@ -50,6 +51,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Apply pending database migrations (the server also does this at start).
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Check every application: it must equal the fold of its events, and the audit hash chain
+    /// must be intact. Exit 1 on any problem.
+    Doctor {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write the audit log of a period as JSON lines (to stdout).
+    AuditExport {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Start (inclusive), RFC 3339, e.g. 2026-01-01T00:00:00Z.
+        #[arg(long)]
+        from: chrono::DateTime<chrono::Utc>,
+        /// End (exclusive), RFC 3339.
+        #[arg(long)]
+        to: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// Where the database is (shared by every command that uses it).
+#[derive(Debug, Clone, clap::Args)]
+struct DbArgs {
+    /// Database URL: `sqlite://PATH?mode=rwc` (default) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(
+        long,
+        env = "SOFTLAND_DB",
+        default_value = "sqlite://softland.db?mode=rwc"
+    )]
+    db: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -70,6 +105,9 @@ pub fn run() -> ExitCode {
             script,
             json,
         } => simulate::run(&path, &data, &script, json),
+        Command::Migrate { db } => db::migrate(&db.db),
+        Command::Doctor { db } => db::doctor(&db.db),
+        Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),
     };
     match result {
         Ok(code) => code,

@@ -53,6 +53,9 @@ pub(crate) struct Votes {
 pub struct Instance {
     pub(crate) status: Status,
     pub(crate) outcome: Option<String>,
+    /// The form data: not part of the serialized snapshot (it is in the `submitted` event and
+    /// stored once beside the snapshot); see [`Instance::set_data`].
+    #[serde(skip, default = "null_data")]
     pub(crate) data: Arc<Value>,
     pub(crate) active: Vec<StateId>,
     pub(crate) tasks: Vec<OpenTask>,
@@ -64,6 +67,10 @@ pub struct Instance {
     pub(crate) version: u64,
     pub(crate) submitted_at: Option<DateTime<Utc>>,
     pub(crate) updated_at: Option<DateTime<Utc>>,
+}
+
+fn null_data() -> Arc<Value> {
+    Arc::new(Value::Null)
 }
 
 impl Default for Instance {
@@ -190,6 +197,12 @@ impl Instance {
     /// The submitted form data.
     pub fn data(&self) -> &Value {
         &self.data
+    }
+
+    /// Restores the form data of a deserialized snapshot (snapshots leave it out: it never
+    /// changes after submission and is stored once).
+    pub fn set_data(&mut self, data: Arc<Value>) {
+        self.data = data;
     }
     /// The states now active (a parallel state and the states inside its branches).
     pub fn active_states(&self) -> &[StateId] {

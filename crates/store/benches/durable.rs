@@ -1,0 +1,281 @@
+//! Durable transitions through the store API, against what the database itself commits.
+//!
+//! ```sh
+//! cargo bench -p softland-store --bench durable             # SQLite and PostgreSQL
+//! SOFTLAND_BENCH_SECONDS=20 cargo bench -p softland-store --bench durable
+//! ```
+//!
+//! For each backend and writer count (1, 16) it runs whole `soft-landing-sz-to-hk`
+//! applications (submit + 7 actions, each a durable command) for a fixed time and prints
+//! commands/s, state transitions/s and command latency p50/p99. In the same run it measures the
+//! raw rate of the minimal rows of one transition (read the application's revision, update it
+//! with a revision check, insert one event, upsert one task, in one transaction): `pgbench` with
+//! a custom script on PostgreSQL, and the same statements through sqlx on SQLite (WAL, full
+//! sync). The ratio softland / raw is the figure to watch (target ≥ 60% at 16 writers on
+//! PostgreSQL).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database};
+use softland_store::test_util::TestDb;
+use softland_store::{Act, Store, Submit};
+use softland_workflow::Actor;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const STEPS: [(&str, &str, &str, &str); 7] = [
+    ("ofds_nomination", "ofds", "chen", "nominate"),
+    ("eligibility_screening", "investhk", "amy", "eligible"),
+    ("hkstp_review", "hkstp", "ben", "admit"),
+    ("investhk_setup_review", "investhk", "carl", "clear"),
+    ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
+    ("joint_decision", "investhk", "amy", "approve"),
+    ("joint_decision", "ofds", "chen", "approve"),
+];
+
+struct Run {
+    commands: u64,
+    transitions: u64,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+async fn writer(store: Store, data: serde_json::Value, deadline: Instant, me: usize) -> Run {
+    let mut run = Run {
+        commands: 0,
+        transitions: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let mut n = 0;
+    while Instant::now() < deadline {
+        n += 1;
+        let t = Instant::now();
+        let sub = store
+            .submit(Submit {
+                workflow_key: "soft-landing-sz-to-hk".into(),
+                organization: format!("firm-{me}"),
+                actor: Actor::applicant(format!("u{me}-{n}")),
+                data: data.clone(),
+                idempotency_key: None,
+            })
+            .await
+            .expect("submit");
+        run.latencies.push(t.elapsed());
+        run.commands += 1;
+        run.transitions += sub.events.iter().filter(|e| e.kind == "entered").count() as u64;
+        // A client learns task ids from what each command opened (no extra reads).
+        let mut open = sub.opened;
+        for (state, agency, person, action) in STEPS {
+            let i = open
+                .iter()
+                .position(|t| t.state == state && t.assignee == agency)
+                .expect("open task");
+            let task = open.swap_remove(i);
+            let t = Instant::now();
+            let out = store
+                .act(Act {
+                    task_id: task.id,
+                    actor: Actor::reviewer(person, agency),
+                    action: action.into(),
+                    comment: None,
+                    input: None,
+                    expected_revision: None,
+                    idempotency_key: None,
+                })
+                .await
+                .expect("act");
+            run.latencies.push(t.elapsed());
+            run.commands += 1;
+            run.transitions += out.events.iter().filter(|e| e.kind == "entered").count() as u64;
+            open.extend(out.opened);
+        }
+    }
+    run
+}
+
+async fn softland(url: &str, writers: usize, secs: u64) -> (f64, f64, Duration, Duration) {
+    let store = Store::open(url).await.unwrap();
+    store
+        .publish_dir(&root().join("workflows"), "bench")
+        .await
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let handles: Vec<_> = (0..writers)
+        .map(|w| tokio::spawn(writer(store.clone(), data.clone(), deadline, w)))
+        .collect();
+    let mut all = Run {
+        commands: 0,
+        transitions: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for h in handles {
+        let r = h.await.unwrap();
+        all.commands += r.commands;
+        all.transitions += r.transitions;
+        all.latencies.extend(r.latencies);
+    }
+    all.elapsed = start.elapsed();
+    all.latencies.sort();
+    let pct = |p: f64| {
+        all.latencies[((all.latencies.len() as f64 * p) as usize).min(all.latencies.len() - 1)]
+    };
+    let s = all.elapsed.as_secs_f64();
+    (
+        all.commands as f64 / s,
+        all.transitions as f64 / s,
+        pct(0.50),
+        pct(0.99),
+    )
+}
+
+const SCHEMA: &str = "CREATE TABLE bench_app (id BIGINT PRIMARY KEY, revision BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE bench_event (app_id BIGINT NOT NULL, seq BIGINT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (app_id, seq));
+CREATE TABLE bench_task (app_id BIGINT NOT NULL, task_no INT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (app_id, task_no))";
+
+const PGBENCH_SCRIPT: &str = "\\set aid random(1, 100000)
+BEGIN;
+SELECT revision AS rev FROM bench_app WHERE id = :aid \\gset
+UPDATE bench_app SET revision = :rev + 1, updated_at = now() WHERE id = :aid AND revision = :rev;
+INSERT INTO bench_event (app_id, seq, payload) VALUES (:aid, :rev + 1, '{\"kind\":\"task_completed\",\"task\":1,\"action\":\"approve\"}');
+INSERT INTO bench_task (app_id, task_no, state) VALUES (:aid, 1, 'review') ON CONFLICT (app_id, task_no) DO UPDATE SET state = excluded.state;
+COMMIT;
+";
+
+/// pgbench with the minimal-rows script at `clients` clients; returns transactions/s.
+async fn pgbench(url: &str, clients: usize, secs: u64) -> Option<f64> {
+    let db = Database::connect(url).await.ok()?;
+    for stmt in SCHEMA.split(';') {
+        db.execute_unprepared(stmt).await.ok()?;
+    }
+    db.execute_unprepared(
+        "INSERT INTO bench_app SELECT g, 0, now() FROM generate_series(1, 100000) g",
+    )
+    .await
+    .ok()?;
+    db.close().await.ok()?;
+    let script = std::env::temp_dir().join(format!("softland-pgbench-{}.sql", std::process::id()));
+    std::fs::write(&script, PGBENCH_SCRIPT).ok()?;
+    let out = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.min(2).to_string(),
+            "-T",
+            &secs.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(url)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tps = text
+        .lines()
+        .find(|l| l.starts_with("tps = "))?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok();
+    if tps.is_none() {
+        eprintln!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    tps
+}
+
+/// The same minimal rows through sqlx on SQLite (WAL, full sync), `clients` concurrent writers.
+async fn sqlite_raw(url: &str, clients: usize, secs: u64) -> f64 {
+    let store = Store::open(url).await.unwrap();
+    drop(store);
+    let db = Arc::new(softland_store::test_util::raw_sqlite(url).await);
+    for stmt in SCHEMA.replace("TIMESTAMPTZ", "TEXT").split(';') {
+        db.execute_unprepared(stmt).await.unwrap();
+    }
+    db.execute_unprepared("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 100000) INSERT INTO bench_app SELECT x, 0, datetime('now') FROM g").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                let mut aid = (c as i64 * 7919) % 100_000 + 1;
+                while Instant::now() < deadline {
+                    aid = aid * 48271 % 100_000 + 1;
+                    if softland_store::test_util::raw_sqlite_transition(&db, aid).await {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for h in handles {
+        total += h.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn row(backend: &str, writers: usize, r: (f64, f64, Duration, Duration), raw: Option<f64>) {
+    let ratio = raw.map_or("n/a".to_owned(), |raw| format!("{:.0}%", 100.0 * r.0 / raw));
+    println!(
+        "| {backend:<10} | {writers:>7} | {:>10.0} | {:>13.0} | {:>8.2} | {:>8.2} | {:>11} | {:>6} |",
+        r.0,
+        r.1,
+        r.2.as_secs_f64() * 1000.0,
+        r.3.as_secs_f64() * 1000.0,
+        raw.map_or("n/a".to_owned(), |v| format!("{v:.0}")),
+        ratio
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let secs: u64 = std::env::var("SOFTLAND_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if quick { 1 } else { 10 });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        println!("durable commands through the store API, {secs} s per row (soft-landing-sz-to-hk lifecycles)");
+        println!("| backend    | writers | commands/s | transitions/s | p50 (ms) | p99 (ms) | raw tx/s    | ratio  |");
+        println!("|------------|---------|------------|---------------|----------|----------|-------------|--------|");
+        for writers in [1, 16] {
+            let db = TestDb::sqlite();
+            let r = softland(&db.url, writers, secs).await;
+            let raw_db = TestDb::sqlite();
+            let raw = sqlite_raw(&raw_db.url, writers, secs).await;
+            row("sqlite", writers, r, Some(raw));
+        }
+        if std::env::var(softland_store::test_util::POSTGRES_ENV).is_err() {
+            println!("(PostgreSQL skipped: set {} to include it)", softland_store::test_util::POSTGRES_ENV);
+            return;
+        }
+        for writers in [1, 16] {
+            let db = TestDb::postgres().await;
+            let r = softland(&db.url, writers, secs).await;
+            let raw_db = TestDb::postgres().await;
+            let raw = pgbench(&raw_db.url, writers, secs).await;
+            row("postgresql", writers, r, raw);
+        }
+    });
+}

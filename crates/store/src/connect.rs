@@ -1,0 +1,161 @@
+//! Connecting: SQLite (WAL, busy timeout, full sync) or PostgreSQL (bounded timeouts), and
+//! running migrations.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use softland_migrations::{Migrator, MigratorTrait};
+use softland_workflow::{Calendars, Workflow};
+use tokio::sync::broadcast;
+
+use crate::error::{Error, Result};
+use crate::records::EventRecord;
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
+
+pub(crate) struct Inner {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) backend: Backend,
+    pub(crate) workflows: RwLock<HashMap<(String, i32), Arc<Workflow>>>,
+    pub(crate) calendars: Calendars,
+    pub(crate) clock: Box<Clock>,
+    pub(crate) events: broadcast::Sender<EventRecord>,
+}
+
+/// The store. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating. `sqlite://softland.db?mode=rwc` or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::UnsupportedUrl(url.to_owned()));
+        };
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5));
+        match backend {
+            Backend::Sqlite => {
+                opts.max_connections(8)
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Full)
+                            .busy_timeout(Duration::from_secs(10))
+                            .foreign_keys(true)
+                    });
+            }
+            Backend::Postgres => {
+                opts.max_connections(40).min_connections(1);
+            }
+        }
+        let db = Database::connect(opts).await?;
+        let (events, _) = broadcast::channel(4096);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                backend,
+                workflows: RwLock::new(HashMap::new()),
+                calendars: Calendars::builtin(),
+                clock: Box::new(Utc::now),
+                events,
+            }),
+        })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.inner.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of the migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        let pending = Migrator::get_pending_migrations(&self.inner.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.inner.db.ping().await?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Replaces the clock (tests and simulations).
+    pub fn with_clock(
+        self,
+        clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
+    ) -> Result<Self> {
+        let inner = Arc::try_unwrap(self.inner).map_err(|_| {
+            Error::Corrupt("the clock can only be set before the store is shared".into())
+        })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                clock: Box::new(clock),
+                ..inner
+            }),
+        })
+    }
+
+    /// Every event committed by this process, as it commits (for subscriptions).
+    pub fn subscribe(&self) -> broadcast::Receiver<EventRecord> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(self) -> Result<()> {
+        if let Ok(inner) = Arc::try_unwrap(self.inner) {
+            inner.db.close().await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! Workflow definitions: publish (a new version only when the content changed), retire, and
+//! load compiled workflows (cached: a version never changes once published).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::Value;
+use softland_workflow::Workflow;
+
+use crate::Store;
+use crate::entity::{agency, definition};
+use crate::error::{ConflictReason, Error, Result};
+use crate::hash::sha256_hex;
+use crate::records::{DefinitionRecord, Published};
+
+fn record(m: definition::Model) -> DefinitionRecord {
+    DefinitionRecord {
+        form_schema: serde_json::from_str(&m.form_schema).unwrap_or(Value::Null),
+        key: m.key,
+        version: m.version,
+        title: m.title,
+        source: m.source,
+        content_hash: m.content_hash,
+        published_by: m.published_by,
+        published_at: m.published_at,
+        retired_at: m.retired_at,
+    }
+}
+
+/// Compiles stored source with its stored form (the form may have come from a file).
+fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
+    let form = form_schema.to_owned();
+    let loader = move |_: &str| Ok::<_, String>(form.clone());
+    Workflow::compile_with(source, &loader).map_err(Error::InvalidDefinition)
+}
+
+impl Store {
+    /// Publishes a definition. `loader` resolves `form: {file: …}`. When the latest version of
+    /// the key has the same content, nothing is stored and `changed` is false.
+    pub async fn publish(
+        &self,
+        source: &str,
+        loader: &dyn softland_workflow::SchemaLoader,
+        by: &str,
+    ) -> Result<Published> {
+        let wf = Workflow::compile_with(source, loader).map_err(Error::InvalidDefinition)?;
+        let form_schema =
+            serde_json::to_string(wf.form_schema()).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let hash = sha256_hex(&format!("{source}\n{form_schema}"));
+        let latest = definition::Entity::find()
+            .filter(definition::Column::Key.eq(wf.key()))
+            .order_by_desc(definition::Column::Version)
+            .one(self.db())
+            .await?;
+        if let Some(latest) = &latest
+            && latest.content_hash == hash
+            && latest.retired_at.is_none()
+        {
+            return Ok(Published {
+                definition: record(latest.clone()),
+                changed: false,
+            });
+        }
+        let version = latest.map_or(1, |l| l.version + 1);
+        let now = self.now();
+        let model = definition::ActiveModel {
+            key: Set(wf.key().to_owned()),
+            version: Set(version),
+            title: Set(wf.title().en.clone()),
+            source: Set(source.to_owned()),
+            form_schema: Set(form_schema),
+            content_hash: Set(hash),
+            published_by: Set(by.to_owned()),
+            published_at: Set(now),
+            retired_at: Set(None),
+            ..Default::default()
+        };
+        let inserted = match definition::Entity::insert(model)
+            .exec_with_returning(self.db())
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(ConflictReason::ConcurrentPublish(wf.key().to_owned()).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.ensure_agencies(wf.agencies()).await?;
+        tracing::info!(key = wf.key(), version, "published workflow");
+        self.inner
+            .workflows
+            .write()
+            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .insert((wf.key().to_owned(), version), Arc::new(wf));
+        Ok(Published {
+            definition: record(inserted),
+            changed: true,
+        })
+    }
+
+    /// Publishes every `*.yaml` in `dir` whose content changed (schema files are resolved
+    /// relative to `dir`). Returns what happened to each file, in name order.
+    pub async fn publish_dir(&self, dir: &Path, by: &str) -> Result<Vec<(String, Published)>> {
+        let io = |e: std::io::Error| Error::Io {
+            path: dir.display().to_string(),
+            source: e,
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for file in files {
+            let source = std::fs::read_to_string(&file).map_err(|e| Error::Io {
+                path: file.display().to_string(),
+                source: e,
+            })?;
+            let base = dir.to_path_buf();
+            let loader = move |rel: &str| {
+                std::fs::read_to_string(base.join(rel)).map_err(|e| format!("{rel}: {e}"))
+            };
+            let published = self
+                .publish(&source, &loader, by)
+                .await
+                .map_err(|e| match e {
+                    Error::InvalidDefinition(d) => Error::Corrupt(format!(
+                        "{} does not compile:\n{}",
+                        file.display(),
+                        d.render(&file.display().to_string())
+                    )),
+                    other => other,
+                })?;
+            out.push((file.display().to_string(), published));
+        }
+        Ok(out)
+    }
+
+    /// Registers agency keys a workflow uses (names default to the key; regions to the
+    /// built-in calendar assignment).
+    async fn ensure_agencies(&self, keys: &[String]) -> Result<()> {
+        let now = self.now();
+        for key in keys {
+            let region = match self
+                .inner
+                .calendars
+                .region_of(&softland_workflow::Assignee::Agency(key.clone()))
+            {
+                softland_workflow::Region::HongKong => "hk",
+                softland_workflow::Region::Mainland => "mainland",
+            };
+            let model = agency::ActiveModel {
+                key: Set(key.clone()),
+                name: Set(key.clone()),
+                region: Set(region.to_owned()),
+                created_at: Set(now),
+            };
+            agency::Entity::insert(model)
+                .on_conflict_do_nothing()
+                .exec(self.db())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Retires a version: running applications go on, new submissions are refused.
+    pub async fn retire(&self, key: &str, version: i32) -> Result<DefinitionRecord> {
+        let found = definition::Entity::find()
+            .filter(definition::Column::Key.eq(key))
+            .filter(definition::Column::Version.eq(version))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
+        let mut am: definition::ActiveModel = found.into();
+        am.retired_at = Set(Some(self.now()));
+        let updated = definition::Entity::update(am).exec(self.db()).await?;
+        Ok(record(updated))
+    }
+
+    /// The latest version of each key (retired ones included; see `retired_at`).
+    pub async fn definitions(&self) -> Result<Vec<DefinitionRecord>> {
+        let all = definition::Entity::find()
+            .order_by_asc(definition::Column::Key)
+            .order_by_desc(definition::Column::Version)
+            .all(self.db())
+            .await?;
+        let mut out: Vec<DefinitionRecord> = Vec::new();
+        for m in all {
+            if out.last().is_none_or(|l| l.key != m.key) {
+                out.push(record(m));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One version, or the latest when `version` is `None`.
+    pub async fn definition(
+        &self,
+        key: &str,
+        version: Option<i32>,
+    ) -> Result<Option<DefinitionRecord>> {
+        self.definition_on(self.db(), key, version).await
+    }
+
+    async fn definition_on<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        key: &str,
+        version: Option<i32>,
+    ) -> Result<Option<DefinitionRecord>> {
+        let mut q = definition::Entity::find().filter(definition::Column::Key.eq(key));
+        if let Some(v) = version {
+            q = q.filter(definition::Column::Version.eq(v));
+        }
+        Ok(q.order_by_desc(definition::Column::Version)
+            .one(conn)
+            .await?
+            .map(record))
+    }
+
+    /// The compiled workflow of a version (cached).
+    pub async fn workflow(&self, key: &str, version: i32) -> Result<Arc<Workflow>> {
+        self.workflow_on(self.db(), key, version).await
+    }
+
+    /// The compiled workflow, read through `conn` on a cache miss (inside a transaction, so a
+    /// command never needs a second pooled connection).
+    pub(crate) async fn workflow_on<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        key: &str,
+        version: i32,
+    ) -> Result<Arc<Workflow>> {
+        let cached = self
+            .inner
+            .workflows
+            .read()
+            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .get(&(key.to_owned(), version))
+            .cloned();
+        if let Some(wf) = cached {
+            return Ok(wf);
+        }
+        let m = definition::Entity::find()
+            .filter(definition::Column::Key.eq(key))
+            .filter(definition::Column::Version.eq(version))
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
+        let wf = Arc::new(compile_stored(&m.source, &m.form_schema)?);
+        self.inner
+            .workflows
+            .write()
+            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .insert((key.to_owned(), version), wf.clone());
+        Ok(wf)
+    }
+
+    /// The version new submissions to `key` use: the latest, unless it is retired.
+    pub(crate) async fn current_version<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        key: &str,
+    ) -> Result<i32> {
+        let latest = self
+            .definition_on(conn, key, None)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("workflow `{key}`")))?;
+        if latest.retired_at.is_some() {
+            return Err(Error::Retired {
+                key: key.to_owned(),
+                version: latest.version,
+            });
+        }
+        Ok(latest.version)
+    }
+}

@@ -1,0 +1,105 @@
+//! `softland doctor`: every application must equal the fold of its events, and every event's
+//! hash must chain to the one before it.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use softland_workflow::{Event, Instance};
+
+use crate::Store;
+use crate::entity::{application, event};
+use crate::error::Result;
+use crate::hash::{genesis, link};
+
+/// What the doctor found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Applications checked.
+    pub applications: u64,
+    /// Events checked.
+    pub events: u64,
+    /// Every problem, one line each (empty: all is well).
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// Checks every application (fold and hash chain).
+    pub async fn doctor(&self) -> Result<Report> {
+        let mut report = Report::default();
+        let mut after = None;
+        loop {
+            let mut q = application::Entity::find()
+                .order_by_asc(application::Column::Id)
+                .limit(200);
+            if let Some(id) = after {
+                q = q.filter(application::Column::Id.gt(id));
+            }
+            let apps = q.all(self.db()).await?;
+            let Some(last) = apps.last() else {
+                return Ok(report);
+            };
+            after = Some(last.id);
+            for app in apps {
+                report.applications += 1;
+                self.check_application(&app, &mut report).await?;
+            }
+        }
+    }
+
+    async fn check_application(&self, app: &application::Model, report: &mut Report) -> Result<()> {
+        let id = app.id;
+        let rows = event::Entity::find()
+            .filter(event::Column::ApplicationId.eq(id))
+            .order_by_asc(event::Column::Seq)
+            .all(self.db())
+            .await?;
+        let wf = match self.workflow(&app.workflow_key, app.workflow_version).await {
+            Ok(wf) => wf,
+            Err(e) => {
+                report.problems.push(format!(
+                    "application {id}: its workflow cannot be loaded: {e}"
+                ));
+                return Ok(());
+            }
+        };
+        let mut prev = genesis(id);
+        let mut events = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            report.events += 1;
+            let expected_seq = i as i64 + 1;
+            if row.seq != expected_seq {
+                report.problems.push(format!("application {id}: event {} found where {expected_seq} was expected (missing or reordered events)", row.seq));
+            }
+            if row.prev_hash != prev || row.hash != link(&prev, row.seq, &row.payload) {
+                report.problems.push(format!("application {id}: hash chain broken at event {} (the event or one before it was altered)", row.seq));
+            }
+            prev = row.hash.clone();
+            match serde_json::from_str::<Event>(&row.payload) {
+                Ok(e) => events.push(e),
+                Err(e) => report.problems.push(format!(
+                    "application {id}: event {} does not parse: {e}",
+                    row.seq
+                )),
+            }
+        }
+        if app.last_hash != prev {
+            report.problems.push(format!(
+                "application {id}: its last hash does not match its last event"
+            ));
+        }
+        if app.revision != rows.len() as i64 {
+            report.problems.push(format!(
+                "application {id}: revision {} but {} events",
+                app.revision,
+                rows.len()
+            ));
+        }
+        let folded = Instance::replay(&wf, &events);
+        let folded = serde_json::to_value(&folded).unwrap_or_default();
+        if folded != app.instance {
+            report.problems.push(format!(
+                "application {id}: stored state differs from the fold of its events"
+            ));
+        }
+        Ok(())
+    }
+}

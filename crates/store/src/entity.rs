@@ -1,0 +1,279 @@
+//! sea-orm entities: the tables of `softland-migrations`, seen from Rust. Only this crate sees
+//! them; the rest of softland gets the records of [`crate::records`].
+
+/// How a row's lifecycle column is stored: enums, never free strings.
+pub mod enums {
+    use sea_orm::entity::prelude::*;
+
+    /// `applications.status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum AppStatus {
+        /// Under way.
+        #[sea_orm(string_value = "active")]
+        Active,
+        /// Reached a final state.
+        #[sea_orm(string_value = "completed")]
+        Completed,
+        /// Withdrawn by the applicant.
+        #[sea_orm(string_value = "withdrawn")]
+        Withdrawn,
+    }
+
+    /// `tasks.status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum TaskStatus {
+        /// Waiting for its assignee.
+        #[sea_orm(string_value = "open")]
+        Open,
+        /// Completed with an action.
+        #[sea_orm(string_value = "completed")]
+        Completed,
+        /// Closed without action.
+        #[sea_orm(string_value = "cancelled")]
+        Cancelled,
+    }
+
+    /// `timers.status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum TimerStatus {
+        /// Not yet fired.
+        #[sea_orm(string_value = "pending")]
+        Pending,
+        /// Fired (once).
+        #[sea_orm(string_value = "fired")]
+        Fired,
+        /// Its task closed first.
+        #[sea_orm(string_value = "cancelled")]
+        Cancelled,
+    }
+}
+
+pub mod definition {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workflow_definitions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub key: String,
+        pub version: i32,
+        pub title: String,
+        pub source: String,
+        pub form_schema: String,
+        pub content_hash: String,
+        pub published_by: String,
+        pub published_at: DateTimeUtc,
+        pub retired_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod organization {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod agency {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agencies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub name: String,
+        pub region: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod application {
+    use sea_orm::entity::prelude::*;
+
+    use super::enums::AppStatus;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "applications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub workflow_key: String,
+        pub workflow_version: i32,
+        pub organization: String,
+        pub status: AppStatus,
+        pub outcome: Option<String>,
+        pub active_states: Json,
+        pub data: Json,
+        pub instance: Json,
+        pub revision: i64,
+        pub last_hash: String,
+        pub submitted_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod task {
+    use sea_orm::entity::prelude::*;
+
+    use super::enums::TaskStatus;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub application_id: Uuid,
+        pub task_no: i32,
+        pub state: String,
+        pub title: String,
+        pub assignee: String,
+        pub organization: String,
+        pub actions: Json,
+        pub status: TaskStatus,
+        pub due_at: Option<DateTimeUtc>,
+        pub inbox_order: DateTimeUtc,
+        pub overdue: bool,
+        pub opened_at: DateTimeUtc,
+        pub closed_at: Option<DateTimeUtc>,
+        pub closed_by: Option<String>,
+        pub closed_action: Option<String>,
+        pub claimed_by: Option<String>,
+        pub claimed_at: Option<DateTimeUtc>,
+        pub delegated_to: Option<String>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: Uuid,
+        pub seq: i64,
+        pub kind: String,
+        pub actor: Option<String>,
+        pub state: Option<String>,
+        pub action: Option<String>,
+        pub comment: Option<String>,
+        pub payload: String,
+        pub at: DateTimeUtc,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod timer {
+    use sea_orm::entity::prelude::*;
+
+    use super::enums::TimerStatus;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "timers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub application_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub task_no: i32,
+        pub due_at: DateTimeUtc,
+        pub status: TimerStatus,
+        pub lease_owner: Option<String>,
+        pub lease_until: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: Uuid,
+        pub seq: i64,
+        pub kind: String,
+        pub payload: String,
+        pub created_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod api_key {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub label: String,
+        pub token_hash: String,
+        pub role: String,
+        pub agency: Option<String>,
+        pub organization: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod idempotency {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub scope: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub operation: String,
+        pub request_hash: String,
+        pub application_id: Uuid,
+        pub revision: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

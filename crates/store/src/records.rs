@@ -1,0 +1,242 @@
+//! What the store takes and returns: plain records, no sea-orm types.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use softland_workflow::{Actor, Status};
+use uuid::Uuid;
+
+/// An application as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApplicationRecord {
+    /// Its id (UUID v7: time-ordered).
+    pub id: Uuid,
+    /// The workflow it runs.
+    pub workflow_key: String,
+    /// The workflow version it is pinned to.
+    pub workflow_version: i32,
+    /// The applicant organization's key.
+    pub organization: String,
+    /// Active, completed or withdrawn.
+    pub status: Status,
+    /// The outcome once finished.
+    pub outcome: Option<String>,
+    /// Names of the active states.
+    pub active_states: Vec<String>,
+    /// The submitted form data.
+    pub data: Value,
+    /// How many events it has: the value `expectedRevision` is compared with.
+    pub revision: i64,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a task is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting for its assignee.
+    Open,
+    /// Completed with an action.
+    Completed,
+    /// Closed without action (sibling branch exited, k-of-n decided, withdrawn, escalated).
+    Cancelled,
+}
+
+/// An action a task offers.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct TaskAction {
+    /// Its name.
+    pub name: String,
+    /// Its English title.
+    pub title: String,
+    /// The JSON Schema of its input, if any.
+    pub input_schema: Option<Value>,
+}
+
+/// A task in an inbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRecord {
+    /// Its id.
+    pub id: Uuid,
+    /// Its application.
+    pub application_id: Uuid,
+    /// Its number within the application (the engine's task id).
+    pub task_no: u32,
+    /// The state it belongs to.
+    pub state: String,
+    /// The state's English title.
+    pub title: String,
+    /// An agency key, or `applicant`.
+    pub assignee: String,
+    /// The applicant organization.
+    pub organization: String,
+    /// What can be done.
+    pub actions: Vec<TaskAction>,
+    /// Open, completed or cancelled.
+    pub status: TaskStatus,
+    /// When it falls due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Whether its due time has passed.
+    pub overdue: bool,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it.
+    pub closed_by: Option<String>,
+    /// With which action.
+    pub closed_action: Option<String>,
+    /// Who holds its claim.
+    pub claimed_by: Option<String>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    /// The application.
+    pub application_id: Uuid,
+    /// 1, 2, 3, … within the application.
+    pub seq: i64,
+    /// The event kind (`task_completed`, …).
+    pub kind: String,
+    /// Who caused it.
+    pub actor: Option<String>,
+    /// The state concerned, by name.
+    pub state: Option<String>,
+    /// The action taken, for `task_completed`.
+    pub action: Option<String>,
+    /// The actor's comment.
+    pub comment: Option<String>,
+    /// The engine's event, as stored and hashed.
+    pub payload: Value,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// SHA-256 over the previous hash, the sequence number and the payload.
+    pub hash: String,
+}
+
+/// A published workflow version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefinitionRecord {
+    /// The workflow key.
+    pub key: String,
+    /// 1, 2, 3, …
+    pub version: i32,
+    /// English title.
+    pub title: String,
+    /// The YAML source.
+    pub source: String,
+    /// The application form's JSON Schema (resolved from `form.file` when published).
+    pub form_schema: Value,
+    /// SHA-256 of source and form.
+    pub content_hash: String,
+    /// Who published it.
+    pub published_by: String,
+    /// When.
+    pub published_at: DateTime<Utc>,
+    /// When it was retired (no new submissions).
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Published {
+    /// The definition now current for its key.
+    pub definition: DefinitionRecord,
+    /// `false` when an identical version already existed (nothing was stored).
+    pub changed: bool,
+}
+
+/// A new application.
+#[derive(Debug, Clone)]
+pub struct Submit {
+    /// The workflow to run (its latest non-retired version).
+    pub workflow_key: String,
+    /// The applicant organization.
+    pub organization: String,
+    /// The person submitting (recorded in the audit log).
+    pub actor: Actor,
+    /// The form data.
+    pub data: Value,
+    /// Makes retries safe: the same key returns the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// An action on a task.
+#[derive(Debug, Clone)]
+pub struct Act {
+    /// The task.
+    pub task_id: Uuid,
+    /// Who acts.
+    pub actor: Actor,
+    /// The action's name.
+    pub action: String,
+    /// A comment for the record.
+    pub comment: Option<String>,
+    /// The action's input.
+    pub input: Option<Value>,
+    /// Refuse with a conflict unless the application is at this revision.
+    pub expected_revision: Option<i64>,
+    /// Makes retries safe.
+    pub idempotency_key: Option<String>,
+}
+
+/// A withdrawal.
+#[derive(Debug, Clone)]
+pub struct Withdraw {
+    /// The application.
+    pub application_id: Uuid,
+    /// The applicant's person.
+    pub actor: Actor,
+    /// Why.
+    pub reason: Option<String>,
+    /// Makes retries safe.
+    pub idempotency_key: Option<String>,
+}
+
+/// The result of a command.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The application after the command.
+    pub application: ApplicationRecord,
+    /// The events it appended (empty when `replayed`).
+    pub events: Vec<EventRecord>,
+    /// The tasks it opened (empty when `replayed`).
+    pub opened: Vec<TaskRecord>,
+    /// `true` when an idempotency key matched an earlier request: nothing new happened.
+    pub replayed: bool,
+}
+
+/// Whose inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxOwner {
+    /// An agency's open tasks.
+    Agency(String),
+    /// An applicant organization's open tasks.
+    Applicant(String),
+}
+
+/// Filters for listing applications.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// Only this organization's applications.
+    pub organization: Option<String>,
+    /// Only applications that have or had a task for this agency.
+    pub agency: Option<String>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this workflow.
+    pub workflow_key: Option<String>,
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// Items with their cursors.
+    pub items: Vec<(String, T)>,
+    /// Whether more items follow the last one.
+    pub has_next: bool,
+}

@@ -1,0 +1,131 @@
+//! Claims: a reviewer claims a task of their agency so colleagues see it is being worked; only
+//! the claimant completes it; the claimant (or an agency lead or admin) releases or delegates.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use softland_workflow::{Actor, Party};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entity::enums::TaskStatus;
+use crate::entity::task;
+use crate::error::{ConflictReason, Error, Result};
+use crate::queries::task_record;
+use crate::records::TaskRecord;
+
+impl Store {
+    async fn agency_task(&self, id: Uuid, actor: &Actor) -> Result<task::Model> {
+        let t = task::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("task {id}")))?;
+        match &actor.party {
+            Party::Agency(a) if *a == t.assignee => {}
+            _ => {
+                return Err(Error::Forbidden(format!(
+                    "task {id} is assigned to `{}`",
+                    t.assignee
+                )));
+            }
+        }
+        if t.status != TaskStatus::Open {
+            return Err(ConflictReason::TaskClosed.into());
+        }
+        Ok(t)
+    }
+
+    async fn reload_task(&self, id: Uuid) -> Result<TaskRecord> {
+        task::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .map(task_record)
+            .ok_or_else(|| Error::NotFound(format!("task {id}")))
+    }
+
+    /// Claims an open task of the actor's agency (compare-and-set: one claimant wins).
+    pub async fn claim(&self, id: Uuid, actor: &Actor) -> Result<TaskRecord> {
+        self.agency_task(id, actor).await?;
+        let res = task::Entity::update_many()
+            .col_expr(task::Column::ClaimedBy, Expr::value(actor.id.clone()))
+            .col_expr(task::Column::ClaimedAt, Expr::value(self.now()))
+            .filter(task::Column::Id.eq(id))
+            .filter(task::Column::Status.eq(TaskStatus::Open))
+            .filter(
+                Condition::any()
+                    .add(task::Column::ClaimedBy.is_null())
+                    .add(task::Column::ClaimedBy.eq(actor.id.as_str())),
+            )
+            .exec(self.db())
+            .await?;
+        let t = self.reload_task(id).await?;
+        if res.rows_affected == 0 {
+            return Err(match t.claimed_by {
+                Some(holder) if t.status == crate::records::TaskStatus::Open => {
+                    ConflictReason::ClaimedByOther(holder).into()
+                }
+                _ => ConflictReason::TaskClosed.into(),
+            });
+        }
+        Ok(t)
+    }
+
+    /// Releases a claim: the claimant, or an agency lead (`lead`), may.
+    pub async fn release(&self, id: Uuid, actor: &Actor, lead: bool) -> Result<TaskRecord> {
+        let t = self.agency_task(id, actor).await?;
+        let Some(holder) = t.claimed_by else {
+            return self.reload_task(id).await;
+        };
+        if holder != actor.id && !lead {
+            return Err(Error::Forbidden(format!(
+                "task {id} is claimed by `{holder}`; only they or an agency lead may release it"
+            )));
+        }
+        task::Entity::update_many()
+            .col_expr(task::Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .col_expr(
+                task::Column::ClaimedAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(task::Column::Id.eq(id))
+            .filter(task::Column::ClaimedBy.eq(holder.as_str()))
+            .exec(self.db())
+            .await?;
+        self.reload_task(id).await
+    }
+
+    /// Hands a task to a colleague of the same agency: the claimant, or a lead, may; an
+    /// unclaimed task may be delegated by any reviewer of the agency.
+    pub async fn delegate(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+        to: &str,
+        lead: bool,
+    ) -> Result<TaskRecord> {
+        let t = self.agency_task(id, actor).await?;
+        if let Some(holder) = &t.claimed_by
+            && *holder != actor.id
+            && !lead
+        {
+            return Err(Error::Forbidden(format!(
+                "task {id} is claimed by `{holder}`; only they or an agency lead may delegate it"
+            )));
+        }
+        let res = task::Entity::update_many()
+            .col_expr(task::Column::ClaimedBy, Expr::value(to.to_owned()))
+            .col_expr(task::Column::ClaimedAt, Expr::value(self.now()))
+            .col_expr(task::Column::DelegatedTo, Expr::value(to.to_owned()))
+            .filter(task::Column::Id.eq(id))
+            .filter(task::Column::Status.eq(TaskStatus::Open))
+            .filter(match &t.claimed_by {
+                Some(h) => task::Column::ClaimedBy.eq(h.as_str()),
+                None => task::Column::ClaimedBy.is_null(),
+            })
+            .exec(self.db())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(ConflictReason::ConcurrentUpdate.into());
+        }
+        self.reload_task(id).await
+    }
+}

@@ -1,0 +1,917 @@
+//! The scenarios, backend-agnostic.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use softland_store::test_util::TestDb;
+use softland_store::{
+    Act, ApplicationFilter, ConflictReason, Error, InboxOwner, Outcome, Store, Submit, TaskRecord,
+    TaskStatus, Withdraw,
+};
+use softland_workflow::{Actor, Status};
+use uuid::Uuid;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn example(key: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join(format!("workflows/examples/{key}.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A store with the bundled workflows published and a clock the test moves.
+pub struct Fixture {
+    pub store: Store,
+    pub offset: Arc<AtomicI64>,
+}
+
+pub async fn fixture(db: &TestDb) -> Fixture {
+    let offset = Arc::new(AtomicI64::new(0));
+    let o = offset.clone();
+    let t0: DateTime<Utc> = "2026-11-24T01:00:00Z".parse().unwrap();
+    let store = Store::open(&db.url)
+        .await
+        .unwrap()
+        .with_clock(move || t0 + Duration::seconds(o.load(Ordering::SeqCst)))
+        .unwrap();
+    store
+        .publish_dir(&root().join("workflows"), "test")
+        .await
+        .unwrap();
+    Fixture { store, offset }
+}
+
+impl Fixture {
+    pub fn advance(&self, d: Duration) {
+        self.offset.fetch_add(d.num_seconds(), Ordering::SeqCst);
+    }
+
+    pub async fn submit(&self, key: &str, org: &str) -> Outcome {
+        self.store
+            .submit(Submit {
+                workflow_key: key.into(),
+                organization: org.into(),
+                actor: Actor::applicant(format!("{org}-user")),
+                data: example(key),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn open_task(&self, app: Uuid, state: &str, assignee: &str) -> TaskRecord {
+        let tasks = self.store.tasks_of(app, true).await.unwrap();
+        tasks
+            .iter()
+            .find(|t| t.state == state && t.assignee == assignee)
+            .cloned()
+            .unwrap_or_else(|| panic!("no open {state} task for {assignee}: {tasks:?}"))
+    }
+
+    /// `who` is `agency:person` or `applicant`.
+    pub async fn act(
+        &self,
+        app: Uuid,
+        state: &str,
+        who: &str,
+        action: &str,
+        input: Option<Value>,
+    ) -> Result<Outcome, Error> {
+        let (actor, assignee) = match who.split_once(':') {
+            Some((agency, person)) => (Actor::reviewer(person, agency), agency.to_owned()),
+            None => (Actor::applicant("applicant-user"), "applicant".to_owned()),
+        };
+        let task = self.open_task(app, state, &assignee).await;
+        self.store
+            .act(Act {
+                task_id: task.id,
+                actor,
+                action: action.into(),
+                comment: None,
+                input,
+                expected_revision: None,
+                idempotency_key: None,
+            })
+            .await
+    }
+}
+
+fn is_conflict(e: &Error) -> bool {
+    e.code() == "CONFLICT"
+}
+
+pub async fn publishing_versions_and_pinning(db: &TestDb) {
+    let f = fixture(db).await;
+    let again = f
+        .store
+        .publish_dir(&root().join("workflows"), "test")
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 3);
+    assert!(
+        again
+            .iter()
+            .all(|(_, p)| !p.changed && p.definition.version == 1),
+        "unchanged files publish nothing"
+    );
+
+    let old = f.submit("internship-placement", "student-1").await;
+    assert_eq!(old.application.workflow_version, 1);
+    // A changed definition becomes version 2; the running application stays on version 1.
+    let dir = root().join("workflows");
+    let source =
+        std::fs::read_to_string(dir.join("internship-placement.yaml")).unwrap() + "\n# revised\n";
+    let loader = move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    let v2 = f.store.publish(&source, &loader, "admin").await.unwrap();
+    assert!(v2.changed);
+    assert_eq!(v2.definition.version, 2);
+    let new = f.submit("internship-placement", "student-2").await;
+    assert_eq!(new.application.workflow_version, 2);
+    f.act(
+        old.application.id,
+        "eligibility_check",
+        "programme_office:pat",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.store
+            .application(old.application.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .workflow_version,
+        1
+    );
+
+    // Retiring stops new submissions only.
+    f.store.retire("internship-placement", 2).await.unwrap();
+    let err = f
+        .store
+        .submit(Submit {
+            workflow_key: "internship-placement".into(),
+            organization: "s3".into(),
+            actor: Actor::applicant("s3"),
+            data: example("internship-placement"),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Retired { version: 2, .. }), "{err}");
+    f.act(
+        new.application.id,
+        "eligibility_check",
+        "programme_office:pat",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+
+    let broken = f
+        .store
+        .publish("key: x\n", &|_: &str| Err("no files".to_owned()), "admin")
+        .await
+        .unwrap_err();
+    assert!(matches!(broken, Error::InvalidDefinition(_)));
+}
+
+pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
+    let f = fixture(db).await;
+    let sub = f.submit("soft-landing-sz-to-hk", "pengcheng-pay").await;
+    let id = sub.application.id;
+    assert_eq!(sub.application.status, Status::Active);
+    assert_eq!(sub.application.active_states, vec!["ofds_nomination"]);
+    let inbox = f
+        .store
+        .inbox(&InboxOwner::Agency("ofds".into()), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(
+        inbox.items[0]
+            .1
+            .actions
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["nominate", "decline"]
+    );
+
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.act(
+        id,
+        "eligibility_screening",
+        "investhk:amy",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+    f.act(id, "hkstp_review", "hkstp:ben", "admit", None)
+        .await
+        .unwrap();
+    f.act(id, "investhk_setup_review", "investhk:carl", "clear", None)
+        .await
+        .unwrap();
+    f.act(
+        id,
+        "hkma_sandbox_referral",
+        "hkma:dora",
+        "admit_to_sandbox",
+        None,
+    )
+    .await
+    .unwrap();
+    f.act(id, "joint_decision", "investhk:amy", "approve", None)
+        .await
+        .unwrap();
+    let last = f
+        .act(id, "joint_decision", "ofds:chen", "approve", None)
+        .await
+        .unwrap();
+
+    let app = last.application;
+    assert_eq!(app.status, Status::Completed);
+    assert_eq!(app.outcome.as_deref(), Some("approved"));
+    assert!(f.store.tasks_of(id, true).await.unwrap().is_empty());
+    let all = f.store.tasks_of(id, false).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|t| t.status == TaskStatus::Cancelled)
+            .count(),
+        1,
+        "the third joint-decision seat"
+    );
+    let history = f.store.history(id).await.unwrap();
+    assert_eq!(history.len() as i64, app.revision);
+    assert_eq!(
+        history.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=app.revision).collect::<Vec<_>>()
+    );
+    let completed = history
+        .iter()
+        .find(|e| e.kind == "task_completed" && e.action.as_deref() == Some("admit"))
+        .unwrap();
+    assert_eq!(
+        (completed.actor.as_deref(), completed.state.as_deref()),
+        (Some("ben"), Some("hkstp_review"))
+    );
+    let report = f.store.doctor().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.applications, 1);
+
+    // The engine's rejections come through typed, and change nothing.
+    let other = f.submit("soft-landing-sz-to-hk", "other-firm").await;
+    let err = f
+        .act(
+            other.application.id,
+            "ofds_nomination",
+            "ofds:chen",
+            "decline",
+            Some(json!({"reason": 1})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_USER_INPUT");
+    let task = f
+        .open_task(other.application.id, "ofds_nomination", "ofds")
+        .await;
+    let err = f
+        .store
+        .act(Act {
+            task_id: task.id,
+            actor: Actor::reviewer("amy", "investhk"),
+            action: "nominate".into(),
+            comment: None,
+            input: None,
+            expected_revision: None,
+            idempotency_key: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(
+        f.store
+            .application(other.application.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        other.application.revision
+    );
+}
+
+pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
+    let f = fixture(db).await;
+    let sub = f.submit("soft-landing-sz-to-hk", "firm").await;
+    let task = f
+        .open_task(sub.application.id, "ofds_nomination", "ofds")
+        .await;
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let store = f.store.clone();
+        handles.push(tokio::spawn(async move {
+            store
+                .act(Act {
+                    task_id: task.id,
+                    actor: Actor::reviewer(format!("officer-{i}"), "ofds"),
+                    action: "nominate".into(),
+                    comment: None,
+                    input: None,
+                    expected_revision: None,
+                    idempotency_key: None,
+                })
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(e) => assert!(is_conflict(&e), "a loser must get a conflict, got: {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let history = f.store.history(sub.application.id).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.kind == "task_completed")
+            .count(),
+        1,
+        "never applied twice"
+    );
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}
+
+pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.act(
+        id,
+        "eligibility_screening",
+        "investhk:amy",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+    let a = f.open_task(id, "hkstp_review", "hkstp").await;
+    let b = f.open_task(id, "investhk_setup_review", "investhk").await;
+    let (s1, s2) = (f.store.clone(), f.store.clone());
+    let h1 = tokio::spawn(async move {
+        s1.act(Act {
+            task_id: a.id,
+            actor: Actor::reviewer("ben", "hkstp"),
+            action: "admit".into(),
+            comment: None,
+            input: None,
+            expected_revision: None,
+            idempotency_key: None,
+        })
+        .await
+    });
+    let h2 = tokio::spawn(async move {
+        s2.act(Act {
+            task_id: b.id,
+            actor: Actor::reviewer("carl", "investhk"),
+            action: "clear".into(),
+            comment: None,
+            input: None,
+            expected_revision: None,
+            idempotency_key: None,
+        })
+        .await
+    });
+    h1.await.unwrap().unwrap();
+    h2.await.unwrap().unwrap();
+    let app = f.store.application(id).await.unwrap().unwrap();
+    assert_eq!(
+        app.active_states,
+        vec!["hkma_sandbox_referral"],
+        "both branches done, joined, choice taken"
+    );
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}
+
+pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
+    let f = fixture(db).await;
+    let sub = f.submit("soft-landing-sz-to-hk", "firm").await;
+    let task = f
+        .open_task(sub.application.id, "ofds_nomination", "ofds")
+        .await;
+    let act = |rev| Act {
+        task_id: task.id,
+        actor: Actor::reviewer("chen", "ofds"),
+        action: "nominate".into(),
+        comment: None,
+        input: None,
+        expected_revision: Some(rev),
+        idempotency_key: None,
+    };
+    let err = f
+        .store
+        .act(act(sub.application.revision - 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(ConflictReason::StaleRevision { .. })),
+        "{err}"
+    );
+    f.store.act(act(sub.application.revision)).await.unwrap();
+    let err = f
+        .store
+        .act(act(sub.application.revision))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(ConflictReason::TaskClosed)),
+        "a closed task: {err}"
+    );
+}
+
+pub async fn idempotent_submissions_never_duplicate(db: &TestDb) {
+    let f = fixture(db).await;
+    let submit = |key: &str| Submit {
+        workflow_key: "soft-landing-sz-to-hk".into(),
+        organization: "firm".into(),
+        actor: Actor::applicant("firm-user"),
+        data: example("soft-landing-sz-to-hk"),
+        idempotency_key: Some(key.into()),
+    };
+    let first = f.store.submit(submit("k1")).await.unwrap();
+    let again = f.store.submit(submit("k1")).await.unwrap();
+    assert!(again.replayed && !first.replayed);
+    assert_eq!(first.application.id, again.application.id);
+    // Many retries at the same moment still make one application.
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = f.store.clone();
+        let s = submit("k2");
+        handles.push(tokio::spawn(async move { store.submit(s).await }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for h in handles {
+        ids.insert(h.await.unwrap().unwrap().application.id);
+    }
+    assert_eq!(ids.len(), 1);
+    let all = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                organization: Some("firm".into()),
+                ..Default::default()
+            },
+            100,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 2, "k1 and k2: two applications, not ten");
+    // The same key for a different request is refused.
+    let mut other = submit("k1");
+    other.data["company"]["name_en"] = json!("Another Company Ltd");
+    let err = f.store.submit(other).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict(ConflictReason::IdempotencyKeyReused(_))
+        ),
+        "{err}"
+    );
+}
+
+pub async fn idempotent_actions_apply_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let sub = f.submit("soft-landing-sz-to-hk", "firm").await;
+    let task = f
+        .open_task(sub.application.id, "ofds_nomination", "ofds")
+        .await;
+    let act = || Act {
+        task_id: task.id,
+        actor: Actor::reviewer("chen", "ofds"),
+        action: "nominate".into(),
+        comment: Some("ok".into()),
+        input: None,
+        expected_revision: None,
+        idempotency_key: Some("a1".into()),
+    };
+    let mut handles = Vec::new();
+    for _ in 0..6 {
+        let store = f.store.clone();
+        let a = act();
+        handles.push(tokio::spawn(async move { store.act(a).await }));
+    }
+    let mut applied = 0;
+    let mut revisions = std::collections::HashSet::new();
+    for h in handles {
+        let out = h.await.unwrap().unwrap();
+        if !out.replayed {
+            applied += 1;
+        }
+        revisions.insert(out.application.revision);
+    }
+    assert_eq!(
+        applied, 1,
+        "exactly one request applied, the others replayed its result"
+    );
+    let history = f.store.history(sub.application.id).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.kind == "task_completed")
+            .count(),
+        1
+    );
+    let replay = f.store.act(act()).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(
+        f.store.history(sub.application.id).await.unwrap().len(),
+        history.len()
+    );
+}
+
+pub async fn claims_release_and_delegation(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    let task = f.open_task(id, "ofds_nomination", "ofds").await;
+    let chen = Actor::reviewer("chen", "ofds");
+    let dai = Actor::reviewer("dai", "ofds");
+    let claimed = f.store.claim(task.id, &chen).await.unwrap();
+    assert_eq!(claimed.claimed_by.as_deref(), Some("chen"));
+    let err = f.store.claim(task.id, &dai).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(ConflictReason::ClaimedByOther(ref h)) if h == "chen"),
+        "{err}"
+    );
+    let err = f
+        .store
+        .claim(task.id, &Actor::reviewer("amy", "investhk"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    let act = |actor: &Actor| Act {
+        task_id: task.id,
+        actor: actor.clone(),
+        action: "nominate".into(),
+        comment: None,
+        input: None,
+        expected_revision: None,
+        idempotency_key: None,
+    };
+    let err = f.store.act(act(&dai)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(ConflictReason::ClaimedByOther(_))),
+        "{err}"
+    );
+    assert_eq!(
+        f.store
+            .release(task.id, &dai, false)
+            .await
+            .unwrap_err()
+            .code(),
+        "FORBIDDEN"
+    );
+    let released = f.store.release(task.id, &dai, true).await.unwrap();
+    assert_eq!(released.claimed_by, None, "an agency lead may release");
+    let delegated = f
+        .store
+        .delegate(task.id, &chen, "dai", false)
+        .await
+        .unwrap();
+    assert_eq!(delegated.claimed_by.as_deref(), Some("dai"));
+    f.store.act(act(&dai)).await.unwrap();
+}
+
+pub async fn timers_fire_exactly_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.act(
+        id,
+        "eligibility_screening",
+        "investhk:amy",
+        "request_info",
+        Some(json!({"question": "Audited accounts?"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.store.run_due_timers("s1", 100).await.unwrap().fired,
+        0,
+        "nothing due yet"
+    );
+    f.advance(Duration::days(31));
+    // Three schedulers at once: the RFI timer fires once and the application lapses.
+    let (a, b, c) = tokio::join!(
+        f.store.run_due_timers("s1", 100),
+        f.store.run_due_timers("s2", 100),
+        f.store.run_due_timers("s3", 100)
+    );
+    let fired = a.unwrap().fired + b.unwrap().fired + c.unwrap().fired;
+    assert_eq!(fired, 1);
+    let app = f.store.application(id).await.unwrap().unwrap();
+    assert_eq!(app.outcome.as_deref(), Some("lapsed"));
+    let history = f.store.history(id).await.unwrap();
+    assert_eq!(
+        history.iter().filter(|e| e.kind == "task_overdue").count(),
+        1
+    );
+    assert_eq!(f.store.run_due_timers("s1", 100).await.unwrap().fired, 0);
+    // Business-day due times: submitted Fri 25 Dec 2026 (the clock moved 31 days), OFDS counts
+    // 10 mainland working days: 28-31 Dec, (1 Jan is a holiday) 4-8 Jan, 11 Jan.
+    let other = f
+        .submit("soft-landing-sz-to-hk", "firm2")
+        .await
+        .application
+        .id;
+    let t = f.open_task(other, "ofds_nomination", "ofds").await;
+    assert_eq!(t.due_at, Some("2027-01-11T01:00:00Z".parse().unwrap()));
+}
+
+pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            f.submit(
+                "soft-landing-sz-to-hk",
+                if i % 2 == 0 { "even" } else { "odd" },
+            )
+            .await
+            .application
+            .id,
+        );
+        f.advance(Duration::hours(1));
+    }
+    let owner = InboxOwner::Agency("ofds".into());
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = f.store.inbox(&owner, 2, after.as_deref()).await.unwrap();
+        seen.extend(page.items.iter().map(|(_, t)| t.application_id));
+        after = page.items.last().map(|(c, _)| c.clone());
+        if !page.has_next {
+            break;
+        }
+    }
+    assert_eq!(seen, ids, "soonest due first, every task once");
+    let evens = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                organization: Some("even".into()),
+                ..Default::default()
+            },
+            2,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(evens.items.len(), 2);
+    assert!(evens.has_next);
+    let rest = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                organization: Some("even".into()),
+                ..Default::default()
+            },
+            2,
+            Some(&evens.items[1].0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert!(!rest.has_next);
+    assert_eq!(rest.items[0].1.id, ids[0], "newest first");
+    // Agency visibility: HKMA has had no task yet.
+    let hkma = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                agency: Some("hkma".into()),
+                ..Default::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(hkma.items.is_empty());
+    let ofds = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                agency: Some("ofds".into()),
+                status: Some(Status::Active),
+                ..Default::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ofds.items.len(), 5);
+    assert!(
+        f.store
+            .applications(&ApplicationFilter::default(), 10, Some("not-a-cursor"))
+            .await
+            .is_err()
+    );
+}
+
+pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.act(
+        id,
+        "eligibility_screening",
+        "investhk:amy",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+    let out = f
+        .store
+        .withdraw(Withdraw {
+            application_id: id,
+            actor: Actor::applicant("firm-user"),
+            reason: Some("plans changed".into()),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.application.status, Status::Withdrawn);
+    assert!(f.store.tasks_of(id, true).await.unwrap().is_empty());
+    f.advance(Duration::days(60));
+    let run = f.store.run_due_timers("s", 100).await.unwrap();
+    assert_eq!(run.fired, 0, "timers of closed tasks never fire");
+    let err = f
+        .store
+        .withdraw(Withdraw {
+            application_id: id,
+            actor: Actor::applicant("firm-user"),
+            reason: None,
+            idempotency_key: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "CONFLICT");
+}
+
+pub async fn doctor_detects_tampering(db: &TestDb) {
+    use sea_orm::{ConnectionTrait, Database};
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    let raw = Database::connect(db.url.as_str()).await.unwrap();
+    raw.execute_unprepared(
+        "UPDATE events SET payload = replace(payload, 'chen', 'mallory') WHERE seq = 4",
+    )
+    .await
+    .unwrap();
+    let report = f.store.doctor().await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("hash chain broken at event 4")),
+        "{:?}",
+        report.problems
+    );
+}
+
+pub async fn audit_export_writes_every_event(db: &TestDb) {
+    let f = fixture(db).await;
+    let a = f.submit("soft-landing-sz-to-hk", "firm").await.application;
+    f.act(a.id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    let b = f
+        .submit("internship-placement", "student")
+        .await
+        .application;
+    let total =
+        f.store.history(a.id).await.unwrap().len() + f.store.history(b.id).await.unwrap().len();
+    let mut out = Vec::new();
+    let from: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+    let n = f
+        .store
+        .audit_export(from, from + Duration::days(730), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(n as usize, total);
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), total);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["hash"].as_str().is_some_and(|h| h.len() == 64))
+    );
+}
+
+/// Two separate OS processes act on the same task at the same instant: one wins.
+pub async fn two_processes_one_winner(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let id = f
+            .submit("soft-landing-sz-to-hk", &format!("firm-{i}"))
+            .await
+            .application
+            .id;
+        tasks.push(f.open_task(id, "ofds_nomination", "ofds").await.id);
+    }
+    let helper = env!("CARGO_BIN_EXE_store-race-helper");
+    let start = (Utc::now() + Duration::milliseconds(1500)).timestamp_millis();
+    let ids: Vec<String> = tasks.iter().map(Uuid::to_string).collect();
+    let spawn = |who: &str| {
+        std::process::Command::new(helper)
+            .args([&db.url, who, &start.to_string()])
+            .args(&ids)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (p1, p2) = (spawn("officer-a"), spawn("officer-b"));
+    let (o1, o2) = (
+        p1.wait_with_output().unwrap(),
+        p2.wait_with_output().unwrap(),
+    );
+    assert!(o1.status.success() && o2.status.success());
+    let results: Vec<String> = [o1, o2]
+        .iter()
+        .flat_map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for task in &ids {
+        let mine: Vec<&String> = results
+            .iter()
+            .filter(|l| l.starts_with(task.as_str()))
+            .collect();
+        assert_eq!(mine.len(), 2, "{results:?}");
+        assert_eq!(
+            mine.iter().filter(|l| l.ends_with(" ok")).count(),
+            1,
+            "exactly one winner for {task}: {mine:?}"
+        );
+        assert_eq!(
+            mine.iter().filter(|l| l.ends_with(" CONFLICT")).count(),
+            1,
+            "the loser gets a conflict: {mine:?}"
+        );
+    }
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}

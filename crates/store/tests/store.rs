@@ -1,0 +1,51 @@
+//! The store test suite. Every scenario runs on SQLite, and on PostgreSQL when
+//! `SOFTLAND_TEST_POSTGRES_URL` is set (the PostgreSQL variants are `#[ignore]`d otherwise;
+//! CI runs them with `--include-ignored`), each in its own fresh database.
+#![allow(clippy::unwrap_used)]
+
+mod scenarios;
+
+use softland_store::test_util::TestDb;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = TestDb::sqlite();
+                    scenarios::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+                async fn $name() {
+                    let db = TestDb::postgres().await;
+                    scenarios::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    publishing_versions_and_pinning,
+    a_whole_application_is_persisted_and_audited,
+    concurrent_actions_on_one_task_have_one_winner,
+    concurrent_actions_on_sibling_tasks_both_succeed,
+    stale_expected_revision_is_a_conflict,
+    idempotent_submissions_never_duplicate,
+    idempotent_actions_apply_once,
+    claims_release_and_delegation,
+    timers_fire_exactly_once,
+    inbox_and_lists_paginate_by_keyset,
+    withdrawal_closes_tasks_and_timers,
+    doctor_detects_tampering,
+    audit_export_writes_every_event,
+    two_processes_one_winner,
+);
