@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench -p softland-store --bench durable             # SQLite and PostgreSQL
 //! SOFTLAND_BENCH_SECONDS=20 cargo bench -p softland-store --bench durable
+//! SOFTLAND_BENCH_ONLY=postgres cargo bench -p softland-store --bench durable   # or sqlite
 //! ```
 //!
 //! For each backend and writer count (1, 16) it runs whole `soft-landing-sz-to-hk`
@@ -259,12 +260,19 @@ fn main() {
         println!("durable commands through the store API, {secs} s per row (soft-landing-sz-to-hk lifecycles)");
         println!("| backend    | writers | commands/s | transitions/s | p50 (ms) | p99 (ms) | raw tx/s    | ratio  |");
         println!("|------------|---------|------------|---------------|----------|----------|-------------|--------|");
+        let only = std::env::var("SOFTLAND_BENCH_ONLY").unwrap_or_default();
         for writers in [1, 16] {
+            if only == "postgres" {
+                break;
+            }
             let db = TestDb::sqlite();
             let r = softland(&db.url, writers, secs).await;
             let raw_db = TestDb::sqlite();
             let raw = sqlite_raw(&raw_db.url, writers, secs).await;
             row("sqlite", writers, r, Some(raw));
+        }
+        if only == "sqlite" {
+            return;
         }
         if std::env::var(softland_store::test_util::POSTGRES_ENV).is_err() {
             println!("(PostgreSQL skipped: set {} to include it)", softland_store::test_util::POSTGRES_ENV);

@@ -183,9 +183,11 @@ impl Store {
                 task_states: HashMap::new(),
                 timers: Default::default(),
             };
-            let (records, last_hash, opened) = self
+            let log = self
                 .write_events(&txn, &mut w, 1, &genesis(id), &events, now)
                 .await?;
+            Self::insert_log(&txn, log.events, log.outbox).await?;
+            let (records, last_hash, opened) = (log.records, log.last_hash, log.opened);
             let model = application::ActiveModel {
                 id: Set(id),
                 workflow_key: Set(req.workflow_key.clone()),
@@ -388,17 +390,29 @@ impl Store {
             task_states,
             timers,
         };
-        let (records, last_hash, opened) = self
+        let log = self
             .write_events(txn, &mut w, app.revision + 1, &app.last_hash, &events, now)
             .await?;
-        let update = snapshot(&wf, &inst, last_hash, now)?;
-        let res = application::Entity::update_many()
-            .set(update.clone())
-            .filter(application::Column::Id.eq(app.id))
-            .filter(application::Column::Revision.eq(app.revision))
-            .exec(txn)
-            .await?;
-        if res.rows_affected != 1 {
+        let (records, opened) = (log.records, log.opened);
+        let update = snapshot(&wf, &inst, log.last_hash, now)?;
+        let won = match self.inner.backend {
+            // One round trip: the revision compare-and-set, and the events and outbox rows
+            // inserted only if it matched.
+            Backend::Postgres => {
+                pg_commit_log(txn, app.id, app.revision, &update, &log.events, &log.outbox).await?
+            }
+            Backend::Sqlite => {
+                Self::insert_log(txn, log.events, log.outbox).await?;
+                let res = application::Entity::update_many()
+                    .set(update.clone())
+                    .filter(application::Column::Id.eq(app.id))
+                    .filter(application::Column::Revision.eq(app.revision))
+                    .exec(txn)
+                    .await?;
+                res.rows_affected == 1
+            }
+        };
+        if !won {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
         // The new row is the old one with the snapshot columns replaced: no need to read it.
@@ -438,7 +452,7 @@ impl Store {
         prev_hash: &str,
         events: &[Event],
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(Vec<EventRecord>, String, Vec<TaskRecord>)> {
+    ) -> Result<Log> {
         let mut prev = prev_hash.to_owned();
         let mut rows = Vec::with_capacity(events.len());
         let mut out_rows = Vec::with_capacity(events.len());
@@ -517,12 +531,6 @@ impl Store {
             self.task_effects(txn, w, e, &mut new_tasks, &mut new_timers)
                 .await?;
         }
-        event::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-        outbox::Entity::insert_many(out_rows)
-            .exec_without_returning(txn)
-            .await?;
         let opened = new_tasks
             .iter()
             .filter(|t| matches!(t.status, sea_orm::ActiveValue::Set(TaskStatus::Open)))
@@ -542,7 +550,13 @@ impl Store {
                 .exec_without_returning(txn)
                 .await?;
         }
-        Ok((records, prev, opened))
+        Ok(Log {
+            records,
+            last_hash: prev,
+            opened,
+            events: rows,
+            outbox: out_rows,
+        })
     }
 
     /// The task and timer rows one event changes. Inserts are batched by the caller; they are
@@ -793,8 +807,10 @@ impl Store {
                 Ok(out)
             }
             Err(e) => {
+                // With an idempotency key, any refusal may be the shadow of the same request
+                // committing meanwhile (e.g. the task read as closed): check for its result.
                 let raced = e.is_unique_violation()
-                    || matches!(e, Error::Conflict(ConflictReason::ConcurrentUpdate))
+                    || matches!(e, Error::Conflict(_) | Error::Rejected(_))
                     || matches!(&e, Error::Db(d) if is_busy(d));
                 if raced {
                     if let Some(idem) = idem {
@@ -820,6 +836,131 @@ fn capitalize(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
+}
+
+/// What writing a command's events produced; the event and outbox rows still to insert.
+struct Log {
+    records: Vec<EventRecord>,
+    last_hash: String,
+    opened: Vec<TaskRecord>,
+    events: Vec<event::ActiveModel>,
+    outbox: Vec<outbox::ActiveModel>,
+}
+
+impl Store {
+    async fn insert_log(
+        txn: &DatabaseTransaction,
+        events: Vec<event::ActiveModel>,
+        outbox: Vec<outbox::ActiveModel>,
+    ) -> Result<()> {
+        event::Entity::insert_many(events)
+            .exec_without_returning(txn)
+            .await?;
+        outbox::Entity::insert_many(outbox)
+            .exec_without_returning(txn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn value_of<A: ActiveModelTrait>(
+    am: &A,
+    col: <A::Entity as EntityTrait>::Column,
+) -> Result<sea_orm::Value> {
+    am.get(col)
+        .into_value()
+        .ok_or_else(|| corrupt("a row value is unset"))
+}
+
+/// PostgreSQL: compare-and-set the application and append its events and outbox rows in one
+/// statement (data-modifying CTEs); the inserts happen only when the revision matched.
+/// Returns whether it matched.
+async fn pg_commit_log(
+    txn: &DatabaseTransaction,
+    app: Uuid,
+    revision: i64,
+    update: &application::ActiveModel,
+    events: &[event::ActiveModel],
+    outbox_rows: &[outbox::ActiveModel],
+) -> Result<bool> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut param = |v: sea_orm::Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let set = [
+        ("status", application::Column::Status),
+        ("outcome", application::Column::Outcome),
+        ("active_states", application::Column::ActiveStates),
+        ("instance", application::Column::Instance),
+        ("revision", application::Column::Revision),
+        ("last_hash", application::Column::LastHash),
+        ("updated_at", application::Column::UpdatedAt),
+    ]
+    .into_iter()
+    .map(|(name, col)| Ok(format!("{name} = {}", param(value_of(update, col)?))))
+    .collect::<Result<Vec<_>>>()?
+    .join(", ");
+    let (id_p, rev_p) = (param(app.into()), param(revision.into()));
+    let ev_cols = [
+        event::Column::ApplicationId,
+        event::Column::Seq,
+        event::Column::Kind,
+        event::Column::Actor,
+        event::Column::State,
+        event::Column::Action,
+        event::Column::Comment,
+        event::Column::Payload,
+        event::Column::At,
+        event::Column::PrevHash,
+        event::Column::Hash,
+    ];
+    let mut ev_rows = Vec::with_capacity(events.len());
+    for e in events {
+        let row = ev_cols
+            .iter()
+            .map(|c| Ok(param(value_of(e, *c)?)))
+            .collect::<Result<Vec<_>>>()?;
+        ev_rows.push(format!("({})", row.join(", ")));
+    }
+    let ob_cols = [
+        outbox::Column::ApplicationId,
+        outbox::Column::Seq,
+        outbox::Column::Kind,
+        outbox::Column::Payload,
+        outbox::Column::CreatedAt,
+    ];
+    let mut ob_rows = Vec::with_capacity(outbox_rows.len());
+    for o in outbox_rows {
+        let row = ob_cols
+            .iter()
+            .map(|c| Ok(param(value_of(o, *c)?)))
+            .collect::<Result<Vec<_>>>()?;
+        ob_rows.push(format!("({})", row.join(", ")));
+    }
+    let sql = format!(
+        "WITH up AS (UPDATE applications SET {set} WHERE id = {id_p} AND revision = {rev_p} RETURNING id), \
+         ev AS (INSERT INTO events (application_id, seq, kind, actor, state, action, comment, payload, at, prev_hash, hash) \
+                SELECT * FROM (VALUES {}) AS v(application_id, seq, kind, actor, state, action, comment, payload, at, prev_hash, hash) \
+                WHERE EXISTS (SELECT 1 FROM up)), \
+         ob AS (INSERT INTO outbox (application_id, seq, kind, payload, created_at) \
+                SELECT * FROM (VALUES {}) AS v(application_id, seq, kind, payload, created_at) \
+                WHERE EXISTS (SELECT 1 FROM up)) \
+         SELECT count(*) AS n FROM up",
+        ev_rows.join(", "),
+        ob_rows.join(", ")
+    );
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or_else(|| corrupt("the commit statement returned no row"))?;
+    let n: i64 = row.try_get("", "n")?;
+    Ok(n == 1)
 }
 
 /// The application columns that follow from the instance.
