@@ -7,14 +7,14 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use softland_store::Store;
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-async fn connect(url: &str) -> anyhow::Result<Store> {
+pub(crate) async fn connect(url: &str) -> anyhow::Result<Store> {
     Store::connect(url)
         .await
         .with_context(|| format!("cannot connect to {}", redact(url)))

@@ -2,7 +2,9 @@
 
 mod db;
 mod diagram;
+mod keys;
 mod load;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -51,6 +53,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the GraphQL service: migrations applied, workflows loaded, scheduler running.
+    Serve(serve::ServeArgs),
+    /// Manage API keys (tokens are shown once, stored hashed).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Apply pending database migrations (the server also does this at start).
     Migrate {
         #[command(flatten)]
@@ -77,14 +84,14 @@ enum Command {
 
 /// Where the database is (shared by every command that uses it).
 #[derive(Debug, Clone, clap::Args)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Database URL: `sqlite://PATH?mode=rwc` (default) or `postgres://USER@HOST:PORT/DB`.
     #[arg(
         long,
         env = "SOFTLAND_DB",
         default_value = "sqlite://softland.db?mode=rwc"
     )]
-    db: String,
+    pub(crate) db: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -105,6 +112,8 @@ pub fn run() -> ExitCode {
             script,
             json,
         } => simulate::run(&path, &data, &script, json),
+        Command::Serve(args) => serve::run(args),
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Migrate { db } => db::migrate(&db.db),
         Command::Doctor { db } => db::doctor(&db.db),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),

@@ -6,5 +6,7 @@ mod support;
 
 mod diagram;
 mod dsl_schema;
+mod graphql;
+mod sdl;
 mod simulate;
 mod validate;

@@ -41,3 +41,132 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// A `softland serve` process on a free port with a fresh database; killed on drop.
+pub struct Server {
+    pub url: String,
+    pub db: softland_store::test_util::TestDb,
+    pub admin: String,
+    child: std::process::Child,
+}
+
+impl Server {
+    /// Starts the server on `db` (a fresh one), reading its address and admin key from stdout.
+    pub fn start(db: softland_store::test_util::TestDb) -> Self {
+        let (child, url, admin) = Self::spawn(&db.url);
+        Self {
+            url,
+            db,
+            admin: admin.expect("first start prints an admin key"),
+            child,
+        }
+    }
+
+    // On the success path the child moves into `Server`, whose Drop kills and waits for it; the
+    // remaining paths panic the test, whose process reaps it on exit.
+    #[allow(clippy::zombie_processes)]
+    fn spawn(db_url: &str) -> (std::process::Child, String, Option<String>) {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_softland"))
+            .args([
+                "serve",
+                "--db",
+                db_url,
+                "--listen",
+                "127.0.0.1:0",
+                "--workflows",
+            ])
+            .arg(root().join("workflows"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("softland serve starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut admin = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if lines.read_line(&mut line).expect("read stdout") == 0 {
+                {
+                    let _ = child.wait();
+                    panic!("softland serve exited before listening");
+                }
+            }
+            if let Some(t) = line.split_whitespace().find(|w| w.starts_with("sl_")) {
+                admin.get_or_insert_with(|| t.trim_end_matches(['`', ')', '.']).to_owned());
+            }
+            if let Some(rest) = line.trim().strip_prefix("softland listening on ") {
+                let url = rest.split_whitespace().next().expect("address").to_owned();
+                // Keep draining stdout so the server never blocks on a full pipe.
+                std::thread::spawn(move || for _ in lines.lines() {});
+                return (child, url, admin);
+            }
+        }
+    }
+
+    /// Stops with SIGTERM and waits; returns whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// Stops gracefully and starts again on the same database.
+    pub fn restart(&mut self) {
+        assert!(self.stop(), "graceful shutdown exits 0");
+        let (child, url, _) = Self::spawn(&self.db.url);
+        self.child = child;
+        self.url = url;
+    }
+
+    /// Creates an API key with the CLI; returns its token.
+    pub fn key(&self, args: &[&str]) -> String {
+        let mut all = vec!["keys", "create", "--db", &self.db.url];
+        all.extend_from_slice(args);
+        let run = softland(&all);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .last()
+            .expect("token line")
+            .trim()
+            .to_owned()
+    }
+
+    /// POSTs a GraphQL request; returns the JSON response.
+    pub async fn gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/graphql", self.url))
+            .json(&serde_json::json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn code(resp: &serde_json::Value) -> &str {
+    resp["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}

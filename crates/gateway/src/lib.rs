@@ -1,2 +1,22 @@
-//! softland-gateway: GraphQL over HTTP (async-graphql on axum). Built in issue #4; this crate
-//! is part of the workspace layout and holds no code yet.
+//! softland-gateway: GraphQL over HTTP for firms, partner reviewers and administrators.
+//!
+//! ```text
+//!  client ──HTTP──► axum ── /graphql ──► auth (Bearer token -> Principal)
+//!                     │                    └─► async-graphql resolvers ──► policy ──► store
+//!                     ├── /graphql/ws  (graphql-transport-ws subscriptions)
+//!                     ├── /healthz /readyz
+//!                     └── /metrics     (Prometheus)
+//! ```
+//!
+//! Resolvers translate between GraphQL and the store; who may do what is decided in
+//! [`policy`], and business rules live in the workflow engine.
+
+mod app;
+mod error;
+pub mod graphql;
+mod metrics;
+pub mod policy;
+
+pub use app::{Application, Settings};
+pub use graphql::{SoftlandSchema, build_schema, sdl};
+pub use policy::Principal;

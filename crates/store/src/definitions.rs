@@ -43,7 +43,7 @@ impl Store {
     pub async fn publish(
         &self,
         source: &str,
-        loader: &dyn softland_workflow::SchemaLoader,
+        loader: &(dyn softland_workflow::SchemaLoader + Sync),
         by: &str,
     ) -> Result<Published> {
         let wf = Workflow::compile_with(source, loader).map_err(Error::InvalidDefinition)?;

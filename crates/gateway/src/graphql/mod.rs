@@ -1,0 +1,51 @@
+//! The GraphQL schema: types, queries, mutations, the subscription.
+
+mod mutation;
+mod query;
+mod subscription;
+mod types;
+
+use std::path::PathBuf;
+
+use async_graphql::{Context, Schema};
+use softland_store::Store;
+
+use crate::error::{GqlResult, unauthenticated};
+use crate::policy::Principal;
+
+pub use mutation::Mutation;
+pub use query::Query;
+pub use subscription::Subscription;
+
+/// The schema type.
+pub type SoftlandSchema = Schema<Query, Mutation, Subscription>;
+
+/// Where relative `form: {file: …}` paths of published YAML are resolved.
+#[derive(Debug, Clone)]
+pub struct WorkflowsDir(pub PathBuf);
+
+/// Builds the schema with its limits (depth, complexity, page size via the store).
+pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
+    Schema::build(Query, Mutation, Subscription)
+        .data(store)
+        .data(WorkflowsDir(workflows_dir))
+        .limit_depth(12)
+        .limit_complexity(2_000)
+        .limit_recursive_depth(32)
+        .limit_directives(8)
+        .finish()
+}
+
+/// The schema in SDL (exported to `schemas/graphql/schema.graphql`).
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, Subscription).finish().sdl()
+}
+
+pub(crate) fn store<'c>(ctx: &Context<'c>) -> &'c Store {
+    ctx.data_unchecked::<Store>()
+}
+
+/// The caller, or UNAUTHENTICATED.
+pub(crate) fn principal<'c>(ctx: &Context<'c>) -> GqlResult<&'c Principal> {
+    ctx.data_opt::<Principal>().ok_or_else(unauthenticated)
+}

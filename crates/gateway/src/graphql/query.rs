@@ -1,0 +1,184 @@
+//! Queries.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Json, Object};
+use softland_store::{ApplicationFilter, DefinitionRecord, InboxOwner, Store};
+use softland_workflow::diagram::{Format, render};
+
+use super::types::{Application, ApplicationStatus, PrincipalView, Role, Task, Workflow};
+use super::{principal, store};
+use crate::error::{GqlResult, from_store};
+use crate::policy::Principal;
+
+/// Root queries.
+#[derive(Debug, Default)]
+pub struct Query;
+
+pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResult<Workflow> {
+    let wf = store
+        .workflow(&d.key, d.version)
+        .await
+        .map_err(from_store)?;
+    Ok(Workflow {
+        mermaid: render(&wf, Format::Mermaid),
+        key: d.key,
+        version: d.version,
+        title: d.title,
+        application_schema: Json(d.form_schema),
+        source: d.source,
+        retired_at: d.retired_at,
+    })
+}
+
+pub(crate) fn parse_id(id: &ID, what: &str) -> GqlResult<uuid::Uuid> {
+    id.parse::<uuid::Uuid>()
+        .map_err(|_| crate::error::not_found(what.to_owned()))
+}
+
+const DEFAULT_PAGE: i32 = 20;
+
+#[Object]
+impl Query {
+    /// Who the caller is.
+    async fn me(&self, ctx: &Context<'_>) -> GqlResult<PrincipalView> {
+        Ok(match principal(ctx)? {
+            Principal::Admin { name } => PrincipalView {
+                role: Role::Admin,
+                name: name.clone(),
+                agency: None,
+                organization: None,
+            },
+            Principal::Reviewer { name, agency } => PrincipalView {
+                role: Role::Reviewer,
+                name: name.clone(),
+                agency: Some(agency.clone()),
+                organization: None,
+            },
+            Principal::Applicant { name, organization } => PrincipalView {
+                role: Role::Applicant,
+                name: name.clone(),
+                agency: None,
+                organization: Some(organization.clone()),
+            },
+        })
+    }
+
+    /// The latest version of each published workflow.
+    async fn workflows(&self, ctx: &Context<'_>) -> GqlResult<Vec<Workflow>> {
+        principal(ctx)?;
+        let mut out = Vec::new();
+        for d in store(ctx).definitions().await.map_err(from_store)? {
+            out.push(workflow_view(store(ctx), d).await?);
+        }
+        Ok(out)
+    }
+
+    /// One workflow version (the latest when `version` is omitted).
+    async fn workflow(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        version: Option<i32>,
+    ) -> GqlResult<Option<Workflow>> {
+        principal(ctx)?;
+        match store(ctx)
+            .definition(&key, version)
+            .await
+            .map_err(from_store)?
+        {
+            Some(d) => Ok(Some(workflow_view(store(ctx), d).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// An application; null when absent or not visible to the caller.
+    async fn application(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Application>> {
+        let who = principal(ctx)?;
+        let Ok(id) = id.parse::<uuid::Uuid>() else {
+            return Ok(None);
+        };
+        let Some(app) = store(ctx).application(id).await.map_err(from_store)? else {
+            return Ok(None);
+        };
+        Ok(if who.can_see(store(ctx), &app).await? {
+            Some(app.into())
+        } else {
+            None
+        })
+    }
+
+    /// Applications the caller may see, newest first.
+    async fn applications(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ApplicationStatus>,
+        workflow_key: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Application>> {
+        let mut filter = ApplicationFilter {
+            status: status.map(Into::into),
+            workflow_key,
+            ..Default::default()
+        };
+        match principal(ctx)? {
+            Principal::Admin { .. } => {}
+            Principal::Reviewer { agency, .. } => filter.agency = Some(agency.clone()),
+            Principal::Applicant { organization, .. } => {
+                filter.organization = Some(organization.clone())
+            }
+        }
+        let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
+        let page = store(ctx)
+            .applications(&filter, first, after.as_deref())
+            .await
+            .map_err(|e| bad_cursor(e, after.as_deref()))?;
+        let mut conn = Connection::new(after.is_some(), page.has_next);
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(c, a)| Edge::new(c, Application::from(a))),
+        );
+        Ok(conn)
+    }
+
+    /// Open tasks the caller may act on, soonest due first.
+    async fn inbox(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Task>> {
+        let owner = match principal(ctx)? {
+            Principal::Admin { .. } => return Ok(Connection::new(false, false)),
+            Principal::Reviewer { agency, .. } => InboxOwner::Agency(agency.clone()),
+            Principal::Applicant { organization, .. } => {
+                InboxOwner::Applicant(organization.clone())
+            }
+        };
+        let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
+        let page = store(ctx)
+            .inbox(&owner, first, after.as_deref())
+            .await
+            .map_err(|e| bad_cursor(e, after.as_deref()))?;
+        let mut conn = Connection::new(after.is_some(), page.has_next);
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(c, t)| Edge::new(c, Task::from(t))),
+        );
+        Ok(conn)
+    }
+}
+
+/// A cursor the store cannot read is the client's mistake.
+fn bad_cursor(e: softland_store::Error, after: Option<&str>) -> async_graphql::Error {
+    match (&e, after) {
+        (softland_store::Error::NotFound(what), Some(_)) if what.starts_with("cursor") => {
+            crate::error::bad_input(format!(
+                "invalid `after`: {what} is not a cursor from this list"
+            ))
+        }
+        _ => from_store(e),
+    }
+}

@@ -1,0 +1,33 @@
+//! Prometheus metrics: requests, errors by code, transitions, latency. `/metrics` renders them.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the recorder once per process (later calls reuse it).
+pub(crate) fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed");
+                None
+            }
+        })
+        .clone()
+}
+
+pub(crate) fn error(code: &'static str) {
+    metrics::counter!("softland_errors_total", "code" => code).increment(1);
+}
+
+pub(crate) fn transition(workflow: &str, state: &str, action: &str) {
+    metrics::counter!("softland_transitions_total", "workflow" => workflow.to_owned(), "state" => state.to_owned(), "action" => action.to_owned()).increment(1);
+}
+
+pub(crate) fn request(seconds: f64, status: u16) {
+    metrics::counter!("softland_http_requests_total", "status" => status.to_string()).increment(1);
+    metrics::histogram!("softland_http_request_duration_seconds").record(seconds);
+}

@@ -1,0 +1,112 @@
+//! Who may do what: deny by default, decided here and nowhere else.
+//!
+//! | role | sees | acts on |
+//! |---|---|---|
+//! | admin | every application | publishes and retires workflows; releases claims |
+//! | reviewer (agency A) | applications that have or had a task for A | A's tasks |
+//! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O |
+
+use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store, TaskRecord};
+use softland_workflow::Actor;
+
+use crate::error::{GqlResult, forbidden};
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An administrator.
+    Admin {
+        /// The key's label (recorded as the actor).
+        name: String,
+    },
+    /// A reviewer of one agency.
+    Reviewer {
+        /// The key's label: the person, for four-eyes rules and claims.
+        name: String,
+        /// The agency key.
+        agency: String,
+    },
+    /// Someone acting for one applicant organization.
+    Applicant {
+        /// The key's label.
+        name: String,
+        /// The organization key.
+        organization: String,
+    },
+}
+
+impl From<KeyRecord> for Principal {
+    fn from(k: KeyRecord) -> Self {
+        match k.role {
+            KeyRole::Admin => Principal::Admin { name: k.label },
+            KeyRole::Reviewer { agency } => Principal::Reviewer {
+                name: k.label,
+                agency,
+            },
+            KeyRole::Applicant { organization } => Principal::Applicant {
+                name: k.label,
+                organization,
+            },
+        }
+    }
+}
+
+impl Principal {
+    /// The engine's actor for this caller; admins do not act on tasks.
+    pub fn actor(&self) -> GqlResult<Actor> {
+        match self {
+            Principal::Reviewer { name, agency } => Ok(Actor::reviewer(name, agency)),
+            Principal::Applicant { name, .. } => Ok(Actor::applicant(name)),
+            Principal::Admin { .. } => Err(forbidden(
+                "administrators do not act on tasks; use a reviewer or applicant key",
+            )),
+        }
+    }
+
+    /// Only admins publish and retire workflows.
+    pub fn require_admin(&self) -> GqlResult<()> {
+        match self {
+            Principal::Admin { .. } => Ok(()),
+            _ => Err(forbidden("only administrators may do this")),
+        }
+    }
+
+    /// The organization an applicant submits for.
+    pub fn organization(&self) -> GqlResult<&str> {
+        match self {
+            Principal::Applicant { organization, .. } => Ok(organization),
+            _ => Err(forbidden(
+                "only applicants submit and withdraw applications",
+            )),
+        }
+    }
+
+    /// Whether the caller may see an application. Callers that may not see it must get the
+    /// same answer as for an application that does not exist.
+    pub async fn can_see(&self, store: &Store, app: &ApplicationRecord) -> GqlResult<bool> {
+        Ok(match self {
+            Principal::Admin { .. } => true,
+            Principal::Applicant { organization, .. } => app.organization == *organization,
+            Principal::Reviewer { agency, .. } => store
+                .agency_involved(app.id, agency)
+                .await
+                .map_err(crate::error::from_store)?,
+        })
+    }
+
+    /// Whether the caller may act on (or claim) a task.
+    pub fn may_work(&self, task: &TaskRecord) -> bool {
+        match self {
+            Principal::Reviewer { agency, .. } => task.assignee == *agency,
+            Principal::Applicant { organization, .. } => {
+                task.assignee == "applicant" && task.organization == *organization
+            }
+            Principal::Admin { .. } => false,
+        }
+    }
+
+    /// Agency leads may release others' claims; for now administrators play that role.
+    pub fn is_lead(&self) -> bool {
+        matches!(self, Principal::Admin { .. })
+    }
+}

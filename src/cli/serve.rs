@@ -1,0 +1,115 @@
+//! `softland serve`: zero configuration — SQLite file, bundled workflows, 127.0.0.1:8080.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use softland_gateway::{Application, Settings};
+use softland_store::KeyRole;
+
+use super::db::{redact, runtime};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    #[arg(
+        long,
+        env = "SOFTLAND_DB",
+        default_value = "sqlite://softland.db?mode=rwc"
+    )]
+    db: String,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SOFTLAND_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory of workflow YAML files, published at start when changed.
+    #[arg(long, env = "SOFTLAND_WORKFLOWS", default_value = "workflows")]
+    workflows: PathBuf,
+    /// Log format.
+    #[arg(long, env = "SOFTLAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+    /// How often the scheduler looks for due timers, in seconds.
+    #[arg(long, env = "SOFTLAND_SCHEDULER_SECONDS", default_value_t = 5)]
+    scheduler_seconds: u64,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logs(args.log_format);
+    runtime()?.block_on(async {
+        let store = softland_store::Store::open(&args.db).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
+        tracing::info!(db = %redact(&args.db), "database ready");
+        if args.workflows.is_dir() {
+            for (file, p) in store.publish_dir(&args.workflows, "softland serve").await? {
+                let what = if p.changed { "published" } else { "unchanged" };
+                tracing::info!(file, key = p.definition.key, version = p.definition.version, "{what}");
+            }
+        } else {
+            tracing::warn!(dir = %args.workflows.display(), "no workflows directory: publish workflows with the publishWorkflow mutation");
+        }
+        let mut stdout = std::io::stdout();
+        if !store.has_admin_key().await? {
+            let (_, token) = store.create_key("admin", KeyRole::Admin).await?;
+            writeln!(stdout, "First start: created an admin API key. It is shown only now; keep it:\n\n    {token}\n")?;
+            writeln!(stdout, "Use it as `Authorization: Bearer {token}` (create more with `softland keys create`).")?;
+        }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = store.spawn_scheduler(format!("{}-{}", hostname(), std::process::id()), Duration::from_secs(args.scheduler_seconds.max(1)), stop_rx);
+        let settings = Settings { listen: args.listen, workflows_dir: args.workflows.clone(), ..Settings::default() };
+        let app = Application::build(settings, store.clone()).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = app.local_addr()?;
+        writeln!(stdout, "softland listening on http://{addr} — GraphiQL: http://{addr}/graphql")?;
+        stdout.flush()?;
+        app.run_until_stopped(shutdown_signal()).await?;
+        let _ = stop_tx.send(true);
+        let _ = scheduler.await;
+        store.close().await?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "softland".to_owned())
+}

@@ -1,0 +1,730 @@
+//! The GraphQL service end to end: the real binary on a free port, real HTTP, on SQLite and
+//! (with `SOFTLAND_TEST_POSTGRES_URL` and `--include-ignored`) on PostgreSQL.
+
+use serde_json::{Value, json};
+use softland_store::test_util::TestDb;
+
+use crate::support::{Server, code, root};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::sqlite())).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::postgres().await)).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    happy_path_over_http,
+    authorization_matrix,
+    bad_inputs_get_stable_codes,
+    restart_keeps_everything
+);
+
+const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id status revision activeStates openTasks { id state assignee } } }";
+const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON, $r: Int) { act(input: {taskId: $t, action: $a, data: $d, expectedRevision: $r}) { id status outcome revision activeStates openTasks { id state assignee } } }";
+
+fn example(key: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join(format!("workflows/examples/{key}.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+fn task(app: &Value, state: &str, assignee: &str) -> String {
+    app["openTasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["state"] == state && t["assignee"] == assignee)
+        .unwrap_or_else(|| panic!("no {state} task for {assignee} in {app}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+struct Keys {
+    firm: String,
+    other_firm: String,
+    ofds: String,
+    investhk: (String, String),
+    hkstp: String,
+    hkma: String,
+}
+
+fn keys(s: &Server) -> Keys {
+    Keys {
+        firm: s.key(&[
+            "--role",
+            "applicant",
+            "--org",
+            "pengcheng-pay",
+            "--name",
+            "li.wei",
+        ]),
+        other_firm: s.key(&[
+            "--role",
+            "applicant",
+            "--org",
+            "other-firm",
+            "--name",
+            "zhang",
+        ]),
+        ofds: s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]),
+        investhk: (
+            s.key(&[
+                "--role", "reviewer", "--agency", "investhk", "--name", "amy",
+            ]),
+            s.key(&[
+                "--role", "reviewer", "--agency", "investhk", "--name", "carl",
+            ]),
+        ),
+        hkstp: s.key(&["--role", "reviewer", "--agency", "hkstp", "--name", "ben"]),
+        hkma: s.key(&["--role", "reviewer", "--agency", "hkma", "--name", "dora"]),
+    }
+}
+
+async fn act(
+    s: &Server,
+    token: &str,
+    app: &Value,
+    state: &str,
+    assignee: &str,
+    action: &str,
+    data: Value,
+) -> Value {
+    let r = s
+        .gql(
+            Some(token),
+            ACT,
+            json!({"t": task(app, state, assignee), "a": action, "d": data}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{action} on {state}: {r}");
+    r["data"]["act"].clone()
+}
+
+async fn happy_path_over_http(s: Server) {
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let mut app = r["data"]["submitApplication"].clone();
+    assert_eq!(app["status"], "ACTIVE", "{r}");
+    app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_nomination",
+        "ofds",
+        "nominate",
+        Value::Null,
+    )
+    .await;
+    // The request-for-information loop.
+    app = act(
+        &s,
+        &k.investhk.0,
+        &app,
+        "eligibility_screening",
+        "investhk",
+        "request_info",
+        json!({"question": "Audited accounts for 2025?"}),
+    )
+    .await;
+    let inbox = s
+        .gql(
+            Some(&k.firm),
+            "{ inbox { nodes { state assignee } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        inbox["data"]["inbox"]["nodes"],
+        json!([{"state": "eligibility_information", "assignee": "applicant"}])
+    );
+    app = act(
+        &s,
+        &k.firm,
+        &app,
+        "eligibility_information",
+        "applicant",
+        "answer",
+        json!({"answer": "Attached."}),
+    )
+    .await;
+    app = act(
+        &s,
+        &k.investhk.0,
+        &app,
+        "eligibility_screening",
+        "investhk",
+        "eligible",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.hkstp,
+        &app,
+        "hkstp_review",
+        "hkstp",
+        "admit",
+        Value::Null,
+    )
+    .await;
+    // Four-eyes: amy screened eligibility, so carl must clear the set-up.
+    let r = s
+        .gql(
+            Some(&k.investhk.0),
+            ACT,
+            json!({"t": task(&app, "investhk_setup_review", "investhk"), "a": "clear"}),
+        )
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    app = act(
+        &s,
+        &k.investhk.1,
+        &app,
+        "investhk_setup_review",
+        "investhk",
+        "clear",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.hkma,
+        &app,
+        "hkma_sandbox_referral",
+        "hkma",
+        "admit_to_sandbox",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.investhk.0,
+        &app,
+        "joint_decision",
+        "investhk",
+        "approve",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "joint_decision",
+        "ofds",
+        "approve",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (app["status"].as_str(), app["outcome"].as_str()),
+        (Some("COMPLETED"), Some("approved"))
+    );
+    let q = s
+        .gql(
+            Some(&k.firm),
+            "query($id: ID!) { application(id: $id) { history { seq kind actor state action } } }",
+            json!({"id": app["id"]}),
+        )
+        .await;
+    let history = q["data"]["application"]["history"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(history.len() as i64, app["revision"].as_i64().unwrap());
+    assert!(
+        history.iter().any(|e| e["kind"] == "task_completed"
+            && e["actor"] == "carl"
+            && e["action"] == "clear")
+    );
+
+    // The other bundled workflows' happy paths from their example applications.
+    let hk = s.key(&["--role", "applicant", "--org", "harbour-ledger"]);
+    let r = s
+        .gql(
+            Some(&hk),
+            SUBMIT,
+            json!({"k": "soft-landing-hk-to-sz", "d": example("soft-landing-hk-to-sz")}),
+        )
+        .await;
+    let mut app = r["data"]["submitApplication"].clone();
+    let ofds2 = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "dai"]);
+    app = act(
+        &s,
+        &k.hkstp,
+        &app,
+        "nomination",
+        "hkstp",
+        "approve",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_review",
+        "ofds",
+        "recommend",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "qianhai_support",
+        "ofds",
+        "offer_package",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &ofds2,
+        &app,
+        "ofds_decision",
+        "ofds",
+        "approve",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(app["outcome"], "approved");
+
+    let student = s.key(&["--role", "applicant", "--org", "hkust-student"]);
+    let po1 = s.key(&[
+        "--role",
+        "reviewer",
+        "--agency",
+        "programme_office",
+        "--name",
+        "pat",
+    ]);
+    let po2 = s.key(&[
+        "--role",
+        "reviewer",
+        "--agency",
+        "programme_office",
+        "--name",
+        "quinn",
+    ]);
+    let firm = s.key(&[
+        "--role",
+        "reviewer",
+        "--agency",
+        "host_firm",
+        "--name",
+        "hr",
+    ]);
+    let r = s
+        .gql(
+            Some(&student),
+            SUBMIT,
+            json!({"k": "internship-placement", "d": example("internship-placement")}),
+        )
+        .await;
+    let mut app = r["data"]["submitApplication"].clone();
+    app = act(
+        &s,
+        &po1,
+        &app,
+        "eligibility_check",
+        "programme_office",
+        "eligible",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &firm,
+        &app,
+        "interview",
+        "host_firm",
+        "offer",
+        json!({"mentor": "Ms Lee"}),
+    )
+    .await;
+    app = act(
+        &s,
+        &po2,
+        &app,
+        "placement_approval",
+        "programme_office",
+        "approve",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(app["outcome"], "placed");
+}
+
+async fn authorization_matrix(s: Server) {
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"].clone();
+    let id = app["id"].clone();
+    let see = "query($id: ID!) { application(id: $id) { id } }";
+    // Who sees the application: the firm, involved agencies, admins. Others get null, exactly as
+    // for an application that does not exist.
+    for (who, token, visible) in [
+        ("firm", &k.firm, true),
+        ("other firm", &k.other_firm, false),
+        ("ofds (has a task)", &k.ofds, true),
+        ("hkma (no task yet)", &k.hkma, false),
+        ("admin", &s.admin, true),
+    ] {
+        let r = s.gql(Some(token), see, json!({"id": id})).await;
+        assert_eq!(!r["data"]["application"].is_null(), visible, "{who}: {r}");
+        assert!(r["errors"].is_null(), "{who}: {r}");
+    }
+    let missing = s
+        .gql(
+            Some(&k.other_firm),
+            see,
+            json!({"id": "00000000-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(missing["data"]["application"], Value::Null);
+    // Lists are scoped the same way.
+    let list = "{ applications { nodes { id } } }";
+    assert_eq!(
+        s.gql(Some(&k.firm), list, json!({})).await["data"]["applications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.gql(Some(&k.other_firm), list, json!({})).await["data"]["applications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.gql(Some(&k.hkma), list, json!({})).await["data"]["applications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Acting: only the assigned agency; an invisible task looks missing.
+    let t = task(&app, "ofds_nomination", "ofds");
+    let r = s
+        .gql(Some(&k.hkma), ACT, json!({"t": t, "a": "nominate"}))
+        .await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let r = s
+        .gql(Some(&k.firm), ACT, json!({"t": t, "a": "nominate"}))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    let r = s
+        .gql(Some(&s.admin), ACT, json!({"t": t, "a": "nominate"}))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    // Only applicants submit and withdraw, only for their own organization.
+    let r = s
+        .gql(
+            Some(&k.ofds),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let withdraw = "mutation($id: ID!) { withdrawApplication(id: $id) { status } }";
+    assert_eq!(
+        code(
+            &s.gql(Some(&k.other_firm), withdraw, json!({"id": id}))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    // Only admins publish or retire.
+    let yaml = std::fs::read_to_string(root().join("workflows/internship-placement.yaml")).unwrap();
+    let publish = "mutation($y: String!) { publishWorkflow(yaml: $y) { key version } }";
+    for token in [&k.firm, &k.ofds] {
+        assert_eq!(
+            code(&s.gql(Some(token), publish, json!({"y": yaml})).await),
+            "FORBIDDEN"
+        );
+    }
+    let r = s.gql(Some(&s.admin), publish, json!({"y": yaml})).await;
+    assert_eq!(
+        r["data"]["publishWorkflow"]["version"], 1,
+        "unchanged content publishes nothing new: {r}"
+    );
+    assert_eq!(
+        code(
+            &s.gql(
+                Some(&k.ofds),
+                "mutation { retireWorkflow(key: \"internship-placement\", version: 1) { key } }",
+                json!({})
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    // No key, or a wrong one.
+    for token in [None, Some("sl_not-a-key")] {
+        assert_eq!(
+            code(&s.gql(token, "{ me { role } }", json!({})).await),
+            "UNAUTHENTICATED"
+        );
+    }
+    let me = s
+        .gql(
+            Some(&k.ofds),
+            "{ me { role agency organization } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me["data"]["me"],
+        json!({"role": "REVIEWER", "agency": "ofds", "organization": null})
+    );
+    // The firm withdraws its own application.
+    let r = s.gql(Some(&k.firm), withdraw, json!({"id": id})).await;
+    assert_eq!(
+        r["data"]["withdrawApplication"]["status"], "WITHDRAWN",
+        "{r}"
+    );
+}
+
+async fn bad_inputs_get_stable_codes(s: Server) {
+    let k = keys(&s);
+    let mut bad = example("soft-landing-sz-to-hk");
+    bad["incubation"]["technical_staff_percent"] = json!(140);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": bad}),
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["violations"][0]["path"],
+        "/incubation/technical_staff_percent",
+        "{r}"
+    );
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "no-such-workflow", "d": {}}),
+        )
+        .await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"].clone();
+    let t = task(&app, "ofds_nomination", "ofds");
+    assert_eq!(
+        code(
+            &s.gql(Some(&k.ofds), ACT, json!({"t": t, "a": "approve"}))
+                .await
+        ),
+        "INVALID_ACTION"
+    );
+    assert_eq!(
+        code(
+            &s.gql(
+                Some(&k.ofds),
+                ACT,
+                json!({"t": t, "a": "decline", "d": {"reason": 1}})
+            )
+            .await
+        ),
+        "BAD_USER_INPUT"
+    );
+    let stale = s
+        .gql(
+            Some(&k.ofds),
+            ACT,
+            json!({"t": t, "a": "nominate", "r": app["revision"].as_i64().unwrap() - 1}),
+        )
+        .await;
+    assert_eq!(code(&stale), "CONFLICT", "{stale}");
+    let ok = s
+        .gql(
+            Some(&k.ofds),
+            ACT,
+            json!({"t": t, "a": "nominate", "r": app["revision"]}),
+        )
+        .await;
+    assert!(ok["errors"].is_null(), "{ok}");
+    assert_eq!(
+        code(
+            &s.gql(Some(&k.ofds), ACT, json!({"t": t, "a": "nominate"}))
+                .await
+        ),
+        "CONFLICT",
+        "closed task"
+    );
+
+    // Idempotent submissions over HTTP.
+    let once = json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk"), "i": "submit-1"});
+    let a = s.gql(Some(&k.other_firm), SUBMIT, once.clone()).await;
+    let b = s.gql(Some(&k.other_firm), SUBMIT, once).await;
+    assert_eq!(
+        a["data"]["submitApplication"]["id"],
+        b["data"]["submitApplication"]["id"]
+    );
+
+    let client = reqwest::Client::new();
+    let post = |body: String| {
+        client
+            .post(format!("{}/graphql", s.url))
+            .bearer_auth(&k.firm)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("{not json".into()).await.unwrap().status(), 400);
+    assert_eq!(oversized(&s.url), 413);
+    let malformed = s.gql(Some(&k.firm), "{ me { role ", json!({})).await;
+    assert!(
+        malformed["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{malformed}"
+    );
+    assert_eq!(
+        code(&malformed),
+        "BAD_USER_INPUT",
+        "parse errors are coded too: {malformed}"
+    );
+    let deep = format!(
+        "{{ inbox {{ nodes {} id {} }} }}",
+        "application { openTasks { ".repeat(6),
+        "} } ".repeat(6)
+    );
+    let r = s.gql(Some(&k.firm), &deep, json!({})).await;
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nested too deep")),
+        "{r}"
+    );
+    assert_eq!(code(&r), "BAD_USER_INPUT");
+    let dq = s
+        .gql(
+            Some(&k.firm),
+            "{ applications(first: 1000) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        dq["data"]["applications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len()
+            <= 100
+    );
+    let v = s.gql(Some(&k.firm), "mutation($y: String!) { validateWorkflow(yaml: $y) { ok errors { code line column message } } }", json!({"y": "key: x\ntitle: X\nstart: a\nstates: {a: {type: fnal}}\n"})).await;
+    assert_eq!(v["data"]["validateWorkflow"]["ok"], false, "{v}");
+    assert!(
+        v["data"]["validateWorkflow"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "invalid-value" && e["line"] == 4),
+        "{v}"
+    );
+}
+
+async fn restart_keeps_everything(mut s: Server) {
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"].clone();
+    let app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_nomination",
+        "ofds",
+        "nominate",
+        Value::Null,
+    )
+    .await;
+    s.restart();
+    let q = s
+        .gql(
+            Some(&k.firm),
+            "query($id: ID!) { application(id: $id) { revision activeStates } }",
+            json!({"id": app["id"]}),
+        )
+        .await;
+    assert_eq!(q["data"]["application"]["revision"], app["revision"]);
+    assert_eq!(
+        q["data"]["application"]["activeStates"],
+        json!(["eligibility_screening"])
+    );
+    let doctor = crate::support::softland(&["doctor", "--db", &s.db.url]);
+    assert_eq!(doctor.code, 0, "{}", doctor.stdout);
+    let _ = TestDb::sqlite;
+}
+
+/// Declares a 4 MiB body, sends a little of it, and reads the status line: the server must
+/// refuse from the declared length (413) without reading the rest.
+fn oversized(url: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"query\": \"",
+        4 << 20
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
