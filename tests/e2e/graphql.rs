@@ -32,7 +32,10 @@ on_both_backends!(
     happy_path_over_http,
     authorization_matrix,
     bad_inputs_get_stable_codes,
-    restart_keeps_everything
+    restart_keeps_everything,
+    a_rejecting_branch_cancels_its_sibling,
+    subscription_receives_events_in_order,
+    health_and_metrics,
 );
 
 const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id status revision activeStates openTasks { id state assignee } } }";
@@ -727,4 +730,178 @@ fn oversized(url: &str) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
+}
+
+async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let mut app = r["data"]["submitApplication"].clone();
+    app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_nomination",
+        "ofds",
+        "nominate",
+        Value::Null,
+    )
+    .await;
+    app = act(
+        &s,
+        &k.investhk.0,
+        &app,
+        "eligibility_screening",
+        "investhk",
+        "eligible",
+        Value::Null,
+    )
+    .await;
+    let sibling = task(&app, "investhk_setup_review", "investhk");
+    app = act(
+        &s,
+        &k.hkstp,
+        &app,
+        "hkstp_review",
+        "hkstp",
+        "reject",
+        json!({"reason": "Not a technology company"}),
+    )
+    .await;
+    assert_eq!(
+        (app["status"].as_str(), app["outcome"].as_str()),
+        (Some("COMPLETED"), Some("rejected"))
+    );
+    assert_eq!(app["openTasks"], json!([]));
+    let inbox = s
+        .gql(Some(&k.investhk.1), "{ inbox { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(
+        inbox["data"]["inbox"]["nodes"],
+        json!([]),
+        "the cancelled sibling left InvestHK's inbox"
+    );
+    let r = s
+        .gql(
+            Some(&k.investhk.1),
+            ACT,
+            json!({"t": sibling, "a": "clear"}),
+        )
+        .await;
+    assert_eq!(code(&r), "CONFLICT", "{r}");
+}
+
+async fn subscription_receives_events_in_order(s: Server) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"].clone();
+    let mut req = format!("{}/graphql/ws", s.url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", k.firm)}}))).await.unwrap();
+    let ack: Value =
+        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    let query = "subscription($id: ID) { applicationEvents(applicationId: $id) { seq kind applicationId } }";
+    ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": app["id"]}}}))).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_nomination",
+        "ofds",
+        "nominate",
+        Value::Null,
+    )
+    .await;
+    act(
+        &s,
+        &k.investhk.0,
+        &app,
+        "eligibility_screening",
+        "investhk",
+        "eligible",
+        Value::Null,
+    )
+    .await;
+    let first = r["data"]["submitApplication"]["revision"].as_i64().unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 8 {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("events arrive")
+            .unwrap()
+            .unwrap();
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        assert_eq!(v["type"], "next", "{v}");
+        let e = &v["payload"]["data"]["applicationEvents"];
+        assert_eq!(e["applicationId"], app["id"]);
+        seqs.push(e["seq"].as_i64().unwrap());
+    }
+    assert_eq!(
+        seqs,
+        ((first + 1)..=(first + 8)).collect::<Vec<_>>(),
+        "every event, in order"
+    );
+}
+
+async fn health_and_metrics(s: Server) {
+    let k = keys(&s);
+    s.gql(
+        Some(&k.firm),
+        SUBMIT,
+        json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+    )
+    .await;
+    let get = |p: &str| reqwest::get(format!("{}{p}", s.url));
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().text().await.unwrap(), "ready");
+    let m = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(m.contains("softland_http_requests_total"), "{m}");
+    assert!(
+        m.contains("softland_open_tasks{assignee=\"ofds\"} 1"),
+        "{m}"
+    );
+    let aliases: String = (0..40).map(|i| format!("a{i}: me {{ role }} ")).collect();
+    let r = s
+        .gql(Some(&k.firm), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("aliases")),
+        "{r}"
+    );
+    let page = reqwest::get(format!("{}/graphql", s.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("graphiql"),
+        "GraphiQL is served on GET /graphql"
+    );
 }

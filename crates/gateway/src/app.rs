@@ -222,6 +222,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    match state.store.open_task_counts().await {
+        Ok(counts) => crate::metrics::tasks(&counts),
+        Err(e) => tracing::warn!(error = %e, "task counts unavailable"),
+    }
     match &state.metrics {
         Some(h) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

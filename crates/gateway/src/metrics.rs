@@ -31,3 +31,12 @@ pub(crate) fn request(seconds: f64, status: u16) {
     metrics::counter!("softland_http_requests_total", "status" => status.to_string()).increment(1);
     metrics::histogram!("softland_http_request_duration_seconds").record(seconds);
 }
+
+/// Open and overdue tasks by assignee, refreshed at each scrape.
+pub(crate) fn tasks(counts: &[(String, u64, u64)]) {
+    for (assignee, open, overdue) in counts {
+        metrics::gauge!("softland_open_tasks", "assignee" => assignee.clone()).set(*open as f64);
+        metrics::gauge!("softland_overdue_tasks", "assignee" => assignee.clone())
+            .set(*overdue as f64);
+    }
+}

@@ -249,3 +249,27 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// `(assignee, open tasks, overdue open tasks)` for every assignee with open tasks.
+    pub async fn open_task_counts(&self) -> Result<Vec<(String, u64, u64)>> {
+        use sea_orm::{FromQueryResult, Statement};
+        #[derive(FromQueryResult)]
+        struct Row {
+            assignee: String,
+            open: i64,
+            overdue: i64,
+        }
+        let sql = "SELECT assignee, COUNT(*) AS open, SUM(CASE WHEN overdue THEN 1 ELSE 0 END) AS overdue FROM tasks WHERE status = 'open' GROUP BY assignee ORDER BY assignee";
+        let rows = Row::find_by_statement(Statement::from_string(
+            self.db().get_database_backend(),
+            sql,
+        ))
+        .all(self.db())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.assignee, r.open.max(0) as u64, r.overdue.max(0) as u64))
+            .collect())
+    }
+}

@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, queries, mutations, the subscription.
 
+mod limits;
 mod mutation;
 mod query;
 mod subscription;
@@ -33,6 +34,7 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
         .limit_complexity(2_000)
         .limit_recursive_depth(32)
         .limit_directives(8)
+        .extension(limits::AliasLimit)
         .finish()
 }
 
