@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand.
 
 mod db;
+mod demo;
 mod diagram;
 mod keys;
 mod load;
@@ -55,6 +56,13 @@ enum Command {
     },
     /// Run the GraphQL service: migrations applied, workflows loaded, scheduler running.
     Serve(serve::ServeArgs),
+    /// A guided tour: starts softland on a free port with a temporary database and walks one
+    /// Shenzhen → Hong Kong application through every step with real GraphQL calls.
+    Demo {
+        /// Directory of workflow YAML files.
+        #[arg(long, default_value = "workflows")]
+        workflows: PathBuf,
+    },
     /// Manage API keys (tokens are shown once, stored hashed).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -114,6 +122,7 @@ pub fn run() -> ExitCode {
         } => simulate::run(&path, &data, &script, json),
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Demo { workflows } => demo::run(&workflows),
         Command::Migrate { db } => db::migrate(&db.db),
         Command::Doctor { db } => db::doctor(&db.db),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod demo;
 mod diagram;
 mod dsl_schema;
 mod graphql;

@@ -1,0 +1,162 @@
+//! `softland demo`: a newcomer's first five minutes, over real HTTP.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use softland_gateway::{Application, Settings};
+use softland_store::{KeyRole, Store};
+
+use super::db::runtime;
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Client {
+    async fn gql(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let resp: Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(resp)
+    }
+
+    async fn ok(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let resp = self.gql(token, query, variables).await?;
+        if !resp["errors"].is_null() {
+            bail!("GraphQL error: {}", resp["errors"]);
+        }
+        Ok(resp["data"].clone())
+    }
+}
+
+const APP_FIELDS: &str =
+    "id status outcome revision activeStates openTasks { id state title assignee }";
+
+fn show(app: &Value) {
+    let states: Vec<&str> = app["activeStates"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    println!("     now in: {}", states.join(", "));
+    for t in app["openTasks"].as_array().into_iter().flatten() {
+        println!(
+            "     open task: {} — for {}",
+            t["title"].as_str().unwrap_or("?"),
+            t["assignee"].as_str().unwrap_or("?")
+        );
+    }
+    if let Some(o) = app["outcome"].as_str() {
+        println!("     outcome: {o}");
+    }
+}
+
+fn task_of(app: &Value, state: &str, assignee: &str) -> anyhow::Result<String> {
+    app["openTasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["state"] == state && t["assignee"] == assignee)
+        .and_then(|t| t["id"].as_str().map(str::to_owned))
+        .with_context(|| format!("no open `{state}` task for {assignee}"))
+}
+
+pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let dir = std::env::temp_dir().join(format!("softland-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("demo.db").display());
+        let store = Store::open(&url).await?;
+        println!("1. softland starts with a temporary database ({})", dir.join("demo.db").display());
+        for (_, p) in store.publish_dir(workflows, "demo").await.with_context(|| format!("cannot load {}", workflows.display()))? {
+            println!("   published workflow {} v{}: {}", p.definition.key, p.definition.version, p.definition.title);
+        }
+        let app = Application::build(Settings { listen: "127.0.0.1:0".parse()?, workflows_dir: workflows.to_path_buf(), ..Settings::default() }, store.clone()).await?;
+        let addr = app.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stop_rx.await;
+        }));
+        let c = Client { http: reqwest::Client::new(), url: format!("http://{addr}/graphql") };
+        println!("   listening on http://{addr}/graphql\n");
+
+        println!("2. API keys, one per person (tokens are stored hashed):");
+        let key = |label: &'static str, role: KeyRole| {
+            let store = store.clone();
+            async move { store.create_key(label, role).await.map(|(_, t)| t) }
+        };
+        let firm = key("li.wei", KeyRole::Applicant { organization: "pengcheng-pay".into() }).await?;
+        let chen = key("chen", KeyRole::Reviewer { agency: "ofds".into() }).await?;
+        let amy = key("amy", KeyRole::Reviewer { agency: "investhk".into() }).await?;
+        let carl = key("carl", KeyRole::Reviewer { agency: "investhk".into() }).await?;
+        let ben = key("ben", KeyRole::Reviewer { agency: "hkstp".into() }).await?;
+        let dora = key("dora", KeyRole::Reviewer { agency: "hkma".into() }).await?;
+        println!("   firm pengcheng-pay (li.wei); reviewers chen (OFDS), amy and carl (InvestHK), ben (HKSTP), dora (HKMA)\n");
+
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(workflows.join("examples/soft-landing-sz-to-hk.json"))?)?;
+        println!("3. Pengcheng Pay submits a Shenzhen → Hong Kong soft-landing application");
+        let d = c
+            .ok(&firm, &format!("mutation($d: JSON!) {{ submitApplication(input: {{workflowKey: \"soft-landing-sz-to-hk\", data: $d, idempotencyKey: \"demo-1\"}}) {{ {APP_FIELDS} }} }}"), json!({"d": data}))
+            .await?;
+        let mut app = d["submitApplication"].clone();
+        println!("   application {}", app["id"].as_str().unwrap_or("?"));
+        show(&app);
+
+        let act = format!("mutation($t: ID!, $a: String!, $d: JSON, $c: String) {{ act(input: {{taskId: $t, action: $a, data: $d, comment: $c}}) {{ {APP_FIELDS} }} }}");
+        let steps: [(&str, &str, &str, &str, &str, Value); 10] = [
+            ("OFDS (chen) nominates the firm", "ofds_nomination", "ofds", "chen", "nominate", Value::Null),
+            ("InvestHK (amy) asks for more information", "eligibility_screening", "investhk", "amy", "request_info", json!({"question": "Please send the audited accounts for FY2025."})),
+            ("The firm answers", "eligibility_information", "applicant", "firm", "answer", json!({"answer": "Audited accounts attached."})),
+            ("InvestHK (amy) finds the firm eligible: HKSTP and InvestHK now review in parallel", "eligibility_screening", "investhk", "amy", "eligible", Value::Null),
+            ("HKSTP (ben) admits the firm to incubation", "hkstp_review", "hkstp", "ben", "admit", Value::Null),
+            ("InvestHK (amy) tries to clear the set-up plan herself", "investhk_setup_review", "investhk", "amy", "clear", Value::Null),
+            ("InvestHK (carl) clears the set-up plan: the branches join; a stored-value licence sends the firm to the HKMA", "investhk_setup_review", "investhk", "carl", "clear", Value::Null),
+            ("HKMA (dora) admits the firm to the Fintech Supervisory Sandbox", "hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox", Value::Null),
+            ("Joint decision: InvestHK (amy) approves", "joint_decision", "investhk", "amy", "approve", Value::Null),
+            ("Joint decision: OFDS (chen) approves — 2 of 3 is enough", "joint_decision", "ofds", "chen", "approve", Value::Null),
+        ];
+        for (n, (what, state, assignee, who, action, input)) in steps.into_iter().enumerate() {
+            println!("\n{}. {what}", n + 4);
+            let token = match who {
+                "chen" => &chen,
+                "amy" => &amy,
+                "carl" => &carl,
+                "ben" => &ben,
+                "dora" => &dora,
+                _ => &firm,
+            };
+            let resp = c.gql(token, &act, json!({"t": task_of(&app, state, assignee)?, "a": action, "d": input})).await?;
+            if let Some(err) = resp["errors"].get(0) {
+                println!("   refused ({}): {}", err["extensions"]["code"].as_str().unwrap_or("?"), err["message"].as_str().unwrap_or("?"));
+                continue;
+            }
+            app = resp["data"]["act"].clone();
+            show(&app);
+        }
+
+        let h = c.ok(&firm, "query($id: ID!) { application(id: $id) { history { seq kind actor state action } } }", json!({"id": app["id"]})).await?;
+        let history = h["application"]["history"].as_array().cloned().unwrap_or_default();
+        println!("\n14. The audit log has {} hash-chained events; the last ones:", history.len());
+        for e in history.iter().rev().take(5).rev() {
+            println!("     #{} {} {} {}", e["seq"], e["kind"].as_str().unwrap_or(""), e["state"].as_str().unwrap_or(""), e["actor"].as_str().unwrap_or(""));
+        }
+        let report = store.doctor().await?;
+        println!("    softland doctor: {} application(s), {} events, {} problem(s)", report.applications, report.events, report.problems.len());
+        let _ = stop_tx.send(());
+        server.await??;
+        let _ = std::fs::remove_dir_all(&dir);
+        if app["outcome"] != "approved" || !report.problems.is_empty() {
+            bail!("the demo did not end as expected");
+        }
+        println!("\nDone: the application was approved. Run `softland serve` to start for real.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
