@@ -36,6 +36,7 @@ on_both_backends!(
     a_rejecting_branch_cancels_its_sibling,
     subscription_receives_events_in_order,
     health_and_metrics,
+    keys_and_claims,
 );
 
 const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id status revision activeStates openTasks { id state assignee } } }";
@@ -904,4 +905,90 @@ async fn health_and_metrics(s: Server) {
         page.contains("graphiql"),
         "GraphiQL is served on GET /graphql"
     );
+}
+
+async fn keys_and_claims(s: Server) {
+    let k = keys(&s);
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"].clone();
+    let app = act(
+        &s,
+        &k.ofds,
+        &app,
+        "ofds_nomination",
+        "ofds",
+        "nominate",
+        Value::Null,
+    )
+    .await;
+    let t = task(&app, "eligibility_screening", "investhk");
+    let claim = "mutation($t: ID!) { claimTask(taskId: $t) { claimedBy } }";
+    let r = s.gql(Some(&k.investhk.0), claim, json!({"t": t})).await;
+    assert_eq!(r["data"]["claimTask"]["claimedBy"], "amy", "{r}");
+    assert_eq!(
+        code(&s.gql(Some(&k.investhk.1), claim, json!({"t": t})).await),
+        "CONFLICT"
+    );
+    assert_eq!(
+        code(&s.gql(Some(&k.hkstp), claim, json!({"t": t})).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &s.gql(Some(&k.investhk.1), ACT, json!({"t": t, "a": "eligible"}))
+                .await
+        ),
+        "CONFLICT",
+        "claimed by amy"
+    );
+    let r = s
+        .gql(
+            Some(&k.investhk.0),
+            "mutation($t: ID!) { delegateTask(taskId: $t, to: \"carl\") { claimedBy } }",
+            json!({"t": t}),
+        )
+        .await;
+    assert_eq!(r["data"]["delegateTask"]["claimedBy"], "carl", "{r}");
+    act(
+        &s,
+        &k.investhk.1,
+        &app,
+        "eligibility_screening",
+        "investhk",
+        "eligible",
+        Value::Null,
+    )
+    .await;
+
+    // Keys: list shows no tokens; a revoked key is refused.
+    let extra = s.key(&["--role", "reviewer", "--agency", "hkma", "--name", "temp"]);
+    assert_eq!(
+        s.gql(Some(&extra), "{ me { name } }", json!({})).await["data"]["me"]["name"],
+        "temp"
+    );
+    let list = crate::support::softland(&["keys", "list", "--db", &s.db.url]);
+    assert!(!list.stdout.contains("sl_"), "tokens are never listed");
+    let id = list
+        .stdout
+        .lines()
+        .find(|l| l.contains("temp"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let revoke = crate::support::softland(&["keys", "revoke", &id, "--db", &s.db.url]);
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    assert_eq!(
+        code(&s.gql(Some(&extra), "{ me { name } }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    let bad =
+        crate::support::softland(&["keys", "create", "--role", "reviewer", "--db", &s.db.url]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("needs --agency"), "{}", bad.stderr);
 }
