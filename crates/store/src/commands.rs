@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::{Value, json};
 use softland_workflow::{
@@ -127,6 +127,31 @@ struct Writer<'a> {
     task_states: HashMap<u32, softland_workflow::StateId>,
     /// Tasks with a pending timer row (only those need timer updates).
     timers: std::collections::HashSet<u32>,
+    /// Task rows opened by this command (inserted at the end).
+    new_tasks: Vec<task::ActiveModel>,
+    /// Timer rows opened by this command.
+    new_timers: Vec<timer::ActiveModel>,
+    /// Changes to existing task rows, collapsed per task so no row is written twice.
+    changes: std::collections::BTreeMap<u32, TaskChange>,
+    /// New statuses of existing pending timers.
+    timer_changes: std::collections::BTreeMap<u32, TimerStatus>,
+}
+
+/// How a task closed: status, when, by whom, with which action.
+#[derive(Debug, Clone)]
+struct Closed(
+    TaskStatus,
+    chrono::DateTime<chrono::Utc>,
+    Option<String>,
+    Option<String>,
+);
+
+/// What happens to an existing task row in one command.
+#[derive(Debug, Default, Clone)]
+struct TaskChange {
+    closed: Option<Closed>,
+    reassigned_to: Option<String>,
+    overdue: bool,
 }
 
 impl Store {
@@ -182,12 +207,29 @@ impl Store {
                 organization: &req.organization,
                 task_states: HashMap::new(),
                 timers: Default::default(),
+                new_tasks: Vec::new(),
+                new_timers: Vec::new(),
+                changes: Default::default(),
+                timer_changes: Default::default(),
             };
             let log = self
                 .write_events(&txn, &mut w, 1, &genesis(id), &events, now)
                 .await?;
-            Self::insert_log(&txn, log.events, log.outbox).await?;
-            let (records, last_hash, opened) = (log.records, log.last_hash, log.opened);
+            let (records, last_hash, opened) = (
+                log.records.clone(),
+                log.last_hash.clone(),
+                log.opened.clone(),
+            );
+            Self::write_rows(
+                &txn,
+                w.app_id,
+                log,
+                &mut w.new_tasks,
+                &mut w.new_timers,
+                &w.changes,
+                &w.timer_changes,
+            )
+            .await?;
             let model = application::ActiveModel {
                 id: Set(id),
                 workflow_key: Set(req.workflow_key.clone()),
@@ -389,20 +431,31 @@ impl Store {
             organization: &app.organization,
             task_states,
             timers,
+            new_tasks: Vec::new(),
+            new_timers: Vec::new(),
+            changes: Default::default(),
+            timer_changes: Default::default(),
         };
         let log = self
             .write_events(txn, &mut w, app.revision + 1, &app.last_hash, &events, now)
             .await?;
-        let (records, opened) = (log.records, log.opened);
-        let update = snapshot(&wf, &inst, log.last_hash, now)?;
+        let (records, opened) = (log.records.clone(), log.opened.clone());
+        let update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
         let won = match self.inner.backend {
             // One round trip: the revision compare-and-set, and the events and outbox rows
             // inserted only if it matched.
-            Backend::Postgres => {
-                pg_commit_log(txn, app.id, app.revision, &update, &log.events, &log.outbox).await?
-            }
+            Backend::Postgres => pg_commit(txn, app.id, app.revision, &update, &log, &w).await?,
             Backend::Sqlite => {
-                Self::insert_log(txn, log.events, log.outbox).await?;
+                Self::write_rows(
+                    txn,
+                    w.app_id,
+                    log,
+                    &mut w.new_tasks,
+                    &mut w.new_timers,
+                    &w.changes,
+                    &w.timer_changes,
+                )
+                .await?;
                 let res = application::Entity::update_many()
                     .set(update.clone())
                     .filter(application::Column::Id.eq(app.id))
@@ -457,8 +510,6 @@ impl Store {
         let mut rows = Vec::with_capacity(events.len());
         let mut out_rows = Vec::with_capacity(events.len());
         let mut records = Vec::with_capacity(events.len());
-        let mut new_tasks = Vec::new();
-        let mut new_timers = Vec::new();
         for (i, e) in events.iter().enumerate() {
             let seq = first_seq + i as i64;
             let payload = serde_json::to_string(e).map_err(corrupt)?;
@@ -528,10 +579,11 @@ impl Store {
             });
             records.push(record);
             prev = hash;
-            self.task_effects(txn, w, e, &mut new_tasks, &mut new_timers)
-                .await?;
+            task_effects(w, e)?;
         }
-        let opened = new_tasks
+        let _ = txn;
+        let opened = w
+            .new_tasks
             .iter()
             .filter(|t| matches!(t.status, sea_orm::ActiveValue::Set(TaskStatus::Open)))
             .map(|t| {
@@ -540,16 +592,6 @@ impl Store {
                     .map_err(corrupt)
             })
             .collect::<Result<Vec<_>>>()?;
-        if !new_tasks.is_empty() {
-            task::Entity::insert_many(new_tasks)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        if !new_timers.is_empty() {
-            timer::Entity::insert_many(new_timers)
-                .exec_without_returning(txn)
-                .await?;
-        }
         Ok(Log {
             records,
             last_hash: prev,
@@ -557,196 +599,6 @@ impl Store {
             events: rows,
             outbox: out_rows,
         })
-    }
-
-    /// The task and timer rows one event changes. Inserts are batched by the caller; they are
-    /// for tasks opened by this same command, which no update in it can concern before insert
-    /// except a close in the same command, handled here by updating the pending row.
-    async fn task_effects(
-        &self,
-        txn: &DatabaseTransaction,
-        w: &mut Writer<'_>,
-        e: &Event,
-        new_tasks: &mut Vec<task::ActiveModel>,
-        new_timers: &mut Vec<timer::ActiveModel>,
-    ) -> Result<()> {
-        match &e.kind {
-            EventKind::TaskOpened {
-                task,
-                state,
-                assignee,
-                due_at,
-            } => {
-                let st = w.wf.state(*state);
-                let actions: Vec<TaskAction> = match st.kind() {
-                    StateKind::Task(t) => t
-                        .actions()
-                        .iter()
-                        .map(|a| TaskAction {
-                            name: a.name().to_owned(),
-                            title: a.title().en.clone(),
-                            input_schema: a.input_schema().cloned(),
-                        })
-                        .collect(),
-                    _ => ["approve", "reject"]
-                        .iter()
-                        .map(|n| TaskAction {
-                            name: (*n).to_owned(),
-                            title: capitalize(n),
-                            input_schema: None,
-                        })
-                        .collect(),
-                };
-                new_tasks.push(task::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    application_id: Set(w.app_id),
-                    task_no: Set(task.0 as i32),
-                    state: Set(st.name().to_owned()),
-                    title: Set(st.title().en.clone()),
-                    assignee: Set(assignee.key().to_owned()),
-                    organization: Set(w.organization.to_owned()),
-                    actions: Set(serde_json::to_value(actions).map_err(corrupt)?),
-                    status: Set(TaskStatus::Open),
-                    due_at: Set(*due_at),
-                    inbox_order: Set(due_at.unwrap_or_else(no_due)),
-                    overdue: Set(false),
-                    opened_at: Set(e.at),
-                    closed_at: Set(None),
-                    closed_by: Set(None),
-                    closed_action: Set(None),
-                    claimed_by: Set(None),
-                    claimed_at: Set(None),
-                    delegated_to: Set(None),
-                });
-                if let Some(due) = due_at {
-                    w.timers.insert(task.0);
-                    new_timers.push(timer::ActiveModel {
-                        application_id: Set(w.app_id),
-                        task_no: Set(task.0 as i32),
-                        due_at: Set(*due),
-                        status: Set(TimerStatus::Pending),
-                        lease_owner: Set(None),
-                        lease_until: Set(None),
-                    });
-                }
-            }
-            EventKind::TaskCompleted { task, action, .. } => {
-                self.close_task(
-                    txn,
-                    w,
-                    e,
-                    task.0,
-                    TaskStatus::Completed,
-                    Some(action.clone()),
-                    new_tasks,
-                    new_timers,
-                )
-                .await?;
-            }
-            EventKind::TaskCancelled { task } => {
-                self.close_task(
-                    txn,
-                    w,
-                    e,
-                    task.0,
-                    TaskStatus::Cancelled,
-                    None,
-                    new_tasks,
-                    new_timers,
-                )
-                .await?;
-            }
-            EventKind::TaskReassigned { task, assignee } => {
-                task::Entity::update_many()
-                    .col_expr(task::Column::Assignee, Expr::value(assignee.key()))
-                    .col_expr(task::Column::Overdue, Expr::value(true))
-                    .col_expr(task::Column::ClaimedBy, Expr::value(Option::<String>::None))
-                    .filter(task::Column::ApplicationId.eq(w.app_id))
-                    .filter(task::Column::TaskNo.eq(task.0 as i32))
-                    .exec(txn)
-                    .await?;
-                if w.timers.remove(&task.0) {
-                    self.set_timer(txn, w.app_id, task.0, TimerStatus::Fired)
-                        .await?;
-                }
-            }
-            EventKind::TaskOverdue { task } => {
-                task::Entity::update_many()
-                    .col_expr(task::Column::Overdue, Expr::value(true))
-                    .filter(task::Column::ApplicationId.eq(w.app_id))
-                    .filter(task::Column::TaskNo.eq(task.0 as i32))
-                    .exec(txn)
-                    .await?;
-                if w.timers.remove(&task.0) {
-                    self.set_timer(txn, w.app_id, task.0, TimerStatus::Fired)
-                        .await?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Closes a task: one opened by this same command is still an unsaved row; others are
-    /// updated in place. Its timer is cancelled.
-    #[allow(clippy::too_many_arguments)]
-    async fn close_task(
-        &self,
-        txn: &DatabaseTransaction,
-        w: &mut Writer<'_>,
-        e: &Event,
-        task_no: u32,
-        status: TaskStatus,
-        action: Option<String>,
-        new_tasks: &mut [task::ActiveModel],
-        new_timers: &mut Vec<timer::ActiveModel>,
-    ) -> Result<()> {
-        let closed_by = e.actor.as_deref().map(str::to_owned);
-        let no = task_no as i32;
-        if let Some(t) = new_tasks
-            .iter_mut()
-            .find(|t| matches!(&t.task_no, sea_orm::ActiveValue::Set(n) if *n == no))
-        {
-            t.status = Set(status);
-            t.closed_at = Set(Some(e.at));
-            t.closed_by = Set(closed_by);
-            t.closed_action = Set(action);
-            new_timers
-                .retain(|tm| !matches!(&tm.task_no, sea_orm::ActiveValue::Set(n) if *n == no));
-            w.timers.remove(&task_no);
-            return Ok(());
-        }
-        task::Entity::update_many()
-            .col_expr(task::Column::Status, Expr::value(status))
-            .col_expr(task::Column::ClosedAt, Expr::value(e.at))
-            .col_expr(task::Column::ClosedBy, Expr::value(closed_by))
-            .col_expr(task::Column::ClosedAction, Expr::value(action))
-            .filter(task::Column::ApplicationId.eq(w.app_id))
-            .filter(task::Column::TaskNo.eq(no))
-            .exec(txn)
-            .await?;
-        if w.timers.remove(&task_no) {
-            self.set_timer(txn, w.app_id, task_no, TimerStatus::Cancelled)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn set_timer(
-        &self,
-        txn: &DatabaseTransaction,
-        app: Uuid,
-        task_no: u32,
-        status: TimerStatus,
-    ) -> Result<()> {
-        timer::Entity::update_many()
-            .col_expr(timer::Column::Status, Expr::value(status))
-            .filter(timer::Column::ApplicationId.eq(app))
-            .filter(timer::Column::TaskNo.eq(task_no as i32))
-            .filter(timer::Column::Status.eq(TimerStatus::Pending))
-            .exec(txn)
-            .await?;
-        Ok(())
     }
 
     /// The first result of an idempotency key, if it was used already.
@@ -831,6 +683,123 @@ impl Store {
     }
 }
 
+/// The task and timer rows one event changes, as data: new rows, and changes to existing rows
+/// collapsed per task (a command may flag a task overdue and then complete it).
+fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
+    match &e.kind {
+        EventKind::TaskOpened {
+            task,
+            state,
+            assignee,
+            due_at,
+        } => {
+            let st = w.wf.state(*state);
+            let actions: Vec<TaskAction> = match st.kind() {
+                StateKind::Task(t) => t
+                    .actions()
+                    .iter()
+                    .map(|a| TaskAction {
+                        name: a.name().to_owned(),
+                        title: a.title().en.clone(),
+                        input_schema: a.input_schema().cloned(),
+                    })
+                    .collect(),
+                _ => ["approve", "reject"]
+                    .iter()
+                    .map(|n| TaskAction {
+                        name: (*n).to_owned(),
+                        title: capitalize(n),
+                        input_schema: None,
+                    })
+                    .collect(),
+            };
+            w.new_tasks.push(task::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                application_id: Set(w.app_id),
+                task_no: Set(task.0 as i32),
+                state: Set(st.name().to_owned()),
+                title: Set(st.title().en.clone()),
+                assignee: Set(assignee.key().to_owned()),
+                organization: Set(w.organization.to_owned()),
+                actions: Set(serde_json::to_value(actions).map_err(corrupt)?),
+                status: Set(TaskStatus::Open),
+                due_at: Set(*due_at),
+                inbox_order: Set(due_at.unwrap_or_else(no_due)),
+                overdue: Set(false),
+                opened_at: Set(e.at),
+                closed_at: Set(None),
+                closed_by: Set(None),
+                closed_action: Set(None),
+                claimed_by: Set(None),
+                claimed_at: Set(None),
+                delegated_to: Set(None),
+            });
+            if let Some(due) = due_at {
+                w.timers.insert(task.0);
+                w.new_timers.push(timer::ActiveModel {
+                    application_id: Set(w.app_id),
+                    task_no: Set(task.0 as i32),
+                    due_at: Set(*due),
+                    status: Set(TimerStatus::Pending),
+                    lease_owner: Set(None),
+                    lease_until: Set(None),
+                });
+            }
+        }
+        EventKind::TaskCompleted { task, action, .. } => {
+            close_task(w, e, task.0, TaskStatus::Completed, Some(action.clone()))
+        }
+        EventKind::TaskCancelled { task } => close_task(w, e, task.0, TaskStatus::Cancelled, None),
+        EventKind::TaskReassigned { task, assignee } => {
+            let c = w.changes.entry(task.0).or_default();
+            c.reassigned_to = Some(assignee.key().to_owned());
+            c.overdue = true;
+            if w.timers.remove(&task.0) {
+                w.timer_changes.insert(task.0, TimerStatus::Fired);
+            }
+        }
+        EventKind::TaskOverdue { task } => {
+            w.changes.entry(task.0).or_default().overdue = true;
+            if w.timers.remove(&task.0) {
+                w.timer_changes.insert(task.0, TimerStatus::Fired);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Closes a task: one opened by this same command is still an unsaved row; others get a
+/// change. Its pending timer is cancelled.
+fn close_task(
+    w: &mut Writer<'_>,
+    e: &Event,
+    task_no: u32,
+    status: TaskStatus,
+    action: Option<String>,
+) {
+    let closed_by = e.actor.as_deref().map(str::to_owned);
+    let no = task_no as i32;
+    if let Some(t) = w
+        .new_tasks
+        .iter_mut()
+        .find(|t| matches!(&t.task_no, sea_orm::ActiveValue::Set(n) if *n == no))
+    {
+        t.status = Set(status);
+        t.closed_at = Set(Some(e.at));
+        t.closed_by = Set(closed_by);
+        t.closed_action = Set(action);
+        w.new_timers
+            .retain(|tm| !matches!(&tm.task_no, sea_orm::ActiveValue::Set(n) if *n == no));
+        w.timers.remove(&task_no);
+        return;
+    }
+    w.changes.entry(task_no).or_default().closed = Some(Closed(status, e.at, closed_by, action));
+    if w.timers.remove(&task_no) {
+        w.timer_changes.insert(task_no, TimerStatus::Cancelled);
+    }
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -848,17 +817,63 @@ struct Log {
 }
 
 impl Store {
-    async fn insert_log(
+    /// Writes a command's rows with one statement each (SQLite, and submissions).
+    async fn write_rows(
         txn: &DatabaseTransaction,
-        events: Vec<event::ActiveModel>,
-        outbox: Vec<outbox::ActiveModel>,
+        app: Uuid,
+        log: Log,
+        new_tasks: &mut Vec<task::ActiveModel>,
+        new_timers: &mut Vec<timer::ActiveModel>,
+        changes: &std::collections::BTreeMap<u32, TaskChange>,
+        timer_changes: &std::collections::BTreeMap<u32, TimerStatus>,
     ) -> Result<()> {
-        event::Entity::insert_many(events)
+        event::Entity::insert_many(log.events)
             .exec_without_returning(txn)
             .await?;
-        outbox::Entity::insert_many(outbox)
+        outbox::Entity::insert_many(log.outbox)
             .exec_without_returning(txn)
             .await?;
+        if !new_tasks.is_empty() {
+            task::Entity::insert_many(std::mem::take(new_tasks))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        if !new_timers.is_empty() {
+            timer::Entity::insert_many(std::mem::take(new_timers))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for (no, c) in changes {
+            let mut q = task::Entity::update_many();
+            if let Some(Closed(status, at, by, action)) = &c.closed {
+                q = q
+                    .col_expr(task::Column::Status, Expr::value(*status))
+                    .col_expr(task::Column::ClosedAt, Expr::value(*at))
+                    .col_expr(task::Column::ClosedBy, Expr::value(by.clone()))
+                    .col_expr(task::Column::ClosedAction, Expr::value(action.clone()));
+            }
+            if let Some(to) = &c.reassigned_to {
+                q = q
+                    .col_expr(task::Column::Assignee, Expr::value(to.clone()))
+                    .col_expr(task::Column::ClaimedBy, Expr::value(Option::<String>::None));
+            }
+            if c.overdue {
+                q = q.col_expr(task::Column::Overdue, Expr::value(true));
+            }
+            q.filter(task::Column::ApplicationId.eq(app))
+                .filter(task::Column::TaskNo.eq(*no as i32))
+                .exec(txn)
+                .await?;
+        }
+        for (no, status) in timer_changes {
+            timer::Entity::update_many()
+                .col_expr(timer::Column::Status, Expr::value(*status))
+                .filter(timer::Column::ApplicationId.eq(app))
+                .filter(timer::Column::TaskNo.eq(*no as i32))
+                .filter(timer::Column::Status.eq(TimerStatus::Pending))
+                .exec(txn)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -872,20 +887,20 @@ fn value_of<A: ActiveModelTrait>(
         .ok_or_else(|| corrupt("a row value is unset"))
 }
 
-/// PostgreSQL: compare-and-set the application and append its events and outbox rows in one
-/// statement (data-modifying CTEs); the inserts happen only when the revision matched.
-/// Returns whether it matched.
-async fn pg_commit_log(
+/// PostgreSQL: the whole command in one statement (data-modifying CTEs): compare-and-set the
+/// application's revision, and — only if it matched — append events and outbox rows, insert the
+/// new task and timer rows and apply the task and timer changes. Returns whether it matched.
+async fn pg_commit(
     txn: &DatabaseTransaction,
     app: Uuid,
     revision: i64,
     update: &application::ActiveModel,
-    events: &[event::ActiveModel],
-    outbox_rows: &[outbox::ActiveModel],
+    log: &Log,
+    w: &Writer<'_>,
 ) -> Result<bool> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut param = |v: sea_orm::Value| {
+    let mut p = |v: sea_orm::Value| {
         values.push(v);
         format!("${}", values.len())
     };
@@ -899,58 +914,138 @@ async fn pg_commit_log(
         ("updated_at", application::Column::UpdatedAt),
     ]
     .into_iter()
-    .map(|(name, col)| Ok(format!("{name} = {}", param(value_of(update, col)?))))
+    .map(|(name, col)| Ok(format!("{name} = {}", p(value_of(update, col)?))))
     .collect::<Result<Vec<_>>>()?
     .join(", ");
-    let (id_p, rev_p) = (param(app.into()), param(revision.into()));
-    let ev_cols = [
-        event::Column::ApplicationId,
-        event::Column::Seq,
-        event::Column::Kind,
-        event::Column::Actor,
-        event::Column::State,
-        event::Column::Action,
-        event::Column::Comment,
-        event::Column::Payload,
-        event::Column::At,
-        event::Column::PrevHash,
-        event::Column::Hash,
-    ];
-    let mut ev_rows = Vec::with_capacity(events.len());
-    for e in events {
-        let row = ev_cols
-            .iter()
-            .map(|c| Ok(param(value_of(e, *c)?)))
-            .collect::<Result<Vec<_>>>()?;
-        ev_rows.push(format!("({})", row.join(", ")));
+    let app_p = p(app.into());
+    let rev_p = p(revision.into());
+    let mut ctes = vec![format!(
+        "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p} RETURNING id)"
+    )];
+    const GUARD: &str = "WHERE EXISTS (SELECT 1 FROM up)";
+
+    /// `INSERT INTO table (cols) SELECT * FROM (VALUES …) v(cols) WHERE <guard>` for some rows.
+    fn insert<A: ActiveModelTrait>(
+        table: &str,
+        cols: &[(&str, <A::Entity as EntityTrait>::Column)],
+        rows: &[A],
+        p: &mut dyn FnMut(sea_orm::Value) -> String,
+    ) -> Result<Option<String>> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let mut tuples = Vec::with_capacity(rows.len());
+        for r in rows {
+            let vals = cols
+                .iter()
+                .map(|(_, c)| Ok(p(value_of(r, *c)?)))
+                .collect::<Result<Vec<_>>>()?;
+            tuples.push(format!("({})", vals.join(", ")));
+        }
+        let names = names.join(", ");
+        Ok(Some(format!(
+            "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {}) AS v({names}) {GUARD}",
+            tuples.join(", ")
+        )))
     }
-    let ob_cols = [
-        outbox::Column::ApplicationId,
-        outbox::Column::Seq,
-        outbox::Column::Kind,
-        outbox::Column::Payload,
-        outbox::Column::CreatedAt,
+
+    use event::Column as E;
+    let ev = [
+        ("application_id", E::ApplicationId),
+        ("seq", E::Seq),
+        ("kind", E::Kind),
+        ("actor", E::Actor),
+        ("state", E::State),
+        ("action", E::Action),
+        ("comment", E::Comment),
+        ("payload", E::Payload),
+        ("at", E::At),
+        ("prev_hash", E::PrevHash),
+        ("hash", E::Hash),
     ];
-    let mut ob_rows = Vec::with_capacity(outbox_rows.len());
-    for o in outbox_rows {
-        let row = ob_cols
-            .iter()
-            .map(|c| Ok(param(value_of(o, *c)?)))
-            .collect::<Result<Vec<_>>>()?;
-        ob_rows.push(format!("({})", row.join(", ")));
-    }
-    let sql = format!(
-        "WITH up AS (UPDATE applications SET {set} WHERE id = {id_p} AND revision = {rev_p} RETURNING id), \
-         ev AS (INSERT INTO events (application_id, seq, kind, actor, state, action, comment, payload, at, prev_hash, hash) \
-                SELECT * FROM (VALUES {}) AS v(application_id, seq, kind, actor, state, action, comment, payload, at, prev_hash, hash) \
-                WHERE EXISTS (SELECT 1 FROM up)), \
-         ob AS (INSERT INTO outbox (application_id, seq, kind, payload, created_at) \
-                SELECT * FROM (VALUES {}) AS v(application_id, seq, kind, payload, created_at) \
-                WHERE EXISTS (SELECT 1 FROM up)) \
-         SELECT count(*) AS n FROM up",
-        ev_rows.join(", "),
-        ob_rows.join(", ")
+    use outbox::Column as O;
+    let ob = [
+        ("application_id", O::ApplicationId),
+        ("seq", O::Seq),
+        ("kind", O::Kind),
+        ("payload", O::Payload),
+        ("created_at", O::CreatedAt),
+    ];
+    use task::Column as T;
+    let tk = [
+        ("id", T::Id),
+        ("application_id", T::ApplicationId),
+        ("task_no", T::TaskNo),
+        ("state", T::State),
+        ("title", T::Title),
+        ("assignee", T::Assignee),
+        ("organization", T::Organization),
+        ("actions", T::Actions),
+        ("status", T::Status),
+        ("due_at", T::DueAt),
+        ("inbox_order", T::InboxOrder),
+        ("overdue", T::Overdue),
+        ("opened_at", T::OpenedAt),
+        ("closed_at", T::ClosedAt),
+        ("closed_by", T::ClosedBy),
+        ("closed_action", T::ClosedAction),
+        ("claimed_by", T::ClaimedBy),
+        ("claimed_at", T::ClaimedAt),
+        ("delegated_to", T::DelegatedTo),
+    ];
+    use timer::Column as M;
+    let tm = [
+        ("application_id", M::ApplicationId),
+        ("task_no", M::TaskNo),
+        ("due_at", M::DueAt),
+        ("status", M::Status),
+        ("lease_owner", M::LeaseOwner),
+        ("lease_until", M::LeaseUntil),
+    ];
+    let inserts = [
+        insert("events", &ev, &log.events, &mut p)?,
+        insert("outbox", &ob, &log.outbox, &mut p)?,
+        insert("tasks", &tk, &w.new_tasks, &mut p)?,
+        insert("timers", &tm, &w.new_timers, &mut p)?,
+    ];
+    ctes.extend(
+        inserts
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, sql)| format!("i{i} AS ({sql})")),
     );
+    for (i, (no, c)) in w.changes.iter().enumerate() {
+        let mut sets = Vec::new();
+        if let Some(Closed(status, at, by, action)) = &c.closed {
+            sets.push(format!(
+                "status = {}",
+                p(sea_orm::Value::from(status.to_value()))
+            ));
+            sets.push(format!("closed_at = {}", p((*at).into())));
+            sets.push(format!("closed_by = {}", p(by.clone().into())));
+            sets.push(format!("closed_action = {}", p(action.clone().into())));
+        }
+        if let Some(to) = &c.reassigned_to {
+            sets.push(format!("assignee = {}", p(to.clone().into())));
+            sets.push("claimed_by = NULL".to_owned());
+        }
+        if c.overdue {
+            sets.push("overdue = TRUE".to_owned());
+        }
+        if sets.is_empty() {
+            continue;
+        }
+        let no_p = p((*no as i32).into());
+        ctes.push(format!("c{i} AS (UPDATE tasks SET {} WHERE application_id = {app_p} AND task_no = {no_p} AND EXISTS (SELECT 1 FROM up))", sets.join(", ")));
+    }
+    for (i, (no, status)) in w.timer_changes.iter().enumerate() {
+        let st = p(sea_orm::Value::from(status.to_value()));
+        let no_p = p((*no as i32).into());
+        ctes.push(format!("t{i} AS (UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = 'pending' AND EXISTS (SELECT 1 FROM up))"));
+    }
+    let sql = format!("WITH {} SELECT count(*) AS n FROM up", ctes.join(", "));
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
