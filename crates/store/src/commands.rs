@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::{Value, json};
 use softland_workflow::{
@@ -135,6 +136,15 @@ struct Writer<'a> {
     changes: std::collections::BTreeMap<u32, TaskChange>,
     /// New statuses of existing pending timers.
     timer_changes: std::collections::BTreeMap<u32, TimerStatus>,
+}
+
+/// A PostgreSQL action run without a surrounding transaction: the statement itself checks the
+/// task's claim and records the idempotency key.
+#[derive(Clone, Copy)]
+struct Direct<'a> {
+    task: Uuid,
+    actor: &'a str,
+    idem: Option<&'a Idem>,
 }
 
 /// How a task closed: status, when, by whom, with which action.
@@ -264,6 +274,9 @@ impl Store {
     }
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
+        if self.inner.backend == Backend::Postgres {
+            return self.act_direct(req, idem).await;
+        }
         {
             let txn = self.begin().await?;
             if let Some(done) = self.replay_idempotent(&txn, idem).await? {
@@ -298,7 +311,7 @@ impl Store {
                 comment: req.comment.clone(),
                 input: req.input.clone(),
             };
-            let out = self.apply(&txn, app, &req.actor, command).await?;
+            let out = self.apply(&txn, app, &req.actor, command, None).await?;
             self.remember(&txn, idem, out.application.id, out.application.revision)
                 .await?;
             txn.commit().await?;
@@ -336,6 +349,7 @@ impl Store {
                     Command::Withdraw {
                         reason: req.reason.clone(),
                     },
+                    None,
                 )
                 .await?;
             self.remember(&txn, idem, out.application.id, out.application.revision)
@@ -358,6 +372,7 @@ impl Store {
                     Command::FireTimer {
                         task: TaskId(task_no),
                     },
+                    None,
                 )
                 .await?;
             txn.commit().await?;
@@ -393,7 +408,61 @@ impl Store {
         }
     }
 
-    async fn load_app(&self, txn: &DatabaseTransaction, id: Uuid) -> Result<application::Model> {
+    /// PostgreSQL: an action in two round trips — read the task with its application, then one
+    /// statement that compare-and-sets the revision (and the claim) and writes everything else
+    /// only if it matched. No transaction is held across the engine's work.
+    async fn act_direct(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
+        use sea_orm::{DbBackend, FromQueryResult, Statement};
+        let db = self.db();
+        if let Some(done) = self.replay_idempotent(db, idem).await? {
+            return Ok(done);
+        }
+        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [req.task_id.into()],
+            ))
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("task {}", req.task_id)))?;
+        let status: String = row.try_get("", "t_status")?;
+        let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
+        let task_no: i32 = row.try_get("", "t_task_no")?;
+        let app = application::Model::from_query_result(&row, "")?;
+        if status != TaskStatus::Open.to_value() {
+            return Err(ConflictReason::TaskClosed.into());
+        }
+        if let Some(holder) = claimed_by
+            && holder != req.actor.id
+            && matches!(req.actor.party, Party::Agency(_))
+        {
+            return Err(ConflictReason::ClaimedByOther(holder).into());
+        }
+        if let Some(expected) = req.expected_revision
+            && expected != app.revision
+        {
+            return Err(ConflictReason::StaleRevision {
+                expected,
+                actual: app.revision,
+            }
+            .into());
+        }
+        let command = Command::Act {
+            task: TaskId(task_no as u32),
+            action: req.action.clone(),
+            comment: req.comment.clone(),
+            input: req.input.clone(),
+        };
+        let direct = Direct {
+            task: req.task_id,
+            actor: &req.actor.id,
+            idem,
+        };
+        self.apply(db, app, &req.actor, command, Some(direct)).await
+    }
+
+    async fn load_app(&self, txn: &impl ConnectionTrait, id: Uuid) -> Result<application::Model> {
         application::Entity::find_by_id(id)
             .one(txn)
             .await?
@@ -403,10 +472,11 @@ impl Store {
     /// Runs the engine on the application's snapshot and writes what it decided.
     async fn apply(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &impl ConnectionTrait,
         app: application::Model,
         actor: &Actor,
         command: Command,
+        direct: Option<Direct<'_>>,
     ) -> Result<Outcome> {
         let wf = self
             .workflow_on(txn, &app.workflow_key, app.workflow_version)
@@ -444,7 +514,9 @@ impl Store {
         let won = match self.inner.backend {
             // One round trip: the revision compare-and-set, and the events and outbox rows
             // inserted only if it matched.
-            Backend::Postgres => pg_commit(txn, app.id, app.revision, &update, &log, &w).await?,
+            Backend::Postgres => {
+                pg_commit(txn, app.id, app.revision, &update, &log, &w, direct).await?
+            }
             Backend::Sqlite => {
                 Self::write_rows(
                     txn,
@@ -499,7 +571,7 @@ impl Store {
     /// Appends events with their hash chain, and writes task, timer and outbox rows.
     async fn write_events(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &impl ConnectionTrait,
         w: &mut Writer<'_>,
         first_seq: i64,
         prev_hash: &str,
@@ -604,7 +676,7 @@ impl Store {
     /// The first result of an idempotency key, if it was used already.
     async fn replay_idempotent(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &impl ConnectionTrait,
         idem: Option<&Idem>,
     ) -> Result<Option<Outcome>> {
         let Some(idem) = idem else { return Ok(None) };
@@ -819,7 +891,7 @@ struct Log {
 impl Store {
     /// Writes a command's rows with one statement each (SQLite, and submissions).
     async fn write_rows(
-        txn: &DatabaseTransaction,
+        txn: &impl ConnectionTrait,
         app: Uuid,
         log: Log,
         new_tasks: &mut Vec<task::ActiveModel>,
@@ -891,14 +963,15 @@ fn value_of<A: ActiveModelTrait>(
 /// application's revision, and — only if it matched — append events and outbox rows, insert the
 /// new task and timer rows and apply the task and timer changes. Returns whether it matched.
 async fn pg_commit(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     app: Uuid,
     revision: i64,
     update: &application::ActiveModel,
     log: &Log,
     w: &Writer<'_>,
+    direct: Option<Direct<'_>>,
 ) -> Result<bool> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use sea_orm::{DbBackend, Statement};
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut p = |v: sea_orm::Value| {
         values.push(v);
@@ -919,9 +992,33 @@ async fn pg_commit(
     .join(", ");
     let app_p = p(app.into());
     let rev_p = p(revision.into());
+    // Without a surrounding transaction the task's claim is checked in the same statement.
+    let guard = match &direct {
+        Some(d) => format!(
+            " AND EXISTS (SELECT 1 FROM tasks WHERE id = {} AND status = 'open' AND (claimed_by IS NULL OR claimed_by = {}))",
+            p(d.task.into()),
+            p(d.actor.to_owned().into())
+        ),
+        None => String::new(),
+    };
     let mut ctes = vec![format!(
-        "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p} RETURNING id)"
+        "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard} RETURNING id)"
     )];
+    if let Some(Direct {
+        idem: Some(idem), ..
+    }) = &direct
+    {
+        let vals = [
+            p(idem.scope.clone().into()),
+            p(idem.key.clone().into()),
+            p(idem.operation.to_owned().into()),
+            p(idem.request_hash.clone().into()),
+            p(app.into()),
+            p(value_of(update, application::Column::Revision)?),
+            p(value_of(update, application::Column::UpdatedAt)?),
+        ];
+        ctes.push(format!("ik AS (INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE EXISTS (SELECT 1 FROM up))", vals.join(", ")));
+    }
     const GUARD: &str = "WHERE EXISTS (SELECT 1 FROM up)";
 
     /// `INSERT INTO table (cols) SELECT * FROM (VALUES …) v(cols) WHERE <guard>` for some rows.
