@@ -49,6 +49,19 @@ fn example(key: &str) -> Value {
     .unwrap()
 }
 
+/// The firm submits the sample Shenzhen → Hong Kong application; returns it.
+async fn submit_sample(s: &Server, token: &str) -> Value {
+    let r = s
+        .gql(
+            Some(token),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    r["data"]["submitApplication"].clone()
+}
+
 fn task(app: &Value, state: &str, assignee: &str) -> String {
     app["openTasks"]
         .as_array()
@@ -124,15 +137,8 @@ async fn act(
 
 async fn happy_path_over_http(s: Server) {
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let mut app = r["data"]["submitApplication"].clone();
-    assert_eq!(app["status"], "ACTIVE", "{r}");
+    let mut app = submit_sample(&s, &k.firm).await;
+    assert_eq!(app["status"], "ACTIVE", "{app}");
     app = act(
         &s,
         &k.ofds,
@@ -387,14 +393,7 @@ async fn happy_path_over_http(s: Server) {
 
 async fn authorization_matrix(s: Server) {
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = submit_sample(&s, &k.firm).await;
     let id = app["id"].clone();
     let see = "query($id: ID!) { application(id: $id) { id } }";
     // Who sees the application: the firm, involved agencies, admins. Others get null, exactly as
@@ -549,14 +548,7 @@ async fn bad_inputs_get_stable_codes(s: Server) {
         .await;
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
 
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = submit_sample(&s, &k.firm).await;
     let t = task(&app, "ofds_nomination", "ofds");
     assert_eq!(
         code(
@@ -674,14 +666,7 @@ async fn bad_inputs_get_stable_codes(s: Server) {
 
 async fn restart_keeps_everything(mut s: Server) {
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = submit_sample(&s, &k.firm).await;
     let app = act(
         &s,
         &k.ofds,
@@ -735,14 +720,7 @@ fn oversized(url: &str) -> u16 {
 
 async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let mut app = r["data"]["submitApplication"].clone();
+    let mut app = submit_sample(&s, &k.firm).await;
     app = act(
         &s,
         &k.ofds,
@@ -803,14 +781,8 @@ async fn subscription_receives_events_in_order(s: Server) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = submit_sample(&s, &k.firm).await;
+    let first = app["revision"].as_i64().unwrap();
     let mut req = format!("{}/graphql/ws", s.url.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -847,7 +819,6 @@ async fn subscription_receives_events_in_order(s: Server) {
         Value::Null,
     )
     .await;
-    let first = r["data"]["submitApplication"]["revision"].as_i64().unwrap();
     let mut seqs = Vec::new();
     while seqs.len() < 8 {
         let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
@@ -909,14 +880,7 @@ async fn health_and_metrics(s: Server) {
 
 async fn keys_and_claims(s: Server) {
     let k = keys(&s);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = submit_sample(&s, &k.firm).await;
     let app = act(
         &s,
         &k.ofds,

@@ -133,13 +133,7 @@ impl Query {
             .applications(&filter, first, after.as_deref())
             .await
             .map_err(|e| bad_cursor(e, after.as_deref()))?;
-        let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(c, a)| Edge::new(c, Application::from(a))),
-        );
-        Ok(conn)
+        Ok(connection(page, after.is_some()))
     }
 
     /// Open tasks the caller may act on, soonest due first.
@@ -161,14 +155,22 @@ impl Query {
             .inbox(&owner, first, after.as_deref())
             .await
             .map_err(|e| bad_cursor(e, after.as_deref()))?;
-        let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(c, t)| Edge::new(c, Task::from(t))),
-        );
-        Ok(conn)
+        Ok(connection(page, after.is_some()))
     }
+}
+
+/// A store page as a Relay connection.
+fn connection<T, U: From<T> + async_graphql::OutputType>(
+    page: softland_store::Page<T>,
+    has_previous: bool,
+) -> Connection<String, U> {
+    let mut conn = Connection::new(has_previous, page.has_next);
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|(c, item)| Edge::new(c, U::from(item))),
+    );
+    conn
 }
 
 /// A cursor the store cannot read is the client's mistake.
