@@ -720,16 +720,13 @@ impl Store {
         Ok(())
     }
 
-    /// After the transaction: publish committed events; turn a lost race into a replay (same
+    /// After the transaction: turn a lost race into a replay (same
     /// idempotency key committed meanwhile) or a conflict.
     async fn settle(&self, result: Result<Outcome>, idem: Option<&Idem>) -> Result<Outcome> {
         match result {
-            Ok(out) => {
-                for e in &out.events {
-                    let _ = self.inner.events.send(e.clone());
-                }
-                Ok(out)
-            }
+            // Subscribers hear of committed events through the outbox relay, whichever
+            // process committed them.
+            Ok(out) => Ok(out),
             Err(e) => {
                 // With an idempotency key, any refusal may be the shadow of the same request
                 // committing meanwhile (e.g. the task read as closed): check for its result.

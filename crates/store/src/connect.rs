@@ -138,7 +138,8 @@ impl Store {
         })
     }
 
-    /// Every event committed by this process, as it commits (for subscriptions).
+    /// Every committed event, from any process, as the outbox relay
+    /// ([`Store::spawn_outbox_relay`]) finds it (for subscriptions).
     pub fn subscribe(&self) -> broadcast::Receiver<EventRecord> {
         self.inner.events.subscribe()
     }

@@ -22,6 +22,7 @@ mod hash;
 mod keys;
 mod queries;
 mod records;
+mod relay;
 mod scheduler;
 mod tasks;
 #[cfg(feature = "test-util")]

@@ -48,4 +48,5 @@ on_both_backends!(
     doctor_detects_tampering,
     audit_export_writes_every_event,
     two_processes_one_winner,
+    the_relay_publishes_what_any_process_commits,
 );

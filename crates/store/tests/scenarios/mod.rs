@@ -915,3 +915,35 @@ pub async fn two_processes_one_winner(db: &TestDb) {
     }
     assert!(f.store.doctor().await.unwrap().problems.is_empty());
 }
+
+/// Subscribers of one process hear of commits made through another process's store.
+pub async fn the_relay_publishes_what_any_process_commits(db: &TestDb) {
+    let f = fixture(db).await;
+    let other = Store::open(&db.url).await.unwrap();
+    let mut rx = other.subscribe();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let relay = other.spawn_outbox_relay(std::time::Duration::from_millis(20), stop_rx);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let sub = f.submit("soft-landing-sz-to-hk", "firm").await;
+    let id = sub.application.id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    let total = f.store.history(id).await.unwrap().len();
+    let mut seqs = Vec::new();
+    while seqs.len() < total {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("relayed in time")
+            .unwrap();
+        assert_eq!(e.application_id, id);
+        seqs.push(e.seq);
+    }
+    assert_eq!(
+        seqs,
+        (1..=total as i64).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    stop_tx.send(true).unwrap();
+    relay.await.unwrap();
+}
