@@ -8,6 +8,7 @@ mod demo;
 mod diagram;
 mod dsl_schema;
 mod graphql;
+mod race;
 mod sdl;
 mod simulate;
 mod validate;

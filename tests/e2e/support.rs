@@ -77,6 +77,7 @@ impl Server {
                 "--workflows",
             ])
             .arg(root().join("workflows"))
+            .args(["--scheduler-seconds", "1"])
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -121,6 +122,12 @@ impl Server {
         self.url = url;
     }
 
+    /// Another server process on the same database (for multi-process tests).
+    pub fn another(&self) -> Peer {
+        let (child, url, _) = Self::spawn(&self.db.url);
+        Peer { url, child }
+    }
+
     /// Creates an API key with the CLI; returns its token.
     pub fn key(&self, args: &[&str]) -> String {
         let mut all = vec!["keys", "create", "--db", &self.db.url];
@@ -142,18 +149,7 @@ impl Server {
         query: &str,
         variables: serde_json::Value,
     ) -> serde_json::Value {
-        let mut req = reqwest::Client::new()
-            .post(format!("{}/graphql", self.url))
-            .json(&serde_json::json!({"query": query, "variables": variables}));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("JSON response")
+        gql_at(&self.url, token, query, variables).await
     }
 }
 
@@ -169,4 +165,38 @@ pub fn code(resp: &serde_json::Value) -> &str {
     resp["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("")
+}
+
+/// POSTs a GraphQL request to the server at `url`.
+pub async fn gql_at(
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let mut req = reqwest::Client::new()
+        .post(format!("{url}/graphql"))
+        .json(&serde_json::json!({"query": query, "variables": variables}));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON response")
+}
+
+/// A further server process on a `Server`'s database; killed on drop.
+pub struct Peer {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
