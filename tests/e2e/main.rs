@@ -4,6 +4,7 @@
 
 mod support;
 
+mod crash;
 mod demo;
 mod diagram;
 mod dsl_schema;

@@ -66,16 +66,15 @@ impl Server {
     // remaining paths panic the test, whose process reaps it on exit.
     #[allow(clippy::zombie_processes)]
     fn spawn(db_url: &str) -> (std::process::Child, String, Option<String>) {
+        Self::spawn_on(db_url, "127.0.0.1:0")
+    }
+
+    // See `spawn`.
+    #[allow(clippy::zombie_processes)]
+    fn spawn_on(db_url: &str, listen: &str) -> (std::process::Child, String, Option<String>) {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(env!("CARGO_BIN_EXE_softland"))
-            .args([
-                "serve",
-                "--db",
-                db_url,
-                "--listen",
-                "127.0.0.1:0",
-                "--workflows",
-            ])
+            .args(["serve", "--db", db_url, "--listen", listen, "--workflows"])
             .arg(root().join("workflows"))
             .args(["--scheduler-seconds", "1"])
             .env("RUST_LOG", "warn")
@@ -118,6 +117,17 @@ impl Server {
     pub fn restart(&mut self) {
         assert!(self.stop(), "graceful shutdown exits 0");
         let (child, url, _) = Self::spawn(&self.db.url);
+        self.child = child;
+        self.url = url;
+    }
+
+    /// Kills the server with SIGKILL (no shutdown at all) and starts it again on the same
+    /// address and database.
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let (child, url, _) = Self::spawn_on(&self.db.url, &addr);
         self.child = child;
         self.url = url;
     }
