@@ -139,11 +139,11 @@ async fn crash_under_load(db: TestDb) {
                     }) else {
                         return;
                     };
-                    if let Op::Nominate(i) = op {
-                        if !acks.lock().await.submitted.contains_key(&i) {
-                            failed.lock().await.push(op);
-                            continue;
-                        }
+                    if let Op::Nominate(i) = op
+                        && !acks.lock().await.submitted.contains_key(&i)
+                    {
+                        failed.lock().await.push(op);
+                        continue;
                     }
                     if run_op(&url, &firm, &ofds, &op, &acks).await.is_err() {
                         failed.lock().await.push(op);
