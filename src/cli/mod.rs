@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod bench;
 mod db;
 mod demo;
 mod diagram;
@@ -63,6 +64,9 @@ enum Command {
         #[arg(long, default_value = "workflows")]
         workflows: PathBuf,
     },
+    /// Load generator: full lifecycles over HTTP GraphQL against a server it starts; prints
+    /// throughput, latency percentiles per operation, errors by code and the server's peak RSS.
+    Bench(bench::BenchArgs),
     /// Manage API keys (tokens are shown once, stored hashed).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -122,6 +126,7 @@ pub fn run() -> ExitCode {
         } => simulate::run(&path, &data, &script, json),
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Bench(args) => bench::run(args),
         Command::Demo { workflows } => demo::run(&workflows),
         Command::Migrate { db } => db::migrate(&db.db),
         Command::Doctor { db } => db::doctor(&db.db),

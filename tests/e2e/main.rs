@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bench;
 mod crash;
 mod demo;
 mod diagram;

@@ -1,0 +1,509 @@
+//! `softland bench`: full application lifecycles over real HTTP GraphQL against a server it
+//! starts (SQLite or PostgreSQL by `--db`) as a child process, so the server's own peak memory
+//! can be read. 10% of lifecycles take an information-request loop, 10% are rejected.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Serialize;
+use serde_json::{Value, json};
+use softland_store::{KeyRole, Store};
+use tokio::sync::Mutex;
+
+use super::db::{redact, runtime};
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Database for the server (default: a new temporary SQLite file).
+    #[arg(long)]
+    db: Option<String>,
+    /// Full lifecycles to run.
+    #[arg(long, default_value_t = 200)]
+    lifecycles: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Directory of workflow YAML files.
+    #[arg(long, default_value = "workflows")]
+    workflows: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The server under test, killed on drop.
+struct ServerProc {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(db: &str, workflows: &std::path::Path) -> anyhow::Result<ServerProc> {
+    let exe = std::env::current_exe().context("cannot find the softland executable")?;
+    let mut child = Command::new(exe)
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--workflows",
+        ])
+        .arg(workflows)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start softland serve")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("softland serve exited before listening");
+        }
+        if let Some(rest) = line.trim().strip_prefix("softland listening on ") {
+            let url = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            std::thread::spawn(move || for _ in lines.lines() {});
+            return Ok(ServerProc {
+                child,
+                url: format!("{url}/graphql"),
+            });
+        }
+    }
+}
+
+/// Peak resident memory of a process, in MiB (Linux `VmHWM`).
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    errors: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize)]
+struct OpReport {
+    operation: &'static str,
+    count: usize,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    database: String,
+    lifecycles: usize,
+    clients: usize,
+    seconds: f64,
+    lifecycles_per_second: f64,
+    commands_per_second: f64,
+    operations: Vec<OpReport>,
+    errors: BTreeMap<String, u64>,
+    server_peak_rss_mib: Option<f64>,
+}
+
+struct Keys {
+    firm: String,
+    reviewers: BTreeMap<(&'static str, usize), String>,
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    stats: Arc<Mutex<Stats>>,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        op: &'static str,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Option<Value> {
+        let start = Instant::now();
+        let sent = self
+            .http
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await;
+        let elapsed = start.elapsed();
+        let body: Option<Value> = match sent {
+            Ok(r) => r.json().await.ok(),
+            Err(_) => None,
+        };
+        let mut stats = self.stats.lock().await;
+        match body {
+            Some(b) if b["errors"].is_null() => {
+                stats.latencies.entry(op).or_default().push(elapsed);
+                Some(b["data"].clone())
+            }
+            Some(b) => {
+                let code = b["errors"][0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("UNKNOWN")
+                    .to_owned();
+                *stats.errors.entry(code).or_default() += 1;
+                None
+            }
+            None => {
+                *stats.errors.entry("TRANSPORT".to_owned()).or_default() += 1;
+                None
+            }
+        }
+    }
+}
+
+const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id state assignee } } }";
+const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id outcome openTasks { id state assignee } } }";
+
+fn task_of(app: &Value, state: &str, assignee: &str) -> Option<String> {
+    app["openTasks"]
+        .as_array()?
+        .iter()
+        .find(|t| t["state"] == state && t["assignee"] == assignee)?["id"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// One lifecycle: `kind` 0 = plain, 1 = with an information request, 2 = rejected by HKSTP.
+/// Returns the number of commands sent, or `None` when one failed.
+async fn lifecycle(c: &Client, keys: &Keys, data: &Value, kind: u8) -> Option<u64> {
+    let r = |agency: &'static str, n: usize| keys.reviewers[&(agency, n)].as_str();
+    let mut app = c
+        .call("submit", &keys.firm, SUBMIT, json!({"d": data}))
+        .await?["submitApplication"]
+        .clone();
+    let mut commands = 1;
+    let step = |state: &'static str,
+                assignee: &'static str,
+                token: String,
+                action: &'static str,
+                input: Value,
+                app: Value| async move {
+        let t = task_of(&app, state, assignee)?;
+        let out = c
+            .call("act", &token, ACT, json!({"t": t, "a": action, "d": input}))
+            .await?;
+        Some(out["act"].clone())
+    };
+    let firm = keys.firm.clone();
+    app = step(
+        "ofds_nomination",
+        "ofds",
+        r("ofds", 0).into(),
+        "nominate",
+        Value::Null,
+        app,
+    )
+    .await?;
+    commands += 1;
+    if kind == 1 {
+        app = step(
+            "eligibility_screening",
+            "investhk",
+            r("investhk", 0).into(),
+            "request_info",
+            json!({"question": "Audited accounts for FY2025?"}),
+            app,
+        )
+        .await?;
+        app = step(
+            "eligibility_information",
+            "applicant",
+            firm,
+            "answer",
+            json!({"answer": "Attached."}),
+            app,
+        )
+        .await?;
+        commands += 2;
+    }
+    app = step(
+        "eligibility_screening",
+        "investhk",
+        r("investhk", 0).into(),
+        "eligible",
+        Value::Null,
+        app,
+    )
+    .await?;
+    commands += 1;
+    if kind == 2 {
+        step(
+            "hkstp_review",
+            "hkstp",
+            r("hkstp", 0).into(),
+            "reject",
+            json!({"reason": "Not a technology company"}),
+            app,
+        )
+        .await?;
+        return Some(commands + 1);
+    }
+    app = step(
+        "hkstp_review",
+        "hkstp",
+        r("hkstp", 0).into(),
+        "admit",
+        Value::Null,
+        app,
+    )
+    .await?;
+    app = step(
+        "investhk_setup_review",
+        "investhk",
+        r("investhk", 1).into(),
+        "clear",
+        Value::Null,
+        app,
+    )
+    .await?;
+    app = step(
+        "hkma_sandbox_referral",
+        "hkma",
+        r("hkma", 0).into(),
+        "admit_to_sandbox",
+        Value::Null,
+        app,
+    )
+    .await?;
+    app = step(
+        "joint_decision",
+        "investhk",
+        r("investhk", 0).into(),
+        "approve",
+        Value::Null,
+        app,
+    )
+    .await?;
+    let done = step(
+        "joint_decision",
+        "ofds",
+        r("ofds", 0).into(),
+        "approve",
+        Value::Null,
+        app,
+    )
+    .await?;
+    (done["outcome"] == "approved").then_some(commands + 5)
+}
+
+fn pct(v: &[Duration], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1000.0
+}
+
+pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let tmp = std::env::temp_dir().join(format!("softland-bench-{}", std::process::id()));
+        let db = match &args.db {
+            Some(db) => db.clone(),
+            None => {
+                std::fs::create_dir_all(&tmp)?;
+                format!("sqlite://{}?mode=rwc", tmp.join("bench.db").display())
+            }
+        };
+        let store = Store::open(&db)
+            .await
+            .with_context(|| format!("cannot open {}", redact(&db)))?;
+        let mut keys = Keys {
+            firm: store
+                .create_key(
+                    "bench-firm",
+                    KeyRole::Applicant {
+                        organization: "bench-firm".into(),
+                    },
+                )
+                .await?
+                .1,
+            reviewers: BTreeMap::new(),
+        };
+        for agency in ["ofds", "investhk", "hkstp", "hkma"] {
+            for n in 0..2 {
+                let (_, t) = store
+                    .create_key(
+                        &format!("{agency}-{n}"),
+                        KeyRole::Reviewer {
+                            agency: agency.into(),
+                        },
+                    )
+                    .await?;
+                keys.reviewers.insert((agency, n), t);
+            }
+        }
+        store.close().await?;
+        let server = start_server(&db, &args.workflows)?;
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(
+            args.workflows.join("examples/soft-landing-sz-to-hk.json"),
+        )?)?;
+        let stats = Arc::new(Mutex::new(Stats::default()));
+        let next = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicU64::new(0));
+        let commands = Arc::new(AtomicU64::new(0));
+        let keys = Arc::new(keys);
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..args.clients.max(1) {
+            let c = Client {
+                http: reqwest::Client::new(),
+                url: server.url.clone(),
+                stats: stats.clone(),
+            };
+            let (keys, data, next, done, commands, total) = (
+                keys.clone(),
+                data.clone(),
+                next.clone(),
+                done.clone(),
+                commands.clone(),
+                args.lifecycles as u64,
+            );
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        return;
+                    }
+                    let kind = match i % 10 {
+                        3 => 1,
+                        7 => 2,
+                        _ => 0,
+                    };
+                    if let Some(n) = lifecycle(&c, &keys, &data, kind).await {
+                        commands.fetch_add(n, Ordering::Relaxed);
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        let progress = {
+            let (done, total, quiet) = (done.clone(), args.lifecycles, args.json);
+            tokio::spawn(async move {
+                loop {
+                    let d = done.load(Ordering::Relaxed) as usize;
+                    if !quiet {
+                        let width = 40;
+                        let filled = (d * width) / total.max(1);
+                        eprint!(
+                            "\r[{}{}] {d}/{total} lifecycles",
+                            "#".repeat(filled),
+                            ".".repeat(width - filled)
+                        );
+                        let _ = std::io::stderr().flush();
+                    }
+                    if d >= total {
+                        if !quiet {
+                            eprintln!();
+                        }
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        };
+        for w in workers {
+            w.await?;
+        }
+        let _ = progress.await;
+        let seconds = start.elapsed().as_secs_f64();
+        let rss = peak_rss_mib(server.child.id());
+        drop(server);
+        let stats = stats.lock().await;
+        let operations = stats
+            .latencies
+            .iter()
+            .map(|(op, v)| {
+                let mut v = v.clone();
+                v.sort();
+                OpReport {
+                    operation: op,
+                    count: v.len(),
+                    p50_ms: pct(&v, 0.50),
+                    p95_ms: pct(&v, 0.95),
+                    p99_ms: pct(&v, 0.99),
+                }
+            })
+            .collect();
+        let report = Report {
+            database: redact(&db),
+            lifecycles: args.lifecycles,
+            clients: args.clients,
+            seconds,
+            lifecycles_per_second: args.lifecycles as f64 / seconds,
+            commands_per_second: commands.load(Ordering::Relaxed) as f64 / seconds,
+            operations,
+            errors: stats.errors.clone(),
+            server_peak_rss_mib: rss,
+        };
+        let _ = std::fs::remove_dir_all(&tmp);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!("database:   {}", report.database);
+            println!(
+                "lifecycles: {} with {} clients in {:.1} s → {:.1} lifecycles/s, {:.0} commands/s",
+                report.lifecycles,
+                report.clients,
+                report.seconds,
+                report.lifecycles_per_second,
+                report.commands_per_second
+            );
+            for o in &report.operations {
+                println!(
+                    "  {:<7} {:>6} calls  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms",
+                    o.operation, o.count, o.p50_ms, o.p95_ms, o.p99_ms
+                );
+            }
+            if report.errors.is_empty() {
+                println!("errors:     none");
+            }
+            for (code, n) in &report.errors {
+                println!("errors:     {code}: {n}");
+            }
+            match report.server_peak_rss_mib {
+                Some(m) => println!("server peak RSS: {m:.1} MiB"),
+                None => println!("server peak RSS: unavailable"),
+            }
+        }
+        Ok(if report.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    })
+}
