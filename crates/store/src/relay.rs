@@ -119,15 +119,7 @@ impl Store {
                     }
                 }
             };
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop.changed() => {}
-                }
-                if *stop.borrow() {
-                    return;
-                }
+            while crate::scheduler::tick_or_stop(every, &mut stop).await {
                 if let Err(e) = store.relay_once(&mut cursor).await {
                     tracing::warn!(error = %e, "outbox relay pass failed");
                 }

@@ -96,15 +96,7 @@ impl Store {
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop.changed() => {}
-                }
-                if *stop.borrow() {
-                    return;
-                }
+            while tick_or_stop(every, &mut stop).await {
                 match store.run_due_timers(&owner, 100).await {
                     Ok(run) if run.fired + run.stale > 0 => {
                         tracing::info!(fired = run.fired, stale = run.stale, "timers")
@@ -115,4 +107,16 @@ impl Store {
             }
         })
     }
+}
+
+/// Waits for the next period; `false` once `stop` turns true (then the loop should end).
+pub(crate) async fn tick_or_stop(every: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(every) => {}
+        _ = stop.changed() => {}
+    }
+    !*stop.borrow()
 }
