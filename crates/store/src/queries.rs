@@ -48,6 +48,19 @@ pub(crate) fn task_record(m: task::Model) -> TaskRecord {
     }
 }
 
+/// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`.
+fn after_pair<K, I, V, W>(key: K, k: V, id_col: I, id: W) -> Condition
+where
+    K: ColumnTrait,
+    I: ColumnTrait,
+    V: Into<sea_orm::Value> + Clone,
+    W: Into<sea_orm::Value>,
+{
+    Condition::any()
+        .add(key.gt(k.clone()))
+        .add(Condition::all().add(key.eq(k)).add(id_col.gt(id)))
+}
+
 fn bad_cursor(c: &str) -> Error {
     Error::NotFound(format!("cursor `{c}`"))
 }
@@ -130,15 +143,12 @@ impl Store {
             let (order, id) = c.split_once('|').ok_or_else(|| bad_cursor(c))?;
             let order: DateTime<Utc> = order.parse().map_err(|_| bad_cursor(c))?;
             let id: Uuid = id.parse().map_err(|_| bad_cursor(c))?;
-            q = q.filter(
-                Condition::any()
-                    .add(task::Column::InboxOrder.gt(order))
-                    .add(
-                        Condition::all()
-                            .add(task::Column::InboxOrder.eq(order))
-                            .add(task::Column::Id.gt(id)),
-                    ),
-            );
+            q = q.filter(after_pair(
+                task::Column::InboxOrder,
+                order,
+                task::Column::Id,
+                id,
+            ));
         }
         let rows = q
             .order_by_asc(task::Column::InboxOrder)
@@ -219,13 +229,7 @@ impl Store {
                 .filter(event::Column::At.gte(from))
                 .filter(event::Column::At.lt(to));
             if let Some((at, id)) = last {
-                q = q.filter(
-                    Condition::any().add(event::Column::At.gt(at)).add(
-                        Condition::all()
-                            .add(event::Column::At.eq(at))
-                            .add(event::Column::Id.gt(id)),
-                    ),
-                );
+                q = q.filter(after_pair(event::Column::At, at, event::Column::Id, id));
             }
             let rows = q
                 .order_by_asc(event::Column::At)
