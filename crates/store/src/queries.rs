@@ -48,6 +48,15 @@ pub(crate) fn task_record(m: task::Model) -> TaskRecord {
     }
 }
 
+/// A page from `first + 1` fetched rows: the extra row only tells that more follow.
+fn page<M, T>(rows: Vec<M>, first: u64, item: impl Fn(M) -> (String, T)) -> Page<T> {
+    let has_next = rows.len() as u64 > first;
+    Page {
+        items: rows.into_iter().take(first as usize).map(item).collect(),
+        has_next,
+    }
+}
+
 /// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`.
 fn after_pair<K, I, V, W>(key: K, k: V, id_col: I, id: W) -> Condition
 where
@@ -114,13 +123,7 @@ impl Store {
             .limit(first + 1)
             .all(self.db())
             .await?;
-        let has_next = rows.len() as u64 > first;
-        let items = rows
-            .into_iter()
-            .take(first as usize)
-            .map(|m| (m.id.to_string(), app_record(m)))
-            .collect();
-        Ok(Page { items, has_next })
+        Ok(page(rows, first, |m| (m.id.to_string(), app_record(m))))
     }
 
     /// Open tasks of an agency or an applicant organization, soonest due first (no due time
@@ -156,18 +159,12 @@ impl Store {
             .limit(first + 1)
             .all(self.db())
             .await?;
-        let has_next = rows.len() as u64 > first;
-        let items = rows
-            .into_iter()
-            .take(first as usize)
-            .map(|m| {
-                (
-                    format!("{}|{}", m.inbox_order.to_rfc3339(), m.id),
-                    task_record(m),
-                )
-            })
-            .collect();
-        Ok(Page { items, has_next })
+        Ok(page(rows, first, |m| {
+            (
+                format!("{}|{}", m.inbox_order.to_rfc3339(), m.id),
+                task_record(m),
+            )
+        }))
     }
 
     /// One task.

@@ -74,6 +74,22 @@ impl Fixture {
             .unwrap_or_else(|| panic!("no open {state} task for {assignee}: {tasks:?}"))
     }
 
+    /// OFDS nominates and InvestHK finds the firm eligible: the parallel reviews open.
+    pub async fn to_parallel_reviews(&self, app: Uuid) {
+        self.act(app, "ofds_nomination", "ofds:chen", "nominate", None)
+            .await
+            .unwrap();
+        self.act(
+            app,
+            "eligibility_screening",
+            "investhk:amy",
+            "eligible",
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
     /// `who` is `agency:person` or `applicant`.
     pub async fn act(
         &self,
@@ -206,18 +222,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
         vec!["nominate", "decline"]
     );
 
-    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
-        .await
-        .unwrap();
-    f.act(
-        id,
-        "eligibility_screening",
-        "investhk:amy",
-        "eligible",
-        None,
-    )
-    .await
-    .unwrap();
+    f.to_parallel_reviews(id).await;
     f.act(id, "hkstp_review", "hkstp:ben", "admit", None)
         .await
         .unwrap();
@@ -362,18 +367,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
         .await
         .application
         .id;
-    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
-        .await
-        .unwrap();
-    f.act(
-        id,
-        "eligibility_screening",
-        "investhk:amy",
-        "eligible",
-        None,
-    )
-    .await
-    .unwrap();
+    f.to_parallel_reviews(id).await;
     let a = f.open_task(id, "hkstp_review", "hkstp").await;
     let b = f.open_task(id, "investhk_setup_review", "investhk").await;
     let (s1, s2) = (f.store.clone(), f.store.clone());
@@ -756,18 +750,7 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
         .await
         .application
         .id;
-    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
-        .await
-        .unwrap();
-    f.act(
-        id,
-        "eligibility_screening",
-        "investhk:amy",
-        "eligible",
-        None,
-    )
-    .await
-    .unwrap();
+    f.to_parallel_reviews(id).await;
     let out = f
         .store
         .withdraw(Withdraw {
