@@ -6,7 +6,7 @@
 //! | reviewer (agency A) | applications that have or had a task for A | A's tasks |
 //! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O |
 
-use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store, TaskRecord};
+use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store};
 use softland_workflow::Actor;
 
 use crate::error::{GqlResult, forbidden};
@@ -94,14 +94,35 @@ impl Principal {
         })
     }
 
-    /// Whether the caller may act on (or claim) a task.
-    pub fn may_work(&self, task: &TaskRecord) -> bool {
+    /// The organization an applicant acts for; the store refuses (as `NotYours`) tasks that are
+    /// not the caller's — another agency's, or another organization's — before anything else.
+    pub fn acting_organization(&self) -> Option<String> {
         match self {
-            Principal::Reviewer { agency, .. } => task.assignee == *agency,
-            Principal::Applicant { organization, .. } => {
-                task.assignee == "applicant" && task.organization == *organization
-            }
-            Principal::Admin { .. } => false,
+            Principal::Applicant { organization, .. } => Some(organization.clone()),
+            _ => None,
+        }
+    }
+
+    /// The answer to acting on a task that is not the caller's: `FORBIDDEN` when the caller may
+    /// see its application, otherwise the same `NOT_FOUND` as for a task that does not exist.
+    pub async fn refusal(
+        &self,
+        store: &Store,
+        application: uuid::Uuid,
+        assignee: &str,
+    ) -> async_graphql::Error {
+        let visible = match store.application(application).await {
+            Ok(Some(app)) => match self.can_see(store, &app).await {
+                Ok(v) => v,
+                Err(e) => return e,
+            },
+            Ok(None) => false,
+            Err(e) => return crate::error::from_store(e),
+        };
+        if visible {
+            forbidden(format!("this task is for `{assignee}`"))
+        } else {
+            crate::error::not_found("task")
         }
     }
 

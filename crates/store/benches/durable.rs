@@ -81,6 +81,7 @@ async fn writer(store: Store, data: serde_json::Value, deadline: Instant, me: us
             let t = Instant::now();
             let out = store
                 .act(Act {
+                    organization: None,
                     task_id: task.id,
                     actor: Actor::reviewer(person, agency),
                     action: action.into(),

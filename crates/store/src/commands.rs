@@ -120,7 +120,7 @@ impl Idem {
 }
 
 /// What the task rows of an application need to know while events are written.
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     wf: &'a Workflow,
     app_id: Uuid,
     organization: &'a str,
@@ -129,13 +129,35 @@ struct Writer<'a> {
     /// Tasks with a pending timer row (only those need timer updates).
     timers: std::collections::HashSet<u32>,
     /// Task rows opened by this command (inserted at the end).
-    new_tasks: Vec<task::ActiveModel>,
+    pub(crate) new_tasks: Vec<task::ActiveModel>,
     /// Timer rows opened by this command.
-    new_timers: Vec<timer::ActiveModel>,
+    pub(crate) new_timers: Vec<timer::ActiveModel>,
     /// Changes to existing task rows, collapsed per task so no row is written twice.
     changes: std::collections::BTreeMap<u32, TaskChange>,
     /// New statuses of existing pending timers.
     timer_changes: std::collections::BTreeMap<u32, TimerStatus>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer for an application with no open task known yet.
+    pub(crate) fn new(wf: &'a Workflow, app_id: Uuid, organization: &'a str) -> Self {
+        Writer {
+            wf,
+            app_id,
+            organization,
+            task_states: HashMap::new(),
+            timers: Default::default(),
+            new_tasks: Vec::new(),
+            new_timers: Vec::new(),
+            changes: Default::default(),
+            timer_changes: Default::default(),
+        }
+    }
+
+    /// Whether the events change rows written earlier (not only rows this writer opened).
+    pub(crate) fn changes_existing_rows(&self) -> bool {
+        !self.changes.is_empty() || !self.timer_changes.is_empty()
+    }
 }
 
 /// A PostgreSQL action run without a surrounding transaction: the statement itself checks the
@@ -211,17 +233,7 @@ impl Store {
             .exec(&txn)
             .await?;
             let id = Uuid::now_v7();
-            let mut w = Writer {
-                wf: &wf,
-                app_id: id,
-                organization: &req.organization,
-                task_states: HashMap::new(),
-                timers: Default::default(),
-                new_tasks: Vec::new(),
-                new_timers: Vec::new(),
-                changes: Default::default(),
-                timer_changes: Default::default(),
-            };
+            let mut w = Writer::new(&wf, id, &req.organization);
             let log = self
                 .write_events(&txn, &mut w, 1, &genesis(id), &events, now)
                 .await?;
@@ -286,6 +298,7 @@ impl Store {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("task {}", req.task_id)))?;
+            ensure_yours(req, &t.assignee, &t.organization, t.application_id)?;
             if t.status != TaskStatus::Open {
                 return Err(ConflictReason::TaskClosed.into());
             }
@@ -417,7 +430,7 @@ impl Store {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
-        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
+        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -429,7 +442,9 @@ impl Store {
         let status: String = row.try_get("", "t_status")?;
         let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
         let task_no: i32 = row.try_get("", "t_task_no")?;
+        let assignee: String = row.try_get("", "t_assignee")?;
         let app = application::Model::from_query_result(&row, "")?;
+        ensure_yours(req, &assignee, &app.organization, app.id)?;
         if status != TaskStatus::Open.to_value() {
             return Err(ConflictReason::TaskClosed.into());
         }
@@ -496,15 +511,9 @@ impl Store {
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
         let mut w = Writer {
-            wf: &wf,
-            app_id: app.id,
-            organization: &app.organization,
             task_states,
             timers,
-            new_tasks: Vec::new(),
-            new_timers: Vec::new(),
-            changes: Default::default(),
-            timer_changes: Default::default(),
+            ..Writer::new(&wf, app.id, &app.organization)
         };
         let log = self
             .write_events(txn, &mut w, app.revision + 1, &app.last_hash, &events, now)
@@ -569,7 +578,7 @@ impl Store {
     }
 
     /// Appends events with their hash chain, and writes task, timer and outbox rows.
-    async fn write_events(
+    pub(crate) async fn write_events(
         &self,
         txn: &impl ConnectionTrait,
         w: &mut Writer<'_>,
@@ -869,6 +878,29 @@ fn close_task(
     }
 }
 
+/// Refuses a task that is not the actor's to work (see [`Error::NotYours`]).
+fn ensure_yours(req: &Act, assignee: &str, organization: &str, application_id: Uuid) -> Result<()> {
+    let yours = match &req.actor.party {
+        Party::Agency(agency) => agency == assignee,
+        Party::Applicant => {
+            assignee == "applicant"
+                && req
+                    .organization
+                    .as_deref()
+                    .is_none_or(|o| o == organization)
+        }
+        Party::System => true,
+    };
+    if yours {
+        Ok(())
+    } else {
+        Err(Error::NotYours {
+            application_id,
+            assignee: assignee.to_owned(),
+        })
+    }
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -877,11 +909,11 @@ fn capitalize(s: &str) -> String {
 }
 
 /// What writing a command's events produced; the event and outbox rows still to insert.
-struct Log {
+pub(crate) struct Log {
     records: Vec<EventRecord>,
-    last_hash: String,
+    pub(crate) last_hash: String,
     opened: Vec<TaskRecord>,
-    events: Vec<event::ActiveModel>,
+    pub(crate) events: Vec<event::ActiveModel>,
     outbox: Vec<outbox::ActiveModel>,
 }
 
@@ -1153,7 +1185,7 @@ async fn pg_commit(
 }
 
 /// The application columns that follow from the instance.
-fn snapshot(
+pub(crate) fn snapshot(
     wf: &Workflow,
     inst: &Instance,
     last_hash: String,

@@ -1,6 +1,7 @@
 //! The store's errors. The gateway maps [`Error::code`] to GraphQL `extensions.code`.
 
 use softland_workflow::{Diagnostics, Rejection};
+use uuid::Uuid;
 
 /// Result with the store's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,6 +57,16 @@ pub enum Error {
     /// The actor may not do this (claims, delegation).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The task is not the actor's to work: it is assigned elsewhere, or belongs to another
+    /// organization's application. Checked before claims and revisions, so it reveals nothing
+    /// more about the task; the edge decides whether to say so or to answer "not found".
+    #[error("forbidden: this task is for `{assignee}`")]
+    NotYours {
+        /// The task's application (for the edge's visibility check).
+        application_id: Uuid,
+        /// The task's assignee.
+        assignee: String,
+    },
     /// The workflow definition does not compile.
     #[error("invalid workflow definition:\n{0}")]
     InvalidDefinition(Diagnostics),
@@ -87,7 +98,7 @@ impl Error {
             Error::Rejected(r) => r.code(),
             Error::Conflict(_) => "CONFLICT",
             Error::NotFound(_) => "NOT_FOUND",
-            Error::Forbidden(_) => "FORBIDDEN",
+            Error::Forbidden(_) | Error::NotYours { .. } => "FORBIDDEN",
             Error::InvalidDefinition(_) | Error::Retired { .. } => "BAD_USER_INPUT",
             Error::Db(_) | Error::UnsupportedUrl(_) | Error::Corrupt(_) | Error::Io { .. } => {
                 "INTERNAL"

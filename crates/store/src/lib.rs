@@ -12,6 +12,7 @@
 //! [`Error::Conflict`]. Idempotency keys make retries safe. SQLite (WAL) is the embedded default;
 //! PostgreSQL is the production backend. SQL and sea-orm types stay inside this crate.
 
+mod bulk;
 mod commands;
 mod connect;
 mod definitions;
@@ -28,6 +29,7 @@ mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
+pub use bulk::{SeedApplication, SeedStep};
 pub use connect::{Backend, Store};
 pub use doctor::Report as DoctorReport;
 pub use error::{ConflictReason, Error, Result};

@@ -172,6 +172,10 @@ pub struct Act {
     pub task_id: Uuid,
     /// Who acts.
     pub actor: Actor,
+    /// For an applicant actor: the organization they act for. A task of another
+    /// organization's application is refused with [`crate::Error::NotYours`] before anything
+    /// else is looked at. Ignored for agency actors, whose agency must be the task's assignee.
+    pub organization: Option<String>,
     /// The action's name.
     pub action: String,
     /// A comment for the record.

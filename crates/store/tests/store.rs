@@ -49,4 +49,6 @@ on_both_backends!(
     audit_export_writes_every_event,
     two_processes_one_winner,
     the_relay_publishes_what_any_process_commits,
+    tasks_of_others_are_refused_first,
+    bulk_loaded_applications_are_sound,
 );

@@ -1,13 +1,13 @@
 //! Mutations.
 
 use async_graphql::{Context, ID, InputObject, Json, Object};
-use softland_store::{Act, Submit, Withdraw};
+use softland_store::{Act, Error as StoreError, Submit, Withdraw};
 use softland_workflow::Workflow as Compiled;
 
 use super::query::{parse_id, workflow_view};
 use super::types::{Application, Task, Workflow, WorkflowError, WorkflowValidation};
 use super::{WorkflowsDir, principal, store};
-use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
+use crate::error::{GqlResult, bad_input, from_store, not_found};
 
 /// Root mutations.
 #[derive(Debug, Default)]
@@ -80,41 +80,35 @@ impl Mutation {
     async fn act(&self, ctx: &Context<'_>, input: ActInput) -> GqlResult<Application> {
         let who = principal(ctx)?;
         let task_id = parse_id(&input.task_id, "task")?;
-        let task = store(ctx)
-            .task(task_id)
-            .await
-            .map_err(from_store)?
-            .ok_or_else(|| not_found("task"))?;
-        if !who.may_work(&task) {
-            // Tasks of applications the caller cannot see look like missing ones.
-            let app = store(ctx)
-                .application(task.application_id)
-                .await
-                .map_err(from_store)?;
-            let visible = match &app {
-                Some(a) => who.can_see(store(ctx), a).await?,
-                None => false,
-            };
-            return Err(if visible {
-                forbidden(format!("this task is for `{}`", task.assignee))
-            } else {
-                not_found("task")
-            });
-        }
-        let out = store(ctx)
+        // The store checks that the task is the caller's (agency, or organization) before its
+        // claim and revision, in the same read that loads it: no extra round trip here.
+        let result = store(ctx)
             .act(Act {
                 task_id,
                 actor: who.actor()?,
+                organization: who.acting_organization(),
                 action: input.action.clone(),
                 comment: input.comment,
                 input: input.data.map(|d| d.0),
                 expected_revision: input.expected_revision,
                 idempotency_key: input.idempotency_key,
             })
-            .await
-            .map_err(from_store)?;
-        if !out.replayed {
-            crate::metrics::transition(&out.application.workflow_key, &task.state, &input.action);
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(StoreError::NotYours {
+                application_id,
+                assignee,
+            }) => return Err(who.refusal(store(ctx), application_id, &assignee).await),
+            Err(StoreError::NotFound(_)) => return Err(not_found("task")),
+            Err(e) => return Err(from_store(e)),
+        };
+        if let Some(completed) = out.events.iter().find(|e| e.kind == "task_completed") {
+            crate::metrics::transition(
+                &out.application.workflow_key,
+                completed.state.as_deref().unwrap_or_default(),
+                &input.action,
+            );
         }
         Ok(out.application.into())
     }

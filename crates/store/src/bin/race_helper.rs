@@ -18,6 +18,7 @@ async fn main() {
     }
     for task in &args[4..] {
         let act = Act {
+            organization: None,
             task_id: task.parse().unwrap(),
             actor: Actor::reviewer(person.clone(), "ofds"),
             action: "nominate".into(),

@@ -106,6 +106,7 @@ impl Fixture {
         let task = self.open_task(app, state, &assignee).await;
         self.store
             .act(Act {
+                organization: None,
                 task_id: task.id,
                 actor,
                 action: action.into(),
@@ -295,6 +296,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
     let err = f
         .store
         .act(Act {
+            organization: None,
             task_id: task.id,
             actor: Actor::reviewer("amy", "investhk"),
             action: "nominate".into(),
@@ -329,6 +331,7 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
         handles.push(tokio::spawn(async move {
             store
                 .act(Act {
+                    organization: None,
                     task_id: task.id,
                     actor: Actor::reviewer(format!("officer-{i}"), "ofds"),
                     action: "nominate".into(),
@@ -373,6 +376,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
     let (s1, s2) = (f.store.clone(), f.store.clone());
     let h1 = tokio::spawn(async move {
         s1.act(Act {
+            organization: None,
             task_id: a.id,
             actor: Actor::reviewer("ben", "hkstp"),
             action: "admit".into(),
@@ -385,6 +389,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
     });
     let h2 = tokio::spawn(async move {
         s2.act(Act {
+            organization: None,
             task_id: b.id,
             actor: Actor::reviewer("carl", "investhk"),
             action: "clear".into(),
@@ -413,6 +418,7 @@ pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
         .open_task(sub.application.id, "ofds_nomination", "ofds")
         .await;
     let act = |rev| Act {
+        organization: None,
         task_id: task.id,
         actor: Actor::reviewer("chen", "ofds"),
         action: "nominate".into(),
@@ -500,6 +506,7 @@ pub async fn idempotent_actions_apply_once(db: &TestDb) {
         .open_task(sub.application.id, "ofds_nomination", "ofds")
         .await;
     let act = || Act {
+        organization: None,
         task_id: task.id,
         actor: Actor::reviewer("chen", "ofds"),
         action: "nominate".into(),
@@ -567,6 +574,7 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
     let act = |actor: &Actor| Act {
+        organization: None,
         task_id: task.id,
         actor: actor.clone(),
         action: "nominate".into(),
@@ -929,4 +937,181 @@ pub async fn the_relay_publishes_what_any_process_commits(db: &TestDb) {
     );
     stop_tx.send(true).unwrap();
     relay.await.unwrap();
+}
+
+/// A task that is not the actor's — another agency's, or an applicant task of another
+/// organization — is refused as `NotYours` before its claim or revision is looked at, so the
+/// refusal reveals nothing else; nothing is written.
+pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
+    let f = fixture(db).await;
+    let app = f
+        .submit("soft-landing-sz-to-hk", "pengcheng")
+        .await
+        .application;
+    let nomination = f.open_task(app.id, "ofds_nomination", "ofds").await;
+    f.store
+        .claim(nomination.id, &Actor::reviewer("chen", "ofds"))
+        .await
+        .unwrap();
+    let act = |actor: Actor, organization: Option<&str>, task: Uuid| Act {
+        organization: organization.map(str::to_owned),
+        task_id: task,
+        actor,
+        action: "nominate".into(),
+        comment: None,
+        input: None,
+        expected_revision: Some(999),
+        idempotency_key: None,
+    };
+    let err = f
+        .store
+        .act(act(Actor::reviewer("amy", "investhk"), None, nomination.id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotYours { application_id, assignee } if *application_id == app.id && assignee == "ofds"),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "FORBIDDEN");
+    // the applicant is not ofds either
+    let err = f
+        .store
+        .act(act(
+            Actor::applicant("li"),
+            Some("pengcheng"),
+            nomination.id,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
+
+    // an applicant task: the own organization may answer, another may not
+    f.act(app.id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.act(
+        app.id,
+        "eligibility_screening",
+        "investhk:amy",
+        "request_info",
+        Some(json!({"question": "Audited accounts?"})),
+    )
+    .await
+    .unwrap();
+    let info = f
+        .open_task(app.id, "eligibility_information", "applicant")
+        .await;
+    let answer = |org: &str| Act {
+        organization: Some(org.to_owned()),
+        task_id: info.id,
+        actor: Actor::applicant("li"),
+        action: "answer".into(),
+        comment: None,
+        input: Some(json!({"answer": "Attached."})),
+        expected_revision: None,
+        idempotency_key: None,
+    };
+    let err = f.store.act(answer("rival-firm")).await.unwrap_err();
+    assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
+    let before = f.store.history(app.id).await.unwrap().len();
+    let done = f.store.act(answer("pengcheng")).await.unwrap();
+    assert!(!done.events.is_empty());
+    assert_eq!(
+        f.store.history(app.id).await.unwrap().len(),
+        before + done.events.len()
+    );
+}
+
+/// Bulk-loaded applications are what live commands would have written: the doctor finds every
+/// one equal to the fold of its events with an intact hash chain, their tasks are in the
+/// inboxes, lists see them newest first, and a bad step refuses the whole batch.
+pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
+    use softland_store::{SeedApplication, SeedStep};
+    let f = fixture(db).await;
+    let step = |state: &str, who: Actor, action: &str| SeedStep {
+        state: state.into(),
+        actor: who,
+        action: action.into(),
+        input: None,
+    };
+    let t0: DateTime<Utc> = "2026-01-05T02:00:00Z".parse().unwrap();
+    let seeds: Vec<SeedApplication> = (0..30)
+        .map(|i| {
+            let mut steps = Vec::new();
+            if i % 3 >= 1 {
+                steps.push(step(
+                    "ofds_nomination",
+                    Actor::reviewer("chen", "ofds"),
+                    "nominate",
+                ));
+            }
+            if i % 3 == 2 {
+                steps.push(step(
+                    "eligibility_screening",
+                    Actor::reviewer("amy", "investhk"),
+                    "eligible",
+                ));
+            }
+            SeedApplication {
+                workflow_key: "soft-landing-sz-to-hk".into(),
+                organization: format!("firm-{}", i % 4),
+                submitted_at: t0 + Duration::hours(i),
+                data: example("soft-landing-sz-to-hk"),
+                steps,
+            }
+        })
+        .collect();
+    let ids = f.store.bulk_load(&seeds).await.unwrap();
+    assert_eq!(ids.len(), 30);
+    let report = f.store.doctor().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.applications, 30);
+
+    // 10 nominations open at OFDS; 10 screenings at InvestHK; 10 × 2 parallel reviews.
+    let count = |owner: InboxOwner| {
+        let store = f.store.clone();
+        async move { store.inbox(&owner, 100, None).await.unwrap().items.len() }
+    };
+    assert_eq!(count(InboxOwner::Agency("ofds".into())).await, 10);
+    assert_eq!(count(InboxOwner::Agency("investhk".into())).await, 20);
+    assert_eq!(count(InboxOwner::Agency("hkstp".into())).await, 10);
+    let history = f.store.history(ids[29]).await.unwrap();
+    assert_eq!(history[0].kind, "submitted");
+    assert!(history.iter().all(|e| e.at == t0 + Duration::hours(29)));
+
+    // newest submission first
+    let firm = f
+        .store
+        .applications(
+            &ApplicationFilter {
+                organization: Some("firm-1".into()),
+                ..Default::default()
+            },
+            100,
+            None,
+        )
+        .await
+        .unwrap();
+    let listed: Vec<Uuid> = firm.items.iter().map(|(_, a)| a.id).collect();
+    let expected: Vec<Uuid> = (0..30)
+        .rev()
+        .filter(|i| i % 4 == 1)
+        .map(|i| ids[i])
+        .collect();
+    assert_eq!(listed, expected);
+
+    // a step on a task that is not open refuses the batch
+    let mut bad = seeds[0].clone();
+    bad.steps = vec![step(
+        "hkstp_review",
+        Actor::reviewer("ben", "hkstp"),
+        "admit",
+    )];
+    let err = f
+        .store
+        .bulk_load(&[seeds[1].clone(), bad])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND", "{err}");
+    assert_eq!(f.store.doctor().await.unwrap().applications, 30);
 }
