@@ -17,10 +17,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database};
 use softland_store::test_util::TestDb;
 use softland_store::{Act, Store, Submit};
 use softland_workflow::Actor;
@@ -143,96 +141,6 @@ async fn softland(url: &str, writers: usize, secs: u64) -> (f64, f64, Duration, 
     )
 }
 
-const SCHEMA: &str = "CREATE TABLE bench_app (id BIGINT PRIMARY KEY, revision BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE bench_event (app_id BIGINT NOT NULL, seq BIGINT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (app_id, seq));
-CREATE TABLE bench_task (app_id BIGINT NOT NULL, task_no INT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (app_id, task_no))";
-
-const PGBENCH_SCRIPT: &str = "\\set aid random(1, 100000)
-BEGIN;
-SELECT revision AS rev FROM bench_app WHERE id = :aid \\gset
-UPDATE bench_app SET revision = :rev + 1, updated_at = now() WHERE id = :aid AND revision = :rev;
-INSERT INTO bench_event (app_id, seq, payload) VALUES (:aid, :rev + 1, '{\"kind\":\"task_completed\",\"task\":1,\"action\":\"approve\"}');
-INSERT INTO bench_task (app_id, task_no, state) VALUES (:aid, 1, 'review') ON CONFLICT (app_id, task_no) DO UPDATE SET state = excluded.state;
-COMMIT;
-";
-
-/// pgbench with the minimal-rows script at `clients` clients; returns transactions/s.
-async fn pgbench(url: &str, clients: usize, secs: u64) -> Option<f64> {
-    let db = Database::connect(url).await.ok()?;
-    for stmt in SCHEMA.split(';') {
-        db.execute_unprepared(stmt).await.ok()?;
-    }
-    db.execute_unprepared(
-        "INSERT INTO bench_app SELECT g, 0, now() FROM generate_series(1, 100000) g",
-    )
-    .await
-    .ok()?;
-    db.close().await.ok()?;
-    let script = std::env::temp_dir().join(format!("softland-pgbench-{}.sql", std::process::id()));
-    std::fs::write(&script, PGBENCH_SCRIPT).ok()?;
-    let out = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &clients.min(2).to_string(),
-            "-T",
-            &secs.to_string(),
-            "-f",
-        ])
-        .arg(&script)
-        .arg(url)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let tps = text
-        .lines()
-        .find(|l| l.starts_with("tps = "))?
-        .split_whitespace()
-        .nth(2)?
-        .parse()
-        .ok();
-    if tps.is_none() {
-        eprintln!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    tps
-}
-
-/// The same minimal rows through sqlx on SQLite (WAL, full sync), `clients` concurrent writers.
-async fn sqlite_raw(url: &str, clients: usize, secs: u64) -> f64 {
-    let store = Store::open(url).await.unwrap();
-    drop(store);
-    let db = Arc::new(softland_store::test_util::raw_sqlite(url).await);
-    for stmt in SCHEMA.replace("TIMESTAMPTZ", "TEXT").split(';') {
-        db.execute_unprepared(stmt).await.unwrap();
-    }
-    db.execute_unprepared("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 100000) INSERT INTO bench_app SELECT x, 0, datetime('now') FROM g").await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let start = Instant::now();
-    let handles: Vec<_> = (0..clients)
-        .map(|c| {
-            let db = db.clone();
-            tokio::spawn(async move {
-                let mut n = 0u64;
-                let mut aid = (c as i64 * 7919) % 100_000 + 1;
-                while Instant::now() < deadline {
-                    aid = aid * 48271 % 100_000 + 1;
-                    if softland_store::test_util::raw_sqlite_transition(&db, aid).await {
-                        n += 1;
-                    }
-                }
-                n
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for h in handles {
-        total += h.await.unwrap();
-    }
-    total as f64 / start.elapsed().as_secs_f64()
-}
-
 fn row(backend: &str, writers: usize, r: (f64, f64, Duration, Duration), raw: Option<f64>) {
     let ratio = raw.map_or("n/a".to_owned(), |raw| format!("{:.0}%", 100.0 * r.0 / raw));
     println!(
@@ -268,9 +176,8 @@ fn main() {
             }
             let db = TestDb::sqlite();
             let r = softland(&db.url, writers, secs).await;
-            let raw_db = TestDb::sqlite();
-            let raw = sqlite_raw(&raw_db.url, writers, secs).await;
-            row("sqlite", writers, r, Some(raw));
+            let raw = softland_store::baseline::sqlite(writers, secs).await.ok();
+            row("sqlite", writers, r, raw);
         }
         if only == "sqlite" {
             return;
@@ -282,8 +189,14 @@ fn main() {
         for writers in [1, 16] {
             let db = TestDb::postgres().await;
             let r = softland(&db.url, writers, secs).await;
-            let raw_db = TestDb::postgres().await;
-            let raw = pgbench(&raw_db.url, writers, secs).await;
+            let server = std::env::var(softland_store::test_util::POSTGRES_ENV).unwrap_or_default();
+            let raw = match softland_store::baseline::postgres(&server, writers, secs).await {
+                Ok(raw) => Some(raw),
+                Err(e) => {
+                    eprintln!("raw PostgreSQL rate unavailable: {e}");
+                    None
+                }
+            };
             row("postgresql", writers, r, raw);
         }
     });

@@ -12,6 +12,7 @@
 //! [`Error::Conflict`]. Idempotency keys make retries safe. SQLite (WAL) is the embedded default;
 //! PostgreSQL is the production backend. SQL and sea-orm types stay inside this crate.
 
+pub mod baseline;
 mod bulk;
 mod commands;
 mod connect;
