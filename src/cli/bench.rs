@@ -3,7 +3,7 @@
 //! can be read. 10% of lifecycles take an information-request loop, 10% are rejected.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +13,11 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
 use serde_json::{Value, json};
-use softland_store::{KeyRole, Store};
+use softland_store::{KeyRole, Store, baseline};
 use tokio::sync::Mutex;
 
 use super::db::{redact, runtime};
+use super::progress::Progress;
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -32,6 +33,10 @@ pub(crate) struct BenchArgs {
     /// Directory of workflow YAML files.
     #[arg(long, default_value = "workflows")]
     workflows: std::path::PathBuf,
+    /// Seconds to measure the database's own rate (pgbench, or sqlite in WAL mode) at the same
+    /// client count after the run; 0 skips it.
+    #[arg(long, default_value_t = 10)]
+    raw_seconds: u64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -131,6 +136,49 @@ struct Report {
     operations: Vec<OpReport>,
     errors: BTreeMap<String, u64>,
     server_peak_rss_mib: Option<f64>,
+    raw: Option<Raw>,
+}
+
+/// The database's own rate for the minimal rows of one transition, at the same client count.
+#[derive(Serialize)]
+struct Raw {
+    method: &'static str,
+    rows: &'static str,
+    transactions_per_second: Option<f64>,
+    /// softland's commands/s ÷ the raw rate (each command is one durable transition).
+    ratio: Option<f64>,
+    /// Why there is no figure, when there is none.
+    error: Option<String>,
+}
+
+async fn raw_rate(db: &str, clients: usize, seconds: u64, quiet: bool) -> Raw {
+    let postgres = db.starts_with("postgres");
+    if !quiet {
+        eprintln!(
+            "measuring the raw {} rate with {clients} clients for {seconds} s…",
+            if postgres {
+                "PostgreSQL (pgbench)"
+            } else {
+                "SQLite"
+            }
+        );
+    }
+    let rate = if postgres {
+        baseline::postgres(db, clients, seconds).await
+    } else {
+        baseline::sqlite(clients, seconds).await
+    };
+    Raw {
+        method: if postgres {
+            "pgbench, custom script"
+        } else {
+            "sqlite through sqlx, WAL, synchronous=FULL"
+        },
+        rows: baseline::TRANSITION_ROWS,
+        transactions_per_second: rate.as_ref().ok().copied(),
+        ratio: None,
+        error: rate.err().map(|e| e.to_string()),
+    }
 }
 
 struct Keys {
@@ -412,26 +460,16 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             }));
         }
         let progress = {
-            let (done, total, quiet) = (done.clone(), args.lifecycles, args.json);
+            let (done, total) = (done.clone(), args.lifecycles as u64);
+            let bar = Progress::new("bench", "lifecycles", total, args.json);
             tokio::spawn(async move {
                 loop {
-                    let d = done.load(Ordering::Relaxed) as usize;
-                    if !quiet {
-                        let width = 40;
-                        let filled = (d * width) / total.max(1);
-                        eprint!(
-                            "\r[{}{}] {d}/{total} lifecycles",
-                            "#".repeat(filled),
-                            ".".repeat(width - filled)
-                        );
-                        let _ = std::io::stderr().flush();
-                    }
+                    let d = done.load(Ordering::Relaxed);
                     if d >= total {
-                        if !quiet {
-                            eprintln!();
-                        }
+                        bar.finish(d);
                         return;
                     }
+                    bar.show(d);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             })
@@ -443,6 +481,14 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let seconds = start.elapsed().as_secs_f64();
         let rss = peak_rss_mib(server.child.id());
         drop(server);
+        let commands_per_second = commands.load(Ordering::Relaxed) as f64 / seconds;
+        let raw = if args.raw_seconds > 0 {
+            let mut raw = raw_rate(&db, args.clients.max(1), args.raw_seconds, args.json).await;
+            raw.ratio = raw.transactions_per_second.map(|r| commands_per_second / r);
+            Some(raw)
+        } else {
+            None
+        };
         let stats = stats.lock().await;
         let operations = stats
             .latencies
@@ -465,10 +511,11 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             clients: args.clients,
             seconds,
             lifecycles_per_second: args.lifecycles as f64 / seconds,
-            commands_per_second: commands.load(Ordering::Relaxed) as f64 / seconds,
+            commands_per_second,
             operations,
             errors: stats.errors.clone(),
             server_peak_rss_mib: rss,
+            raw,
         };
         let _ = std::fs::remove_dir_all(&tmp);
         if args.json {
@@ -498,6 +545,22 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             match report.server_peak_rss_mib {
                 Some(m) => println!("server peak RSS: {m:.1} MiB"),
                 None => println!("server peak RSS: unavailable"),
+            }
+            match &report.raw {
+                Some(Raw {
+                    method,
+                    transactions_per_second: Some(raw),
+                    ratio: Some(ratio),
+                    ..
+                }) => println!(
+                    "raw limit:  {raw:.0} transactions/s ({method}, {} clients) → softland reaches {:.0}%",
+                    report.clients,
+                    ratio * 100.0
+                ),
+                Some(Raw {
+                    error: Some(e), ..
+                }) => println!("raw limit:  unavailable: {e}"),
+                _ => {}
             }
         }
         Ok(if report.errors.is_empty() {
