@@ -4,8 +4,10 @@ mod bench;
 mod db;
 mod demo;
 mod diagram;
+mod growth;
 mod keys;
 mod load;
+mod progress;
 mod serve;
 mod simulate;
 mod validate;
@@ -67,6 +69,9 @@ enum Command {
     /// Load generator: full lifecycles over HTTP GraphQL against a server it starts; prints
     /// throughput, latency percentiles per operation, errors by code and the server's peak RSS.
     Bench(bench::BenchArgs),
+    /// Growth benchmark: bulk-loads applications up to each size (default 10 000 and 1 000 000)
+    /// and times an agency's inbox page, a firm's application list and a lookup at each.
+    Growth(growth::GrowthArgs),
     /// Manage API keys (tokens are shown once, stored hashed).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -127,6 +132,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Bench(args) => bench::run(args),
+        Command::Growth(args) => growth::run(args),
         Command::Demo { workflows } => demo::run(&workflows),
         Command::Migrate { db } => db::migrate(&db.db),
         Command::Doctor { db } => db::doctor(&db.db),

@@ -2,7 +2,16 @@ use crate::support::softland;
 
 #[test]
 fn bench_runs_lifecycles_and_reports_json() {
-    let run = softland(&["bench", "--lifecycles", "20", "--clients", "4", "--json"]);
+    let run = softland(&[
+        "bench",
+        "--lifecycles",
+        "20",
+        "--clients",
+        "4",
+        "--raw-seconds",
+        "1",
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
     assert_eq!(report["lifecycles"], 20);
@@ -31,5 +40,83 @@ fn bench_runs_lifecycles_and_reports_json() {
         report["server_peak_rss_mib"]
             .as_f64()
             .is_some_and(|m| m > 1.0 && m < 500.0)
+    );
+    // the raw SQLite rate of the same rows, measured in the same run, and the ratio to it
+    let raw = &report["raw"];
+    let tps = raw["transactions_per_second"].as_f64().expect("raw rate");
+    assert!(tps > 0.0, "{raw}");
+    let ratio = raw["ratio"].as_f64().unwrap();
+    let expected = report["commands_per_second"].as_f64().unwrap() / tps;
+    assert!((ratio - expected).abs() < 1e-9, "{raw}");
+}
+
+#[test]
+fn growth_loads_in_bulk_and_times_the_queries() {
+    let run = softland(&[
+        "growth",
+        "--sizes",
+        "300,900",
+        "--samples",
+        "20",
+        "--batch",
+        "250",
+        "--json",
+    ]);
+    // Exit 1 means a query degraded: a timing, not a failure of the tool (no timed assertions).
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let sizes = report["sizes"].as_array().unwrap();
+    assert_eq!(
+        sizes
+            .iter()
+            .map(|s| s["applications"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [300, 900]
+    );
+    for s in sizes {
+        let queries: Vec<&str> = s["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["query"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            queries,
+            [
+                "agency inbox, two pages",
+                "firm's applications",
+                "application by id"
+            ]
+        );
+        assert!(
+            s["queries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|q| q["p50_ms"].as_f64().unwrap() > 0.0)
+        );
+    }
+    let verdicts = report["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 3);
+    assert_eq!(
+        run.code == 0,
+        verdicts.iter().all(|v| v["flat"] == true),
+        "the exit code follows the verdicts"
+    );
+}
+
+#[test]
+fn growth_refuses_sizes_out_of_order() {
+    let run = softland(&["growth", "--sizes", "1000,10"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("--sizes must be ascending"),
+        "{}",
+        run.stderr
     );
 }

@@ -1,0 +1,352 @@
+//! `softland growth`: bulk-loads applications up to each size (default 10 000, then 1 000 000)
+//! and times what users wait for at each: an agency's inbox page, a firm's application list and
+//! an application lookup. The queries should stay flat: p50 at the largest size within 1.5× of
+//! p50 at the smallest.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::Args;
+use serde::Serialize;
+use serde_json::Value;
+use softland_store::{ApplicationFilter, InboxOwner, SeedApplication, SeedStep, Store};
+use softland_workflow::{Actor, Status};
+use uuid::Uuid;
+
+use super::db::{redact, runtime};
+use super::progress::Progress;
+
+#[derive(Debug, Args)]
+pub(crate) struct GrowthArgs {
+    /// Database to grow (default: a new temporary SQLite file, removed afterwards).
+    #[arg(long)]
+    db: Option<String>,
+    /// Sizes to measure at, ascending (applications in the database).
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 1_000_000])]
+    sizes: Vec<u64>,
+    /// Timed calls per query and size.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    /// Applications per bulk-load transaction.
+    #[arg(long, default_value_t = 2000)]
+    batch: usize,
+    /// Directory of workflow YAML files.
+    #[arg(long, default_value = "workflows")]
+    workflows: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Each firm has this many applications, at every size: a firm's list means the same work.
+const PER_FIRM: u64 = 50;
+const AGENCIES: [&str; 4] = ["ofds", "investhk", "hkstp", "hkma"];
+const PAGE: u64 = 20;
+
+/// A small deterministic generator (SplitMix64), so runs are repeatable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// The happy path of soft-landing-sz-to-hk; application `i` has taken a prefix of it, so the
+/// database holds applications at every stage (about a fifth of them finished).
+fn seed(i: u64, t0: DateTime<Utc>, data: &Value) -> SeedApplication {
+    let path: [(&str, &str, &str, &str); 7] = [
+        ("ofds_nomination", "ofds", "chen", "nominate"),
+        ("eligibility_screening", "investhk", "amy", "eligible"),
+        ("hkstp_review", "hkstp", "ben", "admit"),
+        ("investhk_setup_review", "investhk", "carl", "clear"),
+        ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
+        ("joint_decision", "investhk", "amy", "approve"),
+        ("joint_decision", "ofds", "chen", "approve"),
+    ];
+    let taken = [0, 0, 1, 1, 2, 3, 4, 5, 7, 7][(i % 10) as usize];
+    SeedApplication {
+        workflow_key: "soft-landing-sz-to-hk".into(),
+        organization: format!("firm-{:06}", i / PER_FIRM),
+        submitted_at: t0 + chrono::Duration::seconds(i as i64 * 20),
+        data: data.clone(),
+        steps: path[..taken]
+            .iter()
+            .map(|(state, agency, person, action)| SeedStep {
+                state: (*state).into(),
+                actor: Actor::reviewer(*person, *agency),
+                action: (*action).into(),
+                input: None,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct QueryTimes {
+    query: &'static str,
+    p50_ms: f64,
+    p95_ms: f64,
+}
+
+#[derive(Serialize)]
+struct SizeReport {
+    applications: u64,
+    load_seconds: f64,
+    queries: Vec<QueryTimes>,
+}
+
+#[derive(Serialize)]
+struct Verdict {
+    query: &'static str,
+    p50_ratio: f64,
+    flat: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    database: String,
+    samples: usize,
+    sizes: Vec<SizeReport>,
+    /// p50 at the largest size ÷ p50 at the smallest; flat when ≤ 1.5.
+    verdicts: Vec<Verdict>,
+}
+
+fn p(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+async fn time<F, Fut>(samples: usize, mut call: F) -> anyhow::Result<(f64, f64)>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    // warm caches and connections first, as a running service has them
+    for i in 0..samples.min(20) {
+        call(i).await?;
+    }
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let start = Instant::now();
+        call(i).await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok((p(&times, 0.5), p(&times, 0.95)))
+}
+
+async fn measure(
+    store: &Store,
+    size: u64,
+    samples: usize,
+    ids: &[Uuid],
+    rng: &mut Rng,
+) -> anyhow::Result<Vec<QueryTimes>> {
+    let firms = size.div_ceil(PER_FIRM);
+    let picks: Vec<(u64, u64, usize)> = (0..samples + 20)
+        .map(|_| {
+            (
+                rng.below(AGENCIES.len() as u64),
+                rng.below(firms),
+                rng.below(ids.len() as u64) as usize,
+            )
+        })
+        .collect();
+    let (inbox50, inbox95) = time(samples, |i| {
+        let agency = AGENCIES[picks[i].0 as usize];
+        async move {
+            let page = store
+                .inbox(&InboxOwner::Agency(agency.into()), PAGE, None)
+                .await?;
+            // and the page after it, as a reviewer scrolling does
+            if let Some((cursor, _)) = page.items.last() {
+                store
+                    .inbox(&InboxOwner::Agency(agency.into()), PAGE, Some(cursor))
+                    .await?;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let (list50, list95) = time(samples, |i| {
+        let filter = ApplicationFilter {
+            organization: Some(format!("firm-{:06}", picks[i].1)),
+            status: (i % 2 == 0).then_some(Status::Active),
+            ..Default::default()
+        };
+        async move {
+            store.applications(&filter, PAGE, None).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let (get50, get95) = time(samples, |i| {
+        let id = ids[picks[i].2];
+        async move {
+            store
+                .application(id)
+                .await?
+                .context("a loaded application is missing")?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(vec![
+        QueryTimes {
+            query: "agency inbox, two pages",
+            p50_ms: inbox50,
+            p95_ms: inbox95,
+        },
+        QueryTimes {
+            query: "firm's applications",
+            p50_ms: list50,
+            p95_ms: list95,
+        },
+        QueryTimes {
+            query: "application by id",
+            p50_ms: get50,
+            p95_ms: get95,
+        },
+    ])
+}
+
+pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
+    if args.sizes.is_empty() || args.sizes.windows(2).any(|w| w[0] >= w[1]) {
+        bail!("--sizes must be ascending, e.g. 10000,1000000");
+    }
+    if args.samples == 0 || args.batch == 0 {
+        bail!("--samples and --batch must be at least 1");
+    }
+    runtime()?.block_on(async {
+        let tmp = std::env::temp_dir().join(format!("softland-growth-{}", std::process::id()));
+        let db = match &args.db {
+            Some(db) => db.clone(),
+            None => {
+                std::fs::create_dir_all(&tmp)?;
+                format!("sqlite://{}?mode=rwc", tmp.join("growth.db").display())
+            }
+        };
+        let result = grow(&args, &db).await;
+        let _ = std::fs::remove_dir_all(&tmp);
+        let report = result?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!("database: {}", report.database);
+            for s in &report.sizes {
+                println!(
+                    "{} applications (loaded in {:.1} s):",
+                    s.applications, s.load_seconds
+                );
+                for q in &s.queries {
+                    println!(
+                        "  {:<24} p50 {:>7.3} ms  p95 {:>7.3} ms",
+                        q.query, q.p50_ms, q.p95_ms
+                    );
+                }
+            }
+            for v in &report.verdicts {
+                println!(
+                    "{:<24} p50 ratio {:.2} → {}",
+                    v.query,
+                    v.p50_ratio,
+                    if v.flat { "flat" } else { "DEGRADES" }
+                );
+            }
+        }
+        Ok(if report.verdicts.iter().all(|v| v.flat) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    })
+}
+
+async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("cannot open {}", redact(db)))?;
+    store
+        .publish_dir(&args.workflows, "softland growth")
+        .await
+        .context("cannot publish the workflows")?;
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(args.workflows.join("examples/soft-landing-sz-to-hk.json"))
+            .context("cannot read the example application")?,
+    )?;
+    let already = store.count_applications().await?;
+    if already > args.sizes[0] {
+        bail!(
+            "{} already holds {already} applications, more than the first size",
+            redact(db)
+        );
+    }
+    let t0: DateTime<Utc> = "2025-01-01T00:00:00Z".parse()?;
+    let mut rng = Rng(0x5eed);
+    // A sample of loaded ids for lookups (every 97th), enough at any size.
+    let mut ids = Vec::new();
+    let mut sizes = Vec::new();
+    let mut loaded = already;
+    for &size in &args.sizes {
+        let bar = Progress::new(
+            format!("loading to {size}"),
+            "applications",
+            size - loaded,
+            args.json,
+        );
+        let start = Instant::now();
+        let first = loaded;
+        while loaded < size {
+            let n = (size - loaded).min(args.batch as u64);
+            let batch: Vec<SeedApplication> =
+                (loaded..loaded + n).map(|i| seed(i, t0, &data)).collect();
+            let new = store.bulk_load(&batch).await?;
+            ids.extend(new.into_iter().step_by(97));
+            loaded += n;
+            bar.show(loaded - first);
+        }
+        bar.finish(loaded - first);
+        let load_seconds = start.elapsed().as_secs_f64();
+        store.analyze().await?;
+        if ids.is_empty() {
+            bail!("no applications to look up: start from an empty database");
+        }
+        let queries = measure(&store, size, args.samples, &ids, &mut rng).await?;
+        sizes.push(SizeReport {
+            applications: size,
+            load_seconds,
+            queries,
+        });
+    }
+    store.close().await?;
+    let (small, large) = (&sizes[0], &sizes[sizes.len() - 1]);
+    let verdicts = small
+        .queries
+        .iter()
+        .zip(&large.queries)
+        .map(|(a, b)| {
+            let ratio = b.p50_ms / a.p50_ms.max(1e-9);
+            Verdict {
+                query: a.query,
+                p50_ratio: ratio,
+                flat: ratio <= 1.5,
+            }
+        })
+        .collect();
+    Ok(Report {
+        database: redact(db),
+        samples: args.samples,
+        sizes,
+        verdicts,
+    })
+}
