@@ -778,24 +778,12 @@ async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
 async fn subscription_receives_events_in_order(s: Server) {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let k = keys(&s);
     let app = submit_sample(&s, &k.firm).await;
     let first = app["revision"].as_i64().unwrap();
-    let mut req = format!("{}/graphql/ws", s.url.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = crate::support::ws_connect(&s.url, &k.firm).await;
     let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", k.firm)}}))).await.unwrap();
-    let ack: Value =
-        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
-    assert_eq!(ack["type"], "connection_ack");
     let query = "subscription($id: ID) { applicationEvents(applicationId: $id) { seq kind applicationId } }";
     ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": app["id"]}}}))).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -210,3 +210,39 @@ impl Drop for Peer {
         let _ = self.child.wait();
     }
 }
+
+/// A graphql-transport-ws connection to the server at `url`, initialised with `token`.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a subscription connection and waits for `connection_ack`.
+pub async fn ws_connect(url: &str, token: &str) -> Ws {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/graphql/ws", url.replace("http://", "ws://"))
+        .into_client_request()
+        .expect("ws request");
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("ws connects");
+    let init = serde_json::json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}});
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .expect("init");
+    let ack: serde_json::Value = serde_json::from_str(
+        ws.next()
+            .await
+            .expect("ack")
+            .expect("ack")
+            .to_text()
+            .expect("text"),
+    )
+    .expect("JSON");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}

@@ -16,7 +16,10 @@ use crate::policy::Principal;
 
 pub use mutation::Mutation;
 pub use query::Query;
-pub use subscription::Subscription;
+pub use subscription::{Subscription, SubscriptionSlots};
+
+/// Live subscriptions one API key may hold.
+pub const SUBSCRIPTIONS_PER_KEY: usize = 256;
 
 /// The schema type.
 pub type SoftlandSchema = Schema<Query, Mutation, Subscription>;
@@ -30,6 +33,7 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
     Schema::build(Query, Mutation, Subscription)
         .data(store)
         .data(WorkflowsDir(workflows_dir))
+        .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))
         .limit_depth(12)
         .limit_complexity(2_000)
         .limit_recursive_depth(32)

@@ -1,0 +1,243 @@
+//! Hostile clients on loopback: slow-loris connections, unfinished bodies, query bombs and
+//! thousands of subscriptions at once. Other clients must still be served — each of their calls
+//! completes (bounded by a client timeout, the liveness check here; no speed is asserted) — and
+//! the hostile requests get clean, coded refusals.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use softland_store::test_util::TestDb;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::{Server, code, root, ws_connect};
+
+/// A well-behaved client's call: must answer within `LIVENESS` even under attack.
+const LIVENESS: Duration = Duration::from_secs(10);
+
+async fn polite(url: &str, token: &str, query: &str, variables: Value) -> Value {
+    reqwest::Client::builder()
+        .timeout(LIVENESS)
+        .build()
+        .unwrap()
+        .post(format!("{url}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("the polite client is answered while the server is under attack")
+        .json()
+        .await
+        .unwrap()
+}
+
+fn sample() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id state } } }";
+
+/// Connections that never finish their request: a head sent a byte at a time, and complete
+/// heads whose announced megabyte body trickles in. Meanwhile query bombs (deep nesting, alias
+/// amplification, a huge body) are refused with codes, and a polite firm submits and lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_loris_and_query_bombs_do_not_starve_other_clients() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.key(&[
+        "--role",
+        "applicant",
+        "--org",
+        "polite-firm",
+        "--name",
+        "li",
+    ]);
+    let addr = s.url.trim_start_matches("http://").to_owned();
+
+    let mut hostile = Vec::new();
+    for i in 0..400 {
+        let addr = addr.clone();
+        hostile.push(tokio::spawn(async move {
+            let Ok(mut c) = TcpStream::connect(&addr).await else {
+                return;
+            };
+            let head = if i % 2 == 0 {
+                // slow-loris: the head itself never ends
+                "POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_owned()
+            } else {
+                // a complete head, then a body that trickles in
+                "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"query\": \"".to_owned()
+            };
+            if c.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            for _ in 0..60 {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if c.write_all(b"a").await.is_err() {
+                    return; // the server hung up on us: fine
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let deep = format!(
+        "{{ applications(first: 5) {{ edges {{ node {{ {} id {} }} }} }} }}",
+        "openTasks { application { ".repeat(20),
+        "} } ".repeat(20)
+    );
+    let aliases = format!(
+        "{{ {} }}",
+        (0..500)
+            .map(|i| format!("a{i}: workflows {{ key mermaid }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for bomb in [&deep, &aliases] {
+        let r = polite(&s.url, &firm, bomb, json!({})).await;
+        assert!(!r["errors"].is_null(), "refused: {r}");
+        assert!(!code(&r).is_empty(), "with a code: {r}");
+    }
+    let huge = "x".repeat(4 << 20);
+    let status = reqwest::Client::builder()
+        .timeout(LIVENESS)
+        .build()
+        .unwrap()
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(&firm)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(413);
+    assert_eq!(status, 413, "a 4 MiB body is refused");
+
+    // the polite client, while all of that is still open
+    for _ in 0..10 {
+        let r = polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let r = polite(
+            &s.url,
+            &firm,
+            "{ applications(first: 20) { edges { node { id status } } } }",
+            json!({}),
+        )
+        .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let r = polite(
+        &s.url,
+        &firm,
+        "{ applications(first: 50) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["applications"]["edges"].as_array().unwrap().len(),
+        10
+    );
+    let health = reqwest::Client::builder()
+        .timeout(LIVENESS)
+        .build()
+        .unwrap()
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .await
+        .expect("readiness answers under attack");
+    assert!(health.status().is_success());
+    for h in hostile {
+        h.abort();
+    }
+}
+
+/// One key opens 2 000 subscriptions over 8 connections: 256 are held, every other one is
+/// refused with `LIMIT_EXCEEDED`. Other keys still subscribe and get their events, and the
+/// hostile key's slots come back when its connections close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thousands_of_subscriptions_are_capped_per_key() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.key(&["--role", "applicant", "--org", "firm", "--name", "li"]);
+    let hostile_key = s.key(&[
+        "--role", "reviewer", "--agency", "ofds", "--name", "mallory",
+    ]);
+    let watcher = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]);
+    let query = "subscription { applicationEvents { seq kind applicationId } }";
+    let subscribe = |id: usize| {
+        Message::Text(
+            json!({"id": id.to_string(), "type": "subscribe", "payload": {"query": query}})
+                .to_string()
+                .into(),
+        )
+    };
+
+    let mut conns = Vec::new();
+    for c in 0..8 {
+        let mut ws = ws_connect(&s.url, &hostile_key).await;
+        for i in 0..250 {
+            ws.send(subscribe(c * 1000 + i)).await.unwrap();
+        }
+        conns.push(ws);
+    }
+    // every refusal arrives as an error for its subscription id
+    let mut refused = 0;
+    for ws in &mut conns {
+        loop {
+            let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await
+            else {
+                break;
+            };
+            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+            let errors = match v["type"].as_str() {
+                Some("next") => v["payload"]["errors"].clone(),
+                Some("error") => v["payload"].clone(),
+                _ => continue,
+            };
+            if errors[0]["extensions"]["code"] == "LIMIT_EXCEEDED" {
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 2000 - 256, "256 held, the rest refused");
+
+    // another key subscribes and receives a new application's events; the firm is served
+    let mut ws = ws_connect(&s.url, &watcher).await;
+    ws.send(subscribe(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let id = r["data"]["submitApplication"]["id"].clone();
+    let msg = tokio::time::timeout(LIVENESS, ws.next())
+        .await
+        .expect("the watcher's event arrives")
+        .unwrap()
+        .unwrap();
+    let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+    assert_eq!(
+        v["payload"]["data"]["applicationEvents"]["applicationId"], id,
+        "{v}"
+    );
+
+    // the hostile key's slots come back once its connections are gone
+    for mut ws in conns {
+        let _ = ws.close(None).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = ws_connect(&s.url, &hostile_key).await;
+    again.send(subscribe(7)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
+    let msg = tokio::time::timeout(LIVENESS, again.next())
+        .await
+        .expect("a freed slot serves events again")
+        .unwrap()
+        .unwrap();
+    let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+    assert_eq!(v["type"], "next", "{v}");
+    assert!(v["payload"]["errors"].is_null(), "{v}");
+}
