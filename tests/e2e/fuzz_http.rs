@@ -1,0 +1,177 @@
+//! Fuzzing the GraphQL endpoint's request parsing, bounded for CI: random bytes, random JSON,
+//! and real queries with characters inserted, deleted and replaced, with random variables —
+//! sent to the real server. No request may crash or hang it, none may get a 5xx, and every
+//! GraphQL error carries a code. Seeds are deterministic, so a failure reproduces; a failing
+//! input, once found, is kept below as a regression case.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde_json::{Value, json};
+use softland_store::test_util::TestDb;
+
+use crate::support::Server;
+
+/// Requests per run (a few seconds on loopback).
+const CASES: usize = 1500;
+
+const QUERIES: &[&str] = &[
+    "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id state } } }",
+    "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id outcome } }",
+    "{ applications(first: 5, status: ACTIVE) { edges { cursor node { id history { seq kind } } } pageInfo { hasNextPage } } }",
+    "query Q($id: ID!) { application(id: $id) { id openTasks { id actions { name inputSchema } } } }",
+    "{ workflows { key version title mermaid } me { __typename } }",
+    "query { inbox(first: 3, after: \"x|y\") { nodes { id dueAt } } }",
+    "mutation { validateWorkflow(yaml: \"key: x\\nstates: {}\") { ok errors { code line column message } } }",
+    "{ __schema { types { name fields { name } } } }",
+    "fragment F on Application { id } query { applications { nodes { ...F ...F } } }",
+    "subscription { applicationEvents { seq } }",
+];
+
+/// A known query with up to 8 random edits.
+fn mutated_query() -> impl Strategy<Value = String> {
+    (
+        0..QUERIES.len(),
+        prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 0..8),
+    )
+        .prop_map(|(q, edits)| {
+            let mut chars: Vec<char> = QUERIES[q].chars().collect();
+            for (at, kind, c) in edits {
+                if chars.is_empty() {
+                    chars.push(c);
+                    continue;
+                }
+                let i = at.index(chars.len());
+                match kind {
+                    0 => chars.insert(i, c),
+                    1 => {
+                        chars.remove(i);
+                    }
+                    _ => chars[i] = c,
+                }
+            }
+            chars.into_iter().collect()
+        })
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| json!(f)),
+        ".{0,20}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map("[a-zA-Z$_]{1,6}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// One request body (and whether to label it JSON).
+fn body() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    prop_oneof![
+        // random bytes
+        prop::collection::vec(any::<u8>(), 0..300).prop_map(|b| (b, true)),
+        // GraphQL-ish token soup as the query
+        "[{}()a-zA-Z0-9_:$!@.\"\\[\\], \n#&|=]{0,200}"
+            .prop_map(|q| (json!({"query": q}).to_string().into_bytes(), true)),
+        // real queries, edited, with random variables and operation names
+        (
+            mutated_query(),
+            json_value(),
+            prop::option::of("[A-Za-z]{0,5}")
+        )
+            .prop_map(|(q, vars, op)| {
+                (
+                    json!({"query": q, "variables": vars, "operationName": op})
+                        .to_string()
+                        .into_bytes(),
+                    true,
+                )
+            }),
+        // well-formed JSON of the wrong shape
+        json_value().prop_map(|v| (v.to_string().into_bytes(), true)),
+        // unlabelled
+        mutated_query().prop_map(|q| (q.into_bytes(), false)),
+    ]
+}
+
+/// Inputs that once misbehaved (none so far); they run first on every run.
+const REGRESSIONS: &[&str] = &[];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_requests_never_crash_the_server() {
+    let s = Server::start(TestDb::sqlite());
+    let token = s.key(&["--role", "applicant", "--org", "fuzz-firm", "--name", "eve"]);
+    let mut runner = TestRunner::deterministic();
+    let mut bodies: Vec<(Vec<u8>, bool)> = REGRESSIONS
+        .iter()
+        .map(|r| (r.as_bytes().to_vec(), true))
+        .collect();
+    let strategy = body();
+    for _ in 0..CASES {
+        bodies.push(strategy.new_tree(&mut runner).unwrap().current());
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for (i, (body, labelled)) in bodies.iter().enumerate() {
+        let mut req = http
+            .post(format!("{}/graphql", s.url))
+            .bearer_auth(&token)
+            .body(body.clone());
+        if *labelled {
+            req = req.header("content-type", "application/json");
+        }
+        let resp = req.send().await.unwrap_or_else(|e| {
+            panic!(
+                "request {i} got no answer ({e}): {}",
+                String::from_utf8_lossy(body)
+            )
+        });
+        let status = resp.status().as_u16();
+        *by_status.entry(status).or_default() += 1;
+        let text = resp.text().await.unwrap();
+        assert!(
+            status < 500,
+            "request {i} → {status}: {}\n{text}",
+            String::from_utf8_lossy(body)
+        );
+        if let Ok(v) = serde_json::from_str::<Value>(&text)
+            && let Some(errors) = v["errors"].as_array()
+        {
+            for e in errors {
+                assert!(
+                    e["extensions"]["code"]
+                        .as_str()
+                        .is_some_and(|c| !c.is_empty()),
+                    "request {i}: an error without a code: {e}\n{}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+    // still alive and answering after all of it
+    let ready = http
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .await
+        .expect("the server is still up");
+    assert!(ready.status().is_success());
+    let me = s
+        .gql(Some(&token), "{ me { __typename } }", json!({}))
+        .await;
+    assert!(me["errors"].is_null(), "{me}");
+    assert!(
+        by_status.len() > 1,
+        "the inputs reach more than one outcome: {by_status:?}"
+    );
+}
