@@ -284,6 +284,7 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
         &std::fs::read_to_string(args.workflows.join("examples/soft-landing-sz-to-hk.json"))
             .context("cannot read the example application")?,
     )?;
+    // An existing database is grown from where it is (or only measured, at its size).
     let already = store.count_applications().await?;
     if already > args.sizes[0] {
         bail!(
@@ -293,8 +294,6 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
     }
     let t0: DateTime<Utc> = "2025-01-01T00:00:00Z".parse()?;
     let mut rng = Rng(0x5eed);
-    // A sample of loaded ids for lookups (every 97th), enough at any size.
-    let mut ids = Vec::new();
     let mut sizes = Vec::new();
     let mut loaded = already;
     for &size in &args.sizes {
@@ -310,16 +309,19 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
             let n = (size - loaded).min(args.batch as u64);
             let batch: Vec<SeedApplication> =
                 (loaded..loaded + n).map(|i| seed(i, t0, &data)).collect();
-            let new = store.bulk_load(&batch).await?;
-            ids.extend(new.into_iter().step_by(97));
+            store.bulk_load(&batch).await?;
             loaded += n;
             bar.show(loaded - first);
         }
         bar.finish(loaded - first);
         let load_seconds = start.elapsed().as_secs_f64();
         store.analyze().await?;
+        // about 1 000 ids spread over the whole table for lookups
+        let ids = store
+            .sample_application_ids((size / 1000).max(1) as usize)
+            .await?;
         if ids.is_empty() {
-            bail!("no applications to look up: start from an empty database");
+            bail!("no applications to look up");
         }
         let queries = measure(&store, size, args.samples, &ids, &mut rng).await?;
         sizes.push(SizeReport {

@@ -14,7 +14,12 @@
 //! a custom script on PostgreSQL, and the same statements through sqlx on SQLite (WAL, full
 //! sync). The ratio softland / raw is the figure to watch (target ≥ 60% at 16 writers on
 //! PostgreSQL).
+//!
+//! The bench uses the same allocator as the `softland` binary (mimalloc).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

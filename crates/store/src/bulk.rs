@@ -189,3 +189,18 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Every `every`-th application id in id order (for benchmarks that need real ids).
+    pub async fn sample_application_ids(&self, every: usize) -> Result<Vec<Uuid>> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        let ids: Vec<Uuid> = application::Entity::find()
+            .select_only()
+            .column(application::Column::Id)
+            .order_by_asc(application::Column::Id)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(ids.into_iter().step_by(every.max(1)).collect())
+    }
+}

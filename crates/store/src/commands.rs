@@ -211,6 +211,9 @@ impl Store {
     }
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
+        if self.inner.backend == Backend::Postgres {
+            return self.submit_direct(req, idem).await;
+        }
         {
             let txn = self.begin().await?;
             if let Some(done) = self.replay_idempotent(&txn, idem).await? {
@@ -273,6 +276,48 @@ impl Store {
                 replayed: false,
             })
         }
+    }
+
+    /// PostgreSQL: a submission in two round trips — the workflow's current version, then one
+    /// statement inserting the application with its organization, events, outbox, task, timer
+    /// and idempotency rows. No transaction is held across the engine's work.
+    async fn submit_direct(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
+        let db = self.db();
+        if let Some(done) = self.replay_idempotent(db, idem).await? {
+            return Ok(done);
+        }
+        let version = self.current_version(db, &req.workflow_key).await?;
+        let wf = self.workflow_on(db, &req.workflow_key, version).await?;
+        let now = self.now();
+        let env = Env {
+            now,
+            calendar: &self.inner.calendars,
+        };
+        let (inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
+        let id = Uuid::now_v7();
+        let mut w = Writer::new(&wf, id, &req.organization);
+        let log = self
+            .write_events(db, &mut w, 1, &genesis(id), &events, now)
+            .await?;
+        let row = application::ActiveModel {
+            id: Set(id),
+            workflow_key: Set(req.workflow_key.clone()),
+            workflow_version: Set(version),
+            organization: Set(req.organization.clone()),
+            data: Set(inst.data().clone()),
+            submitted_at: Set(now),
+            ..snapshot(&wf, &inst, log.last_hash.clone(), now)?
+        };
+        if !pg_commit(db, Head::Insert { row: &row, idem }, &log, &w).await? {
+            return Err(corrupt("the new application's row was not inserted"));
+        }
+        let app = application::Model::try_from(row).map_err(corrupt)?;
+        Ok(Outcome {
+            application: app_record(app),
+            events: log.records,
+            opened: log.opened,
+            replayed: false,
+        })
     }
 
     /// Takes an action on a task.
@@ -524,7 +569,13 @@ impl Store {
             // One round trip: the revision compare-and-set, and the events and outbox rows
             // inserted only if it matched.
             Backend::Postgres => {
-                pg_commit(txn, app.id, app.revision, &update, &log, &w, direct).await?
+                let head = Head::Update {
+                    app: app.id,
+                    revision: app.revision,
+                    update: &update,
+                    direct,
+                };
+                pg_commit(txn, head, &log, &w).await?
             }
             Backend::Sqlite => {
                 Self::write_rows(
@@ -988,17 +1039,31 @@ fn value_of<A: ActiveModelTrait>(
         .ok_or_else(|| corrupt("a row value is unset"))
 }
 
-/// PostgreSQL: the whole command in one statement (data-modifying CTEs): compare-and-set the
-/// application's revision, and — only if it matched — append events and outbox rows, insert the
-/// new task and timer rows and apply the task and timer changes. Returns whether it matched.
+/// What the PostgreSQL statement does to the application row before everything else.
+enum Head<'a> {
+    /// An action: compare-and-set the revision (and, run directly, the task's claim).
+    Update {
+        app: Uuid,
+        revision: i64,
+        update: &'a application::ActiveModel,
+        direct: Option<Direct<'a>>,
+    },
+    /// A submission: insert the application (and its organization, if new).
+    Insert {
+        row: &'a application::ActiveModel,
+        idem: Option<&'a Idem>,
+    },
+}
+
+/// PostgreSQL: the whole command in one statement (data-modifying CTEs). For an action it
+/// compare-and-sets the application's revision, and — only if it matched — appends events and
+/// outbox rows, inserts the new task and timer rows and applies the task and timer changes; a
+/// submission inserts the application with all of its rows. Returns whether the head matched.
 async fn pg_commit(
     txn: &impl ConnectionTrait,
-    app: Uuid,
-    revision: i64,
-    update: &application::ActiveModel,
+    head: Head<'_>,
     log: &Log,
     w: &Writer<'_>,
-    direct: Option<Direct<'_>>,
 ) -> Result<bool> {
     use sea_orm::{DbBackend, Statement};
     let mut values: Vec<sea_orm::Value> = Vec::new();
@@ -1006,47 +1071,90 @@ async fn pg_commit(
         values.push(v);
         format!("${}", values.len())
     };
-    let set = [
-        ("status", application::Column::Status),
-        ("outcome", application::Column::Outcome),
-        ("active_states", application::Column::ActiveStates),
-        ("instance", application::Column::Instance),
-        ("revision", application::Column::Revision),
-        ("last_hash", application::Column::LastHash),
-        ("updated_at", application::Column::UpdatedAt),
-    ]
-    .into_iter()
-    .map(|(name, col)| Ok(format!("{name} = {}", p(value_of(update, col)?))))
-    .collect::<Result<Vec<_>>>()?
-    .join(", ");
-    let app_p = p(app.into());
-    let rev_p = p(revision.into());
-    // Without a surrounding transaction the task's claim is checked in the same statement.
-    let guard = match &direct {
-        Some(d) => format!(
-            " AND EXISTS (SELECT 1 FROM tasks WHERE id = {} AND status = 'open' AND (claimed_by IS NULL OR claimed_by = {}))",
-            p(d.task.into()),
-            p(d.actor.to_owned().into())
-        ),
-        None => String::new(),
-    };
-    let mut ctes = vec![format!(
-        "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard} RETURNING id)"
-    )];
-    if let Some(Direct {
-        idem: Some(idem), ..
-    }) = &direct
-    {
-        let vals = [
-            p(idem.scope.clone().into()),
-            p(idem.key.clone().into()),
-            p(idem.operation.to_owned().into()),
-            p(idem.request_hash.clone().into()),
-            p(app.into()),
-            p(value_of(update, application::Column::Revision)?),
-            p(value_of(update, application::Column::UpdatedAt)?),
-        ];
-        ctes.push(format!("ik AS (INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE EXISTS (SELECT 1 FROM up))", vals.join(", ")));
+    let mut ctes = Vec::new();
+    let app_p;
+    match head {
+        Head::Update {
+            app,
+            revision,
+            update,
+            direct,
+        } => {
+            let set = [
+                ("status", application::Column::Status),
+                ("outcome", application::Column::Outcome),
+                ("active_states", application::Column::ActiveStates),
+                ("instance", application::Column::Instance),
+                ("revision", application::Column::Revision),
+                ("last_hash", application::Column::LastHash),
+                ("updated_at", application::Column::UpdatedAt),
+            ]
+            .into_iter()
+            .map(|(name, col)| Ok(format!("{name} = {}", p(value_of(update, col)?))))
+            .collect::<Result<Vec<_>>>()?
+            .join(", ");
+            app_p = p(app.into());
+            let rev_p = p(revision.into());
+            // Without a surrounding transaction the task's claim is checked in the same statement.
+            let guard = match &direct {
+                Some(d) => format!(
+                    " AND EXISTS (SELECT 1 FROM tasks WHERE id = {} AND status = 'open' AND (claimed_by IS NULL OR claimed_by = {}))",
+                    p(d.task.into()),
+                    p(d.actor.to_owned().into())
+                ),
+                None => String::new(),
+            };
+            ctes.push(format!(
+                "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard} RETURNING id)"
+            ));
+            if let Some(Direct {
+                idem: Some(idem), ..
+            }) = &direct
+            {
+                ctes.push(idem_cte(idem, app, update, &mut p)?);
+            }
+        }
+        Head::Insert { row, idem } => {
+            use application::Column as A;
+            let cols = [
+                ("id", A::Id),
+                ("workflow_key", A::WorkflowKey),
+                ("workflow_version", A::WorkflowVersion),
+                ("organization", A::Organization),
+                ("status", A::Status),
+                ("outcome", A::Outcome),
+                ("active_states", A::ActiveStates),
+                ("data", A::Data),
+                ("instance", A::Instance),
+                ("revision", A::Revision),
+                ("last_hash", A::LastHash),
+                ("submitted_at", A::SubmittedAt),
+                ("updated_at", A::UpdatedAt),
+            ];
+            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let vals = cols
+                .iter()
+                .map(|(_, c)| Ok(p(value_of(row, *c)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let id = match value_of(row, A::Id)? {
+                sea_orm::Value::Uuid(Some(id)) => id,
+                _ => return Err(corrupt("a new application without an id")),
+            };
+            // `id` and `organization` come first: their placeholders are reused below.
+            app_p = vals[0].clone();
+            let (org_p, at_p) = (vals[3].clone(), vals[11].clone());
+            ctes.push(format!(
+                "org AS (INSERT INTO organizations (key, name, created_at) VALUES ({org_p}, {org_p}, {at_p}) ON CONFLICT DO NOTHING)"
+            ));
+            ctes.push(format!(
+                "up AS (INSERT INTO applications ({}) VALUES ({}) RETURNING id)",
+                names.join(", "),
+                vals.join(", ")
+            ));
+            if let Some(idem) = idem {
+                ctes.push(idem_cte(idem, id, row, &mut p)?);
+            }
+        }
     }
     const GUARD: &str = "WHERE EXISTS (SELECT 1 FROM up)";
 
@@ -1182,6 +1290,28 @@ async fn pg_commit(
         .ok_or_else(|| corrupt("the commit statement returned no row"))?;
     let n: i64 = row.try_get("", "n")?;
     Ok(n == 1)
+}
+
+/// The idempotency key's row, written only if the head of the statement matched.
+fn idem_cte(
+    idem: &Idem,
+    app: Uuid,
+    row: &application::ActiveModel,
+    p: &mut dyn FnMut(sea_orm::Value) -> String,
+) -> Result<String> {
+    let vals = [
+        p(idem.scope.clone().into()),
+        p(idem.key.clone().into()),
+        p(idem.operation.to_owned().into()),
+        p(idem.request_hash.clone().into()),
+        p(app.into()),
+        p(value_of(row, application::Column::Revision)?),
+        p(value_of(row, application::Column::UpdatedAt)?),
+    ];
+    Ok(format!(
+        "ik AS (INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE EXISTS (SELECT 1 FROM up))",
+        vals.join(", ")
+    ))
 }
 
 /// The application columns that follow from the instance.
