@@ -132,7 +132,7 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     // warm caches and connections first, as a running service has them
-    for i in 0..samples.min(20) {
+    for i in 0..samples.min(100) {
         call(i).await?;
     }
     let mut times = Vec::with_capacity(samples);

@@ -79,11 +79,6 @@ impl Store {
                             .synchronous(SqliteSynchronous::Full)
                             .busy_timeout(Duration::from_secs(10))
                             .foreign_keys(true)
-                            // 8 MiB of page cache per connection (SQLite's default is 2 MiB),
-                            // and reads through a 256 MiB memory map instead of copies: with a
-                            // million applications the indexes' upper levels stay cached.
-                            .pragma("cache_size", "-8192")
-                            .pragma("mmap_size", "268435456")
                     });
             }
             Backend::Postgres => {
