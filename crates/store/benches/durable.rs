@@ -4,6 +4,7 @@
 //! cargo bench -p softland-store --bench durable             # SQLite and PostgreSQL
 //! SOFTLAND_BENCH_SECONDS=20 cargo bench -p softland-store --bench durable
 //! SOFTLAND_BENCH_ONLY=postgres cargo bench -p softland-store --bench durable   # or sqlite
+//! SOFTLAND_BENCH_WRITERS=16 cargo bench -p softland-store --bench durable      # or 1,4,16
 //! ```
 //!
 //! For each backend and writer count (1, 16) it runs whole `soft-landing-sz-to-hk`
@@ -175,7 +176,12 @@ fn main() {
         println!("| backend    | writers | commands/s | transitions/s | p50 (ms) | p99 (ms) | raw tx/s    | ratio  |");
         println!("|------------|---------|------------|---------------|----------|----------|-------------|--------|");
         let only = std::env::var("SOFTLAND_BENCH_ONLY").unwrap_or_default();
-        for writers in [1, 16] {
+        // SOFTLAND_BENCH_WRITERS=16 (or 1,4,16) picks the writer counts.
+        let counts: Vec<usize> = std::env::var("SOFTLAND_BENCH_WRITERS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 16]);
+        for &writers in &counts {
             if only == "postgres" {
                 break;
             }
@@ -191,7 +197,7 @@ fn main() {
             println!("(PostgreSQL skipped: set {} to include it)", softland_store::test_util::POSTGRES_ENV);
             return;
         }
-        for writers in [1, 16] {
+        for &writers in &counts {
             let db = TestDb::postgres().await;
             let r = softland(&db.url, writers, secs).await;
             let server = std::env::var(softland_store::test_util::POSTGRES_ENV).unwrap_or_default();
