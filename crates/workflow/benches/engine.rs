@@ -2,7 +2,12 @@
 //! `soft-landing-sz-to-hk` in memory. Run: `cargo bench -p softland-workflow --bench engine`.
 //!
 //! Throughput is reported in state transitions (state entries) per second.
+//!
+//! The bench uses the `softland` binary's allocator (mimalloc), as the engine runs there.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
