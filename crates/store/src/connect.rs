@@ -69,7 +69,11 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
             .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5));
+            .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings a connection on every checkout by default: a second round trip per
+            // statement. Only connections idle for 30 s (which a server or firewall may have
+            // dropped) are pinged now; a broken one still surfaces as a retried error.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
         match backend {
             Backend::Sqlite => {
                 opts.max_connections(8)
