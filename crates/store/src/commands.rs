@@ -193,7 +193,7 @@ impl Store {
                 .then_some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.db().begin_with_options(opts).await.map_err(|e| {
+        self.writer().begin_with_options(opts).await.map_err(|e| {
             if is_busy(&e) {
                 ConflictReason::ConcurrentUpdate.into()
             } else {

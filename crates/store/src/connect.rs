@@ -28,6 +28,10 @@ type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
 pub(crate) struct Inner {
     pub(crate) db: DatabaseConnection,
+    /// SQLite: a one-connection pool that every write transaction goes through, so writers of
+    /// this process queue in order on the pool instead of sleeping in SQLite's busy handler
+    /// (which backs off up to 100 ms at a time). `None` on PostgreSQL.
+    pub(crate) writer: Option<DatabaseConnection>,
     pub(crate) backend: Backend,
     pub(crate) workflows: RwLock<HashMap<(String, i32), Arc<Workflow>>>,
     pub(crate) calendars: Calendars,
@@ -89,11 +93,20 @@ impl Store {
                 opts.max_connections(40).min_connections(1);
             }
         }
+        let writer = match backend {
+            Backend::Sqlite => {
+                let mut w = opts.clone();
+                w.max_connections(1).min_connections(1);
+                Some(Database::connect(w).await?)
+            }
+            Backend::Postgres => None,
+        };
         let db = Database::connect(opts).await?;
         let (events, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
+                writer,
                 backend,
                 workflows: RwLock::new(HashMap::new()),
                 calendars: Calendars::builtin(),
@@ -156,9 +169,17 @@ impl Store {
         &self.inner.db
     }
 
+    /// Where write transactions run (see [`Inner::writer`]).
+    pub(crate) fn writer(&self) -> &DatabaseConnection {
+        self.inner.writer.as_ref().unwrap_or(&self.inner.db)
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(self) -> Result<()> {
         if let Ok(inner) = Arc::try_unwrap(self.inner) {
+            if let Some(writer) = inner.writer {
+                writer.close().await?;
+            }
             inner.db.close().await?;
         }
         Ok(())
