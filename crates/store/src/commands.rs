@@ -154,6 +154,35 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The open tasks after this command: those open `before` that it did not close (with its
+    /// reassignments and overdue flags applied), and those it opened, by task number.
+    pub(crate) fn open_after(
+        &self,
+        before: Vec<TaskRecord>,
+        opened: &[TaskRecord],
+    ) -> Vec<TaskRecord> {
+        let mut open: Vec<TaskRecord> = before
+            .into_iter()
+            .filter_map(|mut t| {
+                let Some(c) = self.changes.get(&t.task_no) else {
+                    return Some(t);
+                };
+                if c.closed.is_some() {
+                    return None;
+                }
+                if let Some(to) = &c.reassigned_to {
+                    t.assignee = to.clone();
+                    t.claimed_by = None;
+                }
+                t.overdue |= c.overdue;
+                Some(t)
+            })
+            .chain(opened.iter().cloned())
+            .collect();
+        open.sort_by_key(|t| t.task_no);
+        open
+    }
+
     /// Whether the events change rows written earlier (not only rows this writer opened).
     pub(crate) fn changes_existing_rows(&self) -> bool {
         !self.changes.is_empty() || !self.timer_changes.is_empty()
@@ -272,6 +301,7 @@ impl Store {
             Ok(Outcome {
                 application: app_record(app),
                 events: records,
+                open_tasks: Some(opened.clone()),
                 opened,
                 replayed: false,
             })
@@ -315,6 +345,7 @@ impl Store {
         Ok(Outcome {
             application: app_record(app),
             events: log.records,
+            open_tasks: Some(log.opened.clone()),
             opened: log.opened,
             replayed: false,
         })
@@ -369,7 +400,9 @@ impl Store {
                 comment: req.comment.clone(),
                 input: req.input.clone(),
             };
-            let out = self.apply(&txn, app, &req.actor, command, None).await?;
+            let out = self
+                .apply(&txn, app, &req.actor, command, None, None)
+                .await?;
             self.remember(&txn, idem, out.application.id, out.application.revision)
                 .await?;
             txn.commit().await?;
@@ -408,6 +441,7 @@ impl Store {
                         reason: req.reason.clone(),
                     },
                     None,
+                    None,
                 )
                 .await?;
             self.remember(&txn, idem, out.application.id, out.application.revision)
@@ -430,6 +464,7 @@ impl Store {
                     Command::FireTimer {
                         task: TaskId(task_no),
                     },
+                    None,
                     None,
                 )
                 .await?;
@@ -475,7 +510,9 @@ impl Store {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
-        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
+        // The application's open tasks come along, so the outcome can list them after the
+        // command without another query.
+        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = a.id AND o.status = 'open') AS t_open, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -488,6 +525,12 @@ impl Store {
         let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
         let task_no: i32 = row.try_get("", "t_task_no")?;
         let assignee: String = row.try_get("", "t_assignee")?;
+        let open: Value = row.try_get("", "t_open")?;
+        let before = serde_json::from_value::<Vec<OpenTaskRow>>(open)
+            .map_err(corrupt)?
+            .into_iter()
+            .map(OpenTaskRow::record)
+            .collect();
         let app = application::Model::from_query_result(&row, "")?;
         ensure_yours(req, &assignee, &app.organization, app.id)?;
         if status != TaskStatus::Open.to_value() {
@@ -519,7 +562,8 @@ impl Store {
             actor: &req.actor.id,
             idem,
         };
-        self.apply(db, app, &req.actor, command, Some(direct)).await
+        self.apply(db, app, &req.actor, command, Some(direct), Some(before))
+            .await
     }
 
     async fn load_app(&self, txn: &impl ConnectionTrait, id: Uuid) -> Result<application::Model> {
@@ -537,6 +581,7 @@ impl Store {
         actor: &Actor,
         command: Command,
         direct: Option<Direct<'_>>,
+        before: Option<Vec<TaskRecord>>,
     ) -> Result<Outcome> {
         let wf = self
             .workflow_on(txn, &app.workflow_key, app.workflow_version)
@@ -600,6 +645,7 @@ impl Store {
         if !won {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
+        let open_tasks = before.map(|before| w.open_after(before, &opened));
         // The new row is the old one with the snapshot columns replaced: no need to read it.
         let mut updated: application::ActiveModel = app.into();
         for col in [
@@ -624,6 +670,7 @@ impl Store {
             application: app_record(updated),
             events: records,
             opened,
+            open_tasks,
             replayed: false,
         })
     }
@@ -754,6 +801,7 @@ impl Store {
             application: app_record(app),
             events: vec![],
             opened: vec![],
+            open_tasks: None,
             replayed: true,
         }))
     }
@@ -926,6 +974,46 @@ fn close_task(
     w.changes.entry(task_no).or_default().closed = Some(Closed(status, e.at, closed_by, action));
     if w.timers.remove(&task_no) {
         w.timer_changes.insert(task_no, TimerStatus::Cancelled);
+    }
+}
+
+/// An open task row as PostgreSQL's `json_agg` gives it.
+#[derive(serde::Deserialize)]
+struct OpenTaskRow {
+    id: Uuid,
+    application_id: Uuid,
+    task_no: i32,
+    state: String,
+    title: String,
+    assignee: String,
+    organization: String,
+    actions: Value,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    overdue: bool,
+    opened_at: chrono::DateTime<chrono::Utc>,
+    claimed_by: Option<String>,
+}
+
+impl OpenTaskRow {
+    fn record(self) -> TaskRecord {
+        TaskRecord {
+            id: self.id,
+            application_id: self.application_id,
+            task_no: self.task_no as u32,
+            state: self.state,
+            title: self.title,
+            assignee: self.assignee,
+            organization: self.organization,
+            actions: serde_json::from_value(self.actions).unwrap_or_default(),
+            status: crate::records::TaskStatus::Open,
+            due_at: self.due_at,
+            overdue: self.overdue,
+            opened_at: self.opened_at,
+            closed_at: None,
+            closed_by: None,
+            closed_action: None,
+            claimed_by: self.claimed_by,
+        }
     }
 }
 

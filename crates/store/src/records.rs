@@ -210,6 +210,10 @@ pub struct Outcome {
     pub events: Vec<EventRecord>,
     /// The tasks it opened (empty when `replayed`).
     pub opened: Vec<TaskRecord>,
+    /// All of the application's open tasks after the command, by task number, when the command
+    /// knew them without another query (submissions; actions on PostgreSQL). `None`: ask
+    /// [`crate::Store::tasks_of`].
+    pub open_tasks: Option<Vec<TaskRecord>>,
     /// `true` when an idempotency key matched an earlier request: nothing new happened.
     pub replayed: bool,
 }

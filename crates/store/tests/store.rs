@@ -51,4 +51,5 @@ on_both_backends!(
     the_relay_publishes_what_any_process_commits,
     tasks_of_others_are_refused_first,
     bulk_loaded_applications_are_sound,
+    outcomes_list_the_open_tasks_the_database_holds,
 );

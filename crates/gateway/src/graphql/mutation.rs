@@ -73,7 +73,7 @@ impl Mutation {
             })
             .await
             .map_err(from_store)?;
-        Ok(out.application.into())
+        Ok(out.into())
     }
 
     /// Takes an action on a task.
@@ -110,7 +110,7 @@ impl Mutation {
                 &input.action,
             );
         }
-        Ok(out.application.into())
+        Ok(out.into())
     }
 
     /// Withdraws one of the caller's organization's applications.

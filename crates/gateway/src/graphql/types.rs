@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
-use softland_store::{ApplicationRecord, EventRecord, TaskRecord};
+use softland_store::{ApplicationRecord, EventRecord, Outcome, TaskRecord};
 use softland_workflow::Status;
 
 use super::{principal, store};
@@ -111,6 +111,18 @@ pub struct Application {
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
+    /// The open tasks, when the command that produced this view already knew them.
+    #[graphql(skip)]
+    pub known_open_tasks: Option<Vec<TaskRecord>>,
+}
+
+impl From<Outcome> for Application {
+    fn from(out: Outcome) -> Self {
+        Self {
+            known_open_tasks: out.open_tasks,
+            ..out.application.into()
+        }
+    }
 }
 
 impl From<ApplicationRecord> for Application {
@@ -128,6 +140,7 @@ impl From<ApplicationRecord> for Application {
             revision: a.revision,
             submitted_at: a.submitted_at,
             updated_at: a.updated_at,
+            known_open_tasks: None,
         }
     }
 }
@@ -136,10 +149,13 @@ impl From<ApplicationRecord> for Application {
 impl Application {
     /// Its open tasks, whoever they are for.
     async fn open_tasks(&self, ctx: &Context<'_>) -> GqlResult<Vec<Task>> {
-        let tasks = store(ctx)
-            .tasks_of(self.uuid, true)
-            .await
-            .map_err(from_store)?;
+        let tasks = match &self.known_open_tasks {
+            Some(known) => known.clone(),
+            None => store(ctx)
+                .tasks_of(self.uuid, true)
+                .await
+                .map_err(from_store)?,
+        };
         Ok(tasks.into_iter().map(Task::from).collect())
     }
 

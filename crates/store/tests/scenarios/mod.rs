@@ -1115,3 +1115,136 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
     assert_eq!(err.code(), "NOT_FOUND", "{err}");
     assert_eq!(f.store.doctor().await.unwrap().applications, 30);
 }
+
+/// When an outcome lists the open tasks after its command, the list is exactly what the
+/// database holds: through an information request, parallel reviews, a claim, the 2-of-3
+/// decision and a rejection that cancels a sibling branch.
+pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
+    let f = fixture(db).await;
+    let check = |out: Outcome| {
+        let store = f.store.clone();
+        async move {
+            let stored = store.tasks_of(out.application.id, true).await.unwrap();
+            if let Some(listed) = out.open_tasks {
+                assert_eq!(
+                    listed, stored,
+                    "after revision {}",
+                    out.application.revision
+                );
+            }
+        }
+    };
+    let sub = f.submit("soft-landing-sz-to-hk", "pengcheng").await;
+    let app = sub.application.id;
+    assert!(
+        sub.open_tasks.is_some(),
+        "a submission knows its open tasks"
+    );
+    check(sub).await;
+    check(
+        f.act(app, "ofds_nomination", "ofds:chen", "nominate", None)
+            .await
+            .unwrap(),
+    )
+    .await;
+    check(
+        f.act(
+            app,
+            "eligibility_screening",
+            "investhk:amy",
+            "request_info",
+            Some(json!({"question": "Audited accounts?"})),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    check(
+        f.act(
+            app,
+            "eligibility_information",
+            "applicant",
+            "answer",
+            Some(json!({"answer": "Attached."})),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    check(
+        f.act(
+            app,
+            "eligibility_screening",
+            "investhk:amy",
+            "eligible",
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    // a claimed task stays listed with its claim
+    let review = f.open_task(app, "hkstp_review", "hkstp").await;
+    f.store
+        .claim(review.id, &Actor::reviewer("ben", "hkstp"))
+        .await
+        .unwrap();
+    check(
+        f.act(app, "investhk_setup_review", "investhk:carl", "clear", None)
+            .await
+            .unwrap(),
+    )
+    .await;
+    check(
+        f.act(app, "hkstp_review", "hkstp:ben", "admit", None)
+            .await
+            .unwrap(),
+    )
+    .await;
+    check(
+        f.act(
+            app,
+            "hkma_sandbox_referral",
+            "hkma:dora",
+            "admit_to_sandbox",
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    check(
+        f.act(app, "joint_decision", "investhk:amy", "approve", None)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let last = f
+        .act(app, "joint_decision", "ofds:chen", "approve", None)
+        .await
+        .unwrap();
+    if let Some(open) = &last.open_tasks {
+        assert!(open.is_empty(), "2 of 3 decided: the third seat closed");
+    }
+    check(last).await;
+
+    // a rejection in one branch cancels the other branch's task
+    let other = f
+        .submit("soft-landing-sz-to-hk", "pengcheng")
+        .await
+        .application
+        .id;
+    f.to_parallel_reviews(other).await;
+    check(
+        f.act(
+            other,
+            "hkstp_review",
+            "hkstp:ben",
+            "reject",
+            Some(json!({"reason": "Not a technology company"})),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+}
