@@ -94,6 +94,17 @@ impl Principal {
         })
     }
 
+    /// Who this is, as one string (role, name and scope): what per-caller limits count by.
+    pub fn identity(&self) -> String {
+        match self {
+            Principal::Admin { name } => format!("admin:{name}"),
+            Principal::Reviewer { name, agency } => format!("reviewer:{agency}:{name}"),
+            Principal::Applicant { name, organization } => {
+                format!("applicant:{organization}:{name}")
+            }
+        }
+    }
+
     /// The organization an applicant acts for; the store refuses (as `NotYours`) tasks that are
     /// not the caller's — another agency's, or another organization's — before anything else.
     pub fn acting_organization(&self) -> Option<String> {

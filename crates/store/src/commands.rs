@@ -1228,9 +1228,16 @@ async fn pg_commit(
                 sea_orm::Value::Uuid(Some(id)) => id,
                 _ => return Err(corrupt("a new application without an id")),
             };
-            // `id` and `organization` come first: their placeholders are reused below.
-            app_p = vals[0].clone();
-            let (org_p, at_p) = (vals[3].clone(), vals[11].clone());
+            // The id, organization and submission time are reused below by placeholder.
+            let placeholder = |name: &str| {
+                names
+                    .iter()
+                    .position(|n| *n == name)
+                    .map(|i| vals[i].clone())
+                    .ok_or_else(|| corrupt(format!("no `{name}` column")))
+            };
+            app_p = placeholder("id")?;
+            let (org_p, at_p) = (placeholder("organization")?, placeholder("submitted_at")?);
             ctes.push(format!(
                 "org AS (INSERT INTO organizations (key, name, created_at) VALUES ({org_p}, {org_p}, {at_p}) ON CONFLICT DO NOTHING)"
             ));

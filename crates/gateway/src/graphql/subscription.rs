@@ -22,7 +22,7 @@ use crate::error::coded;
 /// costs a database check again).
 const REMEMBERED: usize = 10_000;
 
-/// Live subscriptions per API key.
+/// Live subscriptions per caller (an API key's role, name and scope).
 #[derive(Debug)]
 pub struct SubscriptionSlots {
     per_key: usize,
@@ -86,7 +86,7 @@ impl Subscription {
         let who = principal(ctx)?.clone();
         let store = store(ctx).clone();
         let slots = ctx.data_unchecked::<Arc<SubscriptionSlots>>();
-        let slot = slots.take(format!("{who:?}")).ok_or_else(|| {
+        let slot = slots.take(who.identity()).ok_or_else(|| {
             coded(
                 "LIMIT_EXCEEDED",
                 format!(
