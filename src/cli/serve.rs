@@ -95,6 +95,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let scheduler = store.spawn_scheduler(format!("{}-{}", hostname(), std::process::id()), Duration::from_secs(args.scheduler_seconds.max(1)), stop_rx);
         let relay = store.spawn_outbox_relay(Duration::from_millis(100), stop_tx.subscribe());
+        let key_watch = store.spawn_key_watch(stop_tx.subscribe());
         let settings = Settings { listen: args.listen, workflows_dir: args.workflows.clone(), ..Settings::default() };
         let app = Application::build(settings, store.clone()).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = app.local_addr()?;
@@ -104,6 +105,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = stop_tx.send(true);
         let _ = scheduler.await;
         let _ = relay.await;
+        if let Some(w) = key_watch {
+            let _ = w.await;
+        }
         store.close().await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

@@ -312,7 +312,7 @@ impl Store {
     /// statement inserting the application with its organization, events, outbox, task, timer
     /// and idempotency rows. No transaction is held across the engine's work.
     async fn submit_direct(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
-        let db = self.db();
+        let db = &self.held().await?;
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
@@ -506,7 +506,7 @@ impl Store {
     /// only if it matched. No transaction is held across the engine's work.
     async fn act_direct(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
         use sea_orm::{DbBackend, FromQueryResult, Statement};
-        let db = self.db();
+        let db = &self.held().await?;
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
@@ -687,7 +687,6 @@ impl Store {
     ) -> Result<Log> {
         let mut prev = prev_hash.to_owned();
         let mut rows = Vec::with_capacity(events.len());
-        let mut out_rows = Vec::with_capacity(events.len());
         let mut records = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             let seq = first_seq + i as i64;
@@ -747,15 +746,6 @@ impl Store {
                 hash: Set(hash.clone()),
                 ..Default::default()
             });
-            out_rows.push(outbox::ActiveModel {
-                application_id: Set(w.app_id),
-                seq: Set(seq),
-                kind: Set(record.kind.clone()),
-                payload: Set(payload.clone()),
-                created_at: Set(now),
-                delivered_at: Set(None),
-                ..Default::default()
-            });
             records.push(record);
             prev = hash;
             task_effects(w, e)?;
@@ -771,12 +761,24 @@ impl Store {
                     .map_err(corrupt)
             })
             .collect::<Result<Vec<_>>>()?;
+        // One outbox row for the command: the relay reads the events it names.
+        let outbox = match events.len() {
+            0 => Vec::new(),
+            n => vec![outbox::ActiveModel {
+                application_id: Set(w.app_id),
+                first_seq: Set(first_seq),
+                last_seq: Set(first_seq + n as i64 - 1),
+                created_at: Set(now),
+                delivered_at: Set(None),
+                ..Default::default()
+            }],
+        };
         Ok(Log {
             records,
             last_hash: prev,
             opened,
             events: rows,
-            outbox: out_rows,
+            outbox,
         })
     }
 
@@ -1070,9 +1072,11 @@ impl Store {
         event::Entity::insert_many(log.events)
             .exec_without_returning(txn)
             .await?;
-        outbox::Entity::insert_many(log.outbox)
-            .exec_without_returning(txn)
-            .await?;
+        if !log.outbox.is_empty() {
+            outbox::Entity::insert_many(log.outbox)
+                .exec_without_returning(txn)
+                .await?;
+        }
         if !new_tasks.is_empty() {
             task::Entity::insert_many(std::mem::take(new_tasks))
                 .exec_without_returning(txn)
@@ -1296,9 +1300,8 @@ async fn pg_commit(
     use outbox::Column as O;
     let ob = [
         ("application_id", O::ApplicationId),
-        ("seq", O::Seq),
-        ("kind", O::Kind),
-        ("payload", O::Payload),
+        ("first_seq", O::FirstSeq),
+        ("last_seq", O::LastSeq),
         ("created_at", O::CreatedAt),
     ];
     use task::Column as T;

@@ -32,11 +32,15 @@ pub(crate) struct Inner {
     /// this process queue in order on the pool instead of sleeping in SQLite's busy handler
     /// (which backs off up to 100 ms at a time). `None` on PostgreSQL.
     pub(crate) writer: Option<DatabaseConnection>,
+    /// PostgreSQL: connections commands hold for all of their statements (see `held`).
+    pub(crate) commands: Option<crate::held::Pool>,
     pub(crate) backend: Backend,
     pub(crate) workflows: RwLock<HashMap<(String, i32), Arc<Workflow>>>,
     pub(crate) calendars: Calendars,
     pub(crate) clock: Box<Clock>,
     pub(crate) events: broadcast::Sender<EventRecord>,
+    /// Authenticated keys, remembered while revocations are heard (see `keys`).
+    pub(crate) keys: crate::keys::KeyCache,
 }
 
 /// The store. Cheap to clone; share one per process.
@@ -90,9 +94,14 @@ impl Store {
                     });
             }
             Backend::Postgres => {
-                opts.max_connections(40).min_connections(1);
+                // Queries; commands have a pool of their own of the same size.
+                opts.max_connections(20).min_connections(1);
             }
         }
+        let commands = match backend {
+            Backend::Postgres => Some(crate::held::pool(url, 20, Duration::from_secs(5))?),
+            Backend::Sqlite => None,
+        };
         let writer = match backend {
             Backend::Sqlite => {
                 let mut w = opts.clone();
@@ -107,11 +116,13 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 writer,
+                commands,
                 backend,
                 workflows: RwLock::new(HashMap::new()),
                 calendars: Calendars::builtin(),
                 clock: Box::new(Utc::now),
                 events,
+                keys: Default::default(),
             }),
         })
     }
@@ -169,6 +180,16 @@ impl Store {
         &self.inner.db
     }
 
+    /// PostgreSQL: a connection held for one command's statements (see `held`).
+    pub(crate) async fn held(&self) -> Result<crate::held::Held> {
+        match &self.inner.commands {
+            Some(pool) => crate::held::Held::get(pool).await,
+            None => Err(Error::Corrupt(
+                "command connections exist on PostgreSQL only".into(),
+            )),
+        }
+    }
+
     /// Where write transactions run (see [`Inner::writer`]).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         self.inner.writer.as_ref().unwrap_or(&self.inner.db)
@@ -179,6 +200,9 @@ impl Store {
         if let Ok(inner) = Arc::try_unwrap(self.inner) {
             if let Some(writer) = inner.writer {
                 writer.close().await?;
+            }
+            if let Some(commands) = &inner.commands {
+                crate::held::close(commands).await;
             }
             inner.db.close().await?;
         }

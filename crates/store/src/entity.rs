@@ -226,9 +226,10 @@ pub mod outbox {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub application_id: Uuid,
-        pub seq: i64,
-        pub kind: String,
-        pub payload: String,
+        /// The first event the command appended.
+        pub first_seq: i64,
+        /// The last event the command appended.
+        pub last_seq: i64,
         pub created_at: DateTimeUtc,
         pub delivered_at: Option<DateTimeUtc>,
     }

@@ -1,15 +1,31 @@
 //! API keys: random 256-bit tokens, shown once, stored only as SHA-256 hashes (enough for
 //! machine-generated secrets: there is nothing to brute-force).
+//!
+//! On PostgreSQL a server remembers the keys it has authenticated, so a request costs no
+//! key lookup, but only while it listens for revocations: revoking a key notifies every
+//! listening server in the revoking transaction (`NOTIFY softland_keys`), and a server forgets
+//! every remembered key when it hears one, or when its listening connection drops (it may have
+//! missed one). A revoked key therefore stops working everywhere as soon as the notification
+//! arrives (milliseconds). SQLite has no notifications: every request looks its key up.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 use serde::Serialize;
+use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::api_key;
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
+use crate::{Backend, Store};
 
 /// What a key may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,6 +58,63 @@ pub struct KeyRecord {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When it was revoked.
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The PostgreSQL channel revocations are announced on.
+const CHANNEL: &str = "softland_keys";
+
+/// At most this many keys are remembered; when full, the cache starts over.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// Keys this process authenticated, keyed by token hash; used only while listening.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    state: Mutex<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    /// Whether revocations are being heard; nothing is served from the cache otherwise.
+    listening: bool,
+    /// Bumped on every forget: a lookup that started before it does not fill the cache.
+    generation: u64,
+    keys: HashMap<String, KeyRecord>,
+}
+
+impl KeyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The remembered key, or the generation to fill the cache at (`None`: not listening).
+    fn get(&self, hash: &str) -> Result<KeyRecord, Option<u64>> {
+        let s = self.lock();
+        match s.keys.get(hash) {
+            Some(k) if s.listening => Ok(k.clone()),
+            _ => Err(s.listening.then_some(s.generation)),
+        }
+    }
+
+    fn fill(&self, generation: u64, hash: String, key: &KeyRecord) {
+        let mut s = self.lock();
+        if s.listening && s.generation == generation {
+            if s.keys.len() >= CACHE_CAPACITY {
+                s.keys.clear();
+            }
+            s.keys.insert(hash, key.clone());
+        }
+    }
+
+    /// Forgets every key; `listening` says whether revocations are heard from now on
+    /// (`None`: as before).
+    fn forget(&self, listening: Option<bool>) {
+        let mut s = self.lock();
+        s.keys.clear();
+        s.generation += 1;
+        if let Some(l) = listening {
+            s.listening = l;
+        }
+    }
 }
 
 fn key_record(m: api_key::Model) -> Result<KeyRecord> {
@@ -95,12 +168,66 @@ impl Store {
 
     /// The key a token belongs to, unless unknown or revoked.
     pub async fn authenticate(&self, token: &str) -> Result<Option<KeyRecord>> {
+        let hash = sha256_hex(token);
+        let generation = match self.inner.keys.get(&hash) {
+            Ok(key) => return Ok(Some(key)),
+            Err(generation) => generation,
+        };
         let found = api_key::Entity::find()
-            .filter(api_key::Column::TokenHash.eq(sha256_hex(token)))
+            .filter(api_key::Column::TokenHash.eq(hash.as_str()))
             .filter(api_key::Column::RevokedAt.is_null())
             .one(self.db())
-            .await?;
-        found.map(key_record).transpose()
+            .await?
+            .map(key_record)
+            .transpose()?;
+        if let (Some(generation), Some(key)) = (generation, &found) {
+            self.inner.keys.fill(generation, hash, key);
+        }
+        Ok(found)
+    }
+
+    /// PostgreSQL: listens for key revocations until `stop` turns true, reconnecting after a
+    /// lost connection; while it listens, [`Store::authenticate`] remembers keys. `None` on
+    /// SQLite (no notifications; keys are always looked up).
+    pub fn spawn_key_watch(
+        &self,
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        if self.inner.backend != Backend::Postgres {
+            return None;
+        }
+        let store = self.clone();
+        Some(tokio::spawn(async move {
+            let cache = &store.inner.keys;
+            loop {
+                let pool = store.db().get_postgres_connection_pool();
+                match listen(pool).await {
+                    Ok(mut listener) => {
+                        cache.forget(Some(true));
+                        loop {
+                            tokio::select! {
+                                _ = stop.changed() => break,
+                                heard = listener.try_recv() => match heard {
+                                    Ok(Some(_)) => cache.forget(None),
+                                    Ok(None) | Err(_) => break,
+                                },
+                            }
+                        }
+                        cache.forget(Some(false));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for key revocations; looking keys up")
+                    }
+                }
+                if *stop.borrow() {
+                    return;
+                }
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }))
     }
 
     /// Every key, oldest first.
@@ -123,14 +250,29 @@ impl Store {
             .any(|k| k.role == KeyRole::Admin && k.revoked_at.is_none()))
     }
 
-    /// Revokes a key; `false` when there is no such active key.
+    /// Revokes a key; `false` when there is no such active key. On PostgreSQL the same
+    /// transaction notifies every server that remembers keys.
     pub async fn revoke_key(&self, id: Uuid) -> Result<bool> {
+        let txn = self.db().begin().await?;
         let res = api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(self.now()))
             .filter(api_key::Column::Id.eq(id))
             .filter(api_key::Column::RevokedAt.is_null())
-            .exec(self.db())
+            .exec(&txn)
             .await?;
+        if self.inner.backend == Backend::Postgres && res.rows_affected == 1 {
+            txn.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
+        }
+        txn.commit().await?;
+        self.inner.keys.forget(None);
         Ok(res.rows_affected == 1)
     }
+}
+
+async fn listen(
+    pool: &sea_orm::sqlx::PgPool,
+) -> std::result::Result<PgListener, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }

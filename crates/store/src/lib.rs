@@ -21,6 +21,7 @@ mod doctor;
 mod entity;
 mod error;
 mod hash;
+mod held;
 mod keys;
 mod queries;
 mod records;

@@ -7,11 +7,12 @@
 //! and moves the cursor past a missing id only once that id has been missing for
 //! [`GAP_TIMEOUT`] (a rolled-back transaction leaves a permanent gap).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use crate::Store;
 use crate::commands::event_record;
@@ -66,16 +67,17 @@ impl Store {
         })
     }
 
-    /// One relay pass: publishes new outbox entries; returns how many.
+    /// One relay pass: publishes the events of new outbox entries (read with one query);
+    /// returns how many events.
     pub(crate) async fn relay_once(&self, cursor: &mut Cursor) -> Result<usize> {
         let rows = outbox::Entity::find()
             .filter(outbox::Column::Id.gt(cursor.upto))
             .order_by_asc(outbox::Column::Id)
-            .limit(1000)
+            .limit(500)
             .all(self.db())
             .await?;
         let now = Instant::now();
-        let mut published = 0;
+        let mut fresh = Vec::with_capacity(rows.len());
         let mut expected = cursor.upto + 1;
         for row in rows {
             for gap in expected..row.id {
@@ -84,21 +86,39 @@ impl Store {
                 }
             }
             expected = expected.max(row.id + 1);
-            if !cursor.seen.insert(row.id) {
-                continue;
-            }
-            cursor.missing.remove(&row.id);
-            let found = event::Entity::find()
-                .filter(event::Column::ApplicationId.eq(row.application_id))
-                .filter(event::Column::Seq.eq(row.seq))
-                .one(self.db())
-                .await?;
-            if let Some(e) = found {
-                let _ = self.inner.events.send(event_record(e));
-                published += 1;
+            if cursor.seen.insert(row.id) {
+                cursor.missing.remove(&row.id);
+                fresh.push(row);
             }
         }
         cursor.advance(now);
+        // Nobody listening in this process: nothing to read.
+        if fresh.is_empty() || self.inner.events.receiver_count() == 0 {
+            return Ok(0);
+        }
+        let which = fresh.iter().fold(Condition::any(), |c, o| {
+            c.add(
+                Condition::all()
+                    .add(event::Column::ApplicationId.eq(o.application_id))
+                    .add(event::Column::Seq.between(o.first_seq, o.last_seq)),
+            )
+        });
+        let mut found: HashMap<(Uuid, i64), event::Model> = event::Entity::find()
+            .filter(which)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| ((e.application_id, e.seq), e))
+            .collect();
+        let mut published = 0;
+        for o in &fresh {
+            for seq in o.first_seq..=o.last_seq {
+                if let Some(e) = found.remove(&(o.application_id, seq)) {
+                    let _ = self.inner.events.send(event_record(e));
+                    published += 1;
+                }
+            }
+        }
         Ok(published)
     }
 

@@ -52,4 +52,6 @@ on_both_backends!(
     tasks_of_others_are_refused_first,
     bulk_loaded_applications_are_sound,
     outcomes_list_the_open_tasks_the_database_holds,
+    revoked_keys_stop_working_on_every_server,
+    the_outbox_migration_goes_down_and_up,
 );

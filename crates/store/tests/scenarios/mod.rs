@@ -1202,3 +1202,98 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
     )
     .await;
 }
+
+/// A key revoked through one process stops working in another: on PostgreSQL the other
+/// process remembers keys while it listens for revocations and forgets them when it hears
+/// one; on SQLite it looks every key up.
+pub async fn revoked_keys_stop_working_on_every_server(db: &TestDb) {
+    use softland_store::{Backend, KeyRole};
+    let f = fixture(db).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watch = f.store.spawn_key_watch(stop_rx);
+    assert_eq!(watch.is_some(), f.store.backend() == Backend::Postgres);
+    let other = Store::open(&db.url).await.unwrap();
+    let role = KeyRole::Reviewer {
+        agency: "hkstp".into(),
+    };
+    let (key, token) = other.create_key("reviewer", role.clone()).await.unwrap();
+    let (_, kept) = other.create_key("another", role).await.unwrap();
+    // Give the listener time to start, then authenticate twice (remembered on PostgreSQL).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for _ in 0..2 {
+        let found = f.store.authenticate(&token).await.unwrap().unwrap();
+        assert_eq!(found.id, key.id);
+    }
+    assert!(f.store.authenticate(&kept).await.unwrap().is_some());
+    assert!(other.revoke_key(key.id).await.unwrap());
+    let revoked_at = std::time::Instant::now();
+    while f.store.authenticate(&token).await.unwrap().is_some() {
+        assert!(
+            revoked_at.elapsed() < std::time::Duration::from_secs(5),
+            "the revocation never reached the other process"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(
+        f.store.authenticate(&kept).await.unwrap().is_some(),
+        "other keys still work"
+    );
+    assert!(f.store.authenticate("sl_unknown").await.unwrap().is_none());
+    // SQLite has no watch, so nobody may be listening.
+    let _ = stop_tx.send(true);
+    if let Some(w) = watch {
+        w.await.unwrap();
+    }
+}
+
+/// The outbox migration goes down (one row per event again, kind and payload copied back)
+/// and up again, and the relay still publishes from it.
+pub async fn the_outbox_migration_goes_down_and_up(db: &TestDb) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use softland_migrations::{Migrator, MigratorTrait};
+    let f = fixture(db).await;
+    let app = f.submit("soft-landing-sz-to-hk", "firm").await.application;
+    f.act(app.id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    let events = f.store.history(app.id).await.unwrap().len() as i64;
+    let conn = Database::connect(&db.url).await.unwrap();
+    let count = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            let row = conn
+                .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox").await,
+        2,
+        "one per command"
+    );
+    Migrator::down(&conn, Some(1)).await.unwrap();
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox").await,
+        events,
+        "one per event"
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM outbox o JOIN events e ON e.application_id = o.application_id \
+             AND e.seq = o.seq AND e.kind = o.kind AND e.payload = o.payload"
+        )
+        .await,
+        events,
+        "kind and payload copied back"
+    );
+    Migrator::up(&conn, None).await.unwrap();
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox WHERE first_seq = last_seq").await,
+        events
+    );
+    assert!(f.store.pending_migrations().await.unwrap().is_empty());
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}
