@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, queries, mutations, the subscription.
 
+mod documents;
 mod limits;
 mod mutation;
 mod query;
@@ -39,6 +40,8 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
         .limit_recursive_depth(32)
         .limit_directives(8)
         .extension(limits::AliasLimit)
+        // Inside the alias limit, so remembered documents are counted too.
+        .extension(documents::DocumentCache::default())
         .finish()
 }
 

@@ -1,0 +1,99 @@
+//! Parsed query documents, remembered by query text: clients send the same few operations
+//! over and over, and parsing one costs more than copying the parsed form. Parsing depends on
+//! nothing but the text, so a remembered document is exactly what parsing would return; the
+//! limits (aliases, depth, complexity) still check every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerResult, Variables};
+
+/// At most this many documents are remembered; when full, the memory starts over.
+const CAPACITY: usize = 512;
+
+/// Longer queries are parsed every time (they are rare, and would crowd the memory).
+const LONGEST: usize = 8 * 1024;
+
+type Documents = Arc<Mutex<HashMap<String, ExecutableDocument>>>;
+
+/// The extension factory; one memory per schema.
+#[derive(Default)]
+pub(crate) struct DocumentCache(Documents);
+
+impl ExtensionFactory for DocumentCache {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentCacheExtension(self.0.clone()))
+    }
+}
+
+struct DocumentCacheExtension(Documents);
+
+fn lock(d: &Documents) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+    d.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for DocumentCacheExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if let Some(doc) = lock(&self.0).get(query) {
+            return Ok(doc.clone());
+        }
+        let doc = next.run(ctx, query, variables).await?;
+        if query.len() <= LONGEST {
+            let mut docs = lock(&self.0);
+            if docs.len() >= CAPACITY {
+                docs.clear();
+            }
+            docs.insert(query.to_owned(), doc.clone());
+        }
+        Ok(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    struct Q;
+
+    #[Object]
+    impl Q {
+        async fn hello(&self, name: String) -> String {
+            format!("hello {name}")
+        }
+    }
+
+    #[tokio::test]
+    async fn remembered_documents_answer_like_parsed_ones() {
+        let cache = DocumentCache::default();
+        let docs = cache.0.clone();
+        let schema = Schema::build(Q, EmptyMutation, EmptySubscription)
+            .extension(cache)
+            .finish();
+        let query = "query($n: String!) { hello(name: $n) }";
+        for name in ["a", "b"] {
+            let req = async_graphql::Request::new(query)
+                .variables(Variables::from_json(serde_json::json!({ "n": name })));
+            let res = schema.execute(req).await;
+            assert!(res.errors.is_empty(), "{:?}", res.errors);
+            assert_eq!(
+                res.data.into_json().unwrap(),
+                serde_json::json!({ "hello": format!("hello {name}") })
+            );
+        }
+        assert_eq!(lock(&docs).len(), 1, "parsed once, remembered");
+        // A syntax error is not remembered and still reported.
+        let res = schema.execute("{ hello(name: ").await;
+        assert_eq!(res.errors.len(), 1);
+        assert_eq!(lock(&docs).len(), 1);
+    }
+}
