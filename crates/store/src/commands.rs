@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use serde_json::{Value, json};
 use softland_workflow::{
@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::connect::Backend;
 use crate::entity::enums::{AppStatus, TaskStatus, TimerStatus};
-use crate::entity::{application, event, idempotency, organization, outbox, task, timer};
+use crate::entity::{application, event, idempotency, outbox, task, timer};
 use crate::error::{ConflictReason, Error, Result, is_busy};
 use crate::hash::{genesis, link, sha256_hex};
 use crate::queries::task_record;
@@ -207,6 +207,17 @@ struct Closed(
     Option<String>,
 );
 
+/// A task read for an action: status, claim holder, number, assignee, its application, and
+/// the application's open tasks.
+type TaskRead = (
+    String,
+    Option<String>,
+    i32,
+    String,
+    application::Model,
+    Vec<TaskRecord>,
+);
+
 /// What happens to an existing task row in one command.
 #[derive(Debug, Default, Clone)]
 struct TaskChange {
@@ -240,79 +251,22 @@ impl Store {
     }
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
-        if self.inner.backend == Backend::Postgres {
-            return self.submit_direct(req, idem).await;
-        }
-        {
-            let txn = self.begin().await?;
-            if let Some(done) = self.replay_idempotent(&txn, idem).await? {
-                return Ok(done);
-            }
-            let version = self.current_version(&txn, &req.workflow_key).await?;
-            let wf = self.workflow_on(&txn, &req.workflow_key, version).await?;
-            let now = self.now();
-            let env = Env {
-                now,
-                calendar: &self.inner.calendars,
-            };
-            let (inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
-            organization::Entity::insert(organization::ActiveModel {
-                key: Set(req.organization.clone()),
-                name: Set(req.organization.clone()),
-                created_at: Set(now),
-            })
-            .on_conflict_do_nothing()
-            .exec(&txn)
-            .await?;
-            let id = Uuid::now_v7();
-            let mut w = Writer::new(&wf, id, &req.organization);
-            let log = self
-                .write_events(&txn, &mut w, 1, &genesis(id), &events, now)
-                .await?;
-            let (records, last_hash, opened) = (
-                log.records.clone(),
-                log.last_hash.clone(),
-                log.opened.clone(),
-            );
-            Self::write_rows(
-                &txn,
-                w.app_id,
-                log,
-                &mut w.new_tasks,
-                &mut w.new_timers,
-                &w.changes,
-                &w.timer_changes,
-            )
-            .await?;
-            let model = application::ActiveModel {
-                id: Set(id),
-                workflow_key: Set(req.workflow_key.clone()),
-                workflow_version: Set(version),
-                organization: Set(req.organization.clone()),
-                data: Set(inst.data().clone()),
-                submitted_at: Set(now),
-                ..snapshot(&wf, &inst, last_hash, now)?
-            };
-            let app = application::Entity::insert(model)
-                .exec_with_returning(&txn)
-                .await?;
-            self.remember(&txn, idem, app.id, app.revision).await?;
-            txn.commit().await?;
-            Ok(Outcome {
-                application: app_record(app),
-                events: records,
-                open_tasks: Some(opened.clone()),
-                opened,
-                replayed: false,
-            })
+        match self.inner.backend {
+            Backend::Postgres => self.submit_direct(&self.held().await?, req, idem).await,
+            Backend::Sqlite => self.submit_direct(self.db(), req, idem).await,
         }
     }
 
-    /// PostgreSQL: a submission in two round trips — the workflow's current version, then one
-    /// statement inserting the application with its organization, events, outbox, task, timer
-    /// and idempotency rows. No transaction is held across the engine's work.
-    async fn submit_direct(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
-        let db = &self.held().await?;
+    /// A submission: the workflow's current version is read, the engine runs, and one round
+    /// trip ([`commit_command`]) inserts the application with its organization, events,
+    /// outbox, task, timer and idempotency rows. No transaction is held across the engine's
+    /// work. `db` reads (PostgreSQL: the command's own connection; SQLite: the read pool).
+    async fn submit_direct(
+        &self,
+        db: &impl ConnectionTrait,
+        req: &Submit,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome> {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
@@ -338,7 +292,7 @@ impl Store {
             submitted_at: Set(now),
             ..snapshot(&wf, &inst, log.last_hash.clone(), now)?
         };
-        if !pg_commit(db, Head::Insert { row: &row, idem }, &log, &w).await? {
+        if !commit_command(self, db, Head::Insert { row: &row, idem }, &log, &w).await? {
             return Err(corrupt("the new application's row was not inserted"));
         }
         let app = application::Model::try_from(row).map_err(corrupt)?;
@@ -362,51 +316,9 @@ impl Store {
     }
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
-        if self.inner.backend == Backend::Postgres {
-            return self.act_direct(req, idem).await;
-        }
-        {
-            let txn = self.begin().await?;
-            if let Some(done) = self.replay_idempotent(&txn, idem).await? {
-                return Ok(done);
-            }
-            let t = task::Entity::find_by_id(req.task_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("task {}", req.task_id)))?;
-            ensure_yours(req, &t.assignee, &t.organization, t.application_id)?;
-            if t.status != TaskStatus::Open {
-                return Err(ConflictReason::TaskClosed.into());
-            }
-            if let Some(holder) = &t.claimed_by
-                && *holder != req.actor.id
-                && matches!(req.actor.party, Party::Agency(_))
-            {
-                return Err(ConflictReason::ClaimedByOther(holder.clone()).into());
-            }
-            let app = self.load_app(&txn, t.application_id).await?;
-            if let Some(expected) = req.expected_revision
-                && expected != app.revision
-            {
-                return Err(ConflictReason::StaleRevision {
-                    expected,
-                    actual: app.revision,
-                }
-                .into());
-            }
-            let command = Command::Act {
-                task: TaskId(t.task_no as u32),
-                action: req.action.clone(),
-                comment: req.comment.clone(),
-                input: req.input.clone(),
-            };
-            let out = self
-                .apply(&txn, app, &req.actor, command, None, None)
-                .await?;
-            self.remember(&txn, idem, out.application.id, out.application.revision)
-                .await?;
-            txn.commit().await?;
-            Ok(out)
+        match self.inner.backend {
+            Backend::Postgres => self.act_direct(&self.held().await?, req, idem).await,
+            Backend::Sqlite => self.act_direct(self.db(), req, idem).await,
         }
     }
 
@@ -501,37 +413,47 @@ impl Store {
         }
     }
 
-    /// PostgreSQL: an action in two round trips — read the task with its application, then one
-    /// statement that compare-and-sets the revision (and the claim) and writes everything else
-    /// only if it matched. No transaction is held across the engine's work.
-    async fn act_direct(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
-        use sea_orm::{DbBackend, FromQueryResult, Statement};
-        let db = &self.held().await?;
+    /// An action: read the task with its application and the application's open tasks, run
+    /// the engine, then one round trip ([`commit_command`]) that compare-and-sets the revision
+    /// (and the claim) and writes everything else only if it matched. No transaction is held
+    /// across the engine's work. `db` reads (PostgreSQL: the command's own connection, one
+    /// joined query; SQLite: the read pool).
+    async fn act_direct(
+        &self,
+        db: &impl ConnectionTrait,
+        req: &Act,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome> {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
-        // The application's open tasks come along, so the outcome can list them after the
-        // command without another query.
-        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = a.id AND o.status = 'open') AS t_open, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                sql,
-                [req.task_id.into()],
-            ))
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("task {}", req.task_id)))?;
-        let status: String = row.try_get("", "t_status")?;
-        let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
-        let task_no: i32 = row.try_get("", "t_task_no")?;
-        let assignee: String = row.try_get("", "t_assignee")?;
-        let open: Value = row.try_get("", "t_open")?;
-        let before = serde_json::from_value::<Vec<OpenTaskRow>>(open)
-            .map_err(corrupt)?
-            .into_iter()
-            .map(OpenTaskRow::record)
-            .collect();
-        let app = application::Model::from_query_result(&row, "")?;
+        let (status, claimed_by, task_no, assignee, app, before) = match self.inner.backend {
+            Backend::Postgres => Self::read_task_pg(db, req.task_id).await?,
+            Backend::Sqlite => {
+                let t = task::Entity::find_by_id(req.task_id)
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("task {}", req.task_id)))?;
+                let app = self.load_app(db, t.application_id).await?;
+                let before = task::Entity::find()
+                    .filter(task::Column::ApplicationId.eq(app.id))
+                    .filter(task::Column::Status.eq(TaskStatus::Open))
+                    .order_by_asc(task::Column::TaskNo)
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(task_record)
+                    .collect();
+                (
+                    t.status.to_value(),
+                    t.claimed_by,
+                    t.task_no,
+                    t.assignee,
+                    app,
+                    before,
+                )
+            }
+        };
         ensure_yours(req, &assignee, &app.organization, app.id)?;
         if status != TaskStatus::Open.to_value() {
             return Err(ConflictReason::TaskClosed.into());
@@ -564,6 +486,34 @@ impl Store {
         };
         self.apply(db, app, &req.actor, command, Some(direct), Some(before))
             .await
+    }
+
+    /// PostgreSQL: the task (status, claim, number, assignee) with its application and the
+    /// application's open tasks, in one query, so the outcome can list the open tasks after
+    /// the command without another.
+    async fn read_task_pg(db: &impl ConnectionTrait, task_id: Uuid) -> Result<TaskRead> {
+        use sea_orm::{DbBackend, FromQueryResult, Statement};
+        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = a.id AND o.status = 'open') AS t_open, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [task_id.into()],
+            ))
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
+        let status: String = row.try_get("", "t_status")?;
+        let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
+        let task_no: i32 = row.try_get("", "t_task_no")?;
+        let assignee: String = row.try_get("", "t_assignee")?;
+        let open: Value = row.try_get("", "t_open")?;
+        let before = serde_json::from_value::<Vec<OpenTaskRow>>(open)
+            .map_err(corrupt)?
+            .into_iter()
+            .map(OpenTaskRow::record)
+            .collect();
+        let app = application::Model::from_query_result(&row, "")?;
+        Ok((status, claimed_by, task_no, assignee, app, before))
     }
 
     async fn load_app(&self, txn: &impl ConnectionTrait, id: Uuid) -> Result<application::Model> {
@@ -610,19 +560,20 @@ impl Store {
             .await?;
         let (records, opened) = (log.records.clone(), log.opened.clone());
         let update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
-        let won = match self.inner.backend {
+        let won = match (self.inner.backend, &direct) {
             // One round trip: the revision compare-and-set, and the events and outbox rows
             // inserted only if it matched.
-            Backend::Postgres => {
+            (Backend::Postgres, _) | (Backend::Sqlite, Some(_)) => {
                 let head = Head::Update {
                     app: app.id,
                     revision: app.revision,
                     update: &update,
                     direct,
                 };
-                pg_commit(txn, head, &log, &w).await?
+                commit_command(self, txn, head, &log, &w).await?
             }
-            Backend::Sqlite => {
+            // Inside a transaction the caller began (withdrawal, timers).
+            (Backend::Sqlite, None) => {
                 Self::write_rows(
                     txn,
                     w.app_id,
@@ -1147,24 +1098,38 @@ enum Head<'a> {
     },
 }
 
-/// PostgreSQL: the whole command in one statement (data-modifying CTEs). For an action it
-/// compare-and-sets the application's revision, and — only if it matched — appends events and
-/// outbox rows, inserts the new task and timer rows and applies the task and timer changes; a
-/// submission inserts the application with all of its rows. Returns whether the head matched.
-async fn pg_commit(
+/// The whole command as one round trip. For an action it compare-and-sets the application's
+/// revision (and, run directly, the task's claim), and — only if that matched — appends events
+/// and the outbox row, inserts the new task and timer rows and applies the task and timer
+/// changes; a submission inserts the application with all of its rows.
+///
+/// On PostgreSQL that is one statement of data-modifying CTEs, each guarded by the head's
+/// `RETURNING`. On SQLite it is one script run in one call on the writer connection —
+/// `BEGIN IMMEDIATE`, the head, the other statements, `COMMIT` — where each statement after
+/// the head is guarded by the application row now carrying this command's revision and hash
+/// (if the head did not match, the row has another writer's hash or the old revision, and
+/// nothing is written; a second writer with an identical hash would still be stopped by the
+/// events' unique sequence). Returns whether the head matched.
+async fn commit_command(
+    store: &Store,
     txn: &impl ConnectionTrait,
     head: Head<'_>,
     log: &Log,
     w: &Writer<'_>,
 ) -> Result<bool> {
     use sea_orm::{DbBackend, Statement};
+    let backend = store.inner.backend;
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut p = |v: sea_orm::Value| {
         values.push(v);
         format!("${}", values.len())
     };
+    // The head comes first in `ctes`; `early` runs before it, unguarded.
     let mut ctes = Vec::new();
+    let mut early = Vec::new();
     let app_p;
+    let new_p;
+    let idem_row;
     match head {
         Head::Update {
             app,
@@ -1187,6 +1152,10 @@ async fn pg_commit(
             .join(", ");
             app_p = p(app.into());
             let rev_p = p(revision.into());
+            new_p = (
+                p(value_of(update, application::Column::Revision)?),
+                p(value_of(update, application::Column::LastHash)?),
+            );
             // Without a surrounding transaction the task's claim is checked in the same statement.
             let guard = match &direct {
                 Some(d) => format!(
@@ -1197,14 +1166,9 @@ async fn pg_commit(
                 None => String::new(),
             };
             ctes.push(format!(
-                "up AS (UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard} RETURNING id)"
+                "UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard}"
             ));
-            if let Some(Direct {
-                idem: Some(idem), ..
-            }) = &direct
-            {
-                ctes.push(idem_cte(idem, app, update, &mut p)?);
-            }
+            idem_row = direct.and_then(|d| d.idem).map(|i| (i, app, update));
         }
         Head::Insert { row, idem } => {
             use application::Column as A;
@@ -1241,27 +1205,40 @@ async fn pg_commit(
                     .ok_or_else(|| corrupt(format!("no `{name}` column")))
             };
             app_p = placeholder("id")?;
+            new_p = (placeholder("revision")?, placeholder("last_hash")?);
             let (org_p, at_p) = (placeholder("organization")?, placeholder("submitted_at")?);
-            ctes.push(format!(
-                "org AS (INSERT INTO organizations (key, name, created_at) VALUES ({org_p}, {org_p}, {at_p}) ON CONFLICT DO NOTHING)"
+            // Not guarded: it may or may not insert, and the application insert decides.
+            early.push(format!(
+                "INSERT INTO organizations (key, name, created_at) VALUES ({org_p}, {org_p}, {at_p}) ON CONFLICT DO NOTHING"
             ));
             ctes.push(format!(
-                "up AS (INSERT INTO applications ({}) VALUES ({}) RETURNING id)",
+                "INSERT INTO applications ({}) VALUES ({})",
                 names.join(", "),
                 vals.join(", ")
             ));
-            if let Some(idem) = idem {
-                ctes.push(idem_cte(idem, id, row, &mut p)?);
-            }
+            idem_row = idem.map(|i| (i, id, row));
         }
     }
-    const GUARD: &str = "WHERE EXISTS (SELECT 1 FROM up)";
+    // PostgreSQL: the head's RETURNING; SQLite: the row as this command leaves it.
+    let guard = match backend {
+        Backend::Postgres => "EXISTS (SELECT 1 FROM up)".to_owned(),
+        Backend::Sqlite => format!(
+            "EXISTS (SELECT 1 FROM applications WHERE id = {app_p} AND revision = {} AND last_hash = {})",
+            new_p.0, new_p.1
+        ),
+    };
+    // SQLite has no column list on a VALUES alias.
+    let alias = backend == Backend::Postgres;
+    if let Some((idem, app, row)) = idem_row {
+        ctes.push(idem_insert(idem, app, row, &guard, &mut p)?);
+    }
 
     /// `INSERT INTO table (cols) SELECT * FROM (VALUES …) v(cols) WHERE <guard>` for some rows.
     fn insert<A: ActiveModelTrait>(
         table: &str,
         cols: &[(&str, <A::Entity as EntityTrait>::Column)],
         rows: &[A],
+        (guard, alias): (&str, bool),
         p: &mut dyn FnMut(sea_orm::Value) -> String,
     ) -> Result<Option<String>> {
         if rows.is_empty() {
@@ -1277,8 +1254,13 @@ async fn pg_commit(
             tuples.push(format!("({})", vals.join(", ")));
         }
         let names = names.join(", ");
+        let alias = if alias {
+            format!(" AS v({names})")
+        } else {
+            String::new()
+        };
         Ok(Some(format!(
-            "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {}) AS v({names}) {GUARD}",
+            "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {}){alias} WHERE {guard}",
             tuples.join(", ")
         )))
     }
@@ -1336,19 +1318,13 @@ async fn pg_commit(
         ("lease_until", M::LeaseUntil),
     ];
     let inserts = [
-        insert("events", &ev, &log.events, &mut p)?,
-        insert("outbox", &ob, &log.outbox, &mut p)?,
-        insert("tasks", &tk, &w.new_tasks, &mut p)?,
-        insert("timers", &tm, &w.new_timers, &mut p)?,
+        insert("events", &ev, &log.events, (&guard, alias), &mut p)?,
+        insert("outbox", &ob, &log.outbox, (&guard, alias), &mut p)?,
+        insert("tasks", &tk, &w.new_tasks, (&guard, alias), &mut p)?,
+        insert("timers", &tm, &w.new_timers, (&guard, alias), &mut p)?,
     ];
-    ctes.extend(
-        inserts
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, sql)| format!("i{i} AS ({sql})")),
-    );
-    for (i, (no, c)) in w.changes.iter().enumerate() {
+    ctes.extend(inserts.into_iter().flatten());
+    for (no, c) in &w.changes {
         let mut sets = Vec::new();
         if let Some(Closed(status, at, by, action)) = &c.closed {
             sets.push(format!(
@@ -1370,31 +1346,67 @@ async fn pg_commit(
             continue;
         }
         let no_p = p((*no as i32).into());
-        ctes.push(format!("c{i} AS (UPDATE tasks SET {} WHERE application_id = {app_p} AND task_no = {no_p} AND EXISTS (SELECT 1 FROM up))", sets.join(", ")));
+        ctes.push(format!(
+            "UPDATE tasks SET {} WHERE application_id = {app_p} AND task_no = {no_p} AND {guard}",
+            sets.join(", ")
+        ));
     }
-    for (i, (no, status)) in w.timer_changes.iter().enumerate() {
+    for (no, status) in &w.timer_changes {
         let st = p(sea_orm::Value::from(status.to_value()));
         let no_p = p((*no as i32).into());
-        ctes.push(format!("t{i} AS (UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = 'pending' AND EXISTS (SELECT 1 FROM up))"));
+        ctes.push(format!("UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = 'pending' AND {guard}"));
     }
-    let sql = format!("WITH {} SELECT count(*) AS n FROM up", ctes.join(", "));
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?
-        .ok_or_else(|| corrupt("the commit statement returned no row"))?;
-    let n: i64 = row.try_get("", "n")?;
-    Ok(n == 1)
+    match backend {
+        Backend::Postgres => {
+            let mut parts = early
+                .iter()
+                .enumerate()
+                .map(|(i, sql)| format!("e{i} AS ({sql})"))
+                .collect::<Vec<_>>();
+            let mut rest = ctes.iter();
+            let head = rest
+                .next()
+                .ok_or_else(|| corrupt("a command without a head"))?;
+            parts.push(format!("up AS ({head} RETURNING id)"));
+            parts.extend(rest.enumerate().map(|(i, sql)| format!("s{i} AS ({sql})")));
+            let sql = format!("WITH {} SELECT count(*) AS n FROM up", parts.join(", "));
+            let row = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    values,
+                ))
+                .await?
+                .ok_or_else(|| corrupt("the commit statement returned no row"))?;
+            let n: i64 = row.try_get("", "n")?;
+            Ok(n == 1)
+        }
+        Backend::Sqlite => {
+            // Before COMMIT, the script reads back whether the row carries this command's
+            // revision and hash (SQLite's change counts are not reset by BEGIN, so they
+            // cannot tell).
+            let script = format!(
+                "BEGIN IMMEDIATE; {}; SELECT count(*) FROM applications WHERE id = {app_p} AND revision = {} AND last_hash = {}; COMMIT",
+                early
+                    .iter()
+                    .chain(&ctes)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                new_p.0,
+                new_p.1
+            );
+            Ok(store.run_script(script, values).await? == 1)
+        }
+    }
 }
 
 /// The idempotency key's row, written only if the head of the statement matched.
-fn idem_cte(
+fn idem_insert(
     idem: &Idem,
     app: Uuid,
     row: &application::ActiveModel,
+    guard: &str,
     p: &mut dyn FnMut(sea_orm::Value) -> String,
 ) -> Result<String> {
     let vals = [
@@ -1407,7 +1419,7 @@ fn idem_cte(
         p(value_of(row, application::Column::UpdatedAt)?),
     ];
     Ok(format!(
-        "ik AS (INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE EXISTS (SELECT 1 FROM up))",
+        "INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE {guard}",
         vals.join(", ")
     ))
 }

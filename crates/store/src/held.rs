@@ -1,5 +1,6 @@
-//! PostgreSQL connections for commands.
+//! Connections held for a whole command.
 //!
+//! PostgreSQL:
 //! An action is two statements (read the task with its application, then one statement that
 //! writes everything). Through sea-orm's pool each statement checks a connection out and back
 //! in, and sqlx pings every connection it gets back: two extra round trips per command, with
@@ -8,6 +9,10 @@
 //! finished. One whose statement was interrupted (the request was cancelled mid-way, or the
 //! connection failed) is in an unknown state and is discarded instead; one idle for a while is
 //! pinged before reuse, since a server or firewall may have dropped it.
+//!
+//! SQLite: a command's writes run as one script on the writer connection
+//! ([`crate::Store::run_script`]); sqlx hands each statement to SQLite's thread separately, so
+//! one script instead of ten statements keeps the single writer's turn short.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,5 +170,63 @@ impl ConnectionTrait for Held {
         let result = query(&stmt).fetch_all(&mut conn.raw).await;
         settle(&mut conn, result, DbErr::Query)
             .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+    }
+}
+
+/// SQLite: a writer connection checked out for one script; if the script fails or its future
+/// is dropped part-way, the transaction it may have left open is rolled back on the same
+/// connection before the connection goes back to the pool.
+struct RollbackUnlessDone(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+
+impl Drop for RollbackUnlessDone {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take() {
+            tokio::spawn(async move {
+                // "no transaction is active" when the script got as far as its COMMIT.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            });
+        }
+    }
+}
+
+impl crate::Store {
+    /// SQLite: runs a command's script (`BEGIN IMMEDIATE; …; SELECT <count>; COMMIT`, `$n`
+    /// placeholders) in one call on the writer connection, so its statements cost one
+    /// hand-over to SQLite's thread instead of one each; returns the count the script selects.
+    pub(crate) async fn run_script(
+        &self,
+        script: String,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<i64> {
+        let pool = self.writer().get_sqlite_connection_pool();
+        let conn = pool
+            .acquire()
+            .await
+            .map_err(|e| Error::Db(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))))?;
+        let mut held = RollbackUnlessDone(Some(conn));
+        let conn = held
+            .0
+            .as_mut()
+            .ok_or_else(|| Error::Corrupt("no writer connection".into()))?;
+        let result = sqlx::query_with(
+            sqlx::AssertSqlSafe(script),
+            sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
+        )
+        // Every statement runs (a fetch of one row could stop before the COMMIT).
+        .fetch_all(&mut **conn)
+        .await;
+        match result {
+            Ok(rows) => {
+                held.0 = None;
+                use sqlx::Row;
+                let row = rows
+                    .first()
+                    .ok_or_else(|| Error::Corrupt("the command script selected nothing".into()))?;
+                row.try_get::<i64, _>(0)
+                    .map_err(|e| Error::Db(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))
+            }
+            // `held` rolls back on drop.
+            Err(e) => Err(Error::Db(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))),
+        }
     }
 }
