@@ -54,4 +54,5 @@ on_both_backends!(
     outcomes_list_the_open_tasks_the_database_holds,
     revoked_keys_stop_working_on_every_server,
     the_outbox_migration_goes_down_and_up,
+    other_processes_claim_close_and_advance,
 );

@@ -1297,3 +1297,78 @@ pub async fn the_outbox_migration_goes_down_and_up(db: &TestDb) {
     assert!(f.store.pending_migrations().await.unwrap().is_empty());
     assert!(f.store.doctor().await.unwrap().problems.is_empty());
 }
+
+/// Another process claims, closes and advances tasks this process acted around: every answer
+/// is the one the database holds (claimed, closed, or applied on the new revision).
+pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
+    let f = fixture(db).await;
+    let other = Store::open(&db.url).await.unwrap();
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    let act = |store: &Store, task: Uuid, who: &str, agency: &str, action: &str| {
+        let store = store.clone();
+        let (who, agency, action) = (who.to_owned(), agency.to_owned(), action.to_owned());
+        async move {
+            store
+                .act(Act {
+                    organization: None,
+                    task_id: task,
+                    actor: Actor::reviewer(who, agency),
+                    action,
+                    comment: None,
+                    input: None,
+                    expected_revision: None,
+                    idempotency_key: None,
+                })
+                .await
+        }
+    };
+    // Claimed elsewhere: refused as claimed, not as a lost race.
+    let screening = f.open_task(id, "eligibility_screening", "investhk").await;
+    other
+        .claim(screening.id, &Actor::reviewer("amy", "investhk"))
+        .await
+        .unwrap();
+    match act(&f.store, screening.id, "bob", "investhk", "eligible").await {
+        Err(Error::Conflict(ConflictReason::ClaimedByOther(holder))) => assert_eq!(holder, "amy"),
+        other => panic!("expected ClaimedByOther, got {other:?}"),
+    }
+    act(&f.store, screening.id, "amy", "investhk", "eligible")
+        .await
+        .unwrap();
+    // Advanced elsewhere: the sibling review still goes through, on the new revision.
+    let hkstp = f.open_task(id, "hkstp_review", "hkstp").await;
+    let setup = f.open_task(id, "investhk_setup_review", "investhk").await;
+    act(&other, hkstp.id, "ben", "hkstp", "admit").await.unwrap();
+    let out = act(&f.store, setup.id, "carl", "investhk", "clear")
+        .await
+        .unwrap();
+    assert_eq!(out.application.active_states, vec!["hkma_sandbox_referral"]);
+    // Closed elsewhere: refused as closed.
+    match act(&f.store, hkstp.id, "ben", "hkstp", "admit").await {
+        Err(Error::Conflict(ConflictReason::TaskClosed)) => {}
+        other => panic!("expected TaskClosed, got {other:?}"),
+    }
+    let history = f.store.history(id).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.kind == "task_completed")
+            .count(),
+        4,
+        "nomination, screening and the two reviews, once each"
+    );
+    let tasks = f.store.tasks_of(id, true).await.unwrap();
+    assert_eq!(
+        out.open_tasks.as_ref().map(|t| t.iter().map(|t| t.id).collect::<Vec<_>>()),
+        Some(tasks.iter().map(|t| t.id).collect()),
+        "the outcome lists the open tasks the database holds"
+    );
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}
