@@ -32,6 +32,7 @@ use crate::queries::task_record;
 use crate::records::{
     Act, ApplicationRecord, EventRecord, Outcome, Submit, TaskAction, TaskRecord, Withdraw,
 };
+use crate::warm::WarmTask;
 
 /// Far in the future: tasks without a due time sort last in inboxes.
 pub(crate) fn no_due() -> chrono::DateTime<chrono::Utc> {
@@ -208,14 +209,14 @@ struct Closed(
 );
 
 /// A task read for an action: status, claim holder, number, assignee, its application, and
-/// the application's open tasks.
+/// the application's open tasks when the read had them (else the commit returns them).
 type TaskRead = (
     String,
     Option<String>,
     i32,
     String,
     application::Model,
-    Vec<TaskRecord>,
+    Option<Vec<TaskRecord>>,
 );
 
 /// What happens to an existing task row in one command.
@@ -292,10 +293,16 @@ impl Store {
             submitted_at: Set(now),
             ..snapshot(&wf, &inst, log.last_hash.clone(), now)?
         };
-        if !commit_command(self, db, Head::Insert { row: &row, idem }, &log, &w).await? {
+        if !commit_command(self, db, Head::Insert { row: &row, idem }, &log, &w)
+            .await?
+            .0
+        {
             return Err(corrupt("the new application's row was not inserted"));
         }
         let app = application::Model::try_from(row).map_err(corrupt)?;
+        if self.inner.backend == Backend::Postgres {
+            self.inner.warm.put(app.clone(), &log.opened);
+        }
         Ok(Outcome {
             application: app_record(app),
             events: log.records,
@@ -317,8 +324,20 @@ impl Store {
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
         match self.inner.backend {
-            Backend::Postgres => self.act_direct(&self.held().await?, req, idem).await,
-            Backend::Sqlite => self.act_direct(self.db(), req, idem).await,
+            Backend::Postgres => {
+                let db = self.held().await?;
+                // From what this process last wrote, if it remembers the task; whatever goes
+                // wrong there is decided again from a fresh read (see `warm`).
+                if let Some(warm) = self.inner.warm.task(req.task_id) {
+                    let app = warm.app.id;
+                    match self.act_direct(&db, req, idem, Some(warm)).await {
+                        Ok(out) => return Ok(out),
+                        Err(_) => self.inner.warm.forget(app),
+                    }
+                }
+                self.act_direct(&db, req, idem, None).await
+            }
+            Backend::Sqlite => self.act_direct(self.db(), req, idem, None).await,
         }
     }
 
@@ -423,13 +442,24 @@ impl Store {
         db: &impl ConnectionTrait,
         req: &Act,
         idem: Option<&Idem>,
+        warm: Option<WarmTask>,
     ) -> Result<Outcome> {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
-        let (status, claimed_by, task_no, assignee, app, before) = match self.inner.backend {
-            Backend::Postgres => Self::read_task_pg(db, req.task_id).await?,
-            Backend::Sqlite => {
+        let (status, claimed_by, task_no, assignee, app, before) = match (warm, self.inner.backend)
+        {
+            // Remembered as open; the claim is checked by the commit statement alone.
+            (Some(w), _) => (
+                TaskStatus::Open.to_value(),
+                None,
+                w.task_no,
+                w.assignee,
+                w.app,
+                None,
+            ),
+            (None, Backend::Postgres) => Self::read_task_pg(db, req.task_id).await?,
+            (None, Backend::Sqlite) => {
                 let t = task::Entity::find_by_id(req.task_id)
                     .one(db)
                     .await?
@@ -450,7 +480,7 @@ impl Store {
                     t.task_no,
                     t.assignee,
                     app,
-                    before,
+                    Some(before),
                 )
             }
         };
@@ -484,16 +514,15 @@ impl Store {
             actor: &req.actor.id,
             idem,
         };
-        self.apply(db, app, &req.actor, command, Some(direct), Some(before))
+        self.apply(db, app, &req.actor, command, Some(direct), before)
             .await
     }
 
-    /// PostgreSQL: the task (status, claim, number, assignee) with its application and the
-    /// application's open tasks, in one query, so the outcome can list the open tasks after
-    /// the command without another.
+    /// PostgreSQL: the task (status, claim, number, assignee) with its application, in one
+    /// query.
     async fn read_task_pg(db: &impl ConnectionTrait, task_id: Uuid) -> Result<TaskRead> {
         use sea_orm::{DbBackend, FromQueryResult, Statement};
-        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = a.id AND o.status = 'open') AS t_open, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
+        let sql = "SELECT t.status AS t_status, t.claimed_by AS t_claimed_by, t.task_no AS t_task_no, t.assignee AS t_assignee, a.* FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1";
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -506,14 +535,9 @@ impl Store {
         let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
         let task_no: i32 = row.try_get("", "t_task_no")?;
         let assignee: String = row.try_get("", "t_assignee")?;
-        let open: Value = row.try_get("", "t_open")?;
-        let before = serde_json::from_value::<Vec<OpenTaskRow>>(open)
-            .map_err(corrupt)?
-            .into_iter()
-            .map(OpenTaskRow::record)
-            .collect();
         let app = application::Model::from_query_result(&row, "")?;
-        Ok((status, claimed_by, task_no, assignee, app, before))
+        // The open tasks come back from the commit statement.
+        Ok((status, claimed_by, task_no, assignee, app, None))
     }
 
     async fn load_app(&self, txn: &impl ConnectionTrait, id: Uuid) -> Result<application::Model> {
@@ -560,7 +584,8 @@ impl Store {
             .await?;
         let (records, opened) = (log.records.clone(), log.opened.clone());
         let update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
-        let won = match (self.inner.backend, &direct) {
+        let remember = self.inner.backend == Backend::Postgres && direct.is_some();
+        let (won, open_before) = match (self.inner.backend, &direct) {
             // One round trip: the revision compare-and-set, and the events and outbox rows
             // inserted only if it matched.
             (Backend::Postgres, _) | (Backend::Sqlite, Some(_)) => {
@@ -590,13 +615,15 @@ impl Store {
                     .filter(application::Column::Revision.eq(app.revision))
                     .exec(txn)
                     .await?;
-                res.rows_affected == 1
+                (res.rows_affected == 1, None)
             }
         };
         if !won {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
-        let open_tasks = before.map(|before| w.open_after(before, &opened));
+        let open_tasks = before
+            .or(open_before)
+            .map(|before| w.open_after(before, &opened));
         // The new row is the old one with the snapshot columns replaced: no need to read it.
         let mut updated: application::ActiveModel = app.into();
         for col in [
@@ -617,6 +644,12 @@ impl Store {
             );
         }
         let updated = application::Model::try_from(updated).map_err(corrupt)?;
+        // Only a statement that committed on its own is remembered (a caller's transaction
+        // could still roll back).
+        match (&open_tasks, remember) {
+            (Some(open), true) => self.inner.warm.put(updated.clone(), open),
+            _ => self.inner.warm.forget(updated.id),
+        }
         Ok(Outcome {
             application: app_record(updated),
             events: records,
@@ -1116,7 +1149,7 @@ async fn commit_command(
     head: Head<'_>,
     log: &Log,
     w: &Writer<'_>,
-) -> Result<bool> {
+) -> Result<(bool, Option<Vec<TaskRecord>>)> {
     use sea_orm::{DbBackend, Statement};
     let backend = store.inner.backend;
     let mut values: Vec<sea_orm::Value> = Vec::new();
@@ -1369,7 +1402,12 @@ async fn commit_command(
                 .ok_or_else(|| corrupt("a command without a head"))?;
             parts.push(format!("up AS ({head} RETURNING id)"));
             parts.extend(rest.enumerate().map(|(i, sql)| format!("s{i} AS ({sql})")));
-            let sql = format!("WITH {} SELECT count(*) AS n FROM up", parts.join(", "));
+            // The open tasks as they were before this statement (its own writes are not
+            // visible to it): with the command's changes they give the open tasks after it.
+            let sql = format!(
+                "WITH {} SELECT (SELECT count(*) FROM up) AS n, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = {app_p} AND o.status = 'open') AS open",
+                parts.join(", ")
+            );
             let row = txn
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -1379,7 +1417,13 @@ async fn commit_command(
                 .await?
                 .ok_or_else(|| corrupt("the commit statement returned no row"))?;
             let n: i64 = row.try_get("", "n")?;
-            Ok(n == 1)
+            let open: Value = row.try_get("", "open")?;
+            let open = serde_json::from_value::<Vec<OpenTaskRow>>(open)
+                .map_err(corrupt)?
+                .into_iter()
+                .map(OpenTaskRow::record)
+                .collect();
+            Ok((n == 1, Some(open)))
         }
         Backend::Sqlite => {
             // Before COMMIT, the script reads back whether the row carries this command's
@@ -1396,7 +1440,7 @@ async fn commit_command(
                 new_p.0,
                 new_p.1
             );
-            Ok(store.run_script(script, values).await? == 1)
+            Ok((store.run_script(script, values).await? == 1, None))
         }
     }
 }

@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<EventRecord>,
     /// Authenticated keys, remembered while revocations are heard (see `keys`).
     pub(crate) keys: crate::keys::KeyCache,
+    /// Applications as this process's last commands left them (see `warm`).
+    pub(crate) warm: crate::warm::Warm,
 }
 
 /// The store. Cheap to clone; share one per process.
@@ -123,6 +125,7 @@ impl Store {
                 clock: Box::new(Utc::now),
                 events,
                 keys: Default::default(),
+                warm: Default::default(),
             }),
         })
     }

@@ -30,6 +30,7 @@ mod scheduler;
 mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod warm;
 
 pub use bulk::{SeedApplication, SeedStep};
 pub use connect::{Backend, Store};

@@ -1345,7 +1345,9 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
     // Advanced elsewhere: the sibling review still goes through, on the new revision.
     let hkstp = f.open_task(id, "hkstp_review", "hkstp").await;
     let setup = f.open_task(id, "investhk_setup_review", "investhk").await;
-    act(&other, hkstp.id, "ben", "hkstp", "admit").await.unwrap();
+    act(&other, hkstp.id, "ben", "hkstp", "admit")
+        .await
+        .unwrap();
     let out = act(&f.store, setup.id, "carl", "investhk", "clear")
         .await
         .unwrap();
@@ -1366,7 +1368,9 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
     );
     let tasks = f.store.tasks_of(id, true).await.unwrap();
     assert_eq!(
-        out.open_tasks.as_ref().map(|t| t.iter().map(|t| t.id).collect::<Vec<_>>()),
+        out.open_tasks
+            .as_ref()
+            .map(|t| t.iter().map(|t| t.id).collect::<Vec<_>>()),
         Some(tasks.iter().map(|t| t.id).collect()),
         "the outcome lists the open tasks the database holds"
     );
