@@ -1426,11 +1426,12 @@ async fn commit_command(
             Ok((n == 1, Some(open)))
         }
         Backend::Sqlite => {
-            // Before COMMIT, the script reads back whether the row carries this command's
-            // revision and hash (SQLite's change counts are not reset by BEGIN, so they
-            // cannot tell).
+            // The script ends by reading back whether the row carries this command's revision
+            // and hash (SQLite's change counts are not reset by BEGIN, so they cannot tell).
+            // The group writer runs it in a savepoint of a transaction shared with the
+            // commands queued beside it.
             let script = format!(
-                "BEGIN IMMEDIATE; {}; SELECT count(*) FROM applications WHERE id = {app_p} AND revision = {} AND last_hash = {}; COMMIT",
+                "{}; SELECT count(*) FROM applications WHERE id = {app_p} AND revision = {} AND last_hash = {}",
                 early
                     .iter()
                     .chain(&ctes)

@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     /// this process queue in order on the pool instead of sleeping in SQLite's busy handler
     /// (which backs off up to 100 ms at a time). `None` on PostgreSQL.
     pub(crate) writer: Option<DatabaseConnection>,
+    /// SQLite: the group writer commands' writes go through (see `held`).
+    pub(crate) group: Option<tokio::sync::mpsc::Sender<crate::held::Job>>,
     /// PostgreSQL: connections commands hold for all of their statements (see `held`).
     pub(crate) commands: Option<crate::held::Pool>,
     pub(crate) backend: Backend,
@@ -117,6 +119,9 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
+                group: writer.as_ref().map(|w| {
+                    crate::held::spawn_group_writer(w.get_sqlite_connection_pool().clone())
+                }),
                 writer,
                 commands,
                 backend,

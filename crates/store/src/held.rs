@@ -12,7 +12,8 @@
 //!
 //! SQLite: a command's writes run as one script on the writer connection
 //! ([`crate::Store::run_script`]); sqlx hands each statement to SQLite's thread separately, so
-//! one script instead of ten statements keeps the single writer's turn short.
+//! one script instead of ten statements keeps the single writer's turn short. Scripts queued
+//! at the same time share one transaction and one disk wait ([`spawn_group_writer`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::{Error, Result};
 
@@ -173,60 +174,175 @@ impl ConnectionTrait for Held {
     }
 }
 
-/// SQLite: a writer connection checked out for one script; if the script fails or its future
-/// is dropped part-way, the transaction it may have left open is rolled back on the same
-/// connection before the connection goes back to the pool.
-struct RollbackUnlessDone(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+/// SQLite: one command's writes for the group writer, and where its answer goes.
+pub(crate) struct Job {
+    script: String,
+    values: Vec<sea_orm::Value>,
+    reply: oneshot::Sender<Result<i64>>,
+}
 
-impl Drop for RollbackUnlessDone {
-    fn drop(&mut self) {
-        if let Some(mut conn) = self.0.take() {
-            tokio::spawn(async move {
-                // "no transaction is active" when the script got as far as its COMMIT.
+/// The most commands one SQLite transaction carries.
+const GROUP: usize = 64;
+
+/// SQLite's group commit. Every commit of a write transaction waits for the disk (WAL,
+/// `synchronous=FULL`), and SQLite has one writer at a time, so commands that each commit
+/// queue behind one another's disk waits. This task takes every command queued when it is
+/// free and runs them in one transaction, each in its own savepoint: a command that fails is
+/// rolled back to its savepoint alone, and none is answered before the transaction's COMMIT
+/// returns — an answered command is on disk, as before, while one disk wait serves them all.
+pub(crate) fn spawn_group_writer(pool: sqlx::SqlitePool) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(1024);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut jobs = vec![first];
+            while jobs.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            run_group(&pool, jobs).await;
+        }
+    });
+    tx
+}
+
+fn exec_err(e: sqlx::Error) -> Error {
+    Error::Db(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+}
+
+/// The same failure for each command of a group (the error is not `Clone`).
+fn group_err(e: &sqlx::Error) -> Error {
+    Error::Db(DbErr::Exec(RuntimeErr::Internal(e.to_string())))
+}
+
+/// The count a command's script selects (its last statement).
+fn selected(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<i64> {
+    use sqlx::Row;
+    rows.first()
+        .ok_or_else(|| Error::Corrupt("the command script selected nothing".into()))
+        .and_then(|row| {
+            row.try_get::<i64, _>(0)
+                .map_err(|e| Error::Db(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))
+        })
+}
+
+async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
+    let mut conn = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(group_err(&e)));
+            }
+            return;
+        }
+    };
+    // Alone: its own transaction, in one call.
+    if jobs.len() == 1 {
+        let Some(job) = jobs.pop() else { return };
+        let script = format!("BEGIN IMMEDIATE; {}; COMMIT", job.script);
+        let result = sqlx::query_with(
+            sqlx::AssertSqlSafe(script),
+            sea_query_sqlx::SqlxValues(sea_orm::Values(job.values)),
+        )
+        // Every statement runs (a fetch of one row could stop before the COMMIT).
+        .fetch_all(&mut *conn)
+        .await;
+        let answer = match result {
+            Ok(rows) => selected(rows),
+            Err(e) => {
+                // "no transaction is active" when it failed at BEGIN.
                 let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            });
+                Err(exec_err(e))
+            }
+        };
+        let _ = job.reply.send(answer);
+        return;
+    }
+    if let Err(e) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        for job in jobs {
+            let _ = job.reply.send(Err(group_err(&e)));
+        }
+        return;
+    }
+    let mut answers: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)> =
+        Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    while let Some(job) = jobs.next() {
+        let script = format!("SAVEPOINT command; {}; RELEASE command", job.script);
+        let result = sqlx::query_with(
+            sqlx::AssertSqlSafe(script),
+            sea_query_sqlx::SqlxValues(sea_orm::Values(job.values)),
+        )
+        // Every statement runs (a fetch of one row could stop before the RELEASE).
+        .fetch_all(&mut *conn)
+        .await;
+        let answer = match result {
+            Ok(rows) => selected(rows),
+            Err(e) => {
+                // Undo this command alone; the others in the group stand. If that fails, SQLite
+                // rolled the whole transaction back itself (disk full, I/O error): the group
+                // fails, and nothing more runs outside a transaction.
+                if let Err(undo) = sqlx::raw_sql("ROLLBACK TO command; RELEASE command")
+                    .execute(&mut *conn)
+                    .await
+                {
+                    tracing::warn!(error = %undo, "a failed command took its group down");
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                    let _ = job.reply.send(Err(exec_err(e)));
+                    for (reply, _) in answers {
+                        let _ = reply.send(Err(group_err(&undo)));
+                    }
+                    for job in jobs {
+                        let _ = job.reply.send(Err(group_err(&undo)));
+                    }
+                    return;
+                }
+                Err(exec_err(e))
+            }
+        };
+        answers.push((job.reply, answer));
+    }
+    match sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
+        Ok(_) => {
+            for (reply, answer) in answers {
+                let _ = reply.send(answer);
+            }
+        }
+        Err(e) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            for (reply, answer) in answers {
+                let _ = reply.send(answer.and(Err(group_err(&e))));
+            }
         }
     }
 }
 
 impl crate::Store {
-    /// SQLite: runs a command's script (`BEGIN IMMEDIATE; …; SELECT <count>; COMMIT`, `$n`
-    /// placeholders) in one call on the writer connection, so its statements cost one
-    /// hand-over to SQLite's thread instead of one each; returns the count the script selects.
+    /// SQLite: runs a command's writes (`$n` placeholders; the last statement selects a count)
+    /// through the group writer; returns the count. Dropping the future does not stop the
+    /// command: the writer runs what it was given, like any request a server received.
     pub(crate) async fn run_script(
         &self,
         script: String,
         values: Vec<sea_orm::Value>,
     ) -> Result<i64> {
-        let pool = self.writer().get_sqlite_connection_pool();
-        let conn = pool
-            .acquire()
+        let group = self
+            .inner
+            .group
+            .as_ref()
+            .ok_or_else(|| Error::Corrupt("the group writer exists on SQLite only".into()))?;
+        let (reply, answer) = oneshot::channel();
+        group
+            .send(Job {
+                script,
+                values,
+                reply,
+            })
             .await
-            .map_err(|e| Error::Db(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))))?;
-        let mut held = RollbackUnlessDone(Some(conn));
-        let conn = held
-            .0
-            .as_mut()
-            .ok_or_else(|| Error::Corrupt("no writer connection".into()))?;
-        let result = sqlx::query_with(
-            sqlx::AssertSqlSafe(script),
-            sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
-        )
-        // Every statement runs (a fetch of one row could stop before the COMMIT).
-        .fetch_all(&mut **conn)
-        .await;
-        match result {
-            Ok(rows) => {
-                held.0 = None;
-                use sqlx::Row;
-                let row = rows
-                    .first()
-                    .ok_or_else(|| Error::Corrupt("the command script selected nothing".into()))?;
-                row.try_get::<i64, _>(0)
-                    .map_err(|e| Error::Db(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))
-            }
-            // `held` rolls back on drop.
-            Err(e) => Err(Error::Db(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))),
-        }
+            .map_err(|_| Error::Corrupt("the group writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Corrupt("the group writer dropped a command".into()))?
     }
 }

@@ -55,4 +55,5 @@ on_both_backends!(
     revoked_keys_stop_working_on_every_server,
     the_outbox_migration_goes_down_and_up,
     other_processes_claim_close_and_advance,
+    commands_committed_together_stand_alone,
 );

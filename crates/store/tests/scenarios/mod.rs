@@ -1376,3 +1376,55 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
     );
     assert!(f.store.doctor().await.unwrap().problems.is_empty());
 }
+
+/// Commands committed together (SQLite's group writer) stand or fall one by one: retries of
+/// one idempotent submission, interleaved with distinct submissions at the same moment, give
+/// one application for the retried key and one for each other, all durable when the database
+/// is opened again.
+pub async fn commands_committed_together_stand_alone(db: &TestDb) {
+    let f = fixture(db).await;
+    let submit = |key: String| Submit {
+        workflow_key: "soft-landing-sz-to-hk".into(),
+        organization: "grouped".into(),
+        actor: Actor::applicant("grouped-user"),
+        data: example("soft-landing-sz-to-hk"),
+        idempotency_key: Some(key),
+    };
+    let mut handles = Vec::new();
+    for i in 0..24 {
+        let store = f.store.clone();
+        let key = if i % 2 == 0 {
+            "same".to_owned()
+        } else {
+            format!("distinct-{i}")
+        };
+        let s = submit(key);
+        handles.push(tokio::spawn(async move { store.submit(s).await }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for h in handles {
+        ids.insert(h.await.unwrap().unwrap().application.id);
+    }
+    assert_eq!(ids.len(), 13, "one for the retried key, twelve distinct");
+    f.store.close().await.unwrap();
+    let reopened = Store::open(&db.url).await.unwrap();
+    let all = reopened
+        .applications(
+            &ApplicationFilter {
+                organization: Some("grouped".into()),
+                ..Default::default()
+            },
+            100,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all.items
+            .iter()
+            .map(|(_, a)| a.id)
+            .collect::<std::collections::HashSet<_>>(),
+        ids
+    );
+    assert!(reopened.doctor().await.unwrap().problems.is_empty());
+}
