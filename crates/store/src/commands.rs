@@ -253,9 +253,41 @@ impl Store {
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
         match self.inner.backend {
-            Backend::Postgres => self.submit_direct(&self.held().await?, req, idem).await,
-            Backend::Sqlite => self.submit_direct(self.db(), req, idem).await,
+            Backend::Postgres => {
+                let db = self.held().await?;
+                // With the version this process last submitted to, if it remembers one; the
+                // statement inserts only if that is still the current version (see
+                // `commit_command`), and otherwise the version is looked up again.
+                if let Some(version) = self.remembered_version(&req.workflow_key) {
+                    match self.submit_direct(&db, req, idem, Some(version)).await {
+                        Err(Error::Conflict(ConflictReason::ConcurrentUpdate)) => {
+                            self.forget_version(&req.workflow_key)
+                        }
+                        done => return done,
+                    }
+                }
+                self.submit_direct(&db, req, idem, None).await
+            }
+            Backend::Sqlite => self.submit_direct(self.db(), req, idem, None).await,
         }
+    }
+
+    fn remembered_version(&self, key: &str) -> Option<i32> {
+        let versions = self
+            .inner
+            .versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        versions.get(key).copied()
+    }
+
+    fn forget_version(&self, key: &str) {
+        let mut versions = self
+            .inner
+            .versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        versions.remove(key);
     }
 
     /// A submission: the workflow's current version is read, the engine runs, and one round
@@ -267,11 +299,15 @@ impl Store {
         db: &impl ConnectionTrait,
         req: &Submit,
         idem: Option<&Idem>,
+        remembered: Option<i32>,
     ) -> Result<Outcome> {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
-        let version = self.current_version(db, &req.workflow_key).await?;
+        let version = match remembered {
+            Some(v) => v,
+            None => self.current_version(db, &req.workflow_key).await?,
+        };
         let wf = self.workflow_on(db, &req.workflow_key, version).await?;
         let now = self.now();
         let env = Env {
@@ -293,11 +329,20 @@ impl Store {
             submitted_at: Set(now),
             ..snapshot(&wf, &inst, log.last_hash.clone(), now)?
         };
+        // Not inserted: a version was published or retired meanwhile.
         if !commit_command(self, db, Head::Insert { row: &row, idem }, &log, &w)
             .await?
             .0
         {
-            return Err(corrupt("the new application's row was not inserted"));
+            return Err(ConflictReason::ConcurrentUpdate.into());
+        }
+        if self.inner.backend == Backend::Postgres {
+            let mut versions = self
+                .inner
+                .versions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            versions.insert(req.workflow_key.clone(), version);
         }
         let app = application::Model::try_from(row).map_err(corrupt)?;
         if self.inner.backend == Backend::Postgres {
@@ -1244,8 +1289,13 @@ async fn commit_command(
             early.push(format!(
                 "INSERT INTO organizations (key, name, created_at) VALUES ({org_p}, {org_p}, {at_p}) ON CONFLICT DO NOTHING"
             ));
+            // Only into the workflow's current version: none newer, this one not retired.
+            let (key_p, version_p) = (
+                placeholder("workflow_key")?,
+                placeholder("workflow_version")?,
+            );
             ctes.push(format!(
-                "INSERT INTO applications ({}) VALUES ({})",
+                "INSERT INTO applications ({}) SELECT {} WHERE NOT EXISTS (SELECT 1 FROM workflow_definitions WHERE key = {key_p} AND (version > {version_p} OR (version = {version_p} AND retired_at IS NOT NULL)))",
                 names.join(", "),
                 vals.join(", ")
             ));

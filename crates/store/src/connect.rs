@@ -45,6 +45,9 @@ pub(crate) struct Inner {
     pub(crate) keys: crate::keys::KeyCache,
     /// Applications as this process's last commands left them (see `warm`).
     pub(crate) warm: crate::warm::Warm,
+    /// PostgreSQL: each workflow's version this process last submitted to; a submission
+    /// checks in its statement that it is still the current one.
+    pub(crate) versions: std::sync::Mutex<HashMap<String, i32>>,
 }
 
 /// The store. Cheap to clone; share one per process.
@@ -131,6 +134,7 @@ impl Store {
                 events,
                 keys: Default::default(),
                 warm: Default::default(),
+                versions: Default::default(),
             }),
         })
     }
