@@ -1,12 +1,15 @@
-//! Commands: submit, act, withdraw, fire a timer. One command is one transaction:
+//! Commands: submit, act, withdraw, fire a timer. One command is one transaction.
 //!
-//! 1. `BEGIN` (SQLite: `BEGIN IMMEDIATE`, so writers queue instead of deadlocking);
-//! 2. an idempotency key already used? return its first result;
-//! 3. load the application's snapshot, ask the engine (pure) for the events;
-//! 4. append the events (hash chain), write tasks, timers and outbox rows;
-//! 5. update the application with a compare-and-set on its revision; `COMMIT`.
+//! Submissions and actions (the hot path) hold no transaction across the engine's work:
+//! 1. an idempotency key already used? return its first result;
+//! 2. read the task and its application — or, on PostgreSQL, start from what this server's own
+//!    last command wrote (`warm`) — and ask the engine (pure) for the events;
+//! 3. one round trip ([`commit_command`]): compare-and-set the revision (and that the task is
+//!    still open and not claimed by someone else), and only if that matched append the events
+//!    (hash chain) and write outbox, task, timer and idempotency rows.
 //!
-//! A lost race (CAS miss, SQLite busy, duplicate idempotency key) rolls everything back.
+//! Withdrawals and timers run the same steps inside `BEGIN … COMMIT` (SQLite: `BEGIN
+//! IMMEDIATE`). A lost race (CAS miss, SQLite busy, duplicate idempotency key) writes nothing.
 
 use std::collections::HashMap;
 

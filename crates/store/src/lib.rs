@@ -1,16 +1,18 @@
 //! softland-store: every step durable, concurrent-safe and audited.
 //!
 //! ```text
-//!   command ─► BEGIN ─► load application (snapshot) ─► engine.execute ─► events
-//!                         │                                             │
-//!                         │   append events (hash chain), CAS revision, tasks, timers, outbox
-//!                         └──────────────────────────── COMMIT ◄────────┘
+//!   command ─► read application (or what this server last wrote) ─► engine.execute ─► events
+//!                                                                                    │
+//!   one round trip: CAS revision (+ task open, claim) ─► events (hash chain), outbox, │
+//!                   tasks, timers, idempotency key — written only if the CAS matched ◄┘
 //! ```
 //!
-//! One command is one transaction. The application row carries a revision: the update is a
-//! compare-and-set, so of two reviewers acting at once exactly one wins and the other gets
-//! [`Error::Conflict`]. Idempotency keys make retries safe. SQLite (WAL) is the embedded default;
-//! PostgreSQL is the production backend. SQL and sea-orm types stay inside this crate.
+//! One command is one transaction: on PostgreSQL one statement, on SQLite one script in a
+//! transaction the group writer may share with other commands (each in its own savepoint). The
+//! application row carries a revision: the write is a compare-and-set, so of two reviewers
+//! acting at once exactly one wins and the other gets [`Error::Conflict`]. Idempotency keys
+//! make retries safe. SQLite (WAL) is the embedded default; PostgreSQL is the production
+//! backend. SQL and sea-orm types stay inside this crate.
 
 pub mod baseline;
 mod bulk;
