@@ -227,26 +227,43 @@ fn selected(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<i64> {
         })
 }
 
+/// Answers every command of a group with the same failure.
+fn fail_all(jobs: impl IntoIterator<Item = Job>, e: &sqlx::Error) {
+    for job in jobs {
+        let _ = job.reply.send(Err(group_err(e)));
+    }
+}
+
+/// Runs a command's script between `open` and `close` (its transaction or savepoint) in one
+/// call, every statement of it: a fetch of one row could stop before `close`.
+async fn run_job(
+    conn: &mut sqlx::SqliteConnection,
+    (open, close): (&str, &str),
+    script: &str,
+    values: Vec<sea_orm::Value>,
+) -> std::result::Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
+    sqlx::query_with(
+        sqlx::AssertSqlSafe(format!("{open}; {script}; {close}")),
+        sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
+    )
+    .fetch_all(conn)
+    .await
+}
+
 async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
-        Err(e) => {
-            for job in jobs {
-                let _ = job.reply.send(Err(group_err(&e)));
-            }
-            return;
-        }
+        Err(e) => return fail_all(jobs, &e),
     };
     // Alone: its own transaction, in one call.
     if jobs.len() == 1 {
         let Some(job) = jobs.pop() else { return };
-        let script = format!("BEGIN IMMEDIATE; {}; COMMIT", job.script);
-        let result = sqlx::query_with(
-            sqlx::AssertSqlSafe(script),
-            sea_query_sqlx::SqlxValues(sea_orm::Values(job.values)),
+        let result = run_job(
+            &mut conn,
+            ("BEGIN IMMEDIATE", "COMMIT"),
+            &job.script,
+            job.values,
         )
-        // Every statement runs (a fetch of one row could stop before the COMMIT).
-        .fetch_all(&mut *conn)
         .await;
         let answer = match result {
             Ok(rows) => selected(rows),
@@ -260,22 +277,18 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
         return;
     }
     if let Err(e) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
-        for job in jobs {
-            let _ = job.reply.send(Err(group_err(&e)));
-        }
-        return;
+        return fail_all(jobs, &e);
     }
     let mut answers: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)> =
         Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let script = format!("SAVEPOINT command; {}; RELEASE command", job.script);
-        let result = sqlx::query_with(
-            sqlx::AssertSqlSafe(script),
-            sea_query_sqlx::SqlxValues(sea_orm::Values(job.values)),
+        let result = run_job(
+            &mut conn,
+            ("SAVEPOINT command", "RELEASE command"),
+            &job.script,
+            job.values,
         )
-        // Every statement runs (a fetch of one row could stop before the RELEASE).
-        .fetch_all(&mut *conn)
         .await;
         let answer = match result {
             Ok(rows) => selected(rows),
@@ -293,10 +306,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
                     for (reply, _) in answers {
                         let _ = reply.send(Err(group_err(&undo)));
                     }
-                    for job in jobs {
-                        let _ = job.reply.send(Err(group_err(&undo)));
-                    }
-                    return;
+                    return fail_all(jobs, &undo);
                 }
                 Err(exec_err(e))
             }
