@@ -19,7 +19,7 @@ use crate::entity::application;
 use crate::records::TaskRecord;
 
 /// At most this many applications are remembered (oldest forgotten first).
-const CAPACITY: usize = 4096;
+const CAPACITY: usize = 2048;
 
 /// An open task as remembered: its application, number and assignee.
 #[derive(Debug, Clone)]

@@ -11,10 +11,10 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerResult, Variables};
 
 /// At most this many documents are remembered; when full, the memory starts over.
-const CAPACITY: usize = 512;
+const CAPACITY: usize = 256;
 
 /// Longer queries are parsed every time (they are rare, and would crowd the memory).
-const LONGEST: usize = 8 * 1024;
+const LONGEST: usize = 4 * 1024;
 
 type Documents = Arc<Mutex<HashMap<String, ExecutableDocument>>>;
 
