@@ -284,6 +284,15 @@ impl Store {
         versions.get(key).copied()
     }
 
+    fn remember_version(&self, key: &str, version: i32) {
+        let mut versions = self
+            .inner
+            .versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        versions.insert(key.to_owned(), version);
+    }
+
     fn forget_version(&self, key: &str) {
         let mut versions = self
             .inner
@@ -340,12 +349,7 @@ impl Store {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
         if self.inner.backend == Backend::Postgres {
-            let mut versions = self
-                .inner
-                .versions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            versions.insert(req.workflow_key.clone(), version);
+            self.remember_version(&req.workflow_key, version);
         }
         let app = application::Model::try_from(row).map_err(corrupt)?;
         if self.inner.backend == Backend::Postgres {
@@ -480,11 +484,12 @@ impl Store {
         }
     }
 
-    /// An action: read the task with its application and the application's open tasks, run
-    /// the engine, then one round trip ([`commit_command`]) that compare-and-sets the revision
-    /// (and the claim) and writes everything else only if it matched. No transaction is held
-    /// across the engine's work. `db` reads (PostgreSQL: the command's own connection, one
-    /// joined query; SQLite: the read pool).
+    /// An action: read the task with its application (or start from `warm`, what this process
+    /// last wrote), run the engine, then one round trip ([`commit_command`]) that
+    /// compare-and-sets the revision (and the claim) and writes everything else only if it
+    /// matched. No transaction is held across the engine's work. `db` reads (PostgreSQL: the
+    /// command's own connection, one joined query, the open tasks coming back from the commit;
+    /// SQLite: the read pool, the open tasks read too).
     async fn act_direct(
         &self,
         db: &impl ConnectionTrait,
