@@ -380,7 +380,7 @@ impl Store {
                 let db = self.held().await?;
                 // From what this process last wrote, if it remembers the task; whatever goes
                 // wrong there is decided again from a fresh read (see `warm`).
-                if let Some(warm) = self.inner.warm.task(req.task_id) {
+                if let Some(warm) = self.inner.warm.take(req.task_id) {
                     let app = warm.app.id;
                     match self.act_direct(&db, req, idem, Some(warm)).await {
                         Ok(out) => return Ok(out),
@@ -604,7 +604,7 @@ impl Store {
     async fn apply(
         &self,
         txn: &impl ConnectionTrait,
-        app: application::Model,
+        mut app: application::Model,
         actor: &Actor,
         command: Command,
         direct: Option<Direct<'_>>,
@@ -613,8 +613,11 @@ impl Store {
         let wf = self
             .workflow_on(txn, &app.workflow_key, app.workflow_version)
             .await?;
-        let mut inst: Instance = serde_json::from_value(app.instance.clone()).map_err(corrupt)?;
-        inst.set_data(std::sync::Arc::new(app.data.clone()));
+        let mut inst =
+            <Instance as serde::Deserialize>::deserialize(&app.instance).map_err(corrupt)?;
+        // The form data is lent to the engine and taken back below, not copied.
+        let data = std::sync::Arc::new(std::mem::take(&mut app.data));
+        inst.set_data(data.clone());
         let task_states = inst
             .open_tasks()
             .iter()
@@ -632,11 +635,16 @@ impl Store {
             timers,
             ..Writer::new(&wf, app.id, &app.organization)
         };
-        let log = self
+        let mut log = self
             .write_events(txn, &mut w, app.revision + 1, &app.last_hash, &events, now)
             .await?;
-        let (records, opened) = (log.records.clone(), log.opened.clone());
-        let update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
+        let (records, opened) = (
+            std::mem::take(&mut log.records),
+            std::mem::take(&mut log.opened),
+        );
+        let mut update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
+        drop(inst);
+        app.data = std::sync::Arc::try_unwrap(data).unwrap_or_else(|d| (*d).clone());
         let remember = self.inner.backend == Backend::Postgres && direct.is_some();
         let (won, open_before) = match (self.inner.backend, &direct) {
             // One round trip: the revision compare-and-set, and the events and outbox rows
@@ -691,7 +699,7 @@ impl Store {
             updated.set(
                 col,
                 update
-                    .get(col)
+                    .take(col)
                     .into_value()
                     .ok_or_else(|| corrupt("snapshot column unset"))?,
             );

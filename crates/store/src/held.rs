@@ -116,9 +116,10 @@ impl Held {
     }
 }
 
-fn query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
-    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+/// The statement as sqlx runs it; its values move rather than being copied.
+fn query(stmt: Statement) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
+    let values = stmt.values.unwrap_or(sea_orm::Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
 }
 
 /// Records whether the connection is still usable after a statement, and converts its error.
@@ -142,7 +143,7 @@ impl ConnectionTrait for Held {
     async fn execute_raw(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
         let mut conn = self.0.lock().await;
         conn.interrupted = true;
-        let result = query(&stmt).execute(&mut conn.raw).await;
+        let result = query(stmt).execute(&mut conn.raw).await;
         settle(&mut conn, result, DbErr::Exec).map(ExecResult::from)
     }
 
@@ -161,14 +162,14 @@ impl ConnectionTrait for Held {
     ) -> std::result::Result<Option<QueryResult>, DbErr> {
         let mut conn = self.0.lock().await;
         conn.interrupted = true;
-        let result = query(&stmt).fetch_optional(&mut conn.raw).await;
+        let result = query(stmt).fetch_optional(&mut conn.raw).await;
         settle(&mut conn, result, DbErr::Query).map(|row| row.map(QueryResult::from))
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
         let mut conn = self.0.lock().await;
         conn.interrupted = true;
-        let result = query(&stmt).fetch_all(&mut conn.raw).await;
+        let result = query(stmt).fetch_all(&mut conn.raw).await;
         settle(&mut conn, result, DbErr::Query)
             .map(|rows| rows.into_iter().map(QueryResult::from).collect())
     }

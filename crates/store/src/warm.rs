@@ -31,7 +31,8 @@ pub(crate) struct WarmTask {
 
 #[derive(Debug, Default)]
 struct State {
-    apps: HashMap<Uuid, (application::Model, Vec<Uuid>)>,
+    /// `None` while a command has it out.
+    apps: HashMap<Uuid, (Option<application::Model>, Vec<Uuid>)>,
     tasks: HashMap<Uuid, (Uuid, i32, String)>,
     /// Applications in the order they were first remembered (may hold forgotten ones).
     order: VecDeque<Uuid>,
@@ -58,15 +59,17 @@ impl Warm {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The remembered application of an open task.
-    pub(crate) fn task(&self, task: Uuid) -> Option<WarmTask> {
-        let s = self.lock();
-        let (app, task_no, assignee) = s.tasks.get(&task)?;
-        let (row, _) = s.apps.get(app)?;
+    /// Takes out the remembered application of an open task for one command (not copied: a
+    /// second command on the same application meanwhile reads it fresh). The command puts it
+    /// back as it left it, or forgets it.
+    pub(crate) fn take(&self, task: Uuid) -> Option<WarmTask> {
+        let mut s = self.lock();
+        let (app, task_no, assignee) = s.tasks.get(&task)?.clone();
+        let row = s.apps.get_mut(&app)?.0.take()?;
         Some(WarmTask {
-            app: row.clone(),
-            task_no: *task_no,
-            assignee: assignee.clone(),
+            app: row,
+            task_no,
+            assignee,
         })
     }
 
@@ -90,7 +93,7 @@ impl Warm {
                 .insert(t.id, (id, t.task_no as i32, t.assignee.clone()));
         }
         s.apps
-            .insert(id, (app, open.iter().map(|t| t.id).collect()));
+            .insert(id, (Some(app), open.iter().map(|t| t.id).collect()));
     }
 
     /// Forgets an application (its place in the order stays until it comes round).
@@ -148,15 +151,16 @@ mod tests {
         let a = Uuid::new_v4();
         let (t1, t2) = (task(a, 1), task(a, 2));
         w.put(app(a, 1), std::slice::from_ref(&t1));
-        assert_eq!(w.task(t1.id).map(|t| t.app.revision), Some(1));
+        assert_eq!(w.take(t1.id).map(|t| t.app.revision), Some(1));
+        assert!(w.take(t1.id).is_none(), "out with one command at a time");
         w.put(app(a, 2), std::slice::from_ref(&t2));
-        assert!(w.task(t1.id).is_none(), "a task closed since is forgotten");
+        assert!(w.take(t1.id).is_none(), "a task closed since is forgotten");
         assert_eq!(
-            w.task(t2.id).map(|t| (t.app.revision, t.task_no)),
+            w.take(t2.id).map(|t| (t.app.revision, t.task_no)),
             Some((2, 2))
         );
         w.forget(a);
-        assert!(w.task(t2.id).is_none());
+        assert!(w.take(t2.id).is_none());
     }
 
     #[test]
@@ -169,7 +173,7 @@ mod tests {
             let a = Uuid::new_v4();
             w.put(app(a, 1), &[task(a, 1)]);
         }
-        assert!(w.task(t.id).is_none(), "the oldest went first");
+        assert!(w.take(t.id).is_none(), "the oldest went first");
         assert_eq!(w.lock().apps.len(), CAPACITY);
     }
 }
