@@ -351,12 +351,15 @@ impl Store {
         if self.inner.backend == Backend::Postgres {
             self.remember_version(&req.workflow_key, version);
         }
-        let app = application::Model::try_from(row).map_err(corrupt)?;
+        let mut app = application::Model::try_from(row).map_err(corrupt)?;
+        // Remembered without its JSON columns: the instance holds them.
+        let data = std::mem::take(&mut app.data);
+        app.instance = Value::Null;
         if self.inner.backend == Backend::Postgres {
-            self.inner.warm.put(app.clone(), &log.opened);
+            self.inner.warm.put(app.clone(), inst, &log.opened);
         }
         Ok(Outcome {
-            application: app_record(app),
+            application: app_record(application::Model { data, ..app }),
             events: log.records,
             open_tasks: Some(log.opened.clone()),
             opened: log.opened,
@@ -419,6 +422,7 @@ impl Store {
                 .apply(
                     &txn,
                     app,
+                    None,
                     &req.actor,
                     Command::Withdraw {
                         reason: req.reason.clone(),
@@ -443,6 +447,7 @@ impl Store {
                 .apply(
                     &txn,
                     app,
+                    None,
                     &Actor::system(),
                     Command::FireTimer {
                         task: TaskId(task_no),
@@ -500,17 +505,21 @@ impl Store {
         if let Some(done) = self.replay_idempotent(db, idem).await? {
             return Ok(done);
         }
+        let mut inst = None;
         let (status, claimed_by, task_no, assignee, app, before) = match (warm, self.inner.backend)
         {
             // Remembered as open; the claim is checked by the commit statement alone.
-            (Some(w), _) => (
-                TaskStatus::Open.to_value(),
-                None,
-                w.task_no,
-                w.assignee,
-                w.app,
-                None,
-            ),
+            (Some(w), _) => {
+                inst = Some(w.inst);
+                (
+                    TaskStatus::Open.to_value(),
+                    None,
+                    w.task_no,
+                    w.assignee,
+                    w.app,
+                    None,
+                )
+            }
             (None, Backend::Postgres) => Self::read_task_pg(db, req.task_id).await?,
             (None, Backend::Sqlite) => {
                 let t = task::Entity::find_by_id(req.task_id)
@@ -567,7 +576,7 @@ impl Store {
             actor: &req.actor.id,
             idem,
         };
-        self.apply(db, app, &req.actor, command, Some(direct), before)
+        self.apply(db, app, inst, &req.actor, command, Some(direct), before)
             .await
     }
 
@@ -605,6 +614,7 @@ impl Store {
         &self,
         txn: &impl ConnectionTrait,
         mut app: application::Model,
+        remembered: Option<Instance>,
         actor: &Actor,
         command: Command,
         direct: Option<Direct<'_>>,
@@ -613,11 +623,16 @@ impl Store {
         let wf = self
             .workflow_on(txn, &app.workflow_key, app.workflow_version)
             .await?;
-        let mut inst =
-            <Instance as serde::Deserialize>::deserialize(&app.instance).map_err(corrupt)?;
-        // The form data is lent to the engine and taken back below, not copied.
-        let data = std::sync::Arc::new(std::mem::take(&mut app.data));
-        inst.set_data(data.clone());
+        // The remembered instance carries its form data; a row read fresh lends its own.
+        let mut inst = match remembered {
+            Some(inst) => inst,
+            None => {
+                let mut inst = <Instance as serde::Deserialize>::deserialize(&app.instance)
+                    .map_err(corrupt)?;
+                inst.set_data(std::sync::Arc::new(std::mem::take(&mut app.data)));
+                inst
+            }
+        };
         let task_states = inst
             .open_tasks()
             .iter()
@@ -643,8 +658,6 @@ impl Store {
             std::mem::take(&mut log.opened),
         );
         let mut update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
-        drop(inst);
-        app.data = std::sync::Arc::try_unwrap(data).unwrap_or_else(|d| (*d).clone());
         let remember = self.inner.backend == Backend::Postgres && direct.is_some();
         let (won, open_before) = match (self.inner.backend, &direct) {
             // One round trip: the revision compare-and-set, and the events and outbox rows
@@ -653,7 +666,7 @@ impl Store {
                 let head = Head::Update {
                     app: app.id,
                     revision: app.revision,
-                    update: &update,
+                    update: &mut update,
                     direct,
                 };
                 commit_command(self, txn, head, &log, &w).await?
@@ -686,12 +699,12 @@ impl Store {
             .or(open_before)
             .map(|before| w.open_after(before, &opened));
         // The new row is the old one with the snapshot columns replaced: no need to read it.
+        // Its instance and form data stay with the engine's `inst`, not copied into it.
         let mut updated: application::ActiveModel = app.into();
         for col in [
             application::Column::Status,
             application::Column::Outcome,
             application::Column::ActiveStates,
-            application::Column::Instance,
             application::Column::Revision,
             application::Column::LastHash,
             application::Column::UpdatedAt,
@@ -704,15 +717,23 @@ impl Store {
                     .ok_or_else(|| corrupt("snapshot column unset"))?,
             );
         }
-        let updated = application::Model::try_from(updated).map_err(corrupt)?;
+        let row = application::Model {
+            instance: Value::Null,
+            data: Value::Null,
+            ..application::Model::try_from(updated).map_err(corrupt)?
+        };
+        let application = app_record(application::Model {
+            data: inst.data().clone(),
+            ..row.clone()
+        });
         // Only a statement that committed on its own is remembered (a caller's transaction
         // could still roll back).
         match (&open_tasks, remember) {
-            (Some(open), true) => self.inner.warm.put(updated.clone(), open),
-            _ => self.inner.warm.forget(updated.id),
+            (Some(open), true) => self.inner.warm.put(row, inst, open),
+            _ => self.inner.warm.forget(row.id),
         }
         Ok(Outcome {
-            application: app_record(updated),
+            application,
             events: records,
             opened,
             open_tasks,
@@ -1182,7 +1203,8 @@ enum Head<'a> {
     Update {
         app: Uuid,
         revision: i64,
-        update: &'a application::ActiveModel,
+        /// The snapshot columns; the instance's JSON is moved into the statement.
+        update: &'a mut application::ActiveModel,
         direct: Option<Direct<'a>>,
     },
     /// A submission: insert the application (and its organization, if new).
@@ -1231,19 +1253,22 @@ async fn commit_command(
             update,
             direct,
         } => {
-            let set = [
+            let instance = update
+                .take(application::Column::Instance)
+                .into_value()
+                .ok_or_else(|| corrupt("no `instance` column"))?;
+            let mut set = vec![format!("instance = {}", p(instance))];
+            for (name, col) in [
                 ("status", application::Column::Status),
                 ("outcome", application::Column::Outcome),
                 ("active_states", application::Column::ActiveStates),
-                ("instance", application::Column::Instance),
                 ("revision", application::Column::Revision),
                 ("last_hash", application::Column::LastHash),
                 ("updated_at", application::Column::UpdatedAt),
-            ]
-            .into_iter()
-            .map(|(name, col)| Ok(format!("{name} = {}", p(value_of(update, col)?))))
-            .collect::<Result<Vec<_>>>()?
-            .join(", ");
+            ] {
+                set.push(format!("{name} = {}", p(value_of(update, col)?)));
+            }
+            let set = set.join(", ");
             app_p = p(app.into());
             let rev_p = p(revision.into());
             new_p = (
@@ -1262,7 +1287,7 @@ async fn commit_command(
             ctes.push(format!(
                 "UPDATE applications SET {set} WHERE id = {app_p} AND revision = {rev_p}{guard}"
             ));
-            idem_row = direct.and_then(|d| d.idem).map(|i| (i, app, update));
+            idem_row = direct.and_then(|d| d.idem).map(|i| (i, app, &*update));
         }
         Head::Insert { row, idem } => {
             use application::Column as A;

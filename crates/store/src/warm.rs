@@ -15,6 +15,8 @@ use std::sync::Mutex;
 
 use uuid::Uuid;
 
+use softland_workflow::Instance;
+
 use crate::entity::application;
 use crate::records::TaskRecord;
 
@@ -22,9 +24,12 @@ use crate::records::TaskRecord;
 const CAPACITY: usize = 2048;
 
 /// An open task as remembered: its application, number and assignee.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct WarmTask {
+    /// The row without its `instance` and `data` columns (both JSON null): they are in `inst`.
     pub(crate) app: application::Model,
+    /// The engine's instance, with the form data.
+    pub(crate) inst: Instance,
     pub(crate) task_no: i32,
     pub(crate) assignee: String,
 }
@@ -32,7 +37,7 @@ pub(crate) struct WarmTask {
 #[derive(Debug, Default)]
 struct State {
     /// `None` while a command has it out.
-    apps: HashMap<Uuid, (Option<application::Model>, Vec<Uuid>)>,
+    apps: HashMap<Uuid, (Option<(application::Model, Instance)>, Vec<Uuid>)>,
     tasks: HashMap<Uuid, (Uuid, i32, String)>,
     /// Applications in the order they were first remembered (may hold forgotten ones).
     order: VecDeque<Uuid>,
@@ -65,16 +70,18 @@ impl Warm {
     pub(crate) fn take(&self, task: Uuid) -> Option<WarmTask> {
         let mut s = self.lock();
         let (app, task_no, assignee) = s.tasks.get(&task)?.clone();
-        let row = s.apps.get_mut(&app)?.0.take()?;
+        let (row, inst) = s.apps.get_mut(&app)?.0.take()?;
         Some(WarmTask {
             app: row,
+            inst,
             task_no,
             assignee,
         })
     }
 
-    /// Remembers an application as a command of this process left it, with its open tasks.
-    pub(crate) fn put(&self, app: application::Model, open: &[TaskRecord]) {
+    /// Remembers an application as a command of this process left it, with its open tasks:
+    /// the row (its `instance` and `data` left out) and the engine's instance.
+    pub(crate) fn put(&self, app: application::Model, inst: Instance, open: &[TaskRecord]) {
         let mut s = self.lock();
         let id = app.id;
         if s.apps.contains_key(&id) {
@@ -93,7 +100,7 @@ impl Warm {
                 .insert(t.id, (id, t.task_no as i32, t.assignee.clone()));
         }
         s.apps
-            .insert(id, (Some(app), open.iter().map(|t| t.id).collect()));
+            .insert(id, (Some((app, inst)), open.iter().map(|t| t.id).collect()));
     }
 
     /// Forgets an application (its place in the order stays until it comes round).
@@ -150,10 +157,10 @@ mod tests {
         let w = Warm::default();
         let a = Uuid::new_v4();
         let (t1, t2) = (task(a, 1), task(a, 2));
-        w.put(app(a, 1), std::slice::from_ref(&t1));
+        w.put(app(a, 1), Instance::default(), std::slice::from_ref(&t1));
         assert_eq!(w.take(t1.id).map(|t| t.app.revision), Some(1));
         assert!(w.take(t1.id).is_none(), "out with one command at a time");
-        w.put(app(a, 2), std::slice::from_ref(&t2));
+        w.put(app(a, 2), Instance::default(), std::slice::from_ref(&t2));
         assert!(w.take(t1.id).is_none(), "a task closed since is forgotten");
         assert_eq!(
             w.take(t2.id).map(|t| (t.app.revision, t.task_no)),
@@ -168,10 +175,10 @@ mod tests {
         let w = Warm::default();
         let first = Uuid::new_v4();
         let t = task(first, 1);
-        w.put(app(first, 1), std::slice::from_ref(&t));
+        w.put(app(first, 1), Instance::default(), std::slice::from_ref(&t));
         for _ in 0..CAPACITY {
             let a = Uuid::new_v4();
-            w.put(app(a, 1), &[task(a, 1)]);
+            w.put(app(a, 1), Instance::default(), &[task(a, 1)]);
         }
         assert!(w.take(t.id).is_none(), "the oldest went first");
         assert_eq!(w.lock().apps.len(), CAPACITY);

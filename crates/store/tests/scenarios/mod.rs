@@ -1116,8 +1116,8 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
     assert_eq!(f.store.doctor().await.unwrap().applications, 30);
 }
 
-/// When an outcome lists the open tasks after its command, the list is exactly what the
-/// database holds: through an information request, parallel reviews, a claim, the 2-of-3
+/// When an outcome lists the open tasks after its command, the list (and the application
+/// row) is exactly what the database holds: through an information request, parallel reviews, a claim, the 2-of-3
 /// decision and a rejection that cancels a sibling branch.
 pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
     let f = fixture(db).await;
@@ -1125,6 +1125,9 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
         let store = f.store.clone();
         async move {
             let stored = store.tasks_of(out.application.id, true).await.unwrap();
+            // The application as answered, form data included, is the stored row.
+            let row = store.application(out.application.id).await.unwrap();
+            assert_eq!(Some(&out.application), row.as_ref());
             if let Some(listed) = out.open_tasks {
                 assert_eq!(
                     listed, stored,
