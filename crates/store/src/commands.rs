@@ -421,8 +421,7 @@ impl Store {
             let out = self
                 .apply(
                     &txn,
-                    app,
-                    None,
+                    (app, None),
                     &req.actor,
                     Command::Withdraw {
                         reason: req.reason.clone(),
@@ -446,8 +445,7 @@ impl Store {
             let out = self
                 .apply(
                     &txn,
-                    app,
-                    None,
+                    (app, None),
                     &Actor::system(),
                     Command::FireTimer {
                         task: TaskId(task_no),
@@ -576,7 +574,7 @@ impl Store {
             actor: &req.actor.id,
             idem,
         };
-        self.apply(db, app, inst, &req.actor, command, Some(direct), before)
+        self.apply(db, (app, inst), &req.actor, command, Some(direct), before)
             .await
     }
 
@@ -609,12 +607,13 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("application {id}")))
     }
 
-    /// Runs the engine on the application's snapshot and writes what it decided.
+    /// Runs the engine on the application's snapshot and writes what it decided. The
+    /// application is its row, with the engine's instance when this process remembers it
+    /// (then the row's JSON columns are left out).
     async fn apply(
         &self,
         txn: &impl ConnectionTrait,
-        mut app: application::Model,
-        remembered: Option<Instance>,
+        (mut app, remembered): (application::Model, Option<Instance>),
         actor: &Actor,
         command: Command,
         direct: Option<Direct<'_>>,

@@ -34,10 +34,13 @@ pub(crate) struct WarmTask {
     pub(crate) assignee: String,
 }
 
+/// An application's row (without its JSON columns) and the engine's instance.
+type Remembered = (application::Model, Instance);
+
 #[derive(Debug, Default)]
 struct State {
     /// `None` while a command has it out.
-    apps: HashMap<Uuid, (Option<(application::Model, Instance)>, Vec<Uuid>)>,
+    apps: HashMap<Uuid, (Option<Remembered>, Vec<Uuid>)>,
     tasks: HashMap<Uuid, (Uuid, i32, String)>,
     /// Applications in the order they were first remembered (may hold forgotten ones).
     order: VecDeque<Uuid>,
