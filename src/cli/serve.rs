@@ -73,6 +73,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// PostgreSQL command connections opened at start (the pool grows to 20 as load needs): enough
+/// for a first burst of clients, few enough that several servers on one database stay far from
+/// PostgreSQL's default limit of 100 connections.
+const OPEN_AT_START: usize = 8;
+
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
     runtime()?.block_on(async {
@@ -91,6 +96,12 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let (_, token) = store.create_key("admin", KeyRole::Admin).await?;
             writeln!(stdout, "First start: created an admin API key. It is shown only now; keep it:\n\n    {token}\n")?;
             writeln!(stdout, "Use it as `Authorization: Bearer {token}` (create more with `softland keys create`).")?;
+        }
+        // PostgreSQL: the first commands after a start should not each open a connection.
+        match store.open_command_connections(OPEN_AT_START).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(connections = n, "command connections open"),
+            Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let scheduler = store.spawn_scheduler(format!("{}-{}", hostname(), std::process::id()), Duration::from_secs(args.scheduler_seconds.max(1)), stop_rx);

@@ -202,6 +202,27 @@ impl Store {
         }
     }
 
+    /// PostgreSQL: opens up to `n` command connections now (at most the pool's size), so that
+    /// the first commands after a start do not each wait for a connection to be made; returns
+    /// how many are open. SQLite has none to open (0).
+    pub async fn open_command_connections(&self, n: usize) -> Result<usize> {
+        let Some(pool) = &self.inner.commands else {
+            return Ok(0);
+        };
+        let mut opening = tokio::task::JoinSet::new();
+        for _ in 0..n.min(pool.status().max_size) {
+            let pool = pool.clone();
+            opening.spawn(async move { crate::held::Held::get(&pool).await });
+        }
+        // All are held until the last is open, so each one is a new connection.
+        let mut open = Vec::new();
+        while let Some(joined) = opening.join_next().await {
+            let held = joined.map_err(|e| Error::Corrupt(format!("opening a connection: {e}")))?;
+            open.push(held?);
+        }
+        Ok(pool.status().size)
+    }
+
     /// Where write transactions run (see [`Inner::writer`]).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         self.inner.writer.as_ref().unwrap_or(&self.inner.db)

@@ -56,4 +56,5 @@ on_both_backends!(
     the_outbox_migration_goes_down_and_up,
     other_processes_claim_close_and_advance,
     commands_committed_together_stand_alone,
+    command_connections_open_ahead,
 );

@@ -1431,3 +1431,24 @@ pub async fn commands_committed_together_stand_alone(db: &TestDb) {
     );
     assert!(reopened.doctor().await.unwrap().problems.is_empty());
 }
+
+/// A server can open its command connections before the first command needs one: on
+/// PostgreSQL as many as asked, up to the pool's size, and they serve commands afterwards;
+/// SQLite has none to open.
+pub async fn command_connections_open_ahead(db: &TestDb) {
+    use softland_store::Backend;
+    let f = fixture(db).await;
+    let postgres = f.store.backend() == Backend::Postgres;
+    let opened = f.store.open_command_connections(4).await.unwrap();
+    assert_eq!(opened, if postgres { 4 } else { 0 });
+    let opened = f.store.open_command_connections(1_000).await.unwrap();
+    assert_eq!(
+        opened,
+        if postgres { 20 } else { 0 },
+        "never above the pool's size"
+    );
+    let app = f.submit("soft-landing-sz-to-hk", "firm").await.application;
+    f.act(app.id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+}
