@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use async_graphql::Data;
+use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
@@ -117,30 +119,104 @@ impl Application {
     }
 }
 
-/// The caller from `Authorization: Bearer <token>`; `None` when absent or unknown.
-async fn authenticate(store: &Store, headers: &HeaderMap) -> Option<Principal> {
-    let token = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim();
-    store
-        .authenticate(token)
-        .await
-        .ok()
-        .flatten()
-        .map(Principal::from)
+/// The bearer token of `Authorization: Bearer <token>`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    Some(
+        headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?
+            .trim(),
+    )
+}
+
+/// The caller a token names: `Ok(None)` for no token or an unknown or revoked one; `Err` when
+/// the database could not say (that is the server's failure, not the caller's).
+async fn authenticate(store: &Store, token: Option<&str>) -> Result<Option<Principal>, ()> {
+    let Some(token) = token else { return Ok(None) };
+    match store.authenticate(token).await {
+        Ok(found) => Ok(found.map(Principal::from)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
+            crate::metrics::error("INTERNAL");
+            Err(())
+        }
+    }
+}
+
+/// A GraphQL-shaped error response for requests that never reach the schema.
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
+    crate::metrics::error(code);
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    (status, axum::Json(body)).into_response()
+}
+
+fn unavailable() -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL",
+        "the server cannot check credentials right now; try again shortly",
+    )
+}
+
+/// Why a body is not a GraphQL request, in words for people (never the parser's Debug text).
+fn rejection(e: &ParseRequestError) -> Response {
+    let too_large = || {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "the request body is too large",
+        )
+    };
+    match e {
+        ParseRequestError::PayloadTooLarge => too_large(),
+        // The body limit surfaces as a read error of the body stream.
+        ParseRequestError::Io(io) if io.to_string().contains("length limit") => too_large(),
+        ParseRequestError::UnsupportedBatch => refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "batched requests (a JSON list) are not supported: send one operation per request",
+        ),
+        ParseRequestError::InvalidRequest(inner) => refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            &format!(
+                "the body is not a GraphQL request ({{\"query\": …, \"variables\": {{…}}}}): {}",
+                first_line(&inner.to_string())
+            ),
+        ),
+        _ => refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the body is not a GraphQL request: send JSON `{\"query\": …, \"variables\": {…}}`",
+        ),
+    }
+}
+
+/// The first line of a library's message, at most 200 characters.
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 async fn graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
-    req: GraphQLRequest,
-) -> GraphQLResponse {
-    let mut req = req.into_inner();
-    if let Some(p) = authenticate(&state.store, &headers).await {
-        req = req.data(p);
+    req: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let mut req = match req {
+        Ok(r) => r.into_inner(),
+        Err(GraphQLRejection(e)) => return rejection(&e),
+    };
+    match authenticate(&state.store, bearer(&headers)).await {
+        Ok(Some(p)) => req = req.data(p),
+        Ok(None) => {}
+        Err(()) => return unavailable(),
     }
     let mut resp = state.schema.execute(req).await;
     // Parse and validation errors come from async-graphql without a code: they are the
@@ -152,7 +228,7 @@ async fn graphql(
             crate::metrics::error("BAD_USER_INPUT");
         }
     }
-    resp.into()
+    GraphQLResponse::from(resp).into_response()
 }
 
 async fn graphiql() -> impl IntoResponse {
@@ -165,14 +241,15 @@ async fn graphiql() -> impl IntoResponse {
 }
 
 /// WebSocket subscriptions; the token comes in `connection_init` as `{"authorization": "Bearer …"}`
-/// (or the upgrade request's header).
+/// (or the upgrade request's header). The token stays with the connection, so its subscriptions
+/// end when the key is revoked (see `graphql::subscription`).
 async fn graphql_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = authenticate(&state.store, &headers).await;
+    let from_header = bearer(&headers).map(str::to_owned);
     let store = state.store.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
@@ -184,18 +261,22 @@ async fn graphql_ws(
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))
                         .and_then(|v| v.as_str())
-                        .map(|s| s.trim_start_matches("Bearer ").trim().to_owned());
-                    let principal = match token {
-                        Some(t) => store
-                            .authenticate(&t)
-                            .await
-                            .ok()
-                            .flatten()
-                            .map(Principal::from),
-                        None => from_header,
-                    };
-                    if let Some(p) = principal {
-                        data.insert(p);
+                        .map(|s| s.trim_start_matches("Bearer ").trim().to_owned())
+                        .or(from_header);
+                    match authenticate(&store, token.as_deref()).await {
+                        Ok(Some(p)) => {
+                            data.insert(p);
+                            if let Some(t) = token {
+                                data.insert(crate::graphql::Credential::new(t));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(()) => {
+                            return Err(crate::error::coded(
+                                "INTERNAL",
+                                "the server cannot check credentials right now; try again shortly",
+                            ));
+                        }
                     }
                     Ok(data)
                 })

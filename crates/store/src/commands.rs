@@ -76,17 +76,70 @@ pub(crate) fn app_record(m: application::Model) -> ApplicationRecord {
 }
 
 pub(crate) fn event_record(m: event::Model) -> EventRecord {
+    // What a user is shown comes from the hashed payload, not from the columns beside it (they
+    // exist for queries; `doctor` checks that they agree).
+    let parsed = serde_json::from_str::<Event>(&m.payload).ok();
+    let (kind, actor, action, comment, at) = match &parsed {
+        Some(e) => {
+            let (_, action, comment) = event_columns(e, &mut HashMap::new());
+            (
+                e.kind.name().to_owned(),
+                e.actor.as_deref().map(str::to_owned),
+                action,
+                comment,
+                e.at,
+            )
+        }
+        None => (m.kind, m.actor, m.action, m.comment, m.at),
+    };
     EventRecord {
         application_id: m.application_id,
         seq: m.seq,
-        kind: m.kind,
-        actor: m.actor,
+        kind,
+        actor,
         state: m.state,
-        action: m.action,
-        comment: m.comment,
+        action,
+        comment,
         payload: serde_json::from_str(&m.payload).unwrap_or(Value::Null),
-        at: m.at,
+        at,
         hash: m.hash,
+    }
+}
+
+/// The state, action and comment columns of an event row, derived from the event alone (and
+/// the states of the tasks opened before it): what `doctor` checks the stored columns against.
+pub(crate) fn event_columns(
+    e: &Event,
+    task_states: &mut HashMap<u32, softland_workflow::StateId>,
+) -> (
+    Option<softland_workflow::StateId>,
+    Option<String>,
+    Option<String>,
+) {
+    match &e.kind {
+        EventKind::Entered { state }
+        | EventKind::Exited { state }
+        | EventKind::ChoiceMade { state, .. }
+        | EventKind::BranchDone { state, .. } => (Some(*state), None, None),
+        EventKind::TaskOpened { task, state, .. } => {
+            task_states.insert(task.0, *state);
+            (Some(*state), None, None)
+        }
+        EventKind::TaskCompleted {
+            task,
+            action,
+            comment,
+            ..
+        } => (
+            task_states.get(&task.0).copied(),
+            Some(action.clone()),
+            comment.clone(),
+        ),
+        EventKind::TaskCancelled { task }
+        | EventKind::TaskReassigned { task, .. }
+        | EventKind::TaskOverdue { task } => (task_states.get(&task.0).copied(), None, None),
+        EventKind::Withdrawn { reason } => (None, None, reason.clone()),
+        EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
     }
 }
 
@@ -94,23 +147,28 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-/// The idempotency key of one request.
+/// The idempotency key of one request. Keys are scoped to the caller's whole identity: the
+/// person and what they act for (an agency, or — for applicants — their organization), so two
+/// people of the same name in different organizations never share a key.
 struct Idem {
     scope: String,
     key: String,
     operation: &'static str,
     request_hash: String,
+    /// The applicant's organization: a replayed application must be theirs.
+    organization: Option<String>,
 }
 
 impl Idem {
     fn new(
         actor: &Actor,
+        organization: Option<&str>,
         key: Option<&String>,
         operation: &'static str,
         request: &Value,
     ) -> Option<Self> {
         let party = match &actor.party {
-            Party::Applicant => "applicant".to_owned(),
+            Party::Applicant => format!("applicant:{}", organization.unwrap_or_default()),
             Party::Agency(a) => format!("agency:{a}"),
             Party::System => "system".to_owned(),
         };
@@ -119,6 +177,10 @@ impl Idem {
             key: k.clone(),
             operation,
             request_hash: sha256_hex(&request.to_string()),
+            organization: match actor.party {
+                Party::Applicant => organization.map(str::to_owned),
+                _ => None,
+            },
         })
     }
 }
@@ -249,7 +311,13 @@ impl Store {
     /// Submits an application to the latest non-retired version of its workflow.
     pub async fn submit(&self, req: Submit) -> Result<Outcome> {
         let request = json!({"workflow": req.workflow_key, "organization": req.organization, "data": req.data});
-        let idem = Idem::new(&req.actor, req.idempotency_key.as_ref(), "submit", &request);
+        let idem = Idem::new(
+            &req.actor,
+            Some(&req.organization),
+            req.idempotency_key.as_ref(),
+            "submit",
+            &request,
+        );
         let result = self.submit_once(&req, idem.as_ref()).await;
         self.settle(result, idem.as_ref()).await
     }
@@ -370,7 +438,13 @@ impl Store {
     /// Takes an action on a task.
     pub async fn act(&self, req: Act) -> Result<Outcome> {
         let request = json!({"task": req.task_id, "action": req.action, "comment": req.comment, "input": req.input, "expected": req.expected_revision});
-        let idem = Idem::new(&req.actor, req.idempotency_key.as_ref(), "act", &request);
+        let idem = Idem::new(
+            &req.actor,
+            req.organization.as_deref(),
+            req.idempotency_key.as_ref(),
+            "act",
+            &request,
+        );
         self.retrying(req.expected_revision.is_none(), idem.as_ref(), || {
             self.act_once(&req, idem.as_ref())
         })
@@ -401,6 +475,7 @@ impl Store {
         let request = json!({"application": req.application_id, "reason": req.reason});
         let idem = Idem::new(
             &req.actor,
+            Some(&req.organization),
             req.idempotency_key.as_ref(),
             "withdraw",
             &request,
@@ -418,6 +493,9 @@ impl Store {
                 return Ok(done);
             }
             let app = self.load_app(&txn, req.application_id).await?;
+            if app.organization != req.organization {
+                return Err(Error::NotFound("application".to_owned()));
+            }
             let out = self
                 .apply(
                     &txn,
@@ -757,33 +835,7 @@ impl Store {
             let seq = first_seq + i as i64;
             let payload = serde_json::to_string(e).map_err(corrupt)?;
             let hash = link(&prev, seq, &payload);
-            let (state, action, comment) = match &e.kind {
-                EventKind::Entered { state }
-                | EventKind::Exited { state }
-                | EventKind::ChoiceMade { state, .. }
-                | EventKind::BranchDone { state, .. } => (Some(*state), None, None),
-                EventKind::TaskOpened { task, state, .. } => {
-                    w.task_states.insert(task.0, *state);
-                    (Some(*state), None, None)
-                }
-                EventKind::TaskCompleted {
-                    task,
-                    action,
-                    comment,
-                    ..
-                } => (
-                    w.task_states.get(&task.0).copied(),
-                    Some(action.clone()),
-                    comment.clone(),
-                ),
-                EventKind::TaskCancelled { task }
-                | EventKind::TaskReassigned { task, .. }
-                | EventKind::TaskOverdue { task } => {
-                    (w.task_states.get(&task.0).copied(), None, None)
-                }
-                EventKind::Withdrawn { reason } => (None, None, reason.clone()),
-                EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
-            };
+            let (state, action, comment) = event_columns(e, &mut w.task_states);
             let state_name = state.map(|s| w.wf.state(s).name().to_owned());
             let record = EventRecord {
                 application_id: w.app_id,
@@ -864,6 +916,15 @@ impl Store {
             return Err(ConflictReason::IdempotencyKeyReused(idem.key.clone()).into());
         }
         let app = self.load_app(txn, found.application_id).await?;
+        // Ownership before any replay: a key is only ever found in its own caller's scope, and
+        // the application it names must still be the caller's organization's.
+        if idem
+            .organization
+            .as_ref()
+            .is_some_and(|o| *o != app.organization)
+        {
+            return Err(Error::NotFound("application".to_owned()));
+        }
         Ok(Some(Outcome {
             application: app_record(app),
             events: vec![],

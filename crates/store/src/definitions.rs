@@ -16,6 +16,15 @@ use crate::error::{ConflictReason, Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{DefinitionRecord, Published};
 
+/// When content already published is published again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Republish {
+    /// As a new version, unless it is the latest (not retired) version's content.
+    UnlessLatest,
+    /// Never: content any version has is left as it is.
+    Never,
+}
+
 fn record(m: definition::Model) -> DefinitionRecord {
     DefinitionRecord {
         form_schema: serde_json::from_str(&m.form_schema).unwrap_or(Value::Null),
@@ -30,6 +39,17 @@ fn record(m: definition::Model) -> DefinitionRecord {
     }
 }
 
+/// Compiles a definition on the blocking pool: compiling is CPU work (up to the body limit of a
+/// hostile definition) that must not hold an async worker thread.
+pub async fn compile_off_runtime(
+    source: String,
+    loader: impl softland_workflow::SchemaLoader + Send + 'static,
+) -> Result<std::result::Result<Workflow, softland_workflow::Diagnostics>> {
+    tokio::task::spawn_blocking(move || Workflow::compile_with(&source, &loader))
+        .await
+        .map_err(|e| Error::Corrupt(format!("the compiler stopped: {e}")))
+}
+
 /// Compiles stored source with its stored form (the form may have come from a file).
 fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
     let form = form_schema.to_owned();
@@ -39,14 +59,29 @@ fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
 
 impl Store {
     /// Publishes a definition. `loader` resolves `form: {file: …}`. When the latest version of
-    /// the key has the same content, nothing is stored and `changed` is false.
+    /// the key has the same content (and is not retired), nothing is stored and `changed` is
+    /// false: an administrator may publish older content again, or a retired version's content,
+    /// as a new version.
     pub async fn publish(
         &self,
         source: &str,
-        loader: &(dyn softland_workflow::SchemaLoader + Sync),
+        loader: impl softland_workflow::SchemaLoader + Send + 'static,
         by: &str,
     ) -> Result<Published> {
-        let wf = Workflow::compile_with(source, loader).map_err(Error::InvalidDefinition)?;
+        self.publish_as(source, loader, by, Republish::UnlessLatest)
+            .await
+    }
+
+    async fn publish_as(
+        &self,
+        source: &str,
+        loader: impl softland_workflow::SchemaLoader + Send + 'static,
+        by: &str,
+        mode: Republish,
+    ) -> Result<Published> {
+        let wf = compile_off_runtime(source.to_owned(), loader)
+            .await?
+            .map_err(Error::InvalidDefinition)?;
         let form_schema =
             serde_json::to_string(wf.form_schema()).map_err(|e| Error::Corrupt(e.to_string()))?;
         let hash = sha256_hex(&format!("{source}\n{form_schema}"));
@@ -55,6 +90,21 @@ impl Store {
             .order_by_desc(definition::Column::Version)
             .one(self.db())
             .await?;
+        if mode == Republish::Never {
+            // Content published before, as any version, retired or not, stays as it is.
+            let earlier = definition::Entity::find()
+                .filter(definition::Column::Key.eq(wf.key()))
+                .filter(definition::Column::ContentHash.eq(hash.as_str()))
+                .order_by_desc(definition::Column::Version)
+                .one(self.db())
+                .await?;
+            if let Some(earlier) = earlier {
+                return Ok(Published {
+                    definition: record(earlier),
+                    changed: false,
+                });
+            }
+        }
         if let Some(latest) = &latest
             && latest.content_hash == hash
             && latest.retired_at.is_none()
@@ -101,8 +151,10 @@ impl Store {
         })
     }
 
-    /// Publishes every `*.yaml` in `dir` whose content changed (schema files are resolved
-    /// relative to `dir`). Returns what happened to each file, in name order.
+    /// Publishes every `*.yaml` in `dir` whose content was never published (schema files are
+    /// resolved relative to `dir`). Content published before — as any version, retired or not —
+    /// is left alone, so a restart never undoes an administrator's newer version or retirement.
+    /// Returns what happened to each file, in name order.
     pub async fn publish_dir(&self, dir: &Path, by: &str) -> Result<Vec<(String, Published)>> {
         let io = |e: std::io::Error| Error::Io {
             path: dir.display().to_string(),
@@ -120,12 +172,9 @@ impl Store {
                 path: file.display().to_string(),
                 source: e,
             })?;
-            let base = dir.to_path_buf();
-            let loader = move |rel: &str| {
-                std::fs::read_to_string(base.join(rel)).map_err(|e| format!("{rel}: {e}"))
-            };
+            let loader = crate::SchemaFiles::beside(dir);
             let published = self
-                .publish(&source, &loader, by)
+                .publish_as(&source, loader, by, Republish::Never)
                 .await
                 .map_err(|e| match e {
                     Error::InvalidDefinition(d) => Error::Corrupt(format!(
@@ -175,6 +224,10 @@ impl Store {
             .one(self.db())
             .await?
             .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
+        // Retiring twice changes nothing: the first retirement's time stands.
+        if found.retired_at.is_some() {
+            return Ok(record(found));
+        }
         let mut am: definition::ActiveModel = found.into();
         am.retired_at = Set(Some(self.now()));
         let updated = definition::Entity::update(am).exec(self.db()).await?;

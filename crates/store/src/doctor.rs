@@ -6,6 +6,7 @@ use serde::Serialize;
 use softland_workflow::{Event, Instance};
 
 use crate::Store;
+use crate::commands::event_columns;
 use crate::entity::{application, event};
 use crate::error::Result;
 use crate::hash::{genesis, link};
@@ -62,6 +63,7 @@ impl Store {
             }
         };
         let mut prev = genesis(id);
+        let mut task_states = std::collections::HashMap::new();
         let mut events = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             report.events += 1;
@@ -74,7 +76,29 @@ impl Store {
             }
             prev = row.hash.clone();
             match serde_json::from_str::<Event>(&row.payload) {
-                Ok(e) => events.push(e),
+                Ok(e) => {
+                    // The columns beside the payload must say what the payload says.
+                    let (state, action, comment) = event_columns(&e, &mut task_states);
+                    let state = state.map(|s| wf.state(s).name().to_owned());
+                    let differs = [
+                        ("kind", row.kind != e.kind.name()),
+                        ("actor", row.actor.as_deref() != e.actor.as_deref()),
+                        ("state", row.state != state),
+                        ("action", row.action != action),
+                        ("comment", row.comment != comment),
+                        // PostgreSQL keeps microseconds: a rounded time is the same time
+                        (
+                            "at",
+                            (row.at - e.at)
+                                .num_microseconds()
+                                .is_none_or(|d| d.abs() > 1),
+                        ),
+                    ];
+                    for (column, _) in differs.iter().filter(|(_, d)| *d) {
+                        report.problems.push(format!("application {id}: event {} has a `{column}` column that differs from its hashed payload (altered)", row.seq));
+                    }
+                    events.push(e);
+                }
                 Err(e) => report.problems.push(format!(
                     "application {id}: event {} does not parse: {e}",
                     row.seq

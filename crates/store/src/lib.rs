@@ -29,6 +29,7 @@ mod queries;
 mod records;
 mod relay;
 mod scheduler;
+mod schema_files;
 mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -36,8 +37,10 @@ mod warm;
 
 pub use bulk::{SeedApplication, SeedStep};
 pub use connect::{Backend, Store};
+pub use definitions::compile_off_runtime;
 pub use doctor::Report as DoctorReport;
 pub use error::{ConflictReason, Error, Result};
 pub use keys::{KeyRecord, KeyRole};
 pub use records::*;
 pub use scheduler::TimerRun;
+pub use schema_files::{MAX_SCHEMA_FILE, SchemaFiles};

@@ -193,6 +193,8 @@ pub struct Act {
 pub struct Withdraw {
     /// The application.
     pub application_id: Uuid,
+    /// The applicant's organization: only its own applications can be withdrawn.
+    pub organization: String,
     /// The applicant's person.
     pub actor: Actor,
     /// Why.

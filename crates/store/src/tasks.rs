@@ -21,11 +21,13 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("task {id}")))?;
         match &actor.party {
             Party::Agency(a) if *a == t.assignee => {}
+            // As for `act`: the gateway answers FORBIDDEN only to callers who may see the
+            // application, NOT_FOUND to everyone else.
             _ => {
-                return Err(Error::Forbidden(format!(
-                    "task {id} is assigned to `{}`",
-                    t.assignee
-                )));
+                return Err(Error::NotYours {
+                    application_id: t.application_id,
+                    assignee: t.assignee,
+                });
             }
         }
         if t.status != TaskStatus::Open {

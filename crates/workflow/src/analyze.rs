@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::diagnostic::{Code, Diagnostics, Pos, did_you_mean};
+use crate::diagnostic::{Code, Diagnostics, Pos};
 use crate::duration::{DayCount, DuePeriod};
 use crate::expr::{Condition, ConditionError};
 use crate::model::*;
@@ -152,14 +152,26 @@ fn load_form(
             }
         }
     };
+    let file = match form? {
+        RawForm::File(path) => Some(path.v.as_str()),
+        RawForm::Inline(_) => None,
+    };
     match Schema::compile(value) {
         Ok(s) => Some(s),
+        // A file's content is never quoted: the definition may come from someone who must not
+        // read it.
         Err(e) => {
-            d.push(
-                pos,
-                Code::InvalidSchema,
-                format!("the form is not a valid JSON Schema: {e}"),
-            );
+            let message = match file {
+                Some(path) if e.at.is_empty() => {
+                    format!("the form file `{path}` is not a valid JSON Schema")
+                }
+                Some(path) => format!(
+                    "the form file `{path}` is not a valid JSON Schema (at {})",
+                    e.at
+                ),
+                None => format!("the form is not a valid JSON Schema: {e}"),
+            };
+            d.push(pos, Code::InvalidSchema, message);
             None
         }
     }
@@ -169,7 +181,7 @@ impl<'a> Analyzer<'a> {
     /// Resolves a target written in state `from` (None: top level).
     fn resolve(&mut self, from: Option<usize>, target: &Sp<String>) -> Option<usize> {
         let Some(&to) = self.names.get(target.v.as_str()) else {
-            let hint = did_you_mean(&target.v, self.names.keys().copied());
+            let hint = self.d.did_you_mean(&target.v, self.names.keys().copied());
             self.d.push(
                 target.pos,
                 Code::UnknownTarget,
@@ -207,7 +219,9 @@ impl<'a> Analyzer<'a> {
             return Some(Assignee::Applicant);
         }
         if !self.agencies.contains(&s.v.as_str()) {
-            let hint = did_you_mean(&s.v, self.agencies.iter().copied().chain([APPLICANT]));
+            let hint = self
+                .d
+                .did_you_mean(&s.v, self.agencies.iter().copied().chain([APPLICANT]));
             let known = if self.agencies.is_empty() {
                 "none".to_owned()
             } else {
@@ -251,7 +265,7 @@ impl<'a> Analyzer<'a> {
                     ok = false;
                 }
                 None => {
-                    let hint = did_you_mean(&n.v, self.names.keys().copied());
+                    let hint = self.d.did_you_mean(&n.v, self.names.keys().copied());
                     self.d.push(
                         n.pos,
                         Code::UnknownStep,
@@ -293,7 +307,7 @@ impl<'a> Analyzer<'a> {
                     if actions.contains(&a.v.as_str()) {
                         Some(Overdue::Action(a.v.clone()))
                     } else {
-                        let hint = did_you_mean(&a.v, actions.iter().copied());
+                        let hint = self.d.did_you_mean(&a.v, actions.iter().copied());
                         self.d.push(a.pos, Code::UnknownAction, format!("overdue action `{}` is not offered by this task (offers: {}){hint}", a.v, actions.join(", ")));
                         None
                     }
@@ -509,12 +523,24 @@ impl<'a> Analyzer<'a> {
                     format!("condition does not parse: {message}"),
                 );
             }
+            ConditionError::TooComplex {
+                line,
+                column,
+                message,
+            } => {
+                let pos = if line == 1 {
+                    Pos::new(when.pos.line, when.pos.column + column - 1)
+                } else {
+                    Pos::new(when.pos.line + line - 1, column)
+                };
+                self.d.push(pos, Code::ConditionTooComplex, message);
+            }
             ConditionError::UnknownVariable(v) => {
                 self.d.push(when.pos, Code::UnknownField, format!("condition uses unknown variable `{v}`; conditions see the form as `data` (e.g. `data.{v}`)"));
             }
             ConditionError::UnknownField { path, known } => {
                 let last = path.rsplit('.').next().unwrap_or(&path);
-                let hint = did_you_mean(last, known.iter().map(String::as_str));
+                let hint = self.d.did_you_mean(last, known.iter().map(String::as_str));
                 self.d.push(
                     when.pos,
                     Code::UnknownField,

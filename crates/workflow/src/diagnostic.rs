@@ -82,6 +82,9 @@ codes! {
     MissingOtherwise => "missing-otherwise",
     /// A CEL condition does not parse.
     ConditionSyntax => "condition-syntax",
+    /// A condition is too long, too deep, has too many operators, or nests a comprehension in
+    /// another (bounds that keep compiling and evaluating it cheap).
+    ConditionTooComplex => "condition-too-complex",
     /// A CEL condition references a variable or form field that does not exist.
     UnknownField => "unknown-field",
     /// A JSON Schema (form or action input) is not a valid schema.
@@ -133,39 +136,74 @@ impl fmt::Display for Diagnostic {
 }
 
 /// All problems found in one definition, sorted by position.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Diagnostics(Vec<Diagnostic>);
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+    /// "Did you mean" hints given so far (each costs distance computations; see [`HINTS`]).
+    hints: usize,
+}
+
+impl PartialEq for Diagnostics {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Diagnostics {}
+
+/// "Did you mean" hints per definition: a hostile definition with thousands of unknown names
+/// gets hints for the first few only, so compiling stays linear in its size.
+pub const HINTS: usize = 32;
+/// Names longer than this get no hint (nobody mistypes a 65-character name into another).
+pub const HINT_NAME_CHARS: usize = 64;
+/// At most this many candidates are compared for one hint.
+pub const HINT_CANDIDATES: usize = 500;
 
 impl Diagnostics {
+    /// "; did you mean `x`?" or "" — within the definition's budget of [`HINTS`].
+    pub(crate) fn did_you_mean<'a>(
+        &mut self,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> String {
+        if self.hints >= HINTS {
+            return String::new();
+        }
+        self.hints += 1;
+        suggest(wrong, candidates)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default()
+    }
+
     pub(crate) fn push(&mut self, pos: Pos, code: Code, message: impl Into<String>) {
-        self.0.push(Diagnostic::new(pos, code, message));
+        self.list.push(Diagnostic::new(pos, code, message));
     }
 
     /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// How many problems.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
 
     /// The problems, sorted by position.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
-        self.0.iter()
+        self.list.iter()
     }
 
     pub(crate) fn finish(mut self) -> Self {
-        self.0
+        self.list
             .sort_by(|a, b| a.pos.cmp(&b.pos).then_with(|| a.message.cmp(&b.message)));
-        self.0.dedup();
+        self.list.dedup();
         self
     }
 
     /// Formats every diagnostic compiler-style: `path:line:column: code: message`.
     pub fn render(&self, path: &str) -> String {
-        self.0.iter().map(|d| format!("{path}:{d}\n")).collect()
+        self.list.iter().map(|d| format!("{path}:{d}\n")).collect()
     }
 }
 
@@ -173,7 +211,7 @@ impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.list.into_iter()
     }
 }
 
@@ -181,13 +219,13 @@ impl<'a> IntoIterator for &'a Diagnostics {
     type Item = &'a Diagnostic;
     type IntoIter = std::slice::Iter<'a, Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.list.iter()
     }
 }
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
+        for d in &self.list {
             writeln!(f, "{d}")?;
         }
         Ok(())
@@ -197,46 +235,60 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 /// The closest candidate to `wrong` by edit distance, when close enough to be a likely typo.
+/// Bounded: names over [`HINT_NAME_CHARS`] get none, at most [`HINT_CANDIDATES`] candidates
+/// of a near length are compared, and each comparison stops once it exceeds the limit.
 pub(crate) fn suggest<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (wrong.chars().count() / 3).max(2);
-    candidates
+    let wrong: Vec<char> = wrong.chars().take(HINT_NAME_CHARS + 1).collect();
+    if wrong.len() > HINT_NAME_CHARS {
+        return None;
+    }
+    let limit = (wrong.len() / 3).max(2);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates
         .into_iter()
-        .map(|c| (levenshtein(wrong, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .filter(|c| c.len() <= HINT_NAME_CHARS * 4)
+        .take(HINT_CANDIDATES)
+    {
+        let b: Vec<char> = c.chars().collect();
+        if b.len().abs_diff(wrong.len()) > limit {
+            continue;
+        }
+        let bound = best.map_or(limit, |(d, _)| d.saturating_sub(1));
+        if let Some(d) = levenshtein_within(&wrong, &b, bound)
+            && best.is_none_or(|(bd, _)| d < bd)
+        {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
-/// " did you mean `x`?" or "".
-pub(crate) fn did_you_mean<'a>(
-    wrong: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> String {
-    suggest(wrong, candidates)
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+/// The edit distance of `a` and `b` if it is at most `limit`; stops as soon as every way
+/// through the table costs more.
+fn levenshtein_within(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut prev = row[0];
         row[0] = i + 1;
+        let mut smallest = row[0];
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
+            row[j + 1] = if ca == cb {
                 prev
             } else {
                 1 + prev.min(cur).min(row[j])
             };
+            smallest = smallest.min(row[j + 1]);
             prev = cur;
         }
+        if smallest > limit {
+            return None;
+        }
     }
-    row[b.len()]
+    Some(row[b.len()]).filter(|d| *d <= limit)
 }
 
 #[cfg(test)]
@@ -249,6 +301,23 @@ mod tests {
         assert_eq!(suggest("reveiw", names), Some("review"));
         assert_eq!(suggest("aproved", names), Some("approved"));
         assert_eq!(suggest("zzzzzz", names), None);
+        assert_eq!(suggest("revi", names), None, "too far");
+        let long = "x".repeat(HINT_NAME_CHARS + 1);
+        assert_eq!(
+            suggest(&long, [long.as_str()]),
+            None,
+            "long names get no hint"
+        );
+    }
+
+    #[test]
+    fn a_definition_gets_a_bounded_number_of_hints() {
+        let mut d = Diagnostics::default();
+        let hints: Vec<String> = (0..HINTS + 5)
+            .map(|_| d.did_you_mean("reveiw", ["review"]))
+            .collect();
+        assert!(hints[..HINTS].iter().all(|h| h.contains("review")));
+        assert!(hints[HINTS..].iter().all(String::is_empty));
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! that every `data.x.y` path names a property the form's JSON Schema declares, so a typo in a
 //! field name is caught when the workflow is validated, not months later at run time.
 //! Evaluation is sandboxed: CEL has no I/O, no loops beyond bounded comprehensions.
+//!
+//! Conditions are bounded before they are parsed, since CEL's tree (and every walk over it,
+//! dropping it included) is as deep as its longest operator chain: at most
+//! [`MAX_CONDITION_CHARS`] characters, [`MAX_OPERATORS`] operators and member accesses, brackets
+//! [`MAX_BRACKETS`] deep. The cost of one evaluation is then linear in the form's size: a
+//! comprehension (`exists`, `all`, `map`, …) may not contain another, since one nested in
+//! another over a 3 000-item list makes nine million steps.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,15 +43,157 @@ pub(crate) enum ConditionError {
         message: String,
     },
     UnknownVariable(String),
+    /// Beyond a bound of [`MAX_CONDITION_CHARS`], [`MAX_OPERATORS`], [`MAX_BRACKETS`], or a
+    /// comprehension inside another; the position is where the bound was crossed.
+    TooComplex {
+        line: u32,
+        column: u32,
+        message: String,
+    },
     UnknownField {
         path: String,
         known: Vec<String>,
     },
 }
 
+/// The longest condition, in characters.
+pub const MAX_CONDITION_CHARS: usize = 2_000;
+/// The most operators and member accesses (`+`, `&&`, `==`, `.`, `?`, …) in one condition.
+pub const MAX_OPERATORS: usize = 100;
+/// The deepest nesting of `(`, `[` and `{` in one condition.
+pub const MAX_BRACKETS: usize = 16;
+
+/// Checks the bounds on the text, without parsing it (linear, no recursion).
+fn check_bounds(source: &str) -> Result<(), ConditionError> {
+    let (mut line, mut column) = (1u32, 0u32);
+    let (mut depth, mut operators) = (0usize, 0usize);
+    let too_complex = |line, column, message: String| {
+        Err(ConditionError::TooComplex {
+            line,
+            column,
+            message,
+        })
+    };
+    let mut chars = source.chars().enumerate().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        } else {
+            column += 1;
+        }
+        if i >= MAX_CONDITION_CHARS {
+            return too_complex(
+                line,
+                column,
+                format!("the condition is longer than {MAX_CONDITION_CHARS} characters"),
+            );
+        }
+        if let Some(q) = quote {
+            match c {
+                '\\' => {
+                    chars.next();
+                    column += 1;
+                }
+                c if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_BRACKETS {
+                    return too_complex(
+                        line,
+                        column,
+                        format!("the condition nests brackets more than {MAX_BRACKETS} deep"),
+                    );
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '=' | '!' | '&' | '|' | '?' | '.' => {
+                // `&&`, `==`, `<=`, … are one operator
+                if matches!(
+                    (c, chars.peek().map(|(_, n)| *n)),
+                    ('&', Some('&')) | ('|', Some('|')) | ('=' | '!' | '<' | '>', Some('='))
+                ) {
+                    chars.next();
+                    column += 1;
+                }
+                // a digit's `.` is a decimal point, not a member access
+                operators += 1;
+                if operators > MAX_OPERATORS {
+                    return too_complex(
+                        line,
+                        column,
+                        format!(
+                            "the condition has more than {MAX_OPERATORS} operators; split the \
+                             decision into several choice states"
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a comprehension inside another: its cost is the product of two list sizes.
+fn check_comprehensions(e: &IdedExpr, inside: bool, errors: &mut Vec<ConditionError>) {
+    let mut visit = |c: &IdedExpr, inside: bool| check_comprehensions(c, inside, errors);
+    match &e.expr {
+        Expr::Comprehension(c) => {
+            if inside {
+                errors.push(ConditionError::TooComplex {
+                    line: 1,
+                    column: 1,
+                    message: "a comprehension (`exists`, `all`, `map`, `filter`, …) inside \
+                              another takes quadratic time; use one, over one list"
+                        .to_owned(),
+                });
+                return;
+            }
+            visit(&c.iter_range, false);
+            visit(&c.accu_init, false);
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                visit(part, true);
+            }
+        }
+        Expr::Select(sel) => visit(&sel.operand, inside),
+        Expr::Call(call) => {
+            if let Some(t) = &call.target {
+                visit(t, inside);
+            }
+            call.args.iter().for_each(|a| visit(a, inside));
+        }
+        Expr::List(list) => list.elements.iter().for_each(|el| visit(el, inside)),
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    visit(&me.key, inside);
+                    visit(&me.value, inside);
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for entry in &st.entries {
+                if let EntryExpr::StructField(f) = &entry.expr {
+                    visit(&f.value, inside);
+                }
+            }
+        }
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
 impl Condition {
     /// Compiles `source`, checking field references against the form schema.
     pub(crate) fn compile(source: &str, form: Option<&Value>) -> Result<Self, Vec<ConditionError>> {
+        check_bounds(source).map_err(|e| vec![e])?;
         let program = Program::compile(source).map_err(|errs| {
             errs.errors
                 .iter()
@@ -56,6 +205,7 @@ impl Condition {
                 .collect::<Vec<_>>()
         })?;
         let mut errors = Vec::new();
+        check_comprehensions(program.expression(), false, &mut errors);
         let mut scope = vec![];
         check(program.expression(), form, &mut scope, &mut errors);
         if !errors.is_empty() {
@@ -362,6 +512,45 @@ mod tests {
     fn syntax_errors_have_positions() {
         let errs = Condition::compile("data.staff >= ", Some(&form())).expect_err("syntax");
         assert!(matches!(errs[0], ConditionError::Syntax { line: 1, .. }));
+    }
+
+    #[test]
+    fn long_deep_and_quadratic_conditions_are_refused() {
+        let chain = format!("{} > 0", vec!["1"; 8_000].join(" + "));
+        let errs = Condition::compile(&chain, Some(&form())).expect_err("too many operators");
+        assert!(
+            matches!(&errs[0], ConditionError::TooComplex { .. }),
+            "{errs:?}"
+        );
+        let long = format!("data.licences.exists(l, l == \"{}\")", "x".repeat(3_000));
+        let errs = Condition::compile(&long, Some(&form())).expect_err("too long");
+        assert!(
+            matches!(&errs[0], ConditionError::TooComplex { column: 2001, message, .. } if message.contains("longer than")),
+            "{errs:?}"
+        );
+        let ops = format!("{} > 0", vec!["1"; 200].join("+"));
+        let errs = Condition::compile(&ops, Some(&form())).expect_err("too many operators");
+        assert!(
+            matches!(&errs[0], ConditionError::TooComplex { line: 1, column, message } if message.contains("operators") && *column > 100),
+            "{errs:?}"
+        );
+        let deep = format!("{}1{} > 0", "(".repeat(40), ")".repeat(40));
+        let errs = Condition::compile(&deep, Some(&form())).expect_err("too deep");
+        assert!(
+            matches!(&errs[0], ConditionError::TooComplex { column: 17, .. }),
+            "{errs:?}"
+        );
+        let nested = "data.licences.exists(a, data.licences.exists(b, a == b))";
+        let errs = Condition::compile(nested, Some(&form())).expect_err("quadratic");
+        assert!(
+            matches!(&errs[0], ConditionError::TooComplex { message, .. } if message.contains("inside")),
+            "{errs:?}"
+        );
+        // operators inside strings do not count; the bounds leave room for real conditions
+        let quoted = format!("data.licences.exists(l, l == \"{}\")", "+".repeat(500));
+        assert!(Condition::compile(&quoted, Some(&form())).is_ok());
+        let fine = vec!["data.staff > 1"; 30].join(" || ");
+        assert!(Condition::compile(&fine, Some(&form())).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::diagnostic::{Code, Diagnostics, Pos, did_you_mean};
+use crate::diagnostic::{Code, Diagnostics, Pos};
 use crate::model::Text;
 use crate::yaml::{Node, pos_of};
 
@@ -214,7 +214,7 @@ impl<'d> Reader<'d> {
             if let Some(allowed) = allowed
                 && !allowed.contains(&k.value.as_str())
             {
-                let hint = did_you_mean(&k.value, allowed.iter().copied());
+                let hint = self.d.did_you_mean(&k.value, allowed.iter().copied());
                 let hint = if hint.is_empty() {
                     format!("; allowed: {}", allowed.join(", "))
                 } else {
@@ -458,7 +458,7 @@ impl<'d> Reader<'d> {
                         other.kind().to_owned()
                     };
                     let hint = if let Node::Str(s) = other {
-                        did_you_mean(s, keys::TYPES.iter().copied())
+                        self.d.did_you_mean(s, keys::TYPES.iter().copied())
                     } else {
                         String::new()
                     };

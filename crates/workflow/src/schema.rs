@@ -26,21 +26,46 @@ impl std::fmt::Debug for Schema {
     }
 }
 
-impl Schema {
-    /// Compiles a schema; the error says why it is not a valid schema.
-    pub(crate) fn compile(source: Value) -> Result<Self, String> {
-        if !source.is_object() && !source.is_boolean() {
-            return Err("a JSON Schema must be a mapping (or true/false)".to_owned());
+/// Why a value is not a valid JSON Schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SchemaError {
+    /// JSON pointer into the schema (`""`: the whole schema).
+    pub(crate) at: String,
+    /// The validator's words; they may quote the schema's values.
+    pub(crate) detail: String,
+}
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.at.is_empty() {
+            f.write_str(&self.detail)
+        } else {
+            write!(f, "at {}: {}", self.at, self.detail)
         }
-        jsonschema::meta::validate(&source).map_err(|e| {
-            let at = e.instance_path().to_string();
-            if at.is_empty() {
-                e.to_string()
-            } else {
-                format!("at {at}: {e}")
-            }
+    }
+}
+
+impl Schema {
+    /// Compiles a schema; the error says why it is not a valid schema. Formats (`date`,
+    /// `email`, `uri`, …) are asserted, not just annotations.
+    pub(crate) fn compile(source: Value) -> Result<Self, SchemaError> {
+        if !source.is_object() && !source.is_boolean() {
+            return Err(SchemaError {
+                at: String::new(),
+                detail: "a JSON Schema must be a mapping (or true/false)".to_owned(),
+            });
+        }
+        jsonschema::meta::validate(&source).map_err(|e| SchemaError {
+            at: e.instance_path().to_string(),
+            detail: e.to_string(),
         })?;
-        let validator = jsonschema::validator_for(&source).map_err(|e| e.to_string())?;
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&source)
+            .map_err(|e| SchemaError {
+                at: e.instance_path().to_string(),
+                detail: e.to_string(),
+            })?;
         Ok(Self { source, validator })
     }
 

@@ -1,24 +1,199 @@
-//! Alias limit: `a1: inbox {…} a2: inbox {…} …` multiplies work without deepening the query.
-//! async-graphql limits depth and complexity; this caps aliases per operation document.
+//! Limits every operation meets before it is parsed or run.
+//!
+//! - **Nesting.** async-graphql's parser, its value conversions and serde all recurse, so a
+//!   4 KB request of 2 000 nested brackets would overflow the stack before any depth limit of
+//!   the schema looks at it. The query text's bracket depth (`{`, `[`, `(` outside strings and
+//!   comments) and the variables' depth are measured first, without recursion, and refused
+//!   beyond [`MAX_NESTING`] with `BAD_USER_INPUT`.
+//! - **Characters.** No string of a request — argument, variable or object key — may hold a
+//!   NUL character: PostgreSQL cannot store one, and SQLite would; refusing it here gives the
+//!   same `BAD_USER_INPUT` on both databases.
+//! - **Aliases.** `a1: inbox {…} a2: inbox {…} …` multiplies work without deepening the query;
+//!   async-graphql limits depth and complexity, this caps aliases per operation document.
 
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, Value, Variables};
 
 /// At most this many aliased fields per request.
 pub const MAX_ALIASES: usize = 30;
 
-pub(crate) struct AliasLimit;
+/// The deepest nesting of brackets in a query text, and of lists and objects in its variables.
+/// Forms and action inputs nest a few levels; the schema's own depth limit is 12.
+pub const MAX_NESTING: usize = 32;
 
-impl ExtensionFactory for AliasLimit {
+pub(crate) struct RequestLimits;
+
+impl ExtensionFactory for RequestLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension)
+        Arc::new(RequestLimitsExtension)
     }
 }
 
-struct AliasLimitExtension;
+struct RequestLimitsExtension;
+
+/// A refusal with `extensions.code`.
+pub(crate) fn refusal(code: &str, message: String) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code);
+    e.extensions = Some(ext);
+    e
+}
+
+/// The deepest bracket nesting of a GraphQL document, ignoring strings (`"…"` with escapes,
+/// `"""…"""` block strings) and `#` comments. Linear, no recursion.
+pub(crate) fn text_nesting(query: &str) -> usize {
+    let b = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped delimiter inside a block string
+                    i += if b[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// The deepest nesting of lists and objects in `values`, walked with an explicit stack.
+pub(crate) fn value_nesting<'a>(values: impl Iterator<Item = &'a Value>) -> usize {
+    let mut stack: Vec<(&Value, usize)> = values.map(|v| (v, 1)).collect();
+    let mut deepest = 0;
+    while let Some((v, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        if depth > MAX_NESTING {
+            break;
+        }
+        match v {
+            Value::List(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Whether any string or object key of `values` holds a NUL character.
+fn const_nul<'a>(values: impl Iterator<Item = &'a Value>) -> bool {
+    let mut stack: Vec<&Value> = values.collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains('\0') => return true,
+            Value::List(items) => stack.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+type Arguments = [(
+    Positioned<async_graphql::Name>,
+    Positioned<async_graphql_value::Value>,
+)];
+
+/// Whether any literal argument of the document holds a NUL character.
+fn document_nul(doc: &ExecutableDocument) -> bool {
+    use async_graphql_value::Value as V;
+    fn args_nul(args: &Arguments) -> bool {
+        let mut stack: Vec<&V> = args.iter().map(|(_, v)| &v.node).collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                V::String(s) if s.contains('\0') => return true,
+                V::List(items) => stack.extend(items),
+                V::Object(map) => {
+                    if map.keys().any(|k| k.contains('\0')) {
+                        return true;
+                    }
+                    stack.extend(map.values());
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+    fn directives_nul(ds: &[Positioned<Directive>]) -> bool {
+        ds.iter().any(|d| args_nul(&d.node.arguments))
+    }
+    let mut sets: Vec<&SelectionSet> = Vec::new();
+    for (_, op) in doc.operations.iter() {
+        if directives_nul(&op.node.directives)
+            || op.node.variable_definitions.iter().any(|d| {
+                directives_nul(&d.node.directives)
+                    || const_nul(d.node.default_value.iter().map(|v| &v.node))
+            })
+        {
+            return true;
+        }
+        sets.push(&op.node.selection_set.node);
+    }
+    for f in doc.fragments.values() {
+        if directives_nul(&f.node.directives) {
+            return true;
+        }
+        sets.push(&f.node.selection_set.node);
+    }
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    if args_nul(&f.node.arguments) || directives_nul(&f.node.directives) {
+                        return true;
+                    }
+                    sets.push(&f.node.selection_set.node);
+                }
+                Selection::InlineFragment(i) => {
+                    if directives_nul(&i.node.directives) {
+                        return true;
+                    }
+                    sets.push(&i.node.selection_set.node);
+                }
+                Selection::FragmentSpread(s) => {
+                    if directives_nul(&s.node.directives) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
 
 fn count(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> usize {
     if depth > 64 {
@@ -41,7 +216,7 @@ fn count(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> usize {
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimitExtension {
+impl Extension for RequestLimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -49,18 +224,77 @@ impl Extension for AliasLimitExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        if text_nesting(query) > MAX_NESTING {
+            return Err(refusal(
+                "BAD_USER_INPUT",
+                format!("the query nests brackets more than {MAX_NESTING} deep"),
+            ));
+        }
+        // The variables' own map is level 0; each variable's value starts at 1.
+        if value_nesting(variables.values()) > MAX_NESTING {
+            return Err(refusal(
+                "BAD_USER_INPUT",
+                format!("a variable nests lists or objects more than {MAX_NESTING} deep"),
+            ));
+        }
+        if const_nul(variables.values()) || variables.keys().any(|k| k.contains('\0')) {
+            return Err(nul());
+        }
         let doc = next.run(ctx, query, variables).await?;
+        if document_nul(&doc) {
+            return Err(nul());
+        }
         let aliases: usize = doc
             .operations
             .iter()
             .map(|(_, op)| count(&op.node.selection_set.node, &doc, 0))
             .sum();
         if aliases > MAX_ALIASES {
-            return Err(ServerError::new(
+            return Err(refusal(
+                "BAD_USER_INPUT",
                 format!("the query uses {aliases} aliases; at most {MAX_ALIASES} are allowed"),
-                None,
             ));
         }
         Ok(doc)
+    }
+}
+
+fn nul() -> ServerError {
+    refusal(
+        "BAD_USER_INPUT",
+        "strings may not contain the NUL character (U+0000)".to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_nesting_ignores_strings_and_comments() {
+        assert_eq!(text_nesting("{ a { b(x: [1, {c: 2}]) } }"), 5);
+        assert_eq!(text_nesting(r#"{ a(s: "{{{[[[(((\"{{") }"#), 2);
+        assert_eq!(text_nesting("{ a(s: \"\"\"{{{ \\\"\"\" {{{\"\"\") }"), 2);
+        assert_eq!(text_nesting("# {{{{{{\n{ a }"), 1);
+        let deep = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
+        assert_eq!(text_nesting(&deep), 2000);
+        // unbalanced closers never underflow
+        assert_eq!(text_nesting("}}}{"), 1);
+    }
+
+    #[test]
+    fn value_nesting_is_measured_without_recursion() {
+        let mut v = Value::Null;
+        for _ in 0..100_000 {
+            v = Value::List(vec![v]);
+        }
+        assert!(value_nesting(std::iter::once(&v)) > MAX_NESTING);
+        let flat = Value::List(vec![Value::Null; 1000]);
+        assert_eq!(value_nesting(std::iter::once(&flat)), 2);
+        // the deep value's drop recurses: take it apart by hand
+        let mut v = v;
+        while let Value::List(mut items) = v {
+            v = items.pop().unwrap_or(Value::Null);
+        }
     }
 }

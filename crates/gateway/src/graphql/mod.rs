@@ -1,7 +1,7 @@
 //! The GraphQL schema: types, queries, mutations, the subscription.
 
 mod documents;
-mod limits;
+pub(crate) mod limits;
 mod mutation;
 mod query;
 mod subscription;
@@ -17,7 +17,7 @@ use crate::policy::Principal;
 
 pub use mutation::Mutation;
 pub use query::Query;
-pub use subscription::{Subscription, SubscriptionSlots};
+pub use subscription::{Credential, Subscription, SubscriptionSlots};
 
 /// Live subscriptions one API key may hold.
 pub const SUBSCRIPTIONS_PER_KEY: usize = 256;
@@ -39,8 +39,8 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
         .limit_complexity(2_000)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .extension(limits::AliasLimit)
-        // Inside the alias limit, so remembered documents are counted too.
+        .extension(limits::RequestLimits)
+        // Inside the limits, so remembered documents are measured too.
         .extension(documents::DocumentCache::default())
         .finish()
 }

@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use softland_store::{Act, Error as StoreError, Submit, Withdraw};
-use softland_workflow::Workflow as Compiled;
 
 use super::query::{parse_id, workflow_view};
 use super::types::{Application, Task, Workflow, WorkflowError, WorkflowValidation};
 use super::{WorkflowsDir, principal, store};
 use crate::error::{GqlResult, bad_input, from_store, not_found};
+use crate::policy::Principal;
 
 /// Root mutations.
 #[derive(Debug, Default)]
@@ -41,15 +41,38 @@ pub struct ActInput {
     pub idempotency_key: Option<String>,
 }
 
-fn loader(ctx: &Context<'_>) -> impl Fn(&str) -> Result<String, String> + 'static {
-    let dir = ctx.data_unchecked::<WorkflowsDir>().0.clone();
-    move |rel: &str| {
-        if rel.contains("..") && !rel.starts_with("../schemas/") {
-            return Err(format!(
-                "`{rel}`: only files under the schemas directory can be referenced"
-            ));
-        }
-        std::fs::read_to_string(dir.join(rel)).map_err(|e| format!("{rel}: {e}"))
+/// Schema files a definition sent over the API may name: only under the server's schemas folder.
+fn loader(ctx: &Context<'_>) -> softland_store::SchemaFiles {
+    softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0)
+}
+
+/// The longest idempotency key, in characters.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+/// The longest name (workflow key, action, colleague), in characters.
+pub const MAX_NAME: usize = 200;
+/// The longest comment or reason, in characters.
+pub const MAX_TEXT: usize = 20_000;
+
+/// Refuses a string longer than `max` characters, naming the field.
+fn bounded(field: &str, value: Option<&str>, max: usize) -> GqlResult<()> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(bad_input(format!(
+            "`{field}` is longer than {max} characters"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A store refusal of a task command: a task that is not the caller's is `NOT_FOUND` unless the
+/// caller may see its application (then `FORBIDDEN`), exactly as for a task that does not exist.
+async fn task_refusal(ctx: &Context<'_>, who: &Principal, e: StoreError) -> async_graphql::Error {
+    match e {
+        StoreError::NotYours {
+            application_id,
+            assignee,
+        } => who.refusal(store(ctx), application_id, &assignee).await,
+        StoreError::NotFound(_) => not_found("task"),
+        e => from_store(e),
     }
 }
 
@@ -63,6 +86,12 @@ impl Mutation {
     ) -> GqlResult<Application> {
         let who = principal(ctx)?;
         let organization = who.organization()?.to_owned();
+        bounded("workflowKey", Some(&input.workflow_key), MAX_NAME)?;
+        bounded(
+            "idempotencyKey",
+            input.idempotency_key.as_deref(),
+            MAX_IDEMPOTENCY_KEY,
+        )?;
         let out = store(ctx)
             .submit(Submit {
                 workflow_key: input.workflow_key,
@@ -80,6 +109,13 @@ impl Mutation {
     async fn act(&self, ctx: &Context<'_>, input: ActInput) -> GqlResult<Application> {
         let who = principal(ctx)?;
         let task_id = parse_id(&input.task_id, "task")?;
+        bounded("action", Some(&input.action), MAX_NAME)?;
+        bounded("comment", input.comment.as_deref(), MAX_TEXT)?;
+        bounded(
+            "idempotencyKey",
+            input.idempotency_key.as_deref(),
+            MAX_IDEMPOTENCY_KEY,
+        )?;
         // The store checks that the task is the caller's (agency, or organization) before its
         // claim and revision, in the same read that loads it: no extra round trip here.
         let result = store(ctx)
@@ -96,12 +132,7 @@ impl Mutation {
             .await;
         let out = match result {
             Ok(out) => out,
-            Err(StoreError::NotYours {
-                application_id,
-                assignee,
-            }) => return Err(who.refusal(store(ctx), application_id, &assignee).await),
-            Err(StoreError::NotFound(_)) => return Err(not_found("task")),
-            Err(e) => return Err(from_store(e)),
+            Err(e) => return Err(task_refusal(ctx, who, e).await),
         };
         if let Some(completed) = out.events.iter().find(|e| e.kind == "task_completed") {
             crate::metrics::transition(
@@ -124,6 +155,12 @@ impl Mutation {
         let who = principal(ctx)?;
         let org = who.organization()?;
         let id = parse_id(&id, "application")?;
+        bounded("reason", reason.as_deref(), MAX_TEXT)?;
+        bounded(
+            "idempotencyKey",
+            idempotency_key.as_deref(),
+            MAX_IDEMPOTENCY_KEY,
+        )?;
         let app = store(ctx).application(id).await.map_err(from_store)?;
         if app.is_none_or(|a| a.organization != org) {
             return Err(not_found("application"));
@@ -131,6 +168,7 @@ impl Mutation {
         let out = store(ctx)
             .withdraw(Withdraw {
                 application_id: id,
+                organization: org.to_owned(),
                 actor: who.actor()?,
                 reason,
                 idempotency_key,
@@ -147,8 +185,10 @@ impl Mutation {
         yaml: String,
     ) -> GqlResult<WorkflowValidation> {
         principal(ctx)?;
-        let load = loader(ctx);
-        Ok(match Compiled::compile_with(&yaml, &load) {
+        let compiled = softland_store::compile_off_runtime(yaml, loader(ctx))
+            .await
+            .map_err(from_store)?;
+        Ok(match compiled {
             Ok(_) => WorkflowValidation {
                 ok: true,
                 errors: vec![],
@@ -178,7 +218,7 @@ impl Mutation {
         };
         let load = loader(ctx);
         let published = store(ctx)
-            .publish(&yaml, &load, &by)
+            .publish(&yaml, load, &by)
             .await
             .map_err(from_store)?;
         workflow_view(store(ctx), published.definition).await
@@ -201,9 +241,11 @@ impl Mutation {
         let who = principal(ctx)?;
         let t = store(ctx)
             .claim(parse_id(&task_id, "task")?, &who.actor()?)
-            .await
-            .map_err(from_store)?;
-        Ok(t.into())
+            .await;
+        match t {
+            Ok(t) => Ok(t.into()),
+            Err(e) => Err(task_refusal(ctx, who, e).await),
+        }
     }
 
     /// Releases a claim (the claimant, or a lead).
@@ -211,9 +253,11 @@ impl Mutation {
         let who = principal(ctx)?;
         let t = store(ctx)
             .release(parse_id(&task_id, "task")?, &who.actor()?, who.is_lead())
-            .await
-            .map_err(from_store)?;
-        Ok(t.into())
+            .await;
+        match t {
+            Ok(t) => Ok(t.into()),
+            Err(e) => Err(task_refusal(ctx, who, e).await),
+        }
     }
 
     /// Hands a task to a colleague of the same agency.
@@ -222,6 +266,7 @@ impl Mutation {
         if to.trim().is_empty() {
             return Err(bad_input("`to` must name a colleague"));
         }
+        bounded("to", Some(&to), MAX_NAME)?;
         let t = store(ctx)
             .delegate(
                 parse_id(&task_id, "task")?,
@@ -229,8 +274,10 @@ impl Mutation {
                 &to,
                 who.is_lead(),
             )
-            .await
-            .map_err(from_store)?;
-        Ok(t.into())
+            .await;
+        match t {
+            Ok(t) => Ok(t.into()),
+            Err(e) => Err(task_refusal(ctx, who, e).await),
+        }
     }
 }

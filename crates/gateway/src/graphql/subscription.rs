@@ -6,17 +6,58 @@
 //! `LIMIT_EXCEEDED` beyond it), and a per-subscription memory of applications already found
 //! visible (visibility only ever grows: an organization never changes, and an agency that had a
 //! task keeps having had it), so the database is asked once per application, not per event.
+//!
+//! A subscription lives only as long as the key it was opened with: every [`KEY_CHECK`] the
+//! connection's [`Credential`] is authenticated again (one look-up per connection, shared by its
+//! subscriptions; PostgreSQL servers answer it from memory until a revocation is announced), and
+//! a revoked key's subscriptions end with `UNAUTHENTICATED`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_graphql::{Context, ID, Subscription as SubscriptionTrait};
 use futures_util::stream::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::query::parse_id;
 use super::types::ApplicationEvent;
 use super::{principal, store};
-use crate::error::coded;
+use crate::error::{coded, from_store, not_found};
+
+/// How often a connection's key is checked again.
+pub const KEY_CHECK: Duration = Duration::from_secs(1);
+
+/// The token a WebSocket connection authenticated with, checked again at most once per
+/// [`KEY_CHECK`] however many subscriptions ask.
+#[derive(Debug)]
+pub struct Credential {
+    token: String,
+    last: tokio::sync::Mutex<(Instant, bool)>,
+}
+
+impl Credential {
+    /// A credential just authenticated.
+    pub fn new(token: String) -> Arc<Self> {
+        Arc::new(Self {
+            token,
+            last: tokio::sync::Mutex::new((Instant::now(), true)),
+        })
+    }
+
+    /// Whether the key still works. A database that cannot answer keeps the last answer: an
+    /// outage does not cut every subscription.
+    async fn alive(&self, store: &softland_store::Store) -> bool {
+        let mut last = self.last.lock().await;
+        if last.1 && last.0.elapsed() >= KEY_CHECK {
+            if let Ok(found) = store.authenticate(&self.token).await {
+                last.1 = found.is_some();
+            }
+            last.0 = Instant::now();
+        }
+        last.1
+    }
+}
 
 /// Applications a subscription remembers as visible (a bound on its memory; forgetting only
 /// costs a database check again).
@@ -82,7 +123,7 @@ impl Subscription {
         &self,
         ctx: &Context<'_>,
         application_id: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = ApplicationEvent>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ApplicationEvent>>> {
         let who = principal(ctx)?.clone();
         let store = store(ctx).clone();
         let slots = ctx.data_unchecked::<Arc<SubscriptionSlots>>();
@@ -96,10 +137,24 @@ impl Subscription {
                 ),
             )
         })?;
-        let only = application_id.and_then(|id| id.parse::<uuid::Uuid>().ok());
+        let only = match application_id {
+            None => None,
+            Some(id) => {
+                // A malformed id, or one the caller may not see, is `NOT_FOUND`: never a silent
+                // subscription to everything else.
+                let id = parse_id(&id, "application")?;
+                let app = store.application(id).await.map_err(from_store)?;
+                match app {
+                    Some(app) if who.can_see(&store, &app).await? => Some(id),
+                    _ => return Err(not_found("application")),
+                }
+            }
+        };
+        let credential = ctx.data_opt::<Arc<Credential>>().cloned();
         let visible: Arc<Mutex<HashSet<uuid::Uuid>>> = Arc::default();
         let rx = store.subscribe();
-        Ok(BroadcastStream::new(rx).filter_map(move |e| {
+        let checks_store = store.clone();
+        let events = BroadcastStream::new(rx).filter_map(move |e| {
             let _held = &slot;
             let (who, store, visible) = (who.clone(), store.clone(), visible.clone());
             async move {
@@ -122,8 +177,37 @@ impl Subscription {
                     }
                     known.insert(e.application_id);
                 }
-                Some(ApplicationEvent::from(e))
+                Some(Ok(ApplicationEvent::from(e)))
             }
-        }))
+        });
+        // The key's checks, as a stream that yields only once the key stopped working.
+        let revoked = futures_util::stream::unfold(credential, move |credential| {
+            let store = checks_store.clone();
+            async move {
+                let c = credential?;
+                loop {
+                    tokio::time::sleep(KEY_CHECK).await;
+                    if !c.alive(&store).await {
+                        return Some((Err(revoked()), None));
+                    }
+                }
+            }
+        });
+        // Events until the key is revoked; the revocation itself is the last item.
+        let mut ended = false;
+        Ok(
+            futures_util::stream::select(events, revoked).take_while(move |item| {
+                let go = !ended;
+                ended |= item.is_err();
+                std::future::ready(go)
+            }),
+        )
     }
+}
+
+fn revoked() -> async_graphql::Error {
+    coded(
+        "UNAUTHENTICATED",
+        "the API key of this connection was revoked; its subscriptions have ended",
+    )
 }

@@ -145,7 +145,7 @@ pub async fn publishing_versions_and_pinning(db: &TestDb) {
     let source =
         std::fs::read_to_string(dir.join("internship-placement.yaml")).unwrap() + "\n# revised\n";
     let loader = move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
-    let v2 = f.store.publish(&source, &loader, "admin").await.unwrap();
+    let v2 = f.store.publish(&source, loader, "admin").await.unwrap();
     assert!(v2.changed);
     assert_eq!(v2.definition.version, 2);
     let new = f.submit("internship-placement", "student-2").await;
@@ -195,7 +195,7 @@ pub async fn publishing_versions_and_pinning(db: &TestDb) {
 
     let broken = f
         .store
-        .publish("key: x\n", &|_: &str| Err("no files".to_owned()), "admin")
+        .publish("key: x\n", |_: &str| Err("no files".to_owned()), "admin")
         .await
         .unwrap_err();
     assert!(matches!(broken, Error::InvalidDefinition(_)));
@@ -763,6 +763,7 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
         .store
         .withdraw(Withdraw {
             application_id: id,
+            organization: "firm".into(),
             actor: Actor::applicant("firm-user"),
             reason: Some("plans changed".into()),
             idempotency_key: None,
@@ -778,6 +779,7 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
         .store
         .withdraw(Withdraw {
             application_id: id,
+            organization: "firm".into(),
             actor: Actor::applicant("firm-user"),
             reason: None,
             idempotency_key: None,
@@ -814,6 +816,62 @@ pub async fn doctor_detects_tampering(db: &TestDb) {
         "{:?}",
         report.problems
     );
+}
+
+/// The columns shown beside the hashed payload (actor, action, comment, …) are checked too: an
+/// edit is reported by `doctor`, and the history still shows what was hashed.
+pub async fn doctor_detects_edited_columns(db: &TestDb) {
+    use sea_orm::{ConnectionTrait, Database};
+    let f = fixture(db).await;
+    let id = f
+        .submit("soft-landing-sz-to-hk", "firm")
+        .await
+        .application
+        .id;
+    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    let completed = f
+        .store
+        .history(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "task_completed")
+        .expect("the nomination is in the history");
+    let raw = Database::connect(db.url.as_str()).await.unwrap();
+    raw.execute_unprepared(&format!(
+        "UPDATE events SET actor = 'mallory', action = 'reject', comment = 'forged' WHERE seq = {} AND kind = 'task_completed'",
+        completed.seq
+    ))
+    .await
+    .unwrap();
+    let report = f.store.doctor().await.unwrap();
+    for column in ["actor", "action", "comment"] {
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains(&format!("event {} has a `{column}` column", completed.seq))),
+            "{column}: {:?}",
+            report.problems
+        );
+    }
+    let shown = f
+        .store
+        .history(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.seq == completed.seq)
+        .unwrap();
+    assert_eq!(
+        shown.actor, completed.actor,
+        "the history shows the hashed actor"
+    );
+    assert_eq!(shown.action.as_deref(), Some("nominate"));
+    assert_eq!(shown.comment, completed.comment);
 }
 
 pub async fn audit_export_writes_every_event(db: &TestDb) {
@@ -1451,4 +1509,88 @@ pub async fn command_connections_open_ahead(db: &TestDb) {
     f.act(app.id, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();
+}
+
+/// Publishing the bundled folder again (what every start does) never re-publishes content some
+/// version already has, so an administrator's newer version stays the latest and a retirement
+/// stays; retiring twice keeps the first time.
+pub async fn the_folder_never_undoes_an_administrator(db: &TestDb) {
+    let f = fixture(db).await;
+    let dir = root().join("workflows");
+    let source =
+        std::fs::read_to_string(dir.join("internship-placement.yaml")).unwrap() + "\n# revised\n";
+    let v2 = f
+        .store
+        .publish(&source, softland_store::SchemaFiles::beside(&dir), "admin")
+        .await
+        .unwrap();
+    assert_eq!(v2.definition.version, 2);
+    let again = f.store.publish_dir(&dir, "restart").await.unwrap();
+    assert!(again.iter().all(|(_, p)| !p.changed), "{again:?}");
+    let latest = f
+        .store
+        .definition("internship-placement", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        latest.version, 2,
+        "the administrator's version stays the latest"
+    );
+
+    let retired = f.store.retire("soft-landing-hk-to-sz", 1).await.unwrap();
+    let at = retired.retired_at.expect("retired");
+    f.advance(Duration::hours(1));
+    let twice = f.store.retire("soft-landing-hk-to-sz", 1).await.unwrap();
+    assert_eq!(
+        twice.retired_at,
+        Some(at),
+        "retiring again keeps the first time"
+    );
+    f.store.publish_dir(&dir, "restart").await.unwrap();
+    let still = f
+        .store
+        .definition("soft-landing-hk-to-sz", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (still.version, still.retired_at),
+        (1, Some(at)),
+        "still retired"
+    );
+}
+
+/// Two firms whose staff have the same name send the same idempotency key: each gets its own
+/// application; neither ever sees the other's.
+pub async fn idempotency_keys_belong_to_one_organization(db: &TestDb) {
+    let f = fixture(db).await;
+    let submit = |org: &str| Submit {
+        workflow_key: "soft-landing-sz-to-hk".into(),
+        organization: org.into(),
+        actor: Actor::applicant("li"),
+        data: example("soft-landing-sz-to-hk"),
+        idempotency_key: Some("same-key".into()),
+    };
+    let a = f.store.submit(submit("firm-a")).await.unwrap();
+    let b = f.store.submit(submit("firm-b")).await.unwrap();
+    assert!(!b.replayed, "firm B's key is its own");
+    assert_ne!(a.application.id, b.application.id);
+    assert_eq!(b.application.organization, "firm-b");
+    let again = f.store.submit(submit("firm-a")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.application.id, a.application.id);
+    // Withdrawing another firm's application is refused as not found, key or no key.
+    let err = f
+        .store
+        .withdraw(Withdraw {
+            application_id: a.application.id,
+            organization: "firm-b".into(),
+            actor: Actor::applicant("li"),
+            reason: None,
+            idempotency_key: Some("withdraw-key".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
 }
