@@ -4,29 +4,7 @@
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, code, root};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::sqlite())).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
-                async fn $name() {
-                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::postgres().await)).await;
-                }
-            )*
-        }
-    };
-}
+use crate::support::{Server, code, on_both_backends, root};
 
 on_both_backends!(
     happy_path_over_http,

@@ -241,3 +241,104 @@ async fn thousands_of_subscriptions_are_capped_per_key() {
     assert_eq!(v["type"], "next", "{v}");
     assert!(v["payload"]["errors"].is_null(), "{v}");
 }
+
+/// 2 000 connections send their request head a byte at a time to a server allowed 1 024 open
+/// files. Without a header timeout and a connection cap they were held forever and `accept`
+/// failed for everyone; now the slow heads are cut off after the header timeout, the server
+/// never runs out of descriptors, and polite clients are answered (after waiting in the listen
+/// queue at worst; their client timeout here is generous, no speed is asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_loris_beyond_the_descriptor_limit_is_shed() {
+    // This process opens the 2 000 connections: it needs the descriptors.
+    rlimit::increase_nofile_limit(8_192).expect("raise this test's open-file limit");
+    let s = Server::start_with_open_files(TestDb::sqlite(), 1024);
+    let firm = s.key(&[
+        "--role",
+        "applicant",
+        "--org",
+        "polite-firm",
+        "--name",
+        "li",
+    ]);
+    let addr = s.url.trim_start_matches("http://").to_owned();
+    let mut hostile = Vec::new();
+    for _ in 0..2000 {
+        let addr = addr.clone();
+        hostile.push(tokio::spawn(async move {
+            // A connection the listen queue had no room for is not held by anyone.
+            let Ok(mut c) = TcpStream::connect(&addr).await else {
+                return None;
+            };
+            if c.write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .await
+                .is_err()
+            {
+                return Some(true);
+            }
+            // Up to 40 s of one byte every 500 ms: far longer than any header timeout.
+            for _ in 0..80 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if c.write_all(b"a").await.is_err() {
+                    return Some(true); // the server hung up: shed
+                }
+            }
+            Some(false)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The server's open descriptors, sampled through the attack.
+    let pid = s.pid();
+    let sampler = tokio::spawn(async move {
+        let mut most = 0;
+        for _ in 0..60 {
+            if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+                most = most.max(fds.count());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        most
+    });
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(40))
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let r: Value = client
+            .post(format!("{}/graphql", s.url))
+            .bearer_auth(&firm)
+            .json(&json!({"query": SUBMIT, "variables": {"d": sample()}}))
+            .send()
+            .await
+            .expect("a polite client is served while 2 000 slow heads are open")
+            .json()
+            .await
+            .unwrap();
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let ready = client
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .await
+        .expect("readiness answers");
+    assert!(ready.status().is_success());
+    let most_open = sampler.await.unwrap();
+    let (mut shed, mut held) = (0, 0);
+    for h in hostile {
+        match h.await.ok().flatten() {
+            Some(true) => shed += 1,
+            Some(false) => held += 1,
+            None => {}
+        }
+    }
+    // Connections the kernel never handed to the server (their handshake still waiting for
+    // room in the listen queue) look open to this client but cost the server nothing; the
+    // server itself cut off every slow head it accepted, batch after batch.
+    assert!(
+        shed >= 1500,
+        "the server cut off the slow heads: {shed} cut off, {held} never answered"
+    );
+    assert!(
+        most_open < 1024,
+        "the server stayed below its descriptor limit: {most_open}"
+    );
+}

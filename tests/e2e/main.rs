@@ -11,6 +11,7 @@ mod diagram;
 mod dsl_schema;
 mod fuzz_http;
 mod graphql;
+mod harden;
 mod hostile;
 mod race;
 mod sdl;

@@ -2,6 +2,32 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+/// Runs each named `async fn(Server)` against a server on SQLite and (with
+/// `SOFTLAND_TEST_POSTGRES_URL` and `--include-ignored`) on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::sqlite())).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::postgres().await)).await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use on_both_backends;
 use std::process::Command;
 
 /// The repository root.
@@ -72,8 +98,39 @@ impl Server {
     // See `spawn`.
     #[allow(clippy::zombie_processes)]
     fn spawn_on(db_url: &str, listen: &str) -> (std::process::Child, String, Option<String>) {
+        Self::spawn_with(db_url, listen, None)
+    }
+
+    /// Starts the server with at most `nofile` open files (soft and hard limit).
+    pub fn start_with_open_files(db: softland_store::test_util::TestDb, nofile: u32) -> Self {
+        let (child, url, admin) = Self::spawn_with(&db.url, "127.0.0.1:0", Some(nofile));
+        Self {
+            url,
+            db,
+            admin: admin.expect("first start prints an admin key"),
+            child,
+        }
+    }
+
+    // See `spawn`.
+    #[allow(clippy::zombie_processes)]
+    fn spawn_with(
+        db_url: &str,
+        listen: &str,
+        nofile: Option<u32>,
+    ) -> (std::process::Child, String, Option<String>) {
         use std::io::{BufRead, BufReader};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_softland"))
+        let mut command = match nofile {
+            // The shell lowers the limit, then becomes the server.
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\"")])
+                    .arg(env!("CARGO_BIN_EXE_softland"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_softland")),
+        };
+        let mut child = command
             .args(["serve", "--db", db_url, "--listen", listen, "--workflows"])
             .arg(root().join("workflows"))
             .args(["--scheduler-seconds", "1"])
@@ -103,6 +160,11 @@ impl Server {
                 return (child, url, admin);
             }
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops with SIGTERM and waits; returns whether it exited 0.

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::Data;
@@ -17,6 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use softland_store::Store;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -36,6 +38,29 @@ pub struct Settings {
     pub max_body: usize,
     /// How long a request may take.
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's head (slow-loris connections are closed).
+    pub header_timeout: Duration,
+    /// Open connections at most; further clients wait in the listen queue until one closes.
+    /// `None`: derived from the open-file limit (see [`connection_cap`]).
+    pub max_connections: Option<usize>,
+}
+
+/// File descriptors kept for everything but client connections (database pool, files, logs).
+const RESERVED_DESCRIPTORS: u64 = 128;
+/// The most client connections, whatever the open-file limit.
+const MOST_CONNECTIONS: u64 = 16_384;
+
+/// How many client connections this process can hold: its open-file limit (raised to the hard
+/// limit first) less [`RESERVED_DESCRIPTORS`], at most [`MOST_CONNECTIONS`]. Accepting beyond the
+/// limit would fail for every client, polite ones too.
+pub fn connection_cap() -> usize {
+    let soft = rlimit::increase_nofile_limit(u64::MAX)
+        .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+        .unwrap_or(1024);
+    let cap = soft
+        .saturating_sub(RESERVED_DESCRIPTORS)
+        .clamp(16, MOST_CONNECTIONS);
+    usize::try_from(cap).unwrap_or(16)
 }
 
 impl Default for Settings {
@@ -45,6 +70,8 @@ impl Default for Settings {
             workflows_dir: PathBuf::from("workflows"),
             max_body: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(5),
+            max_connections: None,
         }
     }
 }
@@ -60,6 +87,8 @@ struct AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    header_timeout: Duration,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Application {
@@ -95,7 +124,12 @@ impl Application {
             }))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .with_state(state);
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            header_timeout: settings.header_timeout,
+            max_connections: settings.max_connections.unwrap_or_else(connection_cap),
+        })
     }
 
     /// The port it listens on.
@@ -109,13 +143,69 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; in-flight requests finish first.
+    ///
+    /// Each connection must send its request head within the header timeout, and at most
+    /// `max_connections` are open at once: a flood of connections that never finish their
+    /// request is shed within seconds, while the listen queue holds other clients until a slot
+    /// frees — the process never runs out of descriptors.
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (open_tx, open_rx) = watch::channel(());
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout);
+        tokio::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+                () = &mut shutdown => break,
+            };
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of descriptors or a connection reset before accept: back off
+                        // briefly instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(self.router.clone());
+            let conn = http
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
+            tokio::spawn(async move {
+                let _slot = slot;
+                let _open = open;
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    _ = stop.changed() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+        drop(self.listener);
+        let _ = stop_tx.send(true);
+        drop(open_rx);
+        // Every connection task holds a receiver: closed once the last one finished.
+        open_tx.closed().await;
+        Ok(())
     }
 }
 
@@ -213,6 +303,13 @@ async fn graphql(
         Ok(r) => r.into_inner(),
         Err(GraphQLRejection(e)) => return rejection(&e),
     };
+    if req.query.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the request has no `query`: send JSON `{\"query\": …, \"variables\": {…}}`",
+        );
+    }
     match authenticate(&state.store, bearer(&headers)).await {
         Ok(Some(p)) => req = req.data(p),
         Ok(None) => {}

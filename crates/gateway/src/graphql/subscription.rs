@@ -177,31 +177,35 @@ impl Subscription {
                     }
                     known.insert(e.application_id);
                 }
-                Some(Ok(ApplicationEvent::from(e)))
+                Some(ApplicationEvent::from(e))
             }
         });
-        // The key's checks, as a stream that yields only once the key stopped working.
-        let revoked = futures_util::stream::unfold(credential, move |credential| {
-            let store = checks_store.clone();
-            async move {
-                let c = credential?;
-                loop {
-                    tokio::time::sleep(KEY_CHECK).await;
-                    if !c.alive(&store).await {
-                        return Some((Err(revoked()), None));
-                    }
+        // Resolves once the connection's key stopped working (never without a credential).
+        let revocation = async move {
+            let Some(c) = credential else {
+                return std::future::pending().await;
+            };
+            loop {
+                tokio::time::sleep(KEY_CHECK).await;
+                if !c.alive(&checks_store).await {
+                    return revoked();
                 }
             }
-        });
+        };
         // Events until the key is revoked; the revocation itself is the last item.
-        let mut ended = false;
-        Ok(
-            futures_util::stream::select(events, revoked).take_while(move |item| {
-                let go = !ended;
-                ended |= item.is_err();
-                std::future::ready(go)
-            }),
-        )
+        let state = (Box::pin(events), Box::pin(revocation), false);
+        Ok(futures_util::stream::unfold(
+            state,
+            |(mut events, mut revocation, ended)| async move {
+                if ended {
+                    return None;
+                }
+                tokio::select! {
+                    e = events.next() => e.map(|e| (Ok(e), (events, revocation, false))),
+                    err = &mut revocation => Some((Err(err), (events, revocation, true))),
+                }
+            },
+        ))
     }
 }
 
