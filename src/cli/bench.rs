@@ -360,8 +360,8 @@ async fn lifecycle(c: &Client, keys: &Keys, data: &Value, kind: u8) -> Option<u6
     .await?;
     let done = step(
         "joint_decision",
-        "ofds",
-        r("ofds", 0).into(),
+        "hkstp",
+        r("hkstp", 0).into(),
         "approve",
         Value::Null,
         app,

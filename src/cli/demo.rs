@@ -1,14 +1,17 @@
 //! `softland demo`: a newcomer's first five minutes, over real HTTP.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use softland_gateway::{Application, Settings};
+use softland_gateway::Settings;
 use softland_store::{KeyRole, Store};
 
+use super::bundled::{SZ_TO_HK_EXAMPLE, Workflows};
 use super::db::runtime;
+use super::service::Service;
 
 struct Client {
     http: reqwest::Client,
@@ -69,23 +72,66 @@ fn task_of(app: &Value, state: &str, assignee: &str) -> anyhow::Result<String> {
         .with_context(|| format!("no open `{state}` task for {assignee}"))
 }
 
-pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async {
-        let dir = std::env::temp_dir().join(format!("softland-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
+/// The demo's temporary folder, removed however the demo ends (success, error, Ctrl-C).
+struct TempFolder(PathBuf);
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(super) fn run(workflows: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let workflows = Workflows::resolve(workflows)?;
+    let folder =
+        TempFolder(std::env::temp_dir().join(format!("softland-demo-{}", std::process::id())));
+    std::fs::create_dir_all(&folder.0)?;
+    let result = runtime()?.block_on(async {
+        tokio::select! {
+            done = tour(&workflows, &folder.0) => done,
+            _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+        }
+    });
+    drop(folder);
+    result
+}
+
+async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
+    {
         let url = format!("sqlite://{}?mode=rwc", dir.join("demo.db").display());
         let store = Store::open(&url).await?;
-        println!("1. softland starts with a temporary database ({})", dir.join("demo.db").display());
-        for (_, p) in store.publish_dir(workflows, "demo").await.with_context(|| format!("cannot load {}", workflows.display()))? {
-            println!("   published workflow {} v{}: {}", p.definition.key, p.definition.version, p.definition.title);
+        println!(
+            "1. softland starts with a temporary database ({})",
+            dir.join("demo.db").display()
+        );
+        for (_, p) in workflows
+            .publish(&store, "demo")
+            .await
+            .with_context(|| format!("cannot load {}", workflows.describe()))?
+        {
+            println!(
+                "   published workflow {} v{}: {}",
+                p.definition.key, p.definition.version, p.definition.title
+            );
         }
-        let app = Application::build(Settings { listen: "127.0.0.1:0".parse()?, workflows_dir: workflows.to_path_buf(), ..Settings::default() }, store.clone()).await?;
-        let addr = app.local_addr()?;
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until_stopped(async {
-            let _ = stop_rx.await;
-        }));
-        let c = Client { http: reqwest::Client::new(), url: format!("http://{addr}/graphql") };
+        // The same service `softland serve` starts: gateway, scheduler, outbox relay.
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse()?,
+            workflows_dir: workflows.folder(),
+            ..Settings::default()
+        };
+        let service = Service::start(
+            &store,
+            settings,
+            Duration::from_secs(1),
+            format!("demo-{}", std::process::id()),
+        )
+        .await?;
+        let addr = service.addr();
+        let c = Client {
+            http: reqwest::Client::new(),
+            url: format!("http://{addr}/graphql"),
+        };
         println!("   listening on http://{addr}/graphql\n");
 
         println!("2. API keys, one per person (tokens are stored hashed):");
@@ -93,15 +139,60 @@ pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
             let store = store.clone();
             async move { store.create_key(label, role).await.map(|(_, t)| t) }
         };
-        let firm = key("li.wei", KeyRole::Applicant { organization: "pengcheng-pay".into() }).await?;
-        let chen = key("chen", KeyRole::Reviewer { agency: "ofds".into() }).await?;
-        let amy = key("amy", KeyRole::Reviewer { agency: "investhk".into() }).await?;
-        let carl = key("carl", KeyRole::Reviewer { agency: "investhk".into() }).await?;
-        let ben = key("ben", KeyRole::Reviewer { agency: "hkstp".into() }).await?;
-        let dora = key("dora", KeyRole::Reviewer { agency: "hkma".into() }).await?;
-        println!("   firm pengcheng-pay (li.wei); reviewers chen (OFDS), amy and carl (InvestHK), ben (HKSTP), dora (HKMA)\n");
+        let firm = key(
+            "li.wei",
+            KeyRole::Applicant {
+                organization: "pengcheng-pay".into(),
+            },
+        )
+        .await?;
+        let chen = key(
+            "chen",
+            KeyRole::Reviewer {
+                agency: "ofds".into(),
+            },
+        )
+        .await?;
+        let amy = key(
+            "amy",
+            KeyRole::Reviewer {
+                agency: "investhk".into(),
+            },
+        )
+        .await?;
+        let carl = key(
+            "carl",
+            KeyRole::Reviewer {
+                agency: "investhk".into(),
+            },
+        )
+        .await?;
+        let ben = key(
+            "ben",
+            KeyRole::Reviewer {
+                agency: "hkstp".into(),
+            },
+        )
+        .await?;
+        let dora = key(
+            "dora",
+            KeyRole::Reviewer {
+                agency: "hkma".into(),
+            },
+        )
+        .await?;
+        let wang = key(
+            "wang",
+            KeyRole::Reviewer {
+                agency: "ofds".into(),
+            },
+        )
+        .await?;
+        println!(
+            "   firm pengcheng-pay (li.wei); reviewers chen and wang (OFDS), amy and carl (InvestHK), ben (HKSTP), dora (HKMA)\n"
+        );
 
-        let data: Value = serde_json::from_str(&std::fs::read_to_string(workflows.join("examples/soft-landing-sz-to-hk.json"))?)?;
+        let data: Value = serde_json::from_str(SZ_TO_HK_EXAMPLE)?;
         println!("3. Pengcheng Pay submits a Shenzhen → Hong Kong soft-landing application");
         let d = c
             .ok(&firm, &format!("mutation($d: JSON!) {{ submitApplication(input: {{workflowKey: \"soft-landing-sz-to-hk\", data: $d, idempotencyKey: \"demo-1\"}}) {{ {APP_FIELDS} }} }}"), json!({"d": data}))
@@ -110,18 +201,98 @@ pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
         println!("   application {}", app["id"].as_str().unwrap_or("?"));
         show(&app);
 
-        let act = format!("mutation($t: ID!, $a: String!, $d: JSON, $c: String) {{ act(input: {{taskId: $t, action: $a, data: $d, comment: $c}}) {{ {APP_FIELDS} }} }}");
-        let steps: [(&str, &str, &str, &str, &str, Value); 10] = [
-            ("OFDS (chen) nominates the firm", "ofds_nomination", "ofds", "chen", "nominate", Value::Null),
-            ("InvestHK (amy) asks for more information", "eligibility_screening", "investhk", "amy", "request_info", json!({"question": "Please send the audited accounts for FY2025."})),
-            ("The firm answers", "eligibility_information", "applicant", "firm", "answer", json!({"answer": "Audited accounts attached."})),
-            ("InvestHK (amy) finds the firm eligible: HKSTP and InvestHK now review in parallel", "eligibility_screening", "investhk", "amy", "eligible", Value::Null),
-            ("HKSTP (ben) admits the firm to incubation", "hkstp_review", "hkstp", "ben", "admit", Value::Null),
-            ("InvestHK (amy) tries to clear the set-up plan herself", "investhk_setup_review", "investhk", "amy", "clear", Value::Null),
-            ("InvestHK (carl) clears the set-up plan: the branches join; a stored-value licence sends the firm to the HKMA", "investhk_setup_review", "investhk", "carl", "clear", Value::Null),
-            ("HKMA (dora) admits the firm to the Fintech Supervisory Sandbox", "hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox", Value::Null),
-            ("Joint decision: InvestHK (amy) approves", "joint_decision", "investhk", "amy", "approve", Value::Null),
-            ("Joint decision: OFDS (chen) approves — 2 of 3 is enough", "joint_decision", "ofds", "chen", "approve", Value::Null),
+        let act = format!(
+            "mutation($t: ID!, $a: String!, $d: JSON, $c: String) {{ act(input: {{taskId: $t, action: $a, data: $d, comment: $c}}) {{ {APP_FIELDS} }} }}"
+        );
+        let steps: [(&str, &str, &str, &str, &str, Value); 11] = [
+            (
+                "OFDS (chen) nominates the firm",
+                "ofds_nomination",
+                "ofds",
+                "chen",
+                "nominate",
+                Value::Null,
+            ),
+            (
+                "InvestHK (amy) asks for more information",
+                "eligibility_screening",
+                "investhk",
+                "amy",
+                "request_info",
+                json!({"question": "Please send the audited accounts for FY2025."}),
+            ),
+            (
+                "The firm answers",
+                "eligibility_information",
+                "applicant",
+                "firm",
+                "answer",
+                json!({"answer": "Audited accounts attached."}),
+            ),
+            (
+                "InvestHK (amy) finds the firm eligible: HKSTP and InvestHK now review in parallel",
+                "eligibility_screening",
+                "investhk",
+                "amy",
+                "eligible",
+                Value::Null,
+            ),
+            (
+                "HKSTP (ben) admits the firm to incubation",
+                "hkstp_review",
+                "hkstp",
+                "ben",
+                "admit",
+                Value::Null,
+            ),
+            (
+                "InvestHK (amy) tries to clear the set-up plan herself",
+                "investhk_setup_review",
+                "investhk",
+                "amy",
+                "clear",
+                Value::Null,
+            ),
+            (
+                "InvestHK (carl) clears the set-up plan: the branches join; a stored-value licence sends the firm to the HKMA",
+                "investhk_setup_review",
+                "investhk",
+                "carl",
+                "clear",
+                Value::Null,
+            ),
+            (
+                "HKMA (dora) admits the firm to the Fintech Supervisory Sandbox",
+                "hkma_sandbox_referral",
+                "hkma",
+                "dora",
+                "admit_to_sandbox",
+                Value::Null,
+            ),
+            (
+                "Joint decision: InvestHK (amy) approves",
+                "joint_decision",
+                "investhk",
+                "amy",
+                "approve",
+                Value::Null,
+            ),
+            (
+                "Joint decision: OFDS (chen) tries to approve — but he nominated the firm",
+                "joint_decision",
+                "ofds",
+                "chen",
+                "approve",
+                Value::Null,
+            ),
+            (
+                "Joint decision: OFDS (wang) approves — 2 of 3 is enough",
+                "joint_decision",
+                "ofds",
+                "wang",
+                "approve",
+                Value::Null,
+            ),
         ];
         for (n, (what, state, assignee, who, action, input)) in steps.into_iter().enumerate() {
             println!("\n{}. {what}", n + 4);
@@ -131,11 +302,22 @@ pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
                 "carl" => &carl,
                 "ben" => &ben,
                 "dora" => &dora,
+                "wang" => &wang,
                 _ => &firm,
             };
-            let resp = c.gql(token, &act, json!({"t": task_of(&app, state, assignee)?, "a": action, "d": input})).await?;
+            let resp = c
+                .gql(
+                    token,
+                    &act,
+                    json!({"t": task_of(&app, state, assignee)?, "a": action, "d": input}),
+                )
+                .await?;
             if let Some(err) = resp["errors"].get(0) {
-                println!("   refused ({}): {}", err["extensions"]["code"].as_str().unwrap_or("?"), err["message"].as_str().unwrap_or("?"));
+                println!(
+                    "   refused ({}): {}",
+                    err["extensions"]["code"].as_str().unwrap_or("?"),
+                    err["message"].as_str().unwrap_or("?")
+                );
                 continue;
             }
             app = resp["data"]["act"].clone();
@@ -143,20 +325,36 @@ pub(super) fn run(workflows: &Path) -> anyhow::Result<ExitCode> {
         }
 
         let h = c.ok(&firm, "query($id: ID!) { application(id: $id) { history { seq kind actor state action } } }", json!({"id": app["id"]})).await?;
-        let history = h["application"]["history"].as_array().cloned().unwrap_or_default();
-        println!("\n14. The audit log has {} hash-chained events; the last ones:", history.len());
+        let history = h["application"]["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        println!(
+            "\n15. The audit log has {} hash-chained events; the last ones:",
+            history.len()
+        );
         for e in history.iter().rev().take(5).rev() {
-            println!("     #{} {} {} {}", e["seq"], e["kind"].as_str().unwrap_or(""), e["state"].as_str().unwrap_or(""), e["actor"].as_str().unwrap_or(""));
+            println!(
+                "     #{} {} {} {}",
+                e["seq"],
+                e["kind"].as_str().unwrap_or(""),
+                e["state"].as_str().unwrap_or(""),
+                e["actor"].as_str().unwrap_or("")
+            );
         }
         let report = store.doctor().await?;
-        println!("    softland doctor: {} application(s), {} events, {} problem(s)", report.applications, report.events, report.problems.len());
-        let _ = stop_tx.send(());
-        server.await??;
-        let _ = std::fs::remove_dir_all(&dir);
+        println!(
+            "    softland doctor: {} application(s), {} events, {} problem(s)",
+            report.applications,
+            report.events,
+            report.problems.len()
+        );
+        service.stop().await?;
+        store.close().await?;
         if app["outcome"] != "approved" || !report.problems.is_empty() {
             bail!("the demo did not end as expected");
         }
         println!("\nDone: the application was approved. Run `softland serve` to start for real.");
         Ok(ExitCode::SUCCESS)
-    })
+    }
 }

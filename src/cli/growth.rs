@@ -72,7 +72,7 @@ fn seed(i: u64, t0: DateTime<Utc>, data: &Value) -> SeedApplication {
         ("investhk_setup_review", "investhk", "carl", "clear"),
         ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
         ("joint_decision", "investhk", "amy", "approve"),
-        ("joint_decision", "ofds", "chen", "approve"),
+        ("joint_decision", "hkstp", "ben", "approve"),
     ];
     let taken = [0, 0, 1, 1, 2, 3, 4, 5, 7, 7][(i % 10) as usize];
     SeedApplication {

@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand.
 
 mod bench;
+mod bundled;
 mod db;
 mod demo;
 mod diagram;
@@ -9,6 +10,7 @@ mod keys;
 mod load;
 mod progress;
 mod serve;
+mod service;
 mod simulate;
 mod validate;
 
@@ -62,9 +64,10 @@ enum Command {
     /// A guided tour: starts softland on a free port with a temporary database and walks one
     /// Shenzhen → Hong Kong application through every step with real GraphQL calls.
     Demo {
-        /// Directory of workflow YAML files.
-        #[arg(long, default_value = "workflows")]
-        workflows: PathBuf,
+        /// Directory of workflow YAML files (default: `./workflows` if there is one, else the
+        /// workflows bundled in the binary).
+        #[arg(long)]
+        workflows: Option<PathBuf>,
     },
     /// Load generator: full lifecycles over HTTP GraphQL against a server it starts; prints
     /// throughput, latency percentiles per operation, errors by code and the server's peak RSS.
@@ -133,7 +136,7 @@ pub fn run() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Bench(args) => bench::run(args),
         Command::Growth(args) => growth::run(args),
-        Command::Demo { workflows } => demo::run(&workflows),
+        Command::Demo { workflows } => demo::run(workflows),
         Command::Migrate { db } => db::migrate(&db.db),
         Command::Doctor { db } => db::doctor(&db.db),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),

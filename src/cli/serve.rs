@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use softland_gateway::{Application, Settings};
+use softland_gateway::Settings;
 use softland_store::KeyRole;
 
+use super::bundled::Workflows;
 use super::db::{redact, runtime};
+use super::service::Service;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum LogFormat {
@@ -31,9 +33,10 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SOFTLAND_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Directory of workflow YAML files, published at start when changed.
-    #[arg(long, env = "SOFTLAND_WORKFLOWS", default_value = "workflows")]
-    workflows: PathBuf,
+    /// Directory of workflow YAML files, published at start when their content is new (default:
+    /// `./workflows` if there is one, else the workflows bundled in the binary).
+    #[arg(long, env = "SOFTLAND_WORKFLOWS")]
+    workflows: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "SOFTLAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -80,16 +83,13 @@ const OPEN_AT_START: usize = 8;
 
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
+    let workflows = Workflows::resolve(args.workflows.clone())?;
     runtime()?.block_on(async {
         let store = softland_store::Store::open(&args.db).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
         tracing::info!(db = %redact(&args.db), "database ready");
-        if args.workflows.is_dir() {
-            for (file, p) in store.publish_dir(&args.workflows, "softland serve").await? {
-                let what = if p.changed { "published" } else { "unchanged" };
-                tracing::info!(file, key = p.definition.key, version = p.definition.version, "{what}");
-            }
-        } else {
-            tracing::warn!(dir = %args.workflows.display(), "no workflows directory: publish workflows with the publishWorkflow mutation");
+        for (file, p) in workflows.publish(&store, "softland serve").await.with_context(|| format!("cannot publish {}", workflows.describe()))? {
+            let what = if p.changed { "published" } else { "already published" };
+            tracing::info!(file, key = p.definition.key, version = p.definition.version, "{what}");
         }
         let mut stdout = std::io::stdout();
         if !store.has_admin_key().await? {
@@ -103,22 +103,14 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(n) => tracing::info!(connections = n, "command connections open"),
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let scheduler = store.spawn_scheduler(format!("{}-{}", hostname(), std::process::id()), Duration::from_secs(args.scheduler_seconds.max(1)), stop_rx);
-        let relay = store.spawn_outbox_relay(Duration::from_millis(100), stop_tx.subscribe());
-        let key_watch = store.spawn_key_watch(stop_tx.subscribe());
-        let settings = Settings { listen: args.listen, workflows_dir: args.workflows.clone(), ..Settings::default() };
-        let app = Application::build(settings, store.clone()).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-        let addr = app.local_addr()?;
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), ..Settings::default() };
+        let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = service.addr();
         writeln!(stdout, "softland listening on http://{addr} — GraphiQL: http://{addr}/graphql")?;
         stdout.flush()?;
-        app.run_until_stopped(shutdown_signal()).await?;
-        let _ = stop_tx.send(true);
-        let _ = scheduler.await;
-        let _ = relay.await;
-        if let Some(w) = key_watch {
-            let _ = w.await;
-        }
+        service.run_until(shutdown_signal()).await?;
         store.close().await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

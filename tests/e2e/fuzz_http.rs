@@ -73,9 +73,78 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A GraphQL value nested `depth` deep, of lists, objects or both.
+fn nested_literal() -> impl Strategy<Value = String> {
+    (1usize..3000, 0u8..3).prop_map(|(depth, kind)| {
+        let (open, close) = match kind {
+            0 => ("[", "]"),
+            1 => ("{a:", "}"),
+            _ => ("[{a:", "}]"),
+        };
+        format!("{}1{}", open.repeat(depth), close.repeat(depth))
+    })
+}
+
+/// JSON nested `depth` deep, as text (serde_json would refuse to build it past 128 levels).
+fn nested_json() -> impl Strategy<Value = String> {
+    (1usize..3000, any::<bool>()).prop_map(|(depth, lists)| {
+        if lists {
+            format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+        } else {
+            format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth))
+        }
+    })
+}
+
+/// A condition that is long, deep, or quadratic, in a definition to validate.
+fn hostile_condition() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1usize..10_000).prop_map(|n| format!("{} > 0", vec!["1"; n].join(" + "))),
+        (1usize..2_000).prop_map(|n| format!("{}1{} > 0", "(".repeat(n), ")".repeat(n))),
+        (1usize..2_000).prop_map(|n| format!("{}1{} > 0", "[".repeat(n), "]".repeat(n))),
+        (1usize..500).prop_map(|n| format!("{}true", "!".repeat(n))),
+        (1usize..50).prop_map(|n| {
+            let mut e = "a0 > 0".to_owned();
+            for i in 1..=n {
+                e = format!("data.items.exists(a{i}, {e})");
+            }
+            e
+        }),
+    ]
+    .prop_map(|condition| {
+        format!(
+            "key: fuzz\ntitle: Fuzz\nform:\n  type: object\n  properties:\n    items: {{type: array}}\nstart: pick\nstates:\n  pick:\n    type: choice\n    choices:\n      - when: '{condition}'\n        to: done\n    otherwise: done\n  done: {{type: final, outcome: approved}}\n"
+        )
+    })
+}
+
 /// One request body (and whether to label it JSON).
 fn body() -> impl Strategy<Value = (Vec<u8>, bool)> {
     prop_oneof![
+        // deeply nested values in the query text, labelled and as text/plain
+        (nested_literal(), any::<bool>()).prop_map(|(v, labelled)| {
+            let q = format!(
+                "mutation{{submitApplication(input:{{workflowKey:\"x\",data:{v}}}){{id}}}}"
+            );
+            (json!({ "query": q }).to_string().into_bytes(), labelled)
+        }),
+        // deeply nested variables for the JSON scalar
+        nested_json().prop_map(|v| {
+            let body = format!(
+                "{{\"query\":\"mutation($d: JSON!) {{ submitApplication(input: {{workflowKey: \\\"soft-landing-sz-to-hk\\\", data: $d}}) {{ id }} }}\",\"variables\":{{\"d\":{v}}}}}"
+            );
+            (body.into_bytes(), true)
+        }),
+        // long, deep and quadratic conditions to validate
+        hostile_condition().prop_map(|yaml| {
+            let q = "mutation($y: String!) { validateWorkflow(yaml: $y) { ok errors { code line column } } }";
+            (
+                json!({ "query": q, "variables": { "y": yaml } })
+                    .to_string()
+                    .into_bytes(),
+                true,
+            )
+        }),
         // random bytes
         prop::collection::vec(any::<u8>(), 0..300).prop_map(|b| (b, true)),
         // GraphQL-ish token soup as the query
@@ -145,9 +214,17 @@ async fn graphql_requests_never_crash_the_server() {
             "request {i} → {status}: {}\n{text}",
             String::from_utf8_lossy(body)
         );
-        if let Ok(v) = serde_json::from_str::<Value>(&text)
-            && let Some(errors) = v["errors"].as_array()
-        {
+        // Every answer of the endpoint is JSON, refusals included (no plain-text 400s).
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+            panic!(
+                "request {i} → {status}, not JSON: {text}\n{}",
+                String::from_utf8_lossy(body)
+            )
+        });
+        if status >= 400 {
+            assert!(v["errors"].is_array(), "request {i} → {status}: {text}");
+        }
+        if let Some(errors) = v["errors"].as_array() {
             for e in errors {
                 assert!(
                     e["extensions"]["code"]

@@ -220,10 +220,10 @@ async fn happy_path_over_http(s: Server) {
     .await;
     app = act(
         &s,
-        &k.ofds,
+        &k.hkstp,
         &app,
         "joint_decision",
-        "ofds",
+        "hkstp",
         "approve",
         Value::Null,
     )
@@ -871,9 +871,10 @@ async fn keys_and_claims(s: Server) {
         code(&s.gql(Some(&k.investhk.1), claim, json!({"t": t})).await),
         "CONFLICT"
     );
+    // HKSTP has had no task on this application yet: to it, the task does not exist.
     assert_eq!(
         code(&s.gql(Some(&k.hkstp), claim, json!({"t": t})).await),
-        "FORBIDDEN"
+        "NOT_FOUND"
     );
     assert_eq!(
         code(

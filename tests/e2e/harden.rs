@@ -503,3 +503,63 @@ async fn an_unreachable_key_store_is_internal_not_unauthenticated() {
     assert_eq!(code(&resp), "INTERNAL", "{resp}");
     server.abort();
 }
+
+/// `softland serve` started in a folder with no `workflows/` publishes the bundled workflows
+/// (the binary carries them), and starts its scheduler as in the repository.
+#[tokio::test]
+async fn serve_runs_from_any_folder() {
+    use std::io::{BufRead, BufReader};
+    let dir = crate::support::temp_dir("serve-elsewhere");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_softland"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut admin, mut url) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(t) = line.split_whitespace().find(|w| w.starts_with("sl_")) {
+            admin.get_or_insert_with(|| t.trim_end_matches(['`', ')', '.']).to_owned());
+        }
+        if let Some(rest) = line.trim().strip_prefix("softland listening on ") {
+            url = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let (admin, url) = (admin.expect("an admin key"), url.expect("listening"));
+    let r = crate::support::gql_at(
+        &url,
+        Some(&admin),
+        "{ workflows { key version } }",
+        json!({}),
+    )
+    .await;
+    let mut keys: Vec<&str> = r["data"]["workflows"]
+        .as_array()
+        .expect("workflows")
+        .iter()
+        .map(|w| w["key"].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "internship-placement",
+            "soft-landing-hk-to-sz",
+            "soft-landing-sz-to-hk"
+        ],
+        "{r}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        dir.join("softland.db").exists(),
+        "the default SQLite file is in the folder"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -115,6 +115,7 @@ impl Application {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .layer(middleware::from_fn(observe))
+            .layer(middleware::map_response(coded_too_large))
             .layer(RequestBodyLimitLayer::new(settings.max_body))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
             .layer(PropagateRequestIdLayer::x_request_id())
@@ -412,6 +413,23 @@ async fn metrics(State(state): State<AppState>) -> Response {
             .into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response(),
     }
+}
+
+/// The body limit answers a too-large `Content-Length` itself, in plain text: say it as every
+/// other refusal is said.
+async fn coded_too_large(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|t| !t.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "the request body is too large",
+        );
+    }
+    res
 }
 
 /// Request count and latency.

@@ -40,7 +40,7 @@ const STEPS: [(&str, &str, &str, &str); 7] = [
     ("investhk_setup_review", "investhk", "carl", "clear"),
     ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
     ("joint_decision", "investhk", "amy", "approve"),
-    ("joint_decision", "ofds", "chen", "approve"),
+    ("joint_decision", "hkstp", "ben", "approve"),
 ];
 
 struct Run {

@@ -39,22 +39,42 @@ fn record(m: definition::Model) -> DefinitionRecord {
     }
 }
 
-/// Compiles a definition on the blocking pool: compiling is CPU work (up to the body limit of a
-/// hostile definition) that must not hold an async worker thread.
+/// Definitions compiled at once; more wait (compiling is CPU work, and a hostile caller could
+/// otherwise start any number).
+const COMPILING_AT_ONCE: usize = 4;
+
+static COMPILING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(COMPILING_AT_ONCE);
+
+/// Compiles a definition on a thread of its own with [`softland_workflow::COMPILE_STACK`]:
+/// compiling is CPU work (up to the body limit of a hostile definition) that must not hold an
+/// async worker thread, and the CEL parser needs more stack than a worker has.
 pub async fn compile_off_runtime(
     source: String,
     loader: impl softland_workflow::SchemaLoader + Send + 'static,
 ) -> Result<std::result::Result<Workflow, softland_workflow::Diagnostics>> {
-    tokio::task::spawn_blocking(move || Workflow::compile_with(&source, &loader))
+    let _turn = COMPILING
+        .acquire()
         .await
-        .map_err(|e| Error::Corrupt(format!("the compiler stopped: {e}")))
+        .map_err(|e| Error::Corrupt(format!("the compiler is closed: {e}")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("softland-compile".to_owned())
+        .stack_size(softland_workflow::COMPILE_STACK)
+        .spawn(move || {
+            let _ = tx.send(Workflow::compile_with(&source, &loader));
+        })
+        .map_err(|e| Error::Corrupt(format!("cannot start a compiler thread: {e}")))?;
+    rx.await
+        .map_err(|_| Error::Corrupt("the compiler thread stopped".to_owned()))
 }
 
 /// Compiles stored source with its stored form (the form may have come from a file).
-fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
+async fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
     let form = form_schema.to_owned();
     let loader = move |_: &str| Ok::<_, String>(form.clone());
-    Workflow::compile_with(source, &loader).map_err(Error::InvalidDefinition)
+    compile_off_runtime(source.to_owned(), loader)
+        .await?
+        .map_err(Error::InvalidDefinition)
 }
 
 impl Store {
@@ -152,39 +172,52 @@ impl Store {
     }
 
     /// Publishes every `*.yaml` in `dir` whose content was never published (schema files are
-    /// resolved relative to `dir`). Content published before — as any version, retired or not —
-    /// is left alone, so a restart never undoes an administrator's newer version or retirement.
-    /// Returns what happened to each file, in name order.
+    /// resolved relative to `dir`, under its sibling `schemas/` only). Returns what happened to
+    /// each file, in name order.
     pub async fn publish_dir(&self, dir: &Path, by: &str) -> Result<Vec<(String, Published)>> {
         let io = |e: std::io::Error| Error::Io {
             path: dir.display().to_string(),
             source: e,
         };
-        let mut files: Vec<_> = std::fs::read_dir(dir)
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
             .collect();
-        files.sort();
-        let mut out = Vec::new();
-        for file in files {
-            let source = std::fs::read_to_string(&file).map_err(|e| Error::Io {
-                path: file.display().to_string(),
+        paths.sort();
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let source = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+                path: path.display().to_string(),
                 source: e,
             })?;
-            let loader = crate::SchemaFiles::beside(dir);
+            files.push((path.display().to_string(), source));
+        }
+        self.publish_files(files, crate::SchemaFiles::beside(dir), by)
+            .await
+    }
+
+    /// Publishes each `(name, source)` whose content no version has yet — retired or not — so
+    /// publishing the same files again (every start does) never undoes an administrator's newer
+    /// version or retirement. A file that does not compile stops the whole set.
+    pub async fn publish_files(
+        &self,
+        files: Vec<(String, String)>,
+        loader: impl softland_workflow::SchemaLoader + Clone + Send + 'static,
+        by: &str,
+    ) -> Result<Vec<(String, Published)>> {
+        let mut out = Vec::with_capacity(files.len());
+        for (name, source) in files {
             let published = self
-                .publish_as(&source, loader, by, Republish::Never)
+                .publish_as(&source, loader.clone(), by, Republish::Never)
                 .await
                 .map_err(|e| match e {
-                    Error::InvalidDefinition(d) => Error::Corrupt(format!(
-                        "{} does not compile:\n{}",
-                        file.display(),
-                        d.render(&file.display().to_string())
-                    )),
+                    Error::InvalidDefinition(d) => {
+                        Error::Corrupt(format!("{name} does not compile:\n{}", d.render(&name)))
+                    }
                     other => other,
                 })?;
-            out.push((file.display().to_string(), published));
+            out.push((name, published));
         }
         Ok(out)
     }
@@ -304,7 +337,7 @@ impl Store {
             .one(conn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
-        let wf = Arc::new(compile_stored(&m.source, &m.form_schema)?);
+        let wf = Arc::new(compile_stored(&m.source, &m.form_schema).await?);
         self.inner
             .workflows
             .write()

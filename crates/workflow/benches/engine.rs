@@ -3,6 +3,11 @@
 //!
 //! Throughput is reported in state transitions (state entries) per second.
 //!
+//! `compile_hostile` compiles 1 MiB definitions built to be expensive to check — thousands of
+//! long state names each with a mistyped target (every one a "did you mean" candidate), names
+//! too long to get a hint, and conditions at the size bounds. Each must compile (to its
+//! diagnostics) well under a second.
+//!
 //! The bench uses the `softland` binary's allocator (mimalloc), as the engine runs there.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -40,7 +45,7 @@ fn lifecycle(wf: &Workflow, data: Value, env: Env<'_>) -> usize {
         ("investhk_setup_review", "investhk", "carl", "clear"),
         ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
         ("joint_decision", "investhk", "amy", "approve"),
-        ("joint_decision", "ofds", "chen", "approve"),
+        ("joint_decision", "hkstp", "ben", "approve"),
     ];
     for (state, agency, person, action) in steps {
         let t = task(wf, &app, state, agency);
@@ -60,6 +65,82 @@ fn lifecycle(wf: &Workflow, data: Value, env: Env<'_>) -> usize {
     }
     assert_eq!(app.outcome(), Some("approved"));
     transitions
+}
+
+/// About `bytes` of YAML: task states with long, similar names, each going to a mistyped name
+/// of the next one (`name_len` characters each).
+fn mistyped_targets(bytes: usize, name_len: usize) -> String {
+    let mut y = String::from("key: hostile\ntitle: Hostile\nstart: s0\nstates:\n");
+    let name = |i: usize| {
+        let tail = format!("_{i}");
+        format!(
+            "{}{tail}",
+            "state_of_review_".repeat(name_len / 16 + 1)[..name_len.saturating_sub(tail.len())]
+                .to_owned()
+        )
+    };
+    let mut i = 0;
+    while y.len() < bytes {
+        let next = name(i + 1);
+        // swap two letters: a typo one edit away
+        let typo = format!("{}x{}", &next[..3], &next[4..]);
+        y.push_str(&format!(
+            "  {}:\n    type: task\n    assignee: ofds\n    actions:\n      go: {{to: {typo}}}\n",
+            name(i)
+        ));
+        i += 1;
+    }
+    y.push_str("  done: {type: final, outcome: approved}\n");
+    y
+}
+
+/// About `bytes` of YAML: choice states whose conditions sit at the bounds (100 operators,
+/// 12 brackets deep, one comprehension).
+fn big_conditions(bytes: usize) -> String {
+    let mut y = String::from(
+        "key: hostile\ntitle: Hostile\nform:\n  type: object\n  properties:\n    items: {type: array, items: {type: integer}}\n    n: {type: integer}\nstart: c0\nstates:\n",
+    );
+    let condition = format!(
+        "{}data.n{} > 0 && data.items.exists(x, x > 1) && {}",
+        "(".repeat(12),
+        ")".repeat(12),
+        vec!["data.n > 1"; 30].join(" || ")
+    );
+    let mut i = 0;
+    while y.len() < bytes {
+        y.push_str(&format!(
+            "  c{i}:\n    type: choice\n    choices:\n      - when: '{condition}'\n        to: c{}\n    otherwise: done\n",
+            i + 1
+        ));
+        i += 1;
+    }
+    y.push_str(&format!(
+        "  c{i}: {{type: final, outcome: approved}}\n  done: {{type: final, outcome: rejected}}\n"
+    ));
+    y
+}
+
+fn hostile(c: &mut Criterion) {
+    let cases = [
+        (
+            "mistyped-targets-60-char-names",
+            mistyped_targets(1 << 20, 60),
+        ),
+        (
+            "mistyped-targets-200-char-names",
+            mistyped_targets(1 << 20, 200),
+        ),
+        ("conditions-at-the-bounds", big_conditions(1 << 20)),
+    ];
+    let mut g = c.benchmark_group("compile_hostile");
+    g.sample_size(10);
+    for (name, source) in &cases {
+        let errors = Workflow::compile(source).err().map_or(0, |d| d.len());
+        eprintln!("{name}: {} KiB, {errors} diagnostics", source.len() / 1024);
+        g.throughput(Throughput::Bytes(source.len() as u64));
+        g.bench_function(*name, |b| b.iter(|| Workflow::compile(source)));
+    }
+    g.finish();
 }
 
 fn benches(c: &mut Criterion) {
@@ -100,5 +181,5 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(engine, benches);
+criterion_group!(engine, benches, hostile);
 criterion_main!(engine);

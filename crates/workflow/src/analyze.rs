@@ -22,7 +22,13 @@ struct Analyzer<'a> {
     states: &'a [RawState],
     names: HashMap<&'a str, usize>,
     agencies: Vec<&'a str>,
+    /// Characters of condition text compiled so far (bounded per definition).
+    condition_chars: usize,
 }
+
+/// The most condition text one definition may hold, all choices together: parsing CEL costs
+/// about half a second per MiB, and real definitions hold a few hundred characters.
+pub const MAX_CONDITIONS_TOTAL: usize = 64 * 1024;
 
 pub(crate) fn analyze(
     def: RawDef,
@@ -35,6 +41,7 @@ pub(crate) fn analyze(
         states: &def.states,
         names: HashMap::new(),
         agencies: vec![],
+        condition_chars: 0,
     };
     for agency in &def.agencies {
         if a.agencies.contains(&agency.v.as_str()) {
@@ -443,6 +450,16 @@ impl<'a> Analyzer<'a> {
                 let mut out = Vec::new();
                 let mut ok = true;
                 for (when, to) in rules {
+                    self.condition_chars += when.v.len();
+                    if self.condition_chars > MAX_CONDITIONS_TOTAL {
+                        self.d.push(
+                            when.pos,
+                            Code::ConditionTooComplex,
+                            format!("the definition's conditions add up to more than {} KiB; decide with fewer, shorter conditions", MAX_CONDITIONS_TOTAL / 1024),
+                        );
+                        ok = false;
+                        continue;
+                    }
                     let cond = match Condition::compile(&when.v, form) {
                         Ok(c) => Some(c),
                         Err(errs) => {

@@ -61,7 +61,7 @@ pub const MAX_CONDITION_CHARS: usize = 2_000;
 /// The most operators and member accesses (`+`, `&&`, `==`, `.`, `?`, …) in one condition.
 pub const MAX_OPERATORS: usize = 100;
 /// The deepest nesting of `(`, `[` and `{` in one condition.
-pub const MAX_BRACKETS: usize = 16;
+pub const MAX_BRACKETS: usize = 12;
 
 /// Checks the bounds on the text, without parsing it (linear, no recursion).
 fn check_bounds(source: &str) -> Result<(), ConditionError> {
@@ -114,7 +114,7 @@ fn check_bounds(source: &str) -> Result<(), ConditionError> {
                 }
             }
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '=' | '!' | '&' | '|' | '?' | '.' => {
+            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '=' | '!' | '&' | '|' | '?' | ':' | '.' => {
                 // `&&`, `==`, `<=`, … are one operator
                 if matches!(
                     (c, chars.peek().map(|(_, n)| *n)),
@@ -537,7 +537,7 @@ mod tests {
         let deep = format!("{}1{} > 0", "(".repeat(40), ")".repeat(40));
         let errs = Condition::compile(&deep, Some(&form())).expect_err("too deep");
         assert!(
-            matches!(&errs[0], ConditionError::TooComplex { column: 17, .. }),
+            matches!(&errs[0], ConditionError::TooComplex { column: 13, .. }),
             "{errs:?}"
         );
         let nested = "data.licences.exists(a, data.licences.exists(b, a == b))";

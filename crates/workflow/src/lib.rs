@@ -43,4 +43,4 @@ pub use engine::{
 };
 pub use model::{Assignee, StateId, StateKind, Text};
 pub use schema::Violation;
-pub use workflow::{SchemaLoader, Workflow};
+pub use workflow::{COMPILE_STACK, SchemaLoader, Workflow};

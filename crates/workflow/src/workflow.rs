@@ -19,6 +19,12 @@ impl<F: Fn(&str) -> Result<String, String>> SchemaLoader for F {
     }
 }
 
+/// The stack a thread compiling a definition should have. The CEL parser recurses deeply per
+/// bracket level (about 170 KiB a level in a debug build, far less optimised); with conditions
+/// bounded to 12 levels (see `docs/workflow-language.md`, `condition-too-complex`) this leaves a
+/// wide margin. Async runtimes' worker threads have 2 MiB: compile elsewhere.
+pub const COMPILE_STACK: usize = 16 * 1024 * 1024;
+
 /// A checked workflow definition. Only [`Workflow::compile`] makes one.
 #[derive(Debug)]
 pub struct Workflow {

@@ -118,9 +118,19 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+/// The deepest nesting of mappings and lists a definition may have.
+pub const MAX_YAML_DEPTH: usize = 40;
+
 /// Parses YAML into a spanned tree; a syntax error becomes one diagnostic.
 pub(crate) fn parse(source: &str, diags: &mut Diagnostics) -> Option<Spanned<Node>> {
+    // The parser and the tree walks recurse once per level: bound the nesting well below what
+    // a thread's stack holds. Definitions nest about ten levels (an inline form schema a few
+    // more); the byte size is bounded by whoever hands the text over (the API's body limit).
     let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_YAML_DEPTH,
+            flow_nesting_limit: MAX_YAML_DEPTH,
+        },
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         with_snippet: false,
     };
@@ -137,9 +147,23 @@ pub(crate) fn parse(source: &str, diags: &mut Diagnostics) -> Option<Spanned<Nod
                 Some(i) => message[..i].to_owned(),
                 None => message,
             };
-            diags.push(pos, Code::YamlSyntax, message);
+            diags.push(pos, Code::YamlSyntax, for_people(message));
             None
         }
+    }
+}
+
+/// The library's messages that speak of its own API or internals, said for an author.
+fn for_people(message: String) -> String {
+    if message.contains("multiple YAML documents") {
+        "a definition is one YAML document: remove the `---` separator and what follows".to_owned()
+    } else if message.contains("budget breached") || message.contains("recursion limit") {
+        format!(
+            "the YAML nests more than {MAX_YAML_DEPTH} levels deep or is too large to be a \
+             workflow definition"
+        )
+    } else {
+        message
     }
 }
 
@@ -171,5 +195,22 @@ mod tests {
         let diag = d.iter().next().expect("one diagnostic");
         assert_eq!(diag.code, Code::YamlSyntax);
         assert!(diag.pos.line >= 1);
+    }
+
+    #[test]
+    fn library_internals_are_not_shown() {
+        for source in [
+            "key: a\n---\nkey: b\n".to_owned(),
+            format!("key: {}{}", "[".repeat(10_000), "]".repeat(10_000)),
+            format!("key: {}1{}", "{a: ".repeat(1_000), "}".repeat(1_000)),
+        ] {
+            let mut d = Diagnostics::default();
+            assert!(parse(&source, &mut d).is_none());
+            let message = &d.iter().next().expect("one diagnostic").message;
+            assert!(
+                !message.contains("from_str") && !message.contains('{'),
+                "{message}"
+            );
+        }
     }
 }

@@ -60,7 +60,7 @@ fn sz_to_hk_happy_path_with_sandbox_referral() {
         "one approval of the two required"
     );
     let events = app
-        .act("joint_decision", "ofds:chen", "approve", None)
+        .act("joint_decision", "hkstp:ben", "approve", None)
         .unwrap();
     assert!(
         events
@@ -252,7 +252,7 @@ fn k_of_n_approval_rejects_when_k_is_out_of_reach() {
     app.act("joint_decision", "investhk:amy", "reject", None)
         .unwrap();
     assert_eq!(app.inst.status(), Status::Active, "2 of 3 still possible");
-    app.act("joint_decision", "ofds:chen", "reject", None)
+    app.act("joint_decision", "ofds:wang", "reject", None)
         .unwrap();
     assert_eq!(app.inst.outcome(), Some("rejected"));
 }

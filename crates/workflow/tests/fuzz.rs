@@ -102,8 +102,54 @@ fn apply(text: &str, edits: &[Edit]) -> String {
     s.into_iter().collect()
 }
 
+/// A choice condition built to be long, deep or quadratic, or CEL token soup.
+fn hostile_condition() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (
+            1usize..10_000,
+            prop_oneof![Just(" + "), Just(" && "), Just("."), Just(" ? 1 : ")]
+        )
+            .prop_map(|(n, op)| format!("{} > 0", vec!["1"; n].join(op))),
+        (
+            1usize..3_000,
+            prop_oneof![Just(("(", ")")), Just(("[", "]")), Just(("{1:", "}"))]
+        )
+            .prop_map(|(n, (o, c))| format!("{}1{}", o.repeat(n), c.repeat(n))),
+        (1usize..3_000).prop_map(|n| format!("{}true", "!".repeat(n))),
+        (1usize..3_000).prop_map(|n| format!("data{}", ".items".repeat(n))),
+        (1usize..60).prop_map(|n| {
+            let mut e = "a0 > 0".to_owned();
+            for i in 1..=n {
+                e = format!("data.items.exists(a{i}, {e})");
+            }
+            e
+        }),
+        "[a-z0-9_.()\\[\\]{}+*/%!<>=&|?:, \"']{0,300}",
+    ]
+}
+
+/// Compiles a definition around `condition` on a thread with the stack the server compiles on
+/// ([`softland_workflow::COMPILE_STACK`]): within the bounds, that is always enough.
+fn compile_condition(condition: &str) -> Result<(), TestCaseError> {
+    let yaml = format!(
+        "key: fuzz\ntitle: Fuzz\nform:\n  type: object\n  properties:\n    items: {{type: array}}\nstart: pick\nstates:\n  pick:\n    type: choice\n    choices:\n      - when: {}\n        to: done\n    otherwise: done\n  done: {{type: final, outcome: approved}}\n",
+        serde_json::to_string(condition).unwrap()
+    );
+    std::thread::Builder::new()
+        .stack_size(softland_workflow::COMPILE_STACK)
+        .spawn(move || check(&yaml))
+        .unwrap()
+        .join()
+        .map_err(|_| TestCaseError::fail("compiling panicked"))?
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiling_hostile_conditions_stays_bounded(condition in hostile_condition()) {
+        compile_condition(&condition)?;
+    }
 
     #[test]
     fn compiling_arbitrary_text_never_panics(text in "\\PC{0,400}") {

@@ -243,7 +243,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
         .await
         .unwrap();
     let last = f
-        .act(id, "joint_decision", "ofds:chen", "approve", None)
+        .act(id, "joint_decision", "hkstp:ben", "approve", None)
         .await
         .unwrap();
 
@@ -1229,7 +1229,7 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
             None,
         ),
         ("joint_decision", "investhk:amy", "approve", None),
-        ("joint_decision", "ofds:chen", "approve", None),
+        ("joint_decision", "hkstp:ben", "approve", None),
     ];
     for (state, who, action, input) in to_parallel_reviews {
         check(f.act(app, state, who, action, input).await.unwrap()).await;

@@ -158,7 +158,7 @@ pub fn sz_to_hk_happy_path(app: &mut App<'_>) -> usize {
     .unwrap();
     app.act("joint_decision", "investhk:amy", "approve", None)
         .unwrap();
-    app.act("joint_decision", "ofds:chen", "approve", None)
+    app.act("joint_decision", "hkstp:ben", "approve", None)
         .unwrap();
     app.events
         .iter()

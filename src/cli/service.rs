@@ -1,0 +1,83 @@
+//! What `serve` and `demo` start, from the same settings: the HTTP gateway, the scheduler, the
+//! outbox relay and (on PostgreSQL) the key-revocation listener. Tests start the binary, so they
+//! run exactly this too.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use softland_gateway::{Application, Settings};
+use softland_store::Store;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running softland: the gateway bound and serving, its workers started.
+pub(crate) struct Service {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Service {
+    /// Binds `settings.listen` and starts everything; the scheduler looks for due timers every
+    /// `scheduler_period` and names itself `worker` in the timers it claims.
+    pub(crate) async fn start(
+        store: &Store,
+        settings: Settings,
+        scheduler_period: Duration,
+        worker: String,
+    ) -> std::io::Result<Self> {
+        let (stop, stop_rx) = watch::channel(false);
+        let mut workers = vec![
+            store.spawn_scheduler(worker, scheduler_period, stop_rx.clone()),
+            store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
+        ];
+        workers.extend(store.spawn_key_watch(stop.subscribe()));
+        let app = Application::build(settings, store.clone()).await?;
+        let addr = app.local_addr()?;
+        let mut stopped = stop_rx;
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
+        Ok(Self {
+            addr,
+            stop,
+            server,
+            workers,
+        })
+    }
+
+    /// Where it listens.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `signal` resolves (or the server fails), then stops.
+    pub(crate) async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::select! {
+            () = signal => {}
+            done = &mut self.server => {
+                // The server ended by itself: report why, then stop the workers.
+                let _ = self.stop.send(true);
+                for w in self.workers {
+                    let _ = w.await;
+                }
+                return Ok(done??);
+            }
+        }
+        self.stop().await
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the workers.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.server.await??;
+        for w in self.workers {
+            let _ = w.await;
+        }
+        Ok(())
+    }
+}
