@@ -1,6 +1,7 @@
 //! `softland migrate`, `softland doctor`, `softland audit-export`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -46,12 +47,19 @@ pub(super) fn migrate(url: &str) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub(super) fn doctor(url: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn doctor(url: &str, calendars: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
+    let cal = super::calendars::load(calendars)?;
     runtime()?.block_on(async {
         let store = connect(url).await?;
         let report = store.doctor().await?;
         for p in &report.problems {
             println!("problem: {p}");
+        }
+        for (name, until, left) in super::calendars::coverage(&cal, Utc::now().date_naive()) {
+            println!("calendar {name}: covers days up to {until} ({left} days from today)");
+        }
+        for w in super::calendars::warnings(&cal) {
+            println!("warning: {w}");
         }
         println!(
             "checked {} applications, {} events: {} problem(s)",

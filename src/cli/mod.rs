@@ -2,6 +2,7 @@
 
 mod bench;
 mod bundled;
+mod calendars;
 mod db;
 mod demo;
 mod diagram;
@@ -88,6 +89,10 @@ enum Command {
     Doctor {
         #[command(flatten)]
         db: DbArgs,
+        /// Folder of holiday tables the server uses (`hk.txt`, `mainland.txt`), to report how
+        /// long they still cover.
+        #[arg(long, env = "SOFTLAND_CALENDARS")]
+        calendars: Option<PathBuf>,
     },
     /// Write the audit log of a period as JSON lines (to stdout).
     AuditExport {
@@ -138,7 +143,7 @@ pub fn run() -> ExitCode {
         Command::Growth(args) => growth::run(args),
         Command::Demo { workflows } => demo::run(workflows),
         Command::Migrate { db } => db::migrate(&db.db),
-        Command::Doctor { db } => db::doctor(&db.db),
+        Command::Doctor { db, calendars } => db::doctor(&db.db, calendars.as_ref()),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),
     };
     match result {

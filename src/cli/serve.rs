@@ -37,6 +37,10 @@ pub(crate) struct ServeArgs {
     /// `./workflows` if there is one, else the workflows bundled in the binary).
     #[arg(long, env = "SOFTLAND_WORKFLOWS")]
     workflows: Option<PathBuf>,
+    /// Folder of holiday tables (`hk.txt`, `mainland.txt`) replacing the bundled ones; see
+    /// docs/calendars.md.
+    #[arg(long, env = "SOFTLAND_CALENDARS")]
+    calendars: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "SOFTLAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -84,8 +88,12 @@ const OPEN_AT_START: usize = 8;
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
     let workflows = Workflows::resolve(args.workflows.clone())?;
+    let calendars = super::calendars::load(args.calendars.as_ref())?;
+    for w in super::calendars::warnings(&calendars) {
+        tracing::warn!("{w}");
+    }
     runtime()?.block_on(async {
-        let store = softland_store::Store::open(&args.db).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
+        let store = softland_store::Store::open_with_calendars(&args.db, calendars).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
         tracing::info!(db = %redact(&args.db), "database ready");
         for (file, p) in workflows.publish(&store, "softland serve").await.with_context(|| format!("cannot publish {}", workflows.describe()))? {
             let what = if p.changed { "published" } else { "already published" };

@@ -112,9 +112,15 @@ impl Sim<'_> {
                     state,
                     assignee,
                     due_at,
+                    due_estimated,
                 } => {
+                    let estimate = if *due_estimated {
+                        " (estimated: past the end of the holiday table)"
+                    } else {
+                        ""
+                    };
                     let due = due_at
-                        .map(|d| format!(", due {}", show(d)))
+                        .map(|d| format!(", due {}{estimate}", show(d)))
                         .unwrap_or_default();
                     println!("    + task #{task} {} for {assignee}{due}", name(state));
                 }

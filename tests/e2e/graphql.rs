@@ -670,6 +670,13 @@ async fn restart_keeps_everything(mut s: Server) {
     );
     let doctor = crate::support::softland(&["doctor", "--db", &s.db.url]);
     assert_eq!(doctor.code, 0, "{}", doctor.stdout);
+    assert!(
+        doctor
+            .stdout
+            .contains("calendar mainland: covers days up to 2026-12-31"),
+        "doctor tells how long the holiday tables cover: {}",
+        doctor.stdout
+    );
     let _ = TestDb::sqlite;
 }
 
@@ -824,6 +831,15 @@ async fn health_and_metrics(s: Server) {
     assert_eq!(get("/readyz").await.unwrap().text().await.unwrap(), "ready");
     let m = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(m.contains("softland_http_requests_total"), "{m}");
+    // How long the holiday tables still cover, per region, for alerting.
+    for region in ["hk", "mainland"] {
+        assert!(
+            m.contains(&format!(
+                "softland_calendar_coverage_days{{region=\"{region}\"}}"
+            )),
+            "{m}"
+        );
+    }
     assert!(
         m.contains("softland_open_tasks{assignee=\"ofds\"} 1"),
         "{m}"

@@ -405,6 +405,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         Ok(counts) => crate::metrics::tasks(&counts),
         Err(e) => tracing::warn!(error = %e, "task counts unavailable"),
     }
+    crate::metrics::calendar_coverage(state.store.calendars());
     match &state.metrics {
         Some(h) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -40,3 +40,18 @@ pub(crate) fn tasks(counts: &[(String, u64, u64)]) {
             .set(*overdue as f64);
     }
 }
+
+/// Days left until each region's holiday table ends (negative once it has), at each scrape:
+/// alert well before zero — business-day due dates past the end are estimates.
+pub(crate) fn calendar_coverage(calendars: &softland_workflow::Calendars) {
+    let today = chrono::Utc::now().date_naive();
+    for (name, region) in [
+        ("hk", softland_workflow::Region::HongKong),
+        ("mainland", softland_workflow::Region::Mainland),
+    ] {
+        if let Some(until) = calendars.covered_until(region) {
+            metrics::gauge!("softland_calendar_coverage_days", "region" => name)
+                .set((until - today).num_days() as f64);
+        }
+    }
+}

@@ -997,8 +997,19 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
             state,
             assignee,
             due_at,
+            due_estimated,
         } => {
             let st = w.wf.state(*state);
+            if *due_estimated {
+                // Not silent: the event says so, and operators are told (see docs/calendars.md).
+                tracing::warn!(
+                    application = %w.app_id,
+                    task = task.0,
+                    assignee = assignee.key(),
+                    due_at = ?due_at,
+                    "due date counted past the end of the holiday table: an estimate; add the next year's table"
+                );
+            }
             let actions: Vec<TaskAction> = match st.kind() {
                 StateKind::Task(t) => t
                     .actions()

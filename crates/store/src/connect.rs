@@ -67,13 +67,27 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Connects and applies pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
-        let store = Self::connect(url).await?;
+        Self::open_with_calendars(url, Calendars::builtin()).await
+    }
+
+    /// Connects and applies pending migrations; due dates count working days of `calendars`.
+    pub async fn open_with_calendars(url: &str, calendars: Calendars) -> Result<Self> {
+        let store = Self::connect_with_calendars(url, calendars).await?;
         store.migrate().await?;
         Ok(store)
     }
 
     /// Connects without migrating. `sqlite://softland.db?mode=rwc` or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with_calendars(url, Calendars::builtin()).await
+    }
+
+    /// The holiday calendars due dates are counted with.
+    pub fn calendars(&self) -> &Calendars {
+        &self.inner.calendars
+    }
+
+    async fn connect_with_calendars(url: &str, calendars: Calendars) -> Result<Self> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -129,7 +143,7 @@ impl Store {
                 commands,
                 backend,
                 workflows: RwLock::new(HashMap::new()),
-                calendars: Calendars::builtin(),
+                calendars,
                 clock: Box::new(Utc::now),
                 events,
                 keys: Default::default(),

@@ -2,7 +2,11 @@
 //!
 //! Business days count the working days of the assigned agency's region: Hong Kong general
 //! holidays or mainland public holidays with their make-up working days. The holiday tables are
-//! data files (`crates/workflow/calendars/*.txt`) compiled into the crate: no I/O at run time.
+//! data: the bundled files (`crates/workflow/calendars/*.txt`) are the default, and an operator
+//! can hand in newer ones ([`Calendars::from_texts`]) without a rebuild. Each table says up to
+//! which day it is complete (`covers FROM TO`); a business-day due date past that day is counted
+//! with weekends and the holidays the table does list, and marked as estimated
+//! ([`BusinessCalendar::covers`]) — never computed silently.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -174,6 +178,12 @@ pub trait BusinessCalendar {
         period: &DuePeriod,
         assignee: &Assignee,
     ) -> DateTime<Utc>;
+
+    /// Whether the working days of `assignee` between `start` and `until` are all known (the
+    /// holiday table covers them). A business-day due date that is not covered is an estimate.
+    fn covers(&self, _start: DateTime<Utc>, _until: DateTime<Utc>, _assignee: &Assignee) -> bool {
+        true
+    }
 }
 
 /// A holiday region.
@@ -185,37 +195,86 @@ pub enum Region {
     Mainland,
 }
 
-/// Holidays and make-up working days, as sorted day numbers (binary search beats hashing here).
+/// Why a holiday table does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{table}, line {line}: {message}")]
+pub struct CalendarError {
+    /// Which table (`hk`, `mainland`).
+    pub table: &'static str,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Holidays and make-up working days, as sorted day numbers (binary search beats hashing here),
+/// and the span the table is complete for.
 #[derive(Debug, Default)]
 struct Holidays {
     off: Vec<i32>,
     on: Vec<i32>,
+    covers: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Holidays {
-    fn parse(text: &str) -> Self {
+    /// Parses a table: `covers YYYY-MM-DD YYYY-MM-DD` once, then `YYYY-MM-DD holiday|workday
+    /// description` lines; `#` starts a comment. Anything else is an error at its line.
+    fn parse(table: &'static str, text: &str) -> Result<Self, CalendarError> {
         let mut h = Holidays::default();
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            let mut parts = line.split_whitespace();
-            let (Some(date), Some(kind)) = (parts.next(), parts.next()) else {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
                 continue;
-            };
-            let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
-                continue;
-            };
-            match kind {
-                "holiday" => h.off.push(date.num_days_from_ce()),
-                "workday" => h.on.push(date.num_days_from_ce()),
-                _ => {}
             }
+            let err = |message: String| CalendarError {
+                table,
+                line: i + 1,
+                message,
+            };
+            let date = |s: Option<&str>| {
+                let s = s.unwrap_or_default();
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| err(format!("`{s}` is not a date (YYYY-MM-DD)")))
+            };
+            let mut parts = line.split_whitespace();
+            let first = parts.next();
+            if first == Some("covers") {
+                let (from, to) = (date(parts.next())?, date(parts.next())?);
+                if h.covers.is_some() || to < from {
+                    return Err(err(
+                        "one `covers FROM TO` line, with FROM before TO".to_owned()
+                    ));
+                }
+                h.covers = Some((from, to));
+                continue;
+            }
+            let day = date(first)?.num_days_from_ce();
+            match parts.next() {
+                Some("holiday") => h.off.push(day),
+                Some("workday") => h.on.push(day),
+                other => {
+                    return Err(err(format!(
+                        "`{}` is neither `holiday` nor `workday`",
+                        other.unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        if h.covers.is_none() {
+            return Err(CalendarError {
+                table,
+                line: 1,
+                message: "the table needs a `covers FROM TO` line: the days it is complete for"
+                    .to_owned(),
+            });
         }
         h.off.sort_unstable();
         h.on.sort_unstable();
-        h
+        Ok(h)
+    }
+
+    fn covers(&self, d: NaiveDate) -> bool {
+        self.covers.is_some_and(|(from, to)| from <= d && d <= to)
     }
 
     fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -243,6 +302,11 @@ impl Default for Calendars {
     }
 }
 
+/// The bundled Hong Kong table.
+pub const BUNDLED_HK: &str = include_str!("../calendars/hk.txt");
+/// The bundled mainland table.
+pub const BUNDLED_MAINLAND: &str = include_str!("../calendars/mainland.txt");
+
 /// Both regions observe UTC+8 all year.
 const UTC8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     Some(offset) => offset,
@@ -254,15 +318,39 @@ fn local_offset() -> FixedOffset {
 }
 
 impl Calendars {
-    /// The bundled 2026–2027 holiday tables.
+    /// The bundled holiday tables (their `covers` lines say which years).
     pub fn builtin() -> Self {
-        let mut regions = HashMap::new();
-        regions.insert("ofds".to_owned(), Region::Mainland);
-        Self {
-            hk: Holidays::parse(include_str!("../calendars/hk.txt")),
-            mainland: Holidays::parse(include_str!("../calendars/mainland.txt")),
-            regions,
+        // The bundled tables are part of the build and parse (a unit test says so).
+        Self::from_texts(BUNDLED_HK, BUNDLED_MAINLAND).unwrap_or_else(|_| Self {
+            hk: Holidays::default(),
+            mainland: Holidays::default(),
+            regions: Self::default_regions(),
+        })
+    }
+
+    /// Calendars from table texts (an operator's files, or the bundled ones).
+    pub fn from_texts(hk: &str, mainland: &str) -> Result<Self, CalendarError> {
+        Ok(Self {
+            hk: Holidays::parse("hk", hk)?,
+            mainland: Holidays::parse("mainland", mainland)?,
+            regions: Self::default_regions(),
+        })
+    }
+
+    fn default_regions() -> HashMap<String, Region> {
+        HashMap::from([("ofds".to_owned(), Region::Mainland)])
+    }
+
+    fn table(&self, region: Region) -> &Holidays {
+        match region {
+            Region::HongKong => &self.hk,
+            Region::Mainland => &self.mainland,
         }
+    }
+
+    /// The last day `region`'s table is complete for.
+    pub fn covered_until(&self, region: Region) -> Option<NaiveDate> {
+        self.table(region).covers.map(|(_, to)| to)
     }
 
     /// Assigns an agency to a region (agencies are configuration).
@@ -280,14 +368,17 @@ impl Calendars {
 
     /// Whether `date` is a working day in `region`.
     pub fn is_working_day(&self, region: Region, date: NaiveDate) -> bool {
-        match region {
-            Region::HongKong => self.hk.is_working_day(date),
-            Region::Mainland => self.mainland.is_working_day(date),
-        }
+        self.table(region).is_working_day(date)
     }
 }
 
 impl BusinessCalendar for Calendars {
+    fn covers(&self, start: DateTime<Utc>, until: DateTime<Utc>, assignee: &Assignee) -> bool {
+        let table = self.table(self.region_of(assignee));
+        let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
+        table.covers(day(start)) && table.covers(day(until))
+    }
+
     fn due_at(&self, start: DateTime<Utc>, due: &DuePeriod, assignee: &Assignee) -> DateTime<Utc> {
         match due.count {
             DayCount::Calendar => due.period.add_to(start),
@@ -369,6 +460,38 @@ mod tests {
             &Assignee::Agency("hkstp".into()),
         );
         assert_eq!(t, at("2026-02-23T02:00:00Z"));
+    }
+
+    #[test]
+    fn the_bundled_tables_parse_and_say_what_they_cover() {
+        let c = Calendars::from_texts(BUNDLED_HK, BUNDLED_MAINLAND).expect("bundled tables");
+        assert!(c.covered_until(Region::HongKong).is_some());
+        assert!(c.covered_until(Region::Mainland).is_some());
+    }
+
+    #[test]
+    fn tables_are_checked_line_by_line() {
+        let ok = "covers 2030-01-01 2030-12-31\n2030-01-01 holiday New Year\n";
+        assert!(Calendars::from_texts(ok, ok).is_ok());
+        let e = Calendars::from_texts("covers 2030-01-01 2030-12-31\n2030-13-01 holiday x\n", ok)
+            .expect_err("a bad date");
+        assert_eq!((e.table, e.line), ("hk", 2));
+        let e = Calendars::from_texts(ok, "covers 2030-01-01 2030-12-31\n2030-01-02 feast\n")
+            .expect_err("a bad kind");
+        assert_eq!((e.table, e.line), ("mainland", 2));
+        let e = Calendars::from_texts(ok, "2030-01-02 holiday x\n").expect_err("no covers");
+        assert!(e.message.contains("covers"), "{e}");
+    }
+
+    #[test]
+    fn due_dates_past_the_table_are_not_covered() {
+        let c = Calendars::builtin();
+        let ofds = Assignee::Agency("ofds".into());
+        let end = c.covered_until(Region::Mainland).expect("covered");
+        let inside = end.and_hms_opt(1, 0, 0).expect("time").and_utc();
+        assert!(c.covers(inside - Duration::days(3), inside, &ofds));
+        let past = inside + Duration::days(40);
+        assert!(!c.covers(inside, past, &ofds));
     }
 
     #[test]

@@ -37,7 +37,9 @@ mod workflow;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos};
-pub use duration::{BusinessCalendar, Calendars, DayCount, Region};
+pub use duration::{
+    BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, Region,
+};
 pub use engine::{
     Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
 };

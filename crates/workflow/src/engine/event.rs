@@ -62,6 +62,10 @@ pub enum EventKind {
         /// When it falls due.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         due_at: Option<DateTime<Utc>>,
+        /// The due date is counted in business days past the end of the region's holiday
+        /// table: weekends and the listed holidays only, an estimate.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        due_estimated: bool,
     },
     /// A task was completed with an action.
     TaskCompleted {

@@ -132,6 +132,7 @@ impl Instance {
                 state,
                 assignee,
                 due_at,
+                ..
             } => {
                 self.tasks.push(OpenTask {
                     id: *task,

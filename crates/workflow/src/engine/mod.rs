@@ -24,7 +24,7 @@ pub use event::{Event, EventKind, TaskId};
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
-use crate::duration::BusinessCalendar;
+use crate::duration::{BusinessCalendar, DayCount};
 use crate::expr::to_cel_fields;
 use crate::model::{Assignee, DueSpec, Overdue, StateId, StateKind};
 use crate::schema::Violation;
@@ -202,11 +202,17 @@ impl Exec<'_> {
     fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
         let task = TaskId(self.inst.next_task);
         let due_at = due.map(|d| self.env.calendar.due_at(self.env.now, &d.period, &assignee));
+        // Business days past the end of the holiday table are an estimate: say so.
+        let due_estimated = due.zip(due_at).is_some_and(|(d, at)| {
+            d.period.count() == DayCount::Business
+                && !self.env.calendar.covers(self.env.now, at, &assignee)
+        });
         self.emit(EventKind::TaskOpened {
             task,
             state,
             assignee,
             due_at,
+            due_estimated,
         });
     }
 
