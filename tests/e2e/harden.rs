@@ -563,3 +563,54 @@ async fn serve_runs_from_any_folder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Finding 4: "did you mean" was quadratic — a 471 KiB definition took 54 s of CPU on the async
+/// workers, and two at once left `/readyz` unanswered. Now four near-1 MiB hostile definitions
+/// validate at once while readiness still answers (a liveness check: the client's timeout is
+/// generous; the speed is shown by the `compile_hostile` benchmark, not here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_definitions_do_not_stall_the_server() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.key(&["--role", "applicant", "--org", "firm", "--name", "li"]);
+    let mut yaml = String::from("key: hostile\ntitle: Hostile\nstart: s0\nstates:\n");
+    let mut i = 0;
+    while yaml.len() < 900 * 1024 {
+        let name = |n: usize| format!("{}_{n}", "state_of_review_".repeat(3));
+        yaml.push_str(&format!(
+            "  {}:\n    type: task\n    assignee: ofds\n    actions:\n      go: {{to: x{}}}\n",
+            name(i),
+            &name(i + 1)[1..]
+        ));
+        i += 1;
+    }
+    let validations: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, firm, yaml) = (s.url.clone(), firm.clone(), yaml.clone());
+            tokio::spawn(async move {
+                crate::support::gql_at(&url, Some(&firm), VALIDATE, json!({ "y": yaml })).await
+            })
+        })
+        .collect();
+    let ready = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .await
+        .expect("readiness answers while definitions are validated");
+    assert!(ready.status().is_success());
+    for v in validations {
+        let r = v.await.unwrap();
+        let v = &r["data"]["validateWorkflow"];
+        assert_eq!(v["ok"], false, "{r}");
+        let errors = v["errors"].as_array().unwrap();
+        assert!(errors.iter().any(|e| e["code"] == "unknown-target"));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["message"].as_str().unwrap().contains("did you mean")),
+            "the first mistakes still get hints"
+        );
+    }
+}

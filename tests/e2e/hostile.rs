@@ -33,6 +33,19 @@ async fn polite(url: &str, token: &str, query: &str, variables: Value) -> Value 
         .unwrap()
 }
 
+/// A polite firm's key, and the server's address for raw connections.
+fn polite_firm(s: &Server) -> (String, String) {
+    let firm = s.key(&[
+        "--role",
+        "applicant",
+        "--org",
+        "polite-firm",
+        "--name",
+        "li",
+    ]);
+    (firm, s.url.trim_start_matches("http://").to_owned())
+}
+
 fn sample() -> Value {
     serde_json::from_str(
         &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
@@ -49,15 +62,7 @@ const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKe
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn slow_loris_and_query_bombs_do_not_starve_other_clients() {
     let s = Server::start(TestDb::sqlite());
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "polite-firm",
-        "--name",
-        "li",
-    ]);
-    let addr = s.url.trim_start_matches("http://").to_owned();
+    let (firm, addr) = polite_firm(&s);
 
     let mut hostile = Vec::new();
     for i in 0..400 {
@@ -252,15 +257,7 @@ async fn slow_loris_beyond_the_descriptor_limit_is_shed() {
     // This process opens the 2 000 connections: it needs the descriptors.
     rlimit::increase_nofile_limit(8_192).expect("raise this test's open-file limit");
     let s = Server::start_with_open_files(TestDb::sqlite(), 1024);
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "polite-firm",
-        "--name",
-        "li",
-    ]);
-    let addr = s.url.trim_start_matches("http://").to_owned();
+    let (firm, addr) = polite_firm(&s);
     let mut hostile = Vec::new();
     for _ in 0..2000 {
         let addr = addr.clone();

@@ -79,7 +79,16 @@ pub struct Server {
 impl Server {
     /// Starts the server on `db` (a fresh one), reading its address and admin key from stdout.
     pub fn start(db: softland_store::test_util::TestDb) -> Self {
-        let (child, url, admin) = Self::spawn(&db.url);
+        Self::start_limited(db, None)
+    }
+
+    /// Starts the server with at most `nofile` open files (soft and hard limit).
+    pub fn start_with_open_files(db: softland_store::test_util::TestDb, nofile: u32) -> Self {
+        Self::start_limited(db, Some(nofile))
+    }
+
+    fn start_limited(db: softland_store::test_util::TestDb, nofile: Option<u32>) -> Self {
+        let (child, url, admin) = Self::spawn_with(&db.url, "127.0.0.1:0", nofile);
         Self {
             url,
             db,
@@ -99,17 +108,6 @@ impl Server {
     #[allow(clippy::zombie_processes)]
     fn spawn_on(db_url: &str, listen: &str) -> (std::process::Child, String, Option<String>) {
         Self::spawn_with(db_url, listen, None)
-    }
-
-    /// Starts the server with at most `nofile` open files (soft and hard limit).
-    pub fn start_with_open_files(db: softland_store::test_util::TestDb, nofile: u32) -> Self {
-        let (child, url, admin) = Self::spawn_with(&db.url, "127.0.0.1:0", Some(nofile));
-        Self {
-            url,
-            db,
-            admin: admin.expect("first start prints an admin key"),
-            child,
-        }
     }
 
     // See `spawn`.

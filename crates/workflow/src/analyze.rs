@@ -528,30 +528,20 @@ impl<'a> Analyzer<'a> {
                 line,
                 column,
                 message,
-            } => {
-                let pos = if line == 1 {
-                    Pos::new(when.pos.line, when.pos.column + column - 1)
-                } else {
-                    Pos::new(when.pos.line + line - 1, column)
-                };
-                self.d.push(
-                    pos,
-                    Code::ConditionSyntax,
-                    format!("condition does not parse: {message}"),
-                );
-            }
+            } => self.d.push(
+                within(when, line, column),
+                Code::ConditionSyntax,
+                format!("condition does not parse: {message}"),
+            ),
             ConditionError::TooComplex {
                 line,
                 column,
                 message,
-            } => {
-                let pos = if line == 1 {
-                    Pos::new(when.pos.line, when.pos.column + column - 1)
-                } else {
-                    Pos::new(when.pos.line + line - 1, column)
-                };
-                self.d.push(pos, Code::ConditionTooComplex, message);
-            }
+            } => self.d.push(
+                within(when, line, column),
+                Code::ConditionTooComplex,
+                message,
+            ),
             ConditionError::UnknownVariable(v) => {
                 self.d.push(when.pos, Code::UnknownField, format!("condition uses unknown variable `{v}`; conditions see the form as `data` (e.g. `data.{v}`)"));
             }
@@ -565,6 +555,15 @@ impl<'a> Analyzer<'a> {
                 );
             }
         }
+    }
+}
+
+/// The place in the YAML of `line`:`column` (1-based) within the condition `when`.
+fn within(when: &Sp<String>, line: u32, column: u32) -> Pos {
+    if line == 1 {
+        Pos::new(when.pos.line, when.pos.column + column - 1)
+    } else {
+        Pos::new(when.pos.line + line - 1, column)
     }
 }
 

@@ -789,8 +789,8 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
     assert_eq!(err.code(), "CONFLICT");
 }
 
-pub async fn doctor_detects_tampering(db: &TestDb) {
-    use sea_orm::{ConnectionTrait, Database};
+/// A nominated application, and a doctor that finds nothing wrong yet.
+async fn nominated_and_clean(db: &TestDb) -> (Fixture, Uuid) {
     let f = fixture(db).await;
     let id = f
         .submit("soft-landing-sz-to-hk", "firm")
@@ -801,6 +801,12 @@ pub async fn doctor_detects_tampering(db: &TestDb) {
         .await
         .unwrap();
     assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    (f, id)
+}
+
+pub async fn doctor_detects_tampering(db: &TestDb) {
+    use sea_orm::{ConnectionTrait, Database};
+    let (f, _) = nominated_and_clean(db).await;
     let raw = Database::connect(db.url.as_str()).await.unwrap();
     raw.execute_unprepared(
         "UPDATE events SET payload = replace(payload, 'chen', 'mallory') WHERE seq = 4",
@@ -822,16 +828,7 @@ pub async fn doctor_detects_tampering(db: &TestDb) {
 /// edit is reported by `doctor`, and the history still shows what was hashed.
 pub async fn doctor_detects_edited_columns(db: &TestDb) {
     use sea_orm::{ConnectionTrait, Database};
-    let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
-    f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
-        .await
-        .unwrap();
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    let (f, id) = nominated_and_clean(db).await;
     let completed = f
         .store
         .history(id)
