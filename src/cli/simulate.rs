@@ -19,6 +19,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use softland_gateway::ErrorCode;
 use softland_workflow::duration::Period;
 use softland_workflow::{Actor, Calendars, Command, Env, Event, EventKind, Instance, Workflow};
 
@@ -214,7 +215,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
     let (mut app, events) = match wf.submit(&Actor::applicant(&applicant), data, env) {
         Ok(r) => r,
         Err(e) => {
-            println!("  rejected ({}): {e}", e.code());
+            println!("  rejected ({}): {e}", ErrorCode::from(&e));
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -292,7 +293,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         match result {
             Ok(events) => sim.print(&events)?,
             Err(e) => {
-                println!("  step {n} rejected ({}): {e}", e.code());
+                println!("  step {n} rejected ({}): {e}", ErrorCode::from(&e));
                 return Ok(ExitCode::FAILURE);
             }
         }

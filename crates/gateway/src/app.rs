@@ -24,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::codes::ErrorCode;
 use crate::graphql::{SoftlandSchema, build_schema};
 use crate::policy::Principal;
 
@@ -230,23 +231,23 @@ async fn authenticate(store: &Store, token: Option<&str>) -> Result<Option<Princ
         Ok(found) => Ok(found.map(Principal::from)),
         Err(e) => {
             tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
-            crate::metrics::error("INTERNAL");
+            crate::metrics::error(ErrorCode::Internal);
             Err(())
         }
     }
 }
 
 /// A GraphQL-shaped error response for requests that never reach the schema.
-fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     crate::metrics::error(code);
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
     (status, axum::Json(body)).into_response()
 }
 
 fn unavailable() -> Response {
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
-        "INTERNAL",
+        ErrorCode::Internal,
         "the server cannot check credentials right now; try again shortly",
     )
 }
@@ -256,7 +257,7 @@ fn rejection(e: &ParseRequestError) -> Response {
     let too_large = || {
         refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode::PayloadTooLarge,
             "the request body is too large",
         )
     };
@@ -266,12 +267,12 @@ fn rejection(e: &ParseRequestError) -> Response {
         ParseRequestError::Io(io) if io.to_string().contains("length limit") => too_large(),
         ParseRequestError::UnsupportedBatch => refuse(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "batched requests (a JSON list) are not supported: send one operation per request",
         ),
         ParseRequestError::InvalidRequest(inner) => refuse(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             &format!(
                 "the body is not a GraphQL request ({{\"query\": …, \"variables\": {{…}}}}): {}",
                 first_line(&inner.to_string())
@@ -279,7 +280,7 @@ fn rejection(e: &ParseRequestError) -> Response {
         ),
         _ => refuse(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "the body is not a GraphQL request: send JSON `{\"query\": …, \"variables\": {…}}`",
         ),
     }
@@ -307,7 +308,7 @@ async fn graphql(
     if req.query.trim().is_empty() {
         return refuse(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "the request has no `query`: send JSON `{\"query\": …, \"variables\": {…}}`",
         );
     }
@@ -322,8 +323,8 @@ async fn graphql(
     for e in &mut resp.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", "BAD_USER_INPUT");
-            crate::metrics::error("BAD_USER_INPUT");
+            ext.set("code", ErrorCode::BadUserInput.as_str());
+            crate::metrics::error(ErrorCode::BadUserInput);
         }
     }
     GraphQLResponse::from(resp).into_response()
@@ -371,7 +372,7 @@ async fn graphql_ws(
                         Ok(None) => {}
                         Err(()) => {
                             return Err(crate::error::coded(
-                                "INTERNAL",
+                                ErrorCode::Internal,
                                 "the server cannot check credentials right now; try again shortly",
                             ));
                         }
@@ -426,7 +427,7 @@ async fn coded_too_large(res: Response) -> Response {
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
         return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode::PayloadTooLarge,
             "the request body is too large",
         );
     }

@@ -1,37 +1,40 @@
 //! Every error a client sees has a stable `extensions.code`; nothing else leaks.
 
 use async_graphql::{Error, ErrorExtensions};
+
+use crate::codes::ErrorCode;
 use softland_store::Error as StoreError;
 use softland_workflow::Rejection;
 
 pub(crate) type GqlResult<T> = async_graphql::Result<T>;
 
-pub(crate) fn coded(code: &'static str, message: impl Into<String>) -> Error {
-    Error::new(message.into()).extend_with(|_, e| e.set("code", code))
+pub(crate) fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
+    Error::new(message.into()).extend_with(move |_, e| e.set("code", code.as_str()))
 }
 
 pub(crate) fn unauthenticated() -> Error {
     coded(
-        "UNAUTHENTICATED",
+        ErrorCode::Unauthenticated,
         "missing or invalid API key: send `Authorization: Bearer <token>`",
     )
 }
 
 pub(crate) fn forbidden(message: impl Into<String>) -> Error {
-    coded("FORBIDDEN", message)
+    coded(ErrorCode::Forbidden, message)
 }
 
 pub(crate) fn not_found(what: impl Into<String>) -> Error {
-    coded("NOT_FOUND", format!("{} not found", what.into()))
+    coded(ErrorCode::NotFound, format!("{} not found", what.into()))
 }
 
 pub(crate) fn bad_input(message: impl Into<String>) -> Error {
-    coded("BAD_USER_INPUT", message)
+    coded(ErrorCode::BadUserInput, message)
 }
 
 /// Maps a store error to a client error. Internal failures are logged, not shown.
 pub(crate) fn from_store(e: StoreError) -> Error {
-    crate::metrics::error(e.code());
+    let code = ErrorCode::from(&e);
+    crate::metrics::error(code);
     match &e {
         StoreError::Rejected(Rejection::InvalidInput { violations }) => {
             let list: Vec<async_graphql::Value> = violations
@@ -54,7 +57,7 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                 })
                 .collect();
             Error::new(e.to_string()).extend_with(move |_, ext| {
-                ext.set("code", "BAD_USER_INPUT");
+                ext.set("code", ErrorCode::BadUserInput.as_str());
                 ext.set("violations", async_graphql::Value::List(list.clone()));
             })
         }
@@ -63,9 +66,9 @@ pub(crate) fn from_store(e: StoreError) -> Error {
         | StoreError::Io { .. }
         | StoreError::UnsupportedUrl(_) => {
             tracing::error!(error = %e, "internal error");
-            coded("INTERNAL", "internal error; it has been logged")
+            coded(ErrorCode::Internal, "internal error; it has been logged")
         }
-        StoreError::InvalidDefinition(_) => coded("BAD_USER_INPUT", e.to_string()),
-        _ => coded(e.code(), e.to_string()),
+        StoreError::InvalidDefinition(_) => coded(ErrorCode::BadUserInput, e.to_string()),
+        _ => coded(code, e.to_string()),
     }
 }

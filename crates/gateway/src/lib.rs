@@ -12,11 +12,13 @@
 //! [`policy`], and business rules live in the workflow engine.
 
 mod app;
+pub mod codes;
 mod error;
 pub mod graphql;
 mod metrics;
 pub mod policy;
 
 pub use app::{Application, Settings};
+pub use codes::ErrorCode;
 pub use graphql::{SoftlandSchema, build_schema, sdl};
 pub use policy::Principal;

@@ -19,8 +19,8 @@ pub(crate) fn install() -> Option<PrometheusHandle> {
         .clone()
 }
 
-pub(crate) fn error(code: &'static str) {
-    metrics::counter!("softland_errors_total", "code" => code).increment(1);
+pub(crate) fn error(code: crate::codes::ErrorCode) {
+    metrics::counter!("softland_errors_total", "code" => code.as_str()).increment(1);
 }
 
 pub(crate) fn transition(workflow: &str, state: &str, action: &str) {

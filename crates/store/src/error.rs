@@ -78,6 +78,9 @@ pub enum Error {
         /// The retired version.
         version: i32,
     },
+    /// A page cursor this list did not hand out.
+    #[error("`{0}` is not a cursor from this list")]
+    BadCursor(String),
     /// Stored data does not parse (the doctor reports details).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -92,20 +95,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// A stable code for the edge (GraphQL `extensions.code`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Rejected(r) => r.code(),
-            Error::Conflict(_) => "CONFLICT",
-            Error::NotFound(_) => "NOT_FOUND",
-            Error::Forbidden(_) | Error::NotYours { .. } => "FORBIDDEN",
-            Error::InvalidDefinition(_) | Error::Retired { .. } => "BAD_USER_INPUT",
-            Error::Db(_) | Error::UnsupportedUrl(_) | Error::Corrupt(_) | Error::Io { .. } => {
-                "INTERNAL"
-            }
-        }
-    }
-
     /// Whether the database refused because of a unique-key clash (a concurrent duplicate).
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
@@ -123,10 +112,67 @@ pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 }
 
 /// SQLite reports a busy database or a stale snapshot as an error: for a command it means
-/// another writer won, which is a conflict, not a failure.
+/// another writer won, which is a conflict, not a failure. Decided by the database's own error
+/// code (SQLite's primary result codes `SQLITE_BUSY` 5 and `SQLITE_LOCKED` 6, extended codes
+/// included; PostgreSQL's SQLSTATE 40001 `serialization_failure`), never by message text.
 pub(crate) fn is_busy(e: &sea_orm::DbErr) -> bool {
-    let s = e.to_string();
-    s.contains("database is locked")
-        || s.contains("SQLITE_BUSY")
-        || s.contains("could not serialize")
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Conn(RuntimeErr::SqlxError(sqlx))) = e
+    else {
+        return false;
+    };
+    let Some(db) = sqlx.as_database_error() else {
+        return false;
+    };
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if code == "40001" {
+        return true;
+    }
+    code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real busy SQLite database is recognised by its code.
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_busy() {
+        use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+        let path = std::env::temp_dir().join(format!("softland-busy-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let open = || {
+            let mut o = ConnectOptions::new(url.clone());
+            o.max_connections(1)
+                .sqlx_logging(false)
+                .map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::ZERO));
+            Database::connect(o)
+        };
+        let (a, b) = (open().await.expect("a"), open().await.expect("b"));
+        a.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .expect("table");
+        a.execute_unprepared("BEGIN IMMEDIATE")
+            .await
+            .expect("a writes");
+        let e = b
+            .execute_unprepared("BEGIN IMMEDIATE")
+            .await
+            .expect_err("b must wait for a");
+        assert!(is_busy(&e), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn busy_is_told_by_code_not_by_words() {
+        use sea_orm::{DbErr, RuntimeErr};
+        // A message that merely says "database is locked" is not a busy database.
+        assert!(!is_busy(&DbErr::Exec(RuntimeErr::Internal(
+            "database is locked".to_owned()
+        ))));
+    }
 }

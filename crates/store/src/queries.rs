@@ -71,7 +71,7 @@ where
 }
 
 fn bad_cursor(c: &str) -> Error {
-    Error::NotFound(format!("cursor `{c}`"))
+    Error::BadCursor(c.to_owned())
 }
 
 impl Store {

@@ -294,18 +294,22 @@ fn typed_rejections_change_nothing() {
         (
             Actor::reviewer("amy", "investhk"),
             act("nominate", None),
-            "FORBIDDEN",
+            "NotAssignee",
         ),
-        (Actor::applicant("firm"), act("nominate", None), "FORBIDDEN"),
+        (
+            Actor::applicant("firm"),
+            act("nominate", None),
+            "NotAssignee",
+        ),
         (
             Actor::reviewer("chen", "ofds"),
             act("approve", None),
-            "INVALID_ACTION",
+            "UnknownAction",
         ),
         (
             Actor::reviewer("chen", "ofds"),
             act("decline", Some(json!({"reason": 5}))),
-            "BAD_USER_INPUT",
+            "InvalidInput",
         ),
         (
             Actor::reviewer("chen", "ofds"),
@@ -315,18 +319,22 @@ fn typed_rejections_change_nothing() {
                 comment: None,
                 input: None,
             },
-            "CONFLICT",
+            "TaskNotOpen",
         ),
         (
             Actor::reviewer("chen", "ofds"),
             Command::FireTimer { task },
-            "FORBIDDEN",
+            "NotPermitted",
         ),
-        (Actor::system(), Command::FireTimer { task }, "CONFLICT"),
+        (Actor::system(), Command::FireTimer { task }, "NotDue"),
     ];
-    for (actor, cmd, code) in cases {
+    for (actor, cmd, kind) in cases {
         let err = app.run(&actor, cmd.clone()).expect_err("must be rejected");
-        assert_eq!(err.code(), code, "{cmd:?} by {actor:?}: {err}");
+        // The rejection's variant (the gateway's registry turns it into a code).
+        assert!(
+            format!("{err:?}").starts_with(kind),
+            "{cmd:?} by {actor:?}: {err:?}"
+        );
         assert_eq!(app.inst, before);
     }
     let err = app

@@ -18,6 +18,8 @@ use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, Value, Variables};
 
+use crate::codes::ErrorCode;
+
 /// At most this many aliased fields per request.
 pub const MAX_ALIASES: usize = 30;
 
@@ -36,10 +38,11 @@ impl ExtensionFactory for RequestLimits {
 struct RequestLimitsExtension;
 
 /// A refusal with `extensions.code`.
-pub(crate) fn refusal(code: &str, message: String) -> ServerError {
+pub(crate) fn refusal(code: ErrorCode, message: String) -> ServerError {
+    crate::metrics::error(code);
     let mut e = ServerError::new(message, None);
     let mut ext = ErrorExtensionValues::default();
-    ext.set("code", code);
+    ext.set("code", code.as_str());
     e.extensions = Some(ext);
     e
 }
@@ -226,14 +229,14 @@ impl Extension for RequestLimitsExtension {
     ) -> ServerResult<ExecutableDocument> {
         if text_nesting(query) > MAX_NESTING {
             return Err(refusal(
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 format!("the query nests brackets more than {MAX_NESTING} deep"),
             ));
         }
         // The variables' own map is level 0; each variable's value starts at 1.
         if value_nesting(variables.values()) > MAX_NESTING {
             return Err(refusal(
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 format!("a variable nests lists or objects more than {MAX_NESTING} deep"),
             ));
         }
@@ -251,7 +254,7 @@ impl Extension for RequestLimitsExtension {
             .sum();
         if aliases > MAX_ALIASES {
             return Err(refusal(
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 format!("the query uses {aliases} aliases; at most {MAX_ALIASES} are allowed"),
             ));
         }
@@ -261,7 +264,7 @@ impl Extension for RequestLimitsExtension {
 
 fn nul() -> ServerError {
     refusal(
-        "BAD_USER_INPUT",
+        ErrorCode::BadUserInput,
         "strings may not contain the NUL character (U+0000)".to_owned(),
     )
 }

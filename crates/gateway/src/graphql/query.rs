@@ -132,7 +132,7 @@ impl Query {
         let page = store(ctx)
             .applications(&filter, first, after.as_deref())
             .await
-            .map_err(|e| bad_cursor(e, after.as_deref()))?;
+            .map_err(from_store)?;
         Ok(connection(page, after.is_some()))
     }
 
@@ -154,7 +154,7 @@ impl Query {
         let page = store(ctx)
             .inbox(&owner, first, after.as_deref())
             .await
-            .map_err(|e| bad_cursor(e, after.as_deref()))?;
+            .map_err(from_store)?;
         Ok(connection(page, after.is_some()))
     }
 }
@@ -171,16 +171,4 @@ fn connection<T, U: From<T> + async_graphql::OutputType>(
             .map(|(c, item)| Edge::new(c, U::from(item))),
     );
     conn
-}
-
-/// A cursor the store cannot read is the client's mistake.
-fn bad_cursor(e: softland_store::Error, after: Option<&str>) -> async_graphql::Error {
-    match (&e, after) {
-        (softland_store::Error::NotFound(what), Some(_)) if what.starts_with("cursor") => {
-            crate::error::bad_input(format!(
-                "invalid `after`: {what} is not a cursor from this list"
-            ))
-        }
-        _ => from_store(e),
-    }
 }

@@ -23,6 +23,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::query::parse_id;
 use super::types::ApplicationEvent;
 use super::{principal, store};
+use crate::codes::ErrorCode;
 use crate::error::{coded, from_store, not_found};
 
 /// How often a connection's key is checked again.
@@ -129,7 +130,7 @@ impl Subscription {
         let slots = ctx.data_unchecked::<Arc<SubscriptionSlots>>();
         let slot = slots.take(who.identity()).ok_or_else(|| {
             coded(
-                "LIMIT_EXCEEDED",
+                ErrorCode::LimitExceeded,
                 format!(
                     "this API key already holds {} live subscriptions; close some, or subscribe \
                      without an application id to receive every visible application's events",
@@ -211,7 +212,7 @@ impl Subscription {
 
 fn revoked() -> async_graphql::Error {
     coded(
-        "UNAUTHENTICATED",
+        ErrorCode::Unauthenticated,
         "the API key of this connection was revoked; its subscriptions have ended",
     )
 }

@@ -29,7 +29,9 @@ async fn main() {
         };
         match store.act(act).await {
             Ok(_) => println!("{task} ok"),
-            Err(e) => println!("{task} {}", e.code()),
+            // A lost race is a conflict; anything else is reported as it is.
+            Err(softland_store::Error::Conflict(_)) => println!("{task} CONFLICT"),
+            Err(e) => println!("{task} {e:?}"),
         }
     }
 }

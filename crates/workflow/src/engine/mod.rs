@@ -165,20 +165,6 @@ pub enum Rejection {
     NotDue(TaskId),
 }
 
-impl Rejection {
-    /// A stable code for the edge (GraphQL `extensions.code`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Rejection::Finished | Rejection::TaskNotOpen(_) | Rejection::NotDue(_) => "CONFLICT",
-            Rejection::NotAssignee { .. }
-            | Rejection::FourEyes { .. }
-            | Rejection::NotPermitted(_) => "FORBIDDEN",
-            Rejection::UnknownAction { .. } => "INVALID_ACTION",
-            Rejection::InvalidInput { .. } => "BAD_USER_INPUT",
-        }
-    }
-}
-
 /// Runs transitions, emitting each event onto the instance and into the output.
 struct Exec<'a> {
     wf: &'a Workflow,

@@ -1,0 +1,149 @@
+//! The one registry of the codes a client sees as `extensions.code`, each documented (here and
+//! in `docs/errors.md`, which a test keeps complete). Domain errors — the store's and the
+//! engine's — are turned into codes here and nowhere else; nothing is classified by its text.
+
+use softland_store::Error as StoreError;
+use softland_workflow::Rejection;
+
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $text:literal,)*) => {
+        /// A stable error code of the API. The text form (`NOT_FOUND`) is what clients match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable text form of the code.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $text,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// No valid credential came with the request (missing, unknown or revoked API key), or a
+    /// subscription's key was revoked while it was open.
+    Unauthenticated => "UNAUTHENTICATED",
+    /// The caller is known but may not do this: another agency's task they can see, a
+    /// four-eyes or quorum rule, a role that does not allow it.
+    Forbidden => "FORBIDDEN",
+    /// No such thing — or one the caller may not see: the two are answered alike.
+    NotFound => "NOT_FOUND",
+    /// The request itself is wrong: a form or action input that breaks its schema (with
+    /// `extensions.violations`), a definition that does not compile, a body that is not a
+    /// GraphQL request, a value too long, too deep or holding NUL, a retired workflow.
+    BadUserInput => "BAD_USER_INPUT",
+    /// The task has no action of that name.
+    InvalidAction => "INVALID_ACTION",
+    /// Someone else changed the same thing first (a stale `expectedRevision`, a concurrent
+    /// action or claim, a closed task, a reused idempotency key): reload and decide again.
+    Conflict => "CONFLICT",
+    /// A per-caller limit is reached (live subscriptions per key).
+    LimitExceeded => "LIMIT_EXCEEDED",
+    /// The request body is larger than the server accepts.
+    PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+    /// The server failed (the database is unreachable, stored data is unreadable); the details
+    /// are in the server's log, never in the answer.
+    Internal => "INTERNAL",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&Rejection> for ErrorCode {
+    fn from(r: &Rejection) -> Self {
+        match r {
+            Rejection::Finished | Rejection::TaskNotOpen(_) | Rejection::NotDue(_) => {
+                ErrorCode::Conflict
+            }
+            Rejection::NotAssignee { .. }
+            | Rejection::FourEyes { .. }
+            | Rejection::NotPermitted(_) => ErrorCode::Forbidden,
+            Rejection::UnknownAction { .. } => ErrorCode::InvalidAction,
+            Rejection::InvalidInput { .. } => ErrorCode::BadUserInput,
+        }
+    }
+}
+
+impl From<&StoreError> for ErrorCode {
+    fn from(e: &StoreError) -> Self {
+        match e {
+            StoreError::Rejected(r) => r.into(),
+            StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Forbidden(_) | StoreError::NotYours { .. } => ErrorCode::Forbidden,
+            StoreError::InvalidDefinition(_)
+            | StoreError::Retired { .. }
+            | StoreError::BadCursor(_) => ErrorCode::BadUserInput,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
+                .expect("docs/errors.md");
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {c}");
+            assert!(
+                docs.contains(&format!("## `{c}`")),
+                "docs/errors.md has no section for {c}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejections_have_their_codes() {
+        use softland_workflow::TaskId;
+        let cases = [
+            (Rejection::Finished, ErrorCode::Conflict),
+            (Rejection::TaskNotOpen(TaskId(1)), ErrorCode::Conflict),
+            (Rejection::NotDue(TaskId(1)), ErrorCode::Conflict),
+            (Rejection::NotPermitted("x"), ErrorCode::Forbidden),
+            (
+                Rejection::NotAssignee {
+                    task: TaskId(1),
+                    assignee: "ofds".into(),
+                },
+                ErrorCode::Forbidden,
+            ),
+            (
+                Rejection::FourEyes {
+                    actor: "chen".into(),
+                    step: "ofds_nomination".into(),
+                },
+                ErrorCode::Forbidden,
+            ),
+            (
+                Rejection::UnknownAction {
+                    action: "x".into(),
+                    offered: vec![],
+                },
+                ErrorCode::InvalidAction,
+            ),
+            (
+                Rejection::InvalidInput { violations: vec![] },
+                ErrorCode::BadUserInput,
+            ),
+        ];
+        for (r, code) in cases {
+            assert_eq!(ErrorCode::from(&r), code, "{r:?}");
+        }
+    }
+}
