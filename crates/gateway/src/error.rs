@@ -61,10 +61,7 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                 ext.set("violations", async_graphql::Value::List(list.clone()));
             })
         }
-        StoreError::Db(_)
-        | StoreError::Corrupt(_)
-        | StoreError::Io { .. }
-        | StoreError::UnsupportedUrl(_) => {
+        _ if code == ErrorCode::Internal => {
             tracing::error!(error = %e, "internal error");
             coded(ErrorCode::Internal, "internal error; it has been logged")
         }

@@ -31,10 +31,8 @@ use crate::entity::enums::{AppStatus, TaskStatus, TimerStatus};
 use crate::entity::{application, event, idempotency, outbox, task, timer};
 use crate::error::{ConflictReason, Error, Result, is_busy};
 use crate::hash::{genesis, link, sha256_hex};
-use crate::queries::task_record;
-use crate::records::{
-    Act, ApplicationRecord, EventRecord, Outcome, Submit, TaskAction, TaskRecord, Withdraw,
-};
+use crate::records::{Act, EventRecord, Outcome, Submit, TaskAction, TaskRecord, Withdraw};
+use crate::rows::{app_record, event_columns, task_record};
 use crate::warm::WarmTask;
 
 /// Far in the future: tasks without a due time sort last in inboxes.
@@ -43,103 +41,11 @@ pub(crate) fn no_due() -> chrono::DateTime<chrono::Utc> {
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
 }
 
-pub(crate) fn status_of(s: AppStatus) -> Status {
-    match s {
-        AppStatus::Active => Status::Active,
-        AppStatus::Completed => Status::Completed,
-        AppStatus::Withdrawn => Status::Withdrawn,
-    }
-}
-
 fn app_status(s: Status) -> AppStatus {
     match s {
         Status::Active => AppStatus::Active,
         Status::Completed => AppStatus::Completed,
         Status::Withdrawn => AppStatus::Withdrawn,
-    }
-}
-
-pub(crate) fn app_record(m: application::Model) -> ApplicationRecord {
-    ApplicationRecord {
-        id: m.id,
-        workflow_key: m.workflow_key,
-        workflow_version: m.workflow_version,
-        organization: m.organization,
-        status: status_of(m.status),
-        outcome: m.outcome,
-        active_states: serde_json::from_value(m.active_states).unwrap_or_default(),
-        data: m.data,
-        revision: m.revision,
-        submitted_at: m.submitted_at,
-        updated_at: m.updated_at,
-    }
-}
-
-pub(crate) fn event_record(m: event::Model) -> EventRecord {
-    // What a user is shown comes from the hashed payload, not from the columns beside it (they
-    // exist for queries; `doctor` checks that they agree).
-    let parsed = serde_json::from_str::<Event>(&m.payload).ok();
-    let (kind, actor, action, comment, at) = match &parsed {
-        Some(e) => {
-            let (_, action, comment) = event_columns(e, &mut HashMap::new());
-            (
-                e.kind.name().to_owned(),
-                e.actor.as_deref().map(str::to_owned),
-                action,
-                comment,
-                e.at,
-            )
-        }
-        None => (m.kind, m.actor, m.action, m.comment, m.at),
-    };
-    EventRecord {
-        application_id: m.application_id,
-        seq: m.seq,
-        kind,
-        actor,
-        state: m.state,
-        action,
-        comment,
-        payload: serde_json::from_str(&m.payload).unwrap_or(Value::Null),
-        at,
-        hash: m.hash,
-    }
-}
-
-/// The state, action and comment columns of an event row, derived from the event alone (and
-/// the states of the tasks opened before it): what `doctor` checks the stored columns against.
-pub(crate) fn event_columns(
-    e: &Event,
-    task_states: &mut HashMap<u32, softland_workflow::StateId>,
-) -> (
-    Option<softland_workflow::StateId>,
-    Option<String>,
-    Option<String>,
-) {
-    match &e.kind {
-        EventKind::Entered { state }
-        | EventKind::Exited { state }
-        | EventKind::ChoiceMade { state, .. }
-        | EventKind::BranchDone { state, .. } => (Some(*state), None, None),
-        EventKind::TaskOpened { task, state, .. } => {
-            task_states.insert(task.0, *state);
-            (Some(*state), None, None)
-        }
-        EventKind::TaskCompleted {
-            task,
-            action,
-            comment,
-            ..
-        } => (
-            task_states.get(&task.0).copied(),
-            Some(action.clone()),
-            comment.clone(),
-        ),
-        EventKind::TaskCancelled { task }
-        | EventKind::TaskReassigned { task, .. }
-        | EventKind::TaskOverdue { task } => (task_states.get(&task.0).copied(), None, None),
-        EventKind::Withdrawn { reason } => (None, None, reason.clone()),
-        EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
     }
 }
 
@@ -427,7 +333,7 @@ impl Store {
             self.inner.warm.put(app.clone(), inst, &log.opened);
         }
         Ok(Outcome {
-            application: app_record(application::Model { data, ..app }),
+            application: app_record(application::Model { data, ..app })?,
             events: log.records,
             open_tasks: Some(log.opened.clone()),
             opened: log.opened,
@@ -611,7 +517,7 @@ impl Store {
                     .await?
                     .into_iter()
                     .map(task_record)
-                    .collect();
+                    .collect::<Result<_>>()?;
                 (
                     t.status.to_value(),
                     t.claimed_by,
@@ -802,7 +708,7 @@ impl Store {
         let application = app_record(application::Model {
             data: inst.data().clone(),
             ..row.clone()
-        });
+        })?;
         // Only a statement that committed on its own is remembered (a caller's transaction
         // could still roll back).
         match (&open_tasks, remember) {
@@ -874,8 +780,8 @@ impl Store {
             .filter(|t| matches!(t.status, sea_orm::ActiveValue::Set(TaskStatus::Open)))
             .map(|t| {
                 task::Model::try_from(t.clone())
-                    .map(task_record)
                     .map_err(corrupt)
+                    .and_then(task_record)
             })
             .collect::<Result<Vec<_>>>()?;
         // One outbox row for the command: the relay reads the events it names.
@@ -926,7 +832,7 @@ impl Store {
             return Err(Error::NotFound("application".to_owned()));
         }
         Ok(Some(Outcome {
-            application: app_record(app),
+            application: app_record(app)?,
             events: vec![],
             opened: vec![],
             open_tasks: None,
@@ -1126,7 +1032,7 @@ struct OpenTaskRow {
     title: String,
     assignee: String,
     organization: String,
-    actions: Value,
+    actions: Vec<TaskAction>,
     due_at: Option<chrono::DateTime<chrono::Utc>>,
     overdue: bool,
     opened_at: chrono::DateTime<chrono::Utc>,
@@ -1143,7 +1049,7 @@ impl OpenTaskRow {
             title: self.title,
             assignee: self.assignee,
             organization: self.organization,
-            actions: serde_json::from_value(self.actions).unwrap_or_default(),
+            actions: self.actions,
             status: crate::records::TaskStatus::Open,
             due_at: self.due_at,
             overdue: self.overdue,

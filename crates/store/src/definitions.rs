@@ -7,7 +7,6 @@ use std::sync::Arc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-use serde_json::Value;
 use softland_workflow::Workflow;
 
 use crate::Store;
@@ -15,6 +14,7 @@ use crate::entity::{agency, definition};
 use crate::error::{ConflictReason, Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{DefinitionRecord, Published};
+use crate::rows::definition_record;
 
 /// When content already published is published again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +23,6 @@ enum Republish {
     UnlessLatest,
     /// Never: content any version has is left as it is.
     Never,
-}
-
-fn record(m: definition::Model) -> DefinitionRecord {
-    DefinitionRecord {
-        form_schema: serde_json::from_str(&m.form_schema).unwrap_or(Value::Null),
-        key: m.key,
-        version: m.version,
-        title: m.title,
-        source: m.source,
-        content_hash: m.content_hash,
-        published_by: m.published_by,
-        published_at: m.published_at,
-        retired_at: m.retired_at,
-    }
 }
 
 /// Definitions compiled at once; more wait (compiling is CPU work, and a hostile caller could
@@ -120,7 +106,7 @@ impl Store {
                 .await?;
             if let Some(earlier) = earlier {
                 return Ok(Published {
-                    definition: record(earlier),
+                    definition: definition_record(earlier)?,
                     changed: false,
                 });
             }
@@ -130,7 +116,7 @@ impl Store {
             && latest.retired_at.is_none()
         {
             return Ok(Published {
-                definition: record(latest.clone()),
+                definition: definition_record(latest.clone())?,
                 changed: false,
             });
         }
@@ -166,7 +152,7 @@ impl Store {
             .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
             .insert((wf.key().to_owned(), version), Arc::new(wf));
         Ok(Published {
-            definition: record(inserted),
+            definition: definition_record(inserted)?,
             changed: true,
         })
     }
@@ -259,12 +245,12 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
         // Retiring twice changes nothing: the first retirement's time stands.
         if found.retired_at.is_some() {
-            return Ok(record(found));
+            return definition_record(found);
         }
         let mut am: definition::ActiveModel = found.into();
         am.retired_at = Set(Some(self.now()));
         let updated = definition::Entity::update(am).exec(self.db()).await?;
-        Ok(record(updated))
+        definition_record(updated)
     }
 
     /// The latest version of each key (retired ones included; see `retired_at`).
@@ -277,7 +263,7 @@ impl Store {
         let mut out: Vec<DefinitionRecord> = Vec::new();
         for m in all {
             if out.last().is_none_or(|l| l.key != m.key) {
-                out.push(record(m));
+                out.push(definition_record(m)?);
             }
         }
         Ok(out)
@@ -302,10 +288,11 @@ impl Store {
         if let Some(v) = version {
             q = q.filter(definition::Column::Version.eq(v));
         }
-        Ok(q.order_by_desc(definition::Column::Version)
+        q.order_by_desc(definition::Column::Version)
             .one(conn)
             .await?
-            .map(record))
+            .map(definition_record)
+            .transpose()
     }
 
     /// The compiled workflow of a version (cached).

@@ -6,10 +6,10 @@ use serde::Serialize;
 use softland_workflow::{Event, Instance};
 
 use crate::Store;
-use crate::commands::event_columns;
 use crate::entity::{application, event};
 use crate::error::Result;
 use crate::hash::{genesis, link};
+use crate::rows::event_columns;
 
 /// What the doctor found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -118,7 +118,8 @@ impl Store {
             ));
         }
         let folded = Instance::replay(&wf, &events);
-        let folded = serde_json::to_value(&folded).unwrap_or_default();
+        let folded = serde_json::to_value(&folded)
+            .map_err(|e| crate::error::Error::Corrupt(format!("application {id}: {e}")))?;
         if folded != app.instance {
             report.problems.push(format!(
                 "application {id}: stored state differs from the fold of its events"

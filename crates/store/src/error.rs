@@ -78,6 +78,18 @@ pub enum Error {
         /// The retired version.
         version: i32,
     },
+    /// A stored row cannot be read: where, and why.
+    #[error("the `{column}` of {table} row {id} cannot be read: {why}")]
+    Unreadable {
+        /// The table.
+        table: &'static str,
+        /// The row (its key).
+        id: String,
+        /// The column.
+        column: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A page cursor this list did not hand out.
     #[error("`{0}` is not a cursor from this list")]
     BadCursor(String),

@@ -28,6 +28,7 @@ mod keys;
 mod queries;
 mod records;
 mod relay;
+mod rows;
 mod scheduler;
 mod schema_files;
 mod tasks;

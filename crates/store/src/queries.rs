@@ -11,50 +11,32 @@ use softland_workflow::Status;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commands::{app_record, event_record};
 use crate::entity::enums::{AppStatus, TaskStatus as DbTaskStatus};
 use crate::entity::{application, event, task};
 use crate::error::{Error, Result};
 use crate::records::{
-    ApplicationFilter, ApplicationRecord, EventRecord, InboxOwner, Page, TaskAction, TaskRecord,
-    TaskStatus,
+    ApplicationFilter, ApplicationRecord, EventRecord, InboxOwner, Page, TaskRecord,
 };
+use crate::rows::{app_record, event_record, task_record};
 
 /// The most a page may hold.
 pub const MAX_PAGE: u64 = 100;
 
-pub(crate) fn task_record(m: task::Model) -> TaskRecord {
-    TaskRecord {
-        id: m.id,
-        application_id: m.application_id,
-        task_no: m.task_no as u32,
-        state: m.state,
-        title: m.title,
-        assignee: m.assignee,
-        organization: m.organization,
-        actions: serde_json::from_value::<Vec<TaskAction>>(m.actions).unwrap_or_default(),
-        status: match m.status {
-            DbTaskStatus::Open => TaskStatus::Open,
-            DbTaskStatus::Completed => TaskStatus::Completed,
-            DbTaskStatus::Cancelled => TaskStatus::Cancelled,
-        },
-        due_at: m.due_at,
-        overdue: m.overdue,
-        opened_at: m.opened_at,
-        closed_at: m.closed_at,
-        closed_by: m.closed_by,
-        closed_action: m.closed_action,
-        claimed_by: m.claimed_by,
-    }
-}
-
 /// A page from `first + 1` fetched rows: the extra row only tells that more follow.
-fn page<M, T>(rows: Vec<M>, first: u64, item: impl Fn(M) -> (String, T)) -> Page<T> {
+fn page<M, T>(
+    rows: Vec<M>,
+    first: u64,
+    item: impl Fn(M) -> Result<(String, T)>,
+) -> Result<Page<T>> {
     let has_next = rows.len() as u64 > first;
-    Page {
-        items: rows.into_iter().take(first as usize).map(item).collect(),
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .take(first as usize)
+            .map(item)
+            .collect::<Result<_>>()?,
         has_next,
-    }
+    })
 }
 
 /// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`.
@@ -77,10 +59,11 @@ fn bad_cursor(c: &str) -> Error {
 impl Store {
     /// One application.
     pub async fn application(&self, id: Uuid) -> Result<Option<ApplicationRecord>> {
-        Ok(application::Entity::find_by_id(id)
+        application::Entity::find_by_id(id)
             .one(self.db())
             .await?
-            .map(app_record))
+            .map(app_record)
+            .transpose()
     }
 
     /// Applications, newest first. The cursor is the last id of the previous page.
@@ -123,7 +106,7 @@ impl Store {
             .limit(first + 1)
             .all(self.db())
             .await?;
-        Ok(page(rows, first, |m| (m.id.to_string(), app_record(m))))
+        page(rows, first, |m| Ok((m.id.to_string(), app_record(m)?)))
     }
 
     /// Open tasks of an agency or an applicant organization, soonest due first (no due time
@@ -159,20 +142,21 @@ impl Store {
             .limit(first + 1)
             .all(self.db())
             .await?;
-        Ok(page(rows, first, |m| {
-            (
+        page(rows, first, |m| {
+            Ok((
                 format!("{}|{}", m.inbox_order.to_rfc3339(), m.id),
-                task_record(m),
-            )
-        }))
+                task_record(m)?,
+            ))
+        })
     }
 
     /// One task.
     pub async fn task(&self, id: Uuid) -> Result<Option<TaskRecord>> {
-        Ok(task::Entity::find_by_id(id)
+        task::Entity::find_by_id(id)
             .one(self.db())
             .await?
-            .map(task_record))
+            .map(task_record)
+            .transpose()
     }
 
     /// An application's tasks (open only, or all), in the order they opened.
@@ -181,12 +165,12 @@ impl Store {
         if open_only {
             q = q.filter(task::Column::Status.eq(DbTaskStatus::Open));
         }
-        Ok(q.order_by_asc(task::Column::TaskNo)
+        q.order_by_asc(task::Column::TaskNo)
             .all(self.db())
             .await?
             .into_iter()
             .map(task_record)
-            .collect())
+            .collect()
     }
 
     /// Whether an agency has (or had) a task on the application: what makes it visible to
@@ -209,7 +193,7 @@ impl Store {
             .order_by_asc(event::Column::Seq)
             .all(self.db())
             .await?;
-        Ok(rows.into_iter().map(event_record).collect())
+        rows.into_iter().map(event_record).collect()
     }
 
     /// Writes every event with `from <= at < to` as JSON lines, in time order; returns how many.
@@ -239,7 +223,7 @@ impl Store {
             }
             for m in rows {
                 last = Some((m.at, m.id));
-                let line = serde_json::to_string(&event_record(m))
+                let line = serde_json::to_string(&event_record(m)?)
                     .map_err(|e| Error::Corrupt(e.to_string()))?;
                 writeln!(out, "{line}").map_err(|e| Error::Io {
                     path: "audit export".into(),

@@ -10,8 +10,8 @@ use crate::Store;
 use crate::entity::enums::TaskStatus;
 use crate::entity::task;
 use crate::error::{ConflictReason, Error, Result};
-use crate::queries::task_record;
 use crate::records::TaskRecord;
+use crate::rows::task_record;
 
 impl Store {
     async fn agency_task(&self, id: Uuid, actor: &Actor) -> Result<task::Model> {
@@ -41,6 +41,7 @@ impl Store {
             .one(self.db())
             .await?
             .map(task_record)
+            .transpose()?
             .ok_or_else(|| Error::NotFound(format!("task {id}")))
     }
 

@@ -11,8 +11,8 @@ use crate::duration::{DayCount, DuePeriod};
 use crate::expr::{Condition, ConditionError};
 use crate::model::*;
 use crate::raw::{Count, RawDef, RawDue, RawForm, RawKind, RawOverdue, RawState, Sp};
-use crate::schema::Schema;
-use crate::workflow::{SchemaLoader, Workflow};
+use crate::schema::{Schema, SchemaLoader};
+use crate::workflow::Workflow;
 
 /// Agencies are referenced by key; the applicant is always available.
 const APPLICANT: &str = "applicant";

@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, Utc, Weekday};
 
-use crate::model::Assignee;
+use crate::assignee::Assignee;
 
 /// A parsed ISO 8601 duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

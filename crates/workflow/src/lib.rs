@@ -25,6 +25,8 @@
 //! ```
 
 mod analyze;
+mod assignee;
+mod compile;
 pub mod diagnostic;
 pub mod diagram;
 pub mod duration;
@@ -36,6 +38,7 @@ mod schema;
 mod workflow;
 mod yaml;
 
+pub use compile::COMPILE_STACK;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos};
 pub use duration::{
     BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, Region,
@@ -44,5 +47,6 @@ pub use engine::{
     Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
 };
 pub use model::{Assignee, StateId, StateKind, Text};
+pub use schema::SchemaLoader;
 pub use schema::Violation;
-pub use workflow::{COMPILE_STACK, SchemaLoader, Workflow};
+pub use workflow::Workflow;

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::assignee::Assignee;
 use crate::duration::DuePeriod;
 use crate::expr::Condition;
 use crate::schema::Schema;
@@ -62,32 +63,6 @@ impl Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.en)
-    }
-}
-
-/// Who a task is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Assignee {
-    /// The applicant firm (or student).
-    Applicant,
-    /// A partner agency, by key (`hkstp`, `investhk`, `ofds`, …).
-    Agency(String),
-}
-
-impl Assignee {
-    /// `"applicant"` or the agency key.
-    pub fn key(&self) -> &str {
-        match self {
-            Assignee::Applicant => "applicant",
-            Assignee::Agency(a) => a,
-        }
-    }
-}
-
-impl fmt::Display for Assignee {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key())
     }
 }
 

@@ -3,6 +3,19 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// Supplies schema files named by `form: {file: …}`. The CLI and the store implement it; the
+/// compiler itself never touches the file system.
+pub trait SchemaLoader {
+    /// The text of the schema file at `path` (relative to the workflow file).
+    fn load(&self, path: &str) -> Result<String, String>;
+}
+
+impl<F: Fn(&str) -> Result<String, String>> SchemaLoader for F {
+    fn load(&self, path: &str) -> Result<String, String> {
+        self(path)
+    }
+}
+
 /// One reason a JSON value does not satisfy its schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {

@@ -2,28 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::Diagnostics;
 use crate::model::{NameIndex, State, StateId, StateKind, Text};
 use crate::schema::{Schema, Violation};
-
-/// Supplies schema files named by `form: {file: …}`. The CLI and the store implement it; the
-/// compiler itself never touches the file system.
-pub trait SchemaLoader {
-    /// The text of the schema file at `path` (relative to the workflow file).
-    fn load(&self, path: &str) -> Result<String, String>;
-}
-
-impl<F: Fn(&str) -> Result<String, String>> SchemaLoader for F {
-    fn load(&self, path: &str) -> Result<String, String> {
-        self(path)
-    }
-}
-
-/// The stack a thread compiling a definition should have. The CEL parser recurses deeply per
-/// bracket level (about 170 KiB a level in a debug build, far less optimised); with conditions
-/// bounded to 12 levels (see `docs/workflow-language.md`, `condition-too-complex`) this leaves a
-/// wide margin. Async runtimes' worker threads have 2 MiB: compile elsewhere.
-pub const COMPILE_STACK: usize = 16 * 1024 * 1024;
 
 /// A checked workflow definition. Only [`Workflow::compile`] makes one.
 #[derive(Debug)]
@@ -62,54 +42,6 @@ impl Workflow {
             states,
             start,
             names,
-        }
-    }
-
-    /// Compiles a YAML definition whose form schema is inline.
-    ///
-    /// ```
-    /// let yaml = r#"
-    /// key: tiny
-    /// title: A tiny workflow
-    /// agencies: [hkstp]
-    /// form: {type: object}
-    /// start: review
-    /// states:
-    ///   review:
-    ///     type: task
-    ///     assignee: hkstp
-    ///     actions: {approve: done, reject: refused}
-    ///   done: {type: final, outcome: approved}
-    ///   refused: {type: final, outcome: rejected}
-    /// "#;
-    /// let wf = softland_workflow::Workflow::compile(yaml).unwrap();
-    /// assert_eq!(wf.key(), "tiny");
-    ///
-    /// let broken = yaml.replace("approve: done", "approve: dnoe");
-    /// let errors = softland_workflow::Workflow::compile(&broken).unwrap_err();
-    /// let first = errors.iter().next().unwrap();
-    /// assert_eq!(first.code.as_str(), "unknown-target");
-    /// assert_eq!((first.pos.line, first.pos.column), (11, 24));
-    /// assert!(first.message.contains("did you mean `done`?"));
-    /// ```
-    pub fn compile(source: &str) -> Result<Self, Diagnostics> {
-        Self::compile_inner(source, None)
-    }
-
-    /// Compiles a definition; `loader` supplies schema files named by `form: {file: …}`.
-    pub fn compile_with(source: &str, loader: &dyn SchemaLoader) -> Result<Self, Diagnostics> {
-        Self::compile_inner(source, Some(loader))
-    }
-
-    fn compile_inner(source: &str, loader: Option<&dyn SchemaLoader>) -> Result<Self, Diagnostics> {
-        let mut d = Diagnostics::default();
-        let workflow = crate::yaml::parse(source, &mut d).and_then(|root| {
-            let raw = crate::raw::Reader::new(&mut d).definition(&root);
-            crate::analyze::analyze(raw, loader, &mut d)
-        });
-        match workflow {
-            Some(w) if d.is_empty() => Ok(w),
-            _ => Err(d.finish()),
         }
     }
 
