@@ -129,9 +129,7 @@ impl Store {
                 seed.submitted_at.timestamp_subsec_nanos(),
             ));
             let mut w = Writer::new(&wf, id, &seed.organization);
-            let written = self
-                .write_events(&txn, &mut w, 1, &genesis(id), &log, seed.submitted_at)
-                .await?;
+            let written = Self::plan_events(&mut w, 1, &genesis(id), &log, seed.submitted_at)?;
             if w.changes_existing_rows() {
                 // Every task row is new here, so closing one edits the unsaved row; only an
                 // overdue escalation would change a row, and steps are actions.

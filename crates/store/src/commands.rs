@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use softland_workflow::{
-    Actor, Command, Env, Event, EventKind, Instance, Party, StateKind, Status, TaskId, Workflow,
+    Actor, Command, Env, Event, EventKind, Instance, Party, Status, TaskId, Workflow,
 };
 use uuid::Uuid;
 
@@ -170,25 +170,25 @@ struct Direct<'a> {
     idem: Option<&'a Idem>,
 }
 
-/// How a task closed: status, when, by whom, with which action.
+/// How a task closed.
 #[derive(Debug, Clone)]
-struct Closed(
-    TaskStatus,
-    chrono::DateTime<chrono::Utc>,
-    Option<String>,
-    Option<String>,
-);
+struct Closed {
+    status: TaskStatus,
+    at: chrono::DateTime<chrono::Utc>,
+    by: Option<String>,
+    action: Option<String>,
+}
 
-/// A task read for an action: status, claim holder, number, assignee, its application, and
-/// the application's open tasks when the read had them (else the commit returns them).
-type TaskRead = (
-    String,
-    Option<String>,
-    i32,
-    String,
-    application::Model,
-    Option<Vec<TaskRecord>>,
-);
+/// A task read for an action, with its application.
+struct TaskRead {
+    status: TaskStatus,
+    claimed_by: Option<String>,
+    task_no: i32,
+    assignee: String,
+    app: application::Model,
+    /// The application's open tasks when the read had them (else the commit returns them).
+    open_tasks: Option<Vec<TaskRecord>>,
+}
 
 /// What happens to an existing task row in one command.
 #[derive(Debug, Default, Clone)]
@@ -303,9 +303,7 @@ impl Store {
         let (inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
         let id = Uuid::now_v7();
         let mut w = Writer::new(&wf, id, &req.organization);
-        let log = self
-            .write_events(db, &mut w, 1, &genesis(id), &events, now)
-            .await?;
+        let log = Self::plan_events(&mut w, 1, &genesis(id), &events, now)?;
         let row = application::ActiveModel {
             id: Set(id),
             workflow_key: Set(req.workflow_key.clone()),
@@ -488,19 +486,18 @@ impl Store {
             return Ok(done);
         }
         let mut inst = None;
-        let (status, claimed_by, task_no, assignee, app, before) = match (warm, self.inner.backend)
-        {
+        let read = match (warm, self.inner.backend) {
             // Remembered as open; the claim is checked by the commit statement alone.
             (Some(w), _) => {
                 inst = Some(w.inst);
-                (
-                    TaskStatus::Open.to_value(),
-                    None,
-                    w.task_no,
-                    w.assignee,
-                    w.app,
-                    None,
-                )
+                TaskRead {
+                    status: TaskStatus::Open,
+                    claimed_by: None,
+                    task_no: w.task_no,
+                    assignee: w.assignee,
+                    app: w.app,
+                    open_tasks: None,
+                }
             }
             (None, Backend::Postgres) => Self::read_task_pg(db, req.task_id).await?,
             (None, Backend::Sqlite) => {
@@ -518,18 +515,26 @@ impl Store {
                     .into_iter()
                     .map(task_record)
                     .collect::<Result<_>>()?;
-                (
-                    t.status.to_value(),
-                    t.claimed_by,
-                    t.task_no,
-                    t.assignee,
+                TaskRead {
+                    status: t.status,
+                    claimed_by: t.claimed_by,
+                    task_no: t.task_no,
+                    assignee: t.assignee,
                     app,
-                    Some(before),
-                )
+                    open_tasks: Some(before),
+                }
             }
         };
+        let TaskRead {
+            status,
+            claimed_by,
+            task_no,
+            assignee,
+            app,
+            open_tasks: before,
+        } = read;
         ensure_yours(req, &assignee, &app.organization, app.id)?;
-        if status != TaskStatus::Open.to_value() {
+        if status != TaskStatus::Open {
             return Err(ConflictReason::TaskClosed.into());
         }
         if let Some(holder) = claimed_by
@@ -576,12 +581,21 @@ impl Store {
             .await?
             .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
         let status: String = row.try_get("", "t_status")?;
-        let claimed_by: Option<String> = row.try_get("", "t_claimed_by")?;
-        let task_no: i32 = row.try_get("", "t_task_no")?;
-        let assignee: String = row.try_get("", "t_assignee")?;
-        let app = application::Model::from_query_result(&row, "")?;
-        // The open tasks come back from the commit statement.
-        Ok((status, claimed_by, task_no, assignee, app, None))
+        let status = TaskStatus::try_from_value(&status).map_err(|e| Error::Unreadable {
+            table: "tasks",
+            id: task_id.to_string(),
+            column: "status",
+            why: e.to_string(),
+        })?;
+        Ok(TaskRead {
+            status,
+            claimed_by: row.try_get("", "t_claimed_by")?,
+            task_no: row.try_get("", "t_task_no")?,
+            assignee: row.try_get("", "t_assignee")?,
+            app: application::Model::from_query_result(&row, "")?,
+            // The open tasks come back from the commit statement.
+            open_tasks: None,
+        })
     }
 
     async fn load_app(&self, txn: &impl ConnectionTrait, id: Uuid) -> Result<application::Model> {
@@ -633,9 +647,7 @@ impl Store {
             timers,
             ..Writer::new(&wf, app.id, &app.organization)
         };
-        let mut log = self
-            .write_events(txn, &mut w, app.revision + 1, &app.last_hash, &events, now)
-            .await?;
+        let mut log = Self::plan_events(&mut w, app.revision + 1, &app.last_hash, &events, now)?;
         let (records, opened) = (
             std::mem::take(&mut log.records),
             std::mem::take(&mut log.opened),
@@ -724,10 +736,9 @@ impl Store {
         })
     }
 
-    /// Appends events with their hash chain, and writes task, timer and outbox rows.
-    pub(crate) async fn write_events(
-        &self,
-        txn: &impl ConnectionTrait,
+    /// The rows a command's events make, without writing any: the events with their hash
+    /// chain, the outbox row, and (in `w`) the task and timer rows opened and changed.
+    pub(crate) fn plan_events(
         w: &mut Writer<'_>,
         first_seq: i64,
         prev_hash: &str,
@@ -773,7 +784,6 @@ impl Store {
             prev = hash;
             task_effects(w, e)?;
         }
-        let _ = txn;
         let opened = w
             .new_tasks
             .iter()
@@ -916,25 +926,15 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
                     "due date counted past the end of the holiday table: an estimate; add the next year's table"
                 );
             }
-            let actions: Vec<TaskAction> = match st.kind() {
-                StateKind::Task(t) => t
-                    .actions()
-                    .iter()
-                    .map(|a| TaskAction {
-                        name: a.name().to_owned(),
-                        title: a.title().en.clone(),
-                        input_schema: a.input_schema().cloned(),
-                    })
-                    .collect(),
-                _ => ["approve", "reject"]
-                    .iter()
-                    .map(|n| TaskAction {
-                        name: (*n).to_owned(),
-                        title: capitalize(n),
-                        input_schema: None,
-                    })
-                    .collect(),
-            };
+            let actions: Vec<TaskAction> = st
+                .offered_actions()
+                .into_iter()
+                .map(|a| TaskAction {
+                    name: a.name,
+                    title: a.title.en,
+                    input_schema: a.input_schema,
+                })
+                .collect();
             w.new_tasks.push(task::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 application_id: Set(w.app_id),
@@ -1016,7 +1016,12 @@ fn close_task(
         w.timers.remove(&task_no);
         return;
     }
-    w.changes.entry(task_no).or_default().closed = Some(Closed(status, e.at, closed_by, action));
+    w.changes.entry(task_no).or_default().closed = Some(Closed {
+        status,
+        at: e.at,
+        by: closed_by,
+        action,
+    });
     if w.timers.remove(&task_no) {
         w.timer_changes.insert(task_no, TimerStatus::Cancelled);
     }
@@ -1085,13 +1090,6 @@ fn ensure_yours(req: &Act, assignee: &str, organization: &str, application_id: U
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
 /// What writing a command's events produced; the event and outbox rows still to insert.
 pub(crate) struct Log {
     records: Vec<EventRecord>,
@@ -1132,7 +1130,13 @@ impl Store {
         }
         for (no, c) in changes {
             let mut q = task::Entity::update_many();
-            if let Some(Closed(status, at, by, action)) = &c.closed {
+            if let Some(Closed {
+                status,
+                at,
+                by,
+                action,
+            }) = &c.closed
+            {
                 q = q
                     .col_expr(task::Column::Status, Expr::value(*status))
                     .col_expr(task::Column::ClosedAt, Expr::value(*at))
@@ -1255,8 +1259,9 @@ async fn commit_command(
             // Without a surrounding transaction the task's claim is checked in the same statement.
             let guard = match &direct {
                 Some(d) => format!(
-                    " AND EXISTS (SELECT 1 FROM tasks WHERE id = {} AND status = 'open' AND (claimed_by IS NULL OR claimed_by = {}))",
+                    " AND EXISTS (SELECT 1 FROM tasks WHERE id = {} AND status = {} AND (claimed_by IS NULL OR claimed_by = {}))",
                     p(d.task.into()),
+                    p(TaskStatus::Open.to_value().into()),
                     p(d.actor.to_owned().into())
                 ),
                 None => String::new(),
@@ -1427,7 +1432,13 @@ async fn commit_command(
     ctes.extend(inserts.into_iter().flatten());
     for (no, c) in &w.changes {
         let mut sets = Vec::new();
-        if let Some(Closed(status, at, by, action)) = &c.closed {
+        if let Some(Closed {
+            status,
+            at,
+            by,
+            action,
+        }) = &c.closed
+        {
             sets.push(format!(
                 "status = {}",
                 p(sea_orm::Value::from(status.to_value()))
@@ -1455,7 +1466,8 @@ async fn commit_command(
     for (no, status) in &w.timer_changes {
         let st = p(sea_orm::Value::from(status.to_value()));
         let no_p = p((*no as i32).into());
-        ctes.push(format!("UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = 'pending' AND {guard}"));
+        let pending = p(TimerStatus::Pending.to_value().into());
+        ctes.push(format!("UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = {pending} AND {guard}"));
     }
     match backend {
         Backend::Postgres => {
@@ -1472,8 +1484,9 @@ async fn commit_command(
             parts.extend(rest.enumerate().map(|(i, sql)| format!("s{i} AS ({sql})")));
             // The open tasks as they were before this statement (its own writes are not
             // visible to it): with the command's changes they give the open tasks after it.
+            let open = p(TaskStatus::Open.to_value().into());
             let sql = format!(
-                "WITH {} SELECT (SELECT count(*) FROM up) AS n, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = {app_p} AND o.status = 'open') AS open",
+                "WITH {} SELECT (SELECT count(*) FROM up) AS n, (SELECT coalesce(json_agg(o), '[]'::json) FROM tasks o WHERE o.application_id = {app_p} AND o.status = {open}) AS open",
                 parts.join(", ")
             );
             let row = txn
@@ -1559,4 +1572,143 @@ pub(crate) fn snapshot(
         updated_at: Set(now),
         ..Default::default()
     })
+}
+
+/// The pure plan: engine events → the rows one command makes, without a database.
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use softland_workflow::Calendars;
+
+    fn workflow() -> Workflow {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let source = std::fs::read_to_string(root.join("workflows/soft-landing-sz-to-hk.yaml"))
+            .expect("yaml");
+        let form = std::fs::read_to_string(root.join("schemas/forms/soft-landing-sz-to-hk.json"))
+            .expect("form");
+        Workflow::compile_with(&source, &move |_: &str| Ok::<_, String>(form.clone()))
+            .expect("bundled workflow")
+    }
+
+    fn sample() -> Value {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        serde_json::from_str(
+            &std::fs::read_to_string(root.join("workflows/examples/soft-landing-sz-to-hk.json"))
+                .expect("sample"),
+        )
+        .expect("json")
+    }
+
+    fn set<T: Clone + Into<sea_orm::Value>>(v: &sea_orm::ActiveValue<T>) -> T {
+        match v {
+            sea_orm::ActiveValue::Set(x) | sea_orm::ActiveValue::Unchanged(x) => x.clone(),
+            sea_orm::ActiveValue::NotSet => panic!("a planned column is not set"),
+        }
+    }
+
+    /// A submission: every event row chained to the one before, one outbox row spanning them,
+    /// and a task row (with the definition's actions) and a timer for each task it opened.
+    #[test]
+    fn a_submission_plans_chained_events_an_outbox_row_and_its_tasks() {
+        let wf = workflow();
+        let cal = Calendars::builtin();
+        let now = "2026-03-02T02:00:00Z".parse().expect("time");
+        let env = Env {
+            now,
+            calendar: &cal,
+        };
+        let (_, events) = wf
+            .submit(&Actor::applicant("li"), sample(), env)
+            .expect("submits");
+        let id = Uuid::nil();
+        let mut w = Writer::new(&wf, id, "firm");
+        let log = Store::plan_events(&mut w, 1, &genesis(id), &events, now).expect("plans");
+        assert_eq!(log.events.len(), events.len());
+        let mut prev = genesis(id);
+        for (i, row) in log.events.iter().enumerate() {
+            let seq = set(&row.seq);
+            assert_eq!(seq, i as i64 + 1);
+            assert_eq!(set(&row.prev_hash), prev);
+            let hash = set(&row.hash);
+            assert_eq!(hash, link(&prev, seq, &set(&row.payload)));
+            prev = hash;
+        }
+        assert_eq!(log.last_hash, prev);
+        assert_eq!(log.outbox.len(), 1);
+        assert_eq!(
+            (set(&log.outbox[0].first_seq), set(&log.outbox[0].last_seq)),
+            (1, events.len() as i64)
+        );
+        let opened: Vec<String> = w.new_tasks.iter().map(|t| set(&t.state)).collect();
+        assert_eq!(opened, ["ofds_nomination"]);
+        let actions: Vec<TaskAction> =
+            serde_json::from_value(set(&w.new_tasks[0].actions)).expect("actions");
+        let names: Vec<&str> = actions.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["nominate", "decline"]);
+        assert_eq!(
+            w.new_timers.len(),
+            1,
+            "the nomination is due in business days"
+        );
+        assert!(w.changes.is_empty() && w.timer_changes.is_empty());
+    }
+
+    /// An action: the task it completes is closed (with who and which action), its timer
+    /// cancelled, and the next state's tasks opened — as changes, not new rows, for the old one.
+    #[test]
+    fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
+        let wf = workflow();
+        let cal = Calendars::builtin();
+        let now = "2026-03-02T02:00:00Z".parse().expect("time");
+        let env = Env {
+            now,
+            calendar: &cal,
+        };
+        let (mut inst, _) = wf
+            .submit(&Actor::applicant("li"), sample(), env)
+            .expect("submits");
+        let task = inst.open_tasks()[0].id;
+        let mut w = Writer {
+            task_states: inst
+                .open_tasks()
+                .iter()
+                .map(|t| (t.id.0, t.state))
+                .collect(),
+            timers: inst.timers().map(|(t, _)| t.0).collect(),
+            ..Writer::new(&wf, Uuid::nil(), "firm")
+        };
+        let events = wf
+            .execute(
+                &mut inst,
+                &Actor::reviewer("chen", "ofds"),
+                Command::Act {
+                    task,
+                    action: "nominate".into(),
+                    comment: Some("strong".into()),
+                    input: None,
+                },
+                env,
+            )
+            .expect("nominates");
+        let log = Store::plan_events(&mut w, 7, "prev", &events, now).expect("plans");
+        assert_eq!(set(&log.events[0].seq), 7);
+        let closed = w.changes[&task.0].closed.as_ref().expect("the task closes");
+        assert_eq!(closed.status, TaskStatus::Completed);
+        assert_eq!(
+            (closed.by.as_deref(), closed.action.as_deref()),
+            (Some("chen"), Some("nominate"))
+        );
+        assert_eq!(w.timer_changes[&task.0], TimerStatus::Cancelled);
+        let opened: Vec<String> = w.new_tasks.iter().map(|t| set(&t.state)).collect();
+        assert_eq!(opened, ["eligibility_screening"]);
+        let completed = log
+            .records
+            .iter()
+            .find(|r| r.kind == "task_completed")
+            .expect("recorded");
+        assert_eq!(
+            (completed.state.as_deref(), completed.comment.as_deref()),
+            (Some("ofds_nomination"), Some("strong"))
+        );
+    }
 }

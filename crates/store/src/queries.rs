@@ -245,10 +245,19 @@ impl Store {
             open: i64,
             overdue: i64,
         }
-        let sql = "SELECT assignee, COUNT(*) AS open, SUM(CASE WHEN overdue THEN 1 ELSE 0 END) AS overdue FROM tasks WHERE status = 'open' GROUP BY assignee ORDER BY assignee";
-        let rows = Row::find_by_statement(Statement::from_string(
-            self.db().get_database_backend(),
+        use sea_orm::ActiveEnum;
+        let backend = self.db().get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!(
+            "SELECT assignee, COUNT(*) AS open, SUM(CASE WHEN overdue THEN 1 ELSE 0 END) AS overdue FROM tasks WHERE status = {placeholder} GROUP BY assignee ORDER BY assignee"
+        );
+        let rows = Row::find_by_statement(Statement::from_sql_and_values(
+            backend,
             sql,
+            [DbTaskStatus::Open.to_value().into()],
         ))
         .all(self.db())
         .await?;

@@ -434,7 +434,7 @@ impl<'a> Analyzer<'a> {
                 });
                 let approved = ap.approved.as_ref().and_then(|t| self.resolve(Some(i), t));
                 let rejected = ap.rejected.as_ref().and_then(|t| self.resolve(Some(i), t));
-                let due = self.due(i, ap.due.as_ref(), &["approve", "reject"]);
+                let due = self.due(i, ap.due.as_ref(), &SEAT_ACTIONS);
                 let distinct = self.steps(&ap.distinct_from);
                 let seats: Option<Vec<Assignee>> = seats.into_iter().collect();
                 Some(StateKind::Approval(ApprovalSpec {

@@ -46,7 +46,7 @@ pub use duration::{
 pub use engine::{
     Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
 };
-pub use model::{Assignee, StateId, StateKind, Text};
+pub use model::{APPROVE, Assignee, OfferedAction, REJECT, SEAT_ACTIONS, StateId, StateKind, Text};
 pub use schema::SchemaLoader;
 pub use schema::Violation;
 pub use workflow::Workflow;

@@ -66,6 +66,37 @@ impl fmt::Display for Text {
     }
 }
 
+/// The action of an approval seat that approves (the language's fixed vocabulary).
+pub const APPROVE: &str = "approve";
+/// The action of an approval seat that rejects.
+pub const REJECT: &str = "reject";
+/// What every seat of an approval state offers.
+pub const SEAT_ACTIONS: [&str; 2] = [APPROVE, REJECT];
+
+fn seat_title(name: &str) -> Text {
+    let (en, hant, hans) = if name == APPROVE {
+        ("Approve", "批准", "批准")
+    } else {
+        ("Reject", "拒絕", "拒绝")
+    };
+    Text {
+        en: en.to_owned(),
+        zh_hant: Some(hant.to_owned()),
+        zh_hans: Some(hans.to_owned()),
+    }
+}
+
+/// One action a task offers, whatever kind of state it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferedAction {
+    /// The action's name, as `act` takes it.
+    pub name: String,
+    /// Its title, with translations.
+    pub title: Text,
+    /// The JSON Schema of its input, if it takes one.
+    pub input_schema: Option<serde_json::Value>,
+}
+
 /// One state of the workflow.
 #[derive(Debug)]
 pub struct State {
@@ -85,6 +116,31 @@ impl State {
     pub fn title(&self) -> &Text {
         &self.title
     }
+    /// The actions a task of this state offers: a task state's own, an approval seat's
+    /// [`SEAT_ACTIONS`]; nothing for states without tasks.
+    pub fn offered_actions(&self) -> Vec<OfferedAction> {
+        match &self.kind {
+            StateKind::Task(t) => t
+                .actions()
+                .iter()
+                .map(|a| OfferedAction {
+                    name: a.name().to_owned(),
+                    title: a.title().clone(),
+                    input_schema: a.input_schema().cloned(),
+                })
+                .collect(),
+            StateKind::Approval(_) => SEAT_ACTIONS
+                .iter()
+                .map(|n| OfferedAction {
+                    name: (*n).to_owned(),
+                    title: seat_title(n),
+                    input_schema: None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// What kind of state this is.
     pub fn kind(&self) -> &StateKind {
         &self.kind

@@ -29,8 +29,15 @@ async fn main() {
         };
         match store.act(act).await {
             Ok(_) => println!("{task} ok"),
-            // A lost race is a conflict; anything else is reported as it is.
-            Err(softland_store::Error::Conflict(_)) => println!("{task} CONFLICT"),
+            // A lost race — the claim or revision taken, or the task closed meanwhile — is what
+            // the API answers as CONFLICT; anything else is reported as it is.
+            Err(
+                softland_store::Error::Conflict(_)
+                | softland_store::Error::Rejected(
+                    softland_workflow::Rejection::TaskNotOpen(_)
+                    | softland_workflow::Rejection::Finished,
+                ),
+            ) => println!("{task} CONFLICT"),
             Err(e) => println!("{task} {e:?}"),
         }
     }

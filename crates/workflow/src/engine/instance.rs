@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::event::{Event, EventKind, TaskId};
 use crate::Workflow;
-use crate::model::{Assignee, StateId, StateKind};
+use crate::model::{APPROVE, Assignee, StateId, StateKind};
 
 /// Where an application is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ impl Instance {
                     let t = self.tasks.remove(pos);
                     let actor = event.actor.as_deref().unwrap_or_default().to_owned();
                     if let Some(v) = self.votes.iter_mut().find(|v| v.state == t.state) {
-                        if action == "approve" {
+                        if action == APPROVE {
                             v.approvals += 1;
                         } else {
                             v.rejections += 1;

@@ -26,7 +26,7 @@ pub use instance::{Instance, OpenTask, Status};
 use crate::Workflow;
 use crate::duration::{BusinessCalendar, DayCount};
 use crate::expr::to_cel_fields;
-use crate::model::{Assignee, DueSpec, Overdue, StateId, StateKind};
+use crate::model::{Assignee, DueSpec, Overdue, SEAT_ACTIONS, StateId, StateKind};
 use crate::schema::Violation;
 
 /// The outside world the engine may look at: the time, and working-day calendars.
@@ -540,10 +540,10 @@ impl Workflow {
                 (a.input.as_ref(), a.distinct_from.as_slice())
             }
             StateKind::Approval(a) => {
-                if action != "approve" && action != "reject" {
+                if !SEAT_ACTIONS.contains(&action) {
                     return Err(Rejection::UnknownAction {
                         action: action.to_owned(),
-                        offered: vec!["approve".into(), "reject".into()],
+                        offered: SEAT_ACTIONS.iter().map(|a| (*a).to_owned()).collect(),
                     });
                 }
                 let voted = inst
