@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Mutual imports between a crate's top-level modules (crate-root re-exports resolved, comments and
+"""Import cycles among a crate's top-level modules (crate-root re-exports resolved, comments and
 `#[cfg(test)]` parts ignored). Usage: scripts/import-cycles.py crates/*/src; exit 1 on any."""
 import re, os, sys
 def graph(src):
@@ -23,10 +23,33 @@ def graph(src):
                     deps.add(reexport.get(n, n))
             mods.setdefault(name, set()).update(d for d in deps if d != name)
     return mods
+def cycles(g):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+    def visit(v):
+        index[v] = low[v] = n[0]; n[0] += 1; stack.append(v); on.add(v)
+        for w in g.get(v, ()):
+            if w not in g:
+                continue
+            if w not in index:
+                visit(w); low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop(); on.discard(w); comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+    for v in sorted(g):
+        if v not in index:
+            visit(v)
+    return out
 bad = 0
 for src in sys.argv[1:]:
-    g = graph(src)
-    found = sorted({tuple(sorted((a, b))) for a in g for b in g[a] if a in g.get(b, ())})
-    print(src, 'mutual imports:', found or 'none')
+    found = cycles(graph(src))
+    print(src, 'import cycles:', found or 'none')
     bad += len(found)
 sys.exit(1 if bad else 0)

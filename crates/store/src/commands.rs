@@ -26,11 +26,12 @@ use softland_workflow::{
 use uuid::Uuid;
 
 use crate::Store;
-use crate::connect::Backend;
+use crate::connect::{Backend, Engine};
 use crate::entity::enums::{AppStatus, TaskStatus, TimerStatus};
 use crate::entity::{application, event, idempotency, outbox, task, timer};
 use crate::error::{ConflictReason, Error, Result, is_busy};
 use crate::hash::{genesis, link, sha256_hex};
+use crate::pg_commands::Held;
 use crate::records::{Act, EventRecord, Outcome, Submit, TaskAction, TaskRecord, Withdraw};
 use crate::rows::{app_record, event_columns, task_record};
 use crate::warm::WarmTask;
@@ -229,9 +230,9 @@ impl Store {
     }
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
-        match self.inner.backend {
-            Backend::Postgres => {
-                let db = self.held().await?;
+        match &self.inner.engine {
+            Engine::Postgres { commands } => {
+                let db = Held::get(commands).await?;
                 // With the version this process last submitted to, if it remembers one; the
                 // statement inserts only if that is still the current version (see
                 // `commit_command`), and otherwise the version is looked up again.
@@ -245,7 +246,7 @@ impl Store {
                 }
                 self.submit_direct(&db, req, idem, None).await
             }
-            Backend::Sqlite => self.submit_direct(self.db(), req, idem, None).await,
+            Engine::Sqlite { .. } => self.submit_direct(self.db(), req, idem, None).await,
         }
     }
 
@@ -356,9 +357,9 @@ impl Store {
     }
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
-        match self.inner.backend {
-            Backend::Postgres => {
-                let db = self.held().await?;
+        match &self.inner.engine {
+            Engine::Postgres { commands } => {
+                let db = Held::get(commands).await?;
                 // From what this process last wrote, if it remembers the task; whatever goes
                 // wrong there is decided again from a fresh read (see `warm`).
                 if let Some(warm) = self.inner.warm.take(req.task_id) {
@@ -370,7 +371,7 @@ impl Store {
                 }
                 self.act_direct(&db, req, idem, None).await
             }
-            Backend::Sqlite => self.act_direct(self.db(), req, idem, None).await,
+            Engine::Sqlite { .. } => self.act_direct(self.db(), req, idem, None).await,
         }
     }
 
@@ -1469,8 +1470,8 @@ async fn commit_command(
         let pending = p(TimerStatus::Pending.to_value().into());
         ctes.push(format!("UPDATE timers SET status = {st} WHERE application_id = {app_p} AND task_no = {no_p} AND status = {pending} AND {guard}"));
     }
-    match backend {
-        Backend::Postgres => {
+    match &store.inner.engine {
+        Engine::Postgres { .. } => {
             let mut parts = early
                 .iter()
                 .enumerate()
@@ -1506,7 +1507,7 @@ async fn commit_command(
                 .collect();
             Ok((n == 1, Some(open)))
         }
-        Backend::Sqlite => {
+        Engine::Sqlite { group, .. } => {
             // The script ends by reading back whether the row carries this command's revision
             // and hash (SQLite's change counts are not reset by BEGIN, so they cannot tell).
             // The group writer runs it in a savepoint of a transaction shared with the
@@ -1522,7 +1523,10 @@ async fn commit_command(
                 new_p.0,
                 new_p.1
             );
-            Ok((store.run_script(script, values).await? == 1, None))
+            Ok((
+                crate::sqlite_group::run(group, script, values).await? == 1,
+                None,
+            ))
         }
     }
 }

@@ -26,23 +26,35 @@ pub enum Backend {
 
 type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
+/// What only one database has, chosen once when the store connects: code that needs one of
+/// these parts matches on this enum and gets it, never a run-time "exists on X only".
+pub(crate) enum Engine {
+    /// SQLite.
+    Sqlite {
+        /// A one-connection pool that every write transaction goes through, so writers of this
+        /// process queue in order on the pool instead of sleeping in SQLite's busy handler
+        /// (which backs off up to 100 ms at a time).
+        writer: DatabaseConnection,
+        /// The group writer commands' writes go through (see `sqlite_group`).
+        group: tokio::sync::mpsc::Sender<crate::sqlite_group::Job>,
+    },
+    /// PostgreSQL.
+    Postgres {
+        /// Connections commands hold for all of their statements (see `pg_commands`).
+        commands: crate::pg_commands::Pool,
+    },
+}
+
 pub(crate) struct Inner {
     pub(crate) db: DatabaseConnection,
-    /// SQLite: a one-connection pool that every write transaction goes through, so writers of
-    /// this process queue in order on the pool instead of sleeping in SQLite's busy handler
-    /// (which backs off up to 100 ms at a time). `None` on PostgreSQL.
-    pub(crate) writer: Option<DatabaseConnection>,
-    /// SQLite: the group writer commands' writes go through (see `held`).
-    pub(crate) group: Option<tokio::sync::mpsc::Sender<crate::held::Job>>,
-    /// PostgreSQL: connections commands hold for all of their statements (see `held`).
-    pub(crate) commands: Option<crate::held::Pool>,
+    pub(crate) engine: Engine,
     pub(crate) backend: Backend,
     pub(crate) workflows: RwLock<HashMap<(String, i32), Arc<Workflow>>>,
     pub(crate) calendars: Calendars,
     pub(crate) clock: Box<Clock>,
     pub(crate) events: broadcast::Sender<EventRecord>,
     /// Authenticated keys, remembered while revocations are heard (see `keys`).
-    pub(crate) keys: crate::keys::KeyCache,
+    pub(crate) keys: crate::key_cache::KeyCache,
     /// Applications as this process's last commands left them (see `warm`).
     pub(crate) warm: crate::warm::Warm,
     /// PostgreSQL: each workflow's version this process last submitted to; a submission
@@ -119,28 +131,26 @@ impl Store {
                 opts.max_connections(20).min_connections(1);
             }
         }
-        let commands = match backend {
-            Backend::Postgres => Some(crate::held::pool(url, 20, Duration::from_secs(5))?),
-            Backend::Sqlite => None,
-        };
-        let writer = match backend {
+        let engine = match backend {
+            Backend::Postgres => Engine::Postgres {
+                commands: crate::pg_commands::pool(url, 20, Duration::from_secs(5))?,
+            },
             Backend::Sqlite => {
                 let mut w = opts.clone();
                 w.max_connections(1).min_connections(1);
-                Some(Database::connect(w).await?)
+                let writer = Database::connect(w).await?;
+                let group = crate::sqlite_group::spawn_group_writer(
+                    writer.get_sqlite_connection_pool().clone(),
+                );
+                Engine::Sqlite { writer, group }
             }
-            Backend::Postgres => None,
         };
         let db = Database::connect(opts).await?;
         let (events, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
-                group: writer.as_ref().map(|w| {
-                    crate::held::spawn_group_writer(w.get_sqlite_connection_pool().clone())
-                }),
-                writer,
-                commands,
+                engine,
                 backend,
                 workflows: RwLock::new(HashMap::new()),
                 calendars,
@@ -206,27 +216,17 @@ impl Store {
         &self.inner.db
     }
 
-    /// PostgreSQL: a connection held for one command's statements (see `held`).
-    pub(crate) async fn held(&self) -> Result<crate::held::Held> {
-        match &self.inner.commands {
-            Some(pool) => crate::held::Held::get(pool).await,
-            None => Err(Error::Corrupt(
-                "command connections exist on PostgreSQL only".into(),
-            )),
-        }
-    }
-
     /// PostgreSQL: opens up to `n` command connections now (at most the pool's size), so that
     /// the first commands after a start do not each wait for a connection to be made; returns
     /// how many are open. SQLite has none to open (0).
     pub async fn open_command_connections(&self, n: usize) -> Result<usize> {
-        let Some(pool) = &self.inner.commands else {
+        let Engine::Postgres { commands: pool } = &self.inner.engine else {
             return Ok(0);
         };
         let mut opening = tokio::task::JoinSet::new();
         for _ in 0..n.min(pool.status().max_size) {
             let pool = pool.clone();
-            opening.spawn(async move { crate::held::Held::get(&pool).await });
+            opening.spawn(async move { crate::pg_commands::Held::get(&pool).await });
         }
         // All are held until the last is open, so each one is a new connection.
         let mut open = Vec::new();
@@ -239,17 +239,21 @@ impl Store {
 
     /// Where write transactions run (see [`Inner::writer`]).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
-        self.inner.writer.as_ref().unwrap_or(&self.inner.db)
+        match &self.inner.engine {
+            Engine::Sqlite { writer, .. } => writer,
+            Engine::Postgres { .. } => &self.inner.db,
+        }
     }
 
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(self) -> Result<()> {
         if let Ok(inner) = Arc::try_unwrap(self.inner) {
-            if let Some(writer) = inner.writer {
-                writer.close().await?;
-            }
-            if let Some(commands) = &inner.commands {
-                crate::held::close(commands).await;
+            match inner.engine {
+                Engine::Sqlite { writer, group } => {
+                    drop(group);
+                    writer.close().await?;
+                }
+                Engine::Postgres { commands } => crate::pg_commands::close(&commands).await,
             }
             inner.db.close().await?;
         }

@@ -8,8 +8,6 @@
 //! missed one). A revoked key therefore stops working everywhere as soon as the notification
 //! arrives (milliseconds). SQLite has no notifications: every request looks its key up.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
@@ -18,104 +16,17 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
 };
-use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::entity::api_key;
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
+use crate::records::{KeyRecord, KeyRole};
 use crate::{Backend, Store};
-
-/// What a key may do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum KeyRole {
-    /// Everything, including publishing workflows.
-    Admin,
-    /// A partner agency's reviewer.
-    Reviewer {
-        /// The agency key.
-        agency: String,
-    },
-    /// An applicant organization.
-    Applicant {
-        /// The organization key.
-        organization: String,
-    },
-}
-
-/// A stored key (never the token).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyRecord {
-    /// Its id.
-    pub id: Uuid,
-    /// A label for people.
-    pub label: String,
-    /// What it may do.
-    pub role: KeyRole,
-    /// When it was created.
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// When it was revoked.
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-}
 
 /// The PostgreSQL channel revocations are announced on.
 const CHANNEL: &str = "softland_keys";
-
-/// At most this many keys are remembered; when full, the cache starts over.
-const CACHE_CAPACITY: usize = 10_000;
-
-/// Keys this process authenticated, keyed by token hash; used only while listening.
-#[derive(Debug, Default)]
-pub(crate) struct KeyCache {
-    state: Mutex<CacheState>,
-}
-
-#[derive(Debug, Default)]
-struct CacheState {
-    /// Whether revocations are being heard; nothing is served from the cache otherwise.
-    listening: bool,
-    /// Bumped on every forget: a lookup that started before it does not fill the cache.
-    generation: u64,
-    keys: HashMap<String, KeyRecord>,
-}
-
-impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The remembered key, or the generation to fill the cache at (`None`: not listening).
-    fn get(&self, hash: &str) -> Result<KeyRecord, Option<u64>> {
-        let s = self.lock();
-        match s.keys.get(hash) {
-            Some(k) if s.listening => Ok(k.clone()),
-            _ => Err(s.listening.then_some(s.generation)),
-        }
-    }
-
-    fn fill(&self, generation: u64, hash: String, key: &KeyRecord) {
-        let mut s = self.lock();
-        if s.listening && s.generation == generation {
-            if s.keys.len() >= CACHE_CAPACITY {
-                s.keys.clear();
-            }
-            s.keys.insert(hash, key.clone());
-        }
-    }
-
-    /// Forgets every key; `listening` says whether revocations are heard from now on
-    /// (`None`: as before).
-    fn forget(&self, listening: Option<bool>) {
-        let mut s = self.lock();
-        s.keys.clear();
-        s.generation += 1;
-        if let Some(l) = listening {
-            s.listening = l;
-        }
-    }
-}
 
 fn key_record(m: api_key::Model) -> Result<KeyRecord> {
     let role = match (m.role.as_str(), m.agency, m.organization) {

@@ -250,3 +250,36 @@ pub struct Page<T> {
     /// Whether more items follow the last one.
     pub has_next: bool,
 }
+
+/// What a key may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum KeyRole {
+    /// Everything, including publishing workflows.
+    Admin,
+    /// A partner agency's reviewer.
+    Reviewer {
+        /// The agency key.
+        agency: String,
+    },
+    /// An applicant organization.
+    Applicant {
+        /// The organization key.
+        organization: String,
+    },
+}
+
+/// A stored key (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRecord {
+    /// Its id.
+    pub id: Uuid,
+    /// A label for people.
+    pub label: String,
+    /// What it may do.
+    pub role: KeyRole,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
