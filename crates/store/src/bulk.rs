@@ -18,10 +18,10 @@ use softland_workflow::{Actor, Command, Env, Party, Workflow};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commands::{Writer, snapshot};
 use crate::entity::{application, event, organization, task, timer};
 use crate::error::{Error, Result};
 use crate::hash::genesis;
+use crate::plan::{Writer, plan_events, snapshot};
 
 /// One application to load: submitted at `submitted_at`, then taken through `steps`.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ impl Store {
                 seed.submitted_at.timestamp_subsec_nanos(),
             ));
             let mut w = Writer::new(&wf, id, &seed.organization);
-            let written = Self::plan_events(&mut w, 1, &genesis(id), &log, seed.submitted_at)?;
+            let written = plan_events(&mut w, 1, &genesis(id), &log, seed.submitted_at)?;
             if w.changes_existing_rows() {
                 // Every task row is new here, so closing one edits the unsaved row; only an
                 // overdue escalation would change a row, and steps are actions.

@@ -107,6 +107,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is a decision about the request (a conflict, a rejection, something not
+    /// found or not the caller's) rather than a failure of the database or of stored data.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Rejected(_)
+                | Error::Conflict(_)
+                | Error::NotFound(_)
+                | Error::Forbidden(_)
+                | Error::NotYours { .. }
+                | Error::Retired { .. }
+                | Error::InvalidDefinition(_)
+                | Error::BadCursor(_)
+        )
+    }
+
     /// Whether the database refused because of a unique-key clash (a concurrent duplicate).
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
@@ -121,6 +137,11 @@ pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Stored or planned data that cannot be what it must be.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> Error {
+    Error::Corrupt(e.to_string())
 }
 
 /// SQLite reports a busy database or a stale snapshot as an error: for a command it means

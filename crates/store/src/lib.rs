@@ -17,15 +17,18 @@
 pub mod baseline;
 mod bulk;
 mod commands;
+mod commit;
 mod connect;
 mod definitions;
 mod doctor;
 mod entity;
 mod error;
 mod hash;
+mod idempotency;
 mod key_cache;
 mod keys;
 mod pg_commands;
+mod plan;
 mod queries;
 mod records;
 mod relay;
