@@ -5,52 +5,34 @@
 use softland_store::Error as StoreError;
 use softland_workflow::Rejection;
 
-macro_rules! error_codes {
-    ($($(#[doc = $doc:literal])* $variant:ident => $text:literal,)*) => {
-        /// A stable error code of the API. The text form (`NOT_FOUND`) is what clients match on.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum ErrorCode {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        impl ErrorCode {
-            /// Every code, in documentation order.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
-
-            /// The stable text form of the code.
-            pub const fn as_str(self) -> &'static str {
-                match self { $(ErrorCode::$variant => $text,)* }
-            }
-        }
-    };
-}
-
-error_codes! {
-    /// No valid credential came with the request (missing, unknown or revoked API key), or a
-    /// subscription's key was revoked while it was open.
-    Unauthenticated => "UNAUTHENTICATED",
-    /// The caller is known but may not do this: another agency's task they can see, a
-    /// four-eyes or quorum rule, a role that does not allow it.
-    Forbidden => "FORBIDDEN",
-    /// No such thing — or one the caller may not see: the two are answered alike.
-    NotFound => "NOT_FOUND",
-    /// The request itself is wrong: a form or action input that breaks its schema (with
-    /// `extensions.violations`), a definition that does not compile, a body that is not a
-    /// GraphQL request, a value too long, too deep or holding NUL, a retired workflow.
-    BadUserInput => "BAD_USER_INPUT",
-    /// The task has no action of that name.
-    InvalidAction => "INVALID_ACTION",
-    /// Someone else changed the same thing first (a stale `expectedRevision`, a concurrent
-    /// action or claim, a closed task, a reused idempotency key): reload and decide again.
-    Conflict => "CONFLICT",
-    /// A per-caller limit is reached (live subscriptions per key).
-    LimitExceeded => "LIMIT_EXCEEDED",
-    /// The request body is larger than the server accepts.
-    PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-    /// The server failed (the database is unreachable, stored data is unreadable); the details
-    /// are in the server's log, never in the answer.
-    Internal => "INTERNAL",
+softland_workflow::code_registry! {
+    /// A stable error code of the API. The text form (`NOT_FOUND`) is what clients match on.
+    ErrorCode {
+        /// No valid credential came with the request (missing, unknown or revoked API key), or a
+        /// subscription's key was revoked while it was open.
+        Unauthenticated => "UNAUTHENTICATED",
+        /// The caller is known but may not do this: another agency's task they can see, a
+        /// four-eyes or quorum rule, a role that does not allow it.
+        Forbidden => "FORBIDDEN",
+        /// No such thing — or one the caller may not see: the two are answered alike.
+        NotFound => "NOT_FOUND",
+        /// The request itself is wrong: a form or action input that breaks its schema (with
+        /// `extensions.violations`), a definition that does not compile, a body that is not a
+        /// GraphQL request, a value too long, too deep or holding NUL, a retired workflow.
+        BadUserInput => "BAD_USER_INPUT",
+        /// The task has no action of that name.
+        InvalidAction => "INVALID_ACTION",
+        /// Someone else changed the same thing first (a stale `expectedRevision`, a concurrent
+        /// action or claim, a closed task, a reused idempotency key): reload and decide again.
+        Conflict => "CONFLICT",
+        /// A per-caller limit is reached (live subscriptions per key).
+        LimitExceeded => "LIMIT_EXCEEDED",
+        /// The request body is larger than the server accepts.
+        PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+        /// The server failed (the database is unreachable, stored data is unreadable); the details
+        /// are in the server's log, never in the answer.
+        Internal => "INTERNAL",
+    }
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -380,6 +380,14 @@ mod plan_tests {
         .expect("json")
     }
 
+    /// A fixed morning and the bundled calendars.
+    fn at_nine() -> (chrono::DateTime<chrono::Utc>, Calendars) {
+        (
+            "2026-03-02T02:00:00Z".parse().expect("time"),
+            Calendars::builtin(),
+        )
+    }
+
     fn set<T: Clone + Into<sea_orm::Value>>(v: &sea_orm::ActiveValue<T>) -> T {
         match v {
             sea_orm::ActiveValue::Set(x) | sea_orm::ActiveValue::Unchanged(x) => x.clone(),
@@ -392,8 +400,7 @@ mod plan_tests {
     #[test]
     fn a_submission_plans_chained_events_an_outbox_row_and_its_tasks() {
         let wf = workflow();
-        let cal = Calendars::builtin();
-        let now = "2026-03-02T02:00:00Z".parse().expect("time");
+        let (now, cal) = at_nine();
         let env = Env {
             now,
             calendar: &cal,
@@ -439,8 +446,7 @@ mod plan_tests {
     #[test]
     fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
         let wf = workflow();
-        let cal = Calendars::builtin();
-        let now = "2026-03-02T02:00:00Z".parse().expect("time");
+        let (now, cal) = at_nine();
         let env = Env {
             now,
             calendar: &cal,

@@ -28,77 +28,89 @@ impl fmt::Display for Pos {
     }
 }
 
-macro_rules! codes {
-    ($($(#[doc = $doc:literal])* $variant:ident => $text:literal,)*) => {
-        /// Stable diagnostic codes. The text form (`unknown-target`) is what tools match on.
+/// A registry of stable codes: an enum with a doc comment per code, `ALL` in documentation
+/// order and `as_str` for the text form tools match on. The workflow language's diagnostic
+/// codes use it, and so do the API's error codes (`softland_gateway::ErrorCode`).
+#[macro_export]
+macro_rules! code_registry {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $($(#[doc = $doc:literal])* $variant:ident => $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
-        pub enum Code {
+        pub enum $name {
             $($(#[doc = $doc])* $variant,)*
         }
 
-        impl Code {
+        impl $name {
             /// Every code, in documentation order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
 
             /// The stable text form of the code.
             pub const fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $text,)* }
+                match self { $($name::$variant => $text,)* }
             }
         }
     };
 }
 
-codes! {
-    /// The file is not valid YAML.
-    YamlSyntax => "yaml-syntax",
-    /// A mapping has a key the language does not know (often a typo).
-    UnknownKey => "unknown-key",
-    /// A value has the wrong type (e.g. a list where a mapping is expected).
-    WrongType => "wrong-type",
-    /// A required key is missing.
-    MissingKey => "missing-key",
-    /// A value is not one of the allowed ones, or is malformed (e.g. a bad workflow key).
-    InvalidValue => "invalid-value",
-    /// Two states (or actions, branches, seats…) share a name.
-    DuplicateName => "duplicate-name",
-    /// A transition names a state that does not exist.
-    UnknownTarget => "unknown-target",
-    /// A transition crosses into a parallel branch from outside it, or between branches.
-    InvalidTarget => "invalid-target",
-    /// A construct is used where it is not allowed (e.g. `done` outside a branch).
-    Misplaced => "misplaced",
-    /// A state can never be reached from `start`.
-    UnreachableState => "unreachable-state",
-    /// From this state no path leads to a final state: applications would be stuck.
-    NoPathToFinal => "no-path-to-final",
-    /// A parallel branch can neither finish (`done`) nor leave the parallel state.
-    BranchCannotFinish => "branch-cannot-finish",
-    /// A parallel join or k-of-n approval needs more than can ever arrive.
-    JoinCannotFire => "join-cannot-fire",
-    /// Choice states form a cycle with no task in between: it would loop forever.
-    ChoiceCycle => "choice-cycle",
-    /// A choice has no `otherwise` branch.
-    MissingOtherwise => "missing-otherwise",
-    /// A CEL condition does not parse.
-    ConditionSyntax => "condition-syntax",
-    /// A condition is too long, too deep, has too many operators, or nests a comprehension in
-    /// another (bounds that keep compiling and evaluating it cheap).
-    ConditionTooComplex => "condition-too-complex",
-    /// A CEL condition references a variable or form field that does not exist.
-    UnknownField => "unknown-field",
-    /// A JSON Schema (form or action input) is not a valid schema.
-    InvalidSchema => "invalid-schema",
-    /// A schema file referenced by `form: {file: …}` cannot be loaded.
-    SchemaFile => "schema-file",
-    /// An ISO 8601 duration is malformed, or not usable with business days.
-    InvalidDuration => "invalid-duration",
-    /// A four-eyes rule (`distinct_from`) names an unknown or non-task step.
-    UnknownStep => "unknown-step",
-    /// An assignee is not one of the agencies the workflow declares.
-    UnknownAgency => "unknown-agency",
-    /// An overdue rule names an action the task does not offer.
-    UnknownAction => "unknown-action",
+code_registry! {
+    /// Stable diagnostic codes. The text form (`unknown-target`) is what tools match on.
+    Code {
+        /// The file is not valid YAML.
+        YamlSyntax => "yaml-syntax",
+        /// A mapping has a key the language does not know (often a typo).
+        UnknownKey => "unknown-key",
+        /// A value has the wrong type (e.g. a list where a mapping is expected).
+        WrongType => "wrong-type",
+        /// A required key is missing.
+        MissingKey => "missing-key",
+        /// A value is not one of the allowed ones, or is malformed (e.g. a bad workflow key).
+        InvalidValue => "invalid-value",
+        /// Two states (or actions, branches, seats…) share a name.
+        DuplicateName => "duplicate-name",
+        /// A transition names a state that does not exist.
+        UnknownTarget => "unknown-target",
+        /// A transition crosses into a parallel branch from outside it, or between branches.
+        InvalidTarget => "invalid-target",
+        /// A construct is used where it is not allowed (e.g. `done` outside a branch).
+        Misplaced => "misplaced",
+        /// A state can never be reached from `start`.
+        UnreachableState => "unreachable-state",
+        /// From this state no path leads to a final state: applications would be stuck.
+        NoPathToFinal => "no-path-to-final",
+        /// A parallel branch can neither finish (`done`) nor leave the parallel state.
+        BranchCannotFinish => "branch-cannot-finish",
+        /// A parallel join or k-of-n approval needs more than can ever arrive.
+        JoinCannotFire => "join-cannot-fire",
+        /// Choice states form a cycle with no task in between: it would loop forever.
+        ChoiceCycle => "choice-cycle",
+        /// A choice has no `otherwise` branch.
+        MissingOtherwise => "missing-otherwise",
+        /// A CEL condition does not parse.
+        ConditionSyntax => "condition-syntax",
+        /// A condition is too long, too deep, has too many operators, or nests a comprehension in
+        /// another (bounds that keep compiling and evaluating it cheap).
+        ConditionTooComplex => "condition-too-complex",
+        /// A CEL condition references a variable or form field that does not exist.
+        UnknownField => "unknown-field",
+        /// A JSON Schema (form or action input) is not a valid schema.
+        InvalidSchema => "invalid-schema",
+        /// A schema file referenced by `form: {file: …}` cannot be loaded.
+        SchemaFile => "schema-file",
+        /// An ISO 8601 duration is malformed, or not usable with business days.
+        InvalidDuration => "invalid-duration",
+        /// A four-eyes rule (`distinct_from`) names an unknown or non-task step.
+        UnknownStep => "unknown-step",
+        /// An assignee is not one of the agencies the workflow declares.
+        UnknownAgency => "unknown-agency",
+        /// An overdue rule names an action the task does not offer.
+        UnknownAction => "unknown-action",
+    }
 }
 
 impl fmt::Display for Code {
