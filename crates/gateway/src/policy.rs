@@ -137,8 +137,12 @@ impl Principal {
         }
     }
 
-    /// Agency leads may release others' claims; for now administrators play that role.
-    pub fn is_lead(&self) -> bool {
-        matches!(self, Principal::Admin { .. })
+    /// Whose claims the caller may release or delegate: agency leads anyone's (for now
+    /// administrators play that role), everyone else their own.
+    pub fn claim_rights(&self) -> softland_store::ClaimRights {
+        match self {
+            Principal::Admin { .. } => softland_store::ClaimRights::Any,
+            _ => softland_store::ClaimRights::Own,
+        }
     }
 }

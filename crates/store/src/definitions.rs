@@ -55,12 +55,24 @@ pub async fn compile_off_runtime(
 }
 
 /// Compiles stored source with its stored form (the form may have come from a file).
-async fn compile_stored(source: &str, form_schema: &str) -> Result<Workflow> {
+/// A published version that no longer compiles (a later release bounds something it uses) is
+/// stored data this server cannot read — its failure, not the caller's input.
+async fn compile_stored(
+    key: &str,
+    version: i32,
+    source: &str,
+    form_schema: &str,
+) -> Result<Workflow> {
     let form = form_schema.to_owned();
     let loader = move |_: &str| Ok::<_, String>(form.clone());
     compile_off_runtime(source.to_owned(), loader)
         .await?
-        .map_err(Error::InvalidDefinition)
+        .map_err(|d| Error::Unreadable {
+            table: "definitions",
+            id: format!("{key} v{version}"),
+            column: "source",
+            why: format!("it no longer compiles:\n{}", d.render("source")),
+        })
 }
 
 impl Store {
@@ -324,7 +336,7 @@ impl Store {
             .one(conn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
-        let wf = Arc::new(compile_stored(&m.source, &m.form_schema).await?);
+        let wf = Arc::new(compile_stored(key, version, &m.source, &m.form_schema).await?);
         self.inner
             .workflows
             .write()

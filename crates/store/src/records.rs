@@ -283,3 +283,13 @@ pub struct KeyRecord {
     /// When it was revoked.
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Whose claims a caller may release or hand on: decided by the gateway's policy (who the
+/// caller is), enforced by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRights {
+    /// Their own claims, and unclaimed tasks (a reviewer).
+    Own,
+    /// Anyone's in the agency (an agency lead, an administrator).
+    Any,
+}

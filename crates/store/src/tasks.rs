@@ -1,5 +1,5 @@
 //! Claims: a reviewer claims a task of their agency so colleagues see it is being worked; only
-//! the claimant completes it; the claimant (or an agency lead or admin) releases or delegates.
+//! the claimant completes it; the claimant (or, with [`ClaimRights::Any`], an agency lead or admin) releases or delegates.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
@@ -10,7 +10,7 @@ use crate::Store;
 use crate::entity::enums::TaskStatus;
 use crate::entity::task;
 use crate::error::{ConflictReason, Error, Result};
-use crate::records::TaskRecord;
+use crate::records::{ClaimRights, TaskRecord};
 use crate::rows::task_record;
 
 impl Store {
@@ -73,12 +73,17 @@ impl Store {
     }
 
     /// Releases a claim: the claimant, or an agency lead (`lead`), may.
-    pub async fn release(&self, id: Uuid, actor: &Actor, lead: bool) -> Result<TaskRecord> {
+    pub async fn release(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+        rights: ClaimRights,
+    ) -> Result<TaskRecord> {
         let t = self.agency_task(id, actor).await?;
         let Some(holder) = t.claimed_by else {
             return self.reload_task(id).await;
         };
-        if holder != actor.id && !lead {
+        if holder != actor.id && rights != ClaimRights::Any {
             return Err(Error::Forbidden(format!(
                 "task {id} is claimed by `{holder}`; only they or an agency lead may release it"
             )));
@@ -103,12 +108,12 @@ impl Store {
         id: Uuid,
         actor: &Actor,
         to: &str,
-        lead: bool,
+        rights: ClaimRights,
     ) -> Result<TaskRecord> {
         let t = self.agency_task(id, actor).await?;
         if let Some(holder) = &t.claimed_by
             && *holder != actor.id
-            && !lead
+            && rights != ClaimRights::Any
         {
             return Err(Error::Forbidden(format!(
                 "task {id} is claimed by `{holder}`; only they or an agency lead may delegate it"

@@ -252,7 +252,11 @@ impl Mutation {
     async fn release_task(&self, ctx: &Context<'_>, task_id: ID) -> GqlResult<Task> {
         let who = principal(ctx)?;
         let t = store(ctx)
-            .release(parse_id(&task_id, "task")?, &who.actor()?, who.is_lead())
+            .release(
+                parse_id(&task_id, "task")?,
+                &who.actor()?,
+                who.claim_rights(),
+            )
             .await;
         match t {
             Ok(t) => Ok(t.into()),
@@ -272,7 +276,7 @@ impl Mutation {
                 parse_id(&task_id, "task")?,
                 &who.actor()?,
                 &to,
-                who.is_lead(),
+                who.claim_rights(),
             )
             .await;
         match t {

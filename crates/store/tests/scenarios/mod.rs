@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use softland_store::{
-    Act, ApplicationFilter, ConflictReason, Error, InboxOwner, Outcome, Store, Submit, TaskRecord,
-    TaskStatus, Withdraw,
+    Act, ApplicationFilter, ClaimRights, ConflictReason, Error, InboxOwner, Outcome, Store, Submit,
+    TaskRecord, TaskStatus, Withdraw,
 };
 use softland_workflow::{Actor, Rejection, Status};
 use uuid::Uuid;
@@ -599,13 +599,21 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
         matches!(err, Error::Conflict(ConflictReason::ClaimedByOther(_))),
         "{err}"
     );
-    let err = f.store.release(task.id, &dai, false).await.unwrap_err();
+    let err = f
+        .store
+        .release(task.id, &dai, ClaimRights::Own)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
-    let released = f.store.release(task.id, &dai, true).await.unwrap();
+    let released = f
+        .store
+        .release(task.id, &dai, ClaimRights::Any)
+        .await
+        .unwrap();
     assert_eq!(released.claimed_by, None, "an agency lead may release");
     let delegated = f
         .store
-        .delegate(task.id, &chen, "dai", false)
+        .delegate(task.id, &chen, "dai", ClaimRights::Own)
         .await
         .unwrap();
     assert_eq!(delegated.claimed_by.as_deref(), Some("dai"));
