@@ -38,6 +38,10 @@ const FORMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The shared happy path of `soft-landing-sz-to-hk` (what `softland growth` seeds).
+pub(crate) const SZ_TO_HK_HAPPY: &str =
+    include_str!("../../workflows/examples/soft-landing-sz-to-hk.happy.yaml");
+
 /// A valid sample application of `soft-landing-sz-to-hk` (what the demo submits).
 pub(crate) const SZ_TO_HK_EXAMPLE: &str =
     include_str!("../../workflows/examples/soft-landing-sz-to-hk.json");

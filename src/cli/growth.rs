@@ -12,7 +12,7 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
 use softland_store::{ApplicationFilter, InboxOwner, SeedApplication, SeedStep, Store};
-use softland_workflow::{Actor, Status};
+use softland_workflow::Status;
 use uuid::Uuid;
 
 use super::db::{redact, runtime};
@@ -62,33 +62,33 @@ impl Rng {
     }
 }
 
-/// The happy path of soft-landing-sz-to-hk; application `i` has taken a prefix of it, so the
-/// database holds applications at every stage (about a fifth of them finished).
-fn seed(i: u64, t0: DateTime<Utc>, data: &Value) -> SeedApplication {
-    let path: [(&str, &str, &str, &str); 7] = [
-        ("ofds_nomination", "ofds", "chen", "nominate"),
-        ("eligibility_screening", "investhk", "amy", "eligible"),
-        ("hkstp_review", "hkstp", "ben", "admit"),
-        ("investhk_setup_review", "investhk", "carl", "clear"),
-        ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
-        ("joint_decision", "investhk", "amy", "approve"),
-        ("joint_decision", "hkstp", "ben", "approve"),
-    ];
+/// The shared happy path of soft-landing-sz-to-hk, carried in the binary, as seed steps.
+fn happy_path() -> anyhow::Result<Vec<SeedStep>> {
+    let script = softland_workflow::script::Script::parse(super::bundled::SZ_TO_HK_HAPPY)
+        .map_err(|e| anyhow::anyhow!("the bundled happy path: {e}"))?;
+    script
+        .acts()
+        .map(|a| {
+            Ok(SeedStep {
+                state: a.state.clone(),
+                actor: a.actor("applicant").map_err(anyhow::Error::msg)?,
+                action: a.action.clone(),
+                input: a.input.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Application `i` has taken a prefix of the happy `path`, so the database holds applications
+/// at every stage (about a fifth of them finished).
+fn seed(i: u64, t0: DateTime<Utc>, data: &Value, path: &[SeedStep]) -> SeedApplication {
     let taken = [0, 0, 1, 1, 2, 3, 4, 5, 7, 7][(i % 10) as usize];
     SeedApplication {
         workflow_key: "soft-landing-sz-to-hk".into(),
         organization: format!("firm-{:06}", i / PER_FIRM),
         submitted_at: t0 + chrono::Duration::seconds(i as i64 * 20),
         data: data.clone(),
-        steps: path[..taken]
-            .iter()
-            .map(|(state, agency, person, action)| SeedStep {
-                state: (*state).into(),
-                actor: Actor::reviewer(*person, *agency),
-                action: (*action).into(),
-                input: None,
-            })
-            .collect(),
+        steps: path[..taken].to_vec(),
     }
 }
 
@@ -293,6 +293,7 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
         );
     }
     let t0: DateTime<Utc> = "2025-01-01T00:00:00Z".parse()?;
+    let path = happy_path()?;
     let mut rng = Rng(0x5eed);
     let mut sizes = Vec::new();
     let mut loaded = already;
@@ -307,8 +308,9 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
         let first = loaded;
         while loaded < size {
             let n = (size - loaded).min(args.batch as u64);
-            let batch: Vec<SeedApplication> =
-                (loaded..loaded + n).map(|i| seed(i, t0, &data)).collect();
+            let batch: Vec<SeedApplication> = (loaded..loaded + n)
+                .map(|i| seed(i, t0, &data, &path))
+                .collect();
             store.bulk_load(&batch).await?;
             loaded += n;
             bar.show(loaded - first);

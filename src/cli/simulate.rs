@@ -17,50 +17,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Deserialize;
 use serde_json::Value;
 use softland_gateway::ErrorCode;
 use softland_workflow::duration::Period;
+use softland_workflow::script::{Script, Step};
 use softland_workflow::{Actor, Calendars, Command, Env, Event, EventKind, Instance, Workflow};
 
 use super::load::load_valid;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Script {
-    #[serde(default)]
-    start: Option<DateTime<FixedOffset>>,
-    #[serde(default)]
-    applicant: Option<String>,
-    steps: Vec<Step>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum Step {
-    Act(ActStep),
-    Advance(String),
-    Withdraw(WithdrawStep),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ActStep {
-    state: String,
-    action: String,
-    by: String,
-    #[serde(default)]
-    comment: Option<String>,
-    #[serde(default)]
-    input: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WithdrawStep {
-    #[serde(default)]
-    reason: Option<String>,
-}
 
 const HKT: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     Some(o) => o,
@@ -74,17 +37,6 @@ fn show(t: DateTime<Utc>) -> String {
 }
 
 /// `investhk:amy` -> reviewer amy of investhk; `applicant` or `applicant:x` -> the applicant.
-fn actor(by: &str, applicant: &str) -> anyhow::Result<Actor> {
-    match by.split_once(':') {
-        None if by == "applicant" => Ok(Actor::applicant(applicant)),
-        Some(("applicant", id)) => Ok(Actor::applicant(id)),
-        Some((agency, id)) if !agency.is_empty() && !id.is_empty() => {
-            Ok(Actor::reviewer(id, agency))
-        }
-        _ => bail!("`by: {by}` must be `applicant` or `AGENCY:PERSON` (e.g. `investhk:amy`)"),
-    }
-}
-
 struct Sim<'a> {
     wf: &'a Workflow,
     json: bool,
@@ -190,8 +142,8 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
     .with_context(|| format!("{} is not valid JSON", data.display()))?;
     let script_text = std::fs::read_to_string(script)
         .with_context(|| format!("cannot read {}", script.display()))?;
-    let script: Script = serde_saphyr::from_str(&script_text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", script.display()))?;
+    let script =
+        Script::parse(&script_text).map_err(|e| anyhow::anyhow!("{}: {e}", script.display()))?;
     let calendar = Calendars::builtin();
     let mut now: DateTime<Utc> = script.start.map_or_else(
         || "2026-11-24T01:00:00Z".parse().unwrap_or_default(),
@@ -249,7 +201,9 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
                 )
             }
             Step::Act(a) => {
-                let who = actor(&a.by, &applicant).with_context(|| format!("step {n}"))?;
+                let who = a
+                    .actor(&applicant)
+                    .map_err(|e| anyhow::anyhow!("step {n}: {e}"))?;
                 if !json {
                     println!(
                         "[{}] step {n}: {} {} on {}",

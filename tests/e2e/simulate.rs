@@ -1,5 +1,24 @@
 use crate::support::{softland, softland_in, temp_dir};
 
+/// The shared happy path the tests and benchmarks take runs to approval in the simulator too.
+#[test]
+fn the_shared_happy_path_runs_to_approval() {
+    let run = softland(&[
+        "simulate",
+        "workflows/soft-landing-sz-to-hk.yaml",
+        "--data",
+        "workflows/examples/soft-landing-sz-to-hk.json",
+        "--script",
+        "workflows/examples/soft-landing-sz-to-hk.happy.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("status:  Completed (approved)"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn the_sample_script_runs_to_approval() {
     let run = softland(&[

@@ -33,15 +33,26 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-const STEPS: [(&str, &str, &str, &str); 7] = [
-    ("ofds_nomination", "ofds", "chen", "nominate"),
-    ("eligibility_screening", "investhk", "amy", "eligible"),
-    ("hkstp_review", "hkstp", "ben", "admit"),
-    ("investhk_setup_review", "investhk", "carl", "clear"),
-    ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
-    ("joint_decision", "investhk", "amy", "approve"),
-    ("joint_decision", "hkstp", "ben", "approve"),
-];
+/// The shared happy path (`workflows/examples/soft-landing-sz-to-hk.happy.yaml`) as
+/// (state, agency, person, action).
+fn steps() -> Vec<(String, String, String, String)> {
+    let text =
+        std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.happy.yaml"))
+            .expect("the happy path");
+    softland_workflow::script::Script::parse(&text)
+        .expect("it parses")
+        .acts()
+        .filter_map(|a| {
+            let (agency, person) = a.agency_person()?;
+            Some((
+                a.state.clone(),
+                agency.to_owned(),
+                person.to_owned(),
+                a.action.clone(),
+            ))
+        })
+        .collect()
+}
 
 struct Run {
     commands: u64,
@@ -50,7 +61,13 @@ struct Run {
     elapsed: Duration,
 }
 
-async fn writer(store: Store, data: serde_json::Value, deadline: Instant, me: usize) -> Run {
+async fn writer(
+    store: Store,
+    data: serde_json::Value,
+    steps: std::sync::Arc<Vec<(String, String, String, String)>>,
+    deadline: Instant,
+    me: usize,
+) -> Run {
     let mut run = Run {
         commands: 0,
         transitions: 0,
@@ -76,10 +93,10 @@ async fn writer(store: Store, data: serde_json::Value, deadline: Instant, me: us
         run.transitions += sub.events.iter().filter(|e| e.kind == "entered").count() as u64;
         // A client learns task ids from what each command opened (no extra reads).
         let mut open = sub.opened;
-        for (state, agency, person, action) in STEPS {
+        for (state, agency, person, action) in steps.iter() {
             let i = open
                 .iter()
-                .position(|t| t.state == state && t.assignee == agency)
+                .position(|t| t.state == *state && t.assignee == *agency)
                 .expect("open task");
             let task = open.swap_remove(i);
             let t = Instant::now();
@@ -87,8 +104,8 @@ async fn writer(store: Store, data: serde_json::Value, deadline: Instant, me: us
                 .act(Act {
                     organization: None,
                     task_id: task.id,
-                    actor: Actor::reviewer(person, agency),
-                    action: action.into(),
+                    actor: Actor::reviewer(person.as_str(), agency.as_str()),
+                    action: action.clone(),
                     comment: None,
                     input: None,
                     expected_revision: None,
@@ -116,10 +133,19 @@ async fn softland(url: &str, writers: usize, secs: u64) -> (f64, f64, Duration, 
             .unwrap(),
     )
     .unwrap();
+    let steps = std::sync::Arc::new(steps());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let handles: Vec<_> = (0..writers)
-        .map(|w| tokio::spawn(writer(store.clone(), data.clone(), deadline, w)))
+        .map(|w| {
+            tokio::spawn(writer(
+                store.clone(),
+                data.clone(),
+                steps.clone(),
+                deadline,
+                w,
+            ))
+        })
         .collect();
     let mut all = Run {
         commands: 0,

@@ -30,23 +30,20 @@ fn task(wf: &Workflow, app: &Instance, state: &str, assignee: &str) -> softland_
         .id
 }
 
-/// One whole application: submit, nominate, screen, two parallel reviews, the choice, the HKMA
-/// referral and a 2-of-3 joint decision. Returns the number of state transitions.
-fn lifecycle(wf: &Workflow, data: Value, env: Env<'_>) -> usize {
+/// One whole application along the shared happy path (`common::sz_to_hk_happy_steps`): submit,
+/// nominate, screen, two parallel reviews, the choice, the HKMA referral and a 2-of-3 joint
+/// decision. Returns the number of state transitions.
+fn lifecycle(
+    wf: &Workflow,
+    data: Value,
+    env: Env<'_>,
+    steps: &[(String, String, String, String)],
+) -> usize {
     let (mut app, events) = wf.submit(&Actor::applicant("firm"), data, env).unwrap();
     let mut transitions = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Entered { .. }))
         .count();
-    let steps = [
-        ("ofds_nomination", "ofds", "chen", "nominate"),
-        ("eligibility_screening", "investhk", "amy", "eligible"),
-        ("hkstp_review", "hkstp", "ben", "admit"),
-        ("investhk_setup_review", "investhk", "carl", "clear"),
-        ("hkma_sandbox_referral", "hkma", "dora", "admit_to_sandbox"),
-        ("joint_decision", "investhk", "amy", "approve"),
-        ("joint_decision", "hkstp", "ben", "approve"),
-    ];
     for (state, agency, person, action) in steps {
         let t = task(wf, &app, state, agency);
         let cmd = Command::Act {
@@ -164,7 +161,8 @@ fn benches(c: &mut Criterion) {
         now: common::t0(),
         calendar: &cal,
     };
-    let per_lifecycle = lifecycle(&wf, data.clone(), env);
+    let steps = common::sz_to_hk_happy_steps();
+    let per_lifecycle = lifecycle(&wf, data.clone(), env, &steps);
     eprintln!(
         "one soft-landing-sz-to-hk lifecycle = 8 commands, {per_lifecycle} state transitions"
     );
@@ -174,7 +172,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("soft-landing-sz-to-hk", |b| {
         b.iter_batched(
             || data.clone(),
-            |d| lifecycle(&wf, d, env),
+            |d| lifecycle(&wf, d, env, &steps),
             BatchSize::SmallInput,
         )
     });

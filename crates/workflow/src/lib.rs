@@ -35,6 +35,7 @@ mod expr;
 pub mod model;
 mod raw;
 mod schema;
+pub mod script;
 mod workflow;
 mod yaml;
 

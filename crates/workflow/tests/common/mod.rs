@@ -139,27 +139,41 @@ pub fn reason() -> Option<Value> {
     Some(json!({"reason": "does not meet the criteria"}))
 }
 
-/// Runs the whole happy path of `soft-landing-sz-to-hk` (with the sandbox referral).
-/// Returns the number of state transitions (state entries) it made.
-pub fn sz_to_hk_happy_path(app: &mut App<'_>) -> usize {
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
-    app.act("eligibility_screening", "investhk:amy", "eligible", None)
-        .unwrap();
-    app.act("hkstp_review", "hkstp:ben", "admit", None).unwrap();
-    app.act("investhk_setup_review", "investhk:carl", "clear", None)
-        .unwrap();
-    app.act(
-        "hkma_sandbox_referral",
-        "hkma:dora",
-        "admit_to_sandbox",
-        None,
+/// The shared scripted happy path of `soft-landing-sz-to-hk` (with the sandbox referral):
+/// `workflows/examples/soft-landing-sz-to-hk.happy.yaml`.
+pub fn sz_to_hk_happy_script() -> softland_workflow::script::Script {
+    softland_workflow::script::Script::parse(
+        &std::fs::read_to_string(
+            root().join("workflows/examples/soft-landing-sz-to-hk.happy.yaml"),
+        )
+        .unwrap(),
     )
-    .unwrap();
-    app.act("joint_decision", "investhk:amy", "approve", None)
-        .unwrap();
-    app.act("joint_decision", "hkstp:ben", "approve", None)
-        .unwrap();
+    .unwrap()
+}
+
+/// The shared happy path's agency steps as (state, agency, person, action).
+pub fn sz_to_hk_happy_steps() -> Vec<(String, String, String, String)> {
+    sz_to_hk_happy_script()
+        .acts()
+        .filter_map(|a| {
+            let (agency, person) = a.agency_person()?;
+            Some((
+                a.state.clone(),
+                agency.to_owned(),
+                person.to_owned(),
+                a.action.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// Runs the whole happy path of `soft-landing-sz-to-hk` (the shared script). Returns the
+/// number of state transitions (state entries) it made.
+pub fn sz_to_hk_happy_path(app: &mut App<'_>) -> usize {
+    for step in sz_to_hk_happy_script().acts() {
+        app.act(&step.state, &step.by, &step.action, step.input.clone())
+            .unwrap();
+    }
     app.events
         .iter()
         .filter(|e| matches!(e.kind, softland_workflow::EventKind::Entered { .. }))
