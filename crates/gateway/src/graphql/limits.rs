@@ -107,21 +107,54 @@ pub(crate) fn value_nesting<'a>(values: impl Iterator<Item = &'a Value>) -> usiz
     deepest
 }
 
-/// Whether any string or object key of `values` holds a NUL character.
-fn const_nul<'a>(values: impl Iterator<Item = &'a Value>) -> bool {
-    let mut stack: Vec<&Value> = values.collect();
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::String(s) if s.contains('\0') => return true,
-            Value::List(items) => stack.extend(items),
-            Value::Object(map) => {
-                if map.keys().any(|k| k.contains('\0')) {
-                    return true;
+/// A GraphQL value of either kind the parser makes (constants, and literals that may hold
+/// variables), as far as the NUL check needs to see into it.
+trait Scanned {
+    /// The string, if this is one.
+    fn text(&self) -> Option<&str>;
+    /// The keys and the values inside a list or an object.
+    fn inside(&self) -> (Vec<&str>, Vec<&Self>);
+}
+
+macro_rules! scanned {
+    ($t:ty) => {
+        impl Scanned for $t {
+            fn text(&self) -> Option<&str> {
+                match self {
+                    Self::String(s) => Some(s),
+                    _ => None,
                 }
-                stack.extend(map.values());
             }
-            _ => {}
+            fn inside(&self) -> (Vec<&str>, Vec<&Self>) {
+                match self {
+                    Self::List(items) => (Vec::new(), items.iter().collect()),
+                    Self::Object(map) => (
+                        map.keys().map(|k| k.as_str()).collect(),
+                        map.values().collect(),
+                    ),
+                    _ => (Vec::new(), Vec::new()),
+                }
+            }
         }
+    };
+}
+
+scanned!(Value);
+scanned!(async_graphql_value::Value);
+
+/// Whether any string or object key of `values` holds a NUL character (an explicit stack:
+/// no recursion).
+fn holds_nul<'a, V: Scanned + 'a>(values: impl Iterator<Item = &'a V>) -> bool {
+    let mut stack: Vec<&V> = values.collect();
+    while let Some(v) = stack.pop() {
+        if v.text().is_some_and(|s| s.contains('\0')) {
+            return true;
+        }
+        let (keys, values) = v.inside();
+        if keys.iter().any(|k| k.contains('\0')) {
+            return true;
+        }
+        stack.extend(values);
     }
     false
 }
@@ -133,23 +166,8 @@ type Arguments = [(
 
 /// Whether any literal argument of the document holds a NUL character.
 fn document_nul(doc: &ExecutableDocument) -> bool {
-    use async_graphql_value::Value as V;
     fn args_nul(args: &Arguments) -> bool {
-        let mut stack: Vec<&V> = args.iter().map(|(_, v)| &v.node).collect();
-        while let Some(v) = stack.pop() {
-            match v {
-                V::String(s) if s.contains('\0') => return true,
-                V::List(items) => stack.extend(items),
-                V::Object(map) => {
-                    if map.keys().any(|k| k.contains('\0')) {
-                        return true;
-                    }
-                    stack.extend(map.values());
-                }
-                _ => {}
-            }
-        }
-        false
+        holds_nul(args.iter().map(|(_, v)| &v.node))
     }
     fn directives_nul(ds: &[Positioned<Directive>]) -> bool {
         ds.iter().any(|d| args_nul(&d.node.arguments))
@@ -159,7 +177,7 @@ fn document_nul(doc: &ExecutableDocument) -> bool {
         if directives_nul(&op.node.directives)
             || op.node.variable_definitions.iter().any(|d| {
                 directives_nul(&d.node.directives)
-                    || const_nul(d.node.default_value.iter().map(|v| &v.node))
+                    || holds_nul(d.node.default_value.iter().map(|v| &v.node))
             })
         {
             return true;
@@ -240,7 +258,7 @@ impl Extension for RequestLimitsExtension {
                 format!("a variable nests lists or objects more than {MAX_NESTING} deep"),
             ));
         }
-        if const_nul(variables.values()) || variables.keys().any(|k| k.contains('\0')) {
+        if holds_nul(variables.values()) || variables.keys().any(|k| k.contains('\0')) {
             return Err(nul());
         }
         let doc = next.run(ctx, query, variables).await?;
