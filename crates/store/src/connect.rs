@@ -231,7 +231,8 @@ impl Store {
         // All are held until the last is open, so each one is a new connection.
         let mut open = Vec::new();
         while let Some(joined) = opening.join_next().await {
-            let held = joined.map_err(|e| Error::Corrupt(format!("opening a connection: {e}")))?;
+            let held =
+                joined.map_err(|e| Error::Unavailable(format!("opening a connection: {e}")))?;
             open.push(held?);
         }
         Ok(pool.status().size)

@@ -41,7 +41,7 @@ pub async fn compile_off_runtime(
     let _turn = COMPILING
         .acquire()
         .await
-        .map_err(|e| Error::Corrupt(format!("the compiler is closed: {e}")))?;
+        .map_err(|e| Error::Unavailable(format!("the compiler is closed: {e}")))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("softland-compile".to_owned())
@@ -49,9 +49,9 @@ pub async fn compile_off_runtime(
         .spawn(move || {
             let _ = tx.send(Workflow::compile_with(&source, &loader));
         })
-        .map_err(|e| Error::Corrupt(format!("cannot start a compiler thread: {e}")))?;
+        .map_err(|e| Error::Unavailable(format!("cannot start a compiler thread: {e}")))?;
     rx.await
-        .map_err(|_| Error::Corrupt("the compiler thread stopped".to_owned()))
+        .map_err(|_| Error::Unavailable("the compiler thread stopped".to_owned()))
 }
 
 /// Compiles stored source with its stored form (the form may have come from a file).
@@ -161,7 +161,7 @@ impl Store {
         self.inner
             .workflows
             .write()
-            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert((wf.key().to_owned(), version), Arc::new(wf));
         Ok(Published {
             definition: definition_record(inserted)?,
@@ -210,9 +210,10 @@ impl Store {
                 .publish_as(&source, loader.clone(), by, Republish::Never)
                 .await
                 .map_err(|e| match e {
-                    Error::InvalidDefinition(d) => {
-                        Error::Corrupt(format!("{name} does not compile:\n{}", d.render(&name)))
-                    }
+                    Error::InvalidDefinition(diagnostics) => Error::WorkflowFile {
+                        file: name.clone(),
+                        diagnostics,
+                    },
                     other => other,
                 })?;
             out.push((name, published));
@@ -324,7 +325,7 @@ impl Store {
             .inner
             .workflows
             .read()
-            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&(key.to_owned(), version))
             .cloned();
         if let Some(wf) = cached {
@@ -340,7 +341,7 @@ impl Store {
         self.inner
             .workflows
             .write()
-            .map_err(|_| Error::Corrupt("workflow cache poisoned".into()))?
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert((key.to_owned(), version), wf.clone());
         Ok(wf)
     }

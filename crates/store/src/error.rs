@@ -78,6 +78,19 @@ pub enum Error {
         /// The retired version.
         version: i32,
     },
+    /// The server cannot do this now: one of its own workers or pools stopped or could not be
+    /// made (the compiler thread, SQLite's group writer, PostgreSQL's command pool), or the
+    /// system refused it something (randomness). Not the caller's fault, nor corruption.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A workflow file of the folder published at start does not compile.
+    #[error("{file} does not compile:\n{}", diagnostics.render(file))]
+    WorkflowFile {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        diagnostics: Diagnostics,
+    },
     /// A stored row cannot be read: where, and why.
     #[error("the `{column}` of {table} row {id} cannot be read: {why}")]
     Unreadable {

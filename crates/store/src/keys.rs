@@ -54,7 +54,7 @@ impl Store {
     pub async fn create_key(&self, label: &str, role: KeyRole) -> Result<(KeyRecord, String)> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
-            .map_err(|e| Error::Corrupt(format!("no randomness available: {e}")))?;
+            .map_err(|e| Error::Unavailable(format!("no randomness available: {e}")))?;
         let token = format!("sl_{}", hex::encode(bytes));
         let (role_name, agency, organization) = match &role {
             KeyRole::Admin => ("admin", None, None),

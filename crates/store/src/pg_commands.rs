@@ -77,7 +77,7 @@ pub(crate) fn pool(url: &str, size: usize, timeout: Duration) -> Result<Pool> {
         .recycle_timeout(Some(timeout))
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|e| Error::Corrupt(format!("cannot build the command pool: {e}")))
+        .map_err(|e| Error::Unavailable(format!("cannot build the command pool: {e}")))
 }
 
 /// Closes the idle connections gracefully and the pool.

@@ -181,8 +181,8 @@ pub(crate) async fn run(
             reply,
         })
         .await
-        .map_err(|_| Error::Corrupt("the group writer stopped".into()))?;
+        .map_err(|_| Error::Unavailable("the group writer stopped".into()))?;
     answer
         .await
-        .map_err(|_| Error::Corrupt("the group writer dropped a command".into()))?
+        .map_err(|_| Error::Unavailable("the group writer dropped a command".into()))?
 }
