@@ -244,10 +244,29 @@ async fn happy_path_over_http(s: Server) {
         .unwrap()
         .clone();
     assert_eq!(history.len() as i64, app["revision"].as_i64().unwrap());
+    // The firm sees that InvestHK cleared the set-up plan, not which reviewer did.
     assert!(
         history.iter().any(|e| e["kind"] == "task_completed"
-            && e["actor"] == "carl"
+            && e["actor"].is_null()
             && e["action"] == "clear")
+    );
+    let q = s
+        .gql(
+            Some(&k.investhk.0),
+            "query($id: ID!) { application(id: $id) { history { kind actor party action } } }",
+            json!({"id": app["id"]}),
+        )
+        .await;
+    assert!(
+        q["data"]["application"]["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "task_completed"
+                && e["actor"] == "carl"
+                && e["party"] == "investhk"
+                && e["action"] == "clear"),
+        "a reviewer sees the person: {q}"
     );
 
     // The other bundled workflows' happy paths from their example applications.

@@ -328,10 +328,11 @@ async fn slow_loris_beyond_the_descriptor_limit_is_shed() {
         }
     }
     // Connections the kernel never handed to the server (their handshake still waiting for
-    // room in the listen queue) look open to this client but cost the server nothing; the
-    // server itself cut off every slow head it accepted, batch after batch.
+    // room in the listen queue) look open to this client but cost the server nothing. The
+    // server holds at most 1 024 - 128 = 896 at once, so cutting off more than that means it
+    // shed slow heads and took new connections in their place.
     assert!(
-        shed >= 1500,
+        shed > 896,
         "the server cut off the slow heads: {shed} cut off, {held} never answered"
     );
     assert!(

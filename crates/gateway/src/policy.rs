@@ -5,6 +5,14 @@
 //! | admin | every application | publishes and retires workflows; releases claims |
 //! | reviewer (agency A) | applications that have or had a task for A | A's tasks |
 //! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O |
+//!
+//! What each sees of an application's history (queries and subscriptions alike):
+//!
+//! | entry field | admin, reviewer | applicant |
+//! |---|---|---|
+//! | `party` (the agency that acted, or `applicant`) | yes | yes |
+//! | `actor` (the person) | yes | for its own organization's people only; an agency's reviewer is shown by `party` |
+//! | `comment`, `input` (questions, answers, reasons) | yes | yes |
 
 use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store};
 use softland_workflow::Actor;
@@ -92,6 +100,11 @@ impl Principal {
                 .await
                 .map_err(crate::error::from_store)?,
         })
+    }
+
+    /// Whether the caller may see which reviewer of an agency acted (firms see the agency).
+    pub fn sees_reviewers(&self) -> bool {
+        !matches!(self, Principal::Applicant { .. })
     }
 
     /// Who this is, as one string (role, name and scope): what per-caller limits count by.

@@ -118,6 +118,19 @@ pub struct EventRecord {
     pub hash: String,
 }
 
+impl EventRecord {
+    /// What the actor acted for: an agency's key or `applicant` (`None` for the system, and for
+    /// events recorded before softland kept it).
+    pub fn party(&self) -> Option<&str> {
+        self.payload.get("party").and_then(Value::as_str)
+    }
+
+    /// What the actor submitted with an action (a question, an answer, a reason, …).
+    pub fn input(&self) -> Option<&Value> {
+        self.payload.get("input").filter(|v| !v.is_null())
+    }
+}
+
 /// A published workflow version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DefinitionRecord {

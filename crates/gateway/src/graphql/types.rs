@@ -7,6 +7,7 @@ use softland_workflow::Status;
 
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
+use crate::policy::Principal;
 
 /// Role of a principal.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -161,8 +162,12 @@ impl Application {
 
     /// Its audit log, in order.
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ApplicationEvent>> {
+        let who = principal(ctx)?;
         let events = store(ctx).history(self.uuid).await.map_err(from_store)?;
-        Ok(events.into_iter().map(ApplicationEvent::from).collect())
+        Ok(events
+            .into_iter()
+            .map(|e| ApplicationEvent::seen_by(e, who))
+            .collect())
     }
 }
 
@@ -247,7 +252,7 @@ impl Task {
     }
 }
 
-/// One audit-log entry.
+/// One audit-log entry, as the caller may see it (see the policy module).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ApplicationEvent {
     /// 1, 2, 3, … within the application.
@@ -256,28 +261,43 @@ pub struct ApplicationEvent {
     pub application_id: ID,
     /// `submitted`, `entered`, `task_opened`, `task_completed`, `completed`, …
     pub kind: String,
-    /// Who caused it.
+    /// Who caused it: the person. Firms see the people of their own organization, not an
+    /// agency's reviewers (they see `party`, the agency, instead).
     pub actor: Option<String>,
+    /// What the actor acted for: the agency's key, or `applicant` (null for the system).
+    pub party: Option<String>,
     /// The state concerned.
     pub state: Option<String>,
     /// The action taken.
     pub action: Option<String>,
     /// The actor's comment.
     pub comment: Option<String>,
+    /// What the actor submitted with the action: the question asked of the firm, the firm's
+    /// answer, a reason, attachments.
+    pub input: Option<Json<serde_json::Value>>,
     /// When.
     pub at: DateTime<Utc>,
 }
 
-impl From<EventRecord> for ApplicationEvent {
-    fn from(e: EventRecord) -> Self {
+impl ApplicationEvent {
+    /// The entry as `who` may see it.
+    pub fn seen_by(e: EventRecord, who: &Principal) -> Self {
+        let party = e.party().map(str::to_owned);
+        let input = e.input().cloned().map(Json);
+        let actor = match party.as_deref() {
+            Some(p) if p != "applicant" && !who.sees_reviewers() => None,
+            _ => e.actor,
+        };
         Self {
             seq: e.seq,
             application_id: ID(e.application_id.to_string()),
             kind: e.kind,
-            actor: e.actor,
+            actor,
+            party,
             state: e.state,
             action: e.action,
             comment: e.comment,
+            input,
             at: e.at,
         }
     }

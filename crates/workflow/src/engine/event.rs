@@ -27,6 +27,10 @@ pub struct Event {
     /// Who caused it (the command's actor id; `system` for timers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Arc<str>>,
+    /// What the actor acted for: an agency's key, or `applicant` (none for the system, and in
+    /// events recorded before softland kept it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<Arc<str>>,
     /// What happened.
     #[serde(flatten)]
     pub kind: EventKind,

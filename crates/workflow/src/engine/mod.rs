@@ -171,7 +171,17 @@ struct Exec<'a> {
     inst: &'a mut Instance,
     env: Env<'a>,
     actor: Arc<str>,
+    party: Option<Arc<str>>,
     events: Vec<Event>,
+}
+
+/// What an actor acts for, as recorded in events.
+fn party_of(actor: &Actor) -> Option<Arc<str>> {
+    match &actor.party {
+        Party::Agency(a) => Some(Arc::from(a.as_str())),
+        Party::Applicant => Some(Arc::from("applicant")),
+        Party::System => None,
+    }
 }
 
 impl Exec<'_> {
@@ -179,6 +189,7 @@ impl Exec<'_> {
         let e = Event {
             at: self.env.now,
             actor: Some(Arc::clone(&self.actor)),
+            party: self.party.clone(),
             kind,
         };
         self.inst.apply(self.wf, &e);
@@ -388,6 +399,7 @@ impl Workflow {
             inst: &mut inst,
             env,
             actor: Arc::from(actor.id.as_str()),
+            party: party_of(actor),
             events: Vec::with_capacity(8),
         };
         ex.emit(EventKind::Submitted {
@@ -448,6 +460,7 @@ impl Workflow {
                     inst: instance,
                     env,
                     actor: Arc::from(actor.id.as_str()),
+                    party: party_of(actor),
                     events: Vec::with_capacity(8),
                 };
                 ex.complete(task, state, action, comment, input);
@@ -464,6 +477,7 @@ impl Workflow {
                     inst: instance,
                     env,
                     actor: Arc::from(actor.id.as_str()),
+                    party: party_of(actor),
                     events: Vec::with_capacity(8),
                 };
                 let tasks: Vec<TaskId> = ex.inst.tasks.iter().map(|t| t.id).collect();
@@ -495,6 +509,7 @@ impl Workflow {
                     inst: instance,
                     env,
                     actor: Arc::from(actor.id.as_str()),
+                    party: party_of(actor),
                     events: Vec::with_capacity(8),
                 };
                 ex.emit(EventKind::TaskOverdue { task });
