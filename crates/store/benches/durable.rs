@@ -41,17 +41,7 @@ fn steps() -> Vec<(String, String, String, String)> {
             .expect("the happy path");
     softland_workflow::script::Script::parse(&text)
         .expect("it parses")
-        .acts()
-        .filter_map(|a| {
-            let (agency, person) = a.agency_person()?;
-            Some((
-                a.state.clone(),
-                agency.to_owned(),
-                person.to_owned(),
-                a.action.clone(),
-            ))
-        })
-        .collect()
+        .agency_steps()
 }
 
 struct Run {

@@ -76,6 +76,24 @@ impl Script {
     }
 }
 
+impl Script {
+    /// The agencies' actions as (state, agency, person, action), in order — how the tests and
+    /// benchmarks walk a happy path.
+    pub fn agency_steps(&self) -> Vec<(String, String, String, String)> {
+        self.acts()
+            .filter_map(|a| {
+                let (agency, person) = a.agency_person()?;
+                Some((
+                    a.state.clone(),
+                    agency.to_owned(),
+                    person.to_owned(),
+                    a.action.clone(),
+                ))
+            })
+            .collect()
+    }
+}
+
 impl ActStep {
     /// The agency and the person of an agency's step (`None` for the applicant).
     pub fn agency_person(&self) -> Option<(&str, &str)> {

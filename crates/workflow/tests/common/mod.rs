@@ -153,18 +153,7 @@ pub fn sz_to_hk_happy_script() -> softland_workflow::script::Script {
 
 /// The shared happy path's agency steps as (state, agency, person, action).
 pub fn sz_to_hk_happy_steps() -> Vec<(String, String, String, String)> {
-    sz_to_hk_happy_script()
-        .acts()
-        .filter_map(|a| {
-            let (agency, person) = a.agency_person()?;
-            Some((
-                a.state.clone(),
-                agency.to_owned(),
-                person.to_owned(),
-                a.action.clone(),
-            ))
-        })
-        .collect()
+    sz_to_hk_happy_script().agency_steps()
 }
 
 /// Runs the whole happy path of `soft-landing-sz-to-hk` (the shared script). Returns the
