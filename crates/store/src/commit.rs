@@ -2,6 +2,7 @@
 //! application's revision ([`commit_command`]); and the plain writes of the same rows inside a
 //! transaction (withdrawals, timers).
 
+use sea_orm::IdenStatic;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -137,6 +138,23 @@ impl Store {
     }
 }
 
+/// The columns a statement writes into `E`'s table: every column the entity has, named by the
+/// entity (never typed out beside it), but an auto-increment key. A column added to an entity
+/// is written — or, if a planned row leaves it unset, the command fails loudly (`value_of`).
+fn written<E: EntityTrait>() -> Vec<E::Column> {
+    use sea_orm::{Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
+    let generated: Vec<&'static str> = if <E::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
+        E::PrimaryKey::iter()
+            .map(|k| k.into_column().as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    E::Column::iter()
+        .filter(|c| !generated.contains(&c.as_str()))
+        .collect()
+}
+
 fn value_of<A: ActiveModelTrait>(
     am: &A,
     col: <A::Entity as EntityTrait>::Column,
@@ -206,16 +224,20 @@ pub(crate) async fn commit_command(
                 .take(application::Column::Instance)
                 .into_value()
                 .ok_or_else(|| corrupt("no `instance` column"))?;
-            let mut set = vec![format!("instance = {}", p(instance))];
-            for (name, col) in [
-                ("status", application::Column::Status),
-                ("outcome", application::Column::Outcome),
-                ("active_states", application::Column::ActiveStates),
-                ("revision", application::Column::Revision),
-                ("last_hash", application::Column::LastHash),
-                ("updated_at", application::Column::UpdatedAt),
+            let mut set = vec![format!(
+                "{} = {}",
+                application::Column::Instance.as_str(),
+                p(instance)
+            )];
+            for col in [
+                application::Column::Status,
+                application::Column::Outcome,
+                application::Column::ActiveStates,
+                application::Column::Revision,
+                application::Column::LastHash,
+                application::Column::UpdatedAt,
             ] {
-                set.push(format!("{name} = {}", p(value_of(update, col)?)));
+                set.push(format!("{} = {}", col.as_str(), p(value_of(update, col)?)));
             }
             let set = set.join(", ");
             app_p = p(app.into());
@@ -241,25 +263,11 @@ pub(crate) async fn commit_command(
         }
         Head::Insert { row, idem } => {
             use application::Column as A;
-            let cols = [
-                ("id", A::Id),
-                ("workflow_key", A::WorkflowKey),
-                ("workflow_version", A::WorkflowVersion),
-                ("organization", A::Organization),
-                ("status", A::Status),
-                ("outcome", A::Outcome),
-                ("active_states", A::ActiveStates),
-                ("data", A::Data),
-                ("instance", A::Instance),
-                ("revision", A::Revision),
-                ("last_hash", A::LastHash),
-                ("submitted_at", A::SubmittedAt),
-                ("updated_at", A::UpdatedAt),
-            ];
-            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let cols = written::<application::Entity>();
+            let names: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
             let vals = cols
                 .iter()
-                .map(|(_, c)| Ok(p(value_of(row, *c)?)))
+                .map(|c| Ok(p(value_of(row, *c)?)))
                 .collect::<Result<Vec<_>>>()?;
             let id = match value_of(row, A::Id)? {
                 sea_orm::Value::Uuid(Some(id)) => id,
@@ -310,7 +318,7 @@ pub(crate) async fn commit_command(
     /// `INSERT INTO table (cols) SELECT * FROM (VALUES …) v(cols) WHERE <guard>` for some rows.
     fn insert<A: ActiveModelTrait>(
         table: &str,
-        cols: &[(&str, <A::Entity as EntityTrait>::Column)],
+        cols: &[<A::Entity as EntityTrait>::Column],
         rows: &[A],
         (guard, alias): (&str, bool),
         p: &mut dyn FnMut(sea_orm::Value) -> String,
@@ -318,12 +326,12 @@ pub(crate) async fn commit_command(
         if rows.is_empty() {
             return Ok(None);
         }
-        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
         let mut tuples = Vec::with_capacity(rows.len());
         for r in rows {
             let vals = cols
                 .iter()
-                .map(|(_, c)| Ok(p(value_of(r, *c)?)))
+                .map(|c| Ok(p(value_of(r, *c)?)))
                 .collect::<Result<Vec<_>>>()?;
             tuples.push(format!("({})", vals.join(", ")));
         }
@@ -339,58 +347,10 @@ pub(crate) async fn commit_command(
         )))
     }
 
-    use event::Column as E;
-    let ev = [
-        ("application_id", E::ApplicationId),
-        ("seq", E::Seq),
-        ("kind", E::Kind),
-        ("actor", E::Actor),
-        ("state", E::State),
-        ("action", E::Action),
-        ("comment", E::Comment),
-        ("payload", E::Payload),
-        ("at", E::At),
-        ("prev_hash", E::PrevHash),
-        ("hash", E::Hash),
-    ];
-    use outbox::Column as O;
-    let ob = [
-        ("application_id", O::ApplicationId),
-        ("first_seq", O::FirstSeq),
-        ("last_seq", O::LastSeq),
-        ("created_at", O::CreatedAt),
-    ];
-    use task::Column as T;
-    let tk = [
-        ("id", T::Id),
-        ("application_id", T::ApplicationId),
-        ("task_no", T::TaskNo),
-        ("state", T::State),
-        ("title", T::Title),
-        ("assignee", T::Assignee),
-        ("organization", T::Organization),
-        ("actions", T::Actions),
-        ("status", T::Status),
-        ("due_at", T::DueAt),
-        ("inbox_order", T::InboxOrder),
-        ("overdue", T::Overdue),
-        ("opened_at", T::OpenedAt),
-        ("closed_at", T::ClosedAt),
-        ("closed_by", T::ClosedBy),
-        ("closed_action", T::ClosedAction),
-        ("claimed_by", T::ClaimedBy),
-        ("claimed_at", T::ClaimedAt),
-        ("delegated_to", T::DelegatedTo),
-    ];
-    use timer::Column as M;
-    let tm = [
-        ("application_id", M::ApplicationId),
-        ("task_no", M::TaskNo),
-        ("due_at", M::DueAt),
-        ("status", M::Status),
-        ("lease_owner", M::LeaseOwner),
-        ("lease_until", M::LeaseUntil),
-    ];
+    let ev = written::<event::Entity>();
+    let ob = written::<outbox::Entity>();
+    let tk = written::<task::Entity>();
+    let tm = written::<timer::Entity>();
     let inserts = [
         insert("events", &ev, &log.events, (&guard, alias), &mut p)?,
         insert("outbox", &ob, &log.outbox, (&guard, alias), &mut p)?,
@@ -407,20 +367,33 @@ pub(crate) async fn commit_command(
             action,
         }) = &c.closed
         {
-            sets.push(format!(
-                "status = {}",
-                p(sea_orm::Value::from(status.to_value()))
-            ));
-            sets.push(format!("closed_at = {}", p((*at).into())));
-            sets.push(format!("closed_by = {}", p(by.clone().into())));
-            sets.push(format!("closed_action = {}", p(action.clone().into())));
+            let mut set = |col: task::Column, v: sea_orm::Value| {
+                let v = p(v);
+                sets.push(format!("{} = {v}", col.as_str()));
+            };
+            set(task::Column::Status, status.to_value().into());
+            set(task::Column::ClosedAt, (*at).into());
+            set(task::Column::ClosedBy, by.clone().into());
+            set(task::Column::ClosedAction, action.clone().into());
         }
         if let Some(to) = &c.reassigned_to {
-            sets.push(format!("assignee = {}", p(to.clone().into())));
-            sets.push("claimed_by = NULL".to_owned());
+            sets.push(format!(
+                "{} = {}",
+                task::Column::Assignee.as_str(),
+                p(to.clone().into())
+            ));
+            sets.push(format!(
+                "{} = {}",
+                task::Column::ClaimedBy.as_str(),
+                p(Option::<String>::None.into())
+            ));
         }
         if c.overdue {
-            sets.push("overdue = TRUE".to_owned());
+            sets.push(format!(
+                "{} = {}",
+                task::Column::Overdue.as_str(),
+                p(true.into())
+            ));
         }
         if sets.is_empty() {
             continue;
