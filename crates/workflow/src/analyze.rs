@@ -9,8 +9,10 @@ use serde_json::Value;
 use crate::diagnostic::{Code, Diagnostics, Pos};
 use crate::duration::{DayCount, DuePeriod};
 use crate::expr::{Condition, ConditionError};
+use crate::form::load_form;
+use crate::graph::Graph;
 use crate::model::*;
-use crate::raw::{Count, RawDef, RawDue, RawForm, RawKind, RawOverdue, RawState, Sp};
+use crate::rawdef::{Count, RawDef, RawDue, RawKind, RawOverdue, RawState, Sp};
 use crate::schema::{Schema, SchemaLoader};
 use crate::workflow::Workflow;
 
@@ -82,7 +84,7 @@ pub(crate) fn analyze(
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
-        graph.check(&mut a, start, &kinds);
+        graph.check(a.states, a.d, start, &kinds);
     }
     let errors = !a.d.is_empty();
     let (Some(key), Some(title), Some(form), Some(start), false) =
@@ -122,66 +124,6 @@ fn humanize(name: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
-}
-
-fn load_form(
-    form: Option<&RawForm>,
-    loader: Option<&dyn SchemaLoader>,
-    d: &mut Diagnostics,
-) -> Option<Schema> {
-    let (value, pos) = match form? {
-        RawForm::Inline(v) => (v.v.clone(), v.pos),
-        RawForm::File(path) => {
-            let Some(loader) = loader else {
-                d.push(path.pos, Code::SchemaFile, format!("`form.file: {}` needs a schema loader; compile with `Workflow::compile_with`, or inline the schema", path.v));
-                return None;
-            };
-            match loader.load(&path.v) {
-                Ok(text) => match serde_json::from_str::<Value>(&text) {
-                    Ok(v) => (v, path.pos),
-                    Err(e) => {
-                        d.push(
-                            path.pos,
-                            Code::SchemaFile,
-                            format!("schema file `{}` is not valid JSON: {e}", path.v),
-                        );
-                        return None;
-                    }
-                },
-                Err(e) => {
-                    d.push(
-                        path.pos,
-                        Code::SchemaFile,
-                        format!("cannot read schema file `{}`: {e}", path.v),
-                    );
-                    return None;
-                }
-            }
-        }
-    };
-    let file = match form? {
-        RawForm::File(path) => Some(path.v.as_str()),
-        RawForm::Inline(_) => None,
-    };
-    match Schema::compile(value) {
-        Ok(s) => Some(s),
-        // A file's content is never quoted: the definition may come from someone who must not
-        // read it.
-        Err(e) => {
-            let message = match file {
-                Some(path) if e.at.is_empty() => {
-                    format!("the form file `{path}` is not a valid JSON Schema")
-                }
-                Some(path) => format!(
-                    "the form file `{path}` is not a valid JSON Schema (at {})",
-                    e.at
-                ),
-                None => format!("the form is not a valid JSON Schema: {e}"),
-            };
-            d.push(pos, Code::InvalidSchema, message);
-            None
-        }
-    }
 }
 
 impl<'a> Analyzer<'a> {
@@ -564,140 +506,5 @@ fn within(when: &Sp<String>, line: u32, column: u32) -> Pos {
         Pos::new(when.pos.line, when.pos.column + column - 1)
     } else {
         Pos::new(when.pos.line + line - 1, column)
-    }
-}
-
-/// The state graph, for reachability checks. Built from the resolved kinds only.
-struct Graph {
-    succ: Vec<Vec<usize>>,
-}
-
-impl Graph {
-    fn new(kinds: &[Option<StateKind>], raw: &[RawState]) -> Self {
-        let mut succ = vec![Vec::new(); kinds.len()];
-        for (i, k) in kinds.iter().enumerate() {
-            let Some(k) = k else { continue };
-            let edges = &mut succ[i];
-            match k {
-                StateKind::Task(t) => {
-                    edges.extend(t.actions.iter().map(|a| a.to.index()));
-                    if let Some(DueSpec {
-                        overdue: Overdue::Escalate(t),
-                        ..
-                    }) = &t.due
-                    {
-                        edges.push(t.index());
-                    }
-                }
-                StateKind::Approval(a) => {
-                    edges.extend([a.approved.index(), a.rejected.index()]);
-                    if let Some(DueSpec {
-                        overdue: Overdue::Escalate(t),
-                        ..
-                    }) = &a.due
-                    {
-                        edges.push(t.index());
-                    }
-                }
-                StateKind::Choice(c) => {
-                    edges.extend(c.rules.iter().map(|(_, t)| t.index()));
-                    edges.push(c.otherwise.index());
-                }
-                StateKind::Parallel(p) => edges.extend(p.branches.iter().map(|b| b.start.index())),
-                StateKind::Final { .. } => {}
-                StateKind::Done => {
-                    // A finished branch leads (through the join) to the parallel's `next`.
-                    if let Some((p, _)) = raw[i].branch
-                        && let Some(StateKind::Parallel(ps)) = &kinds[p]
-                    {
-                        edges.push(ps.next.index());
-                    }
-                }
-            }
-        }
-        Self { succ }
-    }
-
-    fn reach(&self, from: usize, within: impl Fn(usize) -> bool) -> Vec<bool> {
-        let mut seen = vec![false; self.succ.len()];
-        let mut stack = vec![from];
-        while let Some(s) = stack.pop() {
-            if seen[s] || !within(s) {
-                continue;
-            }
-            seen[s] = true;
-            stack.extend(self.succ[s].iter().copied());
-        }
-        seen
-    }
-
-    fn check(&self, a: &mut Analyzer<'_>, start: usize, kinds: &[Option<StateKind>]) {
-        let states = a.states;
-        let reachable = self.reach(start, |_| true);
-        // Backwards from final states.
-        let mut can_finish = vec![false; kinds.len()];
-        let mut changed = true;
-        for (i, k) in kinds.iter().enumerate() {
-            can_finish[i] = matches!(k, Some(StateKind::Final { .. }));
-        }
-        while changed {
-            changed = false;
-            for i in 0..kinds.len() {
-                if !can_finish[i] && self.succ[i].iter().any(|&s| can_finish[s]) {
-                    can_finish[i] = true;
-                    changed = true;
-                }
-            }
-        }
-        for (i, k) in kinds.iter().enumerate() {
-            let st = &states[i];
-            let Some(k) = k else { continue };
-            if !reachable[i] {
-                a.d.push(
-                    st.name.pos,
-                    Code::UnreachableState,
-                    format!("state `{}` can never be reached from `start`", st.name.v),
-                );
-                continue;
-            }
-            if !can_finish[i] && !matches!(k, StateKind::Done) {
-                a.d.push(st.name.pos, Code::NoPathToFinal, format!("no path leads from state `{}` to a final state: applications there would be stuck", st.name.v));
-            }
-            if let StateKind::Parallel(p) = k {
-                let mut finishing = 0;
-                for (b, br) in p.branches.iter().enumerate() {
-                    let in_branch = |s: usize| states[s].branch == Some((i, b as u16));
-                    let seen = self.reach(br.start.index(), |s| {
-                        in_branch(s) || states[s].branch.is_none()
-                    });
-                    let done = seen.iter().enumerate().any(|(s, &r)| {
-                        r && in_branch(s) && matches!(kinds[s], Some(StateKind::Done))
-                    });
-                    let exits = seen
-                        .iter()
-                        .enumerate()
-                        .any(|(s, &r)| r && states[s].branch.is_none());
-                    if done {
-                        finishing += 1;
-                    } else if !exits {
-                        a.d.push(states[br.start.index()].name.pos, Code::BranchCannotFinish, format!("branch `{}` of `{}` can never finish: no path from `{}` reaches a `done` state or leaves the parallel", br.name, st.name.v, states[br.start.index()].name.v));
-                    }
-                }
-                if finishing < p.join {
-                    a.d.push(st.name.pos, Code::JoinCannotFire, format!("the join of `{}` needs {} finished branches, but only {finishing} can reach a `done` state", st.name.v, p.join));
-                }
-            }
-        }
-        // Cycles made only of choice states would loop forever.
-        let is_choice = |s: usize| matches!(kinds[s], Some(StateKind::Choice(_)));
-        for i in (0..kinds.len()).filter(|&i| is_choice(i)) {
-            let back = self.succ[i]
-                .iter()
-                .any(|&s| is_choice(s) && self.reach(s, is_choice)[i]);
-            if back {
-                let st = &states[i];
-                a.d.push(st.name.pos, Code::ChoiceCycle, format!("choice `{}` can lead back to itself through choices only, which would loop forever", st.name.v));
-            }
-        }
     }
 }
