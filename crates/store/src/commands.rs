@@ -32,7 +32,7 @@ use crate::error::{ConflictReason, Error, Result, corrupt, is_busy};
 use crate::hash::genesis;
 use crate::idempotency::Idem;
 use crate::pg_commands::Held;
-use crate::plan::{Writer, plan_events, snapshot};
+use crate::plan::{SNAPSHOT_COLUMNS, Writer, plan_events, snapshot};
 use crate::records::{Outcome, Submit, TaskRecord, Withdraw};
 use crate::rows::app_record;
 
@@ -347,14 +347,7 @@ impl Store {
         // The new row is the old one with the snapshot columns replaced: no need to read it.
         // Its instance and form data stay with the engine's `inst`, not copied into it.
         let mut updated: application::ActiveModel = app.into();
-        for col in [
-            application::Column::Status,
-            application::Column::Outcome,
-            application::Column::ActiveStates,
-            application::Column::Revision,
-            application::Column::LastHash,
-            application::Column::UpdatedAt,
-        ] {
+        for col in SNAPSHOT_COLUMNS {
             updated.set(
                 col,
                 update

@@ -16,7 +16,7 @@ use crate::entity::enums::{TaskStatus, TimerStatus};
 use crate::entity::{application, event, outbox, task, timer};
 use crate::error::{Result, corrupt};
 use crate::idempotency::Idem;
-use crate::plan::{Closed, Log, TaskChange, Writer};
+use crate::plan::{Closed, Log, SNAPSHOT_COLUMNS, TaskChange, Writer};
 use crate::records::{TaskAction, TaskRecord};
 
 /// A PostgreSQL action run without a surrounding transaction: the statement itself checks the
@@ -229,14 +229,7 @@ pub(crate) async fn commit_command(
                 application::Column::Instance.as_str(),
                 p(instance)
             )];
-            for col in [
-                application::Column::Status,
-                application::Column::Outcome,
-                application::Column::ActiveStates,
-                application::Column::Revision,
-                application::Column::LastHash,
-                application::Column::UpdatedAt,
-            ] {
+            for col in SNAPSHOT_COLUMNS {
                 set.push(format!("{} = {}", col.as_str(), p(value_of(update, col)?)));
             }
             let set = set.join(", ");

@@ -329,6 +329,17 @@ fn close_task(
     }
 }
 
+/// The application columns [`snapshot`] sets besides the instance: what a command changes in
+/// the application row.
+pub(crate) const SNAPSHOT_COLUMNS: [application::Column; 6] = [
+    application::Column::Status,
+    application::Column::Outcome,
+    application::Column::ActiveStates,
+    application::Column::Revision,
+    application::Column::LastHash,
+    application::Column::UpdatedAt,
+];
+
 /// The application columns that follow from the instance.
 pub(crate) fn snapshot(
     wf: &Workflow,
