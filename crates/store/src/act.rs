@@ -8,7 +8,7 @@ use softland_workflow::{Command, Party, TaskId};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit::Direct;
+use crate::commit::Claim;
 use crate::connect::{Backend, Engine};
 use crate::entity::enums::TaskStatus;
 use crate::entity::{application, task};
@@ -161,13 +161,19 @@ impl Store {
             comment: req.comment.clone(),
             input: req.input.clone(),
         };
-        let direct = Direct {
+        let claim = Claim {
             task: req.task_id,
             actor: &req.actor.id,
-            idem,
         };
-        self.apply(db, (app, inst), &req.actor, command, Some(direct), before)
-            .await
+        self.apply(
+            db,
+            (app, inst),
+            &req.actor,
+            command,
+            (Some(claim), idem),
+            before,
+        )
+        .await
     }
 
     /// PostgreSQL: the task (status, claim, number, assignee) with its application, in one

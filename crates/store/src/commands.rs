@@ -1,6 +1,6 @@
-//! Commands: submit, act, withdraw, fire a timer. One command is one transaction.
+//! Commands: submit, act, withdraw, fire a timer. One command is one round trip.
 //!
-//! Submissions and actions (the hot path) hold no transaction across the engine's work:
+//! No command holds a transaction across the engine's work:
 //! 1. an idempotency key already used? return its first result;
 //! 2. read the task and its application — or, on PostgreSQL, start from what this server's own
 //!    last command wrote (`warm`) — and ask the engine (pure) for the events;
@@ -8,8 +8,9 @@
 //!    still open and not claimed by someone else), and only if that matched append the events
 //!    (hash chain) and write outbox, task, timer and idempotency rows.
 //!
-//! Withdrawals and timers run the same steps inside `BEGIN … COMMIT` (SQLite: `BEGIN
-//! IMMEDIATE`). A lost race (CAS miss, SQLite busy, duplicate idempotency key) writes nothing.
+//! Withdrawals and timers take the same steps (read the row, run the engine, commit with the
+//! revision compared). A lost race (CAS miss, SQLite busy, duplicate idempotency key) writes
+//! nothing, and `retrying` runs the command again on the new state.
 //!
 //! ```text
 //!   commands (this file) ─► plan (events → rows, pure) ─► commit (one round trip per backend)
@@ -17,15 +18,15 @@
 //! ```
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::{Value, json};
 use softland_workflow::{Actor, Command, Env, Instance, TaskId};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit::{Direct, Head, commit_command};
+use crate::commit::{Claim, Head, commit_command};
 use crate::connect::{Backend, Engine};
 use crate::entity::application;
 use crate::error::{ConflictReason, Error, Result, corrupt, is_busy};
@@ -194,53 +195,37 @@ impl Store {
     }
 
     async fn withdraw_once(&self, req: &Withdraw, idem: Option<&Idem>) -> Result<Outcome> {
-        {
-            let txn = self.begin().await?;
-            if let Some(done) = self.replay_idempotent(&txn, idem).await? {
-                return Ok(done);
-            }
-            let app = self.load_app(&txn, req.application_id).await?;
-            if app.organization != req.organization {
-                return Err(Error::NotFound("application".to_owned()));
-            }
-            let out = self
-                .apply(
-                    &txn,
-                    (app, None),
-                    &req.actor,
-                    Command::Withdraw {
-                        reason: req.reason.clone(),
-                    },
-                    None,
-                    None,
-                )
-                .await?;
-            self.remember(&txn, idem, out.application.id, out.application.revision)
-                .await?;
-            txn.commit().await?;
-            Ok(out)
+        let db = self.db();
+        if let Some(done) = self.replay_idempotent(db, idem).await? {
+            return Ok(done);
         }
+        let app = self.load_app(db, req.application_id).await?;
+        if app.organization != req.organization {
+            return Err(Error::NotFound("application".to_owned()));
+        }
+        let command = Command::Withdraw {
+            reason: req.reason.clone(),
+        };
+        self.apply(db, (app, None), &req.actor, command, (None, idem), None)
+            .await
     }
 
     /// Fires the timer of task `task_no` through the same command path (actor `system`).
     pub async fn fire_timer(&self, application_id: Uuid, task_no: u32) -> Result<Outcome> {
         self.retrying(true, None, || async {
-            let txn = self.begin().await?;
-            let app = self.load_app(&txn, application_id).await?;
-            let out = self
-                .apply(
-                    &txn,
-                    (app, None),
-                    &Actor::system(),
-                    Command::FireTimer {
-                        task: TaskId(task_no),
-                    },
-                    None,
-                    None,
-                )
-                .await?;
-            txn.commit().await?;
-            Ok(out)
+            let app = self.load_app(self.db(), application_id).await?;
+            let command = Command::FireTimer {
+                task: TaskId(task_no),
+            };
+            self.apply(
+                self.db(),
+                (app, None),
+                &Actor::system(),
+                command,
+                (None, None),
+                None,
+            )
+            .await
         })
         .await
     }
@@ -261,15 +246,15 @@ impl Store {
     /// (then the row's JSON columns are left out).
     pub(crate) async fn apply(
         &self,
-        txn: &impl ConnectionTrait,
+        db: &impl ConnectionTrait,
         (mut app, remembered): (application::Model, Option<Instance>),
         actor: &Actor,
         command: Command,
-        direct: Option<Direct<'_>>,
+        (claim, idem): (Option<Claim<'_>>, Option<&Idem>),
         before: Option<Vec<TaskRecord>>,
     ) -> Result<Outcome> {
         let wf = self
-            .workflow_on(txn, &app.workflow_key, app.workflow_version)
+            .workflow_on(db, &app.workflow_key, app.workflow_version)
             .await?;
         // The remembered instance carries its form data; a row read fresh lends its own.
         let mut inst = match remembered {
@@ -304,40 +289,14 @@ impl Store {
             std::mem::take(&mut log.opened),
         );
         let mut update = snapshot(&wf, &inst, log.last_hash.clone(), now)?;
-        let remember = self.inner.backend == Backend::Postgres && direct.is_some();
-        let (won, open_before) = match (self.inner.backend, &direct) {
-            // One round trip: the revision compare-and-set, and the events and outbox rows
-            // inserted only if it matched.
-            (Backend::Postgres, _) | (Backend::Sqlite, Some(_)) => {
-                let head = Head::Update {
-                    app: app.id,
-                    revision: app.revision,
-                    update: &mut update,
-                    direct,
-                };
-                commit_command(self, txn, head, &log, &w).await?
-            }
-            // Inside a transaction the caller began (withdrawal, timers).
-            (Backend::Sqlite, None) => {
-                Self::write_rows(
-                    txn,
-                    w.app_id,
-                    log,
-                    &mut w.new_tasks,
-                    &mut w.new_timers,
-                    &w.changes,
-                    &w.timer_changes,
-                )
-                .await?;
-                let res = application::Entity::update_many()
-                    .set(update.clone())
-                    .filter(application::Column::Id.eq(app.id))
-                    .filter(application::Column::Revision.eq(app.revision))
-                    .exec(txn)
-                    .await?;
-                (res.rows_affected == 1, None)
-            }
+        let head = Head::Update {
+            app: app.id,
+            revision: app.revision,
+            update: &mut update,
+            claim,
+            idem,
         };
+        let (won, open_before) = commit_command(self, db, head, &log, &w).await?;
         if !won {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
@@ -365,10 +324,9 @@ impl Store {
             data: inst.data().clone(),
             ..row.clone()
         })?;
-        // Only a statement that committed on its own is remembered (a caller's transaction
-        // could still roll back).
-        match (&open_tasks, remember) {
-            (Some(open), true) => self.inner.warm.put(row, inst, open),
+        // PostgreSQL remembers what it wrote (the open tasks came back with the commit).
+        match (&open_tasks, self.inner.backend) {
+            (Some(open), Backend::Postgres) => self.inner.warm.put(row, inst, open),
             _ => self.inner.warm.forget(row.id),
         }
         Ok(Outcome {

@@ -2,12 +2,9 @@
 //! scoped to the caller's whole identity; a key used for a different request is a conflict; a
 //! lost race turns into a replay of the winner's result.
 
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 use serde_json::Value;
 use softland_workflow::{Actor, Party};
-use uuid::Uuid;
 
 use crate::Store;
 use crate::entity::idempotency;
@@ -115,28 +112,6 @@ impl Store {
             open_tasks: None,
             replayed: true,
         }))
-    }
-
-    pub(crate) async fn remember(
-        &self,
-        txn: &DatabaseTransaction,
-        idem: Option<&Idem>,
-        app: Uuid,
-        revision: i64,
-    ) -> Result<()> {
-        let Some(idem) = idem else { return Ok(()) };
-        idempotency::Entity::insert(idempotency::ActiveModel {
-            scope: Set(idem.scope.clone()),
-            key: Set(idem.key.clone()),
-            operation: Set(idem.operation.to_owned()),
-            request_hash: Set(idem.request_hash.clone()),
-            application_id: Set(app),
-            revision: Set(revision),
-            created_at: Set(self.now()),
-        })
-        .exec_without_returning(txn)
-        .await?;
-        Ok(())
     }
 
     /// After the transaction: turn a lost race into a replay (same

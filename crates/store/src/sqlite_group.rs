@@ -9,11 +9,12 @@ use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::commit_sql::Statement;
 use crate::error::{Error, Result};
 
 /// SQLite: one command's writes for the group writer, and where its answer goes.
 pub(crate) struct Job {
-    script: String,
+    script: &'static Statement,
     values: Vec<sea_orm::Value>,
     reply: oneshot::Sender<Result<i64>>,
 }
@@ -71,16 +72,15 @@ fn fail_all(jobs: impl IntoIterator<Item = Job>, e: &sqlx::Error) {
     }
 }
 
-/// Runs a command's script between `open` and `close` (its transaction or savepoint) in one
-/// call, every statement of it: a fetch of one row could stop before `close`.
+/// Runs a command's script, framed as its own transaction or as a savepoint, in one call,
+/// every statement of it: a fetch of one row could stop before the frame's end.
 async fn run_job(
     conn: &mut sqlx::SqliteConnection,
-    (open, close): (&str, &str),
-    script: &str,
+    framed: &'static str,
     values: Vec<sea_orm::Value>,
 ) -> std::result::Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
     sqlx::query_with(
-        sqlx::AssertSqlSafe(format!("{open}; {script}; {close}")),
+        sqlx::AssertSqlSafe(framed),
         sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
     )
     .fetch_all(conn)
@@ -95,13 +95,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
     // Alone: its own transaction, in one call.
     if jobs.len() == 1 {
         let Some(job) = jobs.pop() else { return };
-        let result = run_job(
-            &mut conn,
-            ("BEGIN IMMEDIATE", "COMMIT"),
-            &job.script,
-            job.values,
-        )
-        .await;
+        let result = run_job(&mut conn, &job.script.alone, job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
@@ -120,13 +114,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
         Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let result = run_job(
-            &mut conn,
-            ("SAVEPOINT command", "RELEASE command"),
-            &job.script,
-            job.values,
-        )
-        .await;
+        let result = run_job(&mut conn, &job.script.grouped, job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
@@ -170,7 +158,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
 /// runs what it was given, like any request a server received.
 pub(crate) async fn run(
     group: &mpsc::Sender<Job>,
-    script: String,
+    script: &'static Statement,
     values: Vec<sea_orm::Value>,
 ) -> Result<i64> {
     let (reply, answer) = oneshot::channel();
