@@ -50,7 +50,7 @@ impl Sim<'_> {
                 println!("{}", serde_json::to_string(e)?);
                 continue;
             }
-            let name = |s: &softland_workflow::StateId| self.wf.state(*s).name().to_owned();
+            let name = |s: &softland_workflow::StateName| s.to_string();
             match &e.kind {
                 EventKind::Submitted { .. } => {
                     println!("  submitted by {}", e.actor.as_deref().unwrap_or("?"))
@@ -111,10 +111,11 @@ impl Sim<'_> {
                     }
                 }
                 EventKind::BranchDone { state, branch } => {
-                    let b = match self.wf.state(*state).kind() {
-                        softland_workflow::StateKind::Parallel(p) => {
-                            p.branches()[usize::from(*branch)].name().to_owned()
-                        }
+                    let b = match self.wf.state_named(state.as_str()).map(|s| s.kind()) {
+                        Some(softland_workflow::StateKind::Parallel(p)) => p
+                            .branches()
+                            .get(usize::from(*branch))
+                            .map_or_else(|| branch.to_string(), |b| b.name().to_owned()),
                         _ => branch.to_string(),
                     };
                     println!("    ‖ branch {b} of {} done", name(state));

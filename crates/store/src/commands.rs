@@ -266,23 +266,14 @@ impl Store {
                 inst
             }
         };
-        let task_states = inst
-            .open_tasks()
-            .iter()
-            .map(|t| (t.id.0, t.state))
-            .collect();
-        let timers = inst.timers().map(|(t, _)| t.0).collect();
+        // The tasks and timers open before the command.
+        let mut w = Writer::before(&wf, app.id, &app.organization, &inst);
         let now = self.now();
         let env = Env {
             now,
             calendar: &self.inner.calendars,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
-        let mut w = Writer {
-            task_states,
-            timers,
-            ..Writer::new(&wf, app.id, &app.organization)
-        };
         let mut log = plan_events(&mut w, app.revision + 1, &app.last_hash, &events, now)?;
         let (records, opened) = (
             std::mem::take(&mut log.records),

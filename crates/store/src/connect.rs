@@ -163,10 +163,11 @@ impl Store {
         })
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations, then the rewrites of stored data they leave to the store
+    /// (`upgrade.rs`).
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.inner.db, None).await?;
-        Ok(())
+        self.upgrade().await
     }
 
     /// Names of the migrations not yet applied.

@@ -71,15 +71,23 @@ impl Store {
             if row.seq != expected_seq {
                 report.problems.push(format!("application {id}: event {} found where {expected_seq} was expected (missing or reordered events)", row.seq));
             }
-            if row.prev_hash != prev || row.hash != link(&prev, row.seq, &row.payload) {
+            // Events written before they named their states: the hash covers the payload kept
+            // in `hashed_payload`, and `payload` must be exactly its named form.
+            let hashed = row.hashed_payload.as_deref().unwrap_or(&row.payload);
+            if row.prev_hash != prev || row.hash != link(&prev, row.seq, hashed) {
                 report.problems.push(format!("application {id}: hash chain broken at event {} (the event or one before it was altered)", row.seq));
+            }
+            if let Some(original) = &row.hashed_payload
+                && !names_the_states_of(original, &row.payload, &wf)
+            {
+                report.problems.push(format!("application {id}: event {} has a payload that is not the named form of its hashed payload (altered)", row.seq));
             }
             prev = row.hash.clone();
             match serde_json::from_str::<Event>(&row.payload) {
                 Ok(e) => {
                     // The columns beside the payload must say what the payload says.
                     let (state, action, comment) = event_columns(&e, &mut task_states);
-                    let state = state.map(|s| wf.state(s).name().to_owned());
+                    let state = state.map(|s| s.to_string());
                     let differs = [
                         ("kind", row.kind != e.kind.name()),
                         ("actor", row.actor.as_deref() != e.actor.as_deref()),
@@ -117,7 +125,15 @@ impl Store {
                 rows.len()
             ));
         }
-        let folded = Instance::replay(&wf, &events);
+        let folded = match Instance::replay(&wf, &events) {
+            Ok(folded) => folded,
+            Err(e) => {
+                report.problems.push(format!(
+                    "application {id}: its events do not fit its workflow version: {e}"
+                ));
+                return Ok(());
+            }
+        };
         let folded = serde_json::to_value(&folded)
             .map_err(|e| crate::error::Error::Corrupt(format!("application {id}: {e}")))?;
         if folded != app.instance {
@@ -127,4 +143,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Whether `payload` is `original` (an event stored with state indexes) with its states named.
+fn names_the_states_of(original: &str, payload: &str, wf: &softland_workflow::Workflow) -> bool {
+    let (Ok(mut named), Ok(payload)) = (
+        serde_json::from_str::<serde_json::Value>(original),
+        serde_json::from_str::<serde_json::Value>(payload),
+    ) else {
+        return false;
+    };
+    softland_workflow::name_legacy_states(&mut named, wf).is_ok() && named == payload
 }

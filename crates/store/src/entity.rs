@@ -189,6 +189,27 @@ pub mod event {
         pub at: DateTimeUtc,
         pub prev_hash: String,
         pub hash: String,
+        /// Events written before they named their states: the payload the hash covers
+        /// (`payload` is its named form). NULL: `payload` itself is hashed.
+        pub hashed_payload: Option<String>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod upgrade {
+    use sea_orm::entity::prelude::*;
+
+    /// A rewrite of stored data the store carries out once, after the migration that asks
+    /// for it: when, and how many rows it changed.
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "upgrades")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub applied_at: Option<DateTimeUtc>,
+        pub rows: i64,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -41,6 +41,7 @@ mod sqlite_group;
 mod tasks;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod upgrade;
 mod warm;
 
 pub use bulk::{SeedApplication, SeedStep};

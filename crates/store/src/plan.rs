@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use sea_orm::ActiveValue::Set;
-use softland_workflow::{Event, EventKind, Instance, Status, Workflow};
+use softland_workflow::{Event, EventKind, Instance, StateName, Status, Workflow};
 use uuid::Uuid;
 
 use crate::entity::enums::{AppStatus, TaskStatus, TimerStatus};
@@ -37,7 +37,7 @@ pub(crate) struct Writer<'a> {
     pub(crate) app_id: Uuid,
     pub(crate) organization: &'a str,
     /// task number -> state, for events that name only the task.
-    pub(crate) task_states: HashMap<u32, softland_workflow::StateId>,
+    pub(crate) task_states: HashMap<u32, StateName>,
     /// Tasks with a pending timer row (only those need timer updates).
     pub(crate) timers: std::collections::HashSet<u32>,
     /// Task rows opened by this command (inserted at the end).
@@ -63,6 +63,25 @@ impl<'a> Writer<'a> {
             new_timers: Vec::new(),
             changes: Default::default(),
             timer_changes: Default::default(),
+        }
+    }
+
+    /// A writer for a command on an application whose instance is `inst`, before the command:
+    /// its open tasks (by state name) and pending timers.
+    pub(crate) fn before(
+        wf: &'a Workflow,
+        app_id: Uuid,
+        organization: &'a str,
+        inst: &Instance,
+    ) -> Self {
+        Writer {
+            task_states: inst
+                .open_tasks()
+                .iter()
+                .map(|t| (t.id.0, wf.state(t.state).state_name()))
+                .collect(),
+            timers: inst.timers().map(|(t, _)| t.0).collect(),
+            ..Writer::new(wf, app_id, organization)
         }
     }
 
@@ -144,7 +163,7 @@ pub(crate) fn plan_events(
         let payload = serde_json::to_string(e).map_err(corrupt)?;
         let hash = link(&prev, seq, &payload);
         let (state, action, comment) = event_columns(e, &mut w.task_states);
-        let state_name = state.map(|s| w.wf.state(s).name().to_owned());
+        let state_name = state.map(|s| s.to_string());
         let record = EventRecord {
             application_id: w.app_id,
             seq,
@@ -169,6 +188,7 @@ pub(crate) fn plan_events(
             at: Set(e.at),
             prev_hash: Set(prev.clone()),
             hash: Set(hash.clone()),
+            hashed_payload: Set(None),
             ..Default::default()
         });
         records.push(record);
@@ -217,7 +237,9 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
             due_at,
             due_estimated,
         } => {
-            let st = w.wf.state(*state);
+            let st =
+                w.wf.state_named(state.as_str())
+                    .ok_or_else(|| corrupt(format!("the workflow has no state `{state}`")))?;
             if *due_estimated {
                 // Not silent: the event says so, and operators are told (see docs/calendars.md).
                 tracing::warn!(
@@ -466,15 +488,7 @@ mod plan_tests {
             .submit(&Actor::applicant("li"), sample(), env)
             .expect("submits");
         let task = inst.open_tasks()[0].id;
-        let mut w = Writer {
-            task_states: inst
-                .open_tasks()
-                .iter()
-                .map(|t| (t.id.0, t.state))
-                .collect(),
-            timers: inst.timers().map(|(t, _)| t.0).collect(),
-            ..Writer::new(&wf, Uuid::nil(), "firm")
-        };
+        let mut w = Writer::before(&wf, Uuid::nil(), "firm", &inst);
         let events = wf
             .execute(
                 &mut inst,

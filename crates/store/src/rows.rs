@@ -95,9 +95,9 @@ pub(crate) fn event_record(m: event::Model) -> Result<EventRecord> {
 /// the states of the tasks opened before it): what `doctor` checks the stored columns against.
 pub(crate) fn event_columns(
     e: &Event,
-    task_states: &mut HashMap<u32, softland_workflow::StateId>,
+    task_states: &mut HashMap<u32, softland_workflow::StateName>,
 ) -> (
-    Option<softland_workflow::StateId>,
+    Option<softland_workflow::StateName>,
     Option<String>,
     Option<String>,
 ) {
@@ -105,10 +105,10 @@ pub(crate) fn event_columns(
         EventKind::Entered { state }
         | EventKind::Exited { state }
         | EventKind::ChoiceMade { state, .. }
-        | EventKind::BranchDone { state, .. } => (Some(*state), None, None),
+        | EventKind::BranchDone { state, .. } => (Some(state.clone()), None, None),
         EventKind::TaskOpened { task, state, .. } => {
-            task_states.insert(task.0, *state);
-            (Some(*state), None, None)
+            task_states.insert(task.0, state.clone());
+            (Some(state.clone()), None, None)
         }
         EventKind::TaskCompleted {
             task,
@@ -116,13 +116,13 @@ pub(crate) fn event_columns(
             comment,
             ..
         } => (
-            task_states.get(&task.0).copied(),
+            task_states.get(&task.0).cloned(),
             Some(action.clone()),
             comment.clone(),
         ),
         EventKind::TaskCancelled { task }
         | EventKind::TaskReassigned { task, .. }
-        | EventKind::TaskOverdue { task } => (task_states.get(&task.0).copied(), None, None),
+        | EventKind::TaskOverdue { task } => (task_states.get(&task.0).cloned(), None, None),
         EventKind::Withdrawn { reason } => (None, None, reason.clone()),
         EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
     }
@@ -223,6 +223,7 @@ mod tests {
             at: Utc::now(),
             prev_hash: String::new(),
             hash: String::new(),
+            hashed_payload: None,
         };
         let e = event_record(event).expect_err("unreadable payload");
         assert_eq!(unreadable(e), ("events", format!("{id}#3"), "payload"));

@@ -93,3 +93,74 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Rewrites an application's events as softland stored them before events named their states
+/// — each state as its index in the workflow version, the chain hashed over that payload —
+/// and marks the `event-state-names` upgrade pending again: a database from then, migrated.
+/// Open a new [`Store`] afterwards (opening upgrades it; a store's memory of its own last
+/// writes would not know of this rewrite).
+pub async fn as_before_state_names(store: &Store, app: Uuid) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    use crate::entity::{application, event, upgrade};
+    use crate::hash::{genesis, link};
+
+    let db = store.db();
+    let row = application::Entity::find_by_id(app)
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no application {app}"));
+    let wf = store
+        .workflow(&row.workflow_key, row.workflow_version)
+        .await
+        .unwrap_or_else(|e| panic!("its workflow: {e}"));
+    let events = event::Entity::find()
+        .filter(event::Column::ApplicationId.eq(app))
+        .order_by_asc(event::Column::Seq)
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("its events: {e}"));
+    let mut prev = genesis(app);
+    for e in events {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&e.payload).unwrap_or_else(|e| panic!("payload: {e}"));
+        for key in ["state", "to"] {
+            if let Some(name) = v.get(key).and_then(|n| n.as_str()) {
+                let index = wf
+                    .state_id(name)
+                    .unwrap_or_else(|| panic!("no state {name}"))
+                    .index();
+                v[key] = index.into();
+            }
+        }
+        let payload = v.to_string();
+        let hash = link(&prev, e.seq, &payload);
+        event::Entity::update_many()
+            .col_expr(event::Column::Payload, Expr::value(payload))
+            .col_expr(event::Column::PrevHash, Expr::value(prev))
+            .col_expr(event::Column::Hash, Expr::value(hash.clone()))
+            .filter(event::Column::Id.eq(e.id))
+            .exec(db)
+            .await
+            .unwrap_or_else(|e| panic!("rewrite: {e}"));
+        prev = hash;
+    }
+    application::Entity::update_many()
+        .col_expr(application::Column::LastHash, Expr::value(prev))
+        .filter(application::Column::Id.eq(app))
+        .exec(db)
+        .await
+        .unwrap_or_else(|e| panic!("last hash: {e}"));
+    upgrade::Entity::update_many()
+        .col_expr(
+            upgrade::Column::AppliedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(upgrade::Column::Name.eq("event-state-names"))
+        .exec(db)
+        .await
+        .unwrap_or_else(|e| panic!("upgrade row: {e}"));
+}

@@ -46,6 +46,7 @@ on_both_backends!(
     inbox_and_lists_paginate_by_keyset,
     withdrawal_closes_tasks_and_timers,
     doctor_detects_tampering,
+    events_stored_with_state_indexes_are_named_and_still_verify,
     doctor_detects_edited_columns,
     the_folder_never_undoes_an_administrator,
     idempotency_keys_belong_to_one_organization,

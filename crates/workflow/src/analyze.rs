@@ -97,7 +97,7 @@ pub(crate) fn analyze(
         let kind = kind?;
         states.push(State {
             title: raw.title.unwrap_or_else(|| Text::en(humanize(&raw.name.v))),
-            name: raw.name.v,
+            name: raw.name.v.as_str().into(),
             kind,
             branch: raw.branch.map(|(p, b)| (id(p), b)),
         });

@@ -100,7 +100,7 @@ pub struct OfferedAction {
 /// One state of the workflow.
 #[derive(Debug)]
 pub struct State {
-    pub(crate) name: String,
+    pub(crate) name: crate::engine::StateName,
     pub(crate) title: Text,
     pub(crate) kind: StateKind,
     /// The parallel state and branch index this state belongs to, if any.
@@ -110,7 +110,11 @@ pub struct State {
 impl State {
     /// The state's name in the YAML.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
+    }
+    /// The state's name as events record it.
+    pub fn state_name(&self) -> crate::engine::StateName {
+        self.name.clone()
     }
     /// Human title (the name when the YAML gives none).
     pub fn title(&self) -> &Text {

@@ -31,7 +31,7 @@ impl Workflow {
         let names: NameIndex = states
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.name.clone(), crate::model::StateId(i as u16)))
+            .map(|(i, s)| (s.name().to_owned(), crate::model::StateId(i as u16)))
             .collect();
         Self {
             key,
@@ -80,6 +80,10 @@ impl Workflow {
     /// One state.
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.index()]
+    }
+    /// A state by name.
+    pub fn state_named(&self, name: &str) -> Option<&State> {
+        self.state_id(name).map(|id| self.state(id))
     }
     /// A state's id by name.
     pub fn state_id(&self, name: &str) -> Option<StateId> {

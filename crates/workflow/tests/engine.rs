@@ -72,7 +72,7 @@ fn sz_to_hk_happy_path_with_sandbox_referral() {
     assert_eq!(app.inst.outcome(), Some("approved"));
     assert!(app.inst.open_tasks().is_empty());
     assert_eq!(app.active(), vec!["approved"]);
-    assert_eq!(Instance::replay(&wf, &app.events), app.inst);
+    assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst));
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn no_licence_skips_the_hkma_referral() {
         .unwrap();
     let events = app.act("hkstp_review", "hkstp:ben", "admit", None).unwrap();
     let choice = events.iter().find_map(|e| match &e.kind {
-        EventKind::ChoiceMade { rule, to, .. } => Some((*rule, wf.state(*to).name().to_owned())),
+        EventKind::ChoiceMade { rule, to, .. } => Some((*rule, to.to_string())),
         _ => None,
     });
     assert_eq!(choice, Some((None, "joint_decision".to_owned())));
@@ -405,7 +405,7 @@ fn overdue_applicant_lapses_and_timers_are_a_pure_query() {
     app.run(&Actor::system(), Command::FireTimer { task: rfi })
         .unwrap();
     assert_eq!(app.inst.outcome(), Some("lapsed"));
-    assert_eq!(Instance::replay(&wf, &app.events), app.inst);
+    assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst));
 }
 
 #[test]
@@ -498,7 +498,12 @@ fn events_round_trip_through_json() {
     let json = serde_json::to_string(&app.events).unwrap();
     let back: Vec<softland_workflow::Event> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, app.events);
-    assert_eq!(Instance::replay(&wf, &back), app.inst);
+    // States are recorded by name, never by their index in this version.
+    assert!(
+        json.contains(r#""kind":"entered","state":"ofds_nomination""#),
+        "{json}"
+    );
+    assert_eq!(Instance::replay(&wf, &back), Ok(app.inst.clone()));
     assert!(joins_respected(&wf, &app.inst, &app.events));
 }
 
@@ -533,4 +538,47 @@ states:
     app.run(&Actor::reviewer("eve", "hkstp"), approve(tasks[1]))
         .unwrap();
     assert_eq!(app.inst.outcome(), Some("approved"));
+}
+
+#[test]
+fn events_of_another_workflow_are_refused_by_replay() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let other = bundled("soft-landing-hk-to-sz");
+    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
+    sz_to_hk_happy_path(&mut app);
+    let err = Instance::replay(&other, &app.events).unwrap_err();
+    assert!(
+        err.to_string().starts_with("the workflow has no state `"),
+        "{err}"
+    );
+}
+
+#[test]
+fn legacy_events_are_named_from_their_version() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let start = wf
+        .states()
+        .iter()
+        .position(|s| s.name() == "ofds_nomination")
+        .unwrap();
+    let mut legacy =
+        serde_json::json!({"kind": "entered", "at": "2026-01-01T00:00:00Z", "state": start});
+    assert_eq!(
+        softland_workflow::name_legacy_states(&mut legacy, &wf),
+        Ok(true)
+    );
+    assert_eq!(legacy["state"], "ofds_nomination");
+    // Already named: nothing to do.
+    assert_eq!(
+        softland_workflow::name_legacy_states(&mut legacy, &wf),
+        Ok(false)
+    );
+    let mut unknown = serde_json::json!({"kind": "exited", "state": 9999});
+    assert!(softland_workflow::name_legacy_states(&mut unknown, &wf).is_err());
+    let mut choice = serde_json::json!({"kind": "choice_made", "state": 0, "to": 1});
+    assert_eq!(
+        softland_workflow::name_legacy_states(&mut choice, &wf),
+        Ok(true)
+    );
+    assert_eq!(choice["to"], wf.states()[1].name());
 }

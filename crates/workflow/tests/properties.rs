@@ -142,7 +142,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                 );
                 let mut folded = before.clone();
                 for e in &events {
-                    folded.apply(&wf, e);
+                    folded.apply(&wf, e).unwrap();
                 }
                 prop_assert_eq!(
                     &folded,
@@ -152,7 +152,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
             }
         }
         prop_assert_eq!(
-            &Instance::replay(&wf, &app.events),
+            &Instance::replay(&wf, &app.events).unwrap(),
             &app.inst,
             "replay differs from fold"
         );

@@ -820,6 +820,72 @@ async fn nominated_and_clean(db: &TestDb) -> (Fixture, Uuid) {
     (f, id)
 }
 
+/// Events stored with state indexes (before events named their states) are named when the
+/// store opens; the hash chain is not rewritten but stays checkable through the payload it
+/// covers, the application goes on, and an edit of the named payload is still caught.
+pub async fn events_stored_with_state_indexes_are_named_and_still_verify(db: &TestDb) {
+    use sea_orm::{ConnectionTrait, Database};
+    let (f, id) = nominated_and_clean(db).await;
+    softland_store::test_util::as_before_state_names(&f.store, id).await;
+    let raw = Database::connect(db.url.as_str()).await.unwrap();
+    let legacy = raw
+        .query_one_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT payload FROM events WHERE kind = 'entered' ORDER BY seq LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "payload")
+        .unwrap();
+    assert!(legacy.contains(r#""state":0"#), "{legacy}");
+
+    // Opening migrates and upgrades.
+    let store = Store::open(&db.url).await.unwrap();
+    let report = store.doctor().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let history = store.history(id).await.unwrap();
+    let entered = history.iter().find(|e| e.kind == "entered").unwrap();
+    assert_eq!(entered.payload["state"], "ofds_nomination");
+    assert_eq!(entered.state.as_deref(), Some("ofds_nomination"));
+    // The application goes on: its chain continues from the hashes it had.
+    let g = Fixture {
+        store,
+        offset: f.offset.clone(),
+    };
+    g.act(
+        id,
+        "eligibility_screening",
+        "investhk:wong",
+        "eligible",
+        None,
+    )
+    .await
+    .unwrap();
+    let store = g.store;
+    let report = store.doctor().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // Opening again changes nothing.
+    let again = Store::open(&db.url).await.unwrap();
+    assert!(again.doctor().await.unwrap().problems.is_empty());
+
+    // The named payload is not what the hash covers, but an edit of it is still caught.
+    raw.execute_unprepared(
+        "UPDATE events SET payload = replace(payload, 'ofds_nomination', 'licence_check') WHERE seq = 2",
+    )
+    .await
+    .unwrap();
+    let report = store.doctor().await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("event 2 has a payload that is not the named form")),
+        "{:?}",
+        report.problems
+    );
+}
+
 pub async fn doctor_detects_tampering(db: &TestDb) {
     use sea_orm::{ConnectionTrait, Database};
     let (f, _) = nominated_and_clean(db).await;
@@ -1347,7 +1413,8 @@ pub async fn the_outbox_migration_goes_down_and_up(db: &TestDb) {
         2,
         "one per command"
     );
-    Migrator::down(&conn, Some(1)).await.unwrap();
+    // The event-state-names migration, then the outbox's.
+    Migrator::down(&conn, Some(2)).await.unwrap();
     assert_eq!(
         count("SELECT COUNT(*) FROM outbox").await,
         events,

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Assignee, StateId};
+use crate::model::Assignee;
+use crate::workflow::Workflow;
 
 /// A task's number within its application (1, 2, 3, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -17,6 +18,57 @@ impl std::fmt::Display for TaskId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)
     }
+}
+
+/// A state, by its name in the YAML — what events record, so that the audit log means the same
+/// whichever version of the workflow reads it (indexes are only stable within one version).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StateName(Arc<str>);
+
+impl StateName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for StateName {
+    fn from(s: &str) -> Self {
+        StateName(s.into())
+    }
+}
+
+impl std::fmt::Display for StateName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An event names a state its workflow does not have (replayed against another workflow).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the workflow has no state `{0}`")]
+pub struct UnknownState(pub String);
+
+/// Names the states of an event stored before events carried names: its `state` and `to`
+/// fields held the state's index in the workflow version it ran on (`workflow`). Returns
+/// whether anything changed; an index the workflow does not have is an error.
+pub fn name_legacy_states(payload: &mut Value, workflow: &Workflow) -> Result<bool, UnknownState> {
+    let mut changed = false;
+    if let Value::Object(fields) = payload {
+        for key in ["state", "to"] {
+            if let Some(Value::Number(n)) = fields.get(key) {
+                let name = n
+                    .as_u64()
+                    .and_then(|i| workflow.states().get(usize::try_from(i).ok()?))
+                    .map(|s| s.name().to_owned())
+                    .ok_or_else(|| UnknownState(n.to_string()))?;
+                fields.insert(key.to_owned(), Value::String(name));
+                changed = true;
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// One thing that happened to an application.
@@ -48,19 +100,19 @@ pub enum EventKind {
     /// A state became active.
     Entered {
         /// The state.
-        state: StateId,
+        state: StateName,
     },
     /// A state stopped being active.
     Exited {
         /// The state.
-        state: StateId,
+        state: StateName,
     },
     /// A task was opened.
     TaskOpened {
         /// Its number.
         task: TaskId,
         /// The state it belongs to.
-        state: StateId,
+        state: StateName,
         /// Who works it.
         assignee: Assignee,
         /// When it falls due.
@@ -104,12 +156,12 @@ pub enum EventKind {
     /// A choice state evaluated its conditions.
     ChoiceMade {
         /// The choice state.
-        state: StateId,
+        state: StateName,
         /// The index of the rule that held (`None`: otherwise).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<u16>,
         /// Where it went.
-        to: StateId,
+        to: StateName,
         /// Conditions that failed to evaluate (they count as false).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         errors: Vec<String>,
@@ -117,7 +169,7 @@ pub enum EventKind {
     /// A parallel branch reached its `done` state.
     BranchDone {
         /// The parallel state.
-        state: StateId,
+        state: StateName,
         /// The branch's index.
         branch: u16,
     },

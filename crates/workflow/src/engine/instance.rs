@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{Event, EventKind, TaskId};
+use super::event::{Event, EventKind, StateName, TaskId, UnknownState};
 use crate::Workflow;
 use crate::model::{APPROVE, Assignee, StateId, StateKind};
 
@@ -93,23 +93,33 @@ impl Default for Instance {
 }
 
 impl Instance {
-    /// Rebuilds an instance from its events.
-    pub fn replay<'e>(workflow: &Workflow, events: impl IntoIterator<Item = &'e Event>) -> Self {
+    /// Rebuilds an instance from its events, whose states `workflow` must have.
+    pub fn replay<'e>(
+        workflow: &Workflow,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Result<Self, UnknownState> {
         let mut i = Self::default();
         for e in events {
-            i.apply(workflow, e);
+            i.apply(workflow, e)?;
         }
-        i
+        Ok(i)
     }
 
-    /// Applies one event. This is the only place an instance changes.
-    pub fn apply(&mut self, workflow: &Workflow, event: &Event) {
+    /// Applies one event. This is the only place an instance changes. Events name their
+    /// states; `workflow` gives their ids (one it does not have is refused, nothing applied).
+    pub fn apply(&mut self, workflow: &Workflow, event: &Event) -> Result<(), UnknownState> {
+        let id = |name: &StateName| {
+            workflow
+                .state_id(name.as_str())
+                .ok_or_else(|| UnknownState(name.to_string()))
+        };
         match &event.kind {
             EventKind::Submitted { data } => {
                 self.data = Arc::clone(data);
                 self.submitted_at = Some(event.at);
             }
             EventKind::Entered { state } => {
+                let state = &id(state)?;
                 self.active.push(*state);
                 if let Some(StateKind::Approval(_)) =
                     workflow.states().get(state.index()).map(|s| s.kind())
@@ -123,6 +133,7 @@ impl Instance {
                 }
             }
             EventKind::Exited { state } => {
+                let state = &id(state)?;
                 self.active.retain(|s| s != state);
                 self.branches_done.retain(|(p, _)| p != state);
                 self.votes.retain(|v| v.state != *state);
@@ -136,7 +147,7 @@ impl Instance {
             } => {
                 self.tasks.push(OpenTask {
                     id: *task,
-                    state: *state,
+                    state: id(state)?,
                     assignee: assignee.clone(),
                     opened_at: event.at,
                     due_at: *due_at,
@@ -171,8 +182,13 @@ impl Instance {
                     t.overdue = true;
                 }
             }
-            EventKind::ChoiceMade { .. } => {}
-            EventKind::BranchDone { state, branch } => self.branches_done.push((*state, *branch)),
+            EventKind::BranchDone { state, branch } => {
+                self.branches_done.push((id(state)?, *branch))
+            }
+            EventKind::ChoiceMade { state, to, .. } => {
+                id(state)?;
+                id(to)?;
+            }
             EventKind::Completed { outcome } => {
                 self.status = Status::Completed;
                 self.outcome = Some(outcome.clone());
@@ -185,6 +201,7 @@ impl Instance {
         }
         self.version += 1;
         self.updated_at = Some(event.at);
+        Ok(())
     }
 
     /// Active, completed or withdrawn.

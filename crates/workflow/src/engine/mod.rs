@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use event::{Event, EventKind, TaskId};
+pub use event::{Event, EventKind, StateName, TaskId, UnknownState, name_legacy_states};
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
@@ -192,7 +192,9 @@ impl Exec<'_> {
             party: self.party.clone(),
             kind,
         };
-        self.inst.apply(self.wf, &e);
+        // The engine names states from `self.wf` itself: they always resolve.
+        let applied = self.inst.apply(self.wf, &e);
+        debug_assert!(applied.is_ok(), "{applied:?}");
         self.events.push(e);
     }
 
@@ -206,7 +208,7 @@ impl Exec<'_> {
         });
         self.emit(EventKind::TaskOpened {
             task,
-            state,
+            state: self.wf.state(state).state_name(),
             assignee,
             due_at,
             due_estimated,
@@ -214,7 +216,9 @@ impl Exec<'_> {
     }
 
     fn enter(&mut self, state: StateId) {
-        self.emit(EventKind::Entered { state });
+        self.emit(EventKind::Entered {
+            state: self.wf.state(state).state_name(),
+        });
         let wf = self.wf;
         match wf.state(state).kind() {
             StateKind::Task(t) => self.open_task(state, t.assignee.clone(), t.due.as_ref()),
@@ -242,9 +246,9 @@ impl Exec<'_> {
                 }
                 let (rule, to) = chosen.map_or((None, c.otherwise), |(i, t)| (Some(i), t));
                 self.emit(EventKind::ChoiceMade {
-                    state,
+                    state: wf.state(state).state_name(),
                     rule,
-                    to,
+                    to: wf.state(to).state_name(),
                     errors,
                 });
                 self.go(state, to);
@@ -261,7 +265,7 @@ impl Exec<'_> {
             StateKind::Done => {
                 if let Some((parallel, branch)) = wf.state(state).branch() {
                     self.emit(EventKind::BranchDone {
-                        state: parallel,
+                        state: wf.state(parallel).state_name(),
                         branch,
                     });
                     let StateKind::Parallel(p) = wf.state(parallel).kind() else {
@@ -285,7 +289,9 @@ impl Exec<'_> {
     /// Leaves `from` for `to`. Leaving a branch for a state outside the parallel cancels the
     /// sibling branches.
     fn go(&mut self, from: StateId, to: StateId) {
-        self.emit(EventKind::Exited { state: from });
+        self.emit(EventKind::Exited {
+            state: self.wf.state(from).state_name(),
+        });
         let wf = self.wf;
         if let (Some((parallel, _)), None) = (wf.state(from).branch(), wf.state(to).branch()) {
             self.exit_parallel(parallel);
@@ -315,9 +321,13 @@ impl Exec<'_> {
             .filter(|s| inside(*s))
             .collect();
         for state in states {
-            self.emit(EventKind::Exited { state });
+            self.emit(EventKind::Exited {
+                state: wf.state(state).state_name(),
+            });
         }
-        self.emit(EventKind::Exited { state: parallel });
+        self.emit(EventKind::Exited {
+            state: wf.state(parallel).state_name(),
+        });
     }
 
     fn cancel_tasks_of(&mut self, state: StateId) {

@@ -175,24 +175,28 @@ pub fn joins_respected(wf: &Workflow, inst: &Instance, events: &[Event]) -> bool
     use softland_workflow::EventKind;
     let mut done: std::collections::HashMap<softland_workflow::StateId, usize> = Default::default();
     let mut just_left = None;
+    // Events name their states; this workflow gives the ids.
+    let id = |name: &softland_workflow::StateName| wf.state_id(name.as_str()).unwrap();
     for e in events {
         match &e.kind {
             EventKind::Entered { state } => {
+                let state = id(state);
                 if let Some((p, n)) = just_left.take()
                     && let StateKind::Parallel(ps) = wf.state(p).kind()
-                    && ps.next() == *state
+                    && ps.next() == state
                     && n < usize::from(ps.join())
                 {
                     return false;
                 }
-                if let StateKind::Parallel(_) = wf.state(*state).kind() {
-                    done.insert(*state, 0);
+                if let StateKind::Parallel(_) = wf.state(state).kind() {
+                    done.insert(state, 0);
                 }
             }
-            EventKind::BranchDone { state, .. } => *done.entry(*state).or_default() += 1,
+            EventKind::BranchDone { state, .. } => *done.entry(id(state)).or_default() += 1,
             EventKind::Exited { state } => {
-                if let Some(n) = done.remove(state) {
-                    just_left = Some((*state, n));
+                let state = id(state);
+                if let Some(n) = done.remove(&state) {
+                    just_left = Some((state, n));
                 }
             }
             _ => {}
