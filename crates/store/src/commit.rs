@@ -194,7 +194,7 @@ pub(crate) async fn commit_command(
             Ok((n == 1, Some(open)))
         }
         Engine::Sqlite { group, .. } => Ok((
-            crate::sqlite_group::run(group, stmt, values).await? == 1,
+            crate::sqlite_group::run(group, stmt.framed(), values).await? == 1,
             None,
         )),
     }

@@ -58,6 +58,16 @@ pub(crate) struct Statement {
     slots: Vec<Slot>,
 }
 
+impl Statement {
+    /// SQLite: the script framed for the group writer.
+    pub(crate) fn framed(&'static self) -> crate::sqlite_group::Framed {
+        crate::sqlite_group::Framed {
+            alone: &self.alone,
+            grouped: &self.grouped,
+        }
+    }
+}
+
 /// The two commit statements of a backend.
 pub(crate) struct Statements {
     pub(crate) update: Statement,

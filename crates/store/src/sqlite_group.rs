@@ -9,14 +9,21 @@ use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::commit_sql::Statement;
 use crate::error::{Error, Result};
 
 /// SQLite: one command's writes for the group writer, and where its answer goes.
 pub(crate) struct Job {
-    script: &'static Statement,
+    script: Framed,
     values: Vec<sea_orm::Value>,
     reply: oneshot::Sender<Result<i64>>,
+}
+
+/// A command's script framed two ways: as its own transaction (`BEGIN IMMEDIATE … COMMIT`),
+/// and as a savepoint of a group's transaction.
+#[derive(Clone, Copy)]
+pub(crate) struct Framed {
+    pub(crate) alone: &'static str,
+    pub(crate) grouped: &'static str,
 }
 
 /// The most commands one SQLite transaction carries.
@@ -95,7 +102,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
     // Alone: its own transaction, in one call.
     if jobs.len() == 1 {
         let Some(job) = jobs.pop() else { return };
-        let result = run_job(&mut conn, &job.script.alone, job.values).await;
+        let result = run_job(&mut conn, job.script.alone, job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
@@ -114,7 +121,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
         Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let result = run_job(&mut conn, &job.script.grouped, job.values).await;
+        let result = run_job(&mut conn, job.script.grouped, job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
@@ -158,7 +165,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
 /// runs what it was given, like any request a server received.
 pub(crate) async fn run(
     group: &mpsc::Sender<Job>,
-    script: &'static Statement,
+    script: Framed,
     values: Vec<sea_orm::Value>,
 ) -> Result<i64> {
     let (reply, answer) = oneshot::channel();

@@ -48,10 +48,12 @@ pub use duration::{
     BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, Region,
 };
 pub use engine::{
-    Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, StateName, Status,
-    TaskId, UnknownState, name_legacy_states,
+    Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
+    UnknownState, name_legacy_states,
 };
-pub use model::{APPROVE, Assignee, OfferedAction, REJECT, SEAT_ACTIONS, StateId, StateKind, Text};
+pub use model::{
+    APPROVE, Assignee, OfferedAction, REJECT, SEAT_ACTIONS, StateId, StateKind, StateName, Text,
+};
 pub use schema::SchemaLoader;
 pub use schema::Violation;
 pub use workflow::Workflow;

@@ -26,6 +26,31 @@ impl StateId {
     }
 }
 
+/// A state, by its name in the YAML — what events record, so that the audit log means the same
+/// whichever version of the workflow reads it (indexes are only stable within one version).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StateName(std::sync::Arc<str>);
+
+impl StateName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for StateName {
+    fn from(s: &str) -> Self {
+        StateName(s.into())
+    }
+}
+
+impl std::fmt::Display for StateName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Text with optional translations. `en` is always present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
@@ -100,7 +125,7 @@ pub struct OfferedAction {
 /// One state of the workflow.
 #[derive(Debug)]
 pub struct State {
-    pub(crate) name: crate::engine::StateName,
+    pub(crate) name: StateName,
     pub(crate) title: Text,
     pub(crate) kind: StateKind,
     /// The parallel state and branch index this state belongs to, if any.
@@ -113,7 +138,7 @@ impl State {
         self.name.as_str()
     }
     /// The state's name as events record it.
-    pub fn state_name(&self) -> crate::engine::StateName {
+    pub fn state_name(&self) -> StateName {
         self.name.clone()
     }
     /// Human title (the name when the YAML gives none).

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::Assignee;
+use crate::model::{Assignee, StateName};
 use crate::workflow::Workflow;
 
 /// A task's number within its application (1, 2, 3, …).
@@ -17,31 +17,6 @@ pub struct TaskId(pub u32);
 impl std::fmt::Display for TaskId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)
-    }
-}
-
-/// A state, by its name in the YAML — what events record, so that the audit log means the same
-/// whichever version of the workflow reads it (indexes are only stable within one version).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StateName(Arc<str>);
-
-impl StateName {
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for StateName {
-    fn from(s: &str) -> Self {
-        StateName(s.into())
-    }
-}
-
-impl std::fmt::Display for StateName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

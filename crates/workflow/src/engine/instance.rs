@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{Event, EventKind, StateName, TaskId, UnknownState};
+use super::event::{Event, EventKind, TaskId, UnknownState};
 use crate::Workflow;
-use crate::model::{APPROVE, Assignee, StateId, StateKind};
+use crate::model::{APPROVE, Assignee, StateId, StateKind, StateName};
 
 /// Where an application is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use event::{Event, EventKind, StateName, TaskId, UnknownState, name_legacy_states};
+pub use event::{Event, EventKind, TaskId, UnknownState, name_legacy_states};
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
