@@ -1,16 +1,25 @@
-use crate::support::{softland, softland_in, temp_dir};
+use crate::support::{Run, softland, softland_in, temp_dir};
 
-/// The shared happy path the tests and benchmarks take runs to approval in the simulator too.
-#[test]
-fn the_shared_happy_path_runs_to_approval() {
-    let run = softland(&[
+/// `softland simulate` of the sz-to-hk workflow on its example application with a script of
+/// `workflows/examples/`.
+fn simulate_sz_to_hk(script: &str, more: &[&str]) -> Run {
+    let script = format!("workflows/examples/{script}");
+    let mut args = vec![
         "simulate",
         "workflows/soft-landing-sz-to-hk.yaml",
         "--data",
         "workflows/examples/soft-landing-sz-to-hk.json",
         "--script",
-        "workflows/examples/soft-landing-sz-to-hk.happy.yaml",
-    ]);
+        &script,
+    ];
+    args.extend_from_slice(more);
+    softland(&args)
+}
+
+/// The shared happy path the tests and benchmarks take runs to approval in the simulator too.
+#[test]
+fn the_shared_happy_path_runs_to_approval() {
+    let run = simulate_sz_to_hk("soft-landing-sz-to-hk.happy.yaml", &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("status:  Completed (approved)"),
@@ -21,14 +30,7 @@ fn the_shared_happy_path_runs_to_approval() {
 
 #[test]
 fn the_sample_script_runs_to_approval() {
-    let run = softland(&[
-        "simulate",
-        "workflows/soft-landing-sz-to-hk.yaml",
-        "--data",
-        "workflows/examples/soft-landing-sz-to-hk.json",
-        "--script",
-        "workflows/examples/soft-landing-sz-to-hk.script.yaml",
-    ]);
+    let run = simulate_sz_to_hk("soft-landing-sz-to-hk.script.yaml", &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let out = &run.stdout;
     assert!(out.contains("status:  Completed (approved)"), "{out}");
@@ -54,15 +56,7 @@ fn the_sample_script_runs_to_approval() {
 
 #[test]
 fn json_mode_prints_every_event() {
-    let run = softland(&[
-        "simulate",
-        "workflows/soft-landing-sz-to-hk.yaml",
-        "--data",
-        "workflows/examples/soft-landing-sz-to-hk.json",
-        "--script",
-        "workflows/examples/soft-landing-sz-to-hk.script.yaml",
-        "--json",
-    ]);
+    let run = simulate_sz_to_hk("soft-landing-sz-to-hk.script.yaml", &["--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let events: Vec<serde_json::Value> = run
         .stdout

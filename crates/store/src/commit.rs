@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::Store;
 use crate::commit_sql::{Binds, Slot, cell, rows_json, statements, value_of, written};
 use crate::connect::{Backend, Engine};
+use crate::entity::application;
 use crate::entity::enums::{TaskStatus, TimerStatus};
-use crate::entity::{application, event, outbox, task, timer};
 use crate::error::{Result, corrupt};
 use crate::idempotency::Idem;
 use crate::plan::{Log, SNAPSHOT_COLUMNS, Writer};
@@ -155,22 +155,10 @@ pub(crate) async fn commit_command(
     b.set(Slot::IdemKey, idem.map(|i| i.key.clone()))?;
     b.set(Slot::IdemOperation, idem.map(|i| i.operation.to_owned()))?;
     b.set(Slot::IdemHash, idem.map(|i| i.request_hash.clone()))?;
-    b.set(
-        Slot::Events,
-        rows_json(backend, &written::<event::Entity>(), &log.events)?,
-    )?;
-    b.set(
-        Slot::Outbox,
-        rows_json(backend, &written::<outbox::Entity>(), &log.outbox)?,
-    )?;
-    b.set(
-        Slot::Tasks,
-        rows_json(backend, &written::<task::Entity>(), &w.new_tasks)?,
-    )?;
-    b.set(
-        Slot::Timers,
-        rows_json(backend, &written::<timer::Entity>(), &w.new_timers)?,
-    )?;
+    b.set(Slot::Events, rows_json(backend, &log.events)?)?;
+    b.set(Slot::Outbox, rows_json(backend, &log.outbox)?)?;
+    b.set(Slot::Tasks, rows_json(backend, &w.new_tasks)?)?;
+    b.set(Slot::Timers, rows_json(backend, &w.new_timers)?)?;
     b.set(Slot::TaskChanges, task_changes(backend, w)?)?;
     b.set(Slot::TimerChanges, timer_changes(w))?;
     let values = b.finish()?;

@@ -156,13 +156,10 @@ pub(crate) fn value_of<A: ActiveModelTrait>(
     })
 }
 
-/// A JSON array of rows, one object per row keyed by column, each value as `backend` reads it
-/// back from JSON into the column (see [`cell`]).
-pub(crate) fn rows_json<A: ActiveModelTrait>(
-    backend: Backend,
-    cols: &[<A::Entity as EntityTrait>::Column],
-    rows: &[A],
-) -> Result<String> {
+/// A JSON array of rows, one object per row keyed by its [`written`] columns, each value as
+/// `backend` reads it back from JSON into the column (see [`cell`]).
+pub(crate) fn rows_json<A: ActiveModelTrait>(backend: Backend, rows: &[A]) -> Result<String> {
+    let cols = written::<A::Entity>();
     let rows = rows
         .iter()
         .map(|r| {
@@ -263,23 +260,21 @@ impl Build {
     /// The rows of a JSON array as a relation `c` with typed columns.
     fn changes(&mut self, slot: Slot, cols: &[(&str, &str)]) -> String {
         let rows = self.p(slot);
+        let list = |each: fn(&str, &str) -> String| {
+            cols.iter()
+                .map(|(n, t)| each(n, t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self.backend {
-            Backend::Postgres => {
-                let typed = cols
-                    .iter()
-                    .map(|(n, t)| format!("{n} {t}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("json_to_recordset({rows}::json) AS c({typed})")
-            }
-            Backend::Sqlite => {
-                let exprs = cols
-                    .iter()
-                    .map(|(n, _)| format!("value->>'{n}' AS {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("(SELECT {exprs} FROM json_each({rows})) AS c")
-            }
+            Backend::Postgres => format!(
+                "json_to_recordset({rows}::json) AS c({})",
+                list(|n, t| format!("{n} {t}"))
+            ),
+            Backend::Sqlite => format!(
+                "(SELECT {} FROM json_each({rows})) AS c",
+                list(|n, _| format!("value->>'{n}' AS {n}"))
+            ),
         }
     }
 

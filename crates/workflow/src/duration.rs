@@ -437,29 +437,27 @@ mod tests {
         assert!(DuePeriod::parse("P2W", DayCount::Business).is_ok());
     }
 
+    /// When a task of HKSTP (Hong Kong) opened at `from` falls due.
+    fn hkstp_due(period: &str, days: DayCount, from: &str) -> DateTime<Utc> {
+        let due = DuePeriod::parse(period, days).expect("valid");
+        Calendars::builtin().due_at(at(from), &due, &Assignee::Agency("hkstp".into()))
+    }
+
     #[test]
     fn calendar_days_add_plainly() {
-        let due = DuePeriod::parse("P10D", DayCount::Calendar).expect("valid");
-        let c = Calendars::builtin();
-        let t = c.due_at(
-            at("2026-02-13T02:00:00Z"),
-            &due,
-            &Assignee::Agency("hkstp".into()),
+        assert_eq!(
+            hkstp_due("P10D", DayCount::Calendar, "2026-02-13T02:00:00Z"),
+            at("2026-02-23T02:00:00Z")
         );
-        assert_eq!(t, at("2026-02-23T02:00:00Z"));
     }
 
     #[test]
     fn business_days_skip_hong_kong_lunar_new_year() {
         // Friday 13 Feb 2026 (HKT 10:00). Working days after: Mon 16, Fri 20, Mon 23 (17-19 are holidays).
-        let due = DuePeriod::parse("P3D", DayCount::Business).expect("valid");
-        let c = Calendars::builtin();
-        let t = c.due_at(
-            at("2026-02-13T02:00:00Z"),
-            &due,
-            &Assignee::Agency("hkstp".into()),
+        assert_eq!(
+            hkstp_due("P3D", DayCount::Business, "2026-02-13T02:00:00Z"),
+            at("2026-02-23T02:00:00Z")
         );
-        assert_eq!(t, at("2026-02-23T02:00:00Z"));
     }
 
     #[test]

@@ -99,9 +99,7 @@ fn no_licence_skips_the_hkma_referral() {
 #[test]
 fn request_for_information_loops_back_to_the_asking_step() {
     let wf = bundled("soft-landing-sz-to-hk");
-    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
+    let mut app = nominated(&wf);
     let question = Some(json!({"question": "Please send the audited accounts for 2025."}));
     app.act(
         "eligibility_screening",
@@ -140,11 +138,7 @@ fn request_for_information_loops_back_to_the_asking_step() {
 #[test]
 fn a_rejection_in_one_branch_cancels_the_sibling_branch() {
     let wf = bundled("soft-landing-sz-to-hk");
-    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
-    app.act("eligibility_screening", "investhk:amy", "eligible", None)
-        .unwrap();
+    let mut app = at_hong_kong_reviews(&wf);
     let sibling = app.task("investhk_setup_review", "investhk");
     let events = app
         .act("hkstp_review", "hkstp:ben", "reject", reason())
@@ -172,11 +166,7 @@ fn a_rejection_in_one_branch_cancels_the_sibling_branch() {
 #[test]
 fn withdrawal_cancels_every_open_task() {
     let wf = bundled("soft-landing-sz-to-hk");
-    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
-    app.act("eligibility_screening", "investhk:amy", "eligible", None)
-        .unwrap();
+    let mut app = at_hong_kong_reviews(&wf);
     let err = app
         .run(
             &Actor::reviewer("amy", "investhk"),
@@ -212,11 +202,7 @@ fn withdrawal_cancels_every_open_task() {
 #[test]
 fn four_eyes_requires_a_different_person() {
     let wf = bundled("soft-landing-sz-to-hk");
-    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
-    app.act("eligibility_screening", "investhk:amy", "eligible", None)
-        .unwrap();
+    let mut app = at_hong_kong_reviews(&wf);
     let before = app.inst.clone();
     let err = app
         .act("investhk_setup_review", "investhk:amy", "clear", None)
@@ -382,9 +368,7 @@ fn invalid_form_data_is_refused_with_every_violation() {
 #[test]
 fn overdue_applicant_lapses_and_timers_are_a_pure_query() {
     let wf = bundled("soft-landing-sz-to-hk");
-    let mut app = App::submit(&wf, example("soft-landing-sz-to-hk"));
-    app.act("ofds_nomination", "ofds:chen", "nominate", None)
-        .unwrap();
+    let mut app = nominated(&wf);
     app.act(
         "eligibility_screening",
         "investhk:amy",

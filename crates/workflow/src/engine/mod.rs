@@ -175,6 +175,19 @@ struct Exec<'a> {
     events: Vec<Event>,
 }
 
+impl<'a> Exec<'a> {
+    fn new(wf: &'a Workflow, inst: &'a mut Instance, env: Env<'a>, actor: &Actor) -> Self {
+        Exec {
+            wf,
+            inst,
+            env,
+            actor: Arc::from(actor.id.as_str()),
+            party: party_of(actor),
+            events: Vec::with_capacity(8),
+        }
+    }
+}
+
 /// What an actor acts for, as recorded in events.
 fn party_of(actor: &Actor) -> Option<Arc<str>> {
     match &actor.party {
@@ -404,14 +417,7 @@ impl Workflow {
         self.check_form(&data)
             .map_err(|violations| Rejection::InvalidInput { violations })?;
         let mut inst = Instance::default();
-        let mut ex = Exec {
-            wf: self,
-            inst: &mut inst,
-            env,
-            actor: Arc::from(actor.id.as_str()),
-            party: party_of(actor),
-            events: Vec::with_capacity(8),
-        };
+        let mut ex = Exec::new(self, &mut inst, env, actor);
         ex.emit(EventKind::Submitted {
             data: Arc::new(data),
         });
@@ -465,14 +471,7 @@ impl Workflow {
                     });
                 }
                 self.check_action(instance, state, actor, &action, input.as_ref())?;
-                let mut ex = Exec {
-                    wf: self,
-                    inst: instance,
-                    env,
-                    actor: Arc::from(actor.id.as_str()),
-                    party: party_of(actor),
-                    events: Vec::with_capacity(8),
-                };
+                let mut ex = Exec::new(self, instance, env, actor);
                 ex.complete(task, state, action, comment, input);
                 Ok(ex.events)
             }
@@ -482,14 +481,7 @@ impl Workflow {
                         "only the applicant may withdraw an application",
                     ));
                 }
-                let mut ex = Exec {
-                    wf: self,
-                    inst: instance,
-                    env,
-                    actor: Arc::from(actor.id.as_str()),
-                    party: party_of(actor),
-                    events: Vec::with_capacity(8),
-                };
+                let mut ex = Exec::new(self, instance, env, actor);
                 let tasks: Vec<TaskId> = ex.inst.tasks.iter().map(|t| t.id).collect();
                 for task in tasks {
                     ex.emit(EventKind::TaskCancelled { task });
@@ -514,14 +506,7 @@ impl Workflow {
                     _ => None,
                 }
                 .map_or(Overdue::Flag, |d| d.overdue.clone());
-                let mut ex = Exec {
-                    wf: self,
-                    inst: instance,
-                    env,
-                    actor: Arc::from(actor.id.as_str()),
-                    party: party_of(actor),
-                    events: Vec::with_capacity(8),
-                };
+                let mut ex = Exec::new(self, instance, env, actor);
                 ex.emit(EventKind::TaskOverdue { task });
                 match rule {
                     Overdue::Flag => {}

@@ -169,6 +169,22 @@ pub fn sz_to_hk_happy_path(app: &mut App<'_>) -> usize {
         .count()
 }
 
+/// An sz-to-hk application OFDS has nominated: InvestHK's screening is open.
+pub fn nominated(wf: &Workflow) -> App<'_> {
+    let mut app = App::submit(wf, example("soft-landing-sz-to-hk"));
+    app.act("ofds_nomination", "ofds:chen", "nominate", None)
+        .unwrap();
+    app
+}
+
+/// An sz-to-hk application InvestHK (amy) found eligible: the Hong Kong reviews are open.
+pub fn at_hong_kong_reviews(wf: &Workflow) -> App<'_> {
+    let mut app = nominated(wf);
+    app.act("eligibility_screening", "investhk:amy", "eligible", None)
+        .unwrap();
+    app
+}
+
 /// A parallel state never joins before its rule is met: whenever a parallel state is left for
 /// its `next` state, at least `join` branches had finished; while one is active, fewer have.
 pub fn joins_respected(wf: &Workflow, inst: &Instance, events: &[Event]) -> bool {
