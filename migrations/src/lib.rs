@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_initial;
 mod m20261125_000001_outbox_per_command;
 mod m20261128_000001_event_state_names;
+mod m20261128_000002_task_workflow;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261125_000001_outbox_per_command::Migration),
             Box::new(m20261128_000001_event_state_names::Migration),
+            Box::new(m20261128_000002_task_workflow::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod fuzz_http;
 mod graphql;
 mod harden;
 mod hostile;
+mod languages;
 mod race;
 mod sdl;
 mod simulate;

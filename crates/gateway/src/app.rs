@@ -312,6 +312,11 @@ async fn graphql(
             "the request has no `query`: send JSON `{\"query\": …, \"variables\": {…}}`",
         );
     }
+    req = req.data(crate::graphql::RequestLang::from_header(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    ));
     match authenticate(&state.store, bearer(&headers)).await {
         Ok(Some(p)) => req = req.data(p),
         Ok(None) => {}
@@ -349,6 +354,11 @@ async fn graphql_ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let from_header = bearer(&headers).map(str::to_owned);
+    let lang = crate::graphql::RequestLang::from_header(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let store = state.store.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
@@ -356,6 +366,7 @@ async fn graphql_ws(
             GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = Data::default();
+                    data.insert(lang);
                     let token = payload
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))

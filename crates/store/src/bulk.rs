@@ -128,7 +128,7 @@ impl Store {
                 seed.submitted_at.timestamp().max(0) as u64,
                 seed.submitted_at.timestamp_subsec_nanos(),
             ));
-            let mut w = Writer::new(&wf, id, &seed.organization);
+            let mut w = Writer::new(&wf, version, id, &seed.organization);
             let written = plan_events(&mut w, 1, &genesis(id), &log, seed.submitted_at)?;
             if w.changes_existing_rows() {
                 // Every task row is new here, so closing one edits the unsaved row; only an

@@ -141,7 +141,7 @@ impl Store {
         };
         let (inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
         let id = Uuid::now_v7();
-        let mut w = Writer::new(&wf, id, &req.organization);
+        let mut w = Writer::new(&wf, version, id, &req.organization);
         let log = plan_events(&mut w, 1, &genesis(id), &events, now)?;
         let row = application::ActiveModel {
             id: Set(id),
@@ -267,7 +267,7 @@ impl Store {
             }
         };
         // The tasks and timers open before the command.
-        let mut w = Writer::before(&wf, app.id, &app.organization, &inst);
+        let mut w = Writer::before(&wf, app.workflow_version, app.id, &app.organization, &inst);
         let now = self.now();
         let env = Env {
             now,

@@ -31,6 +31,8 @@ struct OpenTaskRow {
     overdue: bool,
     opened_at: chrono::DateTime<chrono::Utc>,
     claimed_by: Option<String>,
+    workflow_key: String,
+    workflow_version: i32,
 }
 
 impl OpenTaskRow {
@@ -52,6 +54,8 @@ impl OpenTaskRow {
             closed_by: None,
             closed_action: None,
             claimed_by: self.claimed_by,
+            workflow_key: self.workflow_key,
+            workflow_version: self.workflow_version,
         }
     }
 }

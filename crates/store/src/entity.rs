@@ -164,6 +164,9 @@ pub mod task {
         pub claimed_by: Option<String>,
         pub claimed_at: Option<DateTimeUtc>,
         pub delegated_to: Option<String>,
+        /// The workflow version the task's labels come from.
+        pub workflow_key: String,
+        pub workflow_version: i32,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

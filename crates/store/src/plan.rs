@@ -34,6 +34,8 @@ pub(crate) fn app_status(s: Status) -> AppStatus {
 /// What the task rows of an application need to know while events are written.
 pub(crate) struct Writer<'a> {
     pub(crate) wf: &'a Workflow,
+    /// The version of `wf` the application runs.
+    pub(crate) version: i32,
     pub(crate) app_id: Uuid,
     pub(crate) organization: &'a str,
     /// task number -> state, for events that name only the task.
@@ -52,9 +54,10 @@ pub(crate) struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// A writer for an application with no open task known yet.
-    pub(crate) fn new(wf: &'a Workflow, app_id: Uuid, organization: &'a str) -> Self {
+    pub(crate) fn new(wf: &'a Workflow, version: i32, app_id: Uuid, organization: &'a str) -> Self {
         Writer {
             wf,
+            version,
             app_id,
             organization,
             task_states: HashMap::new(),
@@ -70,6 +73,7 @@ impl<'a> Writer<'a> {
     /// its open tasks (by state name) and pending timers.
     pub(crate) fn before(
         wf: &'a Workflow,
+        version: i32,
         app_id: Uuid,
         organization: &'a str,
         inst: &Instance,
@@ -81,7 +85,7 @@ impl<'a> Writer<'a> {
                 .map(|t| (t.id.0, wf.state(t.state).state_name()))
                 .collect(),
             timers: inst.timers().map(|(t, _)| t.0).collect(),
-            ..Writer::new(wf, app_id, organization)
+            ..Writer::new(wf, version, app_id, organization)
         }
     }
 
@@ -279,6 +283,8 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
                 claimed_by: Set(None),
                 claimed_at: Set(None),
                 delegated_to: Set(None),
+                workflow_key: Set(w.wf.key().to_owned()),
+                workflow_version: Set(w.version),
             });
             if let Some(due) = due_at {
                 w.timers.insert(task.0);
@@ -442,7 +448,7 @@ mod plan_tests {
             .submit(&Actor::applicant("li"), sample(), env)
             .expect("submits");
         let id = Uuid::nil();
-        let mut w = Writer::new(&wf, id, "firm");
+        let mut w = Writer::new(&wf, 1, id, "firm");
         let log = plan_events(&mut w, 1, &genesis(id), &events, now).expect("plans");
         assert_eq!(log.events.len(), events.len());
         let mut prev = genesis(id);
@@ -488,7 +494,7 @@ mod plan_tests {
             .submit(&Actor::applicant("li"), sample(), env)
             .expect("submits");
         let task = inst.open_tasks()[0].id;
-        let mut w = Writer::before(&wf, Uuid::nil(), "firm", &inst);
+        let mut w = Writer::before(&wf, 1, Uuid::nil(), "firm", &inst);
         let events = wf
             .execute(
                 &mut inst,

@@ -91,6 +91,10 @@ pub struct TaskRecord {
     pub closed_action: Option<String>,
     /// Who holds its claim.
     pub claimed_by: Option<String>,
+    /// The workflow whose definition gives its labels (in every language).
+    pub workflow_key: String,
+    /// That workflow's version.
+    pub workflow_version: i32,
 }
 
 /// One entry of the audit log.

@@ -150,6 +150,8 @@ pub(crate) fn task_record(m: task::Model) -> Result<TaskRecord> {
         closed_by: m.closed_by,
         closed_action: m.closed_action,
         claimed_by: m.claimed_by,
+        workflow_key: m.workflow_key,
+        workflow_version: m.workflow_version,
     })
 }
 
@@ -206,6 +208,8 @@ mod tests {
             claimed_by: None,
             claimed_at: None,
             delegated_to: None,
+            workflow_key: "soft-landing-sz-to-hk".into(),
+            workflow_version: 1,
         };
         let e = task_record(task).expect_err("unreadable actions");
         assert_eq!(unreadable(e), ("tasks", id.to_string(), "actions"));

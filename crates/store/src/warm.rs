@@ -152,6 +152,8 @@ mod tests {
             closed_by: None,
             closed_action: None,
             claimed_by: None,
+            workflow_key: "w".into(),
+            workflow_version: 1,
         }
     }
 

@@ -52,7 +52,8 @@ pub use engine::{
     UnknownState, name_legacy_states,
 };
 pub use model::{
-    APPROVE, Assignee, OfferedAction, REJECT, SEAT_ACTIONS, StateId, StateKind, StateName, Text,
+    APPROVE, Assignee, Lang, OfferedAction, REJECT, SEAT_ACTIONS, State, StateId, StateKind,
+    StateName, Text,
 };
 pub use schema::SchemaLoader;
 pub use schema::Violation;

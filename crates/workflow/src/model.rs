@@ -64,7 +64,68 @@ pub struct Text {
     pub zh_hans: Option<String>,
 }
 
+/// The languages labels come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// English (`en`), which every label has.
+    #[default]
+    En,
+    /// Traditional Chinese (`zh-Hant`: Hong Kong, Taiwan, Macau).
+    ZhHant,
+    /// Simplified Chinese (`zh-Hans`: the mainland, Singapore).
+    ZhHans,
+}
+
+impl Lang {
+    /// Every language, English first.
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::ZhHant, Lang::ZhHans];
+
+    /// The BCP 47 tag: `en`, `zh-Hant`, `zh-Hans`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhHant => "zh-Hant",
+            Lang::ZhHans => "zh-Hans",
+        }
+    }
+
+    /// The language of a BCP 47 tag, if softland has it: `en` and `en-*`; Chinese by its script
+    /// subtag (`zh-Hant-*`, `zh-Hans-*`), else by region as CLDR's likely subtags have it
+    /// (`zh-HK`, `zh-TW`, `zh-MO` are Traditional; `zh`, `zh-CN`, `zh-SG`, … Simplified).
+    /// Case does not matter; `_` is taken for `-`.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let lower = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let mut parts = lower.split('-');
+        match parts.next()? {
+            "en" => Some(Lang::En),
+            "zh" => {
+                let rest: Vec<&str> = parts.collect();
+                if rest.contains(&"hant") {
+                    Some(Lang::ZhHant)
+                } else if rest.contains(&"hans") {
+                    Some(Lang::ZhHans)
+                } else if rest.iter().any(|r| matches!(*r, "hk" | "tw" | "mo")) {
+                    Some(Lang::ZhHant)
+                } else {
+                    Some(Lang::ZhHans)
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Text {
+    /// The text in `lang`, or in English where the definition gives no translation.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => None,
+            Lang::ZhHant => self.zh_hant.as_deref(),
+            Lang::ZhHans => self.zh_hans.as_deref(),
+        }
+        .unwrap_or(&self.en)
+    }
+
     /// Plain English text.
     pub fn en(s: impl Into<String>) -> Self {
         Self {
@@ -74,14 +135,9 @@ impl Text {
         }
     }
 
-    /// The text in `lang` (`en`, `zh-Hant`, `zh-Hans`), falling back to English.
-    pub fn get(&self, lang: &str) -> &str {
-        let t = match lang {
-            "zh-Hant" | "zh-HK" | "zh-TW" => self.zh_hant.as_deref(),
-            "zh-Hans" | "zh-CN" => self.zh_hans.as_deref(),
-            _ => None,
-        };
-        t.unwrap_or(&self.en)
+    /// The text for a BCP 47 tag (see [`Lang::from_tag`]), falling back to English.
+    pub fn for_tag(&self, tag: &str) -> &str {
+        self.get(Lang::from_tag(tag).unwrap_or_default())
     }
 }
 
@@ -399,3 +455,41 @@ impl Branch {
 
 /// Name → id lookup.
 pub(crate) type NameIndex = HashMap<String, StateId>;
+
+#[cfg(test)]
+mod lang_tests {
+    use super::*;
+
+    #[test]
+    fn tags_map_to_the_three_languages() {
+        for (tag, lang) in [
+            ("en", Some(Lang::En)),
+            ("en-GB", Some(Lang::En)),
+            ("zh-Hant", Some(Lang::ZhHant)),
+            ("zh-hant-hk", Some(Lang::ZhHant)),
+            ("zh-HK", Some(Lang::ZhHant)),
+            ("zh_TW", Some(Lang::ZhHant)),
+            ("zh-MO", Some(Lang::ZhHant)),
+            ("zh-Hans", Some(Lang::ZhHans)),
+            ("zh-CN", Some(Lang::ZhHans)),
+            ("zh", Some(Lang::ZhHans)),
+            ("zh-Hans-HK", Some(Lang::ZhHans)),
+            ("fr", None),
+            ("", None),
+        ] {
+            assert_eq!(Lang::from_tag(tag), lang, "{tag}");
+        }
+    }
+
+    #[test]
+    fn untranslated_text_falls_back_to_english() {
+        let t = Text {
+            en: "Review".into(),
+            zh_hant: Some("審核".into()),
+            zh_hans: None,
+        };
+        assert_eq!(t.get(Lang::ZhHant), "審核");
+        assert_eq!(t.get(Lang::ZhHans), "Review");
+        assert_eq!(t.get(Lang::En), "Review");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod documents;
 pub(crate) mod limits;
+mod locale;
 mod mutation;
 mod query;
 mod subscription;
@@ -15,6 +16,7 @@ use softland_store::Store;
 use crate::error::{GqlResult, unauthenticated};
 use crate::policy::Principal;
 
+pub use locale::{Locale, RequestLang};
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::{Credential, Subscription, SubscriptionSlots};

@@ -21,9 +21,9 @@ pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResu
         .map_err(from_store)?;
     Ok(Workflow {
         mermaid: render(&wf, Format::Mermaid),
+        compiled: wf,
         key: d.key,
         version: d.version,
-        title: d.title,
         application_schema: Json(d.form_schema),
         source: d.source,
         retired_at: d.retired_at,

@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use softland_store::{ApplicationRecord, EventRecord, Outcome, TaskRecord};
 use softland_workflow::Status;
 
+use softland_workflow::{Lang, Text};
+
+use super::locale::{Locale, lang};
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
 use crate::policy::Principal;
@@ -67,13 +70,14 @@ impl From<ApplicationStatus> for Status {
 
 /// A published workflow version.
 #[derive(SimpleObject, Debug)]
+#[graphql(complex)]
 pub struct Workflow {
     /// Stable key.
     pub key: String,
     /// Version (1, 2, …).
     pub version: i32,
-    /// English title.
-    pub title: String,
+    #[graphql(skip)]
+    pub compiled: std::sync::Arc<softland_workflow::Workflow>,
     /// The application form's JSON Schema.
     pub application_schema: Json<serde_json::Value>,
     /// The YAML source.
@@ -82,6 +86,54 @@ pub struct Workflow {
     pub mermaid: String,
     /// When it was retired (no new submissions), if it was.
     pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[ComplexObject]
+impl Workflow {
+    /// Its title (see `Locale`).
+    async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+        self.compiled.title().get(lang(ctx, locale)).to_owned()
+    }
+
+    /// Its description, if it has one.
+    async fn description(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Option<String> {
+        let lang = lang(ctx, locale);
+        self.compiled.description().map(|d| d.get(lang).to_owned())
+    }
+
+    /// Its states, in definition order, with their titles.
+    async fn states(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Vec<StateLabel> {
+        let lang = lang(ctx, locale);
+        self.compiled
+            .states()
+            .iter()
+            .map(|s| StateLabel::of(s, lang))
+            .collect()
+    }
+}
+
+/// A state of a workflow, by name, with its title in the language asked for.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StateLabel {
+    /// Its name in the YAML (stable across versions).
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// The outcome an application ends with there, for a final state.
+    pub outcome: Option<String>,
+}
+
+impl StateLabel {
+    fn of(s: &softland_workflow::State, lang: Lang) -> Self {
+        StateLabel {
+            name: s.name().to_owned(),
+            title: s.title().get(lang).to_owned(),
+            outcome: match s.kind() {
+                softland_workflow::StateKind::Final { outcome } => Some(outcome.clone()),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// An application.
@@ -146,6 +198,27 @@ impl From<ApplicationRecord> for Application {
     }
 }
 
+/// The label of a withdrawn application's outcome.
+fn withdrawn() -> Text {
+    Text {
+        en: "Withdrawn".into(),
+        zh_hant: Some("已撤回".into()),
+        zh_hans: Some("已撤回".into()),
+    }
+}
+
+impl Application {
+    async fn compiled(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<std::sync::Arc<softland_workflow::Workflow>> {
+        store(ctx)
+            .workflow(&self.workflow_key, self.workflow_version)
+            .await
+            .map_err(from_store)
+    }
+}
+
 #[ComplexObject]
 impl Application {
     /// Its open tasks, whoever they are for.
@@ -158,6 +231,46 @@ impl Application {
                 .map_err(from_store)?,
         };
         Ok(tasks.into_iter().map(Task::from).collect())
+    }
+
+    /// Its active states with their titles (see `Locale`).
+    async fn current_states(
+        &self,
+        ctx: &Context<'_>,
+        locale: Option<Locale>,
+    ) -> GqlResult<Vec<StateLabel>> {
+        let lang = lang(ctx, locale);
+        let wf = self.compiled(ctx).await?;
+        Ok(self
+            .active_states
+            .iter()
+            .filter_map(|name| wf.state_named(name))
+            .map(|s| StateLabel::of(s, lang))
+            .collect())
+    }
+
+    /// The outcome's title once finished: the title of the final state it ended in, or
+    /// "Withdrawn".
+    async fn outcome_title(
+        &self,
+        ctx: &Context<'_>,
+        locale: Option<Locale>,
+    ) -> GqlResult<Option<String>> {
+        let lang = lang(ctx, locale);
+        let Some(outcome) = &self.outcome else {
+            return Ok(None);
+        };
+        if self.status == ApplicationStatus::Withdrawn {
+            return Ok(Some(withdrawn().get(lang).to_owned()));
+        }
+        let wf = self.compiled(ctx).await?;
+        Ok(wf
+            .states()
+            .iter()
+            .find(|s| {
+                matches!(s.kind(), softland_workflow::StateKind::Final { outcome: o } if o == outcome)
+            })
+            .map(|s| s.title().get(lang).to_owned()))
     }
 
     /// Its audit log, in order.
@@ -173,13 +286,22 @@ impl Application {
 
 /// An action a task offers.
 #[derive(SimpleObject, Debug)]
+#[graphql(complex)]
 pub struct TaskAction {
     /// Its name (pass it to `act`).
     pub name: String,
-    /// Its English title.
-    pub title: String,
+    #[graphql(skip)]
+    pub titles: Text,
     /// The JSON Schema its `data` must satisfy.
     pub input_schema: Option<Json<serde_json::Value>>,
+}
+
+#[ComplexObject]
+impl TaskAction {
+    /// Its title (see `Locale`).
+    async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+        self.titles.get(lang(ctx, locale)).to_owned()
+    }
 }
 
 /// A task in an inbox.
@@ -192,12 +314,18 @@ pub struct Task {
     pub application_id: ID,
     /// The state it belongs to.
     pub state: String,
-    /// The state's English title.
-    pub title: String,
+    /// The English title it was opened with (for a definition that no longer loads).
+    #[graphql(skip)]
+    pub opened_title: String,
     /// An agency key such as `hkstp`, or `applicant`.
     pub assignee: String,
-    /// What can be done.
-    pub actions: Vec<TaskAction>,
+    /// What it offered when it opened.
+    #[graphql(skip)]
+    pub opened_actions: Vec<softland_store::TaskAction>,
+    #[graphql(skip)]
+    pub workflow_key: String,
+    #[graphql(skip)]
+    pub workflow_version: i32,
     /// When it falls due.
     pub due_at: Option<DateTime<Utc>>,
     /// Whether it is overdue.
@@ -217,17 +345,11 @@ impl From<TaskRecord> for Task {
             application_id: ID(t.application_id.to_string()),
             app_uuid: t.application_id,
             state: t.state,
-            title: t.title,
+            opened_title: t.title,
             assignee: t.assignee,
-            actions: t
-                .actions
-                .into_iter()
-                .map(|a| TaskAction {
-                    name: a.name,
-                    title: a.title,
-                    input_schema: a.input_schema.map(Json),
-                })
-                .collect(),
+            opened_actions: t.actions,
+            workflow_key: t.workflow_key,
+            workflow_version: t.workflow_version,
             due_at: t.due_at,
             overdue: t.overdue,
             opened_at: t.opened_at,
@@ -236,8 +358,52 @@ impl From<TaskRecord> for Task {
     }
 }
 
+impl Task {
+    /// The task's state in its workflow version, if that still loads.
+    async fn definition(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Option<(std::sync::Arc<softland_workflow::Workflow>, usize)> {
+        let wf = store(ctx)
+            .workflow(&self.workflow_key, self.workflow_version)
+            .await
+            .ok()?;
+        let i = wf.states().iter().position(|s| s.name() == self.state)?;
+        Some((wf, i))
+    }
+}
+
 #[ComplexObject]
 impl Task {
+    /// The state's title (see `Locale`), looked up from the definition.
+    async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+        let lang = lang(ctx, locale);
+        match self.definition(ctx).await {
+            Some((wf, i)) => wf.states()[i].title().get(lang).to_owned(),
+            None => self.opened_title.clone(),
+        }
+    }
+
+    /// What can be done, with titles from the definition.
+    async fn actions(&self, ctx: &Context<'_>) -> Vec<TaskAction> {
+        let offered = self
+            .definition(ctx)
+            .await
+            .map(|(wf, i)| wf.states()[i].offered_actions())
+            .unwrap_or_default();
+        self.opened_actions
+            .iter()
+            .map(|a| TaskAction {
+                name: a.name.clone(),
+                titles: offered
+                    .iter()
+                    .find(|o| o.name == a.name)
+                    .map_or_else(|| Text::en(a.title.clone()), |o| o.title.clone()),
+                input_schema: a.input_schema.clone().map(Json),
+            })
+            .collect()
+    }
+
     /// The task's application.
     async fn application(&self, ctx: &Context<'_>) -> GqlResult<Application> {
         let app = store(ctx)
