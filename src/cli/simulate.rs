@@ -121,6 +121,7 @@ impl Sim<'_> {
                     println!("    ‖ branch {b} of {} done", name(state));
                 }
                 EventKind::Completed { outcome } => println!("  ■ completed: {outcome}"),
+                EventKind::NoteAdded { note, .. } => println!("    ✎ internal note: {note}"),
                 EventKind::Withdrawn { reason } => println!(
                     "  ■ withdrawn{}",
                     reason
@@ -240,6 +241,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
                         action: a.action,
                         comment: a.comment,
                         input: a.input,
+                        note: None,
                     },
                     env,
                 )

@@ -4,14 +4,15 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, on_both_backends, root};
+use crate::support::{Server, code, on_both_backends, root};
 
 on_both_backends!(questions_and_answers_are_in_the_history);
 
 const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id state assignee } } }";
-const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id openTasks { id state assignee } } }";
-const HISTORY: &str =
-    "query($id: ID!) { application(id: $id) { history { kind actor party state action input } } }";
+const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON, $n: String) { act(input: {taskId: $t, action: $a, data: $d, note: $n}) { id openTasks { id state assignee } } }";
+const NOTE: &str =
+    "mutation($id: ID!, $n: String!) { addNote(applicationId: $id, note: $n) { id } }";
+const HISTORY: &str = "query($id: ID!) { application(id: $id) { history { kind actor party state action input note } } }";
 
 fn task(app: &Value, state: &str) -> String {
     app["openTasks"]
@@ -24,6 +25,9 @@ fn task(app: &Value, state: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// What InvestHK notes for the agencies only.
+const INTERNAL: &str = "Thin accounts; ask the HKMA whether a sandbox slot is likely.";
 
 async fn questions_and_answers_are_in_the_history(s: Server) {
     let firm = s.key(&[
@@ -48,19 +52,28 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     let id = app["id"].clone();
     let act = |token: String, app: Value, state: &'static str, action: &'static str, d: Value| {
         let s = &s;
+        // InvestHK's reviewers write an internal note with their action.
+        let note = (action == "request_info").then_some(INTERNAL);
         async move {
             let r = s
                 .gql(
                     Some(&token),
                     ACT,
-                    json!({"t": task(&app, state), "a": action, "d": d}),
+                    json!({"t": task(&app, state), "a": action, "d": d, "n": note}),
                 )
                 .await;
             assert!(r["errors"].is_null(), "{action}: {r}");
             r["data"]["act"].clone()
         }
     };
-    let app = act(ofds, app, "ofds_nomination", "nominate", Value::Null).await;
+    let app = act(
+        ofds.clone(),
+        app,
+        "ofds_nomination",
+        "nominate",
+        Value::Null,
+    )
+    .await;
     let question = "Please send the audited accounts for FY2025.";
     let app = act(
         investhk.clone(),
@@ -80,7 +93,17 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     )
     .await;
 
-    let history = |token: String| {
+    // A note on its own: an agency involved writes one; the firm may not.
+    let ofds_note = "OFDS will vouch for the founders at the joint decision.";
+    let r = s
+        .gql(Some(&ofds), NOTE, json!({"id": id, "n": ofds_note}))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = s
+        .gql(Some(&firm), NOTE, json!({"id": id, "n": "let me in"}))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    let all = |token: String| {
         let s = &s;
         let id = id.clone();
         async move {
@@ -89,9 +112,48 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
             r["data"]["application"]["history"]
                 .as_array()
                 .unwrap()
-                .iter()
+                .clone()
+        }
+    };
+    // Internal notes: every agency involved and administrators read them; the firm's history
+    // has no trace of them.
+    let firm_sees = all(firm.clone()).await;
+    assert!(
+        firm_sees
+            .iter()
+            .all(|e| e["kind"] != "note_added" && e["note"].is_null()),
+        "{firm_sees:?}"
+    );
+    assert!(
+        !serde_json::to_string(&firm_sees)
+            .unwrap()
+            .contains("sandbox slot")
+    );
+    let agency_sees = all(ofds.clone()).await;
+    let notes: Vec<(&str, &str, &str)> = agency_sees
+        .iter()
+        .filter(|e| e["kind"] == "note_added")
+        .map(|e| {
+            (
+                e["party"].as_str().unwrap(),
+                e["actor"].as_str().unwrap(),
+                e["note"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [("investhk", "amy", INTERNAL), ("ofds", "chen", ofds_note)],
+        "{agency_sees:?}"
+    );
+    // A firm cannot attach a note to its own action either.
+    let history = |token: String| {
+        let all = &all;
+        async move {
+            all(token)
+                .await
+                .into_iter()
                 .filter(|e| e["kind"] == "task_completed")
-                .cloned()
                 .collect::<Vec<Value>>()
         }
     };

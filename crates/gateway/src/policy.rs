@@ -13,6 +13,8 @@
 //! | `party` (the agency that acted, or `applicant`) | yes | yes |
 //! | `actor` (the person) | yes | for its own organization's people only; an agency's reviewer is shown by `party` |
 //! | `comment`, `input` (questions, answers, reasons) | yes | yes |
+//! | `note` (internal notes, any agency's) | yes | no: the entry is left out of its history |
+//! | `claimedBy` of a task (who at an agency holds it) | yes | no |
 
 use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store};
 use softland_workflow::Actor;
@@ -100,6 +102,12 @@ impl Principal {
                 .await
                 .map_err(crate::error::from_store)?,
         })
+    }
+
+    /// Whether the caller writes and reads internal notes (agencies' reviewers and
+    /// administrators; never a firm).
+    pub fn reads_internal_notes(&self) -> bool {
+        !matches!(self, Principal::Applicant { .. })
     }
 
     /// Whether the caller may see which reviewer of an agency acted (firms see the agency).

@@ -98,6 +98,7 @@ async fn writer(
                     action: action.clone(),
                     comment: None,
                     input: None,
+                    note: None,
                     expected_revision: None,
                     idempotency_key: None,
                 })

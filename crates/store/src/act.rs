@@ -160,6 +160,7 @@ impl Store {
             action: req.action.clone(),
             comment: req.comment.clone(),
             input: req.input.clone(),
+            note: req.note.clone(),
         };
         let claim = Claim {
             task: req.task_id,

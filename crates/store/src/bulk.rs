@@ -118,6 +118,7 @@ impl Store {
                         action: step.action.clone(),
                         comment: None,
                         input: step.input.clone(),
+                        note: None,
                     },
                     env,
                 )?);

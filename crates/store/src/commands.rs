@@ -210,6 +210,23 @@ impl Store {
             .await
     }
 
+    /// Adds an internal note (an agency's reviewer or an administrator; the engine refuses a
+    /// firm). Who may see the application is the gateway's policy.
+    pub async fn add_note(
+        &self,
+        application_id: Uuid,
+        actor: Actor,
+        note: String,
+    ) -> Result<Outcome> {
+        self.retrying(true, None, || async {
+            let app = self.load_app(self.db(), application_id).await?;
+            let command = Command::Note { note: note.clone() };
+            self.apply(self.db(), (app, None), &actor, command, (None, None), None)
+                .await
+        })
+        .await
+    }
+
     /// Fires the timer of task `task_no` through the same command path (actor `system`).
     pub async fn fire_timer(&self, application_id: Uuid, task_no: u32) -> Result<Outcome> {
         self.retrying(true, None, || async {

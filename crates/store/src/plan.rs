@@ -504,6 +504,7 @@ mod plan_tests {
                     action: "nominate".into(),
                     comment: Some("strong".into()),
                     input: None,
+                    note: None,
                 },
                 env,
             )

@@ -129,6 +129,11 @@ impl EventRecord {
         self.payload.get("party").and_then(Value::as_str)
     }
 
+    /// An internal note's text (`note_added` events).
+    pub fn note(&self) -> Option<&str> {
+        self.payload.get("note").and_then(Value::as_str)
+    }
+
     /// What the actor submitted with an action (a question, an answer, a reason, …).
     pub fn input(&self) -> Option<&Value> {
         self.payload.get("input").filter(|v| !v.is_null())
@@ -199,6 +204,8 @@ pub struct Act {
     pub comment: Option<String>,
     /// The action's input.
     pub input: Option<Value>,
+    /// An internal note with it, for the agencies' reviewers and administrators only.
+    pub note: Option<String>,
     /// Refuse with a conflict unless the application is at this revision.
     pub expected_revision: Option<i64>,
     /// Makes retries safe.

@@ -123,6 +123,11 @@ pub(crate) fn event_columns(
         EventKind::TaskCancelled { task }
         | EventKind::TaskReassigned { task, .. }
         | EventKind::TaskOverdue { task } => (task_states.get(&task.0).cloned(), None, None),
+        EventKind::NoteAdded { task, .. } => (
+            task.and_then(|t| task_states.get(&t.0).cloned()),
+            None,
+            None,
+        ),
         EventKind::Withdrawn { reason } => (None, None, reason.clone()),
         EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
     }

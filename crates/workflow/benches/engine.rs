@@ -51,6 +51,7 @@ fn lifecycle(
             action: action.to_owned(),
             comment: None,
             input: None,
+            note: None,
         };
         let events = wf
             .execute(&mut app, &Actor::reviewer(person, agency), cmd, env)

@@ -158,6 +158,7 @@ fn a_rejection_in_one_branch_cancels_the_sibling_branch() {
             action: "clear".into(),
             comment: None,
             input: None,
+            note: None,
         },
     );
     assert_eq!(err.unwrap_err(), Rejection::Finished);
@@ -275,6 +276,7 @@ fn typed_rejections_change_nothing() {
         action: action.into(),
         comment: None,
         input,
+        note: None,
     };
     let cases = [
         (
@@ -304,6 +306,7 @@ fn typed_rejections_change_nothing() {
                 action: "nominate".into(),
                 comment: None,
                 input: None,
+                note: None,
             },
             "TaskNotOpen",
         ),
@@ -512,6 +515,7 @@ states:
         action: "approve".into(),
         comment: None,
         input: None,
+        note: None,
     };
     app.run(&Actor::reviewer("ben", "hkstp"), approve(tasks[0]))
         .unwrap();
@@ -565,4 +569,38 @@ fn legacy_events_are_named_from_their_version() {
         Ok(true)
     );
     assert_eq!(choice["to"], wf.states()[1].name());
+}
+
+#[test]
+fn internal_notes_are_written_by_agencies_only() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let mut app = nominated(&wf);
+    let events = app
+        .run(
+            &Actor::reviewer("amy", "investhk"),
+            Command::Note {
+                note: "check the licence".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        &events[..],
+        [e] if e.kind == EventKind::NoteAdded { task: None, note: "check the licence".into() }
+    ));
+    let before = app.inst.clone();
+    for cmd in [
+        Command::Note { note: "me too".into() },
+        Command::Act {
+            task: app.inst.open_tasks()[0].id,
+            action: "eligible".into(),
+            comment: None,
+            input: None,
+            note: Some("sneaky".into()),
+        },
+    ] {
+        let err = app.run(&Actor::applicant("firm"), cmd).unwrap_err();
+        assert!(matches!(err, Rejection::NotPermitted(_)), "{err:?}");
+    }
+    assert_eq!(app.inst, before, "a refusal changes nothing");
+    assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst.clone()));
 }

@@ -93,6 +93,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                     action: offered[action % offered.len()].clone(),
                     comment: None,
                     input,
+                    note: None,
                 };
                 (who, cmd)
             }

@@ -6,7 +6,7 @@ use softland_store::{Act, Error as StoreError, Submit, Withdraw};
 use super::query::{parse_id, workflow_view};
 use super::types::{Application, Task, Workflow, WorkflowError, WorkflowValidation};
 use super::{WorkflowsDir, principal, store};
-use crate::error::{GqlResult, bad_input, from_store, not_found};
+use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
 use crate::policy::Principal;
 
 /// Root mutations.
@@ -35,6 +35,9 @@ pub struct ActInput {
     pub comment: Option<String>,
     /// The action's input.
     pub data: Option<Json<serde_json::Value>>,
+    /// An internal note with the action: agencies' reviewers and administrators read it, the
+    /// firm never does.
+    pub note: Option<String>,
     /// Refuse (CONFLICT) unless the application is still at this revision.
     pub expected_revision: Option<i64>,
     /// Retries with the same key return the first result.
@@ -111,6 +114,7 @@ impl Mutation {
         let task_id = parse_id(&input.task_id, "task")?;
         bounded("action", Some(&input.action), MAX_NAME)?;
         bounded("comment", input.comment.as_deref(), MAX_TEXT)?;
+        bounded("note", input.note.as_deref(), MAX_TEXT)?;
         bounded(
             "idempotencyKey",
             input.idempotency_key.as_deref(),
@@ -126,6 +130,7 @@ impl Mutation {
                 action: input.action.clone(),
                 comment: input.comment,
                 input: input.data.map(|d| d.0),
+                note: input.note,
                 expected_revision: input.expected_revision,
                 idempotency_key: input.idempotency_key,
             })
@@ -173,6 +178,37 @@ impl Mutation {
                 reason,
                 idempotency_key,
             })
+            .await
+            .map_err(from_store)?;
+        Ok(out.application.into())
+    }
+
+    /// Adds an internal note to an application: agencies' reviewers (of an agency involved) and
+    /// administrators write and read them; the firm never sees them.
+    async fn add_note(
+        &self,
+        ctx: &Context<'_>,
+        application_id: ID,
+        note: String,
+    ) -> GqlResult<Application> {
+        let who = principal(ctx)?;
+        let id = parse_id(&application_id, "application")?;
+        bounded("note", Some(&note), MAX_TEXT)?;
+        let app = store(ctx)
+            .application(id)
+            .await
+            .map_err(from_store)?
+            .ok_or_else(|| not_found("application"))?;
+        if !who.can_see(store(ctx), &app).await? {
+            return Err(not_found("application"));
+        }
+        if !who.reads_internal_notes() {
+            return Err(forbidden(
+                "internal notes are for agencies' reviewers and administrators",
+            ));
+        }
+        let out = store(ctx)
+            .add_note(id, who.actor()?, note)
             .await
             .map_err(from_store)?;
         Ok(out.application.into())

@@ -178,7 +178,7 @@ impl Subscription {
                     }
                     known.insert(e.application_id);
                 }
-                Some(ApplicationEvent::seen_by(e, &who))
+                ApplicationEvent::seen_by(e, &who)
             }
         });
         // Resolves once the connection's key stopped working (never without a credential).

@@ -279,7 +279,7 @@ impl Application {
         let events = store(ctx).history(self.uuid).await.map_err(from_store)?;
         Ok(events
             .into_iter()
-            .map(|e| ApplicationEvent::seen_by(e, who))
+            .filter_map(|e| ApplicationEvent::seen_by(e, who))
             .collect())
     }
 }
@@ -332,7 +332,7 @@ pub struct Task {
     pub overdue: bool,
     /// When it opened.
     pub opened_at: DateTime<Utc>,
-    /// Who holds its claim.
+    #[graphql(skip)]
     pub claimed_by: Option<String>,
     #[graphql(skip)]
     pub app_uuid: uuid::Uuid,
@@ -382,6 +382,15 @@ impl Task {
             Some((wf, i)) => wf.states()[i].title().get(lang).to_owned(),
             None => self.opened_title.clone(),
         }
+    }
+
+    /// Who at the agency holds its claim (agencies' reviewers and administrators; a firm
+    /// sees the agency the task is for in `assignee`, never the person).
+    async fn claimed_by(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
+        Ok(self
+            .claimed_by
+            .clone()
+            .filter(|_| principal(ctx).is_ok_and(Principal::sees_reviewers)))
     }
 
     /// What can be done, with titles from the definition.
@@ -441,20 +450,28 @@ pub struct ApplicationEvent {
     /// What the actor submitted with the action: the question asked of the firm, the firm's
     /// answer, a reason, attachments.
     pub input: Option<Json<serde_json::Value>>,
+    /// An internal note (`kind` `note_added`): agencies' reviewers and administrators only —
+    /// a firm's history leaves these entries out.
+    pub note: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
 }
 
 impl ApplicationEvent {
-    /// The entry as `who` may see it.
-    pub fn seen_by(e: EventRecord, who: &Principal) -> Self {
+    /// The entry as `who` may see it; `None` when `who` may not see it at all (an internal
+    /// note, for a firm).
+    pub fn seen_by(e: EventRecord, who: &Principal) -> Option<Self> {
+        let note = e.note().map(str::to_owned);
+        if note.is_some() && !who.reads_internal_notes() {
+            return None;
+        }
         let party = e.party().map(str::to_owned);
         let input = e.input().cloned().map(Json);
         let actor = match party.as_deref() {
             Some(p) if p != "applicant" && !who.sees_reviewers() => None,
             _ => e.actor,
         };
-        Self {
+        Some(Self {
             seq: e.seq,
             application_id: ID(e.application_id.to_string()),
             kind: e.kind,
@@ -464,8 +481,9 @@ impl ApplicationEvent {
             action: e.action,
             comment: e.comment,
             input,
+            note,
             at: e.at,
-        }
+        })
     }
 }
 

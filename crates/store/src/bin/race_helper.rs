@@ -24,6 +24,7 @@ async fn main() {
             action: "nominate".into(),
             comment: None,
             input: None,
+            note: None,
             expected_revision: None,
             idempotency_key: None,
         };

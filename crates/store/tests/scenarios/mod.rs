@@ -112,6 +112,7 @@ impl Fixture {
                 action: action.into(),
                 comment: None,
                 input,
+                note: None,
                 expected_revision: None,
                 idempotency_key: None,
             })
@@ -313,6 +314,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
             action: "nominate".into(),
             comment: None,
             input: None,
+            note: None,
             expected_revision: None,
             idempotency_key: None,
         })
@@ -348,6 +350,7 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
                     action: "nominate".into(),
                     comment: None,
                     input: None,
+                    note: None,
                     expected_revision: None,
                     idempotency_key: None,
                 })
@@ -393,6 +396,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
             action: "admit".into(),
             comment: None,
             input: None,
+            note: None,
             expected_revision: None,
             idempotency_key: None,
         })
@@ -406,6 +410,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
             action: "clear".into(),
             comment: None,
             input: None,
+            note: None,
             expected_revision: None,
             idempotency_key: None,
         })
@@ -435,6 +440,7 @@ pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
         action: "nominate".into(),
         comment: None,
         input: None,
+        note: None,
         expected_revision: Some(rev),
         idempotency_key: None,
     };
@@ -523,6 +529,7 @@ pub async fn idempotent_actions_apply_once(db: &TestDb) {
         action: "nominate".into(),
         comment: Some("ok".into()),
         input: None,
+        note: None,
         expected_revision: None,
         idempotency_key: Some("a1".into()),
     };
@@ -591,6 +598,7 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
         action: "nominate".into(),
         comment: None,
         input: None,
+        note: None,
         expected_revision: None,
         idempotency_key: None,
     };
@@ -1097,6 +1105,7 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
         action: "nominate".into(),
         comment: None,
         input: None,
+        note: None,
         expected_revision: Some(999),
         idempotency_key: None,
     };
@@ -1144,6 +1153,7 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
         action: "answer".into(),
         comment: None,
         input: Some(json!({"answer": "Attached."})),
+        note: None,
         expected_revision: None,
         idempotency_key: None,
     };
@@ -1470,6 +1480,7 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
                     action,
                     comment: None,
                     input: None,
+                    note: None,
                     expected_revision: None,
                     idempotency_key: None,
                 })

@@ -111,6 +111,15 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<Value>,
     },
+    /// An agency's reviewer or an administrator wrote an internal note, with an action on
+    /// `task` or on its own. Only agencies' reviewers and administrators see it.
+    NoteAdded {
+        /// The task acted on with it, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task: Option<TaskId>,
+        /// The note.
+        note: String,
+    },
     /// A task was closed without action (a sibling branch exited, k-of-n reached, withdrawal…).
     TaskCancelled {
         /// The task.
@@ -170,6 +179,7 @@ impl EventKind {
             EventKind::Exited { .. } => "exited",
             EventKind::TaskOpened { .. } => "task_opened",
             EventKind::TaskCompleted { .. } => "task_completed",
+            EventKind::NoteAdded { .. } => "note_added",
             EventKind::TaskCancelled { .. } => "task_cancelled",
             EventKind::TaskReassigned { .. } => "task_reassigned",
             EventKind::TaskOverdue { .. } => "task_overdue",

@@ -170,6 +170,7 @@ impl Instance {
                     self.actors.push((t.state, actor));
                 }
             }
+            EventKind::NoteAdded { .. } => {}
             EventKind::TaskCancelled { task } => self.tasks.retain(|t| t.id != *task),
             EventKind::TaskReassigned { task, assignee } => {
                 if let Some(t) = self.tasks.iter_mut().find(|t| t.id == *task) {

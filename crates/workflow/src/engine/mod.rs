@@ -90,6 +90,10 @@ pub enum Party {
     System,
 }
 
+/// Firms never write (or read) internal notes.
+const NOTES_ARE_INTERNAL: Rejection =
+    Rejection::NotPermitted("internal notes are for agencies' reviewers and administrators");
+
 /// Something to do to an application.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -103,6 +107,13 @@ pub enum Command {
         comment: Option<String>,
         /// The action's input, checked against its schema.
         input: Option<Value>,
+        /// An internal note for the agencies' reviewers and administrators (never the firm).
+        note: Option<String>,
+    },
+    /// An agency's reviewer (or an administrator) adds an internal note on its own.
+    Note {
+        /// The note.
+        note: String,
     },
     /// The applicant withdraws the application.
     Withdraw {
@@ -456,7 +467,11 @@ impl Workflow {
                 action,
                 comment,
                 input,
+                note,
             } => {
+                if note.is_some() && actor.party == Party::Applicant {
+                    return Err(NOTES_ARE_INTERNAL);
+                }
                 let open = instance.task(task).ok_or(Rejection::TaskNotOpen(task))?;
                 let state = open.state;
                 let allowed = match (&open.assignee, &actor.party) {
@@ -472,7 +487,21 @@ impl Workflow {
                 }
                 self.check_action(instance, state, actor, &action, input.as_ref())?;
                 let mut ex = Exec::new(self, instance, env, actor);
+                if let Some(note) = note {
+                    ex.emit(EventKind::NoteAdded {
+                        task: Some(task),
+                        note,
+                    });
+                }
                 ex.complete(task, state, action, comment, input);
+                Ok(ex.events)
+            }
+            Command::Note { note } => {
+                if actor.party == Party::Applicant {
+                    return Err(NOTES_ARE_INTERNAL);
+                }
+                let mut ex = Exec::new(self, instance, env, actor);
+                ex.emit(EventKind::NoteAdded { task: None, note });
                 Ok(ex.events)
             }
             Command::Withdraw { reason } => {

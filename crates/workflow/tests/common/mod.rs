@@ -130,6 +130,7 @@ impl<'w> App<'w> {
                 action: action.into(),
                 comment: None,
                 input,
+                note: None,
             },
         )
     }
