@@ -624,8 +624,8 @@ async fn bad_inputs_get_stable_codes(s: Server) {
     );
     let deep = format!(
         "{{ inbox {{ nodes {} id {} }} }}",
-        "application { openTasks { ".repeat(6),
-        "} } ".repeat(6)
+        "application { openTasks { ".repeat(8),
+        "} } ".repeat(8)
     );
     let r = s.gql(Some(&k.firm), &deep, json!({})).await;
     assert!(

@@ -12,6 +12,7 @@ mod diagram;
 mod dsl_schema;
 mod fuzz_http;
 mod graphql;
+mod graphql_http;
 mod harden;
 mod hostile;
 mod languages;

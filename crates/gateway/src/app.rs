@@ -12,7 +12,7 @@ use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -301,6 +301,14 @@ async fn graphql(
     headers: HeaderMap,
     req: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    // The GraphQL-over-HTTP specification: a POST says what its body is.
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "say what the body is: `Content-Type: application/json`",
+        );
+    }
     let mut req = match req {
         Ok(r) => r.into_inner(),
         Err(GraphQLRejection(e)) => return rejection(&e),
@@ -322,6 +330,7 @@ async fn graphql(
         Ok(None) => {}
         Err(()) => return unavailable(),
     }
+    let media = Media::accepted(&headers);
     let mut resp = state.schema.execute(req).await;
     // Parse and validation errors come from async-graphql without a code: they are the
     // client's. Every error leaves with one.
@@ -332,7 +341,65 @@ async fn graphql(
             crate::metrics::error(ErrorCode::BadUserInput);
         }
     }
-    GraphQLResponse::from(resp).into_response()
+    // A request error (the document does not parse or validate, the variables do not
+    // coerce): nothing ran, no data, and no error has a path.
+    let request_error = resp.data == async_graphql::Value::Null
+        && !resp.errors.is_empty()
+        && resp.errors.iter().all(|e| e.path.is_empty());
+    let mut out = GraphQLResponse::from(resp).into_response();
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    if media == Media::GraphqlResponse && request_error {
+        *out.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    out
+}
+
+/// The media type of a response, as the GraphQL-over-HTTP specification has it: what the
+/// client accepts — `application/graphql-response+json` if it names it, else
+/// `application/json` (also without an `Accept` header: the specification's legacy rule).
+/// Only with the former do request errors get 400; with `application/json`, 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn accepted(headers: &HeaderMap) -> Self {
+        let names_it = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let media = parts.next()?.trim();
+                // `q=0` means "not acceptable".
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        == Some(0.0)
+                });
+                (!refused).then_some(media)
+            })
+            .any(|m| m.eq_ignore_ascii_case("application/graphql-response+json"));
+        if names_it {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
 }
 
 async fn graphiql() -> impl IntoResponse {

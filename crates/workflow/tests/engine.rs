@@ -589,7 +589,9 @@ fn internal_notes_are_written_by_agencies_only() {
     ));
     let before = app.inst.clone();
     for cmd in [
-        Command::Note { note: "me too".into() },
+        Command::Note {
+            note: "me too".into(),
+        },
         Command::Act {
             task: app.inst.open_tasks()[0].id,
             action: "eligible".into(),

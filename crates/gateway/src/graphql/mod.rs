@@ -37,7 +37,9 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
         .data(store)
         .data(WorkflowsDir(workflows_dir))
         .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))
-        .limit_depth(12)
+        // The standard introspection query (graphql-js's `getIntrospectionQuery`, which
+        // GraphiQL, Postman, Apollo and graphql-codegen send) nests `ofType` up to depth 15.
+        .limit_depth(16)
         .limit_complexity(2_000)
         .limit_recursive_depth(32)
         .limit_directives(8)

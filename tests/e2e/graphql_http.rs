@@ -1,0 +1,145 @@
+//! Standard tools against the live server (issue 13, fourth part): the introspection query
+//! graphql-js's `getIntrospectionQuery` builds (as GraphiQL 3 sends it: descriptions,
+//! `specifiedByURL`, `isRepeatable`, deprecated input values, `ofType` nine deep) succeeds,
+//! and responses follow the GraphQL-over-HTTP specification's media types and status codes.
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, on_both_backends, root};
+
+on_both_backends!(standard_tools_work);
+
+/// POSTs `body` with the given headers; returns status, content type and JSON body.
+async fn post(s: &Server, headers: &[(&str, &str)], body: Option<Value>) -> (u16, String, Value) {
+    let mut req = reqwest::Client::new().post(format!("{}/graphql", s.url));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.body(b.to_string());
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let media = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, media, body)
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+const WANTS_JSON: (&str, &str) = ("accept", "application/json");
+const WANTS_GQL: (&str, &str) = ("accept", "application/graphql-response+json");
+
+async fn standard_tools_work(s: Server) {
+    let firm = s.key(&[
+        "--role",
+        "applicant",
+        "--org",
+        "pengcheng-pay",
+        "--name",
+        "li",
+    ]);
+    let bearer = format!("Bearer {firm}");
+    let auth = ("authorization", bearer.as_str());
+
+    // The standard introspection query, anonymous as tools send it first.
+    let query = std::fs::read_to_string(root().join("tests/e2e/fixtures/introspection.graphql"))
+        .expect("fixture");
+    let (status, _, r) = post(&s, &[JSON, WANTS_GQL], Some(json!({"query": query}))).await;
+    assert_eq!(status, 200, "{r}");
+    assert!(r["errors"].is_null(), "{r}");
+    let types = r["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Application"), "{r}");
+    assert_eq!(r["data"]["__schema"]["queryType"]["name"], "Query");
+    // Ordinary queries keep their depth limit.
+    let deep = format!(
+        "{{ inbox {{ nodes {} id {} }} }}",
+        "application { openTasks { ".repeat(8),
+        "} } ".repeat(8)
+    );
+    let (_, _, r) = post(&s, &[JSON, auth], Some(json!({"query": deep}))).await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{r}"
+    );
+
+    let ok = json!({"query": "{ me { role } }"});
+    let unparsable = json!({"query": "{ me { role "});
+    let invalid = json!({"query": "{ me { nonsense } }"});
+    let uncoercible = json!({"query": "query($id: ID!) { application(id: $id) { id } }", "variables": {"id": {"not": "an id"}}});
+    let failing =
+        json!({"query": "mutation { act(input: {taskId: \"nope\", action: \"x\"}) { id } }"});
+    // `Accept: application/json`: JSON back, 200 even for request errors (the legacy rule).
+    for body in [&ok, &unparsable, &invalid] {
+        let (status, media, r) = post(&s, &[JSON, WANTS_JSON, auth], Some(body.clone())).await;
+        assert_eq!(status, 200, "{body}: {r}");
+        assert!(media.starts_with("application/json"), "{body}: {media}");
+    }
+    // No Accept header: as application/json.
+    let (status, media, _) = post(&s, &[JSON, auth], Some(unparsable.clone())).await;
+    assert_eq!((status, media.starts_with("application/json")), (200, true));
+    // `Accept: application/graphql-response+json`: request errors are 400, coded; an error
+    // while executing is 200 with its own code.
+    let (status, media, r) = post(&s, &[JSON, WANTS_GQL, auth], Some(ok.clone())).await;
+    assert_eq!(status, 200, "{r}");
+    assert!(
+        media.starts_with("application/graphql-response+json"),
+        "{media}"
+    );
+    assert_eq!(r["data"]["me"]["role"], "APPLICANT");
+    for body in [&unparsable, &invalid, &uncoercible] {
+        let (status, media, r) = post(&s, &[JSON, WANTS_GQL, auth], Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {r}");
+        assert!(
+            media.starts_with("application/graphql-response+json"),
+            "{media}"
+        );
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{r}"
+        );
+    }
+    let (status, _, r) = post(&s, &[JSON, WANTS_GQL, auth], Some(failing)).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{r}");
+    // Both named: the GraphQL media type wins; refused with q=0: JSON.
+    let (_, media, _) = post(
+        &s,
+        &[
+            JSON,
+            auth,
+            (
+                "accept",
+                "application/json, application/graphql-response+json",
+            ),
+        ],
+        Some(ok.clone()),
+    )
+    .await;
+    assert!(
+        media.starts_with("application/graphql-response+json"),
+        "{media}"
+    );
+    let (_, media, _) = post(
+        &s,
+        &[
+            JSON,
+            auth,
+            (
+                "accept",
+                "application/graphql-response+json;q=0, application/json",
+            ),
+        ],
+        Some(ok.clone()),
+    )
+    .await;
+    assert!(media.starts_with("application/json"), "{media}");
+    // A POST without a content type is a client error, coded.
+    let (status, _, r) = post(&s, &[auth], Some(ok)).await;
+    assert!((400..500).contains(&status), "{status}: {r}");
+    assert!(r["errors"][0]["extensions"]["code"].is_string(), "{r}");
+}
