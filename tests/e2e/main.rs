@@ -17,6 +17,7 @@ mod harden;
 mod hostile;
 mod languages;
 mod race;
+mod readme;
 mod sdl;
 mod simulate;
 mod validate;
