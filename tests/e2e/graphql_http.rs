@@ -143,3 +143,59 @@ async fn standard_tools_work(s: Server) {
     assert!((400..500).contains(&status), "{status}: {r}");
     assert!(r["errors"][0]["extensions"]["code"].is_string(), "{r}");
 }
+
+/// GraphiQL's page and everything it loads come from the server itself (no CDN), under a
+/// Content-Security-Policy that allows nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_loads_nothing_from_outside() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let client = reqwest::Client::new();
+    let page = client
+        .get(format!("{}/graphql", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(csp.contains("connect-src 'self'"), "{csp}");
+    let html = page.text().await.unwrap();
+    let mut loaded = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            loaded.push(part.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert_eq!(loaded.len(), 6, "{loaded:?}");
+    for path in loaded {
+        assert!(
+            path.starts_with("/graphiql/"),
+            "{path} is not this server's"
+        );
+        let r = client.get(format!("{}{path}", s.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let media = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let body = r.text().await.unwrap();
+        assert!(body.len() > 20, "{path}");
+        if media.starts_with("text/css") {
+            // Stylesheets pull in nothing from elsewhere either.
+            assert!(!body.contains("@import"), "{path}");
+            for url in body.split("url(").skip(1) {
+                let target = url.trim_start_matches(['"', '\'']);
+                assert!(
+                    target.starts_with("data:") || target.starts_with('#'),
+                    "{path}: url({target:.40}"
+                );
+            }
+        }
+    }
+    let missing = client
+        .get(format!("{}/graphiql/../Cargo.toml", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
