@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, on_both_backends, root};
 
-on_both_backends!(standard_tools_work);
+on_both_backends!(
+    standard_tools_work,
+    any_object_is_found_again_by_its_global_id
+);
 
 /// POSTs `body` with the given headers; returns status, content type and JSON body.
 async fn post(s: &Server, headers: &[(&str, &str)], body: Option<Value>) -> (u16, String, Value) {
@@ -198,4 +201,64 @@ async fn graphiql_loads_nothing_from_outside() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// Relay's Global Object Identification: applications, tasks and workflow versions come back
+/// from `node(id:)`; another firm's, a malformed or an unknown id is null.
+async fn any_object_is_found_again_by_its_global_id(s: Server) {
+    let firm = s.key(&[
+        "--role",
+        "applicant",
+        "--org",
+        "pengcheng-pay",
+        "--name",
+        "li",
+    ]);
+    let other = s.key(&["--role", "applicant", "--org", "other-firm", "--name", "mo"]);
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let r = s
+        .gql(
+            Some(&firm),
+            "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id } } }",
+            json!({"d": data}),
+        )
+        .await;
+    let app = r["data"]["submitApplication"]["id"].clone();
+    let task = r["data"]["submitApplication"]["openTasks"][0]["id"].clone();
+    let r = s
+        .gql(
+            Some(&firm),
+            "{ workflow(key: \"soft-landing-sz-to-hk\") { id version } }",
+            json!({}),
+        )
+        .await;
+    let wf = r["data"]["workflow"]["id"].clone();
+    assert_eq!(
+        wf,
+        format!(
+            "workflow:soft-landing-sz-to-hk:{}",
+            r["data"]["workflow"]["version"]
+        )
+    );
+    const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id ... on Task { state } ... on Workflow { key } ... on Application { organization } } }";
+    for (id, typename) in [(&app, "Application"), (&task, "Task"), (&wf, "Workflow")] {
+        let r = s.gql(Some(&firm), NODE, json!({"id": id})).await;
+        assert_eq!(r["data"]["node"]["__typename"], typename, "{r}");
+        assert_eq!(&r["data"]["node"]["id"], id, "{r}");
+    }
+    for (token, id) in [
+        (&other, app.clone()),
+        (&other, task.clone()),
+        (&firm, json!("not-an-id")),
+        (&firm, json!("workflow:soft-landing-sz-to-hk:999")),
+        (&firm, json!("00000000-0000-0000-0000-000000000000")),
+    ] {
+        let r = s.gql(Some(token), NODE, json!({"id": id})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        assert!(r["data"]["node"].is_null(), "{id}: {r}");
+    }
 }

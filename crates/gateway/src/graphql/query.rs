@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Json, Object};
 use softland_store::{ApplicationFilter, DefinitionRecord, InboxOwner, Store};
 use softland_workflow::diagram::{Format, render};
 
-use super::types::{Application, ApplicationStatus, PrincipalView, Role, Task, Workflow};
+use super::types::{Application, ApplicationStatus, Node, PrincipalView, Role, Task, Workflow};
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
 use crate::policy::Principal;
@@ -20,6 +20,7 @@ pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResu
         .await
         .map_err(from_store)?;
     Ok(Workflow {
+        id: Workflow::id_of(&d.key, d.version),
         mermaid: render(&wf, Format::Mermaid),
         compiled: wf,
         key: d.key,
@@ -27,6 +28,19 @@ pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResu
         application_schema: Json(d.form_schema),
         source: d.source,
         retired_at: d.retired_at,
+    })
+}
+
+/// The application, if the caller may see it.
+async fn visible_application(ctx: &Context<'_>, id: uuid::Uuid) -> GqlResult<Option<Application>> {
+    let who = principal(ctx)?;
+    let Some(app) = store(ctx).application(id).await.map_err(from_store)? else {
+        return Ok(None);
+    };
+    Ok(if who.can_see(store(ctx), &app).await? {
+        Some(app.into())
+    } else {
+        None
     })
 }
 
@@ -93,18 +107,40 @@ impl Query {
 
     /// An application; null when absent or not visible to the caller.
     async fn application(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Application>> {
-        let who = principal(ctx)?;
         let Ok(id) = id.parse::<uuid::Uuid>() else {
             return Ok(None);
         };
-        let Some(app) = store(ctx).application(id).await.map_err(from_store)? else {
+        visible_application(ctx, id).await
+    }
+
+    /// Any object by its global id (Relay's Global Object Identification): an application, a
+    /// task or a workflow version; null when absent or not visible to the caller.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
+        principal(ctx)?;
+        if let Some((key, version)) = Workflow::parse_id(&id) {
+            return match store(ctx)
+                .definition(key, Some(version))
+                .await
+                .map_err(from_store)?
+            {
+                Some(d) if d.version == version => {
+                    Ok(Some(Node::Workflow(workflow_view(store(ctx), d).await?)))
+                }
+                _ => Ok(None),
+            };
+        }
+        let Ok(uuid) = id.parse::<uuid::Uuid>() else {
             return Ok(None);
         };
-        Ok(if who.can_see(store(ctx), &app).await? {
-            Some(app.into())
-        } else {
-            None
-        })
+        if let Some(app) = visible_application(ctx, uuid).await? {
+            return Ok(Some(Node::Application(app)));
+        }
+        let Some(task) = store(ctx).task(uuid).await.map_err(from_store)? else {
+            return Ok(None);
+        };
+        Ok(visible_application(ctx, task.application_id)
+            .await?
+            .map(|_| Node::Task(task.into())))
     }
 
     /// Applications the caller may see, newest first.

@@ -72,6 +72,8 @@ impl From<ApplicationStatus> for Status {
 #[derive(SimpleObject, Debug)]
 #[graphql(complex)]
 pub struct Workflow {
+    /// Its global id (`node(id:)`).
+    pub id: ID,
     /// Stable key.
     pub key: String,
     /// Version (1, 2, …).
@@ -86,6 +88,32 @@ pub struct Workflow {
     pub mermaid: String,
     /// When it was retired (no new submissions), if it was.
     pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl Workflow {
+    /// A workflow version's global id: `workflow:<key>:<version>`.
+    pub(crate) fn id_of(key: &str, version: i32) -> ID {
+        ID(format!("workflow:{key}:{version}"))
+    }
+
+    /// The key and version of a workflow version's global id.
+    pub(crate) fn parse_id(id: &str) -> Option<(&str, i32)> {
+        let (key, version) = id.strip_prefix("workflow:")?.rsplit_once(':')?;
+        Some((key, version.parse().ok()?))
+    }
+}
+
+/// Anything with a global id, fetched again with `node(id:)`.
+#[derive(async_graphql::Interface)]
+#[graphql(field(name = "id", ty = "&ID"))]
+#[allow(clippy::large_enum_variant)]
+pub enum Node {
+    /// An application.
+    Application(Application),
+    /// A task.
+    Task(Task),
+    /// A workflow version.
+    Workflow(Workflow),
 }
 
 #[ComplexObject]
