@@ -166,12 +166,22 @@ async fn measure(
         let agency = AGENCIES[picks[i].0 as usize];
         async move {
             let page = store
-                .inbox(&InboxOwner::Agency(agency.into()), PAGE, None)
+                .inbox(
+                    &InboxOwner::Agency(agency.into()),
+                    &Default::default(),
+                    PAGE,
+                    None,
+                )
                 .await?;
             // and the page after it, as a reviewer scrolling does
             if let Some((cursor, _)) = page.items.last() {
                 store
-                    .inbox(&InboxOwner::Agency(agency.into()), PAGE, Some(cursor))
+                    .inbox(
+                        &InboxOwner::Agency(agency.into()),
+                        &Default::default(),
+                        PAGE,
+                        Some(cursor),
+                    )
                     .await?;
             }
             Ok(())
@@ -285,7 +295,7 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
             .context("cannot read the example application")?,
     )?;
     // An existing database is grown from where it is (or only measured, at its size).
-    let already = store.count_applications().await?;
+    let already = store.count_applications(&Default::default()).await?;
     if already > args.sizes[0] {
         bail!(
             "{} already holds {already} applications, more than the first size",

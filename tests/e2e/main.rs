@@ -16,6 +16,7 @@ mod graphql_http;
 mod harden;
 mod hostile;
 mod languages;
+mod lists;
 mod race;
 mod readme;
 mod sdl;

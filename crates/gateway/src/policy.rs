@@ -115,6 +115,15 @@ impl Principal {
         !matches!(self, Principal::Applicant { .. })
     }
 
+    /// The person's name (the key's label): what claims record.
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::Admin { name }
+            | Principal::Reviewer { name, .. }
+            | Principal::Applicant { name, .. } => name,
+        }
+    }
+
     /// Who this is, as one string (role, name and scope): what per-caller limits count by.
     pub fn identity(&self) -> String {
         match self {

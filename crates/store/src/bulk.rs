@@ -174,12 +174,6 @@ impl Store {
 }
 
 impl Store {
-    /// How many applications the database holds.
-    pub async fn count_applications(&self) -> Result<u64> {
-        use sea_orm::PaginatorTrait;
-        Ok(application::Entity::find().count(self.db()).await?)
-    }
-
     /// Refreshes the query planner's statistics (after a bulk load, so the planner knows the
     /// tables' new sizes before autovacuum or the next `PRAGMA optimize` would tell it).
     pub async fn analyze(&self) -> Result<()> {

@@ -315,9 +315,11 @@ impl Build {
             Slot::TimerChanges,
             &[("task_no", "int"), ("status", "text")],
         );
+        // Found by their primary key alone: a condition on `status` would let the planner
+        // scan every pending timer (`ix_timers_due`) instead — cost growing with the table.
         let pending = self.p(Slot::Pending);
         out.push(format!(
-            "UPDATE timers SET status = c.status FROM {timer_changes} WHERE timers.application_id = {app} AND timers.task_no = c.task_no AND timers.status = {pending} AND {guard}"
+            "UPDATE timers SET status = CASE WHEN timers.status = {pending} THEN c.status ELSE timers.status END FROM {timer_changes} WHERE timers.application_id = {app} AND timers.task_no = c.task_no AND {guard}"
         ));
         let idem = [
             Slot::IdemScope,

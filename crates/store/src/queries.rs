@@ -5,17 +5,20 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use softland_workflow::Status;
 use uuid::Uuid;
 
 use crate::Store;
 use crate::entity::enums::{AppStatus, TaskStatus as DbTaskStatus};
-use crate::entity::{application, event, task};
+use crate::entity::{application, event, organization, task};
 use crate::error::{Error, Result};
 use crate::records::{
-    ApplicationFilter, ApplicationRecord, EventRecord, InboxOwner, Page, TaskRecord,
+    ApplicationFilter, ApplicationRecord, ClaimFilter, EventRecord, InboxFilter, InboxOrder,
+    InboxOwner, Page, TaskRecord,
 };
 use crate::rows::{app_record, event_record, task_record};
 
@@ -56,6 +59,98 @@ fn bad_cursor(c: &str) -> Error {
     Error::BadCursor(c.to_owned())
 }
 
+/// The applications a filter lets through.
+fn applications_where(filter: &ApplicationFilter) -> Condition {
+    let mut c = Condition::all();
+    if let Some(org) = &filter.organization {
+        c = c.add(application::Column::Organization.eq(org.as_str()));
+    }
+    if let Some(status) = filter.status {
+        let s = match status {
+            Status::Active => AppStatus::Active,
+            Status::Completed => AppStatus::Completed,
+            Status::Withdrawn => AppStatus::Withdrawn,
+        };
+        c = c.add(application::Column::Status.eq(s));
+    }
+    if let Some(key) = &filter.workflow_key {
+        c = c.add(application::Column::WorkflowKey.eq(key.as_str()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        c = c.add(application::Column::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(t) = filter.submitted_after {
+        c = c.add(application::Column::SubmittedAt.gte(t));
+    }
+    if let Some(t) = filter.submitted_before {
+        c = c.add(application::Column::SubmittedAt.lt(t));
+    }
+    if let Some(agency) = &filter.agency {
+        let sub = Query::select()
+            .column(task::Column::ApplicationId)
+            .from(task::Entity)
+            .and_where(task::Column::Assignee.eq(agency.as_str()))
+            .to_owned();
+        c = c.add(application::Column::Id.in_subquery(sub));
+    }
+    if let Some(text) = &filter.search {
+        // Any case, the text taken literally (`%` and `_` are not wildcards).
+        let pattern = format!(
+            "%{}%",
+            text.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let sub = Query::select()
+            .column(organization::Column::Key)
+            .from(organization::Entity)
+            .and_where(
+                Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            )
+            .to_owned();
+        c = c.add(application::Column::Organization.in_subquery(sub));
+    }
+    c
+}
+
+/// The open tasks of an inbox a filter lets through.
+fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
+    let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
+    c = match owner {
+        InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
+        InboxOwner::Applicant(org) => c
+            .add(task::Column::Organization.eq(org.as_str()))
+            .add(task::Column::Assignee.eq("applicant")),
+    };
+    if let Some(key) = &filter.workflow_key {
+        c = c.add(task::Column::WorkflowKey.eq(key.as_str()));
+    }
+    if let Some(state) = &filter.state {
+        c = c.add(task::Column::State.eq(state.as_str()));
+    }
+    if let Some(overdue) = filter.overdue {
+        c = c.add(task::Column::Overdue.eq(overdue));
+    }
+    if let Some(t) = filter.due_before {
+        c = c.add(task::Column::DueAt.lte(t));
+    }
+    if let Some(t) = filter.due_after {
+        c = c.add(task::Column::DueAt.gte(t));
+    }
+    if let Some(org) = &filter.organization {
+        c = c.add(task::Column::Organization.eq(org.as_str()));
+    }
+    c = match &filter.claim {
+        None => c,
+        Some(ClaimFilter::By(who)) => c.add(task::Column::ClaimedBy.eq(who.as_str())),
+        Some(ClaimFilter::Unclaimed) => c.add(task::Column::ClaimedBy.is_null()),
+        Some(ClaimFilter::Claimed) => c.add(task::Column::ClaimedBy.is_not_null()),
+    };
+    c
+}
+
 impl Store {
     /// One application.
     pub async fn application(&self, id: Uuid) -> Result<Option<ApplicationRecord>> {
@@ -74,29 +169,7 @@ impl Store {
         after: Option<&str>,
     ) -> Result<Page<ApplicationRecord>> {
         let first = first.clamp(1, MAX_PAGE);
-        let mut q = application::Entity::find();
-        if let Some(org) = &filter.organization {
-            q = q.filter(application::Column::Organization.eq(org.as_str()));
-        }
-        if let Some(status) = filter.status {
-            let s = match status {
-                Status::Active => AppStatus::Active,
-                Status::Completed => AppStatus::Completed,
-                Status::Withdrawn => AppStatus::Withdrawn,
-            };
-            q = q.filter(application::Column::Status.eq(s));
-        }
-        if let Some(key) = &filter.workflow_key {
-            q = q.filter(application::Column::WorkflowKey.eq(key.as_str()));
-        }
-        if let Some(agency) = &filter.agency {
-            let sub = Query::select()
-                .column(task::Column::ApplicationId)
-                .from(task::Entity)
-                .and_where(task::Column::Assignee.eq(agency.as_str()))
-                .to_owned();
-            q = q.filter(application::Column::Id.in_subquery(sub));
-        }
+        let mut q = application::Entity::find().filter(applications_where(filter));
         if let Some(c) = after {
             let id: Uuid = c.parse().map_err(|_| bad_cursor(c))?;
             q = q.filter(application::Column::Id.lt(id));
@@ -109,45 +182,66 @@ impl Store {
         page(rows, first, |m| Ok((m.id.to_string(), app_record(m)?)))
     }
 
+    /// How many applications the filter lets through (all pages).
+    pub async fn count_applications(&self, filter: &ApplicationFilter) -> Result<u64> {
+        Ok(application::Entity::find()
+            .filter(applications_where(filter))
+            .count(self.db())
+            .await?)
+    }
+
     /// Open tasks of an agency or an applicant organization, soonest due first (no due time
-    /// last). The cursor is `due|id` of the previous page's last task.
+    /// last) or oldest first. The cursor is `due|<time>|<id>` or `opened|<time>|<id>` of the
+    /// previous page's last task; one of the other order is refused.
     pub async fn inbox(
         &self,
         owner: &InboxOwner,
+        filter: &InboxFilter,
         first: u64,
         after: Option<&str>,
     ) -> Result<Page<TaskRecord>> {
         let first = first.clamp(1, MAX_PAGE);
-        let mut q = task::Entity::find().filter(task::Column::Status.eq(DbTaskStatus::Open));
-        q = match owner {
-            InboxOwner::Agency(a) => q.filter(task::Column::Assignee.eq(a.as_str())),
-            InboxOwner::Applicant(org) => q
-                .filter(task::Column::Organization.eq(org.as_str()))
-                .filter(task::Column::Assignee.eq("applicant")),
+        let (key, tag) = match filter.order {
+            InboxOrder::Due => (task::Column::InboxOrder, "due"),
+            InboxOrder::Opened => (task::Column::OpenedAt, "opened"),
         };
+        let mut q = task::Entity::find().filter(inbox_where(owner, filter));
         if let Some(c) = after {
-            let (order, id) = c.split_once('|').ok_or_else(|| bad_cursor(c))?;
-            let order: DateTime<Utc> = order.parse().map_err(|_| bad_cursor(c))?;
+            let mut parts = c.splitn(3, '|');
+            let (Some(t), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(bad_cursor(c));
+            };
+            let at: DateTime<Utc> = at.parse().map_err(|_| bad_cursor(c))?;
             let id: Uuid = id.parse().map_err(|_| bad_cursor(c))?;
-            q = q.filter(after_pair(
-                task::Column::InboxOrder,
-                order,
-                task::Column::Id,
-                id,
-            ));
+            if t != tag {
+                return Err(bad_cursor(c));
+            }
+            q = q.filter(after_pair(key, at, task::Column::Id, id));
         }
         let rows = q
-            .order_by_asc(task::Column::InboxOrder)
+            .order_by_asc(key)
             .order_by_asc(task::Column::Id)
             .limit(first + 1)
             .all(self.db())
             .await?;
         page(rows, first, |m| {
+            let at = match filter.order {
+                InboxOrder::Due => m.inbox_order,
+                InboxOrder::Opened => m.opened_at,
+            };
             Ok((
-                format!("{}|{}", m.inbox_order.to_rfc3339(), m.id),
+                format!("{tag}|{}|{}", at.to_rfc3339(), m.id),
                 task_record(m)?,
             ))
         })
+    }
+
+    /// How many open tasks the inbox holds with the filter (all pages).
+    pub async fn count_inbox(&self, owner: &InboxOwner, filter: &InboxFilter) -> Result<u64> {
+        Ok(task::Entity::find()
+            .filter(inbox_where(owner, filter))
+            .count(self.db())
+            .await?)
     }
 
     /// One task.
@@ -263,7 +357,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.assignee, r.open.max(0) as u64, r.overdue.max(0) as u64))
+            .map(|r| {
+                (
+                    r.assignee,
+                    Ord::max(r.open, 0) as u64,
+                    Ord::max(r.overdue, 0) as u64,
+                )
+            })
             .collect())
     }
 }

@@ -253,6 +253,48 @@ pub enum InboxOwner {
     Applicant(String),
 }
 
+/// What an inbox shows, beyond whose it is.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// Only tasks of this workflow.
+    pub workflow_key: Option<String>,
+    /// Only tasks of this state.
+    pub state: Option<String>,
+    /// Only overdue tasks (`true`) or only those not overdue (`false`).
+    pub overdue: Option<bool>,
+    /// Only tasks falling due at or before this time.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only tasks falling due at or after this time.
+    pub due_after: Option<DateTime<Utc>>,
+    /// By their claim.
+    pub claim: Option<ClaimFilter>,
+    /// Only tasks of this applicant organization's applications.
+    pub organization: Option<String>,
+    /// The order (and so the cursors).
+    pub order: InboxOrder,
+}
+
+/// Tasks by their claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimFilter {
+    /// Claimed by this person.
+    By(String),
+    /// Claimed by nobody.
+    Unclaimed,
+    /// Claimed by anyone.
+    Claimed,
+}
+
+/// The order of an inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InboxOrder {
+    /// Soonest due first, tasks without a due time last.
+    #[default]
+    Due,
+    /// Oldest first.
+    Opened,
+}
+
 /// Filters for listing applications.
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationFilter {
@@ -264,6 +306,14 @@ pub struct ApplicationFilter {
     pub status: Option<Status>,
     /// Only this workflow.
     pub workflow_key: Option<String>,
+    /// Only applications that ended with this outcome.
+    pub outcome: Option<String>,
+    /// Only applications submitted at or after this time.
+    pub submitted_after: Option<DateTime<Utc>>,
+    /// Only applications submitted before this time.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Only applications of organizations whose name contains this text (any case).
+    pub search: Option<String>,
 }
 
 /// One page of a keyset-paginated list.

@@ -57,7 +57,7 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
 
 /// Refuses a string longer than `max` characters, naming the field.
-fn bounded(field: &str, value: Option<&str>, max: usize) -> GqlResult<()> {
+pub(crate) fn bounded(field: &str, value: Option<&str>, max: usize) -> GqlResult<()> {
     match value {
         Some(v) if v.chars().count() > max => Err(bad_input(format!(
             "`{field}` is longer than {max} characters"

@@ -1,13 +1,17 @@
 //! Queries.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Json, Object};
-use softland_store::{ApplicationFilter, DefinitionRecord, InboxOwner, Store};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use chrono::{DateTime, Utc};
+use softland_store::{
+    ApplicationFilter, ClaimFilter, DefinitionRecord, InboxFilter, InboxOrder, InboxOwner, Store,
+};
 use softland_workflow::diagram::{Format, render};
 
 use super::types::{Application, ApplicationStatus, Node, PrincipalView, Role, Task, Workflow};
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
+use crate::graphql::mutation::{MAX_NAME, bounded};
 use crate::policy::Principal;
 
 /// Root queries.
@@ -143,7 +147,9 @@ impl Query {
             .map(|_| Node::Task(task.into())))
     }
 
-    /// Applications the caller may see, newest first.
+    /// Applications the caller may see, newest first, filtered; `totalCount` counts every
+    /// page.
+    #[allow(clippy::too_many_arguments)]
     async fn applications(
         &self,
         ctx: &Context<'_>,
@@ -151,10 +157,17 @@ impl Query {
         workflow_key: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Application>> {
+        filter: Option<ApplicationFilterInput>,
+    ) -> GqlResult<Connection<String, Application, Total>> {
+        let more = filter.unwrap_or_default();
+        bounded("search", more.search.as_deref(), MAX_NAME)?;
         let mut filter = ApplicationFilter {
-            status: status.map(Into::into),
-            workflow_key,
+            status: more.status.or(status).map(Into::into),
+            workflow_key: more.workflow_key.or(workflow_key),
+            outcome: more.outcome,
+            submitted_after: more.submitted_after,
+            submitted_before: more.submitted_before,
+            search: more.search.filter(|s| !s.trim().is_empty()),
             ..Default::default()
         };
         match principal(ctx)? {
@@ -164,43 +177,173 @@ impl Query {
                 filter.organization = Some(organization.clone())
             }
         }
+        if let Some(org) = more.organization {
+            match &filter.organization {
+                Some(own) if *own != org => return Ok(empty()),
+                _ => filter.organization = Some(org),
+            }
+        }
         let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
         let page = store(ctx)
             .applications(&filter, first, after.as_deref())
             .await
             .map_err(from_store)?;
-        Ok(connection(page, after.is_some()))
+        Ok(connection(
+            page,
+            after.is_some(),
+            Total::Applications(filter),
+        ))
     }
 
-    /// Open tasks the caller may act on, soonest due first.
+    /// Open tasks the caller may act on — soonest due first, or oldest first — filtered;
+    /// `totalCount` counts every page.
     async fn inbox(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Task>> {
-        let owner = match principal(ctx)? {
-            Principal::Admin { .. } => return Ok(Connection::new(false, false)),
+        filter: Option<InboxFilterInput>,
+        order_by: Option<InboxOrderBy>,
+    ) -> GqlResult<Connection<String, Task, Total>> {
+        let who = principal(ctx)?;
+        let owner = match who {
+            Principal::Admin { .. } => return Ok(empty()),
             Principal::Reviewer { agency, .. } => InboxOwner::Agency(agency.clone()),
             Principal::Applicant { organization, .. } => {
                 InboxOwner::Applicant(organization.clone())
             }
         };
+        let f = filter.unwrap_or_default();
+        for (name, v) in [
+            ("workflowKey", &f.workflow_key),
+            ("state", &f.state),
+            ("organization", &f.organization),
+        ] {
+            bounded(name, v.as_deref(), MAX_NAME)?;
+        }
+        let filter = InboxFilter {
+            workflow_key: f.workflow_key,
+            state: f.state,
+            overdue: f.overdue,
+            due_before: f.due_before,
+            due_after: f.due_after,
+            claim: f.claim.map(|c| match c {
+                ClaimedBy::Me => ClaimFilter::By(who.name().to_owned()),
+                ClaimedBy::Nobody => ClaimFilter::Unclaimed,
+                ClaimedBy::Anyone => ClaimFilter::Claimed,
+            }),
+            organization: f.organization,
+            order: match order_by.unwrap_or_default() {
+                InboxOrderBy::DueAt => InboxOrder::Due,
+                InboxOrderBy::OpenedAt => InboxOrder::Opened,
+            },
+        };
         let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
         let page = store(ctx)
-            .inbox(&owner, first, after.as_deref())
+            .inbox(&owner, &filter, first, after.as_deref())
             .await
             .map_err(from_store)?;
-        Ok(connection(page, after.is_some()))
+        Ok(connection(
+            page,
+            after.is_some(),
+            Total::Inbox(owner, filter),
+        ))
     }
+}
+
+/// Which tasks by their claim.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ClaimedBy {
+    /// Claimed by the caller.
+    Me,
+    /// Claimed by nobody.
+    Nobody,
+    /// Claimed by anyone.
+    Anyone,
+}
+
+/// The order of an inbox.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum InboxOrderBy {
+    /// Soonest due first; tasks without a due time last.
+    #[default]
+    DueAt,
+    /// Oldest first.
+    OpenedAt,
+}
+
+/// What an inbox shows.
+#[derive(InputObject, Debug, Default)]
+pub struct InboxFilterInput {
+    /// Only tasks of this workflow.
+    pub workflow_key: Option<String>,
+    /// Only tasks of this state.
+    pub state: Option<String>,
+    /// Only overdue tasks (true) or only those not overdue (false).
+    pub overdue: Option<bool>,
+    /// Only tasks falling due at or before this time.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only tasks falling due at or after this time.
+    pub due_after: Option<DateTime<Utc>>,
+    /// By their claim.
+    pub claim: Option<ClaimedBy>,
+    /// Only tasks of this applicant organization's applications.
+    pub organization: Option<String>,
+}
+
+/// Which applications a list shows.
+#[derive(InputObject, Debug, Default)]
+pub struct ApplicationFilterInput {
+    /// Only this status.
+    pub status: Option<ApplicationStatus>,
+    /// Only this workflow.
+    pub workflow_key: Option<String>,
+    /// Only this applicant organization's (a firm sees only its own anyway).
+    pub organization: Option<String>,
+    /// Only applications that ended with this outcome (`approved`, `rejected`, `withdrawn`…).
+    pub outcome: Option<String>,
+    /// Only applications submitted at or after this time.
+    pub submitted_after: Option<DateTime<Utc>>,
+    /// Only applications submitted before this time.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Only applications of organizations whose name contains this text (any case).
+    pub search: Option<String>,
+}
+
+/// A list's size over every page, counted only when asked for.
+pub enum Total {
+    /// Of an inbox.
+    Inbox(InboxOwner, InboxFilter),
+    /// Of a list of applications.
+    Applications(ApplicationFilter),
+    /// Of a list that is empty for the caller.
+    Nothing,
+}
+
+#[Object]
+impl Total {
+    /// How many items every page holds together.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        match self {
+            Total::Inbox(owner, filter) => store(ctx).count_inbox(owner, filter).await,
+            Total::Applications(filter) => store(ctx).count_applications(filter).await,
+            Total::Nothing => Ok(0),
+        }
+        .map_err(from_store)
+    }
+}
+
+fn empty<U: async_graphql::OutputType>() -> Connection<String, U, Total> {
+    Connection::with_additional_fields(false, false, Total::Nothing)
 }
 
 /// A store page as a Relay connection.
 fn connection<T, U: From<T> + async_graphql::OutputType>(
     page: softland_store::Page<T>,
     has_previous: bool,
-) -> Connection<String, U> {
-    let mut conn = Connection::new(has_previous, page.has_next);
+    total: Total,
+) -> Connection<String, U, Total> {
+    let mut conn = Connection::with_additional_fields(has_previous, page.has_next, total);
     conn.edges.extend(
         page.items
             .into_iter()

@@ -218,7 +218,12 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
     assert_eq!(sub.application.active_states, vec!["ofds_nomination"]);
     let inbox = f
         .store
-        .inbox(&InboxOwner::Agency("ofds".into()), 10, None)
+        .inbox(
+            &InboxOwner::Agency("ofds".into()),
+            &Default::default(),
+            10,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(inbox.items.len(), 1);
@@ -699,7 +704,11 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = f.store.inbox(&owner, 2, after.as_deref()).await.unwrap();
+        let page = f
+            .store
+            .inbox(&owner, &Default::default(), 2, after.as_deref())
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|(_, t)| t.application_id));
         after = page.items.last().map(|(c, _)| c.clone());
         if !page.has_next {
@@ -1216,7 +1225,14 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
     // 10 nominations open at OFDS; 10 screenings at InvestHK; 10 × 2 parallel reviews.
     let count = |owner: InboxOwner| {
         let store = f.store.clone();
-        async move { store.inbox(&owner, 100, None).await.unwrap().items.len() }
+        async move {
+            store
+                .inbox(&owner, &Default::default(), 100, None)
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
     };
     assert_eq!(count(InboxOwner::Agency("ofds".into())).await, 10);
     assert_eq!(count(InboxOwner::Agency("investhk".into())).await, 20);
