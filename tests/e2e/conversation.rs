@@ -4,11 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends, root};
+use crate::support::{Server, code, on_both_backends};
 
 on_both_backends!(questions_and_answers_are_in_the_history);
 
-const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id state assignee } } }";
 const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON, $n: String) { act(input: {taskId: $t, action: $a, data: $d, note: $n}) { id openTasks { id state assignee } } }";
 const NOTE: &str =
     "mutation($id: ID!, $n: String!) { addNote(applicationId: $id, note: $n) { id } }";
@@ -42,13 +41,7 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     let investhk = s.key(&[
         "--role", "reviewer", "--agency", "investhk", "--name", "amy",
     ]);
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let r = s.gql(Some(&firm), SUBMIT, json!({"d": data})).await;
-    let app = r["data"]["submitApplication"].clone();
+    let app = s.submit_sample(&firm).await;
     let id = app["id"].clone();
     let act = |token: String, app: Value, state: &'static str, action: &'static str, d: Value| {
         let s = &s;

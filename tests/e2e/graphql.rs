@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, code, on_both_backends, root};
+use crate::support::{Server, code, example, on_both_backends, root};
 
 on_both_backends!(
     happy_path_over_http,
@@ -19,26 +19,6 @@ on_both_backends!(
 
 const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id status revision activeStates openTasks { id state assignee } } }";
 const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON, $r: Int) { act(input: {taskId: $t, action: $a, data: $d, expectedRevision: $r}) { id status outcome revision activeStates openTasks { id state assignee } } }";
-
-fn example(key: &str) -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(root().join(format!("workflows/examples/{key}.json"))).unwrap(),
-    )
-    .unwrap()
-}
-
-/// The firm submits the sample Shenzhen → Hong Kong application; returns it.
-async fn submit_sample(s: &Server, token: &str) -> Value {
-    let r = s
-        .gql(
-            Some(token),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": example("soft-landing-sz-to-hk")}),
-        )
-        .await;
-    assert!(r["errors"].is_null(), "{r}");
-    r["data"]["submitApplication"].clone()
-}
 
 fn task(app: &Value, state: &str, assignee: &str) -> String {
     app["openTasks"]
@@ -115,7 +95,7 @@ async fn act(
 
 async fn happy_path_over_http(s: Server) {
     let k = keys(&s);
-    let mut app = submit_sample(&s, &k.firm).await;
+    let mut app = s.submit_sample(&k.firm).await;
     assert_eq!(app["status"], "ACTIVE", "{app}");
     app = act(
         &s,
@@ -390,7 +370,7 @@ async fn happy_path_over_http(s: Server) {
 
 async fn authorization_matrix(s: Server) {
     let k = keys(&s);
-    let app = submit_sample(&s, &k.firm).await;
+    let app = s.submit_sample(&k.firm).await;
     let id = app["id"].clone();
     let see = "query($id: ID!) { application(id: $id) { id } }";
     // Who sees the application: the firm, involved agencies, admins. Others get null, exactly as
@@ -545,7 +525,7 @@ async fn bad_inputs_get_stable_codes(s: Server) {
         .await;
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
 
-    let app = submit_sample(&s, &k.firm).await;
+    let app = s.submit_sample(&k.firm).await;
     let t = task(&app, "ofds_nomination", "ofds");
     assert_eq!(
         code(
@@ -663,7 +643,7 @@ async fn bad_inputs_get_stable_codes(s: Server) {
 
 async fn restart_keeps_everything(mut s: Server) {
     let k = keys(&s);
-    let app = submit_sample(&s, &k.firm).await;
+    let app = s.submit_sample(&k.firm).await;
     let app = act(
         &s,
         &k.ofds,
@@ -724,7 +704,7 @@ fn oversized(url: &str) -> u16 {
 
 async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
     let k = keys(&s);
-    let mut app = submit_sample(&s, &k.firm).await;
+    let mut app = s.submit_sample(&k.firm).await;
     app = act(
         &s,
         &k.ofds,
@@ -784,7 +764,7 @@ async fn subscription_receives_events_in_order(s: Server) {
     use tokio_tungstenite::tungstenite::Message;
 
     let k = keys(&s);
-    let app = submit_sample(&s, &k.firm).await;
+    let app = s.submit_sample(&k.firm).await;
     let first = app["revision"].as_i64().unwrap();
     let mut ws = crate::support::ws_connect(&s.url, &k.firm).await;
     let send = |v: Value| Message::Text(v.to_string().into());
@@ -887,7 +867,7 @@ async fn health_and_metrics(s: Server) {
 
 async fn keys_and_claims(s: Server) {
     let k = keys(&s);
-    let app = submit_sample(&s, &k.firm).await;
+    let app = s.submit_sample(&k.firm).await;
     let app = act(
         &s,
         &k.ofds,

@@ -215,20 +215,9 @@ async fn any_object_is_found_again_by_its_global_id(s: Server) {
         "li",
     ]);
     let other = s.key(&["--role", "applicant", "--org", "other-firm", "--name", "mo"]);
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let r = s
-        .gql(
-            Some(&firm),
-            "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id } } }",
-            json!({"d": data}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"]["id"].clone();
-    let task = r["data"]["submitApplication"]["openTasks"][0]["id"].clone();
+    let submitted = s.submit_sample(&firm).await;
+    let app = submitted["id"].clone();
+    let task = submitted["openTasks"][0]["id"].clone();
     let r = s
         .gql(
             Some(&firm),

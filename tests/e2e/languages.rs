@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends, root};
+use crate::support::{Server, code, on_both_backends};
 
 on_both_backends!(labels_come_in_three_languages);
 
@@ -92,20 +92,7 @@ async fn labels_come_in_three_languages(s: Server) {
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 
     // Tasks and actions: looked up from the definition, not frozen at opening.
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let r = s
-        .gql(
-            Some(&firm),
-            "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id } }",
-            json!({"d": data}),
-        )
-        .await;
-    let id = r["data"]["submitApplication"]["id"].clone();
-    assert!(id.is_string(), "{r}");
+    let id = s.submit_sample(&firm).await["id"].clone();
     let r = gql_in(&s, &ofds, "zh-HK", INBOX, json!({})).await;
     let task = &r["data"]["inbox"]["edges"][0]["node"];
     assert_eq!(task["state"], "ofds_nomination", "{r}");

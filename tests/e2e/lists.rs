@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends, root};
+use crate::support::{Server, code, on_both_backends};
 
 on_both_backends!(inboxes_and_lists_filter_and_count);
 
@@ -30,17 +30,10 @@ async fn inboxes_and_lists_filter_and_count(s: Server) {
     ]);
     let chen = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]);
     let admin = s.key(&["--role", "admin", "--name", "root"]);
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("workflows/examples/soft-landing-sz-to-hk.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let submit = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id } }";
     let mut ids = Vec::new();
     for token in [&firm, &firm, &firm, &other] {
-        let r = s.gql(Some(token), submit, json!({"d": data})).await;
         ids.push(
-            r["data"]["submitApplication"]["id"]
+            s.submit_sample(token).await["id"]
                 .as_str()
                 .unwrap()
                 .to_owned(),

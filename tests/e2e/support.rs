@@ -212,6 +212,20 @@ impl Server {
             .to_owned()
     }
 
+    /// `token`'s organization submits the sample Shenzhen → Hong Kong application; returns it
+    /// (`id status revision activeStates openTasks { id state assignee }`).
+    pub async fn submit_sample(&self, token: &str) -> serde_json::Value {
+        let r = self
+            .gql(
+                Some(token),
+                "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id status revision activeStates openTasks { id state assignee } } }",
+                serde_json::json!({"d": example("soft-landing-sz-to-hk")}),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        r["data"]["submitApplication"].clone()
+    }
+
     /// POSTs a GraphQL request; returns the JSON response.
     pub async fn gql(
         &self,
@@ -228,6 +242,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The sample application of a bundled workflow (`workflows/examples/<key>.json`).
+pub fn example(key: &str) -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join(format!("workflows/examples/{key}.json")))
+            .expect("example"),
+    )
+    .expect("example JSON")
 }
 
 /// The first error's `extensions.code`.

@@ -530,4 +530,103 @@ mod plan_tests {
             (Some("ofds_nomination"), Some("strong"))
         );
     }
+
+    /// A submitted application and a writer that knows its open tasks and timers.
+    fn submitted(wf: &Workflow) -> (Instance, chrono::DateTime<chrono::Utc>, Calendars) {
+        let (now, cal) = at_nine();
+        let env = Env {
+            now,
+            calendar: &cal,
+        };
+        let (inst, _) = wf
+            .submit(&Actor::applicant("li"), sample(), env)
+            .expect("submits");
+        (inst, now, cal)
+    }
+
+    /// A withdrawal: every open task closes as cancelled (by the applicant who withdrew, with
+    /// no action), its timer is cancelled, nothing opens.
+    #[test]
+    fn a_withdrawal_plans_cancelled_tasks_and_timers() {
+        let wf = workflow();
+        let (mut inst, now, cal) = submitted(&wf);
+        let task = inst.open_tasks()[0].id;
+        let mut w = Writer::before(&wf, 1, Uuid::nil(), "firm", &inst);
+        let env = Env {
+            now,
+            calendar: &cal,
+        };
+        let command = Command::Withdraw {
+            reason: Some("plans changed".into()),
+        };
+        let events = wf
+            .execute(&mut inst, &Actor::applicant("li"), command, env)
+            .expect("withdraws");
+        let log = plan_events(&mut w, 2, "prev", &events, now).expect("plans");
+        let closed = w.changes[&task.0].closed.as_ref().expect("the task closes");
+        assert_eq!(closed.status, TaskStatus::Cancelled);
+        // Closed by the person who withdrew, with no action.
+        assert_eq!(
+            (closed.by.as_deref(), closed.action.as_deref()),
+            (Some("li"), None)
+        );
+        assert_eq!(w.timer_changes[&task.0], TimerStatus::Cancelled);
+        assert!(w.new_tasks.is_empty() && w.new_timers.is_empty());
+        let withdrawn = log.records.last().expect("recorded");
+        assert_eq!(
+            (withdrawn.kind.as_str(), withdrawn.comment.as_deref()),
+            ("withdrawn", Some("plans changed"))
+        );
+        assert_eq!(log.outbox.len(), 1);
+    }
+
+    /// A timer firing: the task is flagged overdue (a change to its row, kept open) and its
+    /// timer fired.
+    #[test]
+    fn a_timer_plans_the_overdue_flag_and_the_fired_timer() {
+        let wf = workflow();
+        let (mut inst, now, cal) = submitted(&wf);
+        let (task, due) = inst.timers().next().expect("a timer");
+        let mut w = Writer::before(&wf, 1, Uuid::nil(), "firm", &inst);
+        let later = due + chrono::Duration::seconds(1);
+        let env = Env {
+            now: later,
+            calendar: &cal,
+        };
+        let events = wf
+            .execute(
+                &mut inst,
+                &Actor::system(),
+                Command::FireTimer { task },
+                env,
+            )
+            .expect("fires");
+        plan_events(&mut w, 2, "prev", &events, later).expect("plans");
+        let change = &w.changes[&task.0];
+        assert!(change.overdue && change.closed.is_none(), "{change:?}");
+        assert_eq!(w.timer_changes[&task.0], TimerStatus::Fired);
+        assert!(now < later);
+    }
+
+    /// An internal note on its own: one event, no row changes.
+    #[test]
+    fn a_note_plans_one_event_and_no_row_changes() {
+        let wf = workflow();
+        let (mut inst, now, cal) = submitted(&wf);
+        let mut w = Writer::before(&wf, 1, Uuid::nil(), "firm", &inst);
+        let env = Env {
+            now,
+            calendar: &cal,
+        };
+        let command = Command::Note {
+            note: "vouched for".into(),
+        };
+        let events = wf
+            .execute(&mut inst, &Actor::reviewer("chen", "ofds"), command, env)
+            .expect("notes");
+        let log = plan_events(&mut w, 2, "prev", &events, now).expect("plans");
+        assert_eq!(log.records.len(), 1);
+        assert_eq!(log.records[0].note(), Some("vouched for"));
+        assert!(!w.changes_existing_rows() && w.new_tasks.is_empty() && w.new_timers.is_empty());
+    }
 }
