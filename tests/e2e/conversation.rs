@@ -43,6 +43,21 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     ]);
     let app = s.submit_sample(&firm).await;
     let id = app["id"].clone();
+    // Live, too: the firm and OFDS subscribe to the application's events.
+    let query = "subscription($id: ID) { applicationEvents(applicationId: $id) { seq kind note } }";
+    let mut subscribed = Vec::new();
+    for token in [&firm, &ofds] {
+        use futures_util::SinkExt;
+        let mut ws = crate::support::ws_connect(&s.url, token).await;
+        let msg = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": id}}});
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(
+            msg.to_string().into(),
+        ))
+        .await
+        .unwrap();
+        subscribed.push(ws);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let act = |token: String, app: Value, state: &'static str, action: &'static str, d: Value| {
         let s = &s;
         // InvestHK's reviewers write an internal note with their action.
@@ -96,6 +111,56 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
         .gql(Some(&firm), NOTE, json!({"id": id, "n": "let me in"}))
         .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    // The subscriptions saw the same: OFDS both notes, the firm neither (its stream goes on
+    // with the events it may see).
+    let history_len = {
+        let r = s.gql(Some(&ofds), HISTORY, json!({"id": id})).await;
+        r["data"]["application"]["history"]
+            .as_array()
+            .unwrap()
+            .len() as i64
+    };
+    let mut streams = subscribed.into_iter();
+    for (ws, sees_notes) in [
+        (streams.next().unwrap(), false),
+        (streams.next().unwrap(), true),
+    ] {
+        use futures_util::StreamExt;
+        let mut ws = ws;
+        let mut kinds = Vec::new();
+        let mut last = 0;
+        // Up to the last event, which is OFDS's note: the firm's stream never carries it, so
+        // for the firm read until the event before it, then make sure nothing else comes.
+        let end = if sees_notes {
+            history_len
+        } else {
+            history_len - 1
+        };
+        while last < end {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+                .await
+                .expect("events arrive")
+                .unwrap()
+                .unwrap();
+            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+            let e = &v["payload"]["data"]["applicationEvents"];
+            last = e["seq"].as_i64().unwrap();
+            kinds.push((e["kind"].as_str().unwrap().to_owned(), e["note"].clone()));
+        }
+        let notes: Vec<&Value> = kinds
+            .iter()
+            .filter(|(k, _)| k == "note_added")
+            .map(|(_, n)| n)
+            .collect();
+        if sees_notes {
+            assert_eq!(notes, [&json!(INTERNAL), &json!(ofds_note)], "{kinds:?}");
+        } else {
+            assert!(notes.is_empty(), "{kinds:?}");
+            let more =
+                tokio::time::timeout(std::time::Duration::from_millis(1500), ws.next()).await;
+            assert!(more.is_err(), "the firm's stream carried more: {more:?}");
+        }
+    }
     let all = |token: String| {
         let s = &s;
         let id = id.clone();

@@ -19,7 +19,7 @@
 //! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal };
 //! let (mut app, _events) = wf.submit(&Actor::applicant("firm-1"), serde_json::json!({}), env).unwrap();
 //! let task = app.open_tasks()[0].id;
-//! let approve = Command::Act { task, action: "approve".into(), comment: None, input: None };
+//! let approve = Command::Act { task, action: "approve".into(), comment: None, input: None, note: None };
 //! wf.execute(&mut app, &Actor::reviewer("amy", "hkstp"), approve, env).unwrap();
 //! assert_eq!(app.outcome(), Some("approved"));
 //! ```
