@@ -29,18 +29,9 @@ fn task(app: &Value, state: &str) -> String {
 const INTERNAL: &str = "Thin accounts; ask the HKMA whether a sandbox slot is likely.";
 
 async fn questions_and_answers_are_in_the_history(s: Server) {
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "pengcheng-pay",
-        "--name",
-        "li.wei",
-    ]);
-    let ofds = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]);
-    let investhk = s.key(&[
-        "--role", "reviewer", "--agency", "investhk", "--name", "amy",
-    ]);
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let ofds = s.reviewer_key("ofds", "chen");
+    let investhk = s.reviewer_key("investhk", "amy");
     let app = s.submit_sample(&firm).await;
     let id = app["id"].clone();
     // Live, too: the firm and OFDS subscribe to the application's events.

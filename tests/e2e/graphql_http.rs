@@ -38,14 +38,7 @@ const WANTS_JSON: (&str, &str) = ("accept", "application/json");
 const WANTS_GQL: (&str, &str) = ("accept", "application/graphql-response+json");
 
 async fn standard_tools_work(s: Server) {
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "pengcheng-pay",
-        "--name",
-        "li",
-    ]);
+    let firm = s.applicant_key("pengcheng-pay", "li");
     let bearer = format!("Bearer {firm}");
     let auth = ("authorization", bearer.as_str());
 
@@ -206,15 +199,8 @@ async fn graphiql_loads_nothing_from_outside() {
 /// Relay's Global Object Identification: applications, tasks and workflow versions come back
 /// from `node(id:)`; another firm's, a malformed or an unknown id is null.
 async fn any_object_is_found_again_by_its_global_id(s: Server) {
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "pengcheng-pay",
-        "--name",
-        "li",
-    ]);
-    let other = s.key(&["--role", "applicant", "--org", "other-firm", "--name", "mo"]);
+    let firm = s.applicant_key("pengcheng-pay", "li");
+    let other = s.applicant_key("other-firm", "mo");
     let submitted = s.submit_sample(&firm).await;
     let app = submitted["id"].clone();
     let task = submitted["openTasks"][0]["id"].clone();

@@ -29,15 +29,8 @@ const INBOX: &str = "{ inbox { edges { node { state title actions { name title }
 const INBOX_HANS: &str = "{ inbox { edges { node { title(locale: \"zh-Hans\") actions { title(locale: \"zh-CN\") } } } } }";
 
 async fn labels_come_in_three_languages(s: Server) {
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "pengcheng-pay",
-        "--name",
-        "li.wei",
-    ]);
-    let ofds = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]);
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let ofds = s.reviewer_key("ofds", "chen");
 
     // The workflow: by argument, by header, and English without either.
     let titled = |locale: &str| {

@@ -12,23 +12,9 @@ const INBOX: &str = "query($f: InboxFilterInput, $o: InboxOrderBy, $first: Int, 
 const APPS: &str = "query($f: ApplicationFilterInput) { applications(filter: $f) { totalCount nodes { id organization } } }";
 
 async fn inboxes_and_lists_filter_and_count(s: Server) {
-    let firm = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "pengcheng-pay",
-        "--name",
-        "li",
-    ]);
-    let other = s.key(&[
-        "--role",
-        "applicant",
-        "--org",
-        "qianhai-ledger",
-        "--name",
-        "mo",
-    ]);
-    let chen = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "chen"]);
+    let firm = s.applicant_key("pengcheng-pay", "li");
+    let other = s.applicant_key("qianhai-ledger", "mo");
+    let chen = s.reviewer_key("ofds", "chen");
     let admin = s.key(&["--role", "admin", "--name", "root"]);
     let mut ids = Vec::new();
     for token in [&firm, &firm, &firm, &other] {

@@ -212,6 +212,16 @@ impl Server {
             .to_owned()
     }
 
+    /// An applicant key for `name` of organization `org`.
+    pub fn applicant_key(&self, org: &str, name: &str) -> String {
+        self.key(&["--role", "applicant", "--org", org, "--name", name])
+    }
+
+    /// A reviewer key for `name` of `agency`.
+    pub fn reviewer_key(&self, agency: &str, name: &str) -> String {
+        self.key(&["--role", "reviewer", "--agency", agency, "--name", name])
+    }
+
     /// `token`'s organization submits the sample Shenzhen → Hong Kong application; returns it
     /// (`id status revision activeStates openTasks { id state assignee }`).
     pub async fn submit_sample(&self, token: &str) -> serde_json::Value {
