@@ -1,7 +1,7 @@
 //! The commit's SQL: one fixed text per backend and head (an action's update, a submission's
 //! insert), built once from the entities' columns, so no command builds SQL. The rows a
 //! command writes travel as one JSON array per table ([`rows_json`]) that the statement
-//! unpacks — PostgreSQL with `json_populate_recordset`, SQLite with `json_each` — and every
+//! unpacks — PostgreSQL with `json_populate_recordset`, SQLite with `jsonb_each` (each row handed on as binary JSON, so reading a column does not parse its text again) — and every
 //! other value is a named slot ([`Slot`]) bound by [`Binds`]; a slot left unbound fails the
 //! command loudly instead of writing a NULL.
 
@@ -251,7 +251,7 @@ impl Build {
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!(
-                    "INSERT INTO {table} ({names}) SELECT {exprs} FROM json_each({rows}) WHERE {guard}"
+                    "INSERT INTO {table} ({names}) SELECT {exprs} FROM jsonb_each({rows}) WHERE {guard}"
                 )
             }
         }
@@ -272,7 +272,7 @@ impl Build {
                 list(|n, t| format!("{n} {t}"))
             ),
             Backend::Sqlite => format!(
-                "(SELECT {} FROM json_each({rows})) AS c",
+                "(SELECT {} FROM jsonb_each({rows})) AS c",
                 list(|n, _| format!("value->>'{n}' AS {n}"))
             ),
         }
