@@ -81,6 +81,22 @@ impl Workflow {
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.index()]
     }
+    /// The title of an outcome: the title of the final state that ends with it, or the
+    /// built-in label of a withdrawal.
+    pub fn outcome_title(&self, outcome: &str) -> Option<Text> {
+        if outcome == crate::engine::WITHDRAWN {
+            return Some(Text {
+                en: "Withdrawn".into(),
+                zh_hant: Some("已撤回".into()),
+                zh_hans: Some("已撤回".into()),
+            });
+        }
+        self.states
+            .iter()
+            .find(|s| matches!(&s.kind, StateKind::Final { outcome: o } if o == outcome))
+            .map(|s| s.title.clone())
+    }
+
     /// A state by name.
     pub fn state_named(&self, name: &str) -> Option<&State> {
         self.state_id(name).map(|id| self.state(id))

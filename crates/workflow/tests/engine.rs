@@ -606,3 +606,22 @@ fn internal_notes_are_written_by_agencies_only() {
     assert_eq!(app.inst, before, "a refusal changes nothing");
     assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst.clone()));
 }
+
+#[test]
+fn outcomes_have_titles() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let title = |o: &str, lang| wf.outcome_title(o).map(|t| t.get(lang).to_owned());
+    assert_eq!(
+        title("rejected", softland_workflow::Lang::ZhHans).as_deref(),
+        Some("已拒绝")
+    );
+    assert_eq!(
+        title("lapsed", softland_workflow::Lang::En).as_deref(),
+        Some("Lapsed (no answer)")
+    );
+    assert_eq!(
+        title("withdrawn", softland_workflow::Lang::ZhHant).as_deref(),
+        Some("已撤回")
+    );
+    assert_eq!(title("nope", softland_workflow::Lang::En), None);
+}

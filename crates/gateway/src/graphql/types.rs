@@ -226,15 +226,6 @@ impl From<ApplicationRecord> for Application {
     }
 }
 
-/// The label of a withdrawn application's outcome.
-fn withdrawn() -> Text {
-    Text {
-        en: "Withdrawn".into(),
-        zh_hant: Some("已撤回".into()),
-        zh_hans: Some("已撤回".into()),
-    }
-}
-
 impl Application {
     async fn compiled(
         &self,
@@ -288,17 +279,8 @@ impl Application {
         let Some(outcome) = &self.outcome else {
             return Ok(None);
         };
-        if self.status == ApplicationStatus::Withdrawn {
-            return Ok(Some(withdrawn().get(lang).to_owned()));
-        }
         let wf = self.compiled(ctx).await?;
-        Ok(wf
-            .states()
-            .iter()
-            .find(|s| {
-                matches!(s.kind(), softland_workflow::StateKind::Final { outcome: o } if o == outcome)
-            })
-            .map(|s| s.title().get(lang).to_owned()))
+        Ok(wf.outcome_title(outcome).map(|t| t.get(lang).to_owned()))
     }
 
     /// Its audit log, in order.
