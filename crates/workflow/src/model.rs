@@ -151,6 +151,9 @@ impl fmt::Display for Text {
 pub const APPROVE: &str = "approve";
 /// The action of an approval seat that rejects.
 pub const REJECT: &str = "reject";
+/// The outcome of a withdrawn application.
+pub const WITHDRAWN: &str = "withdrawn";
+
 /// What every seat of an approval state offers.
 pub const SEAT_ACTIONS: [&str; 2] = [APPROVE, REJECT];
 

@@ -84,7 +84,7 @@ impl Workflow {
     /// The title of an outcome: the title of the final state that ends with it, or the
     /// built-in label of a withdrawal.
     pub fn outcome_title(&self, outcome: &str) -> Option<Text> {
-        if outcome == crate::engine::WITHDRAWN {
+        if outcome == crate::model::WITHDRAWN {
             return Some(Text {
                 en: "Withdrawn".into(),
                 zh_hant: Some("已撤回".into()),

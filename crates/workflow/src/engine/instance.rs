@@ -196,7 +196,7 @@ impl Instance {
             }
             EventKind::Withdrawn { .. } => {
                 self.status = Status::Withdrawn;
-                self.outcome = Some(super::WITHDRAWN.to_owned());
+                self.outcome = Some(crate::model::WITHDRAWN.to_owned());
                 self.active.clear();
             }
         }

@@ -25,9 +25,6 @@ pub use command::{Actor, Command, Party, Rejection};
 pub use event::{Event, EventKind, TaskId, UnknownState, name_legacy_states};
 
 use command::NOTES_ARE_INTERNAL;
-
-/// The outcome of a withdrawn application.
-pub const WITHDRAWN: &str = "withdrawn";
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
