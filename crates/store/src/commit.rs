@@ -7,7 +7,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit_sql::{Binds, Slot, cell, rows_json, statements, value_of, written};
+use crate::commit_sql::{
+    Binds, HeadKind, Part, Shape, Slot, cell, rows_json, statement, value_of, written,
+};
 use crate::connect::{Backend, Engine};
 use crate::entity::application;
 use crate::entity::enums::{TaskStatus, TimerStatus};
@@ -107,16 +109,48 @@ pub(crate) async fn commit_command(
 ) -> Result<(bool, Option<Vec<TaskRecord>>)> {
     use sea_orm::{DbBackend, Statement};
     let backend = store.inner.backend;
-    let statements = statements(backend);
-    let (stmt, mut b, idem, row): (_, _, _, &application::ActiveModel) = match head {
+    // The rows of each optional part, where the command has any: they decide the statement.
+    let idem = match &head {
+        Head::Update { idem, .. } | Head::Insert { idem, .. } => *idem,
+    };
+    let parts = [
+        (
+            Part::Outbox,
+            (!log.outbox.is_empty()).then(|| rows_json(backend, &log.outbox)),
+        ),
+        (
+            Part::Tasks,
+            (!w.new_tasks.is_empty()).then(|| rows_json(backend, &w.new_tasks)),
+        ),
+        (
+            Part::Timers,
+            (!w.new_timers.is_empty()).then(|| rows_json(backend, &w.new_timers)),
+        ),
+        (
+            Part::TaskChanges,
+            (!w.changes.is_empty()).then(|| task_changes(backend, w)),
+        ),
+        (
+            Part::TimerChanges,
+            (!w.timer_changes.is_empty()).then(|| Ok(timer_changes(w))),
+        ),
+    ];
+    let shape = parts
+        .iter()
+        .fold(Shape::default(), |s, (part, rows)| {
+            s.with(*part, rows.is_some())
+        })
+        .with(Part::Idem, idem.is_some());
+    let (stmt, mut b, row): (_, _, &application::ActiveModel) = match head {
         Head::Update {
             app,
             revision,
             update,
             claim,
-            idem,
+            ..
         } => {
-            let mut b = Binds::new(&statements.update);
+            let stmt = statement(backend, HeadKind::Update, shape);
+            let mut b = Binds::new(stmt);
             let instance = update.take(application::Column::Instance);
             b.set(
                 Slot::Column(application::Column::Instance.as_str()),
@@ -131,11 +165,12 @@ pub(crate) async fn commit_command(
             b.set(Slot::Revision, revision)?;
             b.set(Slot::ClaimTask, claim.map(|c| c.task))?;
             b.set(Slot::ClaimActor, claim.map(|c| c.actor.to_owned()))?;
-            (&statements.update, b, idem, &*update)
+            (stmt, b, &*update)
         }
-        Head::Insert { row, idem } => {
+        Head::Insert { row, .. } => {
             use application::Column as A;
-            let mut b = Binds::new(&statements.insert);
+            let stmt = statement(backend, HeadKind::Insert, shape);
+            let mut b = Binds::new(stmt);
             for col in written::<application::Entity>() {
                 match col {
                     A::Id => b.set(Slot::App, value_of(row, col)?)?,
@@ -143,28 +178,31 @@ pub(crate) async fn commit_command(
                     _ => b.set(Slot::Column(col.as_str()), value_of(row, col)?)?,
                 }
             }
-            (&statements.insert, b, idem, row)
+            (stmt, b, row)
         }
     };
-    b.set(
+    // Values only some shapes take (the idempotency row, SQLite's guard, timer changes).
+    b.offer(
         Slot::NewRevision,
         value_of(row, application::Column::Revision)?,
-    )?;
+    );
     b.offer(Slot::NewHash, value_of(row, application::Column::LastHash)?);
     let at = value_of(row, application::Column::UpdatedAt)?;
-    b.set(Slot::At, at)?;
+    b.offer(Slot::At, at);
     b.offer(Slot::Open, TaskStatus::Open.to_value());
-    b.set(Slot::Pending, TimerStatus::Pending.to_value())?;
-    b.set(Slot::IdemScope, idem.map(|i| i.scope.clone()))?;
-    b.set(Slot::IdemKey, idem.map(|i| i.key.clone()))?;
-    b.set(Slot::IdemOperation, idem.map(|i| i.operation.to_owned()))?;
-    b.set(Slot::IdemHash, idem.map(|i| i.request_hash.clone()))?;
+    b.offer(Slot::Pending, TimerStatus::Pending.to_value());
+    if let Some(i) = idem {
+        b.set(Slot::IdemScope, i.scope.clone())?;
+        b.set(Slot::IdemKey, i.key.clone())?;
+        b.set(Slot::IdemOperation, i.operation.to_owned())?;
+        b.set(Slot::IdemHash, i.request_hash.clone())?;
+    }
     b.set(Slot::Events, rows_json(backend, &log.events)?)?;
-    b.set(Slot::Outbox, rows_json(backend, &log.outbox)?)?;
-    b.set(Slot::Tasks, rows_json(backend, &w.new_tasks)?)?;
-    b.set(Slot::Timers, rows_json(backend, &w.new_timers)?)?;
-    b.set(Slot::TaskChanges, task_changes(backend, w)?)?;
-    b.set(Slot::TimerChanges, timer_changes(w))?;
+    for (part, rows) in parts {
+        if let (Some(slot), Some(rows)) = (part.rows(), rows) {
+            b.set(slot, rows?)?;
+        }
+    }
     let values = b.finish()?;
     match &store.inner.engine {
         Engine::Postgres { .. } => {

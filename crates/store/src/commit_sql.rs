@@ -1,11 +1,12 @@
-//! The commit's SQL: one fixed text per backend and head (an action's update, a submission's
-//! insert), built once from the entities' columns, so no command builds SQL. The rows a
+//! The commit's SQL: one fixed text per backend, head (an action's update, a submission's
+//! insert) and [`Shape`] (which of the optional parts a command has rows for), each built once
+//! from the entities' columns when first needed, so no command builds SQL. The rows a
 //! command writes travel as one JSON array per table ([`rows_json`]) that the statement
 //! unpacks — PostgreSQL with `json_populate_recordset`, SQLite with `jsonb_each` (each row handed on as binary JSON, so reading a column does not parse its text again) — and every
 //! other value is a named slot ([`Slot`]) bound by [`Binds`]; a slot left unbound fails the
 //! command loudly instead of writing a NULL.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ColumnType, EntityName, EntityTrait, IdenStatic};
 use serde_json::{Map, Value as Json};
@@ -68,19 +69,77 @@ impl Statement {
     }
 }
 
-/// The two commit statements of a backend.
-pub(crate) struct Statements {
-    pub(crate) update: Statement,
-    pub(crate) insert: Statement,
+/// What a statement does to the application row before everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadKind {
+    /// A command on an existing application: compare-and-set its revision.
+    Update,
+    /// A submission: insert it.
+    Insert,
 }
 
-pub(crate) fn statements(backend: Backend) -> &'static Statements {
-    static PG: LazyLock<Statements> = LazyLock::new(|| Statements::new(Backend::Postgres));
-    static SQLITE: LazyLock<Statements> = LazyLock::new(|| Statements::new(Backend::Sqlite));
-    match backend {
-        Backend::Postgres => &PG,
-        Backend::Sqlite => &SQLITE,
+/// A part of the commit a command may have nothing for (every command appends events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Outbox,
+    Tasks,
+    Timers,
+    TaskChanges,
+    TimerChanges,
+    /// The idempotency key's row.
+    Idem,
+}
+
+impl Part {
+    const ALL: [Part; 6] = [
+        Part::Outbox,
+        Part::Tasks,
+        Part::Timers,
+        Part::TaskChanges,
+        Part::TimerChanges,
+        Part::Idem,
+    ];
+
+    /// The slot holding the part's rows (the idempotency key's are several).
+    pub(crate) fn rows(self) -> Option<Slot> {
+        match self {
+            Part::Outbox => Some(Slot::Outbox),
+            Part::Tasks => Some(Slot::Tasks),
+            Part::Timers => Some(Slot::Timers),
+            Part::TaskChanges => Some(Slot::TaskChanges),
+            Part::TimerChanges => Some(Slot::TimerChanges),
+            Part::Idem => None,
+        }
     }
+}
+
+/// The parts one command's statement carries: a statement never runs a part with no rows
+/// (on PostgreSQL each is a CTE executed — and its JSON unpacked — on every command).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Shape(u8);
+
+impl Shape {
+    const COUNT: usize = 1 << Part::ALL.len();
+
+    pub(crate) fn with(self, part: Part, present: bool) -> Shape {
+        if present {
+            Shape(self.0 | 1 << part as u8)
+        } else {
+            self
+        }
+    }
+
+    pub(crate) fn has(self, part: Part) -> bool {
+        self.0 & (1 << part as u8) != 0
+    }
+}
+
+/// The commit statement of a backend, head and shape, built the first time it is asked for.
+pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> &'static Statement {
+    type Built = [[OnceLock<Statement>; Shape::COUNT]; 4];
+    static BUILT: Built = [const { [const { OnceLock::new() }; Shape::COUNT] }; 4];
+    let i = (backend == Backend::Sqlite) as usize * 2 + (head == HeadKind::Insert) as usize;
+    BUILT[i][shape.0 as usize].get_or_init(|| Build::statement(backend, head, shape))
 }
 
 /// The values of one execution of a [`Statement`], in its slots' order.
@@ -212,6 +271,7 @@ fn timestamp(backend: Backend, t: chrono::DateTime<chrono::Utc>) -> String {
 /// Builds one statement, numbering slots as they are first used.
 struct Build {
     backend: Backend,
+    shape: Shape,
     slots: Vec<Slot>,
 }
 
@@ -281,14 +341,31 @@ impl Build {
     /// Everything after the head, each statement guarded by `guard`.
     fn tail(&mut self, guard: &str) -> Vec<String> {
         let app = self.p(Slot::App);
-        let mut out = vec![
-            self.insert_rows::<event::Entity>(Slot::Events, guard),
-            self.insert_rows::<outbox::Entity>(Slot::Outbox, guard),
-            self.insert_rows::<task::Entity>(Slot::Tasks, guard),
-            self.insert_rows::<timer::Entity>(Slot::Timers, guard),
-        ];
-        // A closed task takes the status, time, closer and action; a reassigned one the new
-        // assignee and no claim; overdue is only ever set.
+        let mut out = vec![self.insert_rows::<event::Entity>(Slot::Events, guard)];
+        if self.shape.has(Part::Outbox) {
+            out.push(self.insert_rows::<outbox::Entity>(Slot::Outbox, guard));
+        }
+        if self.shape.has(Part::Tasks) {
+            out.push(self.insert_rows::<task::Entity>(Slot::Tasks, guard));
+        }
+        if self.shape.has(Part::Timers) {
+            out.push(self.insert_rows::<timer::Entity>(Slot::Timers, guard));
+        }
+        if self.shape.has(Part::TaskChanges) {
+            out.push(self.task_changes(&app, guard));
+        }
+        if self.shape.has(Part::TimerChanges) {
+            out.push(self.timer_changes(&app, guard));
+        }
+        if self.shape.has(Part::Idem) {
+            out.push(self.idem(guard));
+        }
+        out
+    }
+
+    /// A closed task takes the status, time, closer and action; a reassigned one the new
+    /// assignee and no claim; overdue is only ever set.
+    fn task_changes(&mut self, app: &str, guard: &str) -> String {
         let changes = self.changes(
             Slot::TaskChanges,
             &[
@@ -301,7 +378,7 @@ impl Build {
                 ("overdue", "boolean"),
             ],
         );
-        out.push(format!(
+        format!(
             "UPDATE tasks SET status = coalesce(c.status, tasks.status), \
              closed_at = coalesce(c.closed_at, tasks.closed_at), \
              closed_by = CASE WHEN c.status IS NULL THEN tasks.closed_by ELSE c.closed_by END, \
@@ -310,7 +387,10 @@ impl Build {
              claimed_by = CASE WHEN c.assignee IS NULL THEN tasks.claimed_by ELSE NULL END, \
              overdue = (tasks.overdue OR c.overdue) \
              FROM {changes} WHERE tasks.application_id = {app} AND tasks.task_no = c.task_no AND {guard}"
-        ));
+        )
+    }
+
+    fn timer_changes(&mut self, app: &str, guard: &str) -> String {
         let timer_changes = self.changes(
             Slot::TimerChanges,
             &[("task_no", "int"), ("status", "text")],
@@ -318,9 +398,12 @@ impl Build {
         // Found by their primary key alone: a condition on `status` would let the planner
         // scan every pending timer (`ix_timers_due`) instead — cost growing with the table.
         let pending = self.p(Slot::Pending);
-        out.push(format!(
+        format!(
             "UPDATE timers SET status = CASE WHEN timers.status = {pending} THEN c.status ELSE timers.status END FROM {timer_changes} WHERE timers.application_id = {app} AND timers.task_no = c.task_no AND {guard}"
-        ));
+        )
+    }
+
+    fn idem(&mut self, guard: &str) -> String {
         let idem = [
             Slot::IdemScope,
             Slot::IdemKey,
@@ -331,12 +414,10 @@ impl Build {
             Slot::At,
         ]
         .map(|s| self.p(s));
-        out.push(format!(
-            "INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE {} IS NOT NULL AND {guard}",
-            idem.join(", "),
-            idem[0]
-        ));
-        out
+        format!(
+            "INSERT INTO idempotency_keys (scope, key, operation, request_hash, application_id, revision, created_at) SELECT {} WHERE {guard}",
+            idem.join(", ")
+        )
     }
 
     /// PostgreSQL: the statements as data-modifying CTEs after the head, guarded by its
@@ -404,20 +485,22 @@ impl Build {
     }
 }
 
-impl Statements {
-    fn new(backend: Backend) -> Self {
-        Statements {
-            update: Self::update(backend),
-            insert: Self::insert(backend),
+impl Build {
+    fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Statement {
+        let b = Build {
+            backend,
+            shape,
+            slots: Vec::new(),
+        };
+        match head {
+            HeadKind::Update => b.update(),
+            HeadKind::Insert => b.insert(),
         }
     }
 
     /// An action's head: compare-and-set the revision, and the claim of the task it completes.
-    fn update(backend: Backend) -> Statement {
-        let mut b = Build {
-            backend,
-            slots: Vec::new(),
-        };
+    fn update(mut self) -> Statement {
+        let b = &mut self;
         let cols = std::iter::once(application::Column::Instance).chain(SNAPSHOT_COLUMNS);
         let set = cols
             .map(|c| format!("{} = {}", c.as_str(), b.p(Slot::Column(c.as_str()))))
@@ -428,17 +511,14 @@ impl Statements {
         let head = format!(
             "UPDATE applications SET {set} WHERE id = {app} AND revision = {rev} AND ({task} IS NULL OR EXISTS (SELECT 1 FROM tasks WHERE id = {task} AND status = {open} AND (claimed_by IS NULL OR claimed_by = {actor})))"
         );
-        b.finish(Vec::new(), head)
+        self.finish(Vec::new(), head)
     }
 
     /// A submission's head: insert the application (its organization too, if new) — only
     /// into the workflow's current version: none newer, this one not retired.
-    fn insert(backend: Backend) -> Statement {
+    fn insert(mut self) -> Statement {
         use application::Column as A;
-        let mut b = Build {
-            backend,
-            slots: Vec::new(),
-        };
+        let b = &mut self;
         let cols = written::<application::Entity>();
         let names = cols
             .iter()
@@ -470,7 +550,7 @@ impl Statements {
         let head = format!(
             "INSERT INTO applications ({names}) SELECT {vals} WHERE NOT EXISTS (SELECT 1 FROM workflow_definitions WHERE key = {key} AND (version > {version} OR (version = {version} AND retired_at IS NOT NULL)))"
         );
-        b.finish(early, head)
+        self.finish(early, head)
     }
 }
 
@@ -478,20 +558,28 @@ impl Statements {
 mod tests {
     use super::*;
 
-    /// Every slot a statement numbers is one a command binds, and each text is fixed.
+    /// Every slot a statement numbers is one a command binds, each text is fixed, and a
+    /// shape's statement carries exactly its parts.
     #[test]
     fn statements_are_fixed_and_number_their_slots() {
         for backend in [Backend::Postgres, Backend::Sqlite] {
-            let s = statements(backend);
-            for stmt in [&s.update, &s.insert] {
-                let n = stmt.slots.len();
-                assert!(stmt.sql.contains(&format!("${n}")), "{}", stmt.sql);
-                assert!(!stmt.sql.contains(&format!("${}", n + 1)));
-                let mut seen = stmt.slots.clone();
-                seen.dedup();
-                assert_eq!(seen.len(), n, "a slot numbered twice");
+            for head in [HeadKind::Update, HeadKind::Insert] {
+                for bits in 0..Shape::COUNT as u8 {
+                    let shape = Shape(bits);
+                    let stmt = statement(backend, head, shape);
+                    let n = stmt.slots.len();
+                    assert!(stmt.sql.contains(&format!("${n}")), "{}", stmt.sql);
+                    assert!(!stmt.sql.contains(&format!("${}", n + 1)));
+                    let mut seen = stmt.slots.clone();
+                    seen.dedup();
+                    assert_eq!(seen.len(), n, "a slot numbered twice");
+                    for part in Part::ALL {
+                        let slot = part.rows().unwrap_or(Slot::IdemKey);
+                        assert_eq!(stmt.slots.contains(&slot), shape.has(part), "{part:?}");
+                    }
+                    assert!(std::ptr::eq(stmt, statement(backend, head, shape)));
+                }
             }
-            assert!(std::ptr::eq(s, statements(backend)));
         }
     }
 
