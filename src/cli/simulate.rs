@@ -93,7 +93,7 @@ impl Sim<'_> {
                     );
                 }
                 EventKind::TaskCancelled { task } => println!("    ✗ task #{task} cancelled"),
-                EventKind::TaskReassigned { task, assignee } => {
+                EventKind::TaskReassigned { task, assignee, .. } => {
                     println!("    ↪ task #{task} reassigned to {assignee}")
                 }
                 EventKind::TaskOverdue { task } => println!("    ⏰ task #{task} overdue"),

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends};
+use crate::support::{Server, code, on_both_backends, ws_next, ws_subscribe};
 
 on_both_backends!(questions_and_answers_are_in_the_history);
 
@@ -38,15 +38,7 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     let query = "subscription($id: ID) { applicationEvents(applicationId: $id) { seq kind note } }";
     let mut subscribed = Vec::new();
     for token in [&firm, &ofds] {
-        use futures_util::SinkExt;
-        let mut ws = crate::support::ws_connect(&s.url, token).await;
-        let msg = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": id}}});
-        ws.send(tokio_tungstenite::tungstenite::Message::Text(
-            msg.to_string().into(),
-        ))
-        .await
-        .unwrap();
-        subscribed.push(ws);
+        subscribed.push(ws_subscribe(&s.url, token, query, json!({"id": id})).await);
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let act = |token: String, app: Value, state: &'static str, action: &'static str, d: Value| {
@@ -116,7 +108,6 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
         (streams.next().unwrap(), false),
         (streams.next().unwrap(), true),
     ] {
-        use futures_util::StreamExt;
         let mut ws = ws;
         let mut kinds = Vec::new();
         let mut last = 0;
@@ -128,12 +119,9 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
             history_len - 1
         };
         while last < end {
-            let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            let v = ws_next(&mut ws, std::time::Duration::from_secs(10))
                 .await
-                .expect("events arrive")
-                .unwrap()
-                .unwrap();
-            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+                .expect("events arrive");
             let e = &v["payload"]["data"]["applicationEvents"];
             last = e["seq"].as_i64().unwrap();
             kinds.push((e["kind"].as_str().unwrap().to_owned(), e["note"].clone()));
@@ -147,9 +135,8 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
             assert_eq!(notes, [&json!(INTERNAL), &json!(ofds_note)], "{kinds:?}");
         } else {
             assert!(notes.is_empty(), "{kinds:?}");
-            let more =
-                tokio::time::timeout(std::time::Duration::from_millis(1500), ws.next()).await;
-            assert!(more.is_err(), "the firm's stream carried more: {more:?}");
+            let more = ws_next(&mut ws, std::time::Duration::from_millis(1500)).await;
+            assert!(more.is_none(), "the firm's stream carried more: {more:?}");
         }
     }
     let all = |token: String| {

@@ -15,6 +15,7 @@ mod graphql;
 mod graphql_http;
 mod harden;
 mod hostile;
+mod inbox_live;
 mod languages;
 mod lists;
 mod race;

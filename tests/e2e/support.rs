@@ -339,3 +339,23 @@ pub async fn ws_connect(url: &str, token: &str) -> Ws {
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     ws
 }
+
+/// Opens a connection for `token` and starts one subscription (id `"1"`) on it.
+pub async fn ws_subscribe(url: &str, token: &str, query: &str, variables: serde_json::Value) -> Ws {
+    use futures_util::SinkExt;
+    let mut ws = ws_connect(url, token).await;
+    let msg = serde_json::json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        msg.to_string().into(),
+    ))
+    .await
+    .expect("subscribe");
+    ws
+}
+
+/// The next message on a subscription connection, or `None` if none comes within `wait`.
+pub async fn ws_next(ws: &mut Ws, wait: std::time::Duration) -> Option<serde_json::Value> {
+    use futures_util::StreamExt;
+    let msg = tokio::time::timeout(wait, ws.next()).await.ok()??.ok()?;
+    serde_json::from_str(msg.to_text().ok()?).ok()
+}

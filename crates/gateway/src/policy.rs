@@ -1,10 +1,10 @@
 //! Who may do what: deny by default, decided here and nowhere else.
 //!
-//! | role | sees | acts on |
-//! |---|---|---|
-//! | admin | every application | publishes and retires workflows; releases claims |
-//! | reviewer (agency A) | applications that have or had a task for A | A's tasks |
-//! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O |
+//! | role | sees | acts on | inbox (query and `inboxEvents`) |
+//! |---|---|---|---|
+//! | admin | every application | publishes and retires workflows; releases claims | none |
+//! | reviewer (agency A) | applications that have or had a task for A | A's tasks | A's open tasks |
+//! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O | O's open applicant tasks |
 //!
 //! What each sees of an application's history (queries and subscriptions alike):
 //!
@@ -16,7 +16,7 @@
 //! | `note` (internal notes, any agency's) | yes | no: the entry is left out of its history |
 //! | `claimedBy` of a task (who at an agency holds it) | yes | no |
 
-use softland_store::{ApplicationRecord, KeyRecord, KeyRole, Store};
+use softland_store::{ApplicationRecord, InboxOwner, KeyRecord, KeyRole, Store};
 use softland_workflow::Actor;
 
 use crate::error::{GqlResult, forbidden};
@@ -102,6 +102,17 @@ impl Principal {
                 .await
                 .map_err(crate::error::from_store)?,
         })
+    }
+
+    /// Whose inbox the caller works (administrators have none).
+    pub fn inbox(&self) -> Option<InboxOwner> {
+        match self {
+            Principal::Admin { .. } => None,
+            Principal::Reviewer { agency, .. } => Some(InboxOwner::Agency(agency.clone())),
+            Principal::Applicant { organization, .. } => {
+                Some(InboxOwner::Applicant(organization.clone()))
+            }
+        }
     }
 
     /// Whether the caller writes and reads internal notes (agencies' reviewers and

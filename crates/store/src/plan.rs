@@ -302,7 +302,7 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
             close_task(w, e, task.0, TaskStatus::Completed, Some(action.clone()))
         }
         EventKind::TaskCancelled { task } => close_task(w, e, task.0, TaskStatus::Cancelled, None),
-        EventKind::TaskReassigned { task, assignee } => {
+        EventKind::TaskReassigned { task, assignee, .. } => {
             let c = w.changes.entry(task.0).or_default();
             c.reassigned_to = Some(assignee.key().to_owned());
             c.overdue = true;

@@ -253,6 +253,16 @@ pub enum InboxOwner {
     Applicant(String),
 }
 
+impl InboxOwner {
+    /// Whether a task with this assignee, of this organization's application, is in the inbox.
+    pub fn holds(&self, assignee: &str, organization: &str) -> bool {
+        match self {
+            InboxOwner::Agency(a) => assignee == a,
+            InboxOwner::Applicant(org) => assignee == "applicant" && organization == org,
+        }
+    }
+}
+
 /// What an inbox shows, beyond whose it is.
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {

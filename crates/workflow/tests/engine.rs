@@ -7,7 +7,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use serde_json::json;
-use softland_workflow::{Actor, Command, EventKind, Instance, Rejection, Status, TaskId};
+use softland_workflow::{Actor, Assignee, Command, EventKind, Instance, Rejection, Status, TaskId};
 
 #[test]
 fn sz_to_hk_happy_path_with_sandbox_referral() {
@@ -428,9 +428,17 @@ fn overdue_flag_reassign_and_automatic_action() {
     .unwrap();
     let task = app.task("interview", "host_firm");
     app.now += Duration::days(60);
-    app.run(&Actor::system(), Command::FireTimer { task })
+    let events = app
+        .run(&Actor::system(), Command::FireTimer { task })
         .unwrap();
     assert_eq!(app.open(), vec!["interview:programme_office"]);
+    // The event names who had it, so an inbox learns the task left it.
+    assert!(events.iter().any(|e| e.kind
+        == EventKind::TaskReassigned {
+            task,
+            assignee: Assignee::Agency("programme_office".into()),
+            from: Some(Assignee::Agency("host_firm".into())),
+        }));
     app.act(
         "interview",
         "programme_office:quinn",

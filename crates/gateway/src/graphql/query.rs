@@ -206,12 +206,8 @@ impl Query {
         order_by: Option<InboxOrderBy>,
     ) -> GqlResult<Connection<String, Task, Total>> {
         let who = principal(ctx)?;
-        let owner = match who {
-            Principal::Admin { .. } => return Ok(empty()),
-            Principal::Reviewer { agency, .. } => InboxOwner::Agency(agency.clone()),
-            Principal::Applicant { organization, .. } => {
-                InboxOwner::Applicant(organization.clone())
-            }
+        let Some(owner) = who.inbox() else {
+            return Ok(empty());
         };
         let f = filter.unwrap_or_default();
         for (name, v) in [

@@ -1,4 +1,5 @@
-//! Subscriptions: an application's events as they commit.
+//! Subscriptions: an application's events as they commit, and an inbox's tasks arriving and
+//! leaving.
 //!
 //! Every committed event is checked against every live subscription, so a client holding
 //! thousands of them could make each event cost thousands of visibility checks. Two things keep
@@ -16,15 +17,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_graphql::{Context, ID, Subscription as SubscriptionTrait};
+use async_graphql::{Context, Enum, ID, SimpleObject, Subscription as SubscriptionTrait};
 use futures_util::stream::{Stream, StreamExt};
+use softland_store::InboxOwner;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::query::parse_id;
-use super::types::ApplicationEvent;
+use super::types::{ApplicationEvent, Task};
 use super::{principal, store};
 use crate::codes::ErrorCode;
 use crate::error::{coded, from_store, not_found};
+use crate::policy::Principal;
 
 /// How often a connection's key is checked again.
 pub const KEY_CHECK: Duration = Duration::from_secs(1);
@@ -127,17 +130,7 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ApplicationEvent>>> {
         let who = principal(ctx)?.clone();
         let store = store(ctx).clone();
-        let slots = ctx.data_unchecked::<Arc<SubscriptionSlots>>();
-        let slot = slots.take(who.identity()).ok_or_else(|| {
-            coded(
-                ErrorCode::LimitExceeded,
-                format!(
-                    "this API key already holds {} live subscriptions; close some, or subscribe \
-                     without an application id to receive every visible application's events",
-                    slots.per_key
-                ),
-            )
-        })?;
+        let slot = take_slot(ctx, &who)?;
         let only = match application_id {
             None => None,
             Some(id) => {
@@ -181,33 +174,143 @@ impl Subscription {
                 ApplicationEvent::seen_by(e, &who)
             }
         });
-        // Resolves once the connection's key stopped working (never without a credential).
-        let revocation = async move {
-            let Some(c) = credential else {
-                return std::future::pending().await;
-            };
-            loop {
-                tokio::time::sleep(KEY_CHECK).await;
-                if !c.alive(&checks_store).await {
-                    return revoked();
-                }
-            }
-        };
-        // Events until the key is revoked; the revocation itself is the last item.
-        let state = (Box::pin(events), Box::pin(revocation), false);
-        Ok(futures_util::stream::unfold(
-            state,
-            |(mut events, mut revocation, ended)| async move {
-                if ended {
-                    return None;
-                }
-                tokio::select! {
-                    e = events.next() => e.map(|e| (Ok(e), (events, revocation, false))),
-                    err = &mut revocation => Some((Err(err), (events, revocation, true))),
-                }
-            },
-        ))
+        Ok(until_revoked(events, credential, checks_store))
     }
+
+    /// Tasks arriving in the caller's inbox (opened for its agency or firm, or reassigned to
+    /// it), leaving it (completed, cancelled, reassigned elsewhere) and falling overdue, as
+    /// they commit. Administrators have no inbox (`FORBIDDEN`). Shares the per-key cap.
+    async fn inbox_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InboxEvent>>> {
+        let who = principal(ctx)?.clone();
+        let Some(owner) = who.inbox() else {
+            return Err(coded(
+                ErrorCode::Forbidden,
+                "administrators have no inbox; subscribe to applicationEvents instead",
+            ));
+        };
+        let store = store(ctx).clone();
+        let slot = take_slot(ctx, &who)?;
+        let credential = ctx.data_opt::<Arc<Credential>>().cloned();
+        let rx = store.subscribe();
+        let checks_store = store.clone();
+        let events = BroadcastStream::new(rx).filter_map(move |e| {
+            let _held = &slot;
+            let (owner, store) = (owner.clone(), store.clone());
+            async move { inbox_event(&store, &owner, e.ok()?).await }
+        });
+        Ok(until_revoked(events, credential, checks_store))
+    }
+}
+
+/// What a committed event does to `owner`'s inbox, if anything.
+async fn inbox_event(
+    store: &softland_store::Store,
+    owner: &InboxOwner,
+    e: softland_store::EventRecord,
+) -> Option<InboxEvent> {
+    let change = match e.kind.as_str() {
+        "task_opened" => InboxChange::Arrived,
+        "task_completed" | "task_cancelled" => InboxChange::Left,
+        "task_overdue" => InboxChange::Overdue,
+        "task_reassigned" => InboxChange::Arrived,
+        _ => return None,
+    };
+    let no = u32::try_from(e.payload.get("task")?.as_u64()?).ok()?;
+    let task = store
+        .tasks_of(e.application_id, false)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|t| t.task_no == no)?;
+    let holds = |assignee: &str| owner.holds(assignee, &task.organization);
+    let change = if holds(&task.assignee) {
+        change
+    } else if change == InboxChange::Arrived
+        && e.kind == "task_reassigned"
+        && e.payload
+            .get("from")
+            .and_then(|f| f.as_str())
+            .is_some_and(holds)
+    {
+        InboxChange::Left
+    } else {
+        return None;
+    };
+    Some(InboxEvent {
+        change,
+        at: e.at,
+        task: task.into(),
+    })
+}
+
+/// A change to an inbox.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum InboxChange {
+    /// A task opened for the inbox's owner, or was reassigned to it.
+    Arrived,
+    /// A task left: completed, cancelled, or reassigned to someone else.
+    Left,
+    /// A task in the inbox fell overdue.
+    Overdue,
+}
+
+/// A task arriving in, leaving or changing in an inbox.
+#[derive(SimpleObject, Debug)]
+pub struct InboxEvent {
+    /// What happened.
+    pub change: InboxChange,
+    /// The task as it is now.
+    pub task: Task,
+    /// When it happened.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One of the caller's live subscriptions, or `LIMIT_EXCEEDED`.
+fn take_slot(ctx: &Context<'_>, who: &Principal) -> async_graphql::Result<Slot> {
+    let slots = ctx.data_unchecked::<Arc<SubscriptionSlots>>();
+    slots.take(who.identity()).ok_or_else(|| {
+        coded(
+            ErrorCode::LimitExceeded,
+            format!(
+                "this API key already holds {} live subscriptions; close some, or subscribe \
+                 without an application id to receive every visible application's events",
+                slots.per_key
+            ),
+        )
+    })
+}
+
+/// `items` until the connection's key stops working; the revocation itself is the last item.
+fn until_revoked<T: Send + 'static>(
+    items: impl Stream<Item = T> + Send + 'static,
+    credential: Option<Arc<Credential>>,
+    store: softland_store::Store,
+) -> impl Stream<Item = async_graphql::Result<T>> {
+    // Resolves once the key stopped working (never without a credential).
+    let revocation = async move {
+        let Some(c) = credential else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(KEY_CHECK).await;
+            if !c.alive(&store).await {
+                return revoked();
+            }
+        }
+    };
+    let state = (Box::pin(items), Box::pin(revocation), false);
+    futures_util::stream::unfold(state, |(mut items, mut revocation, ended)| async move {
+        if ended {
+            return None;
+        }
+        tokio::select! {
+            e = items.next() => e.map(|e| (Ok(e), (items, revocation, false))),
+            err = &mut revocation => Some((Err(err), (items, revocation, true))),
+        }
+    })
 }
 
 fn revoked() -> async_graphql::Error {

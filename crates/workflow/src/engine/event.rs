@@ -131,6 +131,9 @@ pub enum EventKind {
         task: TaskId,
         /// The new assignee.
         assignee: Assignee,
+        /// Who had it (absent from events written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Assignee>,
     },
     /// A task's due time passed.
     TaskOverdue {

@@ -172,7 +172,7 @@ impl Instance {
             }
             EventKind::NoteAdded { .. } => {}
             EventKind::TaskCancelled { task } => self.tasks.retain(|t| t.id != *task),
-            EventKind::TaskReassigned { task, assignee } => {
+            EventKind::TaskReassigned { task, assignee, .. } => {
                 if let Some(t) = self.tasks.iter_mut().find(|t| t.id == *task) {
                     t.assignee = assignee.clone();
                     t.overdue = true;

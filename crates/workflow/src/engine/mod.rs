@@ -401,7 +401,7 @@ impl Workflow {
                     .filter(|d| *d <= env.now && !open.overdue)
                     .ok_or(Rejection::NotDue(task))?;
                 let _ = due;
-                let state = open.state;
+                let (state, from) = (open.state, open.assignee.clone());
                 let rule = match self.state(state).kind() {
                     StateKind::Task(t) => t.due.as_ref(),
                     StateKind::Approval(a) => a.due.as_ref(),
@@ -419,6 +419,7 @@ impl Workflow {
                     Overdue::Reassign(agency) => ex.emit(EventKind::TaskReassigned {
                         task,
                         assignee: Assignee::Agency(agency),
+                        from: Some(from),
                     }),
                     Overdue::Action(action) => ex.complete(
                         task,
