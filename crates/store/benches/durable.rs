@@ -91,17 +91,11 @@ async fn writer(
             let task = open.swap_remove(i);
             let t = Instant::now();
             let out = store
-                .act(Act {
-                    organization: None,
-                    task_id: task.id,
-                    actor: Actor::reviewer(person.as_str(), agency.as_str()),
-                    action: action.clone(),
-                    comment: None,
-                    input: None,
-                    note: None,
-                    expected_revision: None,
-                    idempotency_key: None,
-                })
+                .act(Act::new(
+                    task.id,
+                    Actor::reviewer(person.as_str(), agency.as_str()),
+                    action.clone(),
+                ))
                 .await
                 .expect("act");
             run.latencies.push(t.elapsed());

@@ -212,6 +212,24 @@ pub struct Act {
     pub idempotency_key: Option<String>,
 }
 
+impl Act {
+    /// `actor` takes `action` on a task: no comment, input or note, no revision expected, not
+    /// idempotent, no organization (set the fields that apply).
+    pub fn new(task_id: Uuid, actor: Actor, action: impl Into<String>) -> Self {
+        Act {
+            task_id,
+            actor,
+            organization: None,
+            action: action.into(),
+            comment: None,
+            input: None,
+            note: None,
+            expected_revision: None,
+            idempotency_key: None,
+        }
+    }
+}
+
 /// A withdrawal.
 #[derive(Debug, Clone)]
 pub struct Withdraw {

@@ -124,15 +124,13 @@ impl Mutation {
         // claim and revision, in the same read that loads it: no extra round trip here.
         let result = store(ctx)
             .act(Act {
-                task_id,
-                actor: who.actor()?,
                 organization: who.acting_organization(),
-                action: input.action.clone(),
                 comment: input.comment,
                 input: input.data.map(|d| d.0),
                 note: input.note,
                 expected_revision: input.expected_revision,
                 idempotency_key: input.idempotency_key,
+                ..Act::new(task_id, who.actor()?, input.action.clone())
             })
             .await;
         let out = match result {

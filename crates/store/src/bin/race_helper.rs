@@ -17,17 +17,11 @@ async fn main() {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
     }
     for task in &args[4..] {
-        let act = Act {
-            organization: None,
-            task_id: task.parse().unwrap(),
-            actor: Actor::reviewer(person.clone(), "ofds"),
-            action: "nominate".into(),
-            comment: None,
-            input: None,
-            note: None,
-            expected_revision: None,
-            idempotency_key: None,
-        };
+        let act = Act::new(
+            task.parse().unwrap(),
+            Actor::reviewer(person.clone(), "ofds"),
+            "nominate",
+        );
         match store.act(act).await {
             Ok(_) => println!("{task} ok"),
             // A lost race — the claim or revision taken, or the task closed meanwhile — is what

@@ -106,15 +106,8 @@ impl Fixture {
         let task = self.open_task(app, state, &assignee).await;
         self.store
             .act(Act {
-                organization: None,
-                task_id: task.id,
-                actor,
-                action: action.into(),
-                comment: None,
                 input,
-                note: None,
-                expected_revision: None,
-                idempotency_key: None,
+                ..Act::new(task.id, actor, action)
             })
             .await
     }
@@ -312,17 +305,11 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
         .await;
     let err = f
         .store
-        .act(Act {
-            organization: None,
-            task_id: task.id,
-            actor: Actor::reviewer("amy", "investhk"),
-            action: "nominate".into(),
-            comment: None,
-            input: None,
-            note: None,
-            expected_revision: None,
-            idempotency_key: None,
-        })
+        .act(Act::new(
+            task.id,
+            Actor::reviewer("amy", "investhk"),
+            "nominate",
+        ))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
@@ -348,17 +335,11 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
         let store = f.store.clone();
         handles.push(tokio::spawn(async move {
             store
-                .act(Act {
-                    organization: None,
-                    task_id: task.id,
-                    actor: Actor::reviewer(format!("officer-{i}"), "ofds"),
-                    action: "nominate".into(),
-                    comment: None,
-                    input: None,
-                    note: None,
-                    expected_revision: None,
-                    idempotency_key: None,
-                })
+                .act(Act::new(
+                    task.id,
+                    Actor::reviewer(format!("officer-{i}"), "ofds"),
+                    "nominate",
+                ))
                 .await
         }));
     }
@@ -394,32 +375,12 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
     let b = f.open_task(id, "investhk_setup_review", "investhk").await;
     let (s1, s2) = (f.store.clone(), f.store.clone());
     let h1 = tokio::spawn(async move {
-        s1.act(Act {
-            organization: None,
-            task_id: a.id,
-            actor: Actor::reviewer("ben", "hkstp"),
-            action: "admit".into(),
-            comment: None,
-            input: None,
-            note: None,
-            expected_revision: None,
-            idempotency_key: None,
-        })
-        .await
+        s1.act(Act::new(a.id, Actor::reviewer("ben", "hkstp"), "admit"))
+            .await
     });
     let h2 = tokio::spawn(async move {
-        s2.act(Act {
-            organization: None,
-            task_id: b.id,
-            actor: Actor::reviewer("carl", "investhk"),
-            action: "clear".into(),
-            comment: None,
-            input: None,
-            note: None,
-            expected_revision: None,
-            idempotency_key: None,
-        })
-        .await
+        s2.act(Act::new(b.id, Actor::reviewer("carl", "investhk"), "clear"))
+            .await
     });
     h1.await.unwrap().unwrap();
     h2.await.unwrap().unwrap();
@@ -439,15 +400,8 @@ pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
         .open_task(sub.application.id, "ofds_nomination", "ofds")
         .await;
     let act = |rev| Act {
-        organization: None,
-        task_id: task.id,
-        actor: Actor::reviewer("chen", "ofds"),
-        action: "nominate".into(),
-        comment: None,
-        input: None,
-        note: None,
         expected_revision: Some(rev),
-        idempotency_key: None,
+        ..Act::new(task.id, Actor::reviewer("chen", "ofds"), "nominate")
     };
     let err = f
         .store
@@ -528,15 +482,9 @@ pub async fn idempotent_actions_apply_once(db: &TestDb) {
         .open_task(sub.application.id, "ofds_nomination", "ofds")
         .await;
     let act = || Act {
-        organization: None,
-        task_id: task.id,
-        actor: Actor::reviewer("chen", "ofds"),
-        action: "nominate".into(),
         comment: Some("ok".into()),
-        input: None,
-        note: None,
-        expected_revision: None,
         idempotency_key: Some("a1".into()),
+        ..Act::new(task.id, Actor::reviewer("chen", "ofds"), "nominate")
     };
     let mut handles = Vec::new();
     for _ in 0..6 {
@@ -596,17 +544,7 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
-    let act = |actor: &Actor| Act {
-        organization: None,
-        task_id: task.id,
-        actor: actor.clone(),
-        action: "nominate".into(),
-        comment: None,
-        input: None,
-        note: None,
-        expected_revision: None,
-        idempotency_key: None,
-    };
+    let act = |actor: &Actor| Act::new(task.id, actor.clone(), "nominate");
     let err = f.store.act(act(&dai)).await.unwrap_err();
     assert!(
         matches!(err, Error::Conflict(ConflictReason::ClaimedByOther(_))),
@@ -1109,14 +1047,8 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
         .unwrap();
     let act = |actor: Actor, organization: Option<&str>, task: Uuid| Act {
         organization: organization.map(str::to_owned),
-        task_id: task,
-        actor,
-        action: "nominate".into(),
-        comment: None,
-        input: None,
-        note: None,
         expected_revision: Some(999),
-        idempotency_key: None,
+        ..Act::new(task, actor, "nominate")
     };
     let err = f
         .store
@@ -1157,14 +1089,8 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
         .await;
     let answer = |org: &str| Act {
         organization: Some(org.to_owned()),
-        task_id: info.id,
-        actor: Actor::applicant("li"),
-        action: "answer".into(),
-        comment: None,
         input: Some(json!({"answer": "Attached."})),
-        note: None,
-        expected_revision: None,
-        idempotency_key: None,
+        ..Act::new(info.id, Actor::applicant("li"), "answer")
     };
     let err = f.store.act(answer("rival-firm")).await.unwrap_err();
     assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
@@ -1489,17 +1415,7 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
         let (who, agency, action) = (who.to_owned(), agency.to_owned(), action.to_owned());
         async move {
             store
-                .act(Act {
-                    organization: None,
-                    task_id: task,
-                    actor: Actor::reviewer(who, agency),
-                    action,
-                    comment: None,
-                    input: None,
-                    note: None,
-                    expected_revision: None,
-                    idempotency_key: None,
-                })
+                .act(Act::new(task, Actor::reviewer(who, agency), action))
                 .await
         }
     };
