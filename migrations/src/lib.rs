@@ -9,6 +9,7 @@ mod m20261124_000001_initial;
 mod m20261125_000001_outbox_per_command;
 mod m20261128_000001_event_state_names;
 mod m20261128_000002_task_workflow;
+mod m20261128_000003_list_indexes;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_outbox_per_command::Migration),
             Box::new(m20261128_000001_event_state_names::Migration),
             Box::new(m20261128_000002_task_workflow::Migration),
+            Box::new(m20261128_000003_list_indexes::Migration),
         ]
     }
 }

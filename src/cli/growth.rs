@@ -1,6 +1,6 @@
 //! `softland growth`: bulk-loads applications up to each size (default 10 000, then 1 000 000)
-//! and times what users wait for at each: an agency's inbox page, a firm's application list and
-//! an application lookup. The queries should stay flat: p50 at the largest size within 1.5× of
+//! and times what users wait for at each: an agency's inbox pages with each filter and order,
+//! application lists with each filter, and an application lookup. The queries should stay flat: p50 at the largest size within 1.5× of
 //! p50 at the smallest.
 
 use std::process::ExitCode;
@@ -11,8 +11,11 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
-use softland_store::{ApplicationFilter, InboxOwner, SeedApplication, SeedStep, Store};
-use softland_workflow::Status;
+use softland_store::{
+    ApplicationFilter, ClaimFilter, InboxFilter, InboxOrder, InboxOwner, SeedApplication, SeedStep,
+    Store,
+};
+use softland_workflow::{Party, Status};
 use uuid::Uuid;
 
 use super::db::{redact, runtime};
@@ -44,6 +47,10 @@ pub(crate) struct GrowthArgs {
 const PER_FIRM: u64 = 50;
 const AGENCIES: [&str; 4] = ["ofds", "investhk", "hkstp", "hkma"];
 const PAGE: u64 = 20;
+const WORKFLOW: &str = "soft-landing-sz-to-hk";
+/// The first application's submission, and the seconds between two submissions.
+const START: &str = "2025-01-01T00:00:00Z";
+const SPACING: i64 = 20;
 
 /// A small deterministic generator (SplitMix64), so runs are repeatable.
 struct Rng(u64);
@@ -84,9 +91,9 @@ fn happy_path() -> anyhow::Result<Vec<SeedStep>> {
 fn seed(i: u64, t0: DateTime<Utc>, data: &Value, path: &[SeedStep]) -> SeedApplication {
     let taken = [0, 0, 1, 1, 2, 3, 4, 5, 7, 7][(i % 10) as usize];
     SeedApplication {
-        workflow_key: "soft-landing-sz-to-hk".into(),
+        workflow_key: WORKFLOW.into(),
         organization: format!("firm-{:06}", i / PER_FIRM),
-        submitted_at: t0 + chrono::Duration::seconds(i as i64 * 20),
+        submitted_at: t0 + chrono::Duration::seconds(i as i64 * SPACING),
         data: data.clone(),
         steps: path[..taken].to_vec(),
     }
@@ -145,63 +152,213 @@ where
     Ok((p(&times, 0.5), p(&times, 0.95)))
 }
 
+/// What one timed call picks at random: an agency, a firm, a moment of the loaded period and
+/// a state one of the happy path's agencies works.
+struct Pick {
+    agency: &'static str,
+    firm: String,
+    at: DateTime<Utc>,
+    state: (String, String),
+    id: Uuid,
+}
+
+type InboxCase = fn(&Pick) -> (InboxOwner, InboxFilter);
+type ListCase = fn(&Pick) -> ApplicationFilter;
+
+fn agency(p: &Pick) -> InboxOwner {
+    InboxOwner::Agency(p.agency.into())
+}
+
+/// The inboxes timed: an agency's, plain and with each filter and order (two pages each, as a
+/// reviewer scrolling does).
+const INBOXES: [(&str, InboxCase); 9] = [
+    ("agency inbox, two pages", |p| {
+        (agency(p), InboxFilter::default())
+    }),
+    ("inbox by opened date", |p| {
+        let order = InboxOrder::Opened;
+        (
+            agency(p),
+            InboxFilter {
+                order,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox of one state", |p| {
+        let owner = InboxOwner::Agency(p.state.0.clone());
+        let state = Some(p.state.1.clone());
+        (
+            owner,
+            InboxFilter {
+                state,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox of one workflow", |p| {
+        let workflow_key = Some(WORKFLOW.into());
+        (
+            agency(p),
+            InboxFilter {
+                workflow_key,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox, overdue only", |p| {
+        let overdue = Some(true);
+        (
+            agency(p),
+            InboxFilter {
+                overdue,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox, due in a window", |p| {
+        let (due_after, due_before) = (Some(p.at), Some(p.at + chrono::Duration::days(7)));
+        (
+            agency(p),
+            InboxFilter {
+                due_after,
+                due_before,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox, claimed by me", |p| {
+        let claim = Some(ClaimFilter::By(format!("{}:growth", p.agency)));
+        (
+            agency(p),
+            InboxFilter {
+                claim,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox, unclaimed", |p| {
+        let claim = Some(ClaimFilter::Unclaimed);
+        (
+            agency(p),
+            InboxFilter {
+                claim,
+                ..Default::default()
+            },
+        )
+    }),
+    ("inbox of one firm", |p| {
+        let organization = Some(p.firm.clone());
+        (
+            agency(p),
+            InboxFilter {
+                organization,
+                ..Default::default()
+            },
+        )
+    }),
+];
+
+/// The application lists timed (one page each).
+const LISTS: [(&str, ListCase); 8] = [
+    ("firm's applications", |p| ApplicationFilter {
+        organization: Some(p.firm.clone()),
+        ..Default::default()
+    }),
+    ("firm's active applications", |p| ApplicationFilter {
+        organization: Some(p.firm.clone()),
+        status: Some(Status::Active),
+        ..Default::default()
+    }),
+    ("agency's applications", |p| ApplicationFilter {
+        agency: Some(p.agency.into()),
+        ..Default::default()
+    }),
+    ("completed applications", |_| ApplicationFilter {
+        status: Some(Status::Completed),
+        ..Default::default()
+    }),
+    ("applications of a workflow", |_| ApplicationFilter {
+        workflow_key: Some(WORKFLOW.into()),
+        ..Default::default()
+    }),
+    ("applications with an outcome", |_| ApplicationFilter {
+        outcome: Some("rejected".into()),
+        ..Default::default()
+    }),
+    ("submitted in one day", |p| ApplicationFilter {
+        submitted_after: Some(p.at),
+        submitted_before: Some(p.at + chrono::Duration::days(1)),
+        ..Default::default()
+    }),
+    ("organization name search", |p| ApplicationFilter {
+        search: Some(p.firm[p.firm.len() - 4..].to_owned()),
+        ..Default::default()
+    }),
+];
+
 async fn measure(
     store: &Store,
     size: u64,
     samples: usize,
     ids: &[Uuid],
+    path: &[SeedStep],
     rng: &mut Rng,
 ) -> anyhow::Result<Vec<QueryTimes>> {
     let firms = size.div_ceil(PER_FIRM);
-    let picks: Vec<(u64, u64, usize)> = (0..samples + 20)
-        .map(|_| {
-            (
-                rng.below(AGENCIES.len() as u64),
-                rng.below(firms),
-                rng.below(ids.len() as u64) as usize,
-            )
+    let t0: DateTime<Utc> = START.parse()?;
+    let states: Vec<(String, String)> = path
+        .iter()
+        .filter_map(|s| match &s.actor.party {
+            Party::Agency(a) => Some((a.to_string(), s.state.clone())),
+            _ => None,
         })
         .collect();
-    let (inbox50, inbox95) = time(samples, |i| {
-        let agency = AGENCIES[picks[i].0 as usize];
-        async move {
-            let page = store
-                .inbox(
-                    &InboxOwner::Agency(agency.into()),
-                    &Default::default(),
-                    PAGE,
-                    None,
-                )
-                .await?;
-            // and the page after it, as a reviewer scrolling does
-            if let Some((cursor, _)) = page.items.last() {
-                store
-                    .inbox(
-                        &InboxOwner::Agency(agency.into()),
-                        &Default::default(),
-                        PAGE,
-                        Some(cursor),
-                    )
-                    .await?;
+    let picks: Vec<Pick> = (0..samples + 100)
+        .map(|_| Pick {
+            agency: AGENCIES[rng.below(AGENCIES.len() as u64) as usize],
+            firm: format!("firm-{:06}", rng.below(firms)),
+            at: t0 + chrono::Duration::seconds(rng.below(size) as i64 * SPACING),
+            state: states[rng.below(states.len() as u64) as usize].clone(),
+            id: ids[rng.below(ids.len() as u64) as usize],
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (query, case) in INBOXES {
+        let (p50_ms, p95_ms) = time(samples, |i| {
+            let (owner, filter) = case(&picks[i]);
+            async move {
+                let page = store.inbox(&owner, &filter, PAGE, None).await?;
+                if let Some((cursor, _)) = page.items.last() {
+                    store.inbox(&owner, &filter, PAGE, Some(cursor)).await?;
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
-    .await?;
-    let (list50, list95) = time(samples, |i| {
-        let filter = ApplicationFilter {
-            organization: Some(format!("firm-{:06}", picks[i].1)),
-            status: (i % 2 == 0).then_some(Status::Active),
-            ..Default::default()
-        };
-        async move {
-            store.applications(&filter, PAGE, None).await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let (get50, get95) = time(samples, |i| {
-        let id = ids[picks[i].2];
+        })
+        .await?;
+        out.push(QueryTimes {
+            query,
+            p50_ms,
+            p95_ms,
+        });
+    }
+    for (query, case) in LISTS {
+        let (p50_ms, p95_ms) = time(samples, |i| {
+            let filter = case(&picks[i]);
+            async move {
+                store.applications(&filter, PAGE, None).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        out.push(QueryTimes {
+            query,
+            p50_ms,
+            p95_ms,
+        });
+    }
+    let (p50_ms, p95_ms) = time(samples, |i| {
+        let id = picks[i].id;
         async move {
             store
                 .application(id)
@@ -211,23 +368,12 @@ async fn measure(
         }
     })
     .await?;
-    Ok(vec![
-        QueryTimes {
-            query: "agency inbox, two pages",
-            p50_ms: inbox50,
-            p95_ms: inbox95,
-        },
-        QueryTimes {
-            query: "firm's applications",
-            p50_ms: list50,
-            p95_ms: list95,
-        },
-        QueryTimes {
-            query: "application by id",
-            p50_ms: get50,
-            p95_ms: get95,
-        },
-    ])
+    out.push(QueryTimes {
+        query: "application by id",
+        p50_ms,
+        p95_ms,
+    });
+    Ok(out)
 }
 
 pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
@@ -260,14 +406,14 @@ pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
                 );
                 for q in &s.queries {
                     println!(
-                        "  {:<24} p50 {:>7.3} ms  p95 {:>7.3} ms",
+                        "  {:<30} p50 {:>7.3} ms  p95 {:>7.3} ms",
                         q.query, q.p50_ms, q.p95_ms
                     );
                 }
             }
             for v in &report.verdicts {
                 println!(
-                    "{:<24} p50 ratio {:.2} → {}",
+                    "{:<30} p50 ratio {:.2} → {}",
                     v.query,
                     v.p50_ratio,
                     if v.flat { "flat" } else { "DEGRADES" }
@@ -302,7 +448,7 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
             redact(db)
         );
     }
-    let t0: DateTime<Utc> = "2025-01-01T00:00:00Z".parse()?;
+    let t0: DateTime<Utc> = START.parse()?;
     let path = happy_path()?;
     let mut rng = Rng(0x5eed);
     let mut sizes = Vec::new();
@@ -335,7 +481,7 @@ async fn grow(args: &GrowthArgs, db: &str) -> anyhow::Result<Report> {
         if ids.is_empty() {
             bail!("no applications to look up");
         }
-        let queries = measure(&store, size, args.samples, &ids, &mut rng).await?;
+        let queries = measure(&store, size, args.samples, &ids, &path, &mut rng).await?;
         sizes.push(SizeReport {
             applications: size,
             load_seconds,

@@ -77,7 +77,10 @@ fn applications_where(filter: &ApplicationFilter) -> Condition {
         c = c.add(application::Column::WorkflowKey.eq(key.as_str()));
     }
     if let Some(outcome) = &filter.outcome {
-        c = c.add(application::Column::Outcome.eq(outcome.as_str()));
+        // Spelled out as in the partial index `ix_applications_outcome`, so that it is used.
+        c = c
+            .add(application::Column::Outcome.is_not_null())
+            .add(application::Column::Outcome.eq(outcome.as_str()));
     }
     if let Some(t) = filter.submitted_after {
         c = c.add(application::Column::SubmittedAt.gte(t));
@@ -130,8 +133,11 @@ fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
     if let Some(state) = &filter.state {
         c = c.add(task::Column::State.eq(state.as_str()));
     }
-    if let Some(overdue) = filter.overdue {
-        c = c.add(task::Column::Overdue.eq(overdue));
+    match filter.overdue {
+        // The partial index `ix_tasks_overdue`'s own condition, literally (no bound value).
+        Some(true) => c = c.add(Expr::col(task::Column::Overdue)),
+        Some(false) => c = c.add(task::Column::Overdue.eq(false)),
+        None => {}
     }
     if let Some(t) = filter.due_before {
         c = c.add(task::Column::DueAt.lte(t));
@@ -144,7 +150,10 @@ fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
     }
     c = match &filter.claim {
         None => c,
-        Some(ClaimFilter::By(who)) => c.add(task::Column::ClaimedBy.eq(who.as_str())),
+        // With the partial index `ix_tasks_claimed`'s condition spelled out.
+        Some(ClaimFilter::By(who)) => c
+            .add(task::Column::ClaimedBy.is_not_null())
+            .add(task::Column::ClaimedBy.eq(who.as_str())),
         Some(ClaimFilter::Unclaimed) => c.add(task::Column::ClaimedBy.is_null()),
         Some(ClaimFilter::Claimed) => c.add(task::Column::ClaimedBy.is_not_null()),
     };
