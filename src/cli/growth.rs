@@ -133,7 +133,12 @@ fn p(sorted: &[Duration], q: f64) -> f64 {
     sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-async fn time<F, Fut>(samples: usize, mut call: F) -> anyhow::Result<(f64, f64)>
+/// Times `call` (after warming up with it) as query `query`.
+async fn time<F, Fut>(
+    query: &'static str,
+    samples: usize,
+    mut call: F,
+) -> anyhow::Result<QueryTimes>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -149,7 +154,11 @@ where
         times.push(start.elapsed());
     }
     times.sort();
-    Ok((p(&times, 0.5), p(&times, 0.95)))
+    Ok(QueryTimes {
+        query,
+        p50_ms: p(&times, 0.5),
+        p95_ms: p(&times, 0.95),
+    })
 }
 
 /// What one timed call picks at random: an agency, a firm, a moment of the loaded period and
@@ -325,7 +334,7 @@ async fn measure(
         .collect();
     let mut out = Vec::new();
     for (query, case) in INBOXES {
-        let (p50_ms, p95_ms) = time(samples, |i| {
+        let times = time(query, samples, |i| {
             let (owner, filter) = case(&picks[i]);
             async move {
                 let page = store.inbox(&owner, &filter, PAGE, None).await?;
@@ -336,14 +345,10 @@ async fn measure(
             }
         })
         .await?;
-        out.push(QueryTimes {
-            query,
-            p50_ms,
-            p95_ms,
-        });
+        out.push(times);
     }
     for (query, case) in LISTS {
-        let (p50_ms, p95_ms) = time(samples, |i| {
+        let times = time(query, samples, |i| {
             let filter = case(&picks[i]);
             async move {
                 store.applications(&filter, PAGE, None).await?;
@@ -351,13 +356,9 @@ async fn measure(
             }
         })
         .await?;
-        out.push(QueryTimes {
-            query,
-            p50_ms,
-            p95_ms,
-        });
+        out.push(times);
     }
-    let (p50_ms, p95_ms) = time(samples, |i| {
+    let by_id = time("application by id", samples, |i| {
         let id = picks[i].id;
         async move {
             store
@@ -368,11 +369,7 @@ async fn measure(
         }
     })
     .await?;
-    out.push(QueryTimes {
-        query: "application by id",
-        p50_ms,
-        p95_ms,
-    });
+    out.push(by_id);
     Ok(out)
 }
 
