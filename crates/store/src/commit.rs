@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::commit_sql::{
-    Binds, HeadKind, Part, Shape, Slot, cell, rows_json, statement, value_of, written,
+    Binds, HeadKind, Part, Shape, Slot, Table, bind_rows, cell, statement, value_of, written,
 };
 use crate::connect::{Backend, Engine};
 use crate::entity::application;
@@ -109,39 +109,25 @@ pub(crate) async fn commit_command(
 ) -> Result<(bool, Option<Vec<TaskRecord>>)> {
     use sea_orm::{DbBackend, Statement};
     let backend = store.inner.backend;
-    // The rows of each optional part, where the command has any: they decide the statement.
+    // The rows of each part decide the statement.
     let idem = match &head {
         Head::Update { idem, .. } | Head::Insert { idem, .. } => *idem,
     };
-    let parts = [
-        (
-            Part::Outbox,
-            (!log.outbox.is_empty()).then(|| rows_json(backend, &log.outbox)),
-        ),
-        (
-            Part::Tasks,
-            (!w.new_tasks.is_empty()).then(|| rows_json(backend, &w.new_tasks)),
-        ),
-        (
-            Part::Timers,
-            (!w.new_timers.is_empty()).then(|| rows_json(backend, &w.new_timers)),
-        ),
-        (
-            Part::TaskChanges,
-            (!w.changes.is_empty()).then(|| task_changes(backend, w)),
-        ),
-        (
-            Part::TimerChanges,
-            (!w.timer_changes.is_empty()).then(|| Ok(timer_changes(w))),
-        ),
-    ];
-    let shape = parts
-        .iter()
-        .fold(Shape::default(), |s, (part, rows)| {
-            s.with(*part, rows.is_some())
-        })
+    let shape = Shape::default()
+        .rows(backend, Table::Events, log.events.len())
+        .rows(backend, Table::Outbox, log.outbox.len())
+        .rows(backend, Table::Tasks, w.new_tasks.len())
+        .rows(backend, Table::Timers, w.new_timers.len())
+        .with(Part::TaskChanges, !w.changes.is_empty())
+        .with(Part::TimerChanges, !w.timer_changes.is_empty())
         .with(Part::Idem, idem.is_some());
-    let (stmt, mut b, row): (_, _, &application::ActiveModel) = match head {
+    let kind = match head {
+        Head::Update { .. } => HeadKind::Update,
+        Head::Insert { .. } => HeadKind::Insert,
+    };
+    let stmt = statement(backend, kind, shape);
+    let mut b = Binds::new(&stmt);
+    let row: &application::ActiveModel = match head {
         Head::Update {
             app,
             revision,
@@ -149,8 +135,6 @@ pub(crate) async fn commit_command(
             claim,
             ..
         } => {
-            let stmt = statement(backend, HeadKind::Update, shape);
-            let mut b = Binds::new(stmt);
             let instance = update.take(application::Column::Instance);
             b.set(
                 Slot::Column(application::Column::Instance.as_str()),
@@ -165,12 +149,10 @@ pub(crate) async fn commit_command(
             b.set(Slot::Revision, revision)?;
             b.set(Slot::ClaimTask, claim.map(|c| c.task))?;
             b.set(Slot::ClaimActor, claim.map(|c| c.actor.to_owned()))?;
-            (stmt, b, &*update)
+            &*update
         }
         Head::Insert { row, .. } => {
             use application::Column as A;
-            let stmt = statement(backend, HeadKind::Insert, shape);
-            let mut b = Binds::new(stmt);
             for col in written::<application::Entity>() {
                 match col {
                     A::Id => b.set(Slot::App, value_of(row, col)?)?,
@@ -178,7 +160,7 @@ pub(crate) async fn commit_command(
                     _ => b.set(Slot::Column(col.as_str()), value_of(row, col)?)?,
                 }
             }
-            (stmt, b, row)
+            row
         }
     };
     // Values only some shapes take (the idempotency row, SQLite's guard, timer changes).
@@ -197,11 +179,15 @@ pub(crate) async fn commit_command(
         b.set(Slot::IdemOperation, i.operation.to_owned())?;
         b.set(Slot::IdemHash, i.request_hash.clone())?;
     }
-    b.set(Slot::Events, rows_json(backend, &log.events)?)?;
-    for (part, rows) in parts {
-        if let (Some(slot), Some(rows)) = (part.rows(), rows) {
-            b.set(slot, rows?)?;
-        }
+    bind_rows(&mut b, backend, Table::Events, &log.events)?;
+    bind_rows(&mut b, backend, Table::Outbox, &log.outbox)?;
+    bind_rows(&mut b, backend, Table::Tasks, &w.new_tasks)?;
+    bind_rows(&mut b, backend, Table::Timers, &w.new_timers)?;
+    if shape.has(Part::TaskChanges) {
+        b.set(Slot::TaskChanges, task_changes(backend, w)?)?;
+    }
+    if shape.has(Part::TimerChanges) {
+        b.set(Slot::TimerChanges, timer_changes(w))?;
     }
     let values = b.finish()?;
     match &store.inner.engine {

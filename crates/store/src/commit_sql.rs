@@ -1,12 +1,15 @@
 //! The commit's SQL: one fixed text per backend, head (an action's update, a submission's
-//! insert) and [`Shape`] (which of the optional parts a command has rows for), each built once
-//! from the entities' columns when first needed, so no command builds SQL. The rows a
-//! command writes travel as one JSON array per table ([`rows_json`]) that the statement
-//! unpacks — PostgreSQL with `json_populate_recordset`, SQLite with `jsonb_each` (each row handed on as binary JSON, so reading a column does not parse its text again) — and every
-//! other value is a named slot ([`Slot`]) bound by [`Binds`]; a slot left unbound fails the
-//! command loudly instead of writing a NULL.
+//! insert) and [`Shape`] (which of the optional parts a command has rows for and, on
+//! PostgreSQL, how many), each built once from the entities' columns when first needed, so no
+//! command builds SQL. On PostgreSQL a few rows are `VALUES` whose every cell is bound (in
+//! binary, typed: nothing is parsed from text), more than [`MAX_VALUES_ROWS`] one JSON array
+//! unpacked with `json_populate_recordset`; on SQLite the rows always travel as one JSON array
+//! per table ([`rows_json`]) unpacked with `jsonb_each` (each row handed on as binary JSON, so
+//! reading a column does not parse its text again). Every value is a named slot ([`Slot`])
+//! bound by [`Binds`]; a slot left unbound fails the command loudly instead of writing a NULL.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ColumnType, EntityName, EntityTrait, IdenStatic};
 use serde_json::{Map, Value as Json};
@@ -34,6 +37,12 @@ pub(crate) enum Slot {
     /// `tasks.status` open; `timers.status` pending.
     Open,
     Pending,
+    /// One cell of a row bound on its own: a table's row and column (by its [`written`] order).
+    Cell {
+        table: Table,
+        row: u8,
+        col: u8,
+    },
     /// The rows, one JSON array per table.
     Events,
     Outbox,
@@ -54,23 +63,58 @@ pub(crate) struct Statement {
     pub(crate) sql: String,
     /// SQLite: the same statements as one script in the writer's own transaction, and in a
     /// savepoint of the group's transaction.
-    pub(crate) alone: String,
-    pub(crate) grouped: String,
+    alone: Arc<str>,
+    grouped: Arc<str>,
+    shape: Shape,
     slots: Vec<Slot>,
 }
 
 impl Statement {
     /// SQLite: the script framed for the group writer.
-    pub(crate) fn framed(&'static self) -> crate::sqlite_group::Framed {
+    pub(crate) fn framed(&self) -> crate::sqlite_group::Framed {
         crate::sqlite_group::Framed {
-            alone: &self.alone,
-            grouped: &self.grouped,
+            alone: self.alone.clone(),
+            grouped: self.grouped.clone(),
         }
     }
 }
 
+/// The tables a command inserts rows into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Table {
+    Events,
+    Outbox,
+    Tasks,
+    Timers,
+}
+
+impl Table {
+    /// The slot of its rows as one JSON array.
+    fn json(self) -> Slot {
+        match self {
+            Table::Events => Slot::Events,
+            Table::Outbox => Slot::Outbox,
+            Table::Tasks => Slot::Tasks,
+            Table::Timers => Slot::Timers,
+        }
+    }
+
+    /// The optional part it is (every command appends events).
+    fn part(self) -> Option<Part> {
+        match self {
+            Table::Events => None,
+            Table::Outbox => Some(Part::Outbox),
+            Table::Tasks => Some(Part::Tasks),
+            Table::Timers => Some(Part::Timers),
+        }
+    }
+}
+
+/// PostgreSQL: the most rows of a table a statement binds cell by cell (more travel as JSON).
+pub(crate) const MAX_VALUES_ROWS: usize = 8;
+
 /// What a statement does to the application row before everything else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum HeadKind {
     /// A command on an existing application: compare-and-set its revision.
     Update,
@@ -90,6 +134,7 @@ pub(crate) enum Part {
     Idem,
 }
 
+#[cfg(test)]
 impl Part {
     const ALL: [Part; 6] = [
         Part::Outbox,
@@ -113,33 +158,89 @@ impl Part {
     }
 }
 
-/// The parts one command's statement carries: a statement never runs a part with no rows
-/// (on PostgreSQL each is a CTE executed — and its JSON unpacked — on every command).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Shape(u8);
+/// The parts one command's statement carries — a statement never runs a part with no rows
+/// (on PostgreSQL each is a CTE executed on every command) — and, on PostgreSQL, how many rows
+/// of each table it binds cell by cell (0: as one JSON array).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Shape {
+    parts: u8,
+    cells: [u8; 4],
+}
 
 impl Shape {
-    const COUNT: usize = 1 << Part::ALL.len();
-
-    pub(crate) fn with(self, part: Part, present: bool) -> Shape {
+    pub(crate) fn with(mut self, part: Part, present: bool) -> Shape {
         if present {
-            Shape(self.0 | 1 << part as u8)
-        } else {
-            self
+            self.parts |= 1 << part as u8;
         }
+        self
+    }
+
+    /// `n` rows of `table`, as `backend` takes them.
+    pub(crate) fn rows(self, backend: Backend, table: Table, n: usize) -> Shape {
+        let mut s = match table.part() {
+            Some(part) => self.with(part, n > 0),
+            None => self,
+        };
+        if backend == Backend::Postgres && n <= MAX_VALUES_ROWS {
+            s.cells[table as usize] = n as u8;
+        }
+        s
     }
 
     pub(crate) fn has(self, part: Part) -> bool {
-        self.0 & (1 << part as u8) != 0
+        self.parts & (1 << part as u8) != 0
+    }
+
+    fn cells(self, table: Table) -> usize {
+        self.cells[table as usize] as usize
     }
 }
 
+/// Shapes kept built; a workload's commands come in a few dozen (a command of yet another
+/// shape beyond this gets its statement built for it alone).
+const KEPT: usize = 4096;
+
 /// The commit statement of a backend, head and shape, built the first time it is asked for.
-pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> &'static Statement {
-    type Built = [[OnceLock<Statement>; Shape::COUNT]; 4];
-    static BUILT: Built = [const { [const { OnceLock::new() }; Shape::COUNT] }; 4];
-    let i = (backend == Backend::Sqlite) as usize * 2 + (head == HeadKind::Insert) as usize;
-    BUILT[i][shape.0 as usize].get_or_init(|| Build::statement(backend, head, shape))
+pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Arc<Statement> {
+    type Built = HashMap<(Backend, HeadKind, Shape), Arc<Statement>>;
+    static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(Mutex::default);
+    let key = (backend, head, shape);
+    if let Some(s) = BUILT.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return s.clone();
+    }
+    let built = Arc::new(Build::statement(backend, head, shape));
+    let mut kept = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() < KEPT {
+        kept.insert(key, built.clone());
+    }
+    built
+}
+
+/// Binds `table`'s rows as `stmt` takes them: cell by cell, or as one JSON array.
+pub(crate) fn bind_rows<A: ActiveModelTrait>(
+    b: &mut Binds<'_>,
+    backend: Backend,
+    table: Table,
+    rows: &[A],
+) -> Result<()> {
+    if rows.is_empty() && table.part().is_some() {
+        return Ok(()); // the statement has no such part
+    }
+    if b.stmt.shape.cells(table) == 0 {
+        return b.set(table.json(), rows_json(backend, rows)?);
+    }
+    let cols = written::<A::Entity>();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, col) in cols.iter().enumerate() {
+            let slot = Slot::Cell {
+                table,
+                row: r as u8,
+                col: c as u8,
+            };
+            b.set(slot, value_of(row, *col)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// The values of one execution of a [`Statement`], in its slots' order.
@@ -287,8 +388,9 @@ impl Build {
         format!("${}", i + 1)
     }
 
-    /// `INSERT INTO table (cols) SELECT … FROM <the slot's JSON rows> WHERE guard`.
-    fn insert_rows<E: EntityTrait>(&mut self, slot: Slot, guard: &str) -> String {
+    /// `INSERT INTO table (cols) SELECT … FROM <the rows> WHERE guard`: the rows as `VALUES`
+    /// bound cell by cell, or unpacked from one JSON array.
+    fn insert_rows<E: EntityTrait>(&mut self, t: Table, guard: &str) -> String {
         let table = E::default().table_name();
         let cols = written::<E>();
         let names = cols
@@ -296,7 +398,29 @@ impl Build {
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = self.p(slot);
+        let n = self.shape.cells(t);
+        if n > 0 {
+            let tuples = (0..n)
+                .map(|row| {
+                    let cells = (0..cols.len())
+                        .map(|col| {
+                            self.p(Slot::Cell {
+                                table: t,
+                                row: row as u8,
+                                col: col as u8,
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("({cells})")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return format!(
+                "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {tuples}) AS v({names}) WHERE {guard}"
+            );
+        }
+        let rows = self.p(t.json());
         match self.backend {
             Backend::Postgres => format!(
                 "INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, {rows}::json) WHERE {guard}"
@@ -341,15 +465,15 @@ impl Build {
     /// Everything after the head, each statement guarded by `guard`.
     fn tail(&mut self, guard: &str) -> Vec<String> {
         let app = self.p(Slot::App);
-        let mut out = vec![self.insert_rows::<event::Entity>(Slot::Events, guard)];
+        let mut out = vec![self.insert_rows::<event::Entity>(Table::Events, guard)];
         if self.shape.has(Part::Outbox) {
-            out.push(self.insert_rows::<outbox::Entity>(Slot::Outbox, guard));
+            out.push(self.insert_rows::<outbox::Entity>(Table::Outbox, guard));
         }
         if self.shape.has(Part::Tasks) {
-            out.push(self.insert_rows::<task::Entity>(Slot::Tasks, guard));
+            out.push(self.insert_rows::<task::Entity>(Table::Tasks, guard));
         }
         if self.shape.has(Part::Timers) {
-            out.push(self.insert_rows::<timer::Entity>(Slot::Timers, guard));
+            out.push(self.insert_rows::<timer::Entity>(Table::Timers, guard));
         }
         if self.shape.has(Part::TaskChanges) {
             out.push(self.task_changes(&app, guard));
@@ -462,9 +586,10 @@ impl Build {
             }
         };
         Statement {
-            alone: format!("BEGIN IMMEDIATE; {sql}; COMMIT"),
-            grouped: format!("SAVEPOINT command; {sql}; RELEASE command"),
+            alone: format!("BEGIN IMMEDIATE; {sql}; COMMIT").into(),
+            grouped: format!("SAVEPOINT command; {sql}; RELEASE command").into(),
             sql,
+            shape: self.shape,
             slots: self.slots,
         }
     }
@@ -559,25 +684,48 @@ mod tests {
     use super::*;
 
     /// Every slot a statement numbers is one a command binds, each text is fixed, and a
-    /// shape's statement carries exactly its parts.
+    /// shape's statement carries exactly its parts: on PostgreSQL a few rows bound cell by
+    /// cell, more as JSON; on SQLite always JSON.
     #[test]
     fn statements_are_fixed_and_number_their_slots() {
+        let tables = [Table::Events, Table::Outbox, Table::Tasks, Table::Timers];
         for backend in [Backend::Postgres, Backend::Sqlite] {
             for head in [HeadKind::Update, HeadKind::Insert] {
-                for bits in 0..Shape::COUNT as u8 {
-                    let shape = Shape(bits);
-                    let stmt = statement(backend, head, shape);
-                    let n = stmt.slots.len();
-                    assert!(stmt.sql.contains(&format!("${n}")), "{}", stmt.sql);
-                    assert!(!stmt.sql.contains(&format!("${}", n + 1)));
-                    let mut seen = stmt.slots.clone();
-                    seen.dedup();
-                    assert_eq!(seen.len(), n, "a slot numbered twice");
-                    for part in Part::ALL {
-                        let slot = part.rows().unwrap_or(Slot::IdemKey);
-                        assert_eq!(stmt.slots.contains(&slot), shape.has(part), "{part:?}");
+                for bits in 0..1u8 << Part::ALL.len() {
+                    for n in [1, MAX_VALUES_ROWS, MAX_VALUES_ROWS + 1] {
+                        let mut shape = Shape::default();
+                        for (i, part) in Part::ALL.into_iter().enumerate() {
+                            shape = shape.with(part, bits & (1 << i) != 0);
+                        }
+                        for t in tables {
+                            let present = t.part().is_none_or(|p| shape.has(p));
+                            shape = shape.rows(backend, t, if present { n } else { 0 });
+                        }
+                        let stmt = statement(backend, head, shape);
+                        let slots = &stmt.slots;
+                        let k = slots.len();
+                        assert!(stmt.sql.contains(&format!("${k}")), "{}", stmt.sql);
+                        assert!(!stmt.sql.contains(&format!("${}", k + 1)));
+                        let mut seen = slots.clone();
+                        seen.dedup();
+                        assert_eq!(seen.len(), k, "a slot numbered twice");
+                        for t in tables {
+                            let present = t.part().is_none_or(|p| shape.has(p));
+                            let cells = slots
+                                .iter()
+                                .filter(|s| matches!(s, Slot::Cell { table, .. } if *table == t))
+                                .count();
+                            let json = slots.contains(&t.json());
+                            let by_cell = backend == Backend::Postgres && n <= MAX_VALUES_ROWS;
+                            assert_eq!(json, present && !by_cell, "{t:?}");
+                            assert_eq!(cells > 0, present && by_cell, "{t:?}");
+                        }
+                        for part in [Part::TaskChanges, Part::TimerChanges, Part::Idem] {
+                            let slot = part.rows().unwrap_or(Slot::IdemKey);
+                            assert_eq!(slots.contains(&slot), shape.has(part), "{part:?}");
+                        }
+                        assert!(Arc::ptr_eq(&stmt, &statement(backend, head, shape)));
                     }
-                    assert!(std::ptr::eq(stmt, statement(backend, head, shape)));
                 }
             }
         }

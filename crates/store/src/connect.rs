@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::records::EventRecord;
 
 /// Which database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// Embedded SQLite in WAL mode.
     Sqlite,

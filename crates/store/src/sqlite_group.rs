@@ -20,10 +20,10 @@ pub(crate) struct Job {
 
 /// A command's script framed two ways: as its own transaction (`BEGIN IMMEDIATE … COMMIT`),
 /// and as a savepoint of a group's transaction.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct Framed {
-    pub(crate) alone: &'static str,
-    pub(crate) grouped: &'static str,
+    pub(crate) alone: std::sync::Arc<str>,
+    pub(crate) grouped: std::sync::Arc<str>,
 }
 
 /// The most commands one SQLite transaction carries.
@@ -83,7 +83,7 @@ fn fail_all(jobs: impl IntoIterator<Item = Job>, e: &sqlx::Error) {
 /// every statement of it: a fetch of one row could stop before the frame's end.
 async fn run_job(
     conn: &mut sqlx::SqliteConnection,
-    framed: &'static str,
+    framed: std::sync::Arc<str>,
     values: Vec<sea_orm::Value>,
 ) -> std::result::Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
     sqlx::query_with(
@@ -102,7 +102,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
     // Alone: its own transaction, in one call.
     if jobs.len() == 1 {
         let Some(job) = jobs.pop() else { return };
-        let result = run_job(&mut conn, job.script.alone, job.values).await;
+        let result = run_job(&mut conn, job.script.alone.clone(), job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
@@ -121,7 +121,7 @@ async fn run_group(pool: &sqlx::SqlitePool, mut jobs: Vec<Job>) {
         Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let result = run_job(&mut conn, job.script.grouped, job.values).await;
+        let result = run_job(&mut conn, job.script.grouped.clone(), job.values).await;
         let answer = match result {
             Ok(rows) => selected(rows),
             Err(e) => {
