@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::commit_sql::{
-    Binds, HeadKind, Part, Shape, Slot, Table, bind_rows, cell, statement, value_of, written,
+    Binds, HeadKind, Part, Shape, Slot, TASK_CHANGE, TIMER_CHANGE, Table, bind_rows, bind_values,
+    statement, value_of, written,
 };
-use crate::connect::{Backend, Engine};
+use crate::connect::Engine;
 use crate::entity::application;
 use crate::entity::enums::{TaskStatus, TimerStatus};
 use crate::error::{Result, corrupt};
@@ -118,8 +119,8 @@ pub(crate) async fn commit_command(
         .rows(backend, Table::Outbox, log.outbox.len())
         .rows(backend, Table::Tasks, w.new_tasks.len())
         .rows(backend, Table::Timers, w.new_timers.len())
-        .with(Part::TaskChanges, !w.changes.is_empty())
-        .with(Part::TimerChanges, !w.timer_changes.is_empty())
+        .rows(backend, Table::TaskChanges, w.changes.len())
+        .rows(backend, Table::TimerChanges, w.timer_changes.len())
         .with(Part::Idem, idem.is_some());
     let kind = match head {
         Head::Update { .. } => HeadKind::Update,
@@ -183,12 +184,20 @@ pub(crate) async fn commit_command(
     bind_rows(&mut b, backend, Table::Outbox, &log.outbox)?;
     bind_rows(&mut b, backend, Table::Tasks, &w.new_tasks)?;
     bind_rows(&mut b, backend, Table::Timers, &w.new_timers)?;
-    if shape.has(Part::TaskChanges) {
-        b.set(Slot::TaskChanges, task_changes(backend, w)?)?;
-    }
-    if shape.has(Part::TimerChanges) {
-        b.set(Slot::TimerChanges, timer_changes(w))?;
-    }
+    bind_values(
+        &mut b,
+        backend,
+        Table::TaskChanges,
+        &names(&TASK_CHANGE),
+        task_changes(w),
+    )?;
+    bind_values(
+        &mut b,
+        backend,
+        Table::TimerChanges,
+        &names(&TIMER_CHANGE),
+        timer_changes(w),
+    )?;
     let values = b.finish()?;
     match &store.inner.engine {
         Engine::Postgres { .. } => {
@@ -216,36 +225,33 @@ pub(crate) async fn commit_command(
     }
 }
 
-/// The changes to existing task rows as the statement's JSON rows.
-fn task_changes(backend: Backend, w: &Writer<'_>) -> Result<String> {
-    let rows = w
-        .changes
+fn names<const N: usize>(cols: &[(&'static str, &str); N]) -> [&'static str; N] {
+    cols.map(|(n, _)| n)
+}
+
+/// The changes to existing task rows, in [`TASK_CHANGE`]'s columns.
+fn task_changes(w: &Writer<'_>) -> Vec<Vec<sea_orm::Value>> {
+    w.changes
         .iter()
         .map(|(no, c)| {
             let closed = c.closed.as_ref();
-            Ok(serde_json::json!({
-                "task_no": no,
-                "status": closed.map(|c| c.status.to_value()),
-                "closed_at": match closed {
-                    Some(c) => cell(backend, c.at.into())?,
-                    None => Value::Null,
-                },
-                "closed_by": closed.and_then(|c| c.by.clone()),
-                "closed_action": closed.and_then(|c| c.action.clone()),
-                "assignee": c.reassigned_to,
-                "overdue": c.overdue,
-            }))
+            vec![
+                (*no as i32).into(),
+                closed.map(|c| c.status.to_value()).into(),
+                closed.map(|c| c.at).into(),
+                closed.and_then(|c| c.by.clone()).into(),
+                closed.and_then(|c| c.action.clone()).into(),
+                c.reassigned_to.clone().into(),
+                c.overdue.into(),
+            ]
         })
-        .collect::<Result<Vec<_>>>()?;
-    serde_json::to_string(&rows).map_err(corrupt)
+        .collect()
 }
 
-/// The new statuses of pending timers as the statement's JSON rows.
-fn timer_changes(w: &Writer<'_>) -> String {
-    let rows: Vec<Value> = w
-        .timer_changes
+/// The new statuses of pending timers, in [`TIMER_CHANGE`]'s columns.
+fn timer_changes(w: &Writer<'_>) -> Vec<Vec<sea_orm::Value>> {
+    w.timer_changes
         .iter()
-        .map(|(no, st)| serde_json::json!({"task_no": no, "status": st.to_value()}))
-        .collect();
-    Value::Array(rows).to_string()
+        .map(|(no, st)| vec![(*no as i32).into(), st.to_value().into()])
+        .collect()
 }

@@ -79,14 +79,32 @@ impl Statement {
     }
 }
 
-/// The tables a command inserts rows into.
+/// The rows a command writes: into a table, or changes to existing rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Table {
     Events,
     Outbox,
     Tasks,
     Timers,
+    TaskChanges,
+    TimerChanges,
 }
+
+/// The columns of a change to a task row ([`Table::TaskChanges`]) and their PostgreSQL types:
+/// a closed task takes the status, time, closer and action; a reassigned one the new assignee
+/// and no claim; overdue is only ever set.
+pub(crate) const TASK_CHANGE: [(&str, &str); 7] = [
+    ("task_no", "int"),
+    ("status", "text"),
+    ("closed_at", "timestamptz"),
+    ("closed_by", "text"),
+    ("closed_action", "text"),
+    ("assignee", "text"),
+    ("overdue", "boolean"),
+];
+
+/// The columns of a pending timer's new status ([`Table::TimerChanges`]).
+pub(crate) const TIMER_CHANGE: [(&str, &str); 2] = [("task_no", "int"), ("status", "text")];
 
 impl Table {
     /// The slot of its rows as one JSON array.
@@ -96,6 +114,8 @@ impl Table {
             Table::Outbox => Slot::Outbox,
             Table::Tasks => Slot::Tasks,
             Table::Timers => Slot::Timers,
+            Table::TaskChanges => Slot::TaskChanges,
+            Table::TimerChanges => Slot::TimerChanges,
         }
     }
 
@@ -106,6 +126,8 @@ impl Table {
             Table::Outbox => Some(Part::Outbox),
             Table::Tasks => Some(Part::Tasks),
             Table::Timers => Some(Part::Timers),
+            Table::TaskChanges => Some(Part::TaskChanges),
+            Table::TimerChanges => Some(Part::TimerChanges),
         }
     }
 }
@@ -144,18 +166,6 @@ impl Part {
         Part::TimerChanges,
         Part::Idem,
     ];
-
-    /// The slot holding the part's rows (the idempotency key's are several).
-    pub(crate) fn rows(self) -> Option<Slot> {
-        match self {
-            Part::Outbox => Some(Slot::Outbox),
-            Part::Tasks => Some(Slot::Tasks),
-            Part::Timers => Some(Slot::Timers),
-            Part::TaskChanges => Some(Slot::TaskChanges),
-            Part::TimerChanges => Some(Slot::TimerChanges),
-            Part::Idem => None,
-        }
-    }
 }
 
 /// The parts one command's statement carries — a statement never runs a part with no rows
@@ -164,7 +174,7 @@ impl Part {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Shape {
     parts: u8,
-    cells: [u8; 4],
+    cells: [u8; 6],
 }
 
 impl Shape {
@@ -216,28 +226,51 @@ pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Arc<S
     built
 }
 
-/// Binds `table`'s rows as `stmt` takes them: cell by cell, or as one JSON array.
+/// Binds the entity rows of `table` as the statement takes them.
 pub(crate) fn bind_rows<A: ActiveModelTrait>(
     b: &mut Binds<'_>,
     backend: Backend,
     table: Table,
     rows: &[A],
 ) -> Result<()> {
+    let cols = written::<A::Entity>();
+    let names: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
+    let rows = rows
+        .iter()
+        .map(|r| cols.iter().map(|c| value_of(r, *c)).collect())
+        .collect::<Result<Vec<Vec<_>>>>()?;
+    bind_values(b, backend, table, &names, rows)
+}
+
+/// Binds `table`'s rows (values in `names`' order) as the statement takes them: cell by cell,
+/// or as one JSON array of objects keyed by `names` (see [`cell`]).
+pub(crate) fn bind_values(
+    b: &mut Binds<'_>,
+    backend: Backend,
+    table: Table,
+    names: &[&str],
+    rows: Vec<Vec<sea_orm::Value>>,
+) -> Result<()> {
     if rows.is_empty() && table.part().is_some() {
         return Ok(()); // the statement has no such part
     }
     if b.stmt.shape.cells(table) == 0 {
-        return b.set(table.json(), rows_json(backend, rows)?);
+        let json = rows
+            .into_iter()
+            .map(|row| {
+                names
+                    .iter()
+                    .zip(row)
+                    .map(|(n, v)| Ok(((*n).to_owned(), cell(backend, v)?)))
+                    .collect::<Result<Map<String, Json>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return b.set(table.json(), serde_json::to_string(&json).map_err(corrupt)?);
     }
-    let cols = written::<A::Entity>();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, col) in cols.iter().enumerate() {
-            let slot = Slot::Cell {
-                table,
-                row: r as u8,
-                col: c as u8,
-            };
-            b.set(slot, value_of(row, *col)?)?;
+    for (r, row) in rows.into_iter().enumerate() {
+        for (c, v) in row.into_iter().enumerate() {
+            let (row, col) = (r as u8, c as u8);
+            b.set(Slot::Cell { table, row, col }, v)?;
         }
     }
     Ok(())
@@ -316,21 +349,6 @@ pub(crate) fn value_of<A: ActiveModelTrait>(
     })
 }
 
-/// A JSON array of rows, one object per row keyed by its [`written`] columns, each value as
-/// `backend` reads it back from JSON into the column (see [`cell`]).
-pub(crate) fn rows_json<A: ActiveModelTrait>(backend: Backend, rows: &[A]) -> Result<String> {
-    let cols = written::<A::Entity>();
-    let rows = rows
-        .iter()
-        .map(|r| {
-            cols.iter()
-                .map(|c| Ok((c.as_str().to_owned(), cell(backend, value_of(r, *c)?)?)))
-                .collect::<Result<Map<String, Json>>>()
-        })
-        .collect::<Result<Vec<_>>>()?;
-    serde_json::to_string(&rows).map_err(corrupt)
-}
-
 /// A value as JSON that the backend's statement turns back into exactly what binding it would
 /// have stored: PostgreSQL parses text into each column's type (times truncated to
 /// microseconds, as sqlx binds them); SQLite stores what sqlx would — UUIDs as 16-byte blobs
@@ -398,24 +416,8 @@ impl Build {
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let n = self.shape.cells(t);
-        if n > 0 {
-            let tuples = (0..n)
-                .map(|row| {
-                    let cells = (0..cols.len())
-                        .map(|col| {
-                            self.p(Slot::Cell {
-                                table: t,
-                                row: row as u8,
-                                col: col as u8,
-                            })
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    format!("({cells})")
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+        if self.shape.cells(t) > 0 {
+            let tuples = self.values(t, &vec![None; cols.len()]);
             return format!(
                 "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {tuples}) AS v({names}) WHERE {guard}"
             );
@@ -441,9 +443,42 @@ impl Build {
         }
     }
 
-    /// The rows of a JSON array as a relation `c` with typed columns.
-    fn changes(&mut self, slot: Slot, cols: &[(&str, &str)]) -> String {
-        let rows = self.p(slot);
+    /// `(cell, cell, …), (…)`: the shape's rows of `t`, each cell a slot (cast to its type,
+    /// where given).
+    fn values(&mut self, t: Table, types: &[Option<&str>]) -> String {
+        (0..self.shape.cells(t))
+            .map(|row| {
+                let cells = types
+                    .iter()
+                    .enumerate()
+                    .map(|(col, ty)| {
+                        let (row, col) = (row as u8, col as u8);
+                        let p = self.p(Slot::Cell { table: t, row, col });
+                        match ty {
+                            Some(ty) => format!("CAST({p} AS {ty})"),
+                            None => p,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({cells})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A change's rows as a relation `c` with typed columns: `VALUES` or a JSON array.
+    fn changes(&mut self, t: Table, cols: &[(&str, &str)]) -> String {
+        if self.shape.cells(t) > 0 {
+            let types: Vec<_> = cols.iter().map(|(_, ty)| Some(*ty)).collect();
+            let names: Vec<_> = cols.iter().map(|(n, _)| *n).collect();
+            return format!(
+                "(VALUES {}) AS c({})",
+                self.values(t, &types),
+                names.join(", ")
+            );
+        }
+        let rows = self.p(t.json());
         let list = |each: fn(&str, &str) -> String| {
             cols.iter()
                 .map(|(n, t)| each(n, t))
@@ -490,18 +525,7 @@ impl Build {
     /// A closed task takes the status, time, closer and action; a reassigned one the new
     /// assignee and no claim; overdue is only ever set.
     fn task_changes(&mut self, app: &str, guard: &str) -> String {
-        let changes = self.changes(
-            Slot::TaskChanges,
-            &[
-                ("task_no", "int"),
-                ("status", "text"),
-                ("closed_at", "timestamptz"),
-                ("closed_by", "text"),
-                ("closed_action", "text"),
-                ("assignee", "text"),
-                ("overdue", "boolean"),
-            ],
-        );
+        let changes = self.changes(Table::TaskChanges, &TASK_CHANGE);
         format!(
             "UPDATE tasks SET status = coalesce(c.status, tasks.status), \
              closed_at = coalesce(c.closed_at, tasks.closed_at), \
@@ -515,10 +539,7 @@ impl Build {
     }
 
     fn timer_changes(&mut self, app: &str, guard: &str) -> String {
-        let timer_changes = self.changes(
-            Slot::TimerChanges,
-            &[("task_no", "int"), ("status", "text")],
-        );
+        let timer_changes = self.changes(Table::TimerChanges, &TIMER_CHANGE);
         // Found by their primary key alone: a condition on `status` would let the planner
         // scan every pending timer (`ix_timers_due`) instead — cost growing with the table.
         let pending = self.p(Slot::Pending);
@@ -688,7 +709,14 @@ mod tests {
     /// cell, more as JSON; on SQLite always JSON.
     #[test]
     fn statements_are_fixed_and_number_their_slots() {
-        let tables = [Table::Events, Table::Outbox, Table::Tasks, Table::Timers];
+        let tables = [
+            Table::Events,
+            Table::Outbox,
+            Table::Tasks,
+            Table::Timers,
+            Table::TaskChanges,
+            Table::TimerChanges,
+        ];
         for backend in [Backend::Postgres, Backend::Sqlite] {
             for head in [HeadKind::Update, HeadKind::Insert] {
                 for bits in 0..1u8 << Part::ALL.len() {
@@ -720,10 +748,7 @@ mod tests {
                             assert_eq!(json, present && !by_cell, "{t:?}");
                             assert_eq!(cells > 0, present && by_cell, "{t:?}");
                         }
-                        for part in [Part::TaskChanges, Part::TimerChanges, Part::Idem] {
-                            let slot = part.rows().unwrap_or(Slot::IdemKey);
-                            assert_eq!(slots.contains(&slot), shape.has(part), "{part:?}");
-                        }
+                        assert_eq!(slots.contains(&Slot::IdemKey), shape.has(Part::Idem));
                         assert!(Arc::ptr_eq(&stmt, &statement(backend, head, shape)));
                     }
                 }
