@@ -115,12 +115,12 @@ pub(crate) async fn commit_command(
         Head::Update { idem, .. } | Head::Insert { idem, .. } => *idem,
     };
     let shape = Shape::default()
-        .rows(backend, Table::Events, log.events.len())
-        .rows(backend, Table::Outbox, log.outbox.len())
-        .rows(backend, Table::Tasks, w.new_tasks.len())
-        .rows(backend, Table::Timers, w.new_timers.len())
-        .rows(backend, Table::TaskChanges, w.changes.len())
-        .rows(backend, Table::TimerChanges, w.timer_changes.len())
+        .rows(Table::Events, log.events.len())
+        .rows(Table::Outbox, log.outbox.len())
+        .rows(Table::Tasks, w.new_tasks.len())
+        .rows(Table::Timers, w.new_timers.len())
+        .rows(Table::TaskChanges, w.changes.len())
+        .rows(Table::TimerChanges, w.timer_changes.len())
         .with(Part::Idem, idem.is_some());
     let kind = match head {
         Head::Update { .. } => HeadKind::Update,

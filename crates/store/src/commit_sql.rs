@@ -185,13 +185,13 @@ impl Shape {
         self
     }
 
-    /// `n` rows of `table`, as `backend` takes them.
-    pub(crate) fn rows(self, backend: Backend, table: Table, n: usize) -> Shape {
+    /// `n` rows of `table`: bound cell by cell up to [`MAX_VALUES_ROWS`], else as JSON.
+    pub(crate) fn rows(self, table: Table, n: usize) -> Shape {
         let mut s = match table.part() {
             Some(part) => self.with(part, n > 0),
             None => self,
         };
-        if backend == Backend::Postgres && n <= MAX_VALUES_ROWS {
+        if n <= MAX_VALUES_ROWS {
             s.cells[table as usize] = n as u8;
         }
         s
@@ -418,8 +418,13 @@ impl Build {
             .join(", ");
         if self.shape.cells(t) > 0 {
             let tuples = self.values(t, &vec![None; cols.len()]);
+            // SQLite takes no column list on a VALUES alias (its columns are in order anyway).
+            let alias = match self.backend {
+                Backend::Postgres => format!(" AS v({names})"),
+                Backend::Sqlite => String::new(),
+            };
             return format!(
-                "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {tuples}) AS v({names}) WHERE {guard}"
+                "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {tuples}){alias} WHERE {guard}"
             );
         }
         let rows = self.p(t.json());
@@ -470,13 +475,26 @@ impl Build {
     /// A change's rows as a relation `c` with typed columns: `VALUES` or a JSON array.
     fn changes(&mut self, t: Table, cols: &[(&str, &str)]) -> String {
         if self.shape.cells(t) > 0 {
-            let types: Vec<_> = cols.iter().map(|(_, ty)| Some(*ty)).collect();
             let names: Vec<_> = cols.iter().map(|(n, _)| *n).collect();
-            return format!(
-                "(VALUES {}) AS c({})",
-                self.values(t, &types),
-                names.join(", ")
-            );
+            return match self.backend {
+                Backend::Postgres => {
+                    let types: Vec<_> = cols.iter().map(|(_, ty)| Some(*ty)).collect();
+                    let tuples = self.values(t, &types);
+                    format!("(VALUES {tuples}) AS c({})", names.join(", "))
+                }
+                // SQLite names a VALUES relation's columns column1, column2, …; its values
+                // keep the types they were bound with.
+                Backend::Sqlite => {
+                    let tuples = self.values(t, &vec![None; cols.len()]);
+                    let named = names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| format!("column{} AS {n}", i + 1))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("(SELECT {named} FROM (VALUES {tuples})) AS c")
+                }
+            };
         }
         let rows = self.p(t.json());
         let list = |each: fn(&str, &str) -> String| {
@@ -727,7 +745,7 @@ mod tests {
                         }
                         for t in tables {
                             let present = t.part().is_none_or(|p| shape.has(p));
-                            shape = shape.rows(backend, t, if present { n } else { 0 });
+                            shape = shape.rows(t, if present { n } else { 0 });
                         }
                         let stmt = statement(backend, head, shape);
                         let slots = &stmt.slots;
@@ -744,7 +762,7 @@ mod tests {
                                 .filter(|s| matches!(s, Slot::Cell { table, .. } if *table == t))
                                 .count();
                             let json = slots.contains(&t.json());
-                            let by_cell = backend == Backend::Postgres && n <= MAX_VALUES_ROWS;
+                            let by_cell = n <= MAX_VALUES_ROWS;
                             assert_eq!(json, present && !by_cell, "{t:?}");
                             assert_eq!(cells > 0, present && by_cell, "{t:?}");
                         }

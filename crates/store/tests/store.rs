@@ -45,6 +45,7 @@ on_both_backends!(
     timers_fire_exactly_once,
     inbox_and_lists_paginate_by_keyset,
     withdrawal_closes_tasks_and_timers,
+    wide_commands_write_every_row,
     doctor_detects_tampering,
     events_stored_with_state_indexes_are_named_and_still_verify,
     doctor_detects_edited_columns,

@@ -1623,3 +1623,60 @@ pub async fn idempotency_keys_belong_to_one_organization(db: &TestDb) {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
+
+/// A command with more rows of a table than a statement binds cell by cell (a submission
+/// opening ten reviews at once, each with its timer; a withdrawal closing nine) writes them as
+/// JSON: every row lands, and doctor finds the chain intact.
+pub async fn wide_commands_write_every_row(db: &TestDb) {
+    let f = fixture(db).await;
+    let branches: String = (0..10)
+        .map(|i| {
+            format!(
+                "      b{i}:\n        start: review_{i}\n        states:\n          review_{i}:\n            type: task\n            title: {{en: Review {i}}}\n            assignee: hkstp\n            due: {{within: P5D}}\n            actions:\n              clear: {{to: done_{i}, title: {{en: Clear}}}}\n          done_{i}: {{type: done}}\n"
+            )
+        })
+        .collect();
+    let source = format!(
+        "key: wide\ntitle: {{en: Ten reviews at once}}\nagencies: [hkstp]\nform: {{file: form.json}}\nstart: reviews\nstates:\n  reviews:\n    type: parallel\n    title: {{en: Reviews}}\n    join: all\n    next: approved\n    branches:\n{branches}  approved: {{type: final, outcome: approved, title: {{en: Approved}}}}\n"
+    );
+    let form = |_: &str| Ok(r#"{"type": "object"}"#.to_owned());
+    f.store.publish(&source, form, "admin").await.unwrap();
+    let sub = f
+        .store
+        .submit(Submit {
+            workflow_key: "wide".into(),
+            organization: "firm".into(),
+            actor: Actor::applicant("firm-user"),
+            data: serde_json::json!({}),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    let id = sub.application.id;
+    assert_eq!(f.store.tasks_of(id, true).await.unwrap().len(), 10);
+    f.act(id, "review_3", "hkstp:amy", "clear", None)
+        .await
+        .unwrap();
+    assert_eq!(f.store.tasks_of(id, true).await.unwrap().len(), 9);
+    let out = f
+        .store
+        .withdraw(Withdraw {
+            application_id: id,
+            organization: "firm".into(),
+            actor: Actor::applicant("firm-user"),
+            reason: None,
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.application.status, Status::Withdrawn);
+    assert!(f.store.tasks_of(id, true).await.unwrap().is_empty());
+    let closed = f.store.tasks_of(id, false).await.unwrap();
+    assert_eq!(closed.len(), 10);
+    f.advance(Duration::days(30));
+    let run = f.store.run_due_timers("s", 100).await.unwrap();
+    assert_eq!(run.fired, 0, "every timer was cancelled with its task");
+    let history = f.store.history(id).await.unwrap();
+    assert!(history.len() > 2 * 10, "{}", history.len());
+    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+}
