@@ -20,7 +20,7 @@ use crate::error::{Result, corrupt};
 use crate::plan::SNAPSHOT_COLUMNS;
 
 /// A value the commit statement takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Slot {
     /// An `applications` column, by name (the head's values).
     Column(&'static str),
@@ -67,6 +67,8 @@ pub(crate) struct Statement {
     grouped: Arc<str>,
     shape: Shape,
     slots: Vec<Slot>,
+    /// Each slot's position in `slots`.
+    index: HashMap<Slot, usize>,
 }
 
 impl Statement {
@@ -291,11 +293,10 @@ impl<'s> Binds<'s> {
     }
 
     pub(crate) fn set(&mut self, slot: Slot, v: impl Into<sea_orm::Value>) -> Result<()> {
-        let i = self
+        let i = *self
             .stmt
-            .slots
-            .iter()
-            .position(|s| *s == slot)
+            .index
+            .get(&slot)
             .ok_or_else(|| corrupt(format!("the commit statement has no slot {slot:?}")))?;
         self.values[i] = Some(v.into());
         Ok(())
@@ -304,7 +305,7 @@ impl<'s> Binds<'s> {
     /// Binds a slot that only some statements take (the open status: PostgreSQL's answer, an
     /// action's claim).
     pub(crate) fn offer(&mut self, slot: Slot, v: impl Into<sea_orm::Value>) {
-        if let Some(i) = self.stmt.slots.iter().position(|s| *s == slot) {
+        if let Some(&i) = self.stmt.index.get(&slot) {
             self.values[i] = Some(v.into());
         }
     }
@@ -629,6 +630,12 @@ impl Build {
             grouped: format!("SAVEPOINT command; {sql}; RELEASE command").into(),
             sql,
             shape: self.shape,
+            index: self
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s, i))
+                .collect(),
             slots: self.slots,
         }
     }
