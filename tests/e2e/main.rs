@@ -5,6 +5,7 @@
 mod support;
 
 mod bench;
+mod browser;
 mod conversation;
 mod crash;
 mod demo;
