@@ -43,13 +43,8 @@ pub(crate) enum Slot {
         row: u8,
         col: u8,
     },
-    /// The rows, one JSON array per table.
-    Events,
-    Outbox,
-    Tasks,
-    Timers,
-    TaskChanges,
-    TimerChanges,
+    /// A table's rows as one JSON array.
+    Json(Table),
     /// The idempotency key's row (NULL scope: none); its time is the command's.
     IdemScope,
     IdemKey,
@@ -111,14 +106,7 @@ pub(crate) const TIMER_CHANGE: [(&str, &str); 2] = [("task_no", "int"), ("status
 impl Table {
     /// The slot of its rows as one JSON array.
     fn json(self) -> Slot {
-        match self {
-            Table::Events => Slot::Events,
-            Table::Outbox => Slot::Outbox,
-            Table::Tasks => Slot::Tasks,
-            Table::Timers => Slot::Timers,
-            Table::TaskChanges => Slot::TaskChanges,
-            Table::TimerChanges => Slot::TimerChanges,
-        }
+        Slot::Json(self)
     }
 
     /// The optional part it is (every command appends events).

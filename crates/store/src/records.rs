@@ -245,6 +245,19 @@ pub struct Withdraw {
     pub idempotency_key: Option<String>,
 }
 
+impl Withdraw {
+    /// `actor` withdraws `organization`'s application, giving no reason, not idempotent.
+    pub fn new(application_id: Uuid, organization: impl Into<String>, actor: Actor) -> Self {
+        Withdraw {
+            application_id,
+            organization: organization.into(),
+            actor,
+            reason: None,
+            idempotency_key: None,
+        }
+    }
+}
+
 /// The result of a command.
 #[derive(Debug, Clone)]
 pub struct Outcome {

@@ -730,11 +730,8 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
     let out = f
         .store
         .withdraw(Withdraw {
-            application_id: id,
-            organization: "firm".into(),
-            actor: Actor::applicant("firm-user"),
             reason: Some("plans changed".into()),
-            idempotency_key: None,
+            ..Withdraw::new(id, "firm", Actor::applicant("firm-user"))
         })
         .await
         .unwrap();
@@ -745,13 +742,7 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
     assert_eq!(run.fired, 0, "timers of closed tasks never fire");
     let err = f
         .store
-        .withdraw(Withdraw {
-            application_id: id,
-            organization: "firm".into(),
-            actor: Actor::applicant("firm-user"),
-            reason: None,
-            idempotency_key: None,
-        })
+        .withdraw(Withdraw::new(id, "firm", Actor::applicant("firm-user")))
         .await
         .unwrap_err();
     assert!(
@@ -1613,11 +1604,8 @@ pub async fn idempotency_keys_belong_to_one_organization(db: &TestDb) {
     let err = f
         .store
         .withdraw(Withdraw {
-            application_id: a.application.id,
-            organization: "firm-b".into(),
-            actor: Actor::applicant("li"),
-            reason: None,
             idempotency_key: Some("withdraw-key".into()),
+            ..Withdraw::new(a.application.id, "firm-b", Actor::applicant("li"))
         })
         .await
         .unwrap_err();
@@ -1660,13 +1648,7 @@ pub async fn wide_commands_write_every_row(db: &TestDb) {
     assert_eq!(f.store.tasks_of(id, true).await.unwrap().len(), 9);
     let out = f
         .store
-        .withdraw(Withdraw {
-            application_id: id,
-            organization: "firm".into(),
-            actor: Actor::applicant("firm-user"),
-            reason: None,
-            idempotency_key: None,
-        })
+        .withdraw(Withdraw::new(id, "firm", Actor::applicant("firm-user")))
         .await
         .unwrap();
     assert_eq!(out.application.status, Status::Withdrawn);
