@@ -89,12 +89,19 @@ fn applications_where(filter: &ApplicationFilter) -> Condition {
         c = c.add(application::Column::SubmittedAt.lt(t));
     }
     if let Some(agency) = &filter.agency {
+        // Checked row by row as the list walks its order (`ix_tasks_assignee_application`):
+        // `id IN (…)` had SQLite collect every application of the agency first — a page cost
+        // 229 ms at a million applications instead of 3 ms at ten thousand.
         let sub = Query::select()
-            .column(task::Column::ApplicationId)
+            .expr(Expr::val(1))
             .from(task::Entity)
             .and_where(task::Column::Assignee.eq(agency.as_str()))
+            .and_where(
+                Expr::col((task::Entity, task::Column::ApplicationId))
+                    .equals((application::Entity, application::Column::Id)),
+            )
             .to_owned();
-        c = c.add(application::Column::Id.in_subquery(sub));
+        c = c.add(Expr::exists(sub));
     }
     if let Some(text) = &filter.search {
         // Any case, the text taken literally (`%` and `_` are not wildcards).
@@ -139,11 +146,17 @@ fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
         Some(false) => c = c.add(task::Column::Overdue.eq(false)),
         None => {}
     }
+    // The same bounds on `inbox_order` (the due time, or far in the future without one) let
+    // the inbox's index seek to the window instead of filtering every task before it.
     if let Some(t) = filter.due_before {
-        c = c.add(task::Column::DueAt.lte(t));
+        c = c
+            .add(task::Column::DueAt.lte(t))
+            .add(task::Column::InboxOrder.lte(t));
     }
     if let Some(t) = filter.due_after {
-        c = c.add(task::Column::DueAt.gte(t));
+        c = c
+            .add(task::Column::DueAt.gte(t))
+            .add(task::Column::InboxOrder.gte(t));
     }
     if let Some(org) = &filter.organization {
         c = c.add(task::Column::Organization.eq(org.as_str()));
