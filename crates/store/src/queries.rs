@@ -183,25 +183,55 @@ impl Store {
             .transpose()
     }
 
-    /// Applications, newest first. The cursor is the last id of the previous page.
+    /// Applications, newest first. The cursor is the last id of the previous page — or, with
+    /// a window of submission times, `submitted|<time>|<id>`: such a list is read in
+    /// submission order through `ix_applications_submitted` (in id order, both planners walked
+    /// every newer application to reach the window: 473 ms a page at a million).
     pub async fn applications(
         &self,
         filter: &ApplicationFilter,
         first: u64,
         after: Option<&str>,
     ) -> Result<Page<ApplicationRecord>> {
+        use application::Column as A;
         let first = first.clamp(1, MAX_PAGE);
+        let by_time = filter.submitted_after.is_some() || filter.submitted_before.is_some();
         let mut q = application::Entity::find().filter(applications_where(filter));
         if let Some(c) = after {
-            let id: Uuid = c.parse().map_err(|_| bad_cursor(c))?;
-            q = q.filter(application::Column::Id.lt(id));
+            q = q.filter(match (by_time, c.strip_prefix("submitted|")) {
+                (true, Some(rest)) => {
+                    let (at, id) = rest.split_once('|').ok_or_else(|| bad_cursor(c))?;
+                    let at: DateTime<Utc> = at.parse().map_err(|_| bad_cursor(c))?;
+                    let id: Uuid = id.parse().map_err(|_| bad_cursor(c))?;
+                    Condition::any().add(A::SubmittedAt.lt(at)).add(
+                        Condition::all()
+                            .add(A::SubmittedAt.eq(at))
+                            .add(A::Id.lt(id)),
+                    )
+                }
+                (false, None) => {
+                    let id: Uuid = c.parse().map_err(|_| bad_cursor(c))?;
+                    Condition::all().add(A::Id.lt(id))
+                }
+                _ => return Err(bad_cursor(c)),
+            });
+        }
+        if by_time {
+            q = q.order_by_desc(A::SubmittedAt);
         }
         let rows = q
-            .order_by_desc(application::Column::Id)
+            .order_by_desc(A::Id)
             .limit(first + 1)
             .all(self.db())
             .await?;
-        page(rows, first, |m| Ok((m.id.to_string(), app_record(m)?)))
+        page(rows, first, |m| {
+            let cursor = if by_time {
+                format!("submitted|{}|{}", m.submitted_at.to_rfc3339(), m.id)
+            } else {
+                m.id.to_string()
+            };
+            Ok((cursor, app_record(m)?))
+        })
     }
 
     /// How many applications the filter lets through (all pages).

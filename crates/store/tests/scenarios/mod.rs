@@ -683,6 +683,48 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
     assert_eq!(rest.items.len(), 1);
     assert!(!rest.has_next);
     assert_eq!(rest.items[0].1.id, ids[0], "newest first");
+    // A window of submission times pages in submission order, newest first, with its own
+    // cursors (an id cursor is refused there, and a time cursor elsewhere).
+    let t0 = f
+        .store
+        .application(ids[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .submitted_at;
+    let window = ApplicationFilter {
+        submitted_after: Some(t0 + Duration::minutes(30)),
+        submitted_before: Some(t0 + Duration::hours(4)),
+        ..Default::default()
+    };
+    let (mut seen, mut after) = (Vec::new(), None::<String>);
+    loop {
+        let page = f
+            .store
+            .applications(&window, 2, after.as_deref())
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|(_, a)| a.id));
+        after = page.items.last().map(|(c, _)| c.clone());
+        if !page.has_next {
+            break;
+        }
+    }
+    assert_eq!(seen, [ids[3], ids[2], ids[1]], "the window, newest first");
+    let time_cursor = after.unwrap();
+    assert!(time_cursor.starts_with("submitted|"), "{time_cursor}");
+    let id_cursor = ids[2].to_string();
+    for (filter, cursor) in [
+        (&window, id_cursor.as_str()),
+        (&ApplicationFilter::default(), time_cursor.as_str()),
+    ] {
+        let err = f
+            .store
+            .applications(filter, 2, Some(cursor))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::BadCursor(_)), "{err:?}");
+    }
     // Agency visibility: HKMA has had no task yet.
     let hkma = f
         .store
