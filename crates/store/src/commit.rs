@@ -7,9 +7,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Store;
+use crate::commit_build::statement;
 use crate::commit_sql::{
     Binds, HeadKind, Part, Shape, Slot, TASK_CHANGE, TIMER_CHANGE, Table, bind_rows, bind_values,
-    statement, value_of, written,
+    value_of, written,
 };
 use crate::connect::Engine;
 use crate::entity::application;

@@ -19,6 +19,7 @@ pub mod baseline;
 mod bulk;
 mod commands;
 mod commit;
+mod commit_build;
 mod commit_sql;
 mod connect;
 mod definitions;
