@@ -285,12 +285,21 @@ pub enum InboxOwner {
 }
 
 impl InboxOwner {
-    /// Whether a task with this assignee, of this organization's application, is in the inbox.
-    pub fn holds(&self, assignee: &str, organization: &str) -> bool {
+    /// Whether a task with this assignee can be in the inbox (of some organization).
+    pub fn may_hold(&self, assignee: &str) -> bool {
         match self {
             InboxOwner::Agency(a) => assignee == a,
-            InboxOwner::Applicant(org) => assignee == "applicant" && organization == org,
+            InboxOwner::Applicant(_) => assignee == "applicant",
         }
+    }
+
+    /// Whether a task with this assignee, of this organization's application, is in the inbox.
+    pub fn holds(&self, assignee: &str, organization: &str) -> bool {
+        self.may_hold(assignee)
+            && match self {
+                InboxOwner::Agency(_) => true,
+                InboxOwner::Applicant(org) => organization == org,
+            }
     }
 }
 

@@ -218,6 +218,15 @@ async fn inbox_event(
         "task_reassigned" => InboxChange::Arrived,
         _ => return None,
     };
+    // An event that names its assignees (opened, reassigned) and none of them this inbox's
+    // kind is dropped without asking the database: every subscriber sees every event.
+    let named: Vec<softland_workflow::Assignee> = ["assignee", "from"]
+        .iter()
+        .filter_map(|k| serde_json::from_value(e.payload.get(*k)?.clone()).ok())
+        .collect();
+    if !named.is_empty() && !named.iter().any(|a| owner.may_hold(a.key())) {
+        return None;
+    }
     let no = u32::try_from(e.payload.get("task")?.as_u64()?).ok()?;
     let task = store
         .tasks_of(e.application_id, false)
