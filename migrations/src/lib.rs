@@ -10,6 +10,7 @@ mod m20261125_000001_outbox_per_command;
 mod m20261128_000001_event_state_names;
 mod m20261128_000002_task_workflow;
 mod m20261128_000003_list_indexes;
+mod m20261128_000004_organization_name_search;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_event_state_names::Migration),
             Box::new(m20261128_000002_task_workflow::Migration),
             Box::new(m20261128_000003_list_indexes::Migration),
+            Box::new(m20261128_000004_organization_name_search::Migration),
         ]
     }
 }

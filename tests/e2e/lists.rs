@@ -138,6 +138,10 @@ async fn inboxes_and_lists_filter_and_count(s: Server) {
         (&admin, json!({"search": "QIANHAI"}), 1),
         (&admin, json!({"search": "pay"}), 3),
         (&admin, json!({"search": "%"}), 0),
+        // Through the names' trigram index (three characters or more), literally.
+        (&admin, json!({"search": "NG-PA"}), 3),
+        (&admin, json!({"search": "hai-ledger"}), 1),
+        (&admin, json!({"search": "pay\""}), 0),
         (&admin, json!({"submittedAfter": far}), 0),
         (
             &admin,

@@ -5,14 +5,13 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use softland_workflow::Status;
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::enums::{AppStatus, TaskStatus as DbTaskStatus};
 use crate::entity::{application, event, organization, task};
 use crate::error::{Error, Result};
@@ -21,6 +20,7 @@ use crate::records::{
     InboxOwner, Page, TaskRecord,
 };
 use crate::rows::{app_record, event_record, task_record};
+use crate::{Backend, Store};
 
 /// The most a page may hold.
 pub const MAX_PAGE: u64 = 100;
@@ -59,8 +59,42 @@ fn bad_cursor(c: &str) -> Error {
     Error::BadCursor(c.to_owned())
 }
 
+/// The keys of the organizations whose name contains `text`, in any case and taken literally
+/// (`%`, `_` and `"` are no wildcards or syntax). A piece of three characters or more is looked
+/// up in the names' trigram index (migration `m20261128_000004`): on SQLite the FTS5 table,
+/// asked for the piece as one phrase; on PostgreSQL the `pg_trgm` index on `lower(name)`,
+/// which serves the `LIKE`. Shorter pieces scan the names.
+fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::SelectStatement {
+    if backend == Backend::Sqlite && text.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        return Query::select()
+            .expr(Expr::cust("key"))
+            .from(Alias::new("organization_names"))
+            .and_where(Expr::cust_with_values(
+                "organization_names MATCH ?",
+                [phrase],
+            ))
+            .to_owned();
+    }
+    let pattern = format!(
+        "%{}%",
+        text.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Query::select()
+        .column(organization::Column::Key)
+        .from(organization::Entity)
+        .and_where(
+            Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
+                .like(LikeExpr::new(pattern).escape('\\')),
+        )
+        .to_owned()
+}
+
 /// The applications a filter lets through.
-fn applications_where(filter: &ApplicationFilter) -> Condition {
+fn applications_where(backend: Backend, filter: &ApplicationFilter) -> Condition {
     let mut c = Condition::all();
     if let Some(org) = &filter.organization {
         c = c.add(application::Column::Organization.eq(org.as_str()));
@@ -104,23 +138,7 @@ fn applications_where(filter: &ApplicationFilter) -> Condition {
         c = c.add(Expr::exists(sub));
     }
     if let Some(text) = &filter.search {
-        // Any case, the text taken literally (`%` and `_` are not wildcards).
-        let pattern = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let sub = Query::select()
-            .column(organization::Column::Key)
-            .from(organization::Entity)
-            .and_where(
-                Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
-                    .like(LikeExpr::new(pattern).escape('\\')),
-            )
-            .to_owned();
-        c = c.add(application::Column::Organization.in_subquery(sub));
+        c = c.add(application::Column::Organization.in_subquery(name_search(backend, text)));
     }
     c
 }
@@ -196,7 +214,7 @@ impl Store {
         use application::Column as A;
         let first = first.clamp(1, MAX_PAGE);
         let by_time = filter.submitted_after.is_some() || filter.submitted_before.is_some();
-        let mut q = application::Entity::find().filter(applications_where(filter));
+        let mut q = application::Entity::find().filter(applications_where(self.backend(), filter));
         if let Some(c) = after {
             q = q.filter(match (by_time, c.strip_prefix("submitted|")) {
                 (true, Some(rest)) => {
@@ -237,7 +255,7 @@ impl Store {
     /// How many applications the filter lets through (all pages).
     pub async fn count_applications(&self, filter: &ApplicationFilter) -> Result<u64> {
         Ok(application::Entity::find()
-            .filter(applications_where(filter))
+            .filter(applications_where(self.backend(), filter))
             .count(self.db())
             .await?)
     }
@@ -417,5 +435,96 @@ impl Store {
                 )
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+    use crate::test_util::TestDb;
+
+    /// The keys of the organizations `text` finds, in key order.
+    async fn found(store: &Store, text: &str) -> Vec<String> {
+        let mut keys: Vec<String> = organization::Entity::find()
+            .filter(organization::Column::Key.in_subquery(name_search(store.backend(), text)))
+            .all(store.db())
+            .await
+            .unwrap_or_else(|e| panic!("search {text:?}: {e}"))
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Pieces of names are found in any case, literally, through the index and (under three
+    /// characters) without it; the index follows renamed and removed organizations.
+    async fn name_search_finds_pieces(db: TestDb) {
+        let store = db.open().await;
+        let names = [
+            ("a", "Qianhai Ledger Ltd"),
+            ("b", "Pengcheng Pay 100% \"Safe\""),
+            ("c", "前海科技金融有限公司"),
+            ("d", "pay_later"),
+        ];
+        for (key, name) in names {
+            store
+                .db()
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    store.db().get_database_backend(),
+                    match store.backend() {
+                        Backend::Postgres => {
+                            "INSERT INTO organizations (key, name, created_at) VALUES ($1, $2, $3)"
+                        }
+                        Backend::Sqlite => {
+                            "INSERT INTO organizations (key, name, created_at) VALUES (?, ?, ?)"
+                        }
+                    },
+                    [key.into(), name.into(), store.now().into()],
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("insert {key}: {e}"));
+        }
+        for (text, keys) in [
+            ("LEDGER", vec!["a"]),
+            ("hai led", vec!["a"]),
+            ("pay", vec!["b", "d"]),
+            ("PA", vec!["b", "d"]),
+            ("100%", vec!["b"]),
+            ("0% \"s", vec!["b"]),
+            ("%", vec!["b"]),
+            ("y_l", vec!["d"]),
+            ("_", vec!["d"]),
+            ("科技金融", vec!["c"]),
+            ("金融", vec!["c"]),
+            ("paypal", vec![]),
+            ("\"", vec!["b"]),
+        ] {
+            assert_eq!(found(&store, text).await, keys, "{text:?}");
+        }
+        store
+            .db()
+            .execute_unprepared(
+                "UPDATE organizations SET name = 'Shekou Trade' WHERE key = 'a'; \
+                 DELETE FROM organizations WHERE key = 'd'",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("rename and remove: {e}"));
+        assert_eq!(found(&store, "ledger").await, Vec::<String>::new());
+        assert_eq!(found(&store, "kou tr").await, vec!["a"]);
+        assert_eq!(found(&store, "later").await, Vec::<String>::new());
+        assert_eq!(found(&store, "pay").await, vec!["b"]);
+    }
+
+    #[tokio::test]
+    async fn name_search_finds_pieces_sqlite() {
+        name_search_finds_pieces(TestDb::sqlite()).await;
+    }
+
+    #[tokio::test]
+    async fn name_search_finds_pieces_postgres() {
+        name_search_finds_pieces(TestDb::postgres().await).await;
     }
 }
