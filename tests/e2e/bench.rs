@@ -1,4 +1,12 @@
+use serde_json::Value;
+
 use crate::support::softland;
+
+/// `field` of every object in the array `list`, as text.
+fn each<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = list.as_array().expect("an array");
+    items.iter().map(|o| o[field].as_str().unwrap()).collect()
+}
 
 #[test]
 fn bench_runs_lifecycles_and_reports_json() {
@@ -13,7 +21,7 @@ fn bench_runs_lifecycles_and_reports_json() {
         "--json",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
     assert_eq!(report["lifecycles"], 20);
     assert_eq!(
         report["errors"],
@@ -25,13 +33,7 @@ fn bench_runs_lifecycles_and_reports_json() {
             .as_f64()
             .is_some_and(|v| v > 0.0)
     );
-    let ops: Vec<&str> = report["operations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["operation"].as_str().unwrap())
-        .collect();
-    assert_eq!(ops, ["act", "submit"]);
+    assert_eq!(each(&report["operations"], "operation"), ["act", "submit"]);
     // 20 lifecycles: 2 with an information request (9 actions), 2 rejected by HKSTP (nominate,
     // eligible, reject: 3), 16 plain (7).
     let acts = report["operations"][0]["count"].as_u64().unwrap();
@@ -69,7 +71,7 @@ fn growth_loads_in_bulk_and_times_the_queries() {
         run.stdout,
         run.stderr
     );
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
     let sizes = report["sizes"].as_array().unwrap();
     assert_eq!(
         sizes
@@ -79,12 +81,7 @@ fn growth_loads_in_bulk_and_times_the_queries() {
         [300, 900]
     );
     for s in sizes {
-        let queries: Vec<&str> = s["queries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|q| q["query"].as_str().unwrap())
-            .collect();
+        let queries = each(&s["queries"], "query");
         // Every inbox filter and order, every list filter, and the lookup.
         assert_eq!(queries.len(), 18, "{queries:?}");
         for q in [

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use tokio::sync::Mutex;
 
-use crate::support::{Server, gql_at, root};
+use crate::support::{Server, count, gql_at, root};
 
 const APPS: usize = 120;
 const CRASHES: usize = 3;
@@ -41,26 +41,21 @@ async fn run_op(
             .unwrap(),
     )
     .unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let client = crate::support::client(Duration::from_secs(5));
     let send = |token: &str, query: &str, vars: Value| {
-        client
+        let request = client
             .post(format!("{url}/graphql"))
             .bearer_auth(token)
-            .json(&json!({"query": query, "variables": vars}))
-            .send()
+            .json(&json!({"query": query, "variables": vars}));
+        async move {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            response.json::<Value>().await.map_err(|e| e.to_string())
+        }
     };
     match op {
         Op::Submit(i) => {
             let q = "mutation($d: JSON!, $k: String) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d, idempotencyKey: $k}) { id openTasks { id assignee } } }";
-            let r: Value = send(firm, q, json!({"d": data, "k": format!("submit-{i}")}))
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let r = send(firm, q, json!({"d": data, "k": format!("submit-{i}")})).await?;
             let app = &r["data"]["submitApplication"];
             let id = app["id"].as_str().ok_or(format!("no id: {r}"))?.to_owned();
             let task = app["openTasks"]
@@ -86,12 +81,7 @@ async fn run_op(
                 return Ok(()); // already nominated before a crash; its retry found no open task
             }
             let q = "mutation($t: ID!, $k: String) { act(input: {taskId: $t, action: \"nominate\", idempotencyKey: $k}) { revision } }";
-            let r: Value = send(ofds, q, json!({"t": task, "k": format!("nominate-{i}")}))
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let r = send(ofds, q, json!({"t": task, "k": format!("nominate-{i}")})).await?;
             let rev = r["data"]["act"]["revision"]
                 .as_i64()
                 .ok_or(format!("not acknowledged: {r}"))?;
@@ -206,12 +196,7 @@ async fn crash_under_load(db: TestDb) {
         )
         .await;
         let app = &r["data"]["application"];
-        let nominations = app["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "nominate")
-            .count();
+        let nominations = count(&app["history"], |e| e["action"] == "nominate");
         assert_eq!(
             nominations, 1,
             "application {i} nominated exactly once: {app}"

@@ -1,4 +1,4 @@
-use crate::support::softland;
+use crate::support::{assert_contains, softland};
 
 const BUNDLED: [&str; 3] = [
     "soft-landing-sz-to-hk",
@@ -15,28 +15,20 @@ fn mermaid_draws_every_bundled_workflow() {
         assert!(run.stdout.contains("    [*] --> "), "{key}: no start");
     }
     let sz = softland(&["diagram", "workflows/soft-landing-sz-to-hk.yaml"]).stdout;
-    assert!(
-        sz.contains("state \"Hong Kong reviews\" as hong_kong_reviews {"),
-        "{sz}"
+    assert_contains(
+        &sz,
+        &[
+            "state \"Hong Kong reviews\" as hong_kong_reviews {",
+            // parallel branches are separated
+            "        --\n",
+            "state licence_check <<choice>>",
+            // a branch exit is drawn
+            "hkstp_review --> rejected: reject",
+            "investhk_setup_review --> setup_done: clear (four-eyes)",
+            "joint_decision --> approved: 2 of 3 approve",
+            "approved --> [*]",
+        ],
     );
-    assert!(
-        sz.contains("        --\n"),
-        "parallel branches are separated:\n{sz}"
-    );
-    assert!(sz.contains("state licence_check <<choice>>"), "{sz}");
-    assert!(
-        sz.contains("hkstp_review --> rejected: reject"),
-        "a branch exit is drawn:\n{sz}"
-    );
-    assert!(
-        sz.contains("investhk_setup_review --> setup_done: clear (four-eyes)"),
-        "{sz}"
-    );
-    assert!(
-        sz.contains("joint_decision --> approved: 2 of 3 approve"),
-        "{sz}"
-    );
-    assert!(sz.contains("approved --> [*]"), "{sz}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 
-use crate::support::Server;
+use crate::support::{Server, client, is_ready};
 
 /// Requests per run (a few seconds on loopback).
 const CASES: usize = 1500;
@@ -187,10 +187,7 @@ async fn graphql_requests_never_crash_the_server() {
     for _ in 0..CASES {
         bodies.push(strategy.new_tree(&mut runner).unwrap().current());
     }
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let http = client(Duration::from_secs(10));
     let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
     for (i, (body, labelled)) in bodies.iter().enumerate() {
         let mut req = http
@@ -237,12 +234,10 @@ async fn graphql_requests_never_crash_the_server() {
         }
     }
     // still alive and answering after all of it
-    let ready = http
-        .get(format!("{}/readyz", s.url))
-        .send()
-        .await
-        .expect("the server is still up");
-    assert!(ready.status().is_success());
+    assert!(
+        is_ready(&s.url, Duration::from_secs(10)).await,
+        "the server is still up"
+    );
     let me = s
         .gql(Some(&token), "{ me { __typename } }", json!({}))
         .await;

@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, code, example, on_both_backends, root};
+use crate::support::{
+    CLAIM, Server, WITHDRAW, code, example, on_both_backends, root, ws_next, ws_subscribe,
+};
 
 on_both_backends!(
     happy_path_over_http,
@@ -17,6 +19,7 @@ on_both_backends!(
     keys_and_claims,
 );
 
+const SZ_TO_HK: &str = "soft-landing-sz-to-hk";
 const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id status revision activeStates openTasks { id state assignee } } }";
 const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON, $r: Int) { act(input: {taskId: $t, action: $a, data: $d, expectedRevision: $r}) { id status outcome revision activeStates openTasks { id state assignee } } }";
 
@@ -97,16 +100,7 @@ async fn happy_path_over_http(s: Server) {
     let k = keys(&s);
     let mut app = s.submit_sample(&k.firm).await;
     assert_eq!(app["status"], "ACTIVE", "{app}");
-    app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_nomination",
-        "ofds",
-        "nominate",
-        Value::Null,
-    )
-    .await;
+    app = s.play(SZ_TO_HK, app, &k.firm, 0..1).await;
     // The request-for-information loop.
     app = act(
         &s,
@@ -139,26 +133,7 @@ async fn happy_path_over_http(s: Server) {
         json!({"answer": "Attached."}),
     )
     .await;
-    app = act(
-        &s,
-        &k.investhk.0,
-        &app,
-        "eligibility_screening",
-        "investhk",
-        "eligible",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.hkstp,
-        &app,
-        "hkstp_review",
-        "hkstp",
-        "admit",
-        Value::Null,
-    )
-    .await;
+    app = s.play(SZ_TO_HK, app, &k.firm, 1..3).await;
     // Four-eyes: amy screened eligibility, so carl must clear the set-up.
     let r = s
         .gql(
@@ -168,46 +143,7 @@ async fn happy_path_over_http(s: Server) {
         )
         .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
-    app = act(
-        &s,
-        &k.investhk.1,
-        &app,
-        "investhk_setup_review",
-        "investhk",
-        "clear",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.hkma,
-        &app,
-        "hkma_sandbox_referral",
-        "hkma",
-        "admit_to_sandbox",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.investhk.0,
-        &app,
-        "joint_decision",
-        "investhk",
-        "approve",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.hkstp,
-        &app,
-        "joint_decision",
-        "hkstp",
-        "approve",
-        Value::Null,
-    )
-    .await;
+    app = s.play(SZ_TO_HK, app, &k.firm, 3..7).await;
     assert_eq!(
         (app["status"].as_str(), app["outcome"].as_str()),
         (Some("COMPLETED"), Some("approved"))
@@ -258,75 +194,11 @@ async fn happy_path_over_http(s: Server) {
             json!({"k": "soft-landing-hk-to-sz", "d": example("soft-landing-hk-to-sz")}),
         )
         .await;
-    let mut app = r["data"]["submitApplication"].clone();
-    let ofds2 = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "dai"]);
-    app = act(
-        &s,
-        &k.hkstp,
-        &app,
-        "nomination",
-        "hkstp",
-        "approve",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_review",
-        "ofds",
-        "recommend",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "qianhai_support",
-        "ofds",
-        "offer_package",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &ofds2,
-        &app,
-        "ofds_decision",
-        "ofds",
-        "approve",
-        Value::Null,
-    )
-    .await;
+    let app = r["data"]["submitApplication"].clone();
+    let app = s.play("soft-landing-hk-to-sz", app, &hk, 0..4).await;
     assert_eq!(app["outcome"], "approved");
 
     let student = s.key(&["--role", "applicant", "--org", "hkust-student"]);
-    let po1 = s.key(&[
-        "--role",
-        "reviewer",
-        "--agency",
-        "programme_office",
-        "--name",
-        "pat",
-    ]);
-    let po2 = s.key(&[
-        "--role",
-        "reviewer",
-        "--agency",
-        "programme_office",
-        "--name",
-        "quinn",
-    ]);
-    let firm = s.key(&[
-        "--role",
-        "reviewer",
-        "--agency",
-        "host_firm",
-        "--name",
-        "hr",
-    ]);
     let r = s
         .gql(
             Some(&student),
@@ -334,37 +206,8 @@ async fn happy_path_over_http(s: Server) {
             json!({"k": "internship-placement", "d": example("internship-placement")}),
         )
         .await;
-    let mut app = r["data"]["submitApplication"].clone();
-    app = act(
-        &s,
-        &po1,
-        &app,
-        "eligibility_check",
-        "programme_office",
-        "eligible",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &firm,
-        &app,
-        "interview",
-        "host_firm",
-        "offer",
-        json!({"mentor": "Ms Lee"}),
-    )
-    .await;
-    app = act(
-        &s,
-        &po2,
-        &app,
-        "placement_approval",
-        "programme_office",
-        "approve",
-        Value::Null,
-    )
-    .await;
+    let app = r["data"]["submitApplication"].clone();
+    let app = s.play("internship-placement", app, &student, 0..3).await;
     assert_eq!(app["outcome"], "placed");
 }
 
@@ -440,10 +283,9 @@ async fn authorization_matrix(s: Server) {
         )
         .await;
     assert_eq!(code(&r), "FORBIDDEN");
-    let withdraw = "mutation($id: ID!) { withdrawApplication(id: $id) { status } }";
     assert_eq!(
         code(
-            &s.gql(Some(&k.other_firm), withdraw, json!({"id": id}))
+            &s.gql(Some(&k.other_firm), WITHDRAW, json!({"id": id}))
                 .await
         ),
         "NOT_FOUND"
@@ -492,7 +334,7 @@ async fn authorization_matrix(s: Server) {
         json!({"role": "REVIEWER", "agency": "ofds", "organization": null})
     );
     // The firm withdraws its own application.
-    let r = s.gql(Some(&k.firm), withdraw, json!({"id": id})).await;
+    let r = s.gql(Some(&k.firm), WITHDRAW, json!({"id": id})).await;
     assert_eq!(
         r["data"]["withdrawApplication"]["status"], "WITHDRAWN",
         "{r}"
@@ -644,16 +486,7 @@ async fn bad_inputs_get_stable_codes(s: Server) {
 async fn restart_keeps_everything(mut s: Server) {
     let k = keys(&s);
     let app = s.submit_sample(&k.firm).await;
-    let app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_nomination",
-        "ofds",
-        "nominate",
-        Value::Null,
-    )
-    .await;
+    let app = s.play(SZ_TO_HK, app, &k.firm, 0..1).await;
     s.restart();
     let q = s
         .gql(
@@ -705,26 +538,7 @@ fn oversized(url: &str) -> u16 {
 async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
     let k = keys(&s);
     let mut app = s.submit_sample(&k.firm).await;
-    app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_nomination",
-        "ofds",
-        "nominate",
-        Value::Null,
-    )
-    .await;
-    app = act(
-        &s,
-        &k.investhk.0,
-        &app,
-        "eligibility_screening",
-        "investhk",
-        "eligible",
-        Value::Null,
-    )
-    .await;
+    app = s.play(SZ_TO_HK, app, &k.firm, 0..2).await;
     let sibling = task(&app, "investhk_setup_review", "investhk");
     app = act(
         &s,
@@ -760,48 +574,21 @@ async fn a_rejecting_branch_cancels_its_sibling(s: Server) {
 }
 
 async fn subscription_receives_events_in_order(s: Server) {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-
     let k = keys(&s);
     let app = s.submit_sample(&k.firm).await;
     let first = app["revision"].as_i64().unwrap();
-    let mut ws = crate::support::ws_connect(&s.url, &k.firm).await;
-    let send = |v: Value| Message::Text(v.to_string().into());
     let query = "subscription($id: ID) { applicationEvents(applicationId: $id) { seq kind applicationId } }";
-    ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": app["id"]}}}))).await.unwrap();
+    let mut ws = ws_subscribe(&s.url, &k.firm, query, json!({"id": app["id"]})).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_nomination",
-        "ofds",
-        "nominate",
-        Value::Null,
-    )
-    .await;
-    let app = act(
-        &s,
-        &k.investhk.0,
-        &app,
-        "eligibility_screening",
-        "investhk",
-        "eligible",
-        Value::Null,
-    )
-    .await;
+    let app = s.play(SZ_TO_HK, app, &k.firm, 0..2).await;
     // Events relayed from the outbox: possibly the submission's own (committed just before the
     // subscription), then every later one, consecutively, up to the last action's.
     let last = app["revision"].as_i64().unwrap();
     let mut seqs: Vec<i64> = Vec::new();
     while seqs.last() != Some(&last) {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        let v = ws_next(&mut ws, std::time::Duration::from_secs(10))
             .await
-            .expect("events arrive")
-            .unwrap()
-            .unwrap();
-        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+            .expect("events arrive");
         assert_eq!(v["type"], "next", "{v}");
         let e = &v["payload"]["data"]["applicationEvents"];
         assert_eq!(e["applicationId"], app["id"]);
@@ -868,27 +655,18 @@ async fn health_and_metrics(s: Server) {
 async fn keys_and_claims(s: Server) {
     let k = keys(&s);
     let app = s.submit_sample(&k.firm).await;
-    let app = act(
-        &s,
-        &k.ofds,
-        &app,
-        "ofds_nomination",
-        "ofds",
-        "nominate",
-        Value::Null,
-    )
-    .await;
+    let app = s.play(SZ_TO_HK, app, &k.firm, 0..1).await;
     let t = task(&app, "eligibility_screening", "investhk");
-    let claim = "mutation($t: ID!) { claimTask(taskId: $t) { claimedBy } }";
-    let r = s.gql(Some(&k.investhk.0), claim, json!({"t": t})).await;
+
+    let r = s.gql(Some(&k.investhk.0), CLAIM, json!({"t": t})).await;
     assert_eq!(r["data"]["claimTask"]["claimedBy"], "amy", "{r}");
     assert_eq!(
-        code(&s.gql(Some(&k.investhk.1), claim, json!({"t": t})).await),
+        code(&s.gql(Some(&k.investhk.1), CLAIM, json!({"t": t})).await),
         "CONFLICT"
     );
     // HKSTP has had no task on this application yet: to it, the task does not exist.
     assert_eq!(
-        code(&s.gql(Some(&k.hkstp), claim, json!({"t": t})).await),
+        code(&s.gql(Some(&k.hkstp), CLAIM, json!({"t": t})).await),
         "NOT_FOUND"
     );
     assert_eq!(

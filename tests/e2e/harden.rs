@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Server, code, on_both_backends, root, softland, ws_connect};
+use crate::support::{Server, code, is_ready, on_both_backends, root, softland, ws_connect};
 
 on_both_backends!(
     firms_never_share_idempotency_keys,
@@ -591,15 +591,10 @@ async fn hostile_definitions_do_not_stall_the_server() {
             })
         })
         .collect();
-    let ready = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-        .get(format!("{}/readyz", s.url))
-        .send()
-        .await
-        .expect("readiness answers while definitions are validated");
-    assert!(ready.status().is_success());
+    assert!(
+        is_ready(&s.url, Duration::from_secs(10)).await,
+        "readiness answers while definitions are validated"
+    );
     for v in validations {
         let r = v.await.unwrap();
         let v = &r["data"]["validateWorkflow"];

@@ -5,33 +5,25 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Server, code, root, ws_connect};
+use crate::support::{Server, client, code, gql_send, is_ready, root, ws_connect, ws_next};
 
 /// A well-behaved client's call: must answer within `LIVENESS` even under attack.
 const LIVENESS: Duration = Duration::from_secs(10);
 
 async fn polite(url: &str, token: &str, query: &str, variables: Value) -> Value {
-    reqwest::Client::builder()
-        .timeout(LIVENESS)
-        .build()
-        .unwrap()
-        .post(format!("{url}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .expect("the polite client is answered while the server is under attack")
-        .json()
-        .await
-        .unwrap()
+    let req = client(LIVENESS).post(format!("{url}/graphql"));
+    gql_send(req.bearer_auth(token), query, variables).await
 }
+
+const LIST_20: &str = "{ applications(first: 20) { edges { node { id status } } } }";
+const LIST_50: &str = "{ applications(first: 50) { edges { node { id } } } }";
 
 /// A polite firm's key, and the server's address for raw connections.
 fn polite_firm(s: &Server) -> (String, String) {
@@ -109,10 +101,7 @@ async fn slow_loris_and_query_bombs_do_not_starve_other_clients() {
         assert!(!code(&r).is_empty(), "with a code: {r}");
     }
     let huge = "x".repeat(4 << 20);
-    let status = reqwest::Client::builder()
-        .timeout(LIVENESS)
-        .build()
-        .unwrap()
+    let status = client(LIVENESS)
         .post(format!("{}/graphql", s.url))
         .bearer_auth(&firm)
         .header("content-type", "application/json")
@@ -127,35 +116,18 @@ async fn slow_loris_and_query_bombs_do_not_starve_other_clients() {
     for _ in 0..10 {
         let r = polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
         assert!(r["errors"].is_null(), "{r}");
-        let r = polite(
-            &s.url,
-            &firm,
-            "{ applications(first: 20) { edges { node { id status } } } }",
-            json!({}),
-        )
-        .await;
+        let r = polite(&s.url, &firm, LIST_20, json!({})).await;
         assert!(r["errors"].is_null(), "{r}");
     }
-    let r = polite(
-        &s.url,
-        &firm,
-        "{ applications(first: 50) { edges { node { id } } } }",
-        json!({}),
-    )
-    .await;
+    let r = polite(&s.url, &firm, LIST_50, json!({})).await;
     assert_eq!(
         r["data"]["applications"]["edges"].as_array().unwrap().len(),
         10
     );
-    let health = reqwest::Client::builder()
-        .timeout(LIVENESS)
-        .build()
-        .unwrap()
-        .get(format!("{}/readyz", s.url))
-        .send()
-        .await
-        .expect("readiness answers under attack");
-    assert!(health.status().is_success());
+    assert!(
+        is_ready(&s.url, LIVENESS).await,
+        "readiness answers under attack"
+    );
     for h in hostile {
         h.abort();
     }
@@ -193,11 +165,9 @@ async fn thousands_of_subscriptions_are_capped_per_key() {
     let mut refused = 0;
     for ws in &mut conns {
         loop {
-            let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await
-            else {
+            let Some(v) = ws_next(ws, Duration::from_secs(2)).await else {
                 break;
             };
-            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
             let errors = match v["type"].as_str() {
                 Some("next") => v["payload"]["errors"].clone(),
                 Some("error") => v["payload"].clone(),
@@ -217,12 +187,9 @@ async fn thousands_of_subscriptions_are_capped_per_key() {
     let r = polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
     assert!(r["errors"].is_null(), "{r}");
     let id = r["data"]["submitApplication"]["id"].clone();
-    let msg = tokio::time::timeout(LIVENESS, ws.next())
+    let v = ws_next(&mut ws, LIVENESS)
         .await
-        .expect("the watcher's event arrives")
-        .unwrap()
-        .unwrap();
-    let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        .expect("the watcher's event arrives");
     assert_eq!(
         v["payload"]["data"]["applicationEvents"]["applicationId"], id,
         "{v}"
@@ -237,12 +204,9 @@ async fn thousands_of_subscriptions_are_capped_per_key() {
     again.send(subscribe(7)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     polite(&s.url, &firm, SUBMIT, json!({"d": sample()})).await;
-    let msg = tokio::time::timeout(LIVENESS, again.next())
+    let v = ws_next(&mut again, LIVENESS)
         .await
-        .expect("a freed slot serves events again")
-        .unwrap()
-        .unwrap();
-    let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        .expect("a freed slot serves events again");
     assert_eq!(v["type"], "next", "{v}");
     assert!(v["payload"]["errors"].is_null(), "{v}");
 }
@@ -295,29 +259,14 @@ async fn slow_loris_beyond_the_descriptor_limit_is_shed() {
         }
         most
     });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(40))
-        .build()
-        .unwrap();
+    // A polite client is served while 2 000 slow heads are open.
+    let patient = Duration::from_secs(40);
     for _ in 0..5 {
-        let r: Value = client
-            .post(format!("{}/graphql", s.url))
-            .bearer_auth(&firm)
-            .json(&json!({"query": SUBMIT, "variables": {"d": sample()}}))
-            .send()
-            .await
-            .expect("a polite client is served while 2 000 slow heads are open")
-            .json()
-            .await
-            .unwrap();
+        let req = client(patient).post(format!("{}/graphql", s.url));
+        let r = gql_send(req.bearer_auth(&firm), SUBMIT, json!({"d": sample()})).await;
         assert!(r["errors"].is_null(), "{r}");
     }
-    let ready = client
-        .get(format!("{}/readyz", s.url))
-        .send()
-        .await
-        .expect("readiness answers");
-    assert!(ready.status().is_success());
+    assert!(is_ready(&s.url, patient).await, "readiness answers");
     let most_open = sampler.await.unwrap();
     let (mut shed, mut held) = (0, 0);
     for h in hostile {

@@ -4,23 +4,15 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends};
+use crate::support::{Server, WITHDRAW, code, gql_send, on_both_backends};
 
 on_both_backends!(labels_come_in_three_languages);
 
 /// POSTs a GraphQL request with an `Accept-Language` header.
 async fn gql_in(s: &Server, token: &str, accept: &str, query: &str, vars: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/graphql", s.url))
-        .bearer_auth(token)
-        .header("accept-language", accept)
-        .json(&json!({"query": query, "variables": vars}))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON response")
+    let req = reqwest::Client::new().post(format!("{}/graphql", s.url));
+    let req = req.bearer_auth(token).header("accept-language", accept);
+    gql_send(req, query, vars).await
 }
 
 const WORKFLOW: &str =
@@ -112,13 +104,7 @@ async fn labels_come_in_three_languages(s: Server) {
         "{r}"
     );
     assert!(a["outcomeTitle"].is_null(), "{r}");
-    let r = s
-        .gql(
-            Some(&firm),
-            "mutation($id: ID!) { withdrawApplication(id: $id) { outcome } }",
-            json!({"id": id}),
-        )
-        .await;
+    let r = s.gql(Some(&firm), WITHDRAW, json!({"id": id})).await;
     assert_eq!(
         r["data"]["withdrawApplication"]["outcome"], "withdrawn",
         "{r}"

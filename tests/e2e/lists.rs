@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, code, on_both_backends};
+use crate::support::{CLAIM, Server, WITHDRAW, code, on_both_backends};
 
 on_both_backends!(inboxes_and_lists_filter_and_count);
 
@@ -54,13 +54,7 @@ async fn inboxes_and_lists_filter_and_count(s: Server) {
     assert_eq!(all["pageInfo"]["hasNextPage"], true);
     // Claim one.
     let first_task = all["nodes"][0]["id"].clone();
-    let r = s
-        .gql(
-            Some(&chen),
-            "mutation($t: ID!) { claimTask(taskId: $t) { id } }",
-            json!({"t": first_task}),
-        )
-        .await;
+    let r = s.gql(Some(&chen), CLAIM, json!({"t": first_task})).await;
     assert!(r["errors"].is_null(), "{r}");
     let far = "2100-01-01T00:00:00Z";
     let past = "2000-01-01T00:00:00Z";
@@ -121,13 +115,7 @@ async fn inboxes_and_lists_filter_and_count(s: Server) {
             r["data"]["applications"]["totalCount"].as_u64().unwrap()
         }
     };
-    let r = s
-        .gql(
-            Some(&firm),
-            "mutation($id: ID!) { withdrawApplication(id: $id) { id } }",
-            json!({"id": ids[0]}),
-        )
-        .await;
+    let r = s.gql(Some(&firm), WITHDRAW, json!({"id": ids[0]})).await;
     assert!(r["errors"].is_null(), "{r}");
     for (token, filter, n) in [
         (&firm, Value::Null, 3),

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, code, gql_at};
+use crate::support::{Server, code, count, gql_at};
 
 const TINY: &str = r#"
 key: quick-timer
@@ -125,12 +125,7 @@ async fn three_servers_one_winner_per_task_and_timers_fire_once() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(outcome["outcome"], "lapsed", "the timer fired: {outcome}");
-        let overdue = outcome["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "task_overdue")
-            .count();
+        let overdue = count(&outcome["history"], |e| e["kind"] == "task_overdue");
         assert_eq!(overdue, 1, "fired exactly once: {outcome}");
     }
     let doctor = crate::support::softland(&["doctor", "--db", &s.db.url]);

@@ -74,6 +74,8 @@ pub struct Server {
     pub db: softland_store::test_util::TestDb,
     pub admin: String,
     child: std::process::Child,
+    /// Reviewers' tokens by `agency:name`, minted by [`Server::play`] on first use.
+    people: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Server {
@@ -94,6 +96,7 @@ impl Server {
             db,
             admin: admin.expect("first start prints an admin key"),
             child,
+            people: Default::default(),
         }
     }
 
@@ -236,6 +239,56 @@ impl Server {
         r["data"]["submitApplication"].clone()
     }
 
+    /// Plays steps `steps` of workflow `key`'s happy path
+    /// (`workflows/examples/<key>.happy.yaml`, the scripts `softland simulate` runs) on `app`
+    /// over HTTP: each step by the reviewer it names (a key minted on first use; the same name
+    /// is the same person to four-eyes rules), the applicant's by `applicant`. `app` and the
+    /// result carry `openTasks { id state assignee }`.
+    pub async fn play(
+        &self,
+        key: &str,
+        mut app: serde_json::Value,
+        applicant: &str,
+        steps: std::ops::Range<usize>,
+    ) -> serde_json::Value {
+        const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id status outcome revision activeStates openTasks { id state assignee } } }";
+        let path = root().join(format!("workflows/examples/{key}.happy.yaml"));
+        let text = std::fs::read_to_string(&path).expect("the happy path script");
+        let script = softland_workflow::script::Script::parse(&text).expect("a script");
+        let acts: Vec<_> = script.acts().collect();
+        for step in &acts[steps] {
+            let (assignee, token) = match step.by.split_once(':') {
+                Some((agency, name)) => (agency, self.person(agency, name)),
+                None => ("applicant", applicant.to_owned()),
+            };
+            let open = app["openTasks"].as_array().cloned().unwrap_or_default();
+            let task = open
+                .iter()
+                .find(|t| t["state"] == step.state.as_str() && t["assignee"] == assignee)
+                .unwrap_or_else(|| panic!("no {} task for {assignee} in {app}", step.state));
+            let vars = serde_json::json!({"t": task["id"], "a": step.action, "d": step.input});
+            let r = self.gql(Some(&token), ACT, vars).await;
+            assert!(
+                r["errors"].is_null(),
+                "{} on {}: {r}",
+                step.action,
+                step.state
+            );
+            app = r["data"]["act"].clone();
+        }
+        app
+    }
+
+    /// The token of reviewer `name` of `agency`, minted on first use.
+    fn person(&self, agency: &str, name: &str) -> String {
+        let who = format!("{agency}:{name}");
+        let mut people = self.people.lock().expect("not poisoned");
+        let token = people
+            .entry(who)
+            .or_insert_with(|| self.reviewer_key(agency, name));
+        token.clone()
+    }
+
     /// POSTs a GraphQL request; returns the JSON response.
     pub async fn gql(
         &self,
@@ -263,6 +316,26 @@ pub fn example(key: &str) -> serde_json::Value {
     .expect("example JSON")
 }
 
+/// Withdraws application `$id`; answers `id status outcome`.
+pub const WITHDRAW: &str =
+    "mutation($id: ID!) { withdrawApplication(id: $id) { id status outcome } }";
+/// Claims task `$t`; answers `id claimedBy`.
+pub const CLAIM: &str = "mutation($t: ID!) { claimTask(taskId: $t) { id claimedBy } }";
+
+/// Asserts that `text` holds every one of `parts`, naming the first one missing.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is missing from:\n{text}");
+    }
+}
+
+/// How many items of the array `list` match.
+pub fn count(list: &serde_json::Value, matches: impl Fn(&serde_json::Value) -> bool) -> usize {
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    items.iter().filter(|item| matches(item)).count()
+}
+
 /// The first error's `extensions.code`.
 pub fn code(resp: &serde_json::Value) -> &str {
     resp["errors"][0]["extensions"]["code"]
@@ -277,18 +350,40 @@ pub async fn gql_at(
     query: &str,
     variables: serde_json::Value,
 ) -> serde_json::Value {
-    let mut req = reqwest::Client::new()
-        .post(format!("{url}/graphql"))
-        .json(&serde_json::json!({"query": query, "variables": variables}));
+    let mut req = reqwest::Client::new().post(format!("{url}/graphql"));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    req.send()
+    gql_send(req, query, variables).await
+}
+
+/// Sends a GraphQL request on `req` (a POST to `/graphql` with its headers); the JSON answer.
+pub async fn gql_send(
+    req: reqwest::RequestBuilder,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    req.json(&serde_json::json!({"query": query, "variables": variables}))
+        .send()
         .await
-        .expect("request")
+        .expect("the server answers")
         .json()
         .await
         .expect("JSON response")
+}
+
+/// A client whose every request gives up after `timeout`.
+pub fn client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("HTTP client")
+}
+
+/// Whether the server at `url` says it is ready within `timeout`.
+pub async fn is_ready(url: &str, timeout: std::time::Duration) -> bool {
+    let answer = client(timeout).get(format!("{url}/readyz")).send().await;
+    answer.is_ok_and(|r| r.status().is_success())
 }
 
 /// A further server process on a `Server`'s database; killed on drop.

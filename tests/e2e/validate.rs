@@ -1,4 +1,4 @@
-use crate::support::{softland, softland_in, temp_dir};
+use crate::support::{assert_contains, softland, softland_in, temp_dir};
 
 #[test]
 fn bundled_workflows_are_valid() {
@@ -30,21 +30,14 @@ fn broken_files_get_compiler_style_errors_at_the_right_line() {
     std::fs::write(dir.join("good.yaml"), yaml.replace("aproved}", "approved}")).expect("write");
     let run = softland_in(&dir, &["validate", "good.yaml", "broken.yaml"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout.contains("good.yaml: ok (broken, 2 states)"),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &[
+            "good.yaml: ok (broken, 2 states)",
+            "broken.yaml:11:21: unknown-target: state `aproved` does not exist; did you mean `approved`?",
+        ],
     );
-    assert!(
-        run.stdout.contains("broken.yaml:11:21: unknown-target: state `aproved` does not exist; did you mean `approved`?"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("1 of 2 workflow file(s) have problems"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["1 of 2 workflow file(s) have problems"]);
 }
 
 #[test]
@@ -56,22 +49,15 @@ fn example_applications_are_checked_against_the_form() {
     std::fs::write(dir.join("examples/tiny.json"), r#"{"name": 7}"#).expect("write");
     let run = softland_in(&dir, &["validate", "tiny.yaml"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout
-            .contains("examples/tiny.json: form-violation: /name"),
-        "{}",
-        run.stdout
-    );
+    assert_contains(&run.stdout, &["examples/tiny.json: form-violation: /name"]);
 }
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let run = softland(&["validate", "workflows/nope.yaml"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout
-            .contains("workflows/nope.yaml: error: cannot read workflows/nope.yaml"),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &["workflows/nope.yaml: error: cannot read workflows/nope.yaml"],
     );
 }
