@@ -379,14 +379,7 @@ fn pct(v: &[Duration], p: f64) -> f64 {
 
 pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let tmp = std::env::temp_dir().join(format!("softland-bench-{}", std::process::id()));
-        let db = match &args.db {
-            Some(db) => db.clone(),
-            None => {
-                std::fs::create_dir_all(&tmp)?;
-                format!("sqlite://{}?mode=rwc", tmp.join("bench.db").display())
-            }
-        };
+        let (db, tmp) = super::db::scratch_db(args.db.as_deref(), "bench")?;
         let store = Store::open(&db)
             .await
             .with_context(|| format!("cannot open {}", redact(&db)))?;

@@ -21,6 +21,24 @@ pub(crate) async fn connect(url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot connect to {}", redact(url)))
 }
 
+/// The database a measuring command runs on: `db` when given, else a new SQLite file in a
+/// directory of its own, `softland-<command>-<pid>` under the system's temporary directory.
+/// Returns the URL and that directory (the caller removes it afterwards).
+pub(crate) fn scratch_db(db: Option<&str>, command: &str) -> std::io::Result<(String, PathBuf)> {
+    let tmp = std::env::temp_dir().join(format!("softland-{command}-{}", std::process::id()));
+    let url = match db {
+        Some(db) => db.to_owned(),
+        None => {
+            std::fs::create_dir_all(&tmp)?;
+            format!(
+                "sqlite://{}?mode=rwc",
+                tmp.join(format!("{command}.db")).display()
+            )
+        }
+    };
+    Ok((url, tmp))
+}
+
 /// The URL without a password, for messages.
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -146,48 +146,20 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
             },
         )
         .await?;
-        let chen = key(
-            "chen",
-            KeyRole::Reviewer {
-                agency: "ofds".into(),
-            },
-        )
-        .await?;
-        let amy = key(
-            "amy",
-            KeyRole::Reviewer {
-                agency: "investhk".into(),
-            },
-        )
-        .await?;
-        let carl = key(
-            "carl",
-            KeyRole::Reviewer {
-                agency: "investhk".into(),
-            },
-        )
-        .await?;
-        let ben = key(
-            "ben",
-            KeyRole::Reviewer {
-                agency: "hkstp".into(),
-            },
-        )
-        .await?;
-        let dora = key(
-            "dora",
-            KeyRole::Reviewer {
-                agency: "hkma".into(),
-            },
-        )
-        .await?;
-        let wang = key(
-            "wang",
-            KeyRole::Reviewer {
-                agency: "ofds".into(),
-            },
-        )
-        .await?;
+        let mut reviewers = std::collections::HashMap::new();
+        for (name, agency) in [
+            ("chen", "ofds"),
+            ("wang", "ofds"),
+            ("amy", "investhk"),
+            ("carl", "investhk"),
+            ("ben", "hkstp"),
+            ("dora", "hkma"),
+        ] {
+            let role = KeyRole::Reviewer {
+                agency: agency.into(),
+            };
+            reviewers.insert(name, key(name, role).await?);
+        }
         println!(
             "   firm pengcheng-pay (li.wei); reviewers chen and wang (OFDS), amy and carl (InvestHK), ben (HKSTP), dora (HKMA)\n"
         );
@@ -296,15 +268,7 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
         ];
         for (n, (what, state, assignee, who, action, input)) in steps.into_iter().enumerate() {
             println!("\n{}. {what}", n + 4);
-            let token = match who {
-                "chen" => &chen,
-                "amy" => &amy,
-                "carl" => &carl,
-                "ben" => &ben,
-                "dora" => &dora,
-                "wang" => &wang,
-                _ => &firm,
-            };
+            let token = reviewers.get(who).unwrap_or(&firm);
             let resp = c
                 .gql(
                     token,

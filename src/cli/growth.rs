@@ -18,7 +18,7 @@ use softland_store::{
 use softland_workflow::{Party, Status};
 use uuid::Uuid;
 
-use super::db::{redact, runtime};
+use super::db::{redact, runtime, scratch_db};
 use super::progress::Progress;
 
 #[derive(Debug, Args)]
@@ -405,14 +405,7 @@ pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
         bail!("--samples and --batch must be at least 1");
     }
     runtime()?.block_on(async {
-        let tmp = std::env::temp_dir().join(format!("softland-growth-{}", std::process::id()));
-        let db = match &args.db {
-            Some(db) => db.clone(),
-            None => {
-                std::fs::create_dir_all(&tmp)?;
-                format!("sqlite://{}?mode=rwc", tmp.join("growth.db").display())
-            }
-        };
+        let (db, tmp) = scratch_db(args.db.as_deref(), "growth")?;
         let result = grow(&args, &db).await;
         let _ = std::fs::remove_dir_all(&tmp);
         let report = result?;

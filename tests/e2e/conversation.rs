@@ -41,48 +41,31 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
         subscribed.push(ws_subscribe(&s.url, token, query, json!({"id": id})).await);
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let act = |token: String, app: Value, state: &'static str, action: &'static str, d: Value| {
-        let s = &s;
-        // InvestHK's reviewers write an internal note with their action.
-        let note = (action == "request_info").then_some(INTERNAL);
-        async move {
-            let r = s
-                .gql(
-                    Some(&token),
-                    ACT,
-                    json!({"t": task(&app, state), "a": action, "d": d, "n": note}),
-                )
-                .await;
-            assert!(r["errors"].is_null(), "{action}: {r}");
-            r["data"]["act"].clone()
-        }
-    };
-    let app = act(
-        ofds.clone(),
-        app,
-        "ofds_nomination",
-        "nominate",
-        Value::Null,
-    )
-    .await;
+    // Nomination, InvestHK's question (with an internal note for the agencies), the answer.
     let question = "Please send the audited accounts for FY2025.";
-    let app = act(
-        investhk.clone(),
-        app,
-        "eligibility_screening",
-        "request_info",
-        json!({"question": question}),
-    )
-    .await;
     let answer = "Audited accounts attached.";
-    act(
-        firm.clone(),
-        app,
-        "eligibility_information",
-        "answer",
-        json!({"answer": answer}),
-    )
-    .await;
+    let mut app = app;
+    for (token, state, action, d) in [
+        (&ofds, "ofds_nomination", "nominate", Value::Null),
+        (
+            &investhk,
+            "eligibility_screening",
+            "request_info",
+            json!({"question": question}),
+        ),
+        (
+            &firm,
+            "eligibility_information",
+            "answer",
+            json!({"answer": answer}),
+        ),
+    ] {
+        let note = (action == "request_info").then_some(INTERNAL);
+        let vars = json!({"t": task(&app, state), "a": action, "d": d, "n": note});
+        let r = s.gql(Some(token), ACT, vars).await;
+        assert!(r["errors"].is_null(), "{action}: {r}");
+        app = r["data"]["act"].clone();
+    }
 
     // A note on its own: an agency involved writes one; the firm may not.
     let ofds_note = "OFDS will vouch for the founders at the joint decision.";

@@ -113,11 +113,7 @@ async fn happy_path_over_http(s: Server) {
     )
     .await;
     let inbox = s
-        .gql(
-            Some(&k.firm),
-            "{ inbox { nodes { state assignee } } }",
-            json!({}),
-        )
+        .query(Some(&k.firm), "{ inbox { nodes { state assignee } } }")
         .await;
     assert_eq!(
         inbox["data"]["inbox"]["nodes"],
@@ -186,29 +182,15 @@ async fn happy_path_over_http(s: Server) {
     );
 
     // The other bundled workflows' happy paths from their example applications.
-    let hk = s.key(&["--role", "applicant", "--org", "harbour-ledger"]);
-    let r = s
-        .gql(
-            Some(&hk),
-            SUBMIT,
-            json!({"k": "soft-landing-hk-to-sz", "d": example("soft-landing-hk-to-sz")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
-    let app = s.play("soft-landing-hk-to-sz", app, &hk, 0..4).await;
-    assert_eq!(app["outcome"], "approved");
-
-    let student = s.key(&["--role", "applicant", "--org", "hkust-student"]);
-    let r = s
-        .gql(
-            Some(&student),
-            SUBMIT,
-            json!({"k": "internship-placement", "d": example("internship-placement")}),
-        )
-        .await;
-    let app = r["data"]["submitApplication"].clone();
-    let app = s.play("internship-placement", app, &student, 0..3).await;
-    assert_eq!(app["outcome"], "placed");
+    for (key, org, outcome) in [
+        ("soft-landing-hk-to-sz", "harbour-ledger", "approved"),
+        ("internship-placement", "hkust-student", "placed"),
+    ] {
+        let applicant = s.key(&["--role", "applicant", "--org", org]);
+        let app = s.submit_example(&applicant, key).await;
+        let app = s.play(key, app, &applicant, ..).await;
+        assert_eq!(app["outcome"], outcome, "{key}: {app}");
+    }
 }
 
 async fn authorization_matrix(s: Server) {
@@ -323,11 +305,7 @@ async fn authorization_matrix(s: Server) {
         );
     }
     let me = s
-        .gql(
-            Some(&k.ofds),
-            "{ me { role agency organization } }",
-            json!({}),
-        )
+        .query(Some(&k.ofds), "{ me { role agency organization } }")
         .await;
     assert_eq!(
         me["data"]["me"],
@@ -458,10 +436,9 @@ async fn bad_inputs_get_stable_codes(s: Server) {
     );
     assert_eq!(code(&r), "BAD_USER_INPUT");
     let dq = s
-        .gql(
+        .query(
             Some(&k.firm),
             "{ applications(first: 1000) { nodes { id } } }",
-            json!({}),
         )
         .await;
     assert!(

@@ -146,11 +146,8 @@ async fn standard_tools_work(s: Server) {
 async fn graphiql_loads_nothing_from_outside() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let client = reqwest::Client::new();
-    let page = client
-        .get(format!("{}/graphql", s.url))
-        .send()
-        .await
-        .unwrap();
+    let get = |path: &str| client.get(format!("{}{path}", s.url)).send();
+    let page = get("/graphql").await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -171,7 +168,7 @@ async fn graphiql_loads_nothing_from_outside() {
             path.starts_with("/graphiql/"),
             "{path} is not this server's"
         );
-        let r = client.get(format!("{}{path}", s.url)).send().await.unwrap();
+        let r = get(&path).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         let media = r.headers()["content-type"].to_str().unwrap().to_owned();
         let body = r.text().await.unwrap();
@@ -188,11 +185,7 @@ async fn graphiql_loads_nothing_from_outside() {
             }
         }
     }
-    let missing = client
-        .get(format!("{}/graphiql/../Cargo.toml", s.url))
-        .send()
-        .await
-        .unwrap();
+    let missing = get("/graphiql/../Cargo.toml").await.unwrap();
     assert_eq!(missing.status(), 404);
 }
 
@@ -204,13 +197,8 @@ async fn any_object_is_found_again_by_its_global_id(s: Server) {
     let submitted = s.submit_sample(&firm).await;
     let app = submitted["id"].clone();
     let task = submitted["openTasks"][0]["id"].clone();
-    let r = s
-        .gql(
-            Some(&firm),
-            "{ workflow(key: \"soft-landing-sz-to-hk\") { id version } }",
-            json!({}),
-        )
-        .await;
+    let workflow = "{ workflow(key: \"soft-landing-sz-to-hk\") { id version } }";
+    let r = s.gql(Some(&firm), workflow, json!({})).await;
     let wf = r["data"]["workflow"]["id"].clone();
     assert_eq!(
         wf,

@@ -315,11 +315,7 @@ async fn a_restart_never_undoes_the_administrator(mut s: Server) {
     );
     s.restart();
     let r = s
-        .gql(
-            Some(&s.admin),
-            "{ workflows { key version retiredAt } }",
-            json!({}),
-        )
+        .query(Some(&s.admin), "{ workflows { key version retiredAt } }")
         .await;
     let list = r["data"]["workflows"].as_array().unwrap().clone();
     let of = |k: &str| list.iter().find(|w| w["key"] == k).unwrap().clone();
@@ -357,13 +353,7 @@ async fn strings_are_bounded_at_the_edge(s: Server) {
     let r = s.gql(Some(&firm), SUBMIT, long_key).await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     // A NUL written as an escape in the query text itself.
-    let r = s
-        .gql(
-            Some(&firm),
-            "mutation { submitApplication(input: {workflowKey: \"soft\\u0000landing\", data: {}}) { id } }",
-            json!({}),
-        )
-        .await;
+    let r = s.query(Some(&firm), "mutation { submitApplication(input: {workflowKey: \"soft\\u0000landing\", data: {}}) { id } }").await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     // Bodies that are not GraphQL requests are refused in JSON, with a code and in words.
     for (body, status) in [

@@ -44,22 +44,11 @@ async fn three_servers_one_winner_per_task_and_timers_fire_once() {
         .collect();
 
     let submit = "mutation($k: String!, $d: JSON!) { submitApplication(input: {workflowKey: $k, data: $d}) { id openTasks { id } } }";
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            crate::support::root().join("workflows/examples/soft-landing-sz-to-hk.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let data = crate::support::example("soft-landing-sz-to-hk");
     let mut tasks = Vec::new();
     for i in 0..8 {
-        let r = gql_at(
-            &urls[i % 3],
-            Some(&firm),
-            submit,
-            json!({"k": "soft-landing-sz-to-hk", "d": data}),
-        )
-        .await;
+        let vars = json!({"k": "soft-landing-sz-to-hk", "d": data});
+        let r = gql_at(&urls[i % 3], Some(&firm), submit, vars).await;
         tasks.push(
             r["data"]["submitApplication"]["openTasks"][0]["id"]
                 .as_str()
@@ -99,13 +88,8 @@ async fn three_servers_one_winner_per_task_and_timers_fire_once() {
     assert_eq!(r["data"]["publishWorkflow"]["key"], "quick-timer", "{r}");
     let mut ids = Vec::new();
     for i in 0..9 {
-        let r = gql_at(
-            &urls[i % 3],
-            Some(&firm),
-            submit,
-            json!({"k": "quick-timer", "d": {}}),
-        )
-        .await;
+        let vars = json!({"k": "quick-timer", "d": {}});
+        let r = gql_at(&urls[i % 3], Some(&firm), submit, vars).await;
         ids.push(
             r["data"]["submitApplication"]["id"]
                 .as_str()

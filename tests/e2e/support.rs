@@ -226,15 +226,16 @@ impl Server {
     }
 
     /// `token`'s organization submits the sample Shenzhen → Hong Kong application; returns it
-    /// (`id status revision activeStates openTasks { id state assignee }`).
+    /// (`id status outcome revision activeStates openTasks { id state assignee }`).
     pub async fn submit_sample(&self, token: &str) -> serde_json::Value {
-        let r = self
-            .gql(
-                Some(token),
-                "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id status revision activeStates openTasks { id state assignee } } }",
-                serde_json::json!({"d": example("soft-landing-sz-to-hk")}),
-            )
-            .await;
+        self.submit_example(token, "soft-landing-sz-to-hk").await
+    }
+
+    /// `token`'s organization submits bundled workflow `key`'s example application.
+    pub async fn submit_example(&self, token: &str, key: &str) -> serde_json::Value {
+        const SUBMIT: &str = "mutation($k: String!, $d: JSON!) { submitApplication(input: {workflowKey: $k, data: $d}) { id status outcome revision activeStates openTasks { id state assignee } } }";
+        let vars = serde_json::json!({"k": key, "d": example(key)});
+        let r = self.gql(Some(token), SUBMIT, vars).await;
         assert!(r["errors"].is_null(), "{r}");
         r["data"]["submitApplication"].clone()
     }
@@ -249,14 +250,14 @@ impl Server {
         key: &str,
         mut app: serde_json::Value,
         applicant: &str,
-        steps: std::ops::Range<usize>,
+        steps: impl std::ops::RangeBounds<usize>,
     ) -> serde_json::Value {
         const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id status outcome revision activeStates openTasks { id state assignee } } }";
         let path = root().join(format!("workflows/examples/{key}.happy.yaml"));
         let text = std::fs::read_to_string(&path).expect("the happy path script");
         let script = softland_workflow::script::Script::parse(&text).expect("a script");
-        let acts: Vec<_> = script.acts().collect();
-        for step in &acts[steps] {
+        let acts = script.acts().enumerate();
+        for (_, step) in acts.filter(|(i, _)| steps.contains(i)) {
             let (assignee, token) = match step.by.split_once(':') {
                 Some((agency, name)) => (agency, self.person(agency, name)),
                 None => ("applicant", applicant.to_owned()),
@@ -287,6 +288,11 @@ impl Server {
             .entry(who)
             .or_insert_with(|| self.reviewer_key(agency, name));
         token.clone()
+    }
+
+    /// POSTs a GraphQL request without variables; returns the JSON response.
+    pub async fn query(&self, token: Option<&str>, query: &str) -> serde_json::Value {
+        self.gql(token, query, serde_json::json!({})).await
     }
 
     /// POSTs a GraphQL request; returns the JSON response.
