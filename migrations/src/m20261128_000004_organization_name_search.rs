@@ -7,7 +7,11 @@
 //!   owner may create it) and a GIN index on `lower(name)`, the expression the query matches
 //!   with `LIKE`. ANALYZE keeps statistics on the indexed expression, so the planner knows how
 //!   few organizations a piece of a name matches and reads their applications through
-//!   `ix_applications_org_id` instead of walking every application in id order.
+//!   `ix_applications_org_id` instead of walking every application in id order. The index
+//!   takes each new name at once (`fastupdate = off`): with GIN's pending list, the names of
+//!   firms added since the last VACUUM were read one by one by every search (1.4 ms of a
+//!   1.9 ms search at a million applications, 0.09 ms once merged), and organizations are
+//!   added far less often than searched.
 //! - SQLite: an FTS5 table with the trigram tokenizer (case-insensitive) holding each
 //!   organization's key and name, kept up to date by triggers. It keeps its own copy rather
 //!   than pointing at `organizations`' rowids, which VACUUM may renumber (the key is no
@@ -24,7 +28,8 @@ pub struct Migration;
 
 const POSTGRES_UP: [&str; 2] = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_organizations_name_trgm ON organizations USING gin (lower(name) gin_trgm_ops)",
+    "CREATE INDEX ix_organizations_name_trgm ON organizations \
+     USING gin (lower(name) gin_trgm_ops) WITH (fastupdate = off)",
 ];
 
 const SQLITE_UP: [&str; 5] = [
