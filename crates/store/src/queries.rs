@@ -440,7 +440,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::ConnectionTrait;
+    use sea_orm::{ConnectionTrait, Set};
 
     use super::*;
     use crate::test_util::TestDb;
@@ -470,22 +470,14 @@ mod tests {
             ("d", "pay_later"),
         ];
         for (key, name) in names {
-            store
-                .db()
-                .execute_raw(sea_orm::Statement::from_sql_and_values(
-                    store.db().get_database_backend(),
-                    match store.backend() {
-                        Backend::Postgres => {
-                            "INSERT INTO organizations (key, name, created_at) VALUES ($1, $2, $3)"
-                        }
-                        Backend::Sqlite => {
-                            "INSERT INTO organizations (key, name, created_at) VALUES (?, ?, ?)"
-                        }
-                    },
-                    [key.into(), name.into(), store.now().into()],
-                ))
-                .await
-                .unwrap_or_else(|e| panic!("insert {key}: {e}"));
+            organization::Entity::insert(organization::ActiveModel {
+                key: Set(key.into()),
+                name: Set(name.into()),
+                created_at: Set(store.now()),
+            })
+            .exec_without_returning(store.db())
+            .await
+            .unwrap_or_else(|e| panic!("insert {key}: {e}"));
         }
         for (text, keys) in [
             ("LEDGER", vec!["a"]),

@@ -623,6 +623,25 @@ pub async fn timers_fire_exactly_once(db: &TestDb) {
     assert_eq!(t.due_at, Some("2027-01-11T01:00:00Z".parse().unwrap()));
 }
 
+/// Every item of a keyset-paginated list, fetching page after page with the previous page's
+/// last cursor, and the last cursor seen.
+async fn every_page<T, F, Fut>(mut fetch: F) -> (Vec<T>, Option<String>)
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = softland_store::Result<softland_store::Page<T>>>,
+{
+    let (mut items, mut after) = (Vec::new(), None);
+    loop {
+        let page = fetch(after.clone()).await.unwrap();
+        after = page.items.last().map(|(c, _)| c.clone()).or(after);
+        let has_next = page.has_next;
+        items.extend(page.items.into_iter().map(|(_, item)| item));
+        if !has_next {
+            return (items, after);
+        }
+    }
+}
+
 pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
     let f = fixture(db).await;
     let mut ids = Vec::new();
@@ -639,47 +658,26 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
         f.advance(Duration::hours(1));
     }
     let owner = InboxOwner::Agency("ofds".into());
-    let mut seen = Vec::new();
-    let mut after = None;
-    loop {
-        let page = f
-            .store
-            .inbox(&owner, &Default::default(), 2, after.as_deref())
-            .await
-            .unwrap();
-        seen.extend(page.items.iter().map(|(_, t)| t.application_id));
-        after = page.items.last().map(|(c, _)| c.clone());
-        if !page.has_next {
-            break;
+    let (tasks, _) = every_page(|after| {
+        let (store, owner) = (&f.store, &owner);
+        async move {
+            store
+                .inbox(owner, &Default::default(), 2, after.as_deref())
+                .await
         }
-    }
+    })
+    .await;
+    let seen: Vec<Uuid> = tasks.iter().map(|t| t.application_id).collect();
     assert_eq!(seen, ids, "soonest due first, every task once");
-    let evens = f
-        .store
-        .applications(
-            &ApplicationFilter {
-                organization: Some("even".into()),
-                ..Default::default()
-            },
-            2,
-            None,
-        )
-        .await
-        .unwrap();
+    let even = ApplicationFilter {
+        organization: Some("even".into()),
+        ..Default::default()
+    };
+    let evens = f.store.applications(&even, 2, None).await.unwrap();
     assert_eq!(evens.items.len(), 2);
     assert!(evens.has_next);
-    let rest = f
-        .store
-        .applications(
-            &ApplicationFilter {
-                organization: Some("even".into()),
-                ..Default::default()
-            },
-            2,
-            Some(&evens.items[1].0),
-        )
-        .await
-        .unwrap();
+    let after_evens = Some(evens.items[1].0.as_str());
+    let rest = f.store.applications(&even, 2, after_evens).await.unwrap();
     assert_eq!(rest.items.len(), 1);
     assert!(!rest.has_next);
     assert_eq!(rest.items[0].1.id, ids[0], "newest first");
@@ -697,21 +695,14 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
         submitted_before: Some(t0 + Duration::hours(4)),
         ..Default::default()
     };
-    let (mut seen, mut after) = (Vec::new(), None::<String>);
-    loop {
-        let page = f
-            .store
-            .applications(&window, 2, after.as_deref())
-            .await
-            .unwrap();
-        seen.extend(page.items.iter().map(|(_, a)| a.id));
-        after = page.items.last().map(|(c, _)| c.clone());
-        if !page.has_next {
-            break;
-        }
-    }
+    let (apps, last) = every_page(|after| {
+        let (store, window) = (&f.store, &window);
+        async move { store.applications(window, 2, after.as_deref()).await }
+    })
+    .await;
+    let seen: Vec<Uuid> = apps.iter().map(|a| a.id).collect();
     assert_eq!(seen, [ids[3], ids[2], ids[1]], "the window, newest first");
-    let time_cursor = after.unwrap();
+    let time_cursor = last.unwrap();
     assert!(time_cursor.starts_with("submitted|"), "{time_cursor}");
     let id_cursor = ids[2].to_string();
     for (filter, cursor) in [
