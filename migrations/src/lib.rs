@@ -11,6 +11,7 @@ mod m20261128_000001_event_state_names;
 mod m20261128_000002_task_workflow;
 mod m20261128_000003_list_indexes;
 mod m20261128_000004_organization_name_search;
+mod m20261129_000001_directory;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_task_workflow::Migration),
             Box::new(m20261128_000003_list_indexes::Migration),
             Box::new(m20261128_000004_organization_name_search::Migration),
+            Box::new(m20261129_000001_directory::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{Value, json};
 use softland_store::{KeyRole, Store, baseline};
+use softland_workflow::script::{ActStep, Script};
 use tokio::sync::Mutex;
 
 use super::db::{redact, runtime};
@@ -183,7 +184,10 @@ async fn raw_rate(db: &str, clients: usize, seconds: u64, quiet: bool) -> Raw {
 
 struct Keys {
     firm: String,
-    reviewers: BTreeMap<(&'static str, usize), String>,
+    /// A reviewer's key by the happy path's `AGENCY:PERSON`.
+    reviewers: BTreeMap<String, String>,
+    /// Steps and expected outcome by lifecycle kind.
+    lifecycles: [(Vec<ActStep>, &'static str); 3],
 }
 
 struct Client {
@@ -247,127 +251,72 @@ fn task_of(app: &Value, state: &str, assignee: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// One lifecycle: `kind` 0 = plain, 1 = with an information request, 2 = rejected by HKSTP.
-/// Returns the number of commands sent, or `None` when one failed.
+/// The lifecycles the bench mixes, from the shared happy path: `kind` 0 as written, 1 with an
+/// information request answered before the screening, 2 rejected at HKSTP's review. Each is
+/// its steps and the outcome it ends with.
+fn lifecycle_steps(happy: &Script, kind: u8) -> anyhow::Result<(Vec<ActStep>, &'static str)> {
+    let mut steps: Vec<ActStep> = happy.acts().cloned().collect();
+    let at = |steps: &[ActStep], state: &str| {
+        steps
+            .iter()
+            .position(|s| s.state == state)
+            .with_context(|| format!("the happy path has no `{state}` step"))
+    };
+    match kind {
+        1 => {
+            let i = at(&steps, "eligibility_screening")?;
+            let ask = ActStep {
+                action: "request_info".into(),
+                input: Some(json!({"question": "Audited accounts for FY2025?"})),
+                ..steps[i].clone()
+            };
+            let answer = ActStep {
+                state: "eligibility_information".into(),
+                action: "answer".into(),
+                by: "applicant".into(),
+                comment: None,
+                input: Some(json!({"answer": "Attached."})),
+            };
+            steps.splice(i..i, [ask, answer]);
+        }
+        2 => {
+            let i = at(&steps, "hkstp_review")?;
+            steps.truncate(i + 1);
+            steps[i].action = "reject".into();
+            steps[i].input = Some(json!({"reason": "Not a technology company"}));
+            return Ok((steps, "rejected"));
+        }
+        _ => {}
+    }
+    Ok((steps, "approved"))
+}
+
+/// One lifecycle of `kind` (see [`lifecycle_steps`]). Returns the number of commands sent, or
+/// `None` when one failed or the application did not end as it should.
 async fn lifecycle(c: &Client, keys: &Keys, data: &Value, kind: u8) -> Option<u64> {
-    let r = |agency: &'static str, n: usize| keys.reviewers[&(agency, n)].as_str();
+    let (steps, outcome) = &keys.lifecycles[usize::from(kind)];
     let mut app = c
         .call("submit", &keys.firm, SUBMIT, json!({"d": data}))
         .await?["submitApplication"]
         .clone();
-    let mut commands = 1;
-    let step = |state: &'static str,
-                assignee: &'static str,
-                token: String,
-                action: &'static str,
-                input: Value,
-                app: Value| async move {
-        let t = task_of(&app, state, assignee)?;
+    for s in steps {
+        let (assignee, token) = match s.agency_person() {
+            Some((agency, _)) => (agency, keys.reviewers.get(&s.by)?),
+            None => ("applicant", &keys.firm),
+        };
+        let t = task_of(&app, &s.state, assignee)?;
+        let input = s.input.clone().unwrap_or(Value::Null);
         let out = c
-            .call("act", &token, ACT, json!({"t": t, "a": action, "d": input}))
+            .call(
+                "act",
+                token,
+                ACT,
+                json!({"t": t, "a": s.action, "d": input}),
+            )
             .await?;
-        Some(out["act"].clone())
-    };
-    let firm = keys.firm.clone();
-    app = step(
-        "ofds_nomination",
-        "ofds",
-        r("ofds", 0).into(),
-        "nominate",
-        Value::Null,
-        app,
-    )
-    .await?;
-    commands += 1;
-    if kind == 1 {
-        app = step(
-            "eligibility_screening",
-            "investhk",
-            r("investhk", 0).into(),
-            "request_info",
-            json!({"question": "Audited accounts for FY2025?"}),
-            app,
-        )
-        .await?;
-        app = step(
-            "eligibility_information",
-            "applicant",
-            firm,
-            "answer",
-            json!({"answer": "Attached."}),
-            app,
-        )
-        .await?;
-        commands += 2;
+        app = out["act"].clone();
     }
-    app = step(
-        "eligibility_screening",
-        "investhk",
-        r("investhk", 0).into(),
-        "eligible",
-        Value::Null,
-        app,
-    )
-    .await?;
-    commands += 1;
-    if kind == 2 {
-        step(
-            "hkstp_review",
-            "hkstp",
-            r("hkstp", 0).into(),
-            "reject",
-            json!({"reason": "Not a technology company"}),
-            app,
-        )
-        .await?;
-        return Some(commands + 1);
-    }
-    app = step(
-        "hkstp_review",
-        "hkstp",
-        r("hkstp", 0).into(),
-        "admit",
-        Value::Null,
-        app,
-    )
-    .await?;
-    app = step(
-        "investhk_setup_review",
-        "investhk",
-        r("investhk", 1).into(),
-        "clear",
-        Value::Null,
-        app,
-    )
-    .await?;
-    app = step(
-        "hkma_sandbox_referral",
-        "hkma",
-        r("hkma", 0).into(),
-        "admit_to_sandbox",
-        Value::Null,
-        app,
-    )
-    .await?;
-    app = step(
-        "joint_decision",
-        "investhk",
-        r("investhk", 0).into(),
-        "approve",
-        Value::Null,
-        app,
-    )
-    .await?;
-    let done = step(
-        "joint_decision",
-        "hkstp",
-        r("hkstp", 0).into(),
-        "approve",
-        Value::Null,
-        app,
-    )
-    .await?;
-    (done["outcome"] == "approved").then_some(commands + 5)
+    (app["outcome"] == *outcome).then_some(steps.len() as u64 + 1)
 }
 
 fn pct(v: &[Duration], p: f64) -> f64 {
@@ -383,6 +332,14 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let store = Store::open(&db)
             .await
             .with_context(|| format!("cannot open {}", redact(&db)))?;
+        super::bundled::Workflows::Folder(args.workflows.clone())
+            .seed_directory(&store)
+            .await?;
+        let happy = Script::parse(&std::fs::read_to_string(
+            args.workflows
+                .join("examples/soft-landing-sz-to-hk.happy.yaml"),
+        )?)
+        .map_err(anyhow::Error::msg)?;
         let mut keys = Keys {
             firm: store
                 .create_key(
@@ -394,18 +351,26 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 .await?
                 .1,
             reviewers: BTreeMap::new(),
+            lifecycles: [
+                lifecycle_steps(&happy, 0)?,
+                lifecycle_steps(&happy, 1)?,
+                lifecycle_steps(&happy, 2)?,
+            ],
         };
-        for agency in ["ofds", "investhk", "hkstp", "hkma"] {
-            for n in 0..2 {
+        for step in happy.acts() {
+            let Some((agency, person)) = step.agency_person() else {
+                continue;
+            };
+            if !keys.reviewers.contains_key(&step.by) {
                 let (_, t) = store
                     .create_key(
-                        &format!("{agency}-{n}"),
+                        &format!("{agency}-{person}"),
                         KeyRole::Reviewer {
                             agency: agency.into(),
                         },
                     )
                     .await?;
-                keys.reviewers.insert((agency, n), t);
+                keys.reviewers.insert(step.by.clone(), t);
             }
         }
         store.close().await?;

@@ -38,6 +38,9 @@ const FORMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The agencies the bundled workflows name (added at start when the directory lacks them).
+const BUNDLED_AGENCIES: &str = include_str!("../../workflows/directory/agencies.yaml");
+
 /// The shared happy path of `soft-landing-sz-to-hk` (what `softland growth` seeds).
 pub(crate) const SZ_TO_HK_HAPPY: &str =
     include_str!("../../workflows/examples/soft-landing-sz-to-hk.happy.yaml");
@@ -97,6 +100,25 @@ impl Workflows {
         }
     }
 
+    /// Adds the agencies these workflows name when the directory lacks them.
+    pub(crate) async fn seed_directory(&self, store: &Store) -> anyhow::Result<()> {
+        match self {
+            Self::Folder(dir) => {
+                let seed = dir.join(softland_store::DIRECTORY_SEED);
+                if seed.is_file() {
+                    let text = std::fs::read_to_string(&seed)?;
+                    if let Err(e) = store.seed_directory(&text).await {
+                        anyhow::bail!("cannot load {}: {e}", seed.display());
+                    }
+                }
+            }
+            Self::Bundled => {
+                store.seed_directory(BUNDLED_AGENCIES).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Publishes every definition whose content no version has yet.
     pub(crate) async fn publish(
         &self,
@@ -106,6 +128,7 @@ impl Workflows {
         match self {
             Self::Folder(dir) => store.publish_dir(dir, by).await,
             Self::Bundled => {
+                store.seed_directory(BUNDLED_AGENCIES).await?;
                 let files = WORKFLOWS
                     .iter()
                     .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))

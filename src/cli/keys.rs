@@ -7,6 +7,7 @@ use clap::{Subcommand, ValueEnum};
 use softland_store::KeyRole;
 
 use super::DbArgs;
+use super::bundled::Workflows;
 use super::db::{connect, runtime};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -20,18 +21,26 @@ pub(crate) enum RoleArg {
 pub(crate) enum KeysCommand {
     /// Create a key; its token is printed once, as the last line.
     Create {
-        /// What the key may do.
-        #[arg(long, value_enum)]
-        role: RoleArg,
+        /// The person (or service account) of the directory the key acts as.
+        #[arg(long, conflicts_with_all = ["role", "org", "agency"])]
+        person: Option<String>,
+        /// Without --person: what the key may do (the person `--name` of that agency or
+        /// organization is added to the directory when missing).
+        #[arg(long, value_enum, required_unless_present = "person")]
+        role: Option<RoleArg>,
         /// The organization (applicant keys).
         #[arg(long)]
         org: Option<String>,
         /// The agency (reviewer keys).
         #[arg(long)]
         agency: Option<String>,
-        /// Who holds it (recorded as the actor; four-eyes rules compare it).
+        /// Without --person: who holds it (their directory id; four-eyes rules compare it).
+        /// With --person: what the key is for ("laptop", "back office").
         #[arg(long)]
         name: Option<String>,
+        /// When the key stops working: an RFC 3339 time or a date (`2027-06-30`, midnight UTC).
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<chrono::DateTime<chrono::Utc>>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -49,60 +58,90 @@ pub(crate) enum KeysCommand {
     },
 }
 
+fn key_role(role: RoleArg, org: Option<String>, agency: Option<String>) -> anyhow::Result<KeyRole> {
+    Ok(match (role, org, agency) {
+        (RoleArg::Admin, None, None) => KeyRole::Admin,
+        (RoleArg::Reviewer, None, Some(agency)) => KeyRole::Reviewer { agency },
+        (RoleArg::Applicant, Some(organization), None) => KeyRole::Applicant { organization },
+        (RoleArg::Reviewer, _, _) => bail!("a reviewer key needs --agency KEY (and no --org)"),
+        (RoleArg::Applicant, _, _) => bail!("an applicant key needs --org NAME (and no --agency)"),
+        (RoleArg::Admin, _, _) => bail!("an admin key takes neither --org nor --agency"),
+    })
+}
+
+/// An RFC 3339 time, or a date (midnight UTC).
+fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor a date like 2027-06-30"))
+}
+
 pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         match cmd {
             KeysCommand::Create {
+                person,
                 role,
                 org,
                 agency,
                 name,
+                expires,
                 db,
             } => {
-                let role = match (role, org, agency) {
-                    (RoleArg::Admin, None, None) => KeyRole::Admin,
-                    (RoleArg::Reviewer, None, Some(agency)) => KeyRole::Reviewer { agency },
-                    (RoleArg::Applicant, Some(organization), None) => {
-                        KeyRole::Applicant { organization }
-                    }
-                    (RoleArg::Reviewer, _, _) => {
-                        bail!("a reviewer key needs --agency KEY (and no --org)")
-                    }
-                    (RoleArg::Applicant, _, _) => {
-                        bail!("an applicant key needs --org NAME (and no --agency)")
-                    }
-                    (RoleArg::Admin, _, _) => {
-                        bail!("an admin key takes neither --org nor --agency")
-                    }
-                };
                 let store = connect(&db.db).await?;
                 store.migrate().await?;
-                let label = name.unwrap_or_else(|| match &role {
-                    KeyRole::Admin => "admin".to_owned(),
-                    KeyRole::Reviewer { agency } => format!("{agency}-reviewer"),
-                    KeyRole::Applicant { organization } => format!("{organization}-applicant"),
-                });
-                let (key, token) = store.create_key(&label, role).await?;
+                let (key, token) = match (person, role) {
+                    (Some(person), _) => {
+                        let label = name.unwrap_or_else(|| "key".to_owned());
+                        store.create_key_for(&person, &label, expires).await?
+                    }
+                    (None, Some(role)) => {
+                        let role = key_role(role, org, agency)?;
+                        Workflows::resolve(None)?.seed_directory(&store).await?;
+                        let label = name.unwrap_or_else(|| match &role {
+                            KeyRole::Admin => "admin".to_owned(),
+                            KeyRole::Reviewer { agency } => format!("{agency}-reviewer"),
+                            KeyRole::Applicant { organization } => {
+                                format!("{organization}-applicant")
+                            }
+                        });
+                        let person = store.person_for_key(&label, role).await?;
+                        store.create_key_for(&person.id, &label, expires).await?
+                    }
+                    (None, None) => bail!("give --person ID, or --role"),
+                };
                 println!(
-                    "created key {} ({label}); the token is shown only now:",
-                    key.id
+                    "created key {} ({}) for {}; the token is shown only now:",
+                    key.id, key.label, key.person.id
                 );
                 println!("{token}");
             }
             KeysCommand::List { db } => {
                 let store = connect(&db.db).await?;
                 for k in store.keys().await? {
-                    let scope = match &k.role {
-                        KeyRole::Admin => "admin".to_owned(),
-                        KeyRole::Reviewer { agency } => format!("reviewer of {agency}"),
-                        KeyRole::Applicant { organization } => {
-                            format!("applicant for {organization}")
-                        }
+                    let roles = k
+                        .person
+                        .roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let state = match (k.revoked_at, k.expires_at) {
+                        (Some(t), _) => format!("revoked {t}"),
+                        (None, Some(t)) => format!("expires {t}"),
+                        (None, None) => "active".to_owned(),
                     };
-                    let state = k
-                        .revoked_at
-                        .map_or("active".to_owned(), |t| format!("revoked {t}"));
-                    println!("{}  {:<20} {:<30} {state}", k.id, k.label, scope);
+                    println!(
+                        "{}  {:<16} {:<24} {:<28} {:<14} {state}",
+                        k.id,
+                        k.label,
+                        k.person.id,
+                        k.person.membership.label(),
+                        roles
+                    );
                 }
             }
             KeysCommand::Revoke { id, db } => {

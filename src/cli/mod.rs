@@ -6,6 +6,7 @@ mod calendars;
 mod db;
 mod demo;
 mod diagram;
+mod directory;
 mod growth;
 mod keys;
 mod load;
@@ -79,6 +80,9 @@ enum Command {
     /// Manage API keys (tokens are shown once, stored hashed).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The directory: agencies, organizations and people.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Apply pending database migrations (the server also does this at start).
     Migrate {
         #[command(flatten)]
@@ -139,6 +143,7 @@ pub fn run() -> ExitCode {
         } => simulate::run(&path, &data, &script, json),
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Directory(cmd) => directory::run(cmd),
         Command::Bench(args) => bench::run(args),
         Command::Growth(args) => growth::run(args),
         Command::Demo { workflows } => demo::run(workflows),

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Server, code, is_ready, on_both_backends, root, softland, ws_connect};
+use crate::support::{
+    Server, code, example, is_ready, on_both_backends, root, softland, ws_connect,
+};
 
 on_both_backends!(
     firms_never_share_idempotency_keys,
@@ -22,13 +24,6 @@ on_both_backends!(
 
 const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $i: String) { submitApplication(input: {workflowKey: $k, data: $d, idempotencyKey: $i}) { id organization history { seq kind } openTasks { id state assignee } } }";
 const VALIDATE: &str = "mutation($y: String!) { validateWorkflow(yaml: $y) { ok errors { code line column message } } }";
-
-fn example(key: &str) -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(root().join(format!("workflows/examples/{key}.json"))).unwrap(),
-    )
-    .unwrap()
-}
 
 /// POSTs `body` as-is with `content_type`; returns the status and the JSON answer.
 async fn raw_post(

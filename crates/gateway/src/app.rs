@@ -228,7 +228,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 async fn authenticate(store: &Store, token: Option<&str>) -> Result<Option<Principal>, ()> {
     let Some(token) = token else { return Ok(None) };
     match store.authenticate(token).await {
-        Ok(found) => Ok(found.map(Principal::from)),
+        Ok(found) => Ok(found.and_then(Principal::of_key)),
         Err(e) => {
             tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
             crate::metrics::error(ErrorCode::Internal);

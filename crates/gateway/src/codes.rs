@@ -65,7 +65,8 @@ impl From<&StoreError> for ErrorCode {
             StoreError::Forbidden(_) | StoreError::NotYours { .. } => ErrorCode::Forbidden,
             StoreError::InvalidDefinition(_)
             | StoreError::Retired { .. }
-            | StoreError::BadCursor(_) => ErrorCode::BadUserInput,
+            | StoreError::BadCursor(_)
+            | StoreError::InvalidDirectory(_) => ErrorCode::BadUserInput,
             _ => ErrorCode::Internal,
         }
     }

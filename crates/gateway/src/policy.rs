@@ -1,10 +1,13 @@
 //! Who may do what: deny by default, decided here and nowhere else.
 //!
+//! Callers are people of the directory (`softland_store::directory`); a key acts as its person.
+//!
 //! | role | sees | acts on | inbox (query and `inboxEvents`) |
 //! |---|---|---|---|
-//! | admin | every application | publishes and retires workflows; releases claims | none |
+//! | admin | every application | publishes and retires workflows; manages the directory and keys; releases and delegates any agency's claims | none |
+//! | agency lead (agency A) | as a reviewer of A | as a reviewer of A; releases and delegates any claim of A; manages A's people and keys | A's open tasks |
 //! | reviewer (agency A) | applications that have or had a task for A | A's tasks | A's open tasks |
-//! | applicant (organization O) | O's applications | O's applicant tasks; submits and withdraws for O | O's open applicant tasks |
+//! | staff (organization O; a lead also manages O's people and keys) | O's applications | O's applicant tasks; submits and withdraws for O | O's open applicant tasks |
 //!
 //! What each sees of an application's history (queries and subscriptions alike):
 //!
@@ -16,7 +19,8 @@
 //! | `note` (internal notes, any agency's) | yes | no: the entry is left out of its history |
 //! | `claimedBy` of a task (who at an agency holds it) | yes | no |
 
-use softland_store::{ApplicationRecord, InboxOwner, KeyRecord, KeyRole, Store};
+use softland_store::directory::{Membership, Role};
+use softland_store::{ApplicationRecord, ClaimRights, Claimant, InboxOwner, KeyRecord, Store};
 use softland_workflow::Actor;
 
 use crate::error::{GqlResult, forbidden};
@@ -26,37 +30,54 @@ use crate::error::{GqlResult, forbidden};
 pub enum Principal {
     /// An administrator.
     Admin {
-        /// The key's label (recorded as the actor).
+        /// The person's directory id (recorded as the actor).
         name: String,
     },
-    /// A reviewer of one agency.
+    /// A reviewer (or lead) of one agency.
     Reviewer {
-        /// The key's label: the person, for four-eyes rules and claims.
+        /// The person's directory id: what four-eyes rules and claims compare.
         name: String,
         /// The agency key.
         agency: String,
+        /// An agency lead: any claim of the agency, the agency's people and keys.
+        lead: bool,
     },
     /// Someone acting for one applicant organization.
     Applicant {
-        /// The key's label.
+        /// The person's directory id.
         name: String,
         /// The organization key.
         organization: String,
+        /// The organization's lead: its staff and keys.
+        lead: bool,
     },
 }
 
-impl From<KeyRecord> for Principal {
-    fn from(k: KeyRecord) -> Self {
-        match k.role {
-            KeyRole::Admin => Principal::Admin { name: k.label },
-            KeyRole::Reviewer { agency } => Principal::Reviewer {
-                name: k.label,
-                agency,
-            },
-            KeyRole::Applicant { organization } => Principal::Applicant {
-                name: k.label,
-                organization,
-            },
+impl Principal {
+    /// Who a key's person is to the policy: an administrator whatever else they are; else
+    /// their membership's role. `None` for a person with no role that grants access.
+    pub fn of_key(k: KeyRecord) -> Option<Self> {
+        let p = k.person;
+        let lead = p.has(Role::Lead);
+        if p.has(Role::Admin) {
+            return Some(Principal::Admin { name: p.id });
+        }
+        match p.membership {
+            Membership::Agency(agency) if lead || p.has(Role::Reviewer) => {
+                Some(Principal::Reviewer {
+                    name: p.id,
+                    agency,
+                    lead,
+                })
+            }
+            Membership::Organization(organization) if lead || p.has(Role::Staff) => {
+                Some(Principal::Applicant {
+                    name: p.id,
+                    organization,
+                    lead,
+                })
+            }
+            _ => None,
         }
     }
 }
@@ -65,7 +86,7 @@ impl Principal {
     /// The engine's actor for this caller; admins do not act on tasks.
     pub fn actor(&self) -> GqlResult<Actor> {
         match self {
-            Principal::Reviewer { name, agency } => Ok(Actor::reviewer(name, agency)),
+            Principal::Reviewer { name, agency, .. } => Ok(Actor::reviewer(name, agency)),
             Principal::Applicant { name, .. } => Ok(Actor::applicant(name)),
             Principal::Admin { .. } => Err(forbidden(
                 "administrators do not act on tasks; use a reviewer or applicant key",
@@ -139,8 +160,10 @@ impl Principal {
     pub fn identity(&self) -> String {
         match self {
             Principal::Admin { name } => format!("admin:{name}"),
-            Principal::Reviewer { name, agency } => format!("reviewer:{agency}:{name}"),
-            Principal::Applicant { name, organization } => {
+            Principal::Reviewer { name, agency, .. } => format!("reviewer:{agency}:{name}"),
+            Principal::Applicant {
+                name, organization, ..
+            } => {
                 format!("applicant:{organization}:{name}")
             }
         }
@@ -178,12 +201,50 @@ impl Principal {
         }
     }
 
-    /// Whose claims the caller may release or delegate: agency leads anyone's (for now
-    /// administrators play that role), everyone else their own.
-    pub fn claim_rights(&self) -> softland_store::ClaimRights {
+    /// Who releases or delegates claims, with what rights: an agency's lead anyone's of the
+    /// agency, an administrator anyone's of every agency, a reviewer their own; firms none.
+    pub fn claimant(&self) -> GqlResult<Claimant> {
         match self {
-            Principal::Admin { .. } => softland_store::ClaimRights::Any,
-            _ => softland_store::ClaimRights::Own,
+            Principal::Admin { name } => Ok(Claimant {
+                person: name.clone(),
+                agency: None,
+                rights: ClaimRights::Everywhere,
+            }),
+            Principal::Reviewer { name, agency, lead } => Ok(Claimant::of_agency(
+                name.clone(),
+                agency.clone(),
+                if *lead {
+                    ClaimRights::Any
+                } else {
+                    ClaimRights::Own
+                },
+            )),
+            Principal::Applicant { .. } => Err(forbidden(
+                "claims are for agencies' reviewers and administrators",
+            )),
+        }
+    }
+
+    /// Whether the caller manages the people and keys of `membership`: administrators all,
+    /// a lead their own agency's or organization's.
+    pub fn manages(&self, membership: &Membership) -> bool {
+        match (self, membership) {
+            (Principal::Admin { .. }, _) => true,
+            (
+                Principal::Reviewer {
+                    agency, lead: true, ..
+                },
+                Membership::Agency(a),
+            ) => a == agency,
+            (
+                Principal::Applicant {
+                    organization,
+                    lead: true,
+                    ..
+                },
+                Membership::Organization(o),
+            ) => o == organization,
+            _ => false,
         }
     }
 }

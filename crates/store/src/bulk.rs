@@ -159,6 +159,7 @@ impl Store {
                 key: Set(key.clone()),
                 name: Set(key.clone()),
                 created_at: Set(now),
+                ..Default::default()
             }))
             .on_conflict_do_nothing()
             .exec_without_returning(&txn)

@@ -209,7 +209,8 @@ impl Store {
         self.inner.events.subscribe()
     }
 
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    /// The store's clock (a test moves it).
+    pub fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
     }
 

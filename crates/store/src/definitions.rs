@@ -7,10 +7,10 @@ use std::sync::Arc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-use softland_workflow::Workflow;
+use softland_workflow::{Code, Diagnostic, Pos, Workflow};
 
 use crate::Store;
-use crate::entity::{agency, definition};
+use crate::entity::definition;
 use crate::error::{ConflictReason, Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{DefinitionRecord, Published};
@@ -132,6 +132,24 @@ impl Store {
                 changed: false,
             });
         }
+        let unknown = self.unknown_agencies(wf.agencies()).await?;
+        if !unknown.is_empty() {
+            return Err(Error::InvalidDefinition(
+                unknown
+                    .iter()
+                    .map(|key| {
+                        Diagnostic::new(
+                            agency_pos(source, key),
+                            Code::UnknownAgency,
+                            format!(
+                                "the directory has no agency `{key}`; an administrator adds it \
+                                 (`softland directory load`, or the `putAgency` mutation) first"
+                            ),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
         let version = latest.map_or(1, |l| l.version + 1);
         let now = self.now();
         let model = definition::ActiveModel {
@@ -156,7 +174,6 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        self.ensure_agencies(wf.agencies()).await?;
         tracing::info!(key = wf.key(), version, "published workflow");
         self.inner
             .workflows
@@ -183,6 +200,19 @@ impl Store {
             .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
             .collect();
         paths.sort();
+        let seed = dir.join(DIRECTORY_SEED);
+        if seed.is_file() {
+            let text = std::fs::read_to_string(&seed).map_err(|e| Error::Io {
+                path: seed.display().to_string(),
+                source: e,
+            })?;
+            self.seed_directory(&text).await.map_err(|e| match e {
+                Error::InvalidDirectory(why) => {
+                    Error::InvalidDirectory(format!("{}: {why}", seed.display()))
+                }
+                other => other,
+            })?;
+        }
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
             let source = std::fs::read_to_string(&path).map_err(|e| Error::Io {
@@ -219,33 +249,6 @@ impl Store {
             out.push((name, published));
         }
         Ok(out)
-    }
-
-    /// Registers agency keys a workflow uses (names default to the key; regions to the
-    /// built-in calendar assignment).
-    async fn ensure_agencies(&self, keys: &[String]) -> Result<()> {
-        let now = self.now();
-        for key in keys {
-            let region = match self
-                .inner
-                .calendars
-                .region_of(&softland_workflow::Assignee::Agency(key.clone()))
-            {
-                softland_workflow::Region::HongKong => "hk",
-                softland_workflow::Region::Mainland => "mainland",
-            };
-            let model = agency::ActiveModel {
-                key: Set(key.clone()),
-                name: Set(key.clone()),
-                region: Set(region.to_owned()),
-                created_at: Set(now),
-            };
-            agency::Entity::insert(model)
-                .on_conflict_do_nothing()
-                .exec(self.db())
-                .await?;
-        }
-        Ok(())
     }
 
     /// Retires a version: running applications go on, new submissions are refused.
@@ -364,4 +367,31 @@ impl Store {
         }
         Ok(latest.version)
     }
+}
+
+/// Beside a folder's workflows: the agencies (and any organizations and people) they need,
+/// added at start when the directory lacks them (never changing what an administrator set).
+pub const DIRECTORY_SEED: &str = "directory/agencies.yaml";
+
+/// Where `key` stands in the `agencies:` list of a workflow's source (1:1 if it cannot be
+/// found: the diagnostic still names the key).
+fn agency_pos(source: &str, key: &str) -> Pos {
+    let mut in_list = false;
+    for (n, line) in source.lines().enumerate() {
+        in_list |= line.trim_start().starts_with("agencies:");
+        if !in_list {
+            continue;
+        }
+        let found = line.match_indices(key).find(|(i, _)| {
+            let before = line[..*i].chars().next_back();
+            let after = line[i + key.len()..].chars().next();
+            let edge =
+                |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            edge(before) && edge(after)
+        });
+        if let Some((i, _)) = found {
+            return Pos::new(n as u32 + 1, line[..i].chars().count() as u32 + 1);
+        }
+    }
+    Pos::new(1, 1)
 }

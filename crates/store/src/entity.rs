@@ -85,6 +85,10 @@ pub mod organization {
         pub key: String,
         pub name: String,
         pub created_at: DateTimeUtc,
+        pub name_zh_hant: Option<String>,
+        pub name_zh_hans: Option<String>,
+        pub registration_number: Option<String>,
+        pub region: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -102,6 +106,10 @@ pub mod agency {
         pub name: String,
         pub region: String,
         pub created_at: DateTimeUtc,
+        pub name_zh_hant: Option<String>,
+        pub name_zh_hans: Option<String>,
+        pub calendar: Option<String>,
+        pub inbox_email: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -272,11 +280,35 @@ pub mod api_key {
         pub id: Uuid,
         pub label: String,
         pub token_hash: String,
-        pub role: String,
-        pub agency: Option<String>,
-        pub organization: Option<String>,
         pub created_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
+        /// The person (or service account) the key acts as; NULL only in a damaged row.
+        pub person_id: Option<String>,
+        pub expires_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod person {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "people")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub display_name: String,
+        pub email: Option<String>,
+        pub agency: Option<String>,
+        pub organization: Option<String>,
+        /// Space-separated: `admin`, `lead`, `reviewer`, `staff`.
+        pub roles: String,
+        pub service: bool,
+        pub active: bool,
+        pub created_at: DateTimeUtc,
+        pub deactivated_at: Option<DateTimeUtc>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

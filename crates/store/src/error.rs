@@ -103,6 +103,9 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// A directory entry (agency, organization, person) that cannot be taken as given.
+    #[error("{0}")]
+    InvalidDirectory(String),
     /// A page cursor this list did not hand out.
     #[error("`{0}` is not a cursor from this list")]
     BadCursor(String),
@@ -133,6 +136,7 @@ impl Error {
                 | Error::Retired { .. }
                 | Error::InvalidDefinition(_)
                 | Error::BadCursor(_)
+                | Error::InvalidDirectory(_)
         )
     }
 

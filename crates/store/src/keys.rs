@@ -19,82 +19,163 @@ use sea_orm::{
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::directory::{Membership, NewPerson, Person, Role};
 use crate::entity::api_key;
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{KeyRecord, KeyRole};
 use crate::{Backend, Store};
 
-/// The PostgreSQL channel revocations are announced on.
-const CHANNEL: &str = "softland_keys";
+/// The PostgreSQL channel revocations (and deactivations) are announced on.
+pub(crate) const CHANNEL: &str = "softland_keys";
 
-fn key_record(m: api_key::Model) -> Result<KeyRecord> {
-    let role = match (m.role.as_str(), m.agency, m.organization) {
-        ("admin", _, _) => KeyRole::Admin,
-        ("reviewer", Some(agency), _) => KeyRole::Reviewer { agency },
-        ("applicant", _, Some(organization)) => KeyRole::Applicant { organization },
-        (other, _, _) => {
-            return Err(Error::Corrupt(format!(
-                "API key {} has an unknown role `{other}`",
-                m.id
-            )));
-        }
-    };
-    Ok(KeyRecord {
+fn key_record(m: api_key::Model, person: Person) -> KeyRecord {
+    KeyRecord {
         id: m.id,
         label: m.label,
-        role,
+        person,
         created_at: m.created_at,
+        expires_at: m.expires_at,
         revoked_at: m.revoked_at,
+    }
+}
+
+/// A key's person, or an error naming the row when the key names none.
+async fn person_of(store: &Store, m: &api_key::Model) -> Result<Person> {
+    let Some(id) = &m.person_id else {
+        return Err(Error::Unreadable {
+            table: "api_keys",
+            id: m.id.to_string(),
+            column: "person_id",
+            why: "the key names no person".into(),
+        });
+    };
+    store.person(id).await?.ok_or_else(|| Error::Unreadable {
+        table: "api_keys",
+        id: m.id.to_string(),
+        column: "person_id",
+        why: format!("the directory has no person `{id}`"),
     })
 }
 
 impl Store {
-    /// Creates a key; returns it with its token (the only time the token exists in clear).
+    /// Creates a key for `label` acting as `role`: the person with id `label` of that
+    /// membership (added with the role when there is none, or given the role when they lack
+    /// it; `label@agency` when another membership's person has the id `label`). Returns the key
+    /// with its token (the only time the token exists in clear). What the CLI's
+    /// `keys create --agency X --label Y` does.
     pub async fn create_key(&self, label: &str, role: KeyRole) -> Result<(KeyRecord, String)> {
+        let person = self.person_for_key(label, role).await?;
+        self.create_key_for(&person.id, label, None).await
+    }
+
+    /// The person a key made by label acts as (see [`Store::create_key`]), added to the
+    /// directory or given the role when needed.
+    pub async fn person_for_key(&self, label: &str, role: KeyRole) -> Result<Person> {
+        let (membership, person_role) = match &role {
+            KeyRole::Admin => (Membership::None, Role::Admin),
+            KeyRole::Reviewer { agency } => (Membership::Agency(agency.clone()), Role::Reviewer),
+            KeyRole::Applicant { organization } => {
+                (Membership::Organization(organization.clone()), Role::Staff)
+            }
+        };
+        let id = match self.person(label).await? {
+            Some(p) if p.membership != membership => {
+                let scope = match &membership {
+                    Membership::Agency(k) | Membership::Organization(k) => k.as_str(),
+                    Membership::None => "admin",
+                };
+                format!("{label}@{scope}")
+            }
+            _ => label.to_owned(),
+        };
+        let mut roles = match self.person(&id).await? {
+            Some(p) => p.roles,
+            None => Vec::new(),
+        };
+        roles.push(person_role);
+        let (agency, organization) = match membership {
+            Membership::Agency(a) => (Some(a), None),
+            Membership::Organization(o) => (None, Some(o)),
+            Membership::None => (None, None),
+        };
+        self.put_person(&NewPerson {
+            id,
+            display_name: Some(label.to_owned()),
+            email: None,
+            agency,
+            organization,
+            roles,
+            service: false,
+        })
+        .await
+    }
+
+    /// Creates a key for a person (or service account), optionally expiring; returns it with
+    /// its token (the only time the token exists in clear).
+    pub async fn create_key_for(
+        &self,
+        person: &str,
+        label: &str,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(KeyRecord, String)> {
+        let Some(owner) = self.person(person).await? else {
+            return Err(Error::NotFound(format!("person `{person}`")));
+        };
+        if !owner.active {
+            return Err(Error::InvalidDirectory(format!(
+                "person `{person}` is deactivated"
+            )));
+        }
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| Error::Unavailable(format!("no randomness available: {e}")))?;
         let token = format!("sl_{}", hex::encode(bytes));
-        let (role_name, agency, organization) = match &role {
-            KeyRole::Admin => ("admin", None, None),
-            KeyRole::Reviewer { agency } => ("reviewer", Some(agency.clone()), None),
-            KeyRole::Applicant { organization } => ("applicant", None, Some(organization.clone())),
-        };
         let model = api_key::ActiveModel {
             id: Set(Uuid::now_v7()),
             label: Set(label.to_owned()),
             token_hash: Set(sha256_hex(&token)),
-            role: Set(role_name.to_owned()),
-            agency: Set(agency),
-            organization: Set(organization),
             created_at: Set(self.now()),
             revoked_at: Set(None),
+            person_id: Set(Some(owner.id.clone())),
+            expires_at: Set(expires_at),
         };
         let m = api_key::Entity::insert(model)
             .exec_with_returning(self.db())
             .await?;
-        Ok((key_record(m)?, token))
+        Ok((key_record(m, owner), token))
     }
 
-    /// The key a token belongs to, unless unknown or revoked.
+    /// The key a token belongs to, unless unknown, revoked, expired, or its person deactivated.
     pub async fn authenticate(&self, token: &str) -> Result<Option<KeyRecord>> {
         let hash = sha256_hex(token);
+        let now = self.now();
         let generation = match self.inner.keys.get(&hash) {
-            Ok(key) => return Ok(Some(key)),
+            Ok(key) => return Ok(key.expires_at.is_none_or(|t| t > now).then_some(key)),
             Err(generation) => generation,
         };
-        let found = api_key::Entity::find()
+        let Some(m) = api_key::Entity::find()
             .filter(api_key::Column::TokenHash.eq(hash.as_str()))
             .filter(api_key::Column::RevokedAt.is_null())
             .one(self.db())
             .await?
-            .map(key_record)
-            .transpose()?;
-        if let (Some(generation), Some(key)) = (generation, &found) {
-            self.inner.keys.fill(generation, hash, key);
+        else {
+            return Ok(None);
+        };
+        let person = person_of(self, &m).await?;
+        if !person.active {
+            return Ok(None);
         }
-        Ok(found)
+        let key = key_record(m, person);
+        if let Some(generation) = generation {
+            self.inner.keys.fill(generation, hash, &key);
+        }
+        Ok(key.expires_at.is_none_or(|t| t > now).then_some(key))
+    }
+
+    /// Every server forgets the keys (and people) it remembered.
+    pub(crate) fn keys_changed(&self) {
+        self.inner.keys.forget(None);
     }
 
     /// PostgreSQL: listens for key revocations until `stop` turns true, reconnecting after a
@@ -143,22 +224,47 @@ impl Store {
 
     /// Every key, oldest first.
     pub async fn keys(&self) -> Result<Vec<KeyRecord>> {
-        api_key::Entity::find()
+        let people: std::collections::HashMap<String, Person> = self
+            .people(None)
+            .await?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        let mut out = Vec::new();
+        for m in api_key::Entity::find()
             .order_by_asc(api_key::Column::Id)
             .all(self.db())
             .await?
-            .into_iter()
-            .map(key_record)
-            .collect()
+        {
+            let person = match m.person_id.as_ref().and_then(|id| people.get(id)) {
+                Some(p) => p.clone(),
+                None => person_of(self, &m).await?,
+            };
+            out.push(key_record(m, person));
+        }
+        Ok(out)
     }
 
-    /// Whether any admin key is active (the first start creates one when none is).
-    pub async fn has_admin_key(&self) -> Result<bool> {
+    /// The keys of one person, oldest first.
+    pub async fn keys_of(&self, person: &str) -> Result<Vec<KeyRecord>> {
         Ok(self
             .keys()
             .await?
-            .iter()
-            .any(|k| k.role == KeyRole::Admin && k.revoked_at.is_none()))
+            .into_iter()
+            .filter(|k| k.person.id == person)
+            .collect())
+    }
+
+    /// Whether any administrator can sign in with a key (the first start creates one when
+    /// none can).
+    pub async fn has_admin_key(&self) -> Result<bool> {
+        let now = self.now();
+        Ok(self.keys().await?.iter().any(|k| {
+            k.person.active
+                && k.person.has(Role::Admin)
+                && k.revoked_at.is_none()
+                && k.expires_at.is_none_or(|t| t > now)
+        }))
     }
 
     /// Revokes a key; `false` when there is no such active key. On PostgreSQL the same

@@ -474,6 +474,7 @@ mod tests {
                 key: Set(key.into()),
                 name: Set(name.into()),
                 created_at: Set(store.now()),
+                ..Default::default()
             })
             .exec_without_returning(store.db())
             .await

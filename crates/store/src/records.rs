@@ -375,7 +375,7 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
-/// What a key may do.
+/// Who a key made by label acts as (see [`crate::Store::create_key`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum KeyRole {
@@ -398,12 +398,14 @@ pub enum KeyRole {
 pub struct KeyRecord {
     /// Its id.
     pub id: Uuid,
-    /// A label for people.
+    /// A label for people (what the key is for: "laptop", "back office").
     pub label: String,
-    /// What it may do.
-    pub role: KeyRole,
+    /// Who acts with it.
+    pub person: crate::directory::Person,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it stops working, if it does.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When it was revoked.
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -412,8 +414,36 @@ pub struct KeyRecord {
 /// caller is), enforced by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRights {
-    /// Their own claims, and unclaimed tasks (a reviewer).
+    /// Their own claims, and unclaimed tasks, of their agency (a reviewer).
     Own,
-    /// Anyone's in the agency (an agency lead, an administrator).
+    /// Anyone's in their agency (an agency lead).
     Any,
+    /// Anyone's in every agency (an administrator, who plays each agency's lead).
+    Everywhere,
+}
+
+/// Who releases or hands on a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimant {
+    /// Their directory id.
+    pub person: String,
+    /// Their agency (none for an administrator).
+    pub agency: Option<String>,
+    /// Whose claims they may release or hand on.
+    pub rights: ClaimRights,
+}
+
+impl Claimant {
+    /// A reviewer (`Own`) or lead (`Any`) of an agency.
+    pub fn of_agency(
+        person: impl Into<String>,
+        agency: impl Into<String>,
+        rights: ClaimRights,
+    ) -> Self {
+        Claimant {
+            person: person.into(),
+            agency: Some(agency.into()),
+            rights,
+        }
+    }
 }

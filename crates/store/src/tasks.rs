@@ -7,20 +7,23 @@ use softland_workflow::{Actor, Party};
 use uuid::Uuid;
 
 use crate::Store;
+use crate::directory::{Membership, Role};
 use crate::entity::enums::TaskStatus;
 use crate::entity::task;
 use crate::error::{ConflictReason, Error, Result};
-use crate::records::{ClaimRights, TaskRecord};
+use crate::records::{ClaimRights, Claimant, TaskRecord};
 use crate::rows::task_record;
 
 impl Store {
-    async fn agency_task(&self, id: Uuid, actor: &Actor) -> Result<task::Model> {
+    async fn agency_task(&self, id: Uuid, agency: Option<&str>) -> Result<task::Model> {
         let t = task::Entity::find_by_id(id)
             .one(self.db())
             .await?
             .ok_or_else(|| Error::NotFound(format!("task {id}")))?;
-        match &actor.party {
-            Party::Agency(a) if *a == t.assignee => {}
+        match agency {
+            // An administrator's claimant names no agency and may work any agency's claims.
+            None => {}
+            Some(a) if a == t.assignee => {}
             // As for `act`: the gateway answers FORBIDDEN only to callers who may see the
             // application, NOT_FOUND to everyone else.
             _ => {
@@ -47,7 +50,12 @@ impl Store {
 
     /// Claims an open task of the actor's agency (compare-and-set: one claimant wins).
     pub async fn claim(&self, id: Uuid, actor: &Actor) -> Result<TaskRecord> {
-        self.agency_task(id, actor).await?;
+        let Party::Agency(agency) = &actor.party else {
+            return Err(Error::Forbidden(
+                "only agencies' reviewers claim tasks".into(),
+            ));
+        };
+        self.agency_task(id, Some(agency)).await?;
         let res = task::Entity::update_many()
             .col_expr(task::Column::ClaimedBy, Expr::value(actor.id.clone()))
             .col_expr(task::Column::ClaimedAt, Expr::value(self.now()))
@@ -72,18 +80,27 @@ impl Store {
         Ok(t)
     }
 
-    /// Releases a claim: the claimant, or an agency lead (`lead`), may.
-    pub async fn release(
-        &self,
-        id: Uuid,
-        actor: &Actor,
-        rights: ClaimRights,
-    ) -> Result<TaskRecord> {
-        let t = self.agency_task(id, actor).await?;
+    /// The task `by` may release or hand on: their agency's (any agency's for an administrator).
+    async fn claimable_task(&self, id: Uuid, by: &Claimant) -> Result<task::Model> {
+        let agency = match (by.rights, &by.agency) {
+            (ClaimRights::Everywhere, _) => None,
+            (_, Some(a)) => Some(a.as_str()),
+            (_, None) => {
+                return Err(Error::Forbidden(
+                    "only agencies' reviewers and administrators work claims".into(),
+                ));
+            }
+        };
+        self.agency_task(id, agency).await
+    }
+
+    /// Releases a claim: the claimant, or an agency lead or administrator, may.
+    pub async fn release(&self, id: Uuid, by: &Claimant) -> Result<TaskRecord> {
+        let t = self.claimable_task(id, by).await?;
         let Some(holder) = t.claimed_by else {
             return self.reload_task(id).await;
         };
-        if holder != actor.id && rights != ClaimRights::Any {
+        if holder != by.person && by.rights == ClaimRights::Own {
             return Err(Error::Forbidden(format!(
                 "task {id} is claimed by `{holder}`; only they or an agency lead may release it"
             )));
@@ -101,22 +118,28 @@ impl Store {
         self.reload_task(id).await
     }
 
-    /// Hands a task to a colleague of the same agency: the claimant, or a lead, may; an
-    /// unclaimed task may be delegated by any reviewer of the agency.
-    pub async fn delegate(
-        &self,
-        id: Uuid,
-        actor: &Actor,
-        to: &str,
-        rights: ClaimRights,
-    ) -> Result<TaskRecord> {
-        let t = self.agency_task(id, actor).await?;
+    /// Hands a task to a colleague: an active reviewer or lead of the task's agency. The
+    /// claimant, or a lead or administrator, may; an unclaimed task may be delegated by any
+    /// reviewer of the agency.
+    pub async fn delegate(&self, id: Uuid, by: &Claimant, to: &str) -> Result<TaskRecord> {
+        let t = self.claimable_task(id, by).await?;
         if let Some(holder) = &t.claimed_by
-            && *holder != actor.id
-            && rights != ClaimRights::Any
+            && *holder != by.person
+            && by.rights == ClaimRights::Own
         {
             return Err(Error::Forbidden(format!(
                 "task {id} is claimed by `{holder}`; only they or an agency lead may delegate it"
+            )));
+        }
+        let colleague = self.person(to).await?.is_some_and(|p| {
+            p.active
+                && p.membership == Membership::Agency(t.assignee.clone())
+                && (p.has(Role::Reviewer) || p.has(Role::Lead))
+        });
+        if !colleague {
+            return Err(Error::InvalidDirectory(format!(
+                "`{to}` is not an active reviewer of `{}`",
+                t.assignee
             )));
         }
         let res = task::Entity::update_many()

@@ -106,7 +106,8 @@ code_registry! {
         InvalidDuration => "invalid-duration",
         /// A four-eyes rule (`distinct_from`) names an unknown or non-task step.
         UnknownStep => "unknown-step",
-        /// An assignee is not one of the agencies the workflow declares.
+        /// An assignee is not one of the agencies the workflow declares, or (at publish) the
+        /// directory does not know a declared agency.
         UnknownAgency => "unknown-agency",
         /// An overdue rule names an action the task does not offer.
         UnknownAction => "unknown-action",
@@ -170,6 +171,15 @@ pub const HINTS: usize = 32;
 pub const HINT_NAME_CHARS: usize = 64;
 /// At most this many candidates are compared for one hint.
 pub const HINT_CANDIDATES: usize = 500;
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Self {
+        Diagnostics {
+            list: iter.into_iter().collect(),
+            hints: 0,
+        }
+    }
+}
 
 impl Diagnostics {
     /// "; did you mean `x`?" or "" — within the definition's budget of [`HINTS`].

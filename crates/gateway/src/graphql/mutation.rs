@@ -286,11 +286,7 @@ impl Mutation {
     async fn release_task(&self, ctx: &Context<'_>, task_id: ID) -> GqlResult<Task> {
         let who = principal(ctx)?;
         let t = store(ctx)
-            .release(
-                parse_id(&task_id, "task")?,
-                &who.actor()?,
-                who.claim_rights(),
-            )
+            .release(parse_id(&task_id, "task")?, &who.claimant()?)
             .await;
         match t {
             Ok(t) => Ok(t.into()),
@@ -306,12 +302,7 @@ impl Mutation {
         }
         bounded("to", Some(&to), MAX_NAME)?;
         let t = store(ctx)
-            .delegate(
-                parse_id(&task_id, "task")?,
-                &who.actor()?,
-                &to,
-                who.claim_rights(),
-            )
+            .delegate(parse_id(&task_id, "task")?, &who.claimant()?, &to)
             .await;
         match t {
             Ok(t) => Ok(t.into()),

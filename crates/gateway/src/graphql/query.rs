@@ -66,13 +66,15 @@ impl Query {
                 agency: None,
                 organization: None,
             },
-            Principal::Reviewer { name, agency } => PrincipalView {
+            Principal::Reviewer { name, agency, .. } => PrincipalView {
                 role: Role::Reviewer,
                 name: name.clone(),
                 agency: Some(agency.clone()),
                 organization: None,
             },
-            Principal::Applicant { name, organization } => PrincipalView {
+            Principal::Applicant {
+                name, organization, ..
+            } => PrincipalView {
                 role: Role::Applicant,
                 name: name.clone(),
                 agency: None,

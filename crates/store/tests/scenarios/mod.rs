@@ -1,5 +1,8 @@
 //! The scenarios, backend-agnostic.
 
+mod directory;
+pub use directory::*;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -8,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use softland_store::{
-    Act, ApplicationFilter, ClaimRights, ConflictReason, Error, InboxOwner, Outcome, Store, Submit,
-    TaskRecord, TaskStatus, Withdraw,
+    Act, ApplicationFilter, ClaimRights, Claimant, ConflictReason, Error, InboxOwner, KeyRole,
+    Outcome, Store, Submit, TaskRecord, TaskStatus, Withdraw,
 };
 use softland_workflow::{Actor, Rejection, Status};
 use uuid::Uuid;
@@ -280,9 +283,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
         (completed.actor.as_deref(), completed.state.as_deref()),
         (Some("ben"), Some("hkstp_review"))
     );
-    let report = f.store.doctor().await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!(report.applications, 1);
+    assert_eq!(doctor_clean(&f.store).await.applications, 1);
 
     // The engine's rejections come through typed, and change nothing.
     let other = f.submit("soft-landing-sz-to-hk", "other-firm").await;
@@ -360,7 +361,7 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
         1,
         "never applied twice"
     );
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
 }
 
 pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
@@ -390,7 +391,7 @@ pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
         vec!["hkma_sandbox_referral"],
         "both branches done, joined, choice taken"
     );
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
 }
 
 pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
@@ -550,25 +551,87 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
         matches!(err, Error::Conflict(ConflictReason::ClaimedByOther(_))),
         "{err}"
     );
+    let by = |who: &str, rights| Claimant::of_agency(who, "ofds", rights);
     let err = f
         .store
-        .release(task.id, &dai, ClaimRights::Own)
+        .release(task.id, &by("dai", ClaimRights::Own))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    // Another agency's lead is refused as for a task that is not theirs.
+    let err = f
+        .store
+        .release(
+            task.id,
+            &Claimant::of_agency("amy", "investhk", ClaimRights::Any),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
     let released = f
         .store
-        .release(task.id, &dai, ClaimRights::Any)
+        .release(task.id, &by("dai", ClaimRights::Any))
         .await
         .unwrap();
     assert_eq!(released.claimed_by, None, "an agency lead may release");
+    // An administrator plays every agency's lead.
+    f.store.claim(task.id, &chen).await.unwrap();
+    let admin = Claimant {
+        person: "root".into(),
+        agency: None,
+        rights: ClaimRights::Everywhere,
+    };
+    let released = f.store.release(task.id, &admin).await.unwrap();
+    assert_eq!(released.claimed_by, None, "an administrator may release");
+    // Delegation goes only to an active reviewer of the task's agency.
+    for (to, why) in [
+        ("nobody", "a name nobody holds"),
+        ("amy", "a reviewer of another agency"),
+        ("wang", "a deactivated reviewer"),
+    ] {
+        if to == "wang" {
+            f.store
+                .person_for_key(
+                    "wang",
+                    KeyRole::Reviewer {
+                        agency: "ofds".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(f.store.deactivate_person("wang").await.unwrap());
+        }
+        let err = f
+            .store
+            .delegate(task.id, &by("chen", ClaimRights::Own), to)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidDirectory(_)), "{why}: {err:?}");
+    }
+    f.store
+        .person_for_key(
+            "dai",
+            KeyRole::Reviewer {
+                agency: "ofds".into(),
+            },
+        )
+        .await
+        .unwrap();
     let delegated = f
         .store
-        .delegate(task.id, &chen, "dai", ClaimRights::Own)
+        .delegate(task.id, &by("chen", ClaimRights::Own), "dai")
         .await
         .unwrap();
     assert_eq!(delegated.claimed_by.as_deref(), Some("dai"));
-    f.store.act(act(&dai)).await.unwrap();
+    // Deactivating the holder releases the claim.
+    assert!(f.store.deactivate_person("dai").await.unwrap());
+    let task_now = f.store.task(task.id).await.unwrap().unwrap();
+    assert_eq!(
+        task_now.claimed_by, None,
+        "a deactivated person's claims are released"
+    );
+    f.store.claim(task.id, &chen).await.unwrap();
+    f.store.act(act(&chen)).await.unwrap();
 }
 
 pub async fn timers_fire_exactly_once(db: &TestDb) {
@@ -795,7 +858,7 @@ async fn nominated_and_clean(db: &TestDb) -> (Fixture, Uuid) {
     f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
     (f, id)
 }
 
@@ -821,8 +884,7 @@ pub async fn events_stored_with_state_indexes_are_named_and_still_verify(db: &Te
 
     // Opening migrates and upgrades.
     let store = Store::open(&db.url).await.unwrap();
-    let report = store.doctor().await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    doctor_clean(&store).await;
     let history = store.history(id).await.unwrap();
     let entered = history.iter().find(|e| e.kind == "entered").unwrap();
     assert_eq!(entered.payload["state"], "ofds_nomination");
@@ -842,53 +904,33 @@ pub async fn events_stored_with_state_indexes_are_named_and_still_verify(db: &Te
     .await
     .unwrap();
     let store = g.store;
-    let report = store.doctor().await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    doctor_clean(&store).await;
     // Opening again changes nothing.
     let again = Store::open(&db.url).await.unwrap();
-    assert!(again.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&again).await;
 
     // The named payload is not what the hash covers, but an edit of it is still caught.
-    raw.execute_unprepared(
+    tamper(
+        db,
         "UPDATE events SET payload = replace(payload, 'ofds_nomination', 'licence_check') WHERE seq = 2",
     )
-    .await
-    .unwrap();
-    let report = store.doctor().await.unwrap();
-    assert!(
-        report
-            .problems
-            .iter()
-            .any(|p| p.contains("event 2 has a payload that is not the named form")),
-        "{:?}",
-        report.problems
-    );
+    .await;
+    doctor_finds(&store, "event 2 has a payload that is not the named form").await;
 }
 
 pub async fn doctor_detects_tampering(db: &TestDb) {
-    use sea_orm::{ConnectionTrait, Database};
     let (f, _) = nominated_and_clean(db).await;
-    let raw = Database::connect(db.url.as_str()).await.unwrap();
-    raw.execute_unprepared(
+    tamper(
+        db,
         "UPDATE events SET payload = replace(payload, 'chen', 'mallory') WHERE seq = 4",
     )
-    .await
-    .unwrap();
-    let report = f.store.doctor().await.unwrap();
-    assert!(
-        report
-            .problems
-            .iter()
-            .any(|p| p.contains("hash chain broken at event 4")),
-        "{:?}",
-        report.problems
-    );
+    .await;
+    doctor_finds(&f.store, "hash chain broken at event 4").await;
 }
 
 /// The columns shown beside the hashed payload (actor, action, comment, …) are checked too: an
 /// edit is reported by `doctor`, and the history still shows what was hashed.
 pub async fn doctor_detects_edited_columns(db: &TestDb) {
-    use sea_orm::{ConnectionTrait, Database};
     let (f, id) = nominated_and_clean(db).await;
     let completed = f
         .store
@@ -898,23 +940,17 @@ pub async fn doctor_detects_edited_columns(db: &TestDb) {
         .into_iter()
         .find(|e| e.kind == "task_completed")
         .expect("the nomination is in the history");
-    let raw = Database::connect(db.url.as_str()).await.unwrap();
-    raw.execute_unprepared(&format!(
+    tamper(db, &format!(
         "UPDATE events SET actor = 'mallory', action = 'reject', comment = 'forged' WHERE seq = {} AND kind = 'task_completed'",
         completed.seq
     ))
-    .await
-    .unwrap();
-    let report = f.store.doctor().await.unwrap();
+    .await;
     for column in ["actor", "action", "comment"] {
-        assert!(
-            report
-                .problems
-                .iter()
-                .any(|p| p.contains(&format!("event {} has a `{column}` column", completed.seq))),
-            "{column}: {:?}",
-            report.problems
-        );
+        doctor_finds(
+            &f.store,
+            &format!("event {} has a `{column}` column", completed.seq),
+        )
+        .await;
     }
     let shown = f
         .store
@@ -1020,7 +1056,7 @@ pub async fn two_processes_one_winner(db: &TestDb) {
             "the loser gets a conflict: {mine:?}"
         );
     }
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
 }
 
 /// Subscribers of one process hear of commits made through another process's store.
@@ -1168,9 +1204,7 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
         .collect();
     let ids = f.store.bulk_load(&seeds).await.unwrap();
     assert_eq!(ids.len(), 30);
-    let report = f.store.doctor().await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!(report.applications, 30);
+    assert_eq!(doctor_clean(&f.store).await.applications, 30);
 
     // 10 nominations open at OFDS; 10 screenings at InvestHK; 10 × 2 parallel reviews.
     let count = |owner: InboxOwner| {
@@ -1322,7 +1356,7 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
 /// process remembers keys while it listens for revocations and forgets them when it hears
 /// one; on SQLite it looks every key up.
 pub async fn revoked_keys_stop_working_on_every_server(db: &TestDb) {
-    use softland_store::{Backend, KeyRole};
+    use softland_store::Backend;
     let f = fixture(db).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watch = f.store.spawn_key_watch(stop_rx);
@@ -1418,7 +1452,7 @@ pub async fn the_outbox_migration_goes_down_and_up(db: &TestDb) {
         events
     );
     assert!(f.store.pending_migrations().await.unwrap().is_empty());
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
 }
 
 /// Another process claims, closes and advances tasks this process acted around: every answer
@@ -1488,7 +1522,7 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
         Some(tasks.iter().map(|t| t.id).collect()),
         "the outcome lists the open tasks the database holds"
     );
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
 }
 
 /// Commands committed together (SQLite's group writer) stand or fall one by one: retries of
@@ -1540,7 +1574,7 @@ pub async fn commands_committed_together_stand_alone(db: &TestDb) {
             .collect::<std::collections::HashSet<_>>(),
         ids
     );
-    assert!(reopened.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&reopened).await;
 }
 
 /// A server can open its command connections before the first command needs one: on
@@ -1693,5 +1727,29 @@ pub async fn wide_commands_write_every_row(db: &TestDb) {
     assert_eq!(run.fired, 0, "every timer was cancelled with its task");
     let history = f.store.history(id).await.unwrap();
     assert!(history.len() > 2 * 10, "{}", history.len());
-    assert!(f.store.doctor().await.unwrap().problems.is_empty());
+    doctor_clean(&f.store).await;
+}
+
+/// Runs `sql` on the database behind the store's back, as someone holding its file would.
+async fn tamper(db: &TestDb, sql: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let raw = Database::connect(db.url.as_str()).await.unwrap();
+    raw.execute_unprepared(sql).await.unwrap();
+}
+
+/// `doctor`'s report, asserting it found nothing.
+async fn doctor_clean(store: &Store) -> softland_store::DoctorReport {
+    let report = store.doctor().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    report
+}
+
+/// Asserts that `doctor` reports a problem naming `needle`.
+async fn doctor_finds(store: &Store, needle: &str) {
+    let report = store.doctor().await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains(needle)),
+        "{needle}: {:?}",
+        report.problems
+    );
 }
