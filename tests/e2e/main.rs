@@ -10,6 +10,7 @@ mod conversation;
 mod crash;
 mod demo;
 mod diagram;
+mod directory;
 mod dsl_schema;
 mod fuzz_http;
 mod graphql;

@@ -225,6 +225,46 @@ impl Principal {
         }
     }
 
+    /// Whether the caller is an administrator.
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Principal::Admin { .. })
+    }
+
+    /// The caller's own membership.
+    pub fn membership(&self) -> Membership {
+        match self {
+            Principal::Admin { .. } => Membership::None,
+            Principal::Reviewer { agency, .. } => Membership::Agency(agency.clone()),
+            Principal::Applicant { organization, .. } => {
+                Membership::Organization(organization.clone())
+            }
+        }
+    }
+
+    /// Whether the caller may see the people of `membership`: administrators everyone's,
+    /// everyone else their own colleagues' (a reviewer delegates to one).
+    pub fn sees_people_of(&self, membership: &Membership) -> bool {
+        self.is_admin() || (*membership != Membership::None && self.membership() == *membership)
+    }
+
+    /// Whether the caller may add (or change) a person of `membership` with `roles`:
+    /// administrators anyone; a lead their own agency's or organization's people, with any role
+    /// but administrator.
+    pub fn may_put_person(&self, membership: &Membership, roles: &[Role]) -> GqlResult<()> {
+        if self.is_admin() {
+            return Ok(());
+        }
+        if !self.manages(membership) {
+            return Err(forbidden(
+                "leads manage their own agency's or organization's people; administrators everyone",
+            ));
+        }
+        if roles.contains(&Role::Admin) {
+            return Err(forbidden("only administrators make administrators"));
+        }
+        Ok(())
+    }
+
     /// Whether the caller manages the people and keys of `membership`: administrators all,
     /// a lead their own agency's or organization's.
     pub fn manages(&self, membership: &Membership) -> bool {

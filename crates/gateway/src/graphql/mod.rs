@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, queries, mutations, the subscription.
 
+mod directory;
 mod documents;
 pub(crate) mod limits;
 mod locale;
@@ -17,8 +18,13 @@ use crate::error::{GqlResult, unauthenticated};
 use crate::policy::Principal;
 
 pub use locale::{Locale, RequestLang};
-pub use mutation::Mutation;
-pub use query::Query;
+/// Root queries: the applications' and the directory's.
+#[derive(async_graphql::MergedObject, Debug, Default)]
+pub struct Query(query::AppQuery, directory::DirectoryQuery);
+
+/// Root mutations: the applications' and the directory's.
+#[derive(async_graphql::MergedObject, Debug, Default)]
+pub struct Mutation(mutation::AppMutation, directory::DirectoryMutation);
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 
 /// Live subscriptions one API key may hold.
@@ -33,7 +39,7 @@ pub struct WorkflowsDir(pub PathBuf);
 
 /// Builds the schema with its limits (depth, complexity, page size via the store).
 pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
         .data(WorkflowsDir(workflows_dir))
         .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))
@@ -51,7 +57,9 @@ pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
 
 /// The schema in SDL (exported to `schemas/graphql/schema.graphql`).
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, Subscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), Subscription)
+        .finish()
+        .sdl()
 }
 
 pub(crate) fn store<'c>(ctx: &Context<'c>) -> &'c Store {

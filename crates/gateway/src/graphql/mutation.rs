@@ -9,9 +9,9 @@ use super::{WorkflowsDir, principal, store};
 use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
 use crate::policy::Principal;
 
-/// Root mutations.
+/// The applications' mutations.
 #[derive(Debug, Default)]
-pub struct Mutation;
+pub struct AppMutation;
 
 /// A new application.
 #[derive(InputObject, Debug)]
@@ -80,7 +80,7 @@ async fn task_refusal(ctx: &Context<'_>, who: &Principal, e: StoreError) -> asyn
 }
 
 #[Object]
-impl Mutation {
+impl AppMutation {
     /// Submits an application for the caller's organization.
     async fn submit_application(
         &self,

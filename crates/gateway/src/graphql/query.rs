@@ -14,9 +14,9 @@ use crate::error::{GqlResult, from_store};
 use crate::graphql::mutation::{MAX_NAME, bounded};
 use crate::policy::Principal;
 
-/// Root queries.
+/// The applications' queries.
 #[derive(Debug, Default)]
-pub struct Query;
+pub struct AppQuery;
 
 pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResult<Workflow> {
     let wf = store
@@ -56,27 +56,32 @@ pub(crate) fn parse_id(id: &ID, what: &str) -> GqlResult<uuid::Uuid> {
 const DEFAULT_PAGE: i32 = 20;
 
 #[Object]
-impl Query {
+impl AppQuery {
     /// Who the caller is.
     async fn me(&self, ctx: &Context<'_>) -> GqlResult<PrincipalView> {
         Ok(match principal(ctx)? {
             Principal::Admin { name } => PrincipalView {
                 role: Role::Admin,
                 name: name.clone(),
+                lead: false,
                 agency: None,
                 organization: None,
             },
-            Principal::Reviewer { name, agency, .. } => PrincipalView {
+            Principal::Reviewer { name, agency, lead } => PrincipalView {
                 role: Role::Reviewer,
                 name: name.clone(),
+                lead: *lead,
                 agency: Some(agency.clone()),
                 organization: None,
             },
             Principal::Applicant {
-                name, organization, ..
+                name,
+                organization,
+                lead,
             } => PrincipalView {
                 role: Role::Applicant,
                 name: name.clone(),
+                lead: *lead,
                 agency: None,
                 organization: Some(organization.clone()),
             },

@@ -29,8 +29,10 @@ pub enum Role {
 pub struct PrincipalView {
     /// Its role.
     pub role: Role,
-    /// Its name (the API key's label).
+    /// The person's directory id (what the record names as the actor).
     pub name: String,
+    /// An agency's or organization's lead.
+    pub lead: bool,
     /// The agency, for reviewers.
     pub agency: Option<String>,
     /// The organization, for applicants.

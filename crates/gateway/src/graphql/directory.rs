@@ -1,0 +1,479 @@
+//! The directory over GraphQL: agencies, organizations, people and their API keys. Who may
+//! read and change what is decided in [`crate::policy`]; the store checks the entries.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use softland_store::KeyRecord;
+use softland_store::directory::{self as dir, Membership};
+
+use super::query::parse_id;
+use super::{principal, store};
+use crate::error::{GqlResult, forbidden, from_store, not_found};
+
+/// What a person may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PersonRole {
+    /// Publishes workflows, manages the directory; an agency lead's powers everywhere.
+    Admin,
+    /// An agency's lead (any claim of the agency, its people and keys) or an organization's
+    /// lead (its staff and keys).
+    Lead,
+    /// Works an agency's inbox.
+    Reviewer,
+    /// Submits and answers for an organization.
+    Staff,
+}
+
+impl From<dir::Role> for PersonRole {
+    fn from(r: dir::Role) -> Self {
+        match r {
+            dir::Role::Admin => PersonRole::Admin,
+            dir::Role::Lead => PersonRole::Lead,
+            dir::Role::Reviewer => PersonRole::Reviewer,
+            dir::Role::Staff => PersonRole::Staff,
+        }
+    }
+}
+
+impl From<PersonRole> for dir::Role {
+    fn from(r: PersonRole) -> Self {
+        match r {
+            PersonRole::Admin => dir::Role::Admin,
+            PersonRole::Lead => dir::Role::Lead,
+            PersonRole::Reviewer => dir::Role::Reviewer,
+            PersonRole::Staff => dir::Role::Staff,
+        }
+    }
+}
+
+/// A partner agency.
+#[derive(SimpleObject, InputObject, Debug, Clone)]
+#[graphql(name = "Agency", input_name = "AgencyInput")]
+pub struct AgencyView {
+    /// The key workflows name (`hkstp`).
+    pub key: String,
+    /// English name.
+    pub name: String,
+    /// Traditional Chinese name.
+    pub name_zh_hant: Option<String>,
+    /// Simplified Chinese name.
+    pub name_zh_hans: Option<String>,
+    /// `hk` or `mainland`.
+    pub region: String,
+    /// The calendar its due dates count working days by.
+    pub calendar: Option<String>,
+    /// Where notifications for its inbox go.
+    pub inbox_email: Option<String>,
+}
+
+impl From<dir::Agency> for AgencyView {
+    fn from(a: dir::Agency) -> Self {
+        AgencyView {
+            key: a.key,
+            name: a.name,
+            name_zh_hant: a.name_zh_hant,
+            name_zh_hans: a.name_zh_hans,
+            region: a.region,
+            calendar: a.calendar,
+            inbox_email: a.inbox_email,
+        }
+    }
+}
+
+impl From<AgencyView> for dir::Agency {
+    fn from(a: AgencyView) -> Self {
+        dir::Agency {
+            key: a.key,
+            name: a.name,
+            name_zh_hant: a.name_zh_hant,
+            name_zh_hans: a.name_zh_hans,
+            region: a.region,
+            calendar: a.calendar,
+            inbox_email: a.inbox_email,
+        }
+    }
+}
+
+/// An applicant organization (a firm).
+#[derive(SimpleObject, InputObject, Debug, Clone)]
+#[graphql(name = "Organization", input_name = "OrganizationInput")]
+pub struct OrganizationView {
+    /// The key applications are filed under.
+    pub key: String,
+    /// English name.
+    pub name: String,
+    /// Traditional Chinese name.
+    pub name_zh_hant: Option<String>,
+    /// Simplified Chinese name.
+    pub name_zh_hans: Option<String>,
+    /// A mainland unified social credit code or a Hong Kong business registration number.
+    pub registration_number: Option<String>,
+    /// `hk` or `mainland`.
+    pub region: Option<String>,
+}
+
+impl From<dir::Organization> for OrganizationView {
+    fn from(o: dir::Organization) -> Self {
+        OrganizationView {
+            key: o.key,
+            name: o.name,
+            name_zh_hant: o.name_zh_hant,
+            name_zh_hans: o.name_zh_hans,
+            registration_number: o.registration_number,
+            region: o.region,
+        }
+    }
+}
+
+impl From<OrganizationView> for dir::Organization {
+    fn from(o: OrganizationView) -> Self {
+        dir::Organization {
+            key: o.key,
+            name: o.name,
+            name_zh_hant: o.name_zh_hant,
+            name_zh_hans: o.name_zh_hans,
+            registration_number: o.registration_number,
+            region: o.region,
+        }
+    }
+}
+
+/// A person (or service account) of the directory.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "Person")]
+pub struct PersonView {
+    /// The stable id the record names as the actor.
+    pub id: ID,
+    /// How people see them.
+    pub display_name: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Their agency, if they belong to one.
+    pub agency: Option<String>,
+    /// Their organization, if they belong to one.
+    pub organization: Option<String>,
+    /// What they may do.
+    pub roles: Vec<PersonRole>,
+    /// Only machines act as this account.
+    pub service: bool,
+    /// False once deactivated.
+    pub active: bool,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+    /// When deactivated.
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl From<dir::Person> for PersonView {
+    fn from(p: dir::Person) -> Self {
+        let (agency, organization) = match p.membership {
+            Membership::Agency(a) => (Some(a), None),
+            Membership::Organization(o) => (None, Some(o)),
+            Membership::None => (None, None),
+        };
+        PersonView {
+            id: ID(p.id),
+            display_name: p.display_name,
+            email: p.email,
+            agency,
+            organization,
+            roles: p.roles.into_iter().map(Into::into).collect(),
+            service: p.service,
+            active: p.active,
+            created_at: p.created_at,
+            deactivated_at: p.deactivated_at,
+        }
+    }
+}
+
+/// A person to add, or to change (display name, e-mail, roles, service flag; never the
+/// membership).
+#[derive(InputObject, Debug)]
+pub struct PersonInput {
+    /// The stable id (letters, digits, `.`, `_`, `-`, `@`; up to 64).
+    pub id: String,
+    /// How people see them (default: the id).
+    pub display_name: Option<String>,
+    /// E-mail address (unique).
+    pub email: Option<String>,
+    /// Their agency (exclusive with `organization`).
+    pub agency: Option<String>,
+    /// Their organization (exclusive with `agency`).
+    pub organization: Option<String>,
+    /// What they may do.
+    pub roles: Vec<PersonRole>,
+    /// A service account (a firm's or agency's back-office system).
+    #[graphql(default)]
+    pub service: bool,
+}
+
+/// An API key (never its token).
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "ApiKey")]
+pub struct ApiKeyView {
+    /// Its id.
+    pub id: ID,
+    /// What it is for.
+    pub label: String,
+    /// The person it acts as.
+    pub person_id: ID,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<KeyRecord> for ApiKeyView {
+    fn from(k: KeyRecord) -> Self {
+        ApiKeyView {
+            id: ID(k.id.to_string()),
+            label: k.label,
+            person_id: ID(k.person.id),
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new key and its token: shown only now.
+#[derive(SimpleObject, Debug)]
+pub struct CreatedApiKey {
+    /// The key.
+    pub key: ApiKeyView,
+    /// `Authorization: Bearer <token>`; stored only as a hash.
+    pub token: String,
+}
+
+/// A key to make.
+#[derive(InputObject, Debug)]
+pub struct CreateApiKeyInput {
+    /// The person (or service account) it acts as.
+    pub person_id: ID,
+    /// What it is for ("back office", "laptop").
+    pub label: String,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn membership_of(agency: Option<String>, organization: Option<String>) -> Membership {
+    match (agency, organization) {
+        (Some(a), _) => Membership::Agency(a),
+        (None, Some(o)) => Membership::Organization(o),
+        (None, None) => Membership::None,
+    }
+}
+
+/// The person `id`, if the caller may see them (else `NOT_FOUND`, as for nobody).
+async fn visible_person(ctx: &Context<'_>, id: &str) -> GqlResult<dir::Person> {
+    let who = principal(ctx)?;
+    match store(ctx).person(id).await.map_err(from_store)? {
+        Some(p) if who.sees_people_of(&p.membership) => Ok(p),
+        _ => Err(not_found("person")),
+    }
+}
+
+/// Directory queries.
+#[derive(Debug, Default)]
+pub struct DirectoryQuery;
+
+#[Object]
+impl DirectoryQuery {
+    /// The partner agencies (everyone signed in).
+    async fn agencies(&self, ctx: &Context<'_>) -> GqlResult<Vec<AgencyView>> {
+        principal(ctx)?;
+        Ok(store(ctx)
+            .agencies()
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Organizations: every one for administrators, one's own for its staff, none for others.
+    async fn organizations(&self, ctx: &Context<'_>) -> GqlResult<Vec<OrganizationView>> {
+        let who = principal(ctx)?;
+        Ok(store(ctx)
+            .organizations()
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .filter(|o| who.sees_people_of(&Membership::Organization(o.key.clone())))
+            .map(Into::into)
+            .collect())
+    }
+
+    /// People of an agency or organization (of one's own; administrators any, or everyone
+    /// when both are left out).
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        agency: Option<String>,
+        organization: Option<String>,
+    ) -> GqlResult<Vec<PersonView>> {
+        let who = principal(ctx)?;
+        let of = match (agency, organization) {
+            (None, None) if who.is_admin() => None,
+            (None, None) => Some(who.membership()),
+            (a, o) => Some(membership_of(a, o)),
+        };
+        if let Some(m) = &of
+            && !who.sees_people_of(m)
+        {
+            return Err(forbidden(
+                "you may see the people of your own agency or organization",
+            ));
+        }
+        Ok(store(ctx)
+            .people(of.as_ref())
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// A person's API keys: one's own, a lead's people's, an administrator's anyone's.
+    async fn api_keys(&self, ctx: &Context<'_>, person_id: ID) -> GqlResult<Vec<ApiKeyView>> {
+        let who = principal(ctx)?;
+        let p = visible_person(ctx, &person_id).await?;
+        if p.id != who.name() && !who.manages(&p.membership) {
+            return Err(forbidden(
+                "only the person, their lead or an administrator lists keys",
+            ));
+        }
+        Ok(store(ctx)
+            .keys_of(&p.id)
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+/// Directory mutations.
+#[derive(Debug, Default)]
+pub struct DirectoryMutation;
+
+#[Object]
+impl DirectoryMutation {
+    /// Adds or changes an agency (administrators).
+    async fn put_agency(&self, ctx: &Context<'_>, input: AgencyView) -> GqlResult<AgencyView> {
+        principal(ctx)?.require_admin()?;
+        let a = store(ctx)
+            .put_agency(&input.into())
+            .await
+            .map_err(from_store)?;
+        Ok(a.into())
+    }
+
+    /// Adds or changes an organization (administrators).
+    async fn put_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: OrganizationView,
+    ) -> GqlResult<OrganizationView> {
+        principal(ctx)?.require_admin()?;
+        let o = store(ctx)
+            .put_organization(&input.into())
+            .await
+            .map_err(from_store)?;
+        Ok(o.into())
+    }
+
+    /// Adds or changes a person: administrators anyone; a lead the people of their own agency
+    /// or organization, with any role but `ADMIN`.
+    async fn put_person(&self, ctx: &Context<'_>, input: PersonInput) -> GqlResult<PersonView> {
+        let who = principal(ctx)?;
+        let membership = membership_of(input.agency.clone(), input.organization.clone());
+        let roles: Vec<dir::Role> = input.roles.iter().map(|r| (*r).into()).collect();
+        who.may_put_person(&membership, &roles)?;
+        if let Some(existing) = store(ctx).person(&input.id).await.map_err(from_store)?
+            && !who.manages(&existing.membership)
+        {
+            return Err(forbidden("that id belongs to someone you do not manage"));
+        }
+        let p = dir::NewPerson {
+            id: input.id,
+            display_name: input.display_name,
+            email: input.email,
+            agency: input.agency,
+            organization: input.organization,
+            roles,
+            service: input.service,
+        };
+        Ok(store(ctx).put_person(&p).await.map_err(from_store)?.into())
+    }
+
+    /// Deactivates a person (administrators, or their lead): their keys are revoked, their
+    /// claims released and their subscriptions end.
+    async fn deactivate_person(&self, ctx: &Context<'_>, id: ID) -> GqlResult<PersonView> {
+        let who = principal(ctx)?;
+        let p = visible_person(ctx, &id).await?;
+        if !who.manages(&p.membership) {
+            return Err(forbidden(
+                "only their lead or an administrator deactivates a person",
+            ));
+        }
+        store(ctx)
+            .deactivate_person(&p.id)
+            .await
+            .map_err(from_store)?;
+        Ok(visible_person(ctx, &p.id).await?.into())
+    }
+
+    /// Makes an API key for a person or service account (administrators, or the person's
+    /// lead); the token is shown only in this answer.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> GqlResult<CreatedApiKey> {
+        let who = principal(ctx)?;
+        let p = visible_person(ctx, &input.person_id).await?;
+        if !who.manages(&p.membership) {
+            return Err(forbidden(
+                "only their lead or an administrator makes a person's keys",
+            ));
+        }
+        if p.has(dir::Role::Admin) && !who.is_admin() {
+            return Err(forbidden("only administrators make administrators' keys"));
+        }
+        super::mutation::bounded("label", Some(&input.label), super::mutation::MAX_NAME)?;
+        let (key, token) = store(ctx)
+            .create_key_for(&p.id, &input.label, input.expires_at)
+            .await
+            .map_err(from_store)?;
+        Ok(CreatedApiKey {
+            key: key.into(),
+            token,
+        })
+    }
+
+    /// Revokes a key (administrators, the owning lead, or the key's person).
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> GqlResult<ApiKeyView> {
+        let who = principal(ctx)?;
+        let key_id = parse_id(&id, "API key")?;
+        let key = store(ctx)
+            .keys()
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .find(|k| k.id == key_id)
+            .filter(|k| k.person.id == who.name() || who.manages(&k.person.membership))
+            .ok_or_else(|| not_found("API key"))?;
+        store(ctx).revoke_key(key.id).await.map_err(from_store)?;
+        let key = store(ctx)
+            .keys_of(&key.person.id)
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| not_found("API key"))?;
+        Ok(key.into())
+    }
+}
