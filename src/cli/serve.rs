@@ -47,6 +47,47 @@ pub(crate) struct ServeArgs {
     /// How often the scheduler looks for due timers, in seconds.
     #[arg(long, env = "SOFTLAND_SCHEDULER_SECONDS", default_value_t = 5)]
     scheduler_seconds: u64,
+    /// OpenID Connect issuer URLs whose bearer tokens (JWTs) are accepted besides API keys
+    /// (repeat the flag, or separate with commas in the variable).
+    #[arg(long, env = "SOFTLAND_OIDC_ISSUER", value_delimiter = ',')]
+    oidc_issuer: Vec<String>,
+    /// The audience those tokens must carry (softland's client id at the provider).
+    #[arg(long, env = "SOFTLAND_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    oidc_audience: Option<String>,
+    /// Which claim names the person: `email` (a directory person's address; `email_verified`
+    /// must not be false) or `sub` (a directory id).
+    #[arg(long, env = "SOFTLAND_OIDC_CLAIM", value_enum, default_value_t = ClaimArg::Email)]
+    oidc_claim: ClaimArg,
+    /// An issuer's keys are fetched again for a token with an unknown key id at most this
+    /// often, in seconds (rotation is picked up; made-up key ids cost little).
+    #[arg(long, env = "SOFTLAND_OIDC_REFETCH_SECONDS", default_value_t = 30)]
+    oidc_refetch_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ClaimArg {
+    Email,
+    Sub,
+}
+
+impl ServeArgs {
+    /// The OpenID Connect settings, if issuers are given.
+    fn oidc(&self) -> anyhow::Result<Option<softland_gateway::OidcConfig>> {
+        if self.oidc_issuer.is_empty() {
+            return Ok(None);
+        }
+        let Some(audience) = self.oidc_audience.clone() else {
+            anyhow::bail!("--oidc-issuer needs --oidc-audience (SOFTLAND_OIDC_AUDIENCE)");
+        };
+        let mut config = softland_gateway::OidcConfig::new(self.oidc_issuer.clone(), audience);
+        config.claim = match self.oidc_claim {
+            ClaimArg::Email => softland_gateway::IdentityClaim::Email,
+            ClaimArg::Sub => softland_gateway::IdentityClaim::Sub,
+        };
+        config.refetch_interval = Duration::from_secs(self.oidc_refetch_seconds);
+        softland_gateway::oidc::OidcVerifier::new(config.clone()).map_err(anyhow::Error::msg)?;
+        Ok(Some(config))
+    }
 }
 
 fn init_logs(format: LogFormat) {
@@ -111,7 +152,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(n) => tracing::info!(connections = n, "command connections open"),
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), ..Settings::default() };
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -20,6 +20,7 @@ mod hostile;
 mod inbox_live;
 mod languages;
 mod lists;
+mod oidc;
 mod race;
 mod readme;
 mod sdl;

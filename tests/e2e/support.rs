@@ -89,6 +89,18 @@ impl Server {
         Self::start_limited(db, Some(nofile))
     }
 
+    /// Starts the server with extra environment variables (`SOFTLAND_*` settings).
+    pub fn start_with_env(db: softland_store::test_util::TestDb, env: &[(&str, &str)]) -> Self {
+        let (child, url, admin) = Self::spawn_full(&db.url, "127.0.0.1:0", None, env);
+        Self {
+            url,
+            db,
+            admin: admin.expect("first start prints an admin key"),
+            child,
+            people: Default::default(),
+        }
+    }
+
     fn start_limited(db: softland_store::test_util::TestDb, nofile: Option<u32>) -> Self {
         let (child, url, admin) = Self::spawn_with(&db.url, "127.0.0.1:0", nofile);
         Self {
@@ -120,6 +132,17 @@ impl Server {
         listen: &str,
         nofile: Option<u32>,
     ) -> (std::process::Child, String, Option<String>) {
+        Self::spawn_full(db_url, listen, nofile, &[])
+    }
+
+    // See `spawn`.
+    #[allow(clippy::zombie_processes)]
+    fn spawn_full(
+        db_url: &str,
+        listen: &str,
+        nofile: Option<u32>,
+        env: &[(&str, &str)],
+    ) -> (std::process::Child, String, Option<String>) {
         use std::io::{BufRead, BufReader};
         let mut command = match nofile {
             // The shell lowers the limit, then becomes the server.
@@ -135,6 +158,7 @@ impl Server {
             .args(["serve", "--db", db_url, "--listen", listen, "--workflows"])
             .arg(root().join("workflows"))
             .args(["--scheduler-seconds", "1"])
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

@@ -23,6 +23,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::authn::Authenticator;
 use crate::codes::ErrorCode;
 use crate::graphql::{SoftlandSchema, build_schema};
 use crate::policy::Principal;
@@ -43,6 +44,8 @@ pub struct Settings {
     /// Open connections at most; further clients wait in the listen queue until one closes.
     /// `None`: derived from the open-file limit (see [`connection_cap`]).
     pub max_connections: Option<usize>,
+    /// OpenID Connect issuers whose tokens are accepted besides API keys.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
@@ -72,6 +75,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(5),
             max_connections: None,
+            oidc: None,
         }
     }
 }
@@ -80,6 +84,7 @@ impl Default for Settings {
 struct AppState {
     schema: SoftlandSchema,
     store: Store,
+    auth: Authenticator,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -103,9 +108,22 @@ impl Application {
     /// Binds the listener and builds the routes.
     pub async fn build(settings: Settings, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.listen).await?;
+        let oidc = match settings.oidc.clone() {
+            None => None,
+            Some(config) => {
+                let verifier = crate::oidc::OidcVerifier::new(config)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+                let verifier = std::sync::Arc::new(verifier);
+                let warm = verifier.clone();
+                tokio::spawn(async move { warm.warm().await });
+                Some(verifier)
+            }
+        };
+        let auth = Authenticator::new(store.clone(), oidc);
         let state = AppState {
-            schema: build_schema(store.clone(), settings.workflows_dir.clone()),
+            schema: build_schema(store.clone(), settings.workflows_dir.clone(), auth.clone()),
             store,
+            auth,
             metrics: crate::metrics::install(),
         };
         let router = Router::new()
@@ -225,10 +243,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The caller a token names: `Ok(None)` for no token or an unknown or revoked one; `Err` when
 /// the database could not say (that is the server's failure, not the caller's).
-async fn authenticate(store: &Store, token: Option<&str>) -> Result<Option<Principal>, ()> {
+async fn authenticate(auth: &Authenticator, token: Option<&str>) -> Result<Option<Principal>, ()> {
     let Some(token) = token else { return Ok(None) };
-    match store.authenticate(token).await {
-        Ok(found) => Ok(found.and_then(Principal::of_key)),
+    match auth.principal(token).await {
+        Ok(found) => Ok(found),
         Err(e) => {
             tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
             crate::metrics::error(ErrorCode::Internal);
@@ -325,7 +343,7 @@ async fn graphql(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     ));
-    match authenticate(&state.store, bearer(&headers)).await {
+    match authenticate(&state.auth, bearer(&headers)).await {
         Ok(Some(p)) => req = req.data(p),
         Ok(None) => {}
         Err(()) => return unavailable(),
@@ -484,7 +502,7 @@ async fn graphql_ws(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let store = state.store.clone();
+    let auth = state.auth.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -498,7 +516,7 @@ async fn graphql_ws(
                         .and_then(|v| v.as_str())
                         .map(|s| s.trim_start_matches("Bearer ").trim().to_owned())
                         .or(from_header);
-                    match authenticate(&store, token.as_deref()).await {
+                    match authenticate(&auth, token.as_deref()).await {
                         Ok(Some(p)) => {
                             data.insert(p);
                             if let Some(t) = token {

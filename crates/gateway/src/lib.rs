@@ -1,7 +1,7 @@
 //! softland-gateway: GraphQL over HTTP for firms, partner reviewers and administrators.
 //!
 //! ```text
-//!  client ──HTTP──► axum ── /graphql ──► auth (Bearer token -> Principal)
+//!  client ──HTTP──► axum ── /graphql ──► authn (API key or OIDC JWT -> Principal)
 //!                     │                    └─► async-graphql resolvers ──► policy ──► store
 //!                     ├── /graphql/ws  (graphql-transport-ws subscriptions)
 //!                     ├── /healthz /readyz
@@ -12,13 +12,16 @@
 //! [`policy`], and business rules live in the workflow engine.
 
 mod app;
+pub mod authn;
 pub mod codes;
 mod error;
 pub mod graphql;
 mod metrics;
+pub mod oidc;
 pub mod policy;
 
 pub use app::{Application, Settings};
 pub use codes::ErrorCode;
 pub use graphql::{SoftlandSchema, build_schema, sdl};
+pub use oidc::{IdentityClaim, OidcConfig};
 pub use policy::Principal;

@@ -19,8 +19,8 @@
 //! | `note` (internal notes, any agency's) | yes | no: the entry is left out of its history |
 //! | `claimedBy` of a task (who at an agency holds it) | yes | no |
 
-use softland_store::directory::{Membership, Role};
-use softland_store::{ApplicationRecord, ClaimRights, Claimant, InboxOwner, KeyRecord, Store};
+use softland_store::directory::{Membership, Person, Role};
+use softland_store::{ApplicationRecord, ClaimRights, Claimant, InboxOwner, Store};
 use softland_workflow::Actor;
 
 use crate::error::{GqlResult, forbidden};
@@ -54,10 +54,9 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// Who a key's person is to the policy: an administrator whatever else they are; else
-    /// their membership's role. `None` for a person with no role that grants access.
-    pub fn of_key(k: KeyRecord) -> Option<Self> {
-        let p = k.person;
+    /// Who a person is to the policy: an administrator whatever else they are; else their
+    /// membership's role. `None` for a person with no role that grants access.
+    pub fn of_person(p: Person) -> Option<Self> {
         let lead = p.has(Role::Lead);
         if p.has(Role::Admin) {
             return Some(Principal::Admin { name: p.id });

@@ -38,9 +38,14 @@ pub type SoftlandSchema = Schema<Query, Mutation, Subscription>;
 pub struct WorkflowsDir(pub PathBuf);
 
 /// Builds the schema with its limits (depth, complexity, page size via the store).
-pub fn build_schema(store: Store, workflows_dir: PathBuf) -> SoftlandSchema {
+pub fn build_schema(
+    store: Store,
+    workflows_dir: PathBuf,
+    auth: crate::authn::Authenticator,
+) -> SoftlandSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
+        .data(auth)
         .data(WorkflowsDir(workflows_dir))
         .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))
         // The standard introspection query (graphql-js's `getIntrospectionQuery`, which

@@ -49,12 +49,13 @@ impl Credential {
         })
     }
 
-    /// Whether the key still works. A database that cannot answer keeps the last answer: an
-    /// outage does not cut every subscription.
-    async fn alive(&self, store: &softland_store::Store) -> bool {
+    /// Whether the key (or token) still works: not revoked or expired, its person still
+    /// active. A database that cannot answer keeps the last answer: an outage does not cut
+    /// every subscription.
+    async fn alive(&self, auth: &crate::authn::Authenticator) -> bool {
         let mut last = self.last.lock().await;
         if last.1 && last.0.elapsed() >= KEY_CHECK {
-            if let Ok(found) = store.authenticate(&self.token).await {
+            if let Ok(found) = auth.principal(&self.token).await {
                 last.1 = found.is_some();
             }
             last.0 = Instant::now();
@@ -147,7 +148,7 @@ impl Subscription {
         let credential = ctx.data_opt::<Arc<Credential>>().cloned();
         let visible: Arc<Mutex<HashSet<uuid::Uuid>>> = Arc::default();
         let rx = store.subscribe();
-        let checks_store = store.clone();
+        let auth = ctx.data_unchecked::<crate::authn::Authenticator>().clone();
         let events = BroadcastStream::new(rx).filter_map(move |e| {
             let _held = &slot;
             let (who, store, visible) = (who.clone(), store.clone(), visible.clone());
@@ -174,7 +175,7 @@ impl Subscription {
                 ApplicationEvent::seen_by(e, &who)
             }
         });
-        Ok(until_revoked(events, credential, checks_store))
+        Ok(until_revoked(events, credential, auth))
     }
 
     /// Tasks arriving in the caller's inbox (opened for its agency or firm, or reassigned to
@@ -195,13 +196,13 @@ impl Subscription {
         let slot = take_slot(ctx, &who)?;
         let credential = ctx.data_opt::<Arc<Credential>>().cloned();
         let rx = store.subscribe();
-        let checks_store = store.clone();
+        let auth = ctx.data_unchecked::<crate::authn::Authenticator>().clone();
         let events = BroadcastStream::new(rx).filter_map(move |e| {
             let _held = &slot;
             let (owner, store) = (owner.clone(), store.clone());
             async move { inbox_event(&store, &owner, e.ok()?).await }
         });
-        Ok(until_revoked(events, credential, checks_store))
+        Ok(until_revoked(events, credential, auth))
     }
 }
 
@@ -296,7 +297,7 @@ fn take_slot(ctx: &Context<'_>, who: &Principal) -> async_graphql::Result<Slot> 
 fn until_revoked<T: Send + 'static>(
     items: impl Stream<Item = T> + Send + 'static,
     credential: Option<Arc<Credential>>,
-    store: softland_store::Store,
+    auth: crate::authn::Authenticator,
 ) -> impl Stream<Item = async_graphql::Result<T>> {
     // Resolves once the key stopped working (never without a credential).
     let revocation = async move {
@@ -305,7 +306,7 @@ fn until_revoked<T: Send + 'static>(
         };
         loop {
             tokio::time::sleep(KEY_CHECK).await;
-            if !c.alive(&store).await {
+            if !c.alive(&auth).await {
                 return revoked();
             }
         }
