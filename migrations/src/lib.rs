@@ -12,6 +12,7 @@ mod m20261128_000002_task_workflow;
 mod m20261128_000003_list_indexes;
 mod m20261128_000004_organization_name_search;
 mod m20261129_000001_directory;
+mod m20261129_000002_sessions;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_list_indexes::Migration),
             Box::new(m20261128_000004_organization_name_search::Migration),
             Box::new(m20261129_000001_directory::Migration),
+            Box::new(m20261129_000002_sessions::Migration),
         ]
     }
 }

@@ -62,6 +62,19 @@ pub(crate) struct ServeArgs {
     /// often, in seconds (rotation is picked up; made-up key ids cost little).
     #[arg(long, env = "SOFTLAND_OIDC_REFETCH_SECONDS", default_value_t = 30)]
     oidc_refetch_seconds: u64,
+    /// The client secret of softland at the identity provider (its client id is the audience):
+    /// with --public-url, browsers sign in at /auth/login (authorization code with PKCE).
+    #[arg(
+        long,
+        env = "SOFTLAND_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "public_url"
+    )]
+    oidc_client_secret: Option<String>,
+    /// softland's address as browsers see it (e.g. `https://softland.example`); the identity
+    /// provider sends them back to `<public-url>/auth/callback`.
+    #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -85,6 +98,12 @@ impl ServeArgs {
             ClaimArg::Sub => softland_gateway::IdentityClaim::Sub,
         };
         config.refetch_interval = Duration::from_secs(self.oidc_refetch_seconds);
+        if let (Some(secret), Some(url)) = (&self.oidc_client_secret, &self.public_url) {
+            config.browser = Some(softland_gateway::BrowserSignIn {
+                client_secret: secret.clone(),
+                public_url: url.clone(),
+            });
+        }
         softland_gateway::oidc::OidcVerifier::new(config.clone()).map_err(anyhow::Error::msg)?;
         Ok(Some(config))
     }

@@ -35,14 +35,26 @@ fn task(app: &Value, state: &str, assignee: &str) -> String {
         .to_owned()
 }
 
-struct Keys {
-    firm: String,
-    other_firm: String,
-    ofds: String,
-    investhk: (String, String),
-    hkstp: String,
-    hkma: String,
+/// The callers of these tests: API keys here, OpenID Connect tokens in `oidc.rs`.
+pub(crate) struct Keys {
+    pub(crate) firm: String,
+    pub(crate) other_firm: String,
+    pub(crate) ofds: String,
+    pub(crate) investhk: (String, String),
+    pub(crate) hkstp: String,
+    pub(crate) hkma: String,
 }
+
+/// Who the callers of [`Keys`] are: (id, agency, organization), in field order.
+pub(crate) const PEOPLE: [(&str, Option<&str>, Option<&str>); 7] = [
+    ("li.wei", None, Some("pengcheng-pay")),
+    ("zhang", None, Some("other-firm")),
+    ("chen", Some("ofds"), None),
+    ("amy", Some("investhk"), None),
+    ("carl", Some("investhk"), None),
+    ("ben", Some("hkstp"), None),
+    ("dora", Some("hkma"), None),
+];
 
 fn keys(s: &Server) -> Keys {
     Keys {
@@ -195,6 +207,12 @@ async fn happy_path_over_http(s: Server) {
 
 async fn authorization_matrix(s: Server) {
     let k = keys(&s);
+    matrix(&s, &k, &s.admin).await;
+}
+
+/// Who may see, list, act, submit, withdraw, publish and retire — for `k`'s callers and
+/// administrator `admin`, however they signed in.
+pub(crate) async fn matrix(s: &Server, k: &Keys, admin: &str) {
     let app = s.submit_sample(&k.firm).await;
     let id = app["id"].clone();
     let see = "query($id: ID!) { application(id: $id) { id } }";
@@ -205,7 +223,7 @@ async fn authorization_matrix(s: Server) {
         ("other firm", &k.other_firm, false),
         ("ofds (has a task)", &k.ofds, true),
         ("hkma (no task yet)", &k.hkma, false),
-        ("admin", &s.admin, true),
+        ("admin", &admin.to_owned(), true),
     ] {
         let r = s.gql(Some(token), see, json!({"id": id})).await;
         assert_eq!(!r["data"]["application"].is_null(), visible, "{who}: {r}");
@@ -253,7 +271,7 @@ async fn authorization_matrix(s: Server) {
         .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
     let r = s
-        .gql(Some(&s.admin), ACT, json!({"t": t, "a": "nominate"}))
+        .gql(Some(admin), ACT, json!({"t": t, "a": "nominate"}))
         .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
     // Only applicants submit and withdraw, only for their own organization.
@@ -281,7 +299,7 @@ async fn authorization_matrix(s: Server) {
             "FORBIDDEN"
         );
     }
-    let r = s.gql(Some(&s.admin), publish, json!({"y": yaml})).await;
+    let r = s.gql(Some(admin), publish, json!({"y": yaml})).await;
     assert_eq!(
         r["data"]["publishWorkflow"]["version"], 1,
         "unchanged content publishes nothing new: {r}"

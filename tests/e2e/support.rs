@@ -89,9 +89,13 @@ impl Server {
         Self::start_limited(db, Some(nofile))
     }
 
-    /// Starts the server with extra environment variables (`SOFTLAND_*` settings).
-    pub fn start_with_env(db: softland_store::test_util::TestDb, env: &[(&str, &str)]) -> Self {
-        let (child, url, admin) = Self::spawn_full(&db.url, "127.0.0.1:0", None, env);
+    /// Starts the server on `listen` with extra environment variables (`SOFTLAND_*` settings).
+    pub fn start_with_env(
+        db: softland_store::test_util::TestDb,
+        listen: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let (child, url, admin) = Self::spawn_full(&db.url, listen, None, env);
         Self {
             url,
             db,

@@ -12,6 +12,9 @@
 //                                      the public key's JSON, the classic confusion) or "none"
 //   /rotate  {}                        a new signing key first, the old one still published
 //   /retire  {}                        only the newest key published
+//   /client  {redirect}                another redirect URI for the `softland` client
+//   /browse  {url, user, until}        follows an authorization URL (softland's redirect) as
+//                                      `user`'s browser until a redirect to `until`; → {location}
 //
 // Accounts: any login id is an account; its e-mail is `<id>@example.org` (verified), except
 // `unverified` whose address is not verified.
@@ -22,6 +25,8 @@ import Provider from 'oidc-provider';
 import * as jose from 'jose';
 
 const CLIENT = { id: 'softland', secret: 'softland-test-secret', redirect: 'http://127.0.0.1:9/callback' };
+// Further redirect URIs (a softland server's /auth/callback), added by `/client`.
+const redirects = [];
 
 let keys = [await newKey('k1')];
 let provider;
@@ -50,7 +55,7 @@ function start() {
     clients: [{
       client_id: CLIENT.id,
       client_secret: CLIENT.secret,
-      redirect_uris: [CLIENT.redirect],
+      redirect_uris: [CLIENT.redirect, ...redirects],
       grant_types: ['authorization_code'],
       response_types: ['code'],
     }],
@@ -88,47 +93,18 @@ function jar() {
   };
 }
 
-async function login(user) {
-  const base = `http://127.0.0.1:${port}`;
+// Follows an authorization request as `user`'s browser would — the login and consent forms,
+// cookies — until the provider redirects to a URI starting with `until`; returns that URL.
+async function authorize(start, user, until) {
   const cookies = jar();
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
-  const auth = new URL(`${base}/auth`);
-  auth.search = new URLSearchParams({
-    client_id: CLIENT.id,
-    response_type: 'code',
-    scope: 'openid email',
-    redirect_uri: CLIENT.redirect,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: crypto.randomBytes(8).toString('hex'),
-    nonce: crypto.randomBytes(8).toString('hex'),
-  });
-  let url = auth.toString();
-  // Follow redirects by hand, answering the login and consent forms on the way.
+  let url = start;
   for (let hop = 0; hop < 12; hop += 1) {
     const res = await fetch(url, { redirect: 'manual', headers: { cookie: cookies.header() } });
     cookies.take(res);
     const location = res.headers.get('location');
     if (location) {
       const next = new URL(location, url);
-      if (next.toString().startsWith(CLIENT.redirect)) {
-        const code = next.searchParams.get('code');
-        if (!code) throw new Error(`no code: ${next}`);
-        const token = await fetch(`${base}/token`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
-          },
-          body: new URLSearchParams({
-            grant_type: 'authorization_code', code, redirect_uri: CLIENT.redirect, code_verifier: verifier,
-          }),
-        });
-        const body = await token.json();
-        if (!body.id_token) throw new Error(`token endpoint: ${JSON.stringify(body)}`);
-        return { id_token: body.id_token };
-      }
+      if (next.toString().startsWith(until)) return next;
       url = next.toString();
       continue;
     }
@@ -151,6 +127,39 @@ async function login(user) {
     url = new URL(submitted.headers.get('location'), url).toString();
   }
   throw new Error('too many redirects');
+}
+
+async function login(user) {
+  const base = `http://127.0.0.1:${port}`;
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+  const auth = new URL(`${base}/auth`);
+  auth.search = new URLSearchParams({
+    client_id: CLIENT.id,
+    response_type: 'code',
+    scope: 'openid email',
+    redirect_uri: CLIENT.redirect,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: crypto.randomBytes(8).toString('hex'),
+    nonce: crypto.randomBytes(8).toString('hex'),
+  });
+  const back = await authorize(auth.toString(), user, CLIENT.redirect);
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${back}`);
+  const token = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code, redirect_uri: CLIENT.redirect, code_verifier: verifier,
+    }),
+  });
+  const body = await token.json();
+  if (!body.id_token) throw new Error(`token endpoint: ${JSON.stringify(body)}`);
+  return { id_token: body.id_token };
 }
 
 async function sign({ claims, alg = 'RS256', kid, key = 'current' }) {
@@ -180,6 +189,8 @@ const control = http.createServer(async (req, res) => {
     switch (req.url) {
       case '/login': out = await login(body.user); break;
       case '/sign': out = { token: await sign(body) }; break;
+      case '/client': redirects.push(body.redirect); start(); out = {}; break;
+      case '/browse': out = { location: (await authorize(body.url, body.user, body.until)).toString() }; break;
       case '/rotate': keys = [await newKey(`k${keys.length + 1}`), ...keys]; start(); out = { kid: keys[0].kid }; break;
       case '/retire': keys = [keys[0]]; start(); out = { kid: keys[0].kid }; break;
       default: res.writeHead(404).end(); return;

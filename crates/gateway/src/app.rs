@@ -85,6 +85,7 @@ struct AppState {
     schema: SoftlandSchema,
     store: Store,
     auth: Authenticator,
+    sign_in: crate::signin::SignInState,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -119,17 +120,26 @@ impl Application {
                 Some(verifier)
             }
         };
+        let sign_in = crate::signin::SignInState {
+            store: store.clone(),
+            oidc: oidc.clone(),
+        };
         let auth = Authenticator::new(store.clone(), oidc);
         let state = AppState {
             schema: build_schema(store.clone(), settings.workflows_dir.clone(), auth.clone()),
             store,
             auth,
+            sign_in,
             metrics: crate::metrics::install(),
         };
         let router = Router::new()
             .route("/graphql", get(graphiql).post(graphql))
             .route("/graphiql/{file}", get(graphiql_asset))
             .route("/graphql/ws", get(graphql_ws))
+            .route("/auth/login", get(crate::signin::login))
+            .route("/auth/callback", get(crate::signin::callback))
+            .route("/auth/session", get(crate::signin::whoami))
+            .route("/auth/logout", axum::routing::post(crate::signin::logout))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
@@ -343,10 +353,33 @@ async fn graphql(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     ));
-    match authenticate(&state.auth, bearer(&headers)).await {
-        Ok(Some(p)) => req = req.data(p),
-        Ok(None) => {}
-        Err(()) => return unavailable(),
+    match bearer(&headers) {
+        Some(token) => match authenticate(&state.auth, Some(token)).await {
+            Ok(Some(p)) => req = req.data(p),
+            Ok(None) => {}
+            Err(()) => return unavailable(),
+        },
+        // A browser's session cookie; every request it authenticates repeats the session's
+        // CSRF token (another site can make the browser send the cookie, not the header).
+        None => match crate::signin::session_of(&state.store, &headers).await {
+            Ok(Some(session)) => {
+                if !crate::signin::csrf_matches(&headers, &session) {
+                    return refuse(
+                        StatusCode::FORBIDDEN,
+                        ErrorCode::Forbidden,
+                        "a request signed in by cookie must send the session's X-CSRF-Token",
+                    );
+                }
+                if let Some(p) = Principal::of_person(session.person) {
+                    req = req.data(p);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read a session");
+                return unavailable();
+            }
+        },
     }
     let media = Media::accepted(&headers);
     let mut resp = state.schema.execute(req).await;
@@ -594,4 +627,10 @@ async fn observe(req: Request<axum::body::Body>, next: Next) -> Response {
     let res = next.run(req).await;
     crate::metrics::request(start.elapsed().as_secs_f64(), res.status().as_u16());
     res
+}
+
+impl axum::extract::FromRef<AppState> for crate::signin::SignInState {
+    fn from_ref(state: &AppState) -> Self {
+        state.sign_in.clone()
+    }
 }

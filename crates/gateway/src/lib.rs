@@ -19,9 +19,10 @@ pub mod graphql;
 mod metrics;
 pub mod oidc;
 pub mod policy;
+pub mod signin;
 
 pub use app::{Application, Settings};
 pub use codes::ErrorCode;
 pub use graphql::{SoftlandSchema, build_schema, sdl};
-pub use oidc::{IdentityClaim, OidcConfig};
+pub use oidc::{BrowserSignIn, IdentityClaim, OidcConfig};
 pub use policy::Principal;

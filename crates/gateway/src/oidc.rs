@@ -47,6 +47,28 @@ pub struct OidcConfig {
     pub leeway: Duration,
     /// An issuer's keys are fetched again for an unknown `kid` at most this often.
     pub refetch_interval: Duration,
+    /// The browser sign-in (authorization code with PKCE), when configured.
+    pub browser: Option<BrowserSignIn>,
+}
+
+/// What the browser sign-in needs besides the issuers: softland's client at the provider (its
+/// id is the audience) and where the provider sends the browser back.
+#[derive(Clone)]
+pub struct BrowserSignIn {
+    /// The client secret.
+    pub client_secret: String,
+    /// softland's address as browsers see it (`https://softland.example`); the provider
+    /// redirects to `{public_url}/auth/callback`.
+    pub public_url: String,
+}
+
+impl std::fmt::Debug for BrowserSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSignIn")
+            .field("client_secret", &"********")
+            .field("public_url", &self.public_url)
+            .finish()
+    }
 }
 
 impl OidcConfig {
@@ -58,6 +80,7 @@ impl OidcConfig {
             claim: IdentityClaim::Email,
             leeway: Duration::from_secs(60),
             refetch_interval: Duration::from_secs(30),
+            browser: None,
         }
     }
 }
@@ -101,6 +124,8 @@ struct Key {
 
 struct Issuer {
     url: String,
+    /// The authorization and token endpoints, from the discovery document.
+    endpoints: RwLock<Option<(String, String)>>,
     keys: RwLock<HashMap<String, std::sync::Arc<Key>>>,
     /// When the keys were last fetched (successfully or not).
     fetched: Mutex<Option<Instant>>,
@@ -125,11 +150,14 @@ impl std::fmt::Debug for OidcVerifier {
 struct Discovery {
     issuer: String,
     jwks_uri: String,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Claims {
     iss: String,
+    nonce: Option<String>,
     sub: Option<String>,
     email: Option<String>,
     email_verified: Option<bool>,
@@ -180,6 +208,7 @@ impl OidcVerifier {
             .iter()
             .map(|url| Issuer {
                 url: url.trim_end_matches('/').to_owned(),
+                endpoints: RwLock::new(None),
                 keys: RwLock::new(HashMap::new()),
                 fetched: Mutex::new(None),
             })
@@ -232,6 +261,9 @@ impl OidcVerifier {
                 discovery.issuer, issuer.url
             ));
         }
+        if let (Some(a), Some(t)) = (discovery.authorization_endpoint, discovery.token_endpoint) {
+            *issuer.endpoints.write().unwrap_or_else(|e| e.into_inner()) = Some((a, t));
+        }
         let set: JwkSet = self.get_json(&discovery.jwks_uri).await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
@@ -278,8 +310,44 @@ impl OidcVerifier {
         }
     }
 
+    /// The configuration.
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    /// The authorization and token endpoints of issuer number `i` (read from its discovery
+    /// document if not yet known).
+    pub async fn endpoints(&self, i: usize) -> Result<(String, String), String> {
+        let issuer = self.issuers.get(i).ok_or("no such issuer")?;
+        let known = issuer
+            .endpoints
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(e) = known {
+            return Ok(e);
+        }
+        self.fetch(issuer).await?;
+        issuer
+            .endpoints
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| "the discovery document names no authorization or token endpoint".into())
+    }
+
+    /// Who an ID token from the browser sign-in names: as [`OidcVerifier::verify`], and its
+    /// `nonce` must be the one the sign-in sent.
+    pub async fn verify_id_token(&self, token: &str, nonce: &str) -> Result<Identity, Refused> {
+        self.check(token, Some(nonce)).await
+    }
+
     /// Who a token names, if it is a valid token of a configured issuer.
     pub async fn verify(&self, token: &str) -> Result<Identity, Refused> {
+        self.check(token, None).await
+    }
+
+    async fn check(&self, token: &str, nonce: Option<&str>) -> Result<Identity, Refused> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| Refused::Malformed(e.to_string()))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -309,6 +377,11 @@ impl OidcVerifier {
             .map_err(|e| Refused::Invalid(e.to_string()))?;
         let claims = data.claims;
         debug_assert!(claims.iss.trim_end_matches('/') == issuer.url);
+        if let Some(nonce) = nonce
+            && claims.nonce.as_deref() != Some(nonce)
+        {
+            return Err(Refused::Invalid("the nonce is not the sign-in's".into()));
+        }
         match self.config.claim {
             IdentityClaim::Sub => claims
                 .sub

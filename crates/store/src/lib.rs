@@ -40,6 +40,7 @@ mod relay;
 mod rows;
 mod scheduler;
 mod schema_files;
+pub mod sessions;
 mod sqlite_group;
 mod tasks;
 #[cfg(feature = "test-util")]

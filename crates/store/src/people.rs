@@ -302,6 +302,7 @@ impl Store {
             .filter(task::Column::Status.eq(TaskStatus::Open))
             .exec(&txn)
             .await?;
+        self.end_sessions_of(&txn, id).await?;
         if self.inner.backend == Backend::Postgres {
             txn.execute_unprepared(&format!("NOTIFY {}", crate::keys::CHANNEL))
                 .await?;

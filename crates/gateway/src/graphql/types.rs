@@ -441,6 +441,7 @@ impl Task {
 
 /// One audit-log entry, as the caller may see it (see the policy module).
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct ApplicationEvent {
     /// 1, 2, 3, … within the application.
     pub seq: i64,
@@ -467,6 +468,34 @@ pub struct ApplicationEvent {
     pub note: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl ApplicationEvent {
+    /// The actor as people know them: their display name and membership in the directory
+    /// (`null` where `actor` is hidden, or for someone the directory does not hold).
+    async fn actor_person(&self, ctx: &Context<'_>) -> GqlResult<Option<ActorPerson>> {
+        let Some(id) = &self.actor else {
+            return Ok(None);
+        };
+        Ok(store(ctx)
+            .person(id)
+            .await
+            .map_err(from_store)?
+            .map(|p| ActorPerson {
+                display_name: p.display_name,
+                membership: p.membership.label(),
+            }))
+    }
+}
+
+/// Who acted, as the directory names them.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ActorPerson {
+    /// Their display name.
+    pub display_name: String,
+    /// `agency:KEY`, `organization:KEY`, or `none` (a platform administrator).
+    pub membership: String,
 }
 
 impl ApplicationEvent {

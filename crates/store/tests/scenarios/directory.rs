@@ -240,7 +240,15 @@ pub async fn keys_made_before_the_directory_become_people(db: &TestDb) {
     use softland_migrations::{Migrator, MigratorTrait};
     let f = fixture(db).await;
     let conn = Database::connect(&db.url).await.unwrap();
-    Migrator::down(&conn, Some(1)).await.unwrap();
+    // Down to before the directory's migration: the later ones first.
+    let all = Migrator::migrations();
+    let directory = all
+        .iter()
+        .position(|m| m.name().ends_with("_directory"))
+        .unwrap();
+    Migrator::down(&conn, Some((all.len() - directory) as u32))
+        .await
+        .unwrap();
     let backend = conn.get_database_backend();
     for (i, (label, role, agency, org)) in [
         ("amy", "reviewer", Some("investhk"), None),
