@@ -13,6 +13,7 @@ mod m20261128_000003_list_indexes;
 mod m20261128_000004_organization_name_search;
 mod m20261129_000001_directory;
 mod m20261129_000002_sessions;
+mod m20261129_000003_sign_in_issuer;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_organization_name_search::Migration),
             Box::new(m20261129_000001_directory::Migration),
             Box::new(m20261129_000002_sessions::Migration),
+            Box::new(m20261129_000003_sign_in_issuer::Migration),
         ]
     }
 }

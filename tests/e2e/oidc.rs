@@ -297,6 +297,43 @@ async fn sign_in(db: TestDb) {
         "one message for every refusal: {messages:?}"
     );
 
+    // An agency may admit its provider's people: someone unknown joins it without roles, and
+    // gets in once a lead (or an administrator) gives them one.
+    let r = s
+        .gql(
+            Some(&s.admin),
+            "mutation($a: AgencyInput!) { putAgency(input: $a) { key signInIssuer } }",
+            json!({"a": {"key": "hkstp", "name": "Hong Kong Science and Technology Parks Corporation", "region": "hk", "signInIssuer": op.issuer}}),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["putAgency"]["signInIssuer"],
+        op.issuer.as_str(),
+        "{r}"
+    );
+    let newcomer = op.login("newcomer").await;
+    assert_eq!(
+        code(&me(&s, &newcomer).await),
+        "UNAUTHENTICATED",
+        "no role yet"
+    );
+    let r = s
+        .query(
+            Some(&s.admin),
+            "{ people(agency: \"hkstp\") { id roles active } }",
+        )
+        .await;
+    assert_eq!(
+        r["data"]["people"],
+        json!([{"id": "newcomer@example.org", "roles": [], "active": true}]),
+        "{r}"
+    );
+    let approve =
+        json!({"p": {"id": "newcomer@example.org", "agency": "hkstp", "roles": ["REVIEWER"]}});
+    assert!(s.gql(Some(&s.admin), PUT_PERSON, approve).await["errors"].is_null());
+    let r = me(&s, &newcomer).await;
+    assert_eq!(r["data"]["me"]["agency"], "hkstp", "{r}");
+
     // Key rotation: the provider signs with a new key; new tokens verify after softland fetches
     // the keys again, and tokens of the old key still verify while it is published.
     op.call("/rotate", json!({})).await;

@@ -29,17 +29,14 @@ impl Authenticator {
         if let Some(oidc) = &self.oidc
             && looks_like_jwt(token)
         {
-            let identity = match oidc.verify(token).await {
-                Ok(identity) => identity,
+            let (issuer, identity) = match oidc.verify(token).await {
+                Ok(verified) => verified,
                 Err(why) => {
                     tracing::debug!(%why, "bearer token refused");
                     return Ok(None);
                 }
             };
-            let person = match &identity {
-                Identity::Id(id) => self.store.person(id).await?,
-                Identity::Email(email) => self.store.person_by_email(email).await?,
-            };
+            let person = person_signing_in(&self.store, &issuer, &identity).await?;
             return Ok(person
                 .filter(|p| p.active && !p.service)
                 .and_then(Principal::of_person));
@@ -49,5 +46,23 @@ impl Authenticator {
             .authenticate(token)
             .await?
             .and_then(|k| Principal::of_person(k.person)))
+    }
+}
+
+/// The directory person a verified identity names; someone unknown whose issuer an agency
+/// admits joins it without roles (see `Store::join_on_sign_in`), and so still has no access.
+pub async fn person_signing_in(
+    store: &Store,
+    issuer: &str,
+    identity: &Identity,
+) -> Result<Option<softland_store::directory::Person>, softland_store::Error> {
+    let found = match identity {
+        Identity::Id(id) => store.person(id).await?,
+        Identity::Email(email) => store.person_by_email(email).await?,
+    };
+    match (found, identity) {
+        (Some(p), _) => Ok(Some(p)),
+        (None, Identity::Email(email)) => store.join_on_sign_in(issuer, email).await,
+        (None, Identity::Id(_)) => Ok(None),
     }
 }

@@ -338,16 +338,20 @@ impl OidcVerifier {
 
     /// Who an ID token from the browser sign-in names: as [`OidcVerifier::verify`], and its
     /// `nonce` must be the one the sign-in sent.
-    pub async fn verify_id_token(&self, token: &str, nonce: &str) -> Result<Identity, Refused> {
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        nonce: &str,
+    ) -> Result<(String, Identity), Refused> {
         self.check(token, Some(nonce)).await
     }
 
-    /// Who a token names, if it is a valid token of a configured issuer.
-    pub async fn verify(&self, token: &str) -> Result<Identity, Refused> {
+    /// Who a token names, and its issuer, if it is a valid token of a configured issuer.
+    pub async fn verify(&self, token: &str) -> Result<(String, Identity), Refused> {
         self.check(token, None).await
     }
 
-    async fn check(&self, token: &str, nonce: Option<&str>) -> Result<Identity, Refused> {
+    async fn check(&self, token: &str, nonce: Option<&str>) -> Result<(String, Identity), Refused> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| Refused::Malformed(e.to_string()))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -382,7 +386,7 @@ impl OidcVerifier {
         {
             return Err(Refused::Invalid("the nonce is not the sign-in's".into()));
         }
-        match self.config.claim {
+        let identity = match self.config.claim {
             IdentityClaim::Sub => claims
                 .sub
                 .filter(|s| !s.is_empty())
@@ -398,6 +402,7 @@ impl OidcVerifier {
                     .map(Identity::Email)
                     .ok_or_else(|| Refused::Identity("no `email`".into()))
             }
-        }
+        }?;
+        Ok((issuer.url.clone(), identity))
     }
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use softland_store::Store;
 use softland_store::sessions::{Session, SignIn, random_token};
 
-use crate::oidc::{Identity, OidcVerifier};
+use crate::oidc::OidcVerifier;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "softland_session";
@@ -329,8 +329,8 @@ pub async fn callback(
             );
         }
     };
-    let identity = match v.verify_id_token(&id_token, &attempt.nonce).await {
-        Ok(i) => i,
+    let (issuer, identity) = match v.verify_id_token(&id_token, &attempt.nonce).await {
+        Ok(verified) => verified,
         Err(why) => {
             tracing::warn!(%why, "sign-in refused: the ID token");
             return refusal(
@@ -340,12 +340,16 @@ pub async fn callback(
             );
         }
     };
-    let person = match &identity {
-        Identity::Id(id) => s.store.person(id).await,
-        Identity::Email(e) => s.store.person_by_email(e).await,
-    };
+    let person = crate::authn::person_signing_in(&s.store, &issuer, &identity).await;
     let person = match person {
-        Ok(Some(p)) if p.active && !p.service => p,
+        Ok(Some(p)) if p.active && !p.service && !p.roles.is_empty() => p,
+        Ok(Some(p)) if p.active && p.roles.is_empty() => {
+            return refusal(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "you are in softland's directory, waiting for your agency's lead to give you a role",
+            );
+        }
         Ok(_) => {
             return refusal(
                 StatusCode::FORBIDDEN,

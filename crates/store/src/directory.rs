@@ -166,6 +166,11 @@ pub struct Agency {
     /// Where notifications for its inbox go.
     #[serde(default)]
     pub inbox_email: Option<String>,
+    /// An identity provider (issuer URL) whose people the directory lacks join this agency
+    /// when they first sign in, without roles (no access) until a lead gives them one. None:
+    /// nobody unknown is added (the default).
+    #[serde(default)]
+    pub sign_in_issuer: Option<String>,
 }
 
 /// An applicant organization (a firm).
@@ -315,6 +320,7 @@ pub(crate) fn agency_record(m: agency::Model) -> Agency {
         region: m.region,
         calendar: m.calendar,
         inbox_email: m.inbox_email,
+        sign_in_issuer: m.sign_in_issuer,
     }
 }
 
@@ -330,11 +336,9 @@ pub(crate) fn organization_record(m: organization::Model) -> Organization {
 }
 
 /// The roles a membership allows: reviewers belong to an agency, staff to an organization,
-/// leads to either; administrators to anything.
+/// leads to either; administrators to anything. A person without roles has no access (someone
+/// added at first sign-in, waiting for a lead).
 pub(crate) fn check_roles(membership: &Membership, roles: &[Role]) -> Result<()> {
-    if roles.is_empty() {
-        return Err(invalid("a person needs at least one role"));
-    }
     for role in roles {
         let fits = matches!(
             (role, membership),

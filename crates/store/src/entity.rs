@@ -110,6 +110,9 @@ pub mod agency {
         pub name_zh_hans: Option<String>,
         pub calendar: Option<String>,
         pub inbox_email: Option<String>,
+        /// People signing in from this issuer whom the directory lacks join this agency
+        /// without roles.
+        pub sign_in_issuer: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -59,6 +59,7 @@ impl Store {
             name_zh_hans: Set(a.name_zh_hans.clone()),
             calendar: Set(a.calendar.clone()),
             inbox_email: Set(inbox_email),
+            sign_in_issuer: Set(a.sign_in_issuer.clone()),
         };
         agency::Entity::insert(model)
             .on_conflict(
@@ -70,6 +71,7 @@ impl Store {
                         agency::Column::NameZhHans,
                         agency::Column::Calendar,
                         agency::Column::InboxEmail,
+                        agency::Column::SignInIssuer,
                     ])
                     .to_owned(),
             )
@@ -167,14 +169,24 @@ impl Store {
             .collect()
     }
 
-    /// Adds a person, or updates one with the same id (their display name, e-mail, roles and
-    /// service flag; never their membership, which would rewrite who they acted for). The agency
-    /// must exist; an organization is added (named by its key) if it does not.
+    /// Adds a person, or updates one with the same id (their roles and service flag, and their
+    /// display name and e-mail where given — left out, they stay; never their membership, which
+    /// would rewrite who they acted for). The agency must exist; an organization is added (named
+    /// by its key) if it does not.
     pub async fn put_person(&self, p: &NewPerson) -> Result<Person> {
         check_id("person id", &p.id)?;
-        let display_name = p.display_name.clone().unwrap_or_else(|| p.id.clone());
+        let existing = self.person(&p.id).await?;
+        let display_name = p
+            .display_name
+            .clone()
+            .or_else(|| existing.as_ref().map(|e| e.display_name.clone()))
+            .unwrap_or_else(|| p.id.clone());
         check_text("a display name", &display_name)?;
-        let email = p.email.as_deref().map(check_email).transpose()?;
+        let email = match (&p.email, &existing) {
+            (Some(e), _) => Some(check_email(e)?),
+            (None, Some(e)) => e.email.clone(),
+            (None, None) => None,
+        };
         let membership = match (&p.agency, &p.organization) {
             (Some(_), Some(_)) => {
                 return Err(invalid(format!(
@@ -202,7 +214,7 @@ impl Store {
         roles.sort();
         roles.dedup();
         check_roles(&membership, &roles)?;
-        if let Some(existing) = self.person(&p.id).await?
+        if let Some(existing) = &existing
             && existing.membership != membership
         {
             return Err(invalid(format!(
@@ -310,6 +322,40 @@ impl Store {
         txn.commit().await?;
         self.keys_changed();
         Ok(true)
+    }
+
+    /// Someone signing in from `issuer` whom the directory lacks, with e-mail address `email`:
+    /// added to the agency that admits that issuer's people, without roles (no access until a
+    /// lead or administrator gives them one), their id the address. `None` when no agency
+    /// admits the issuer. Adding twice adds once.
+    pub async fn join_on_sign_in(&self, issuer: &str, email: &str) -> Result<Option<Person>> {
+        let Some(a) = agency::Entity::find()
+            .filter(agency::Column::SignInIssuer.eq(issuer))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let email = check_email(email)?;
+        let p = NewPerson {
+            id: email.clone(),
+            display_name: Some(email.clone()),
+            email: Some(email),
+            agency: Some(a.key),
+            organization: None,
+            roles: Vec::new(),
+            service: false,
+        };
+        if let Some(existing) = self.person(&p.id).await? {
+            return Ok(Some(existing));
+        }
+        let added = self.put_person(&p).await?;
+        tracing::info!(
+            person = added.id,
+            issuer,
+            "added on first sign-in, without roles"
+        );
+        Ok(Some(added))
     }
 
     /// Loads a directory: agencies, then organizations, then people (each added or updated).

@@ -64,6 +64,10 @@ pub struct AgencyView {
     pub calendar: Option<String>,
     /// Where notifications for its inbox go.
     pub inbox_email: Option<String>,
+    /// An identity provider (issuer URL) whose people the directory lacks join this agency at
+    /// their first sign-in, without roles (no access) until a lead gives them one. Null: nobody
+    /// unknown is added (the default).
+    pub sign_in_issuer: Option<String>,
 }
 
 impl From<dir::Agency> for AgencyView {
@@ -76,6 +80,7 @@ impl From<dir::Agency> for AgencyView {
             region: a.region,
             calendar: a.calendar,
             inbox_email: a.inbox_email,
+            sign_in_issuer: a.sign_in_issuer,
         }
     }
 }
@@ -90,6 +95,7 @@ impl From<AgencyView> for dir::Agency {
             region: a.region,
             calendar: a.calendar,
             inbox_email: a.inbox_email,
+            sign_in_issuer: a.sign_in_issuer,
         }
     }
 }

@@ -50,7 +50,13 @@ pub async fn the_directory_holds_agencies_and_people(db: &TestDb) {
             reviewer("x2", "hkstp", vec![Role::Staff]),
             "staff of an agency",
         ),
-        (reviewer("x3", "hkstp", vec![]), "no role"),
+        (
+            NewPerson {
+                agency: None,
+                ..reviewer("x3", "hkstp", vec![Role::Reviewer])
+            },
+            "a reviewer of no agency",
+        ),
         (
             reviewer("bad id", "hkstp", vec![Role::Reviewer]),
             "id with a space",
