@@ -6,15 +6,18 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use softland_store::directory::{Directory, Membership};
+use softland_store::directory::{Directory, Membership, NewPerson, Role};
 
 use super::DbArgs;
 use super::db::{connect, runtime};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DirectoryCommand {
-    /// Add or update agencies, organizations and people from a YAML file (see
-    /// `workflows/directory/` for the format). A person's membership never changes.
+    /// Add or update agencies, organizations and people from a YAML file (`agencies:`,
+    /// `organizations:`, `people:` lists; see the README), or people from a CSV file (`.csv`:
+    /// a header row naming `id`, `roles` and any of `display_name`, `email`, `agency`,
+    /// `organization`, `service`; several roles separated by spaces). A person's membership
+    /// never changes.
     Load {
         /// The file.
         file: PathBuf,
@@ -46,14 +49,79 @@ pub(crate) enum DirectoryCommand {
     },
 }
 
+/// The largest directory file read.
+const MOST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// One row of a people CSV file.
+#[derive(Debug, serde::Deserialize)]
+struct PersonRow {
+    id: String,
+    roles: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+    #[serde(default)]
+    service: Option<bool>,
+}
+
+/// People from CSV (see `Load`); empty cells are absent values.
+fn people_csv(text: &str) -> anyhow::Result<Directory> {
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let mut people = Vec::new();
+    let mut rows = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    for (n, row) in rows.deserialize::<PersonRow>().enumerate() {
+        let row = row.with_context(|| format!("row {}", n + 2))?;
+        let roles = row
+            .roles
+            .split_whitespace()
+            .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("row {}", n + 2))?;
+        people.push(NewPerson {
+            id: row.id,
+            display_name: blank(row.display_name),
+            email: blank(row.email),
+            agency: blank(row.agency),
+            organization: blank(row.organization),
+            roles,
+            service: row.service.unwrap_or(false),
+        });
+    }
+    Ok(Directory {
+        people,
+        ..Directory::default()
+    })
+}
+
 pub(super) fn run(cmd: DirectoryCommand) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         match cmd {
             DirectoryCommand::Load { file, db } => {
+                let size = std::fs::metadata(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+                    .len();
+                if size > MOST_BYTES {
+                    bail!("{} is larger than {MOST_BYTES} bytes", file.display());
+                }
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let directory = Directory::parse_yaml(&text)
-                    .with_context(|| format!("{} is not a directory file", file.display()))?;
+                let directory = if file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                {
+                    people_csv(&text)
+                        .with_context(|| format!("{} is not a people file", file.display()))?
+                } else {
+                    Directory::parse_yaml(&text)
+                        .with_context(|| format!("{} is not a directory file", file.display()))?
+                };
                 let store = connect(&db.db).await?;
                 store.migrate().await?;
                 let n = store.load_directory(&directory).await?;

@@ -4,9 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{CLAIM, Server, code, on_both_backends};
+use crate::support::{CLAIM, Server, code, on_both_backends, softland, temp_dir};
 
-on_both_backends!(leads_and_administrators_manage_people_and_keys);
+on_both_backends!(
+    leads_and_administrators_manage_people_and_keys,
+    the_cli_loads_and_lists_the_directory
+);
 
 const PUT_PERSON: &str = "mutation($p: PersonInput!) { putPerson(input: $p) { id displayName agency organization roles active } }";
 const CREATE_KEY: &str = "mutation($p: ID!, $l: String!, $e: DateTime) { createApiKey(input: {personId: $p, label: $l, expiresAt: $e}) { token key { id personId expiresAt } } }";
@@ -196,4 +199,64 @@ async fn leads_and_administrators_manage_people_and_keys(s: Server) {
         .to_owned();
     let r = s.query(Some(&old), "{ me { name } }").await;
     assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+}
+
+async fn the_cli_loads_and_lists_the_directory(s: Server) {
+    let dir = temp_dir(&format!("directory-cli-{}", uuid::Uuid::new_v4()));
+    let db = s.db.url.clone();
+    let yaml = dir.join("directory.yaml");
+    std::fs::write(
+        &yaml,
+        "organizations:\n  - {key: pengcheng-pay, name: Pengcheng Pay Ltd, name_zh_hans: 鹏城支付有限公司, registration_number: 91440300MA5XXXXXXX, region: mainland}\n\
+         people:\n  - {id: li.wei, display_name: Li Wei, organization: pengcheng-pay, roles: [lead, staff]}\n",
+    )
+    .unwrap();
+    let run = softland(&["directory", "load", yaml.to_str().unwrap(), "--db", &db]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("1 organizations, 1 people"),
+        "{}",
+        run.stdout
+    );
+    let csv = dir.join("people.csv");
+    std::fs::write(
+        &csv,
+        "id,display_name,email,agency,roles\nchen,Chen Hui,chen@ofds.example,ofds,reviewer\nivy,Ivy Ho,,ofds,lead reviewer\n",
+    )
+    .unwrap();
+    let run = softland(&["directory", "load", csv.to_str().unwrap(), "--db", &db]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = softland(&["directory", "people", "--agency", "ofds", "--db", &db]);
+    assert!(
+        run.stdout.contains("chen") && run.stdout.contains("lead,reviewer"),
+        "{}",
+        run.stdout
+    );
+    // A bad row is refused with its row number; an unknown agency is refused for keys too.
+    std::fs::write(&csv, "id,agency,roles\nx,ofds,reviewer\ny,ofds,superuser\n").unwrap();
+    let run = softland(&["directory", "load", csv.to_str().unwrap(), "--db", &db]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("row 3"), "{}", run.stderr);
+    let run = softland(&[
+        "keys", "create", "--role", "reviewer", "--agency", "hkmaa", "--name", "z", "--db", &db,
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("hkmaa"), "{}", run.stderr);
+    // Keys for a person, one already expired; deactivation from the command line.
+    let chen = s.key(&["--person", "chen", "--name", "laptop"]);
+    let old = s.key(&[
+        "--person",
+        "chen",
+        "--name",
+        "old",
+        "--expires",
+        "2020-01-01",
+    ]);
+    let me = "{ me { name } }";
+    assert_eq!(s.query(Some(&chen), me).await["data"]["me"]["name"], "chen");
+    assert_eq!(code(&s.query(Some(&old), me).await), "UNAUTHENTICATED");
+    let run = softland(&["directory", "deactivate", "chen", "--db", &db]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(code(&s.query(Some(&chen), me).await), "UNAUTHENTICATED");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -95,18 +95,19 @@ impl Server {
         listen: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        let (child, url, admin) = Self::spawn_full(&db.url, listen, None, env);
-        Self {
-            url,
-            db,
-            admin: admin.expect("first start prints an admin key"),
-            child,
-            people: Default::default(),
-        }
+        let spawned = Self::spawn_full(&db.url, listen, None, env);
+        Self::started(db, spawned)
     }
 
     fn start_limited(db: softland_store::test_util::TestDb, nofile: Option<u32>) -> Self {
-        let (child, url, admin) = Self::spawn_with(&db.url, "127.0.0.1:0", nofile);
+        let spawned = Self::spawn_with(&db.url, "127.0.0.1:0", nofile);
+        Self::started(db, spawned)
+    }
+
+    fn started(
+        db: softland_store::test_util::TestDb,
+        (child, url, admin): (std::process::Child, String, Option<String>),
+    ) -> Self {
         Self {
             url,
             db,
