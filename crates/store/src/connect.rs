@@ -167,7 +167,8 @@ impl Store {
     /// (`upgrade.rs`).
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.inner.db, None).await?;
-        self.upgrade().await
+        self.upgrade().await?;
+        self.count_days_of_every_agency().await
     }
 
     /// Names of the migrations not yet applied.

@@ -160,7 +160,8 @@ pub struct Agency {
     pub name_zh_hans: Option<String>,
     /// `hk` or `mainland`.
     pub region: String,
-    /// The calendar its due dates count working days by (default: its region's).
+    /// The holiday calendar its due dates count working days by, `hk` or `mainland` (default:
+    /// its region's).
     #[serde(default)]
     pub calendar: Option<String>,
     /// Where notifications for its inbox go.

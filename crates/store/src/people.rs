@@ -39,15 +39,24 @@ impl Store {
             .collect())
     }
 
-    /// Adds an agency or changes its names, region, calendar and inbox address.
+    /// Adds an agency or changes its names, region, calendar and inbox address. Its due dates
+    /// count the working days of its calendar (its region's unless named) from now on, in this
+    /// server; other servers on the database take the change at their next start.
     pub async fn put_agency(&self, a: &Agency) -> Result<Agency> {
         check_id("agency key", &a.key)?;
         check_text("an agency's name", &a.name)?;
-        if !REGIONS.contains(&a.region.as_str()) {
-            return Err(invalid(format!(
-                "agency `{}`: region must be `hk` or `mainland`",
-                a.key
-            )));
+        for (what, value) in [
+            ("region", Some(&a.region)),
+            ("calendar", a.calendar.as_ref()),
+        ] {
+            if let Some(v) = value
+                && !REGIONS.contains(&v.as_str())
+            {
+                return Err(invalid(format!(
+                    "agency `{}`: {what} must be `hk` or `mainland`",
+                    a.key
+                )));
+            }
         }
         let inbox_email = a.inbox_email.as_deref().map(check_email).transpose()?;
         let model = agency::ActiveModel {
@@ -77,9 +86,29 @@ impl Store {
             )
             .exec_without_returning(self.db())
             .await?;
-        self.agency(&a.key)
+        let stored = self
+            .agency(&a.key)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("agency `{}`", a.key)))
+            .ok_or_else(|| Error::NotFound(format!("agency `{}`", a.key)))?;
+        self.count_days_of(&stored);
+        Ok(stored)
+    }
+
+    /// Due dates of `a`'s tasks count the working days of its calendar.
+    fn count_days_of(&self, a: &Agency) {
+        let region = match a.calendar.as_deref().unwrap_or(&a.region) {
+            "mainland" => softland_workflow::Region::Mainland,
+            _ => softland_workflow::Region::HongKong,
+        };
+        self.inner.calendars.set_region(&a.key, region);
+    }
+
+    /// Every agency's calendar, as the directory holds them (at start).
+    pub(crate) async fn count_days_of_every_agency(&self) -> Result<()> {
+        for a in self.agencies().await? {
+            self.count_days_of(&a);
+        }
+        Ok(())
     }
 
     /// One agency.

@@ -293,7 +293,9 @@ impl Holidays {
 pub struct Calendars {
     hk: Holidays,
     mainland: Holidays,
-    regions: HashMap<String, Region>,
+    /// Which region's days an agency counts: the built-in assignments, then the directory's
+    /// (which may change while the server runs).
+    regions: std::sync::RwLock<HashMap<String, Region>>,
 }
 
 impl Default for Calendars {
@@ -324,7 +326,7 @@ impl Calendars {
         Self::from_texts(BUNDLED_HK, BUNDLED_MAINLAND).unwrap_or_else(|_| Self {
             hk: Holidays::default(),
             mainland: Holidays::default(),
-            regions: Self::default_regions(),
+            regions: std::sync::RwLock::new(Self::default_regions()),
         })
     }
 
@@ -333,7 +335,7 @@ impl Calendars {
         Ok(Self {
             hk: Holidays::parse("hk", hk)?,
             mainland: Holidays::parse("mainland", mainland)?,
-            regions: Self::default_regions(),
+            regions: std::sync::RwLock::new(Self::default_regions()),
         })
     }
 
@@ -353,16 +355,25 @@ impl Calendars {
         self.table(region).covers.map(|(_, to)| to)
     }
 
-    /// Assigns an agency to a region (agencies are configuration).
-    pub fn set_region(&mut self, agency: impl Into<String>, region: Region) {
-        self.regions.insert(agency.into(), region);
+    /// Assigns an agency to a region (the directory says where each agency works).
+    pub fn set_region(&self, agency: impl Into<String>, region: Region) {
+        self.regions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(agency.into(), region);
     }
 
     /// The region whose working days count for `assignee`.
     pub fn region_of(&self, assignee: &Assignee) -> Region {
         match assignee {
             Assignee::Applicant => Region::HongKong,
-            Assignee::Agency(a) => self.regions.get(a).copied().unwrap_or(Region::HongKong),
+            Assignee::Agency(a) => self
+                .regions
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(a)
+                .copied()
+                .unwrap_or(Region::HongKong),
         }
     }
 

@@ -60,7 +60,8 @@ pub struct AgencyView {
     pub name_zh_hans: Option<String>,
     /// `hk` or `mainland`.
     pub region: String,
-    /// The calendar its due dates count working days by.
+    /// The holiday calendar its due dates count working days by, `hk` or `mainland` (default:
+    /// its region's).
     pub calendar: Option<String>,
     /// Where notifications for its inbox go.
     pub inbox_email: Option<String>,

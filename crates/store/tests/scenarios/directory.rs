@@ -32,6 +32,38 @@ pub async fn the_directory_holds_agencies_and_people(db: &TestDb) {
         "mainland"
     );
 
+    // An agency counts the working days of its region, or of the calendar it names.
+    use softland_workflow::{Assignee, Region};
+    let region_of = |key: &str| f.store.calendars().region_of(&Assignee::Agency(key.into()));
+    assert_eq!(region_of("ofds"), Region::Mainland);
+    assert_eq!(region_of("host_firm"), Region::HongKong, "its calendar: hk");
+    let mut qianhai = softland_store::directory::Agency {
+        key: "qianhai".into(),
+        name: "Qianhai Authority".into(),
+        name_zh_hant: None,
+        name_zh_hans: None,
+        region: "mainland".into(),
+        calendar: None,
+        inbox_email: None,
+        sign_in_issuer: None,
+    };
+    f.store.put_agency(&qianhai).await.unwrap();
+    assert_eq!(region_of("qianhai"), Region::Mainland);
+    qianhai.calendar = Some("hk".into());
+    f.store.put_agency(&qianhai).await.unwrap();
+    assert_eq!(region_of("qianhai"), Region::HongKong);
+    qianhai.calendar = Some("mars".into());
+    let err = f.store.put_agency(&qianhai).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidDirectory(_)), "{err:?}");
+    // A restart reads every agency's calendar from the directory.
+    let reopened = softland_store::Store::open(&db.url).await.unwrap();
+    assert_eq!(
+        reopened
+            .calendars()
+            .region_of(&Assignee::Agency("qianhai".into())),
+        Region::HongKong
+    );
+
     // People: membership and roles must fit, the agency must exist, e-mail addresses are unique.
     let lead = f
         .store
