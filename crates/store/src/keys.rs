@@ -14,13 +14,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::directory::{Membership, NewPerson, Person, Role};
-use crate::entity::api_key;
+use crate::entity::{api_key, person};
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{KeyRecord, KeyRole};
@@ -154,15 +154,25 @@ impl Store {
             Ok(key) => return Ok(key.expires_at.is_none_or(|t| t > now).then_some(key)),
             Err(generation) => generation,
         };
-        let Some(m) = api_key::Entity::find()
+        // The key and its person in one read (every request on SQLite, which remembers none).
+        let owner: sea_orm::RelationDef = api_key::Entity::belongs_to(person::Entity)
+            .from(api_key::Column::PersonId)
+            .to(person::Column::Id)
+            .into();
+        let Some((m, owner)) = api_key::Entity::find()
             .filter(api_key::Column::TokenHash.eq(hash.as_str()))
             .filter(api_key::Column::RevokedAt.is_null())
+            .join(sea_orm::JoinType::LeftJoin, owner)
+            .select_also(person::Entity)
             .one(self.db())
             .await?
         else {
             return Ok(None);
         };
-        let person = person_of(self, &m).await?;
+        let person = match owner {
+            Some(p) => crate::directory::person_record(p)?,
+            None => person_of(self, &m).await?,
+        };
         if !person.active {
             return Ok(None);
         }
