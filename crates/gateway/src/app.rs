@@ -23,10 +23,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::authn::Authenticator;
+use crate::authn::{Authenticator, Refusal};
 use crate::codes::ErrorCode;
 use crate::graphql::{SoftlandSchema, build_schema};
-use crate::policy::Principal;
 
 /// How to run the gateway.
 #[derive(Debug, Clone)]
@@ -133,8 +132,8 @@ impl Application {
             metrics: crate::metrics::install(),
         };
         let router = Router::new()
-            .route("/graphql", get(graphiql).post(graphql))
-            .route("/graphiql/{file}", get(graphiql_asset))
+            .route("/graphql", get(crate::graphiql::page).post(graphql))
+            .route("/graphiql/{file}", get(crate::graphiql::asset))
             .route("/graphql/ws", get(graphql_ws))
             .route("/auth/login", get(crate::signin::login))
             .route("/auth/callback", get(crate::signin::callback))
@@ -239,32 +238,6 @@ impl Application {
     }
 }
 
-/// The bearer token of `Authorization: Bearer <token>`, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    Some(
-        headers
-            .get(header::AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")?
-            .trim(),
-    )
-}
-
-/// The caller a token names: `Ok(None)` for no token or an unknown or revoked one; `Err` when
-/// the database could not say (that is the server's failure, not the caller's).
-async fn authenticate(auth: &Authenticator, token: Option<&str>) -> Result<Option<Principal>, ()> {
-    let Some(token) = token else { return Ok(None) };
-    match auth.principal(token).await {
-        Ok(found) => Ok(found),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
-            crate::metrics::error(ErrorCode::Internal);
-            Err(())
-        }
-    }
-}
-
 /// A GraphQL-shaped error response for requests that never reach the schema.
 fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     crate::metrics::error(code);
@@ -353,33 +326,17 @@ async fn graphql(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     ));
-    match bearer(&headers) {
-        Some(token) => match authenticate(&state.auth, Some(token)).await {
-            Ok(Some(p)) => req = req.data(p),
-            Ok(None) => {}
-            Err(()) => return unavailable(),
-        },
-        // A browser's session cookie; every request it authenticates repeats the session's
-        // CSRF token (another site can make the browser send the cookie, not the header).
-        None => match crate::signin::session_of(&state.store, &headers).await {
-            Ok(Some(session)) => {
-                if !crate::signin::csrf_matches(&headers, &session) {
-                    return refuse(
-                        StatusCode::FORBIDDEN,
-                        ErrorCode::Forbidden,
-                        "a request signed in by cookie must send the session's X-CSRF-Token",
-                    );
-                }
-                if let Some(p) = Principal::of_person(session.person) {
-                    req = req.data(p);
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read a session");
-                return unavailable();
-            }
-        },
+    match state.auth.caller(&headers).await {
+        Ok(Some(p)) => req = req.data(p),
+        Ok(None) => {}
+        Err(Refusal::Unavailable) => return unavailable(),
+        Err(Refusal::NoCsrf) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "a request signed in by cookie must send the session's X-CSRF-Token",
+            );
+        }
     }
     let media = Media::accepted(&headers);
     let mut resp = state.schema.execute(req).await;
@@ -453,73 +410,6 @@ impl Media {
     }
 }
 
-/// GraphiQL, served from files inside the binary (`assets/graphiql/`, GraphiQL 3.8.3 and React
-/// 18.3.1 from npm; licences beside them): it works on a machine without internet, and its
-/// Content-Security-Policy lets the page load nothing from anywhere else.
-const GRAPHIQL: [(&str, &str, &[u8]); 7] = [
-    (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_bytes!("../assets/graphiql/index.html"),
-    ),
-    (
-        "start.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/graphiql/start.js"),
-    ),
-    (
-        "page.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../assets/graphiql/page.css"),
-    ),
-    (
-        "graphiql.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/graphiql/graphiql.min.js"),
-    ),
-    (
-        "graphiql.min.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../assets/graphiql/graphiql.min.css"),
-    ),
-    (
-        "react.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/graphiql/react.production.min.js"),
-    ),
-    (
-        "react-dom.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/graphiql/react-dom.production.min.js"),
-    ),
-];
-
-/// Only this server (GraphiQL sets styles inline; its editors use data: images and fonts).
-const GRAPHIQL_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-fn graphiql_file(name: &str) -> Response {
-    match GRAPHIQL.iter().find(|(n, _, _)| *n == name) {
-        Some((_, media, body)) => (
-            [
-                (header::CONTENT_TYPE, *media),
-                (header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            *body,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such file").into_response(),
-    }
-}
-
-async fn graphiql() -> Response {
-    graphiql_file("index.html")
-}
-
-async fn graphiql_asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
-    graphiql_file(&name)
-}
-
 /// WebSocket subscriptions; the token comes in `connection_init` as `{"authorization": "Bearer …"}`
 /// (or the upgrade request's header). The token stays with the connection, so its subscriptions
 /// end when the key is revoked (see `graphql::subscription`).
@@ -529,7 +419,7 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = bearer(&headers).map(str::to_owned);
+    let from_header = crate::authn::bearer(&headers).map(str::to_owned);
     let lang = crate::graphql::RequestLang::from_header(
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -549,7 +439,7 @@ async fn graphql_ws(
                         .and_then(|v| v.as_str())
                         .map(|s| s.trim_start_matches("Bearer ").trim().to_owned())
                         .or(from_header);
-                    match authenticate(&auth, token.as_deref()).await {
+                    match auth.token_caller(token.as_deref()).await {
                         Ok(Some(p)) => {
                             data.insert(p);
                             if let Some(t) = token {
@@ -557,7 +447,7 @@ async fn graphql_ws(
                             }
                         }
                         Ok(None) => {}
-                        Err(()) => {
+                        Err(_) => {
                             return Err(crate::error::coded(
                                 ErrorCode::Internal,
                                 "the server cannot check credentials right now; try again shortly",

@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use axum::http::{HeaderMap, header};
 use softland_store::Store;
 
-use crate::oidc::{Identity, OidcVerifier, looks_like_jwt};
+use crate::codes::ErrorCode;
+use crate::oidc::{OidcVerifier, looks_like_jwt};
 use crate::policy::Principal;
 
 /// Turns bearer tokens into principals.
@@ -17,7 +19,60 @@ pub struct Authenticator {
     oidc: Option<Arc<OidcVerifier>>,
 }
 
+/// Why a request's credentials could not be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The database could not say (the server's failure, not the caller's).
+    Unavailable,
+    /// A session cookie came without the session's `X-CSRF-Token`.
+    NoCsrf,
+}
+
+/// The bearer token of `Authorization: Bearer <token>`, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    Some(
+        headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?
+            .trim(),
+    )
+}
+
+fn unavailable(e: &softland_store::Error) -> Refusal {
+    tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
+    crate::metrics::error(ErrorCode::Internal);
+    Refusal::Unavailable
+}
+
 impl Authenticator {
+    /// The caller of an HTTP request: its bearer token's, else its browser session's — a
+    /// request the session cookie authenticates must repeat the session's CSRF token (another
+    /// site can make a browser send the cookie, not the header). `Ok(None)`: no credential, or
+    /// one that names nobody.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Option<Principal>, Refusal> {
+        if let Some(token) = bearer(headers) {
+            return self.token_caller(Some(token)).await;
+        }
+        match crate::signin::session_of(&self.store, headers).await {
+            Ok(Some(session)) if !crate::signin::csrf_matches(headers, &session) => {
+                Err(Refusal::NoCsrf)
+            }
+            Ok(Some(session)) => Ok(Principal::of_person(session.person)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    /// The caller a token names (`Ok(None)` for none, or an unknown, expired or refused one).
+    pub async fn token_caller(&self, token: Option<&str>) -> Result<Option<Principal>, Refusal> {
+        match token {
+            None => Ok(None),
+            Some(token) => self.principal(token).await.map_err(|e| unavailable(&e)),
+        }
+    }
+
     /// API keys only, or also tokens of `oidc`'s issuers.
     pub fn new(store: Store, oidc: Option<Arc<OidcVerifier>>) -> Self {
         Authenticator { store, oidc }
@@ -36,7 +91,7 @@ impl Authenticator {
                     return Ok(None);
                 }
             };
-            let person = person_signing_in(&self.store, &issuer, &identity).await?;
+            let person = crate::signin::person_signing_in(&self.store, &issuer, &identity).await?;
             return Ok(person
                 .filter(|p| p.active && !p.service)
                 .and_then(Principal::of_person));
@@ -46,23 +101,5 @@ impl Authenticator {
             .authenticate(token)
             .await?
             .and_then(|k| Principal::of_person(k.person)))
-    }
-}
-
-/// The directory person a verified identity names; someone unknown whose issuer an agency
-/// admits joins it without roles (see `Store::join_on_sign_in`), and so still has no access.
-pub async fn person_signing_in(
-    store: &Store,
-    issuer: &str,
-    identity: &Identity,
-) -> Result<Option<softland_store::directory::Person>, softland_store::Error> {
-    let found = match identity {
-        Identity::Id(id) => store.person(id).await?,
-        Identity::Email(email) => store.person_by_email(email).await?,
-    };
-    match (found, identity) {
-        (Some(p), _) => Ok(Some(p)),
-        (None, Identity::Email(email)) => store.join_on_sign_in(issuer, email).await,
-        (None, Identity::Id(_)) => Ok(None),
     }
 }

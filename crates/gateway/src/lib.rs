@@ -15,6 +15,7 @@ mod app;
 pub mod authn;
 pub mod codes;
 mod error;
+mod graphiql;
 pub mod graphql;
 mod metrics;
 pub mod oidc;

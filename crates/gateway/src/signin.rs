@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use softland_store::Store;
 use softland_store::sessions::{Session, SignIn, random_token};
 
-use crate::oidc::OidcVerifier;
+use crate::oidc::{Identity, OidcVerifier};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "softland_session";
@@ -340,7 +340,7 @@ pub async fn callback(
             );
         }
     };
-    let person = crate::authn::person_signing_in(&s.store, &issuer, &identity).await;
+    let person = person_signing_in(&s.store, &issuer, &identity).await;
     let person = match person {
         Ok(Some(p)) if p.active && !p.service && !p.roles.is_empty() => p,
         Ok(Some(p)) if p.active && p.roles.is_empty() => {
@@ -459,4 +459,22 @@ pub fn csrf_matches(headers: &HeaderMap, session: &Session) -> bool {
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t == session.csrf)
+}
+
+/// The directory person a verified identity names; someone unknown whose issuer an agency
+/// admits joins it without roles (see `Store::join_on_sign_in`), and so still has no access.
+pub async fn person_signing_in(
+    store: &Store,
+    issuer: &str,
+    identity: &Identity,
+) -> Result<Option<softland_store::directory::Person>, softland_store::Error> {
+    let found = match identity {
+        Identity::Id(id) => store.person(id).await?,
+        Identity::Email(email) => store.person_by_email(email).await?,
+    };
+    match (found, identity) {
+        (Some(p), _) => Ok(Some(p)),
+        (None, Identity::Email(email)) => store.join_on_sign_in(issuer, email).await,
+        (None, Identity::Id(_)) => Ok(None),
+    }
 }
