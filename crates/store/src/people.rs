@@ -45,6 +45,13 @@ impl Store {
     pub async fn put_agency(&self, a: &Agency) -> Result<Agency> {
         check_id("agency key", &a.key)?;
         check_text("an agency's name", &a.name)?;
+        for (what, text) in [
+            ("a Traditional Chinese name", &a.name_zh_hant),
+            ("a Simplified Chinese name", &a.name_zh_hans),
+            ("a sign-in issuer", &a.sign_in_issuer),
+        ] {
+            text.as_deref().map(|t| check_text(what, t)).transpose()?;
+        }
         for (what, value) in [
             ("region", Some(&a.region)),
             ("calendar", a.calendar.as_ref()),
@@ -123,6 +130,13 @@ impl Store {
     pub async fn put_organization(&self, o: &Organization) -> Result<Organization> {
         check_id("organization key", &o.key)?;
         check_text("an organization's name", &o.name)?;
+        for (what, text) in [
+            ("a Traditional Chinese name", &o.name_zh_hant),
+            ("a Simplified Chinese name", &o.name_zh_hans),
+            ("a registration number", &o.registration_number),
+        ] {
+            text.as_deref().map(|t| check_text(what, t)).transpose()?;
+        }
         if let Some(r) = &o.region
             && !REGIONS.contains(&r.as_str())
         {

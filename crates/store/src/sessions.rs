@@ -4,7 +4,7 @@
 //! nonce and PKCE verifier of one authorization request) is used once and lives ten minutes.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::Store;
 use crate::directory::Person;
@@ -14,6 +14,9 @@ use crate::hash::sha256_hex;
 
 /// How long a sign-in attempt waits for the identity provider's answer.
 const SIGN_IN_WAIT: i64 = 10 * 60;
+/// At most this many sign-in attempts wait at once: anyone may start one, so a flood of
+/// them is refused (`Unavailable`) rather than grown without bound.
+const MOST_WAITING: u64 = 10_000;
 
 /// One authorization request waiting for its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,11 @@ impl Store {
             .filter(sign_in::Column::CreatedAt.lt(now - Duration::seconds(SIGN_IN_WAIT)))
             .exec(self.db())
             .await?;
+        if sign_in::Entity::find().count(self.db()).await? >= MOST_WAITING {
+            return Err(Error::Unavailable(
+                "too many sign-ins are waiting for their identity provider".into(),
+            ));
+        }
         sign_in::Entity::insert(sign_in::ActiveModel {
             state: Set(state.to_owned()),
             issuer: Set(s.issuer.clone()),

@@ -52,9 +52,19 @@ pub async fn the_directory_holds_agencies_and_people(db: &TestDb) {
     qianhai.calendar = Some("hk".into());
     f.store.put_agency(&qianhai).await.unwrap();
     assert_eq!(region_of("qianhai"), Region::HongKong);
-    qianhai.calendar = Some("mars".into());
-    let err = f.store.put_agency(&qianhai).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidDirectory(_)), "{err:?}");
+    for bad in [
+        softland_store::directory::Agency {
+            calendar: Some("mars".into()),
+            ..qianhai.clone()
+        },
+        softland_store::directory::Agency {
+            name_zh_hans: Some("前".repeat(201)),
+            ..qianhai.clone()
+        },
+    ] {
+        let err = f.store.put_agency(&bad).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidDirectory(_)), "{err:?}");
+    }
     // A restart reads every agency's calendar from the directory.
     let reopened = softland_store::Store::open(&db.url).await.unwrap();
     assert_eq!(
