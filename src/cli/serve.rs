@@ -171,12 +171,13 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(n) => tracing::info!(connections = n, "command connections open"),
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, ..Settings::default() };
+        let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = service.addr();
-        writeln!(stdout, "softland listening on http://{addr} — GraphiQL: http://{addr}/graphql")?;
+        writeln!(stdout, "softland listening on http://{addr} — console: http://{addr}/ — GraphiQL: http://{addr}/graphql")?;
         stdout.flush()?;
         service.run_until(shutdown_signal()).await?;
         store.close().await?;

@@ -23,7 +23,7 @@ impl Service {
     /// `scheduler_period` and names itself `worker` in the timers it claims.
     pub(crate) async fn start(
         store: &Store,
-        settings: Settings,
+        mut settings: Settings,
         scheduler_period: Duration,
         worker: String,
     ) -> std::io::Result<Self> {
@@ -33,6 +33,8 @@ impl Service {
             store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
         ];
         workers.extend(store.spawn_key_watch(stop.subscribe()));
+        // The console at `/`, on the same origin as the API.
+        settings.pages = Some(softland_console::pages);
         let app = Application::build(settings, store.clone()).await?;
         let addr = app.local_addr()?;
         let mut stopped = stop_rx;

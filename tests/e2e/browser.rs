@@ -4,64 +4,14 @@
 //! Chrome DevTools Protocol. CI installs Debian's `chromium` (`.ci/run`); where it is missing
 //! this test fails and says so, never skips.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Server, temp_dir};
-
-/// A headless Chromium, killed when dropped.
-struct Browser {
-    child: Child,
-    /// `http://127.0.0.1:<port>` of its DevTools endpoint.
-    devtools: String,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn chromium() -> Browser {
-    let bin = std::env::var("SOFTLAND_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let profile = temp_dir("chromium-profile");
-    let mut child = Command::new(&bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            &format!("--user-data-dir={}", profile.display()),
-            "about:blank",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin} (install Debian's chromium): {e}"));
-    // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut devtools = None;
-    for line in stderr.lines() {
-        let line = line.expect("chromium's stderr");
-        if let Some(ws) = line.split("DevTools listening on ").nth(1) {
-            let host = ws.trim_start_matches("ws://").split('/').next().unwrap();
-            devtools = Some(format!("http://{host}"));
-            break;
-        }
-    }
-    Browser {
-        child,
-        devtools: devtools.expect("chromium printed its DevTools address"),
-    }
-}
+use crate::cdp::chromium;
+use crate::support::Server;
 
 /// Run in the page: opens the documentation explorer once GraphiQL has rendered, waits until
 /// it lists the root types, and answers with its text and every resource the page loaded.

@@ -6,6 +6,8 @@ mod support;
 
 mod bench;
 mod browser;
+mod cdp;
+mod console;
 mod conversation;
 mod crash;
 mod demo;

@@ -45,7 +45,37 @@ pub struct Settings {
     pub max_connections: Option<usize>,
     /// OpenID Connect issuers whose tokens are accepted besides API keys.
     pub oidc: Option<crate::oidc::OidcConfig>,
+    /// Session cookies carry `Secure` (browsers see softland over HTTPS).
+    pub secure_cookies: bool,
+    /// Pages served beside the API (the console at `/`): every path no API route takes.
+    pub pages: Option<Pages>,
 }
+
+/// What pages served beside the API are built from: the API's own schema (so pages go through
+/// the same policy as every GraphQL client) and store (for sessions).
+#[derive(Clone)]
+pub struct Services {
+    /// The GraphQL schema the API serves.
+    pub schema: SoftlandSchema,
+    /// The store.
+    pub store: Store,
+    /// Whether browsers can sign in with an identity provider (`/auth/login`).
+    pub browser_sign_in: bool,
+    /// Whether session cookies carry `Secure`.
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("browser_sign_in", &self.browser_sign_in)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the pages served beside the API.
+pub type Pages = fn(Services) -> Router;
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
 const RESERVED_DESCRIPTORS: u64 = 128;
@@ -75,6 +105,8 @@ impl Default for Settings {
             header_timeout: Duration::from_secs(5),
             max_connections: None,
             oidc: None,
+            secure_cookies: false,
+            pages: None,
         }
     }
 }
@@ -122,7 +154,9 @@ impl Application {
         let sign_in = crate::signin::SignInState {
             store: store.clone(),
             oidc: oidc.clone(),
+            secure_cookies: settings.secure_cookies,
         };
+        let browser_sign_in = oidc.as_ref().is_some_and(|v| v.config().browser.is_some());
         let auth = Authenticator::new(store.clone(), oidc);
         let state = AppState {
             schema: build_schema(store.clone(), settings.workflows_dir.clone(), auth.clone()),
@@ -131,6 +165,14 @@ impl Application {
             sign_in,
             metrics: crate::metrics::install(),
         };
+        let pages = settings.pages.map(|pages| {
+            pages(Services {
+                schema: state.schema.clone(),
+                store: state.store.clone(),
+                browser_sign_in,
+                secure_cookies: settings.secure_cookies,
+            })
+        });
         let router = Router::new()
             .route("/graphql", get(crate::graphiql::page).post(graphql))
             .route("/graphiql/{file}", get(crate::graphiql::asset))
@@ -141,7 +183,12 @@ impl Application {
             .route("/auth/logout", axum::routing::post(crate::signin::logout))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics))
+            .route("/metrics", get(metrics));
+        let router = match pages {
+            Some(pages) => router.fallback_service(pages),
+            None => router,
+        };
+        let router = router
             .layer(middleware::from_fn(observe))
             .layer(middleware::map_response(coded_too_large))
             .layer(RequestBodyLimitLayer::new(settings.max_body))

@@ -22,7 +22,7 @@ pub mod oidc;
 pub mod policy;
 pub mod signin;
 
-pub use app::{Application, Settings};
+pub use app::{Application, Pages, Services, Settings};
 pub use codes::ErrorCode;
 pub use graphql::{SoftlandSchema, build_schema, sdl};
 pub use oidc::{BrowserSignIn, IdentityClaim, OidcConfig};

@@ -42,13 +42,14 @@ const SIGN_IN_COOKIE: &str = "softland_sign_in";
 /// The header that repeats a session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
-const SESSION_HOURS: i64 = 8;
+pub const SESSION_HOURS: i64 = 8;
 
 /// What the sign-in routes share.
 #[derive(Clone, Debug)]
 pub struct SignInState {
     pub(crate) store: Store,
     pub(crate) oidc: Option<Arc<OidcVerifier>>,
+    pub(crate) secure_cookies: bool,
 }
 
 /// The ID token beside the access token.
@@ -102,13 +103,13 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// A `Set-Cookie` value: `HttpOnly`, `Secure`, `SameSite=Lax`, living `max_age` seconds (0
-/// removes it).
-fn set_cookie(name: &str, value: String, path: &str, max_age: i64) -> String {
+/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Secure` when `secure`, living `max_age`
+/// seconds (0 removes it).
+pub fn set_cookie(name: &str, value: String, path: &str, max_age: i64, secure: bool) -> String {
     Cookie::build((name, value))
         .path(path.to_owned())
         .http_only(true)
-        .secure(true)
+        .secure(secure)
         .same_site(SameSite::Lax)
         .max_age(cookie::time::Duration::seconds(max_age))
         .build()
@@ -116,7 +117,7 @@ fn set_cookie(name: &str, value: String, path: &str, max_age: i64) -> String {
 }
 
 /// A path of this server to go back to: `/…`, never `//host` or a backslash trick.
-fn safe_return(path: Option<&str>) -> String {
+pub fn safe_return(path: Option<&str>) -> String {
     match path {
         Some(p)
             if p.starts_with('/')
@@ -224,7 +225,13 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
             (header::LOCATION, url.to_string()),
             (
                 header::SET_COOKIE,
-                set_cookie(SIGN_IN_COOKIE, state.secret().clone(), "/auth", 600),
+                set_cookie(
+                    SIGN_IN_COOKIE,
+                    state.secret().clone(),
+                    "/auth",
+                    600,
+                    s.secure_cookies,
+                ),
             ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
@@ -384,8 +391,14 @@ pub async fn callback(
         .into_response();
     let headers = resp.headers_mut();
     for c in [
-        set_cookie(SESSION_COOKIE, token, "/", SESSION_HOURS * 3600),
-        set_cookie(SIGN_IN_COOKIE, String::new(), "/auth", 0),
+        set_cookie(
+            SESSION_COOKIE,
+            token,
+            "/",
+            SESSION_HOURS * 3600,
+            s.secure_cookies,
+        ),
+        set_cookie(SIGN_IN_COOKIE, String::new(), "/auth", 0, s.secure_cookies),
     ] {
         if let Ok(v) = c.parse() {
             headers.append(header::SET_COOKIE, v);
@@ -447,7 +460,7 @@ pub async fn logout(State(s): State<SignInState>, headers: HeaderMap) -> Respons
         StatusCode::NO_CONTENT,
         [(
             header::SET_COOKIE,
-            set_cookie(SESSION_COOKIE, String::new(), "/", 0),
+            set_cookie(SESSION_COOKIE, String::new(), "/", 0, s.secure_cookies),
         )],
     )
         .into_response()

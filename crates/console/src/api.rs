@@ -1,0 +1,95 @@
+//! The console is a GraphQL client of its own server: every page asks the API's schema, in
+//! process, as the signed-in person — so a page can show and do exactly what that person's
+//! GraphQL client could, under the same policy, and nothing else.
+
+use async_graphql::{Request, Variables};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use softland_gateway::graphql::RequestLang;
+
+use crate::Console;
+use crate::visitor::Visitor;
+
+/// Why the API said no.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Failure {
+    /// `extensions.code` (`FORBIDDEN`, `BAD_USER_INPUT`, …).
+    pub code: String,
+    /// The API's message (words for people, never internals: see the gateway's error module).
+    pub message: String,
+    /// `(JSON pointer, message)` of each input violation.
+    pub violations: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<ApiError>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    message: String,
+    #[serde(default)]
+    extensions: Extensions,
+}
+
+#[derive(Deserialize, Default)]
+struct Extensions {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    violations: Vec<Violation>,
+}
+
+#[derive(Deserialize)]
+struct Violation {
+    path: String,
+    message: String,
+}
+
+impl Console {
+    /// Runs `query` with `variables` as `visitor`, in their language; the answer's `data` as
+    /// `T`, or the first error.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        visitor: &Visitor,
+        query: &str,
+        variables: Value,
+    ) -> Result<T, Failure> {
+        let mut request = Request::new(query)
+            .variables(Variables::from_json(variables))
+            .data(RequestLang(visitor.lang));
+        if let Some(p) = &visitor.principal {
+            request = request.data(p.clone());
+        }
+        let response = self.schema.execute(request).await;
+        let answer: Answer = serde_json::to_value(&response)
+            .and_then(serde_json::from_value)
+            .map_err(|e| internal(&e))?;
+        if let Some(first) = answer.errors.into_iter().next() {
+            return Err(Failure {
+                code: first.extensions.code,
+                message: first.message,
+                violations: first
+                    .extensions
+                    .violations
+                    .into_iter()
+                    .map(|v| (v.path, v.message))
+                    .collect(),
+            });
+        }
+        serde_json::from_value(answer.data.unwrap_or(Value::Null)).map_err(|e| internal(&e))
+    }
+}
+
+fn internal(e: &serde_json::Error) -> Failure {
+    tracing::error!(error = %e, "the console cannot read the API's answer");
+    Failure {
+        code: "INTERNAL".into(),
+        message: String::new(),
+        violations: Vec::new(),
+    }
+}

@@ -1,0 +1,754 @@
+//! Forms from JSON Schemas, and back: a workflow's application schema or an action's input
+//! schema becomes rows of HTML controls ([`rows`]); the posted fields become the JSON the API
+//! takes ([`decode`]); the API's violations land at their fields ([`Errors`]); a submitted form
+//! reads as a person reads it ([`read`]).
+//!
+//! | schema | control |
+//! |---|---|
+//! | `object` | a section (`fieldset`, its title as the legend) |
+//! | `enum` | a choice (`select`) |
+//! | array of `enum` | check boxes |
+//! | array of strings | a list of text inputs, addable and removable |
+//! | `format: date` / `email` / `uri` | a date picker / e-mail / URL input |
+//! | `integer`, `number` | a number input |
+//! | `boolean` | a check box |
+//! | long text (`maxLength` over 200, or a question, answer, reason, description) | a text area |
+//!
+//! A control's name is its JSON pointer (`/company/name_en`; list items repeat the list's
+//! pointer with `[]`), so a violation's path names its control. Labels: the schema's `title`
+//! (translated by an `x-title` object of `zh-Hant`/`zh-Hans` titles), else the property name
+//! in words. Nothing here does I/O.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use softland_workflow::Lang;
+
+/// Sections nest at most this deep; deeper parts of a schema are not shown as controls.
+const MAX_DEPTH: usize = 8;
+
+/// One row of a generated form, in document order.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    /// Opens a section.
+    pub open: Option<Section>,
+    /// Closes the innermost section.
+    pub close: bool,
+    /// A control.
+    pub input: Option<Input>,
+}
+
+/// A section: an object of the schema.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub legend: String,
+    pub description: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One control.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The form field's name: the JSON pointer (`[]`-suffixed for list items).
+    pub name: String,
+    /// The element id.
+    pub id: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub required: bool,
+    /// `text`, `textarea`, `number`, `integer`, `date`, `email`, `url`, `select`,
+    /// `checkboxes`, `list` or `checkbox`.
+    pub kind: &'static str,
+    /// The current value (single-valued controls).
+    pub value: String,
+    /// The current values (lists), at least one (an empty slot to type in).
+    pub values: Vec<String>,
+    /// Choices (`select`, `checkboxes`).
+    pub options: Vec<Choice>,
+    pub error: Option<String>,
+}
+
+/// One choice of a `select` or a check-box group.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The API's violations by JSON pointer, and those no control shows.
+#[derive(Debug, Clone, Default)]
+pub struct Errors {
+    at: BTreeMap<String, String>,
+    /// Violations of no control (shown above the form).
+    pub general: Vec<String>,
+}
+
+impl Errors {
+    /// Places `(path, message)` violations: at the control of that pointer, or — for a
+    /// missing required property (`"x" is a required property` at its object) — at the
+    /// property's control; the rest in [`Errors::general`] once the form is built.
+    pub fn from_violations(violations: &[(String, String)]) -> Self {
+        let mut at = BTreeMap::new();
+        for (path, message) in violations {
+            let path = if path == "/" { "" } else { path.as_str() };
+            let key = match required_property(message) {
+                Some(prop) => format!("{path}/{}", escape_pointer(prop)),
+                None => path.to_owned(),
+            };
+            at.entry(key).or_insert_with(|| message.clone());
+        }
+        Errors {
+            at,
+            general: Vec::new(),
+        }
+    }
+
+    /// Whether there is anything to show.
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty() && self.general.is_empty()
+    }
+
+    fn take(&mut self, pointer: &str) -> Option<String> {
+        self.at.remove(pointer)
+    }
+}
+
+/// The property a "required" violation names: `"name_en" is a required property`.
+fn required_property(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix('"')?;
+    let (prop, tail) = rest.split_once('"')?;
+    tail.trim_start()
+        .starts_with("is a required property")
+        .then_some(prop)
+}
+
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// A property name in words: `unified_social_credit_code` → `Unified social credit code`.
+pub fn humanize(name: &str) -> String {
+    let words = name.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A schema's title in `lang`: `x-title.<tag>`, else `title`, else `fallback` in words.
+pub fn title(schema: &Value, lang: Lang, fallback: &str) -> String {
+    schema
+        .get("x-title")
+        .and_then(|t| t.get(lang.tag()))
+        .or_else(|| schema.get("title"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| humanize(fallback))
+}
+
+fn description(schema: &Value, lang: Lang) -> Option<String> {
+    schema
+        .get("x-description")
+        .and_then(|t| t.get(lang.tag()))
+        .or_else(|| schema.get("description"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// An enum value's label: `x-enum-titles.<tag>.<value>`, else the value in words.
+fn option_label(schema: &Value, value: &str, lang: Lang) -> String {
+    schema
+        .get("x-enum-titles")
+        .and_then(|t| t.get(lang.tag()).or_else(|| t.get("en")))
+        .and_then(|t| t.get(value))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| humanize(value))
+}
+
+fn type_of(schema: &Value) -> &str {
+    match schema.get("type") {
+        Some(Value::String(t)) => t,
+        // `["string", "null"]`: the first non-null type.
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("string"),
+        _ if schema.get("properties").is_some() => "object",
+        _ => "string",
+    }
+}
+
+fn enum_values(schema: &Value) -> Option<Vec<String>> {
+    let values = schema.get("enum")?.as_array()?;
+    Some(
+        values
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// An object's properties in the order a person fills them in: those `x-order` lists, in its
+/// order; then the required ones, in `required`'s order (which schemas write in the order of
+/// their properties); then the rest by name. (A schema reaches the console as a JSON value,
+/// whose keys are sorted: the order the file wrote them in is gone.)
+fn properties(schema: &Value) -> Vec<(&String, &Value)> {
+    let Some(all) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let listed = |key: &str| {
+        schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    };
+    let mut out: Vec<(&String, &Value)> = Vec::with_capacity(all.len());
+    for name in listed("x-order").chain(listed("required")) {
+        if let Some((k, v)) = all.get_key_value(name)
+            && !out.iter().any(|(n, _)| *n == k)
+        {
+            out.push((k, v));
+        }
+    }
+    for (k, v) in all {
+        if !out.iter().any(|(n, _)| *n == k) {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+fn required_set(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+const LONG_TEXT_NAMES: [&str; 6] = [
+    "description",
+    "question",
+    "answer",
+    "reason",
+    "comment",
+    "notes",
+];
+
+fn string_kind(schema: &Value, name: &str) -> &'static str {
+    match schema.get("format").and_then(Value::as_str) {
+        Some("date") => "date",
+        Some("email") => "email",
+        Some("uri") => "url",
+        _ if schema
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .is_some_and(|n| n > 200)
+            || LONG_TEXT_NAMES.contains(&name) =>
+        {
+            "textarea"
+        }
+        _ => "text",
+    }
+}
+
+/// The controls of `schema` (an object schema), filled with `data` and `errors`. What is
+/// left of `errors` afterwards (violations no control shows) moves to `errors.general`.
+pub fn rows(schema: &Value, data: &Value, errors: &mut Errors, lang: Lang) -> Vec<Row> {
+    let mut out = Vec::new();
+    object_rows(schema, data, "", 0, errors, lang, &mut out);
+    let rest: Vec<String> = std::mem::take(&mut errors.at)
+        .into_iter()
+        .map(|(path, message)| {
+            if path.is_empty() {
+                message
+            } else {
+                format!("{path}: {message}")
+            }
+        })
+        .collect();
+    errors.general.extend(rest);
+    out
+}
+
+fn object_rows(
+    schema: &Value,
+    data: &Value,
+    pointer: &str,
+    depth: usize,
+    errors: &mut Errors,
+    lang: Lang,
+    out: &mut Vec<Row>,
+) {
+    let required = required_set(schema);
+    for (name, prop) in properties(schema) {
+        let here = format!("{pointer}/{}", escape_pointer(name));
+        let value = data.get(name).unwrap_or(&Value::Null);
+        let is_required = required.contains(&name.as_str());
+        if type_of(prop) == "object" {
+            if depth + 1 >= MAX_DEPTH {
+                continue;
+            }
+            out.push(Row {
+                open: Some(Section {
+                    legend: title(prop, lang, name),
+                    description: description(prop, lang),
+                    error: errors.take(&here),
+                }),
+                ..Row::default()
+            });
+            object_rows(prop, value, &here, depth + 1, errors, lang, out);
+            out.push(Row {
+                close: true,
+                ..Row::default()
+            });
+            continue;
+        }
+        out.push(Row {
+            input: Some(control(prop, name, &here, value, is_required, errors, lang)),
+            ..Row::default()
+        });
+    }
+}
+
+fn control(
+    schema: &Value,
+    name: &str,
+    pointer: &str,
+    value: &Value,
+    required: bool,
+    errors: &mut Errors,
+    lang: Lang,
+) -> Input {
+    let mut input = Input {
+        name: pointer.to_owned(),
+        id: format!("f{}", pointer.replace(['/', '~', ' '], "-")),
+        label: title(schema, lang, name),
+        description: description(schema, lang),
+        required,
+        kind: "text",
+        value: scalar_text(value),
+        values: Vec::new(),
+        options: Vec::new(),
+        error: errors.take(pointer),
+    };
+    let items = schema.get("items").unwrap_or(&Value::Null);
+    match (type_of(schema), enum_values(schema)) {
+        (_, Some(choices)) => {
+            input.kind = "select";
+            input.options = choices
+                .iter()
+                .map(|c| Choice {
+                    label: option_label(schema, c, lang),
+                    selected: *c == input.value,
+                    value: c.clone(),
+                })
+                .collect();
+        }
+        ("array", _) => {
+            let current: Vec<String> = value
+                .as_array()
+                .map(|a| a.iter().map(scalar_text).collect())
+                .unwrap_or_default();
+            // An item's violation (`/x/2`) shows at the list.
+            let prefix = format!("{pointer}/");
+            let item_error = errors
+                .at
+                .keys()
+                .find(|k| k.starts_with(&prefix))
+                .cloned()
+                .and_then(|k| errors.take(&k));
+            input.error = input.error.or(item_error);
+            if let Some(choices) = enum_values(items) {
+                input.kind = "checkboxes";
+                input.options = choices
+                    .iter()
+                    .map(|c| Choice {
+                        label: option_label(items, c, lang),
+                        selected: current.contains(c),
+                        value: c.clone(),
+                    })
+                    .collect();
+            } else {
+                input.kind = "list";
+                input.name = format!("{pointer}[]");
+                input.values = current;
+                if input.values.is_empty() {
+                    input.values.push(String::new());
+                }
+            }
+        }
+        ("boolean", _) => {
+            input.kind = "checkbox";
+            input.value = if value.as_bool() == Some(true) {
+                "true".into()
+            } else {
+                String::new()
+            };
+        }
+        ("integer", _) => input.kind = "integer",
+        ("number", _) => input.kind = "number",
+        _ => input.kind = string_kind(schema, name),
+    }
+    input
+}
+
+/// The JSON a posted form stands for: each control's value by the schema's type. A number that
+/// does not parse stays text (the API then says so at its field); an empty optional control
+/// is left out, an empty section too unless it is required.
+pub fn decode(schema: &Value, fields: &[(String, String)]) -> Value {
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, value) in fields {
+        by_name.entry(name).or_default().push(value);
+    }
+    Value::Object(decode_object(schema, "", 0, &by_name))
+}
+
+fn decode_object(
+    schema: &Value,
+    pointer: &str,
+    depth: usize,
+    fields: &BTreeMap<&str, Vec<&str>>,
+) -> Map<String, Value> {
+    let required = required_set(schema);
+    let mut out = Map::new();
+    for (name, prop) in properties(schema) {
+        let here = format!("{pointer}/{}", escape_pointer(name));
+        let is_required = required.contains(&name.as_str());
+        let value = if type_of(prop) == "object" {
+            if depth + 1 >= MAX_DEPTH {
+                continue;
+            }
+            let inner = decode_object(prop, &here, depth + 1, fields);
+            (!inner.is_empty() || is_required).then_some(Value::Object(inner))
+        } else {
+            decode_value(prop, &here, fields)
+        };
+        if let Some(v) = value {
+            out.insert(name.clone(), v);
+        }
+    }
+    out
+}
+
+fn decode_value(
+    schema: &Value,
+    pointer: &str,
+    fields: &BTreeMap<&str, Vec<&str>>,
+) -> Option<Value> {
+    let one = fields
+        .get(pointer)
+        .and_then(|v| v.first())
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    match type_of(schema) {
+        "array" => {
+            let list_name = format!("{pointer}[]");
+            let values: Vec<Value> = fields
+                .get(pointer)
+                .or_else(|| fields.get(list_name.as_str()))
+                .into_iter()
+                .flatten()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| scalar(schema.get("items").unwrap_or(&Value::Null), s))
+                .collect();
+            // Check boxes all unticked: an empty list (a present key says "none").
+            Some(Value::Array(values))
+        }
+        "boolean" => Some(Value::Bool(one == Some("true"))),
+        _ => one.map(|s| scalar(schema, s)),
+    }
+}
+
+fn scalar(schema: &Value, text: &str) -> Value {
+    match type_of(schema) {
+        "integer" => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(text)),
+        "number" => match text.parse::<i64>() {
+            Ok(n) => Value::from(n),
+            Err(_) => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::from(text)),
+        },
+        "boolean" => Value::Bool(text == "true"),
+        _ => Value::from(text),
+    }
+}
+
+/// One line of a form as a person reads it.
+#[derive(Debug, Clone)]
+pub struct ReadRow {
+    /// How deep it sits (sections indent).
+    pub depth: usize,
+    pub label: String,
+    /// `None` for a section heading.
+    pub value: Option<String>,
+}
+
+/// `data` as a person reads it: sections with their titles, labelled values, choices by their
+/// labels, lists joined. Properties the schema does not name are shown too, by name.
+pub fn read(schema: &Value, data: &Value, lang: Lang) -> Vec<ReadRow> {
+    let mut out = Vec::new();
+    read_object(schema, data, 0, lang, &mut out);
+    out
+}
+
+fn read_object(schema: &Value, data: &Value, depth: usize, lang: Lang, out: &mut Vec<ReadRow>) {
+    let Some(object) = data.as_object() else {
+        return;
+    };
+    let named = properties(schema);
+    let unnamed = object
+        .keys()
+        .filter(|k| !named.iter().any(|(n, _)| n == k))
+        .map(|k| (k, &Value::Null));
+    for (name, prop) in named.iter().copied().chain(unnamed) {
+        let Some(value) = object.get(name) else {
+            continue;
+        };
+        let label = title(prop, lang, name);
+        match value {
+            Value::Object(_) if depth + 1 < MAX_DEPTH => {
+                out.push(ReadRow {
+                    depth,
+                    label,
+                    value: None,
+                });
+                read_object(prop, value, depth + 1, lang, out);
+            }
+            Value::Array(items) => {
+                let item_schema = prop.get("items").unwrap_or(&Value::Null);
+                let text: Vec<String> = items.iter().map(|i| shown(item_schema, i, lang)).collect();
+                out.push(ReadRow {
+                    depth,
+                    label,
+                    value: Some(text.join(", ")),
+                });
+            }
+            other => out.push(ReadRow {
+                depth,
+                label,
+                value: Some(shown(prop, other, lang)),
+            }),
+        }
+    }
+}
+
+fn shown(schema: &Value, value: &Value, lang: Lang) -> String {
+    match value {
+        Value::String(s) if schema.get("enum").is_some() => option_label(schema, s, lang),
+        Value::Bool(true) => "✓".into(),
+        Value::Bool(false) => "✗".into(),
+        other => scalar_text(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "required": ["company", "licensing"],
+            "properties": {
+                "company": {
+                    "type": "object",
+                    "required": ["name_en", "district"],
+                    "properties": {
+                        "name_en": {"type": "string", "title": "English name", "x-title": {"zh-Hant": "英文名稱"}},
+                        "district": {"type": "string", "enum": ["futian", "nanshan"]},
+                        "incorporated_on": {"type": "string", "format": "date"},
+                        "staff": {"type": "integer"},
+                        "listed": {"type": "boolean"}
+                    }
+                },
+                "licensing": {
+                    "type": "object",
+                    "properties": {
+                        "activities": {"type": "array", "items": {"type": "string", "enum": ["virtual_bank", "money_lending"]}},
+                        "licences": {"type": "array", "items": {"type": "string"}}
+                    }
+                },
+                "website": {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}}}
+            }
+        })
+    }
+
+    fn inputs(rows: &[Row]) -> Vec<&Input> {
+        rows.iter().filter_map(|r| r.input.as_ref()).collect()
+    }
+
+    #[test]
+    fn objects_become_sections_and_leaves_controls_of_their_type() {
+        let mut errors = Errors::default();
+        let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
+        let legends: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.open.as_ref().map(|s| s.legend.as_str()))
+            .collect();
+        assert_eq!(legends, ["Company", "Licensing", "Website"]);
+        assert_eq!(rows.iter().filter(|r| r.close).count(), 3);
+        let kinds: Vec<(&str, &str, bool)> = inputs(&rows)
+            .iter()
+            .map(|i| (i.name.as_str(), i.kind, i.required))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("/company/name_en", "text", true),
+                ("/company/district", "select", true),
+                ("/company/incorporated_on", "date", false),
+                ("/company/listed", "checkbox", false),
+                ("/company/staff", "integer", false),
+                ("/licensing/activities", "checkboxes", false),
+                ("/licensing/licences[]", "list", false),
+                ("/website/url", "url", false),
+            ]
+        );
+        let name = inputs(&rows)[0];
+        assert_eq!(name.label, "English name");
+        let district = inputs(&rows)[1];
+        let labels: Vec<&str> = district.options.iter().map(|o| o.label.as_str()).collect();
+        assert_eq!(labels, ["Futian", "Nanshan"]);
+    }
+
+    #[test]
+    fn labels_follow_the_language() {
+        let mut errors = Errors::default();
+        let rows = rows(&schema(), &json!({}), &mut errors, Lang::ZhHant);
+        assert_eq!(inputs(&rows)[0].label, "英文名稱");
+        // No translation: the English title.
+        let rows2 = super::rows(&schema(), &json!({}), &mut errors, Lang::ZhHans);
+        assert_eq!(inputs(&rows2)[0].label, "English name");
+    }
+
+    #[test]
+    fn posted_fields_become_typed_json_and_round_trip_into_the_form() {
+        let fields: Vec<(String, String)> = [
+            ("/company/name_en", "Pengcheng Pay"),
+            ("/company/district", "nanshan"),
+            ("/company/incorporated_on", ""),
+            ("/company/staff", "12"),
+            ("/company/listed", "true"),
+            ("/licensing/activities", "virtual_bank"),
+            ("/licensing/activities", "money_lending"),
+            ("/licensing/licences[]", "SVF-1"),
+            ("/licensing/licences[]", " "),
+            ("/website/url", ""),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+        let data = decode(&schema(), &fields);
+        assert_eq!(
+            data,
+            json!({
+                "company": {"name_en": "Pengcheng Pay", "district": "nanshan", "staff": 12, "listed": true},
+                "licensing": {"activities": ["virtual_bank", "money_lending"], "licences": ["SVF-1"]}
+            })
+        );
+        let mut errors = Errors::default();
+        let rows = rows(&schema(), &data, &mut errors, Lang::En);
+        let shown = inputs(&rows);
+        assert_eq!(shown[0].value, "Pengcheng Pay");
+        assert!(
+            shown[1]
+                .options
+                .iter()
+                .any(|o| o.value == "nanshan" && o.selected)
+        );
+        assert_eq!(shown[3].value, "true");
+        assert_eq!(shown[4].value, "12");
+        assert!(shown[5].options.iter().all(|o| o.selected));
+        assert_eq!(shown[6].values, ["SVF-1"]);
+    }
+
+    #[test]
+    fn a_number_that_does_not_parse_stays_text_for_the_api_to_refuse() {
+        let fields = vec![("/company/staff".to_owned(), "twelve".to_owned())];
+        let data = decode(&schema(), &fields);
+        assert_eq!(data["company"]["staff"], json!("twelve"));
+    }
+
+    #[test]
+    fn violations_land_at_their_controls_and_the_rest_above_the_form() {
+        let mut errors = Errors::from_violations(&[
+            (
+                "/company".into(),
+                "\"name_en\" is a required property".into(),
+            ),
+            (
+                "/company/staff".into(),
+                "\"x\" is not of type \"integer\"".into(),
+            ),
+            ("/licensing/licences/0".into(), "too short".into()),
+            ("/nowhere".into(), "odd".into()),
+        ]);
+        let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
+        let by_name: BTreeMap<&str, Option<&str>> = inputs(&rows)
+            .iter()
+            .map(|i| (i.name.as_str(), i.error.as_deref()))
+            .collect();
+        assert_eq!(
+            by_name["/company/name_en"],
+            Some("\"name_en\" is a required property")
+        );
+        assert_eq!(
+            by_name["/company/staff"],
+            Some("\"x\" is not of type \"integer\"")
+        );
+        assert_eq!(by_name["/licensing/licences[]"], Some("too short"));
+        assert_eq!(errors.general, ["/nowhere: odd"]);
+    }
+
+    #[test]
+    fn a_form_reads_with_titles_and_choice_labels() {
+        let data = json!({
+            "company": {"name_en": "Pengcheng Pay", "district": "nanshan", "listed": false},
+            "licensing": {"activities": ["virtual_bank"]},
+            "extra": 3
+        });
+        let read = read(&schema(), &data, Lang::En);
+        let lines: Vec<(usize, &str, Option<&str>)> = read
+            .iter()
+            .map(|r| (r.depth, r.label.as_str(), r.value.as_deref()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (0, "Company", None),
+                (1, "English name", Some("Pengcheng Pay")),
+                (1, "District", Some("Nanshan")),
+                (1, "Listed", Some("✗")),
+                (0, "Licensing", None),
+                (1, "Activities", Some("Virtual bank")),
+                (0, "Extra", Some("3")),
+            ]
+        );
+    }
+}

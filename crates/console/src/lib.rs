@@ -1,0 +1,127 @@
+//! softland-console: the web console at `/`, for firms, agency reviewers and administrators.
+//!
+//! ```text
+//!  browser ──► axum (the gateway's router, every path the API does not take)
+//!               └─► console page handler ── GraphQL, in process, as the signed-in person ──►
+//!                     the API's schema ──► policy ──► store
+//!                   ◄── askama template (HTML) + /assets (CSS, htmx, console.js — all embedded)
+//! ```
+//!
+//! Pages are rendered on the server; a small script adds list items, keeps drafts and lets
+//! htmx refresh the inbox. Every page asks the API (see [`api`]), so the console can do
+//! nothing a GraphQL client of the same person could not. Sign-in, cookies and CSRF are in
+//! [`pages::signin`] and [`visitor`]; words in three languages in [`i18n`]; forms generated
+//! from JSON Schemas in [`form`]. Design notes: docs/console.md.
+
+// Handlers return an HTTP response on their refusal path, once per request: boxing it would
+// only add an allocation.
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod assets;
+pub mod form;
+pub mod i18n;
+mod pages;
+mod visitor;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use softland_gateway::{Services, SoftlandSchema};
+use softland_store::Store;
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub(crate) struct Console {
+    schema: SoftlandSchema,
+    store: Store,
+    browser_sign_in: bool,
+    secure_cookies: bool,
+}
+
+/// The console's routes, for the gateway to serve beside the API.
+pub fn pages(services: Services) -> Router {
+    let console = Console {
+        schema: services.schema,
+        store: services.store,
+        browser_sign_in: services.browser_sign_in,
+        secure_cookies: services.secure_cookies,
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route(
+            "/signin",
+            get(pages::signin::page).post(pages::signin::submit),
+        )
+        .route("/signout", post(pages::signin::sign_out))
+        .route("/lang/{tag}", get(pages::signin::language))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/inbox", get(pages::inbox::page))
+        .route("/inbox/rows", get(pages::inbox::rows))
+        .route("/applications", get(pages::applications::list))
+        .route(
+            "/applications/new/{workflow}",
+            get(pages::applications::new).post(pages::applications::submit),
+        )
+        .route("/applications/{id}", get(pages::application::page))
+        .route(
+            "/applications/{id}/withdraw",
+            post(pages::application::withdraw),
+        )
+        .route("/applications/{id}/note", post(pages::application::note))
+        .route("/tasks/{id}/act", post(pages::application::act))
+        .route("/tasks/{id}/claim", post(pages::application::claim))
+        .route("/tasks/{id}/release", post(pages::application::release))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(guard))
+        .with_state(console)
+}
+
+/// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or
+/// style, no framing, forms post only here.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Refuses a state change another site's page started (its `Origin` is not this server's),
+/// and puts the security headers on every answer.
+async fn guard(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let host = request.headers().get(header::HOST).cloned();
+        let same_origin = match request.headers().get(header::ORIGIN) {
+            None => true,
+            Some(origin) => {
+                let origin = origin.to_str().unwrap_or_default();
+                let origin_host = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                host.as_ref()
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|h| origin_host == Some(h))
+            }
+        };
+        if !same_origin {
+            return (
+                StatusCode::FORBIDDEN,
+                "cross-site request refused (FORBIDDEN)\n",
+            )
+                .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,587 @@
+//! One application: where it stands, its open tasks with their actions (each a form generated
+//! from the action's input JSON Schema), the form as a person reads it, and its history as a
+//! timeline — questions, answers, reasons, comments, and internal notes for agencies only (the
+//! API leaves those out for a firm). Claim, release, act, withdraw and note post here.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::applications::{Title, field, status_words};
+use super::{Frame, failure, html, refusal_words};
+use crate::Console;
+use crate::api::Failure;
+use crate::form::{self, Errors, ReadRow, Row as FormRow};
+use crate::i18n::{Text, event_kind, hk_time};
+use crate::visitor::{Visitor, encode};
+
+const APPLICATION: &str = r#"query($id: ID!) {
+  me { role agency organization }
+  application(id: $id) {
+    id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
+    currentStates { title }
+    openTasks {
+      id title assignee dueAt overdue claimedBy
+      actions { name title inputSchema }
+    }
+    history {
+      seq kind actor party state action comment input note at
+      actorPerson { displayName membership }
+    }
+  }
+}"#;
+
+const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
+  workflow(key: $key, version: $version) { title applicationSchema states { name title } }
+}"#;
+
+#[derive(Deserialize)]
+struct Answer {
+    me: Me,
+    application: Option<Application>,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    role: String,
+    agency: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Application {
+    id: String,
+    workflow_key: String,
+    workflow_version: i64,
+    organization: String,
+    status: String,
+    outcome_title: Option<String>,
+    revision: i64,
+    submitted_at: DateTime<Utc>,
+    data: Value,
+    current_states: Vec<Title>,
+    open_tasks: Vec<Task>,
+    history: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Task {
+    id: String,
+    title: String,
+    assignee: String,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    claimed_by: Option<String>,
+    actions: Vec<Action>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Action {
+    name: String,
+    title: String,
+    input_schema: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    kind: String,
+    actor: Option<String>,
+    party: Option<String>,
+    state: Option<String>,
+    action: Option<String>,
+    comment: Option<String>,
+    input: Option<Value>,
+    note: Option<String>,
+    at: DateTime<Utc>,
+    actor_person: Option<ActorPerson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActorPerson {
+    display_name: String,
+}
+
+#[derive(Deserialize)]
+struct WorkflowAnswer {
+    workflow: Option<Workflow>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Workflow {
+    title: String,
+    application_schema: Value,
+    states: Vec<StateLabel>,
+}
+
+#[derive(Deserialize)]
+struct StateLabel {
+    name: String,
+    title: String,
+}
+
+/// An open task as the page shows it.
+#[derive(Debug)]
+struct TaskView {
+    id: String,
+    title: String,
+    assignee: String,
+    due: String,
+    overdue: bool,
+    claimed_by: String,
+    /// The caller's agency's task: claim and release offered.
+    claimable: bool,
+    actions: Vec<ActionView>,
+}
+
+/// One action's form.
+#[derive(Debug)]
+struct ActionView {
+    name: String,
+    title: String,
+    prefix: String,
+    rows: Vec<FormRow>,
+    /// Open (its form shown) when it was just refused.
+    open: bool,
+    refusal: Option<String>,
+    general: Vec<String>,
+    comment: String,
+    idempotency: String,
+}
+
+/// One entry of the timeline.
+#[derive(Debug)]
+struct EventView {
+    at: String,
+    what: String,
+    who: String,
+    state: String,
+    action: String,
+    comment: String,
+    input: Vec<ReadRow>,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct Page {
+    page: Frame,
+    t: &'static Text,
+    id: String,
+    revision: i64,
+    workflow_title: String,
+    firm: String,
+    status: String,
+    status_class: &'static str,
+    stands: String,
+    submitted: String,
+    notice: Option<String>,
+    submitted_now: bool,
+    draft_key: String,
+    tasks: Vec<TaskView>,
+    form: Vec<ReadRow>,
+    timeline: Vec<EventView>,
+    may_withdraw: bool,
+    may_note: bool,
+    reviewer: bool,
+}
+
+/// A refused action to show at its form.
+struct Refused<'a> {
+    task: &'a str,
+    action: &'a str,
+    fields: &'a [(String, String)],
+    failure: Failure,
+}
+
+/// The query of an application page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    submitted: Option<String>,
+}
+
+/// `GET /applications/{id}`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    render(&c, &v, &id, None, None, q.submitted).await
+}
+
+async fn render(
+    c: &Console,
+    v: &Visitor,
+    id: &str,
+    refused: Option<Refused<'_>>,
+    notice: Option<String>,
+    submitted: Option<String>,
+) -> Response {
+    let answer: Answer = match c.call(v, APPLICATION, json!({"id": id})).await {
+        Ok(a) => a,
+        Err(f) => return failure(v, &f),
+    };
+    let Some(app) = answer.application else {
+        return failure(
+            v,
+            &Failure {
+                code: "NOT_FOUND".into(),
+                ..Failure::default()
+            },
+        );
+    };
+    let wf: WorkflowAnswer = match c
+        .call(
+            v,
+            WORKFLOW,
+            json!({"key": app.workflow_key, "version": app.workflow_version}),
+        )
+        .await
+    {
+        Ok(w) => w,
+        Err(f) => return failure(v, &f),
+    };
+    let Some(wf) = wf.workflow else {
+        return failure(v, &Failure::default());
+    };
+    let t = v.t();
+    let me = answer.me;
+    let reviewer = me.role == "REVIEWER";
+    let applicant = me.role == "APPLICANT";
+    let mine = |assignee: &str| {
+        (applicant && assignee == "applicant")
+            || (reviewer && me.agency.as_deref() == Some(assignee))
+    };
+    let state_title = |name: &str| {
+        wf.states
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.title.clone())
+            .unwrap_or_else(|| form::humanize(name))
+    };
+    let has_refusal = refused.is_some();
+    let tasks = app
+        .open_tasks
+        .into_iter()
+        .map(|task| {
+            let ours = mine(&task.assignee);
+            let actions = if ours {
+                task.actions
+                    .into_iter()
+                    .map(|a| action_view(v, &task.id, a, refused.as_ref()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            TaskView {
+                assignee: if task.assignee == "applicant" {
+                    t.applicant.to_owned()
+                } else {
+                    task.assignee.to_uppercase()
+                },
+                due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
+                overdue: task.overdue,
+                claimed_by: task.claimed_by.unwrap_or_default(),
+                claimable: reviewer && ours,
+                id: task.id,
+                title: task.title,
+                actions,
+            }
+        })
+        .collect();
+    let timeline = app
+        .history
+        .into_iter()
+        .filter(|e| {
+            !matches!(
+                e.kind.as_str(),
+                "entered" | "exited" | "task_opened" | "choice_made" | "branch_done"
+            )
+        })
+        .map(|e| EventView {
+            at: hk_time(&e.at, t),
+            what: event_kind(&e.kind, t),
+            who: e
+                .actor_person
+                .map(|p| p.display_name)
+                .or(e.actor)
+                .map(|who| match e.party.as_deref() {
+                    Some(party) if party != "applicant" => {
+                        format!("{who} ({})", party.to_uppercase())
+                    }
+                    _ => who,
+                })
+                .or_else(|| e.party.map(|p| p.to_uppercase()))
+                .unwrap_or_else(|| t.system.to_owned()),
+            state: e.state.as_deref().map(state_title).unwrap_or_default(),
+            action: e.action.as_deref().map(form::humanize).unwrap_or_default(),
+            comment: e.comment.unwrap_or_default(),
+            input: e
+                .input
+                .map(|i| form::read(&Value::Null, &i, v.lang))
+                .unwrap_or_default(),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let (status, status_class) = status_words(t, &app.status);
+    let stands = app.outcome_title.clone().unwrap_or_else(|| {
+        app.current_states
+            .into_iter()
+            .map(|s| s.title)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    });
+    let active = app.status == "ACTIVE";
+    let status_code = if has_refusal {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let draft_key = submitted.map(|k| format!("new:{k}")).unwrap_or_default();
+    let page = Page {
+        page: Frame::new(v, format!("{} · {}", app.organization, wf.title), ""),
+        t,
+        submitted_now: !draft_key.is_empty(),
+        draft_key,
+        id: app.id,
+        revision: app.revision,
+        workflow_title: wf.title,
+        firm: app.organization,
+        status,
+        status_class,
+        stands,
+        submitted: hk_time(&app.submitted_at, t),
+        notice,
+        tasks,
+        form: form::read(&wf.application_schema, &app.data, v.lang),
+        timeline,
+        may_withdraw: applicant && active,
+        may_note: reviewer || me.role == "ADMIN",
+        reviewer,
+    };
+    (status_code, html(&page)).into_response()
+}
+
+fn action_view(v: &Visitor, task: &str, a: Action, refused: Option<&Refused<'_>>) -> ActionView {
+    let schema = a.input_schema.unwrap_or(Value::Null);
+    let this = refused.filter(|r| r.task == task && r.action == a.name);
+    let (data, mut errors, refusal, comment) = match this {
+        Some(r) => (
+            form::decode(&schema, r.fields),
+            Errors::from_violations(&r.failure.violations),
+            Some(refusal_words(v.t(), &r.failure)),
+            field(r.fields, "comment").to_owned(),
+        ),
+        None => (Value::Null, Errors::default(), None, String::new()),
+    };
+    let rows = form::rows(&schema, &data, &mut errors, v.lang);
+    ActionView {
+        prefix: format!("a-{}-{}-", task, a.name),
+        open: this.is_some(),
+        name: a.name,
+        title: a.title,
+        rows,
+        refusal,
+        general: errors.general,
+        comment,
+        idempotency: softland_store::sessions::random_token().unwrap_or_default(),
+    }
+}
+
+/// Where a posted task form goes back to, after checking its CSRF token.
+fn posted<'f>(v: &Visitor, fields: &'f [(String, String)]) -> Result<&'f str, Response> {
+    v.signed_in()?;
+    if !v.csrf_ok(field(fields, "csrf")) {
+        return Err(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok(field(fields, "application"))
+}
+
+fn back_to(application: &str, anchor: &str) -> Response {
+    Redirect::to(&format!("/applications/{}{anchor}", encode(application))).into_response()
+}
+
+const ACT: &str = r#"mutation($input: ActInput!) { act(input: $input) { id } }"#;
+const SCHEMA_OF: &str = r#"query($id: ID!) {
+  node(id: $id) { ... on Task { actions { name inputSchema } } }
+}"#;
+
+#[derive(Deserialize)]
+struct NodeAnswer {
+    node: Option<TaskActions>,
+}
+
+#[derive(Deserialize)]
+struct TaskActions {
+    #[serde(default)]
+    actions: Vec<ActionSchema>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionSchema {
+    name: String,
+    input_schema: Option<Value>,
+}
+
+/// `POST /tasks/{id}/act`: the action's form becomes its `data`; a refusal comes back at the
+/// form, with what was typed.
+pub(crate) async fn act(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(task): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let application = match posted(&v, &fields) {
+        Ok(a) => a,
+        Err(refused) => return refused,
+    };
+    let action = field(&fields, "action");
+    let schema = match c
+        .call::<NodeAnswer>(&v, SCHEMA_OF, json!({"id": task}))
+        .await
+    {
+        Ok(NodeAnswer { node: Some(n) }) => n
+            .actions
+            .into_iter()
+            .find(|a| a.name == action)
+            .and_then(|a| a.input_schema),
+        Ok(NodeAnswer { node: None }) => None,
+        Err(f) => return failure(&v, &f),
+    };
+    let data = schema.as_ref().map(|s| form::decode(s, &fields));
+    let text = |name: &str| Some(field(&fields, name).trim()).filter(|s| !s.is_empty());
+    let input = json!({
+        "taskId": task,
+        "action": action,
+        "data": data,
+        "comment": text("comment"),
+        "note": text("note"),
+        "expectedRevision": field(&fields, "revision").parse::<i64>().ok(),
+        "idempotencyKey": text("idempotency"),
+    });
+    match c.call::<Value>(&v, ACT, json!({"input": input})).await {
+        Ok(_) => back_to(application, ""),
+        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(&v, &f),
+        Err(f) => {
+            let refused = Refused {
+                task: &task,
+                action,
+                fields: &fields,
+                failure: f,
+            };
+            render(&c, &v, application, Some(refused), None, None).await
+        }
+    }
+}
+
+/// `POST /tasks/{id}/claim`.
+pub(crate) async fn claim(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(task): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    claim_or_release(&c, &v, &task, &fields, "claimTask").await
+}
+
+/// `POST /tasks/{id}/release`.
+pub(crate) async fn release(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(task): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    claim_or_release(&c, &v, &task, &fields, "releaseTask").await
+}
+
+async fn claim_or_release(
+    c: &Console,
+    v: &Visitor,
+    task: &str,
+    fields: &[(String, String)],
+    mutation: &str,
+) -> Response {
+    let application = match posted(v, fields) {
+        Ok(a) => a,
+        Err(refused) => return refused,
+    };
+    let query = format!("mutation($id: ID!) {{ {mutation}(taskId: $id) {{ id }} }}");
+    match c.call::<Value>(v, &query, json!({"id": task})).await {
+        Ok(_) => back_to(application, &format!("#task-{}", encode(task))),
+        Err(f) => {
+            let words = refusal_words(v.t(), &f);
+            render(c, v, application, None, Some(words), None).await
+        }
+    }
+}
+
+const WITHDRAW: &str = r#"mutation($id: ID!, $reason: String, $key: String) {
+  withdrawApplication(id: $id, reason: $reason, idempotencyKey: $key) { id }
+}"#;
+
+/// `POST /applications/{id}/withdraw`.
+pub(crate) async fn withdraw(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    let reason = Some(field(&fields, "reason").trim()).filter(|s| !s.is_empty());
+    let key = Some(field(&fields, "idempotency")).filter(|s| !s.is_empty());
+    match c
+        .call::<Value>(
+            &v,
+            WITHDRAW,
+            json!({"id": id, "reason": reason, "key": key}),
+        )
+        .await
+    {
+        Ok(_) => back_to(&id, ""),
+        Err(f) => {
+            let words = refusal_words(v.t(), &f);
+            render(&c, &v, &id, None, Some(words), None).await
+        }
+    }
+}
+
+const NOTE: &str =
+    r#"mutation($id: ID!, $note: String!) { addNote(applicationId: $id, note: $note) { id } }"#;
+
+/// `POST /applications/{id}/note`.
+pub(crate) async fn note(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    match c
+        .call::<Value>(&v, NOTE, json!({"id": id, "note": field(&fields, "note")}))
+        .await
+    {
+        Ok(_) => back_to(&id, "#history"),
+        Err(f) => {
+            let words = refusal_words(v.t(), &f);
+            render(&c, &v, &id, None, Some(words), None).await
+        }
+    }
+}

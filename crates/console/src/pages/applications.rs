@@ -1,0 +1,325 @@
+//! Applications: the list (a firm's own, an agency's involved, everything for administrators)
+//! and a new application through the form generated from the workflow's JSON Schema.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use softland_gateway::Principal;
+
+use super::{Frame, failure, html, refusal_words};
+use crate::Console;
+use crate::form::{self, Errors, Row as FormRow};
+use crate::i18n::{Text, hk_time};
+use crate::visitor::Visitor;
+
+const LIST: &str = r#"query($filter: ApplicationFilterInput) {
+  applications(first: 50, filter: $filter) {
+    totalCount
+    nodes {
+      id workflowKey organization status outcomeTitle submittedAt updatedAt
+      currentStates { title }
+    }
+  }
+  workflows { key title retiredAt }
+}"#;
+
+#[derive(Deserialize)]
+struct ListAnswer {
+    applications: Connection,
+    workflows: Vec<WorkflowItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Connection {
+    total_count: i64,
+    nodes: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Item {
+    id: String,
+    workflow_key: String,
+    organization: String,
+    status: String,
+    outcome_title: Option<String>,
+    submitted_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    current_states: Vec<Title>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Title {
+    pub title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkflowItem {
+    key: String,
+    title: String,
+    retired_at: Option<String>,
+}
+
+/// One row of the list.
+#[derive(Debug)]
+struct Row {
+    id: String,
+    firm: String,
+    workflow: String,
+    status: String,
+    status_class: &'static str,
+    stands: String,
+    submitted: String,
+    updated: String,
+}
+
+/// An application's status in words, and its CSS class.
+pub(crate) fn status_words(t: &Text, status: &str) -> (String, &'static str) {
+    match status {
+        "ACTIVE" => (t.status_active.into(), "active"),
+        "COMPLETED" => (t.status_completed.into(), "completed"),
+        _ => (t.status_withdrawn.into(), "withdrawn"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct ListPage {
+    page: Frame,
+    status: String,
+    total: i64,
+    rows: Vec<Row>,
+    workflows: Vec<WorkflowItem>,
+}
+
+/// The list's filter.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    status: Option<String>,
+}
+
+/// `GET /applications`.
+pub(crate) async fn list(
+    State(c): State<Console>,
+    v: Visitor,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let applicant = match v.signed_in() {
+        Ok(p) => matches!(p, Principal::Applicant { .. }),
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let status = q
+        .status
+        .filter(|s| ["ACTIVE", "COMPLETED", "WITHDRAWN"].contains(&s.as_str()));
+    let answer: ListAnswer = match c
+        .call(&v, LIST, json!({"filter": {"status": status}}))
+        .await
+    {
+        Ok(a) => a,
+        Err(f) => return failure(&v, &f),
+    };
+    let t = v.t();
+    let rows = answer
+        .applications
+        .nodes
+        .into_iter()
+        .map(|a| {
+            let (status, status_class) = status_words(t, &a.status);
+            let stands = match a.outcome_title {
+                Some(outcome) => outcome,
+                None => a
+                    .current_states
+                    .into_iter()
+                    .map(|s| s.title)
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            };
+            Row {
+                id: a.id,
+                firm: a.organization,
+                workflow: a.workflow_key,
+                status,
+                status_class,
+                stands,
+                submitted: hk_time(&a.submitted_at, t),
+                updated: hk_time(&a.updated_at, t),
+            }
+        })
+        .collect();
+    let workflows = if applicant {
+        answer
+            .workflows
+            .into_iter()
+            .filter(|w| w.retired_at.is_none())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    html(&ListPage {
+        page: Frame::new(&v, t.applications_title, "/applications"),
+        status: status.unwrap_or_default(),
+        total: answer.applications.total_count,
+        rows,
+        workflows,
+    })
+}
+
+const WORKFLOW: &str = r#"query($key: String!) {
+  workflow(key: $key) { key title description applicationSchema retiredAt }
+}"#;
+
+#[derive(Deserialize)]
+struct WorkflowAnswer {
+    workflow: Option<WorkflowForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkflowForm {
+    key: String,
+    title: String,
+    description: Option<String>,
+    application_schema: Value,
+}
+
+#[derive(Template)]
+#[template(path = "new.html")]
+struct NewPage {
+    page: Frame,
+    t: &'static Text,
+    prefix: &'static str,
+    workflow_key: String,
+    workflow_title: String,
+    workflow_description: Option<String>,
+    idempotency: String,
+    refusal: Option<String>,
+    general: Vec<String>,
+    rows: Vec<FormRow>,
+}
+
+async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, Response> {
+    match c
+        .call::<WorkflowAnswer>(v, WORKFLOW, json!({"key": key}))
+        .await
+    {
+        Ok(WorkflowAnswer { workflow: Some(w) }) => Ok(w),
+        Ok(WorkflowAnswer { workflow: None }) => Err(failure(
+            v,
+            &crate::api::Failure {
+                code: "NOT_FOUND".into(),
+                ..Default::default()
+            },
+        )),
+        Err(f) => Err(failure(v, &f)),
+    }
+}
+
+fn new_page(
+    v: &Visitor,
+    w: WorkflowForm,
+    data: &Value,
+    mut errors: Errors,
+    refusal: Option<String>,
+) -> Response {
+    let t = v.t();
+    let rows = form::rows(&w.application_schema, data, &mut errors, v.lang);
+    html(&NewPage {
+        page: Frame::new(v, format!("{}: {}", t.new_title, w.title), "/applications"),
+        t,
+        prefix: "",
+        workflow_key: w.key,
+        workflow_title: w.title,
+        workflow_description: w.description,
+        idempotency: softland_store::sessions::random_token().unwrap_or_default(),
+        refusal,
+        general: errors.general,
+        rows,
+    })
+}
+
+/// `GET /applications/new/{workflow}`.
+pub(crate) async fn new(State(c): State<Console>, v: Visitor, Path(key): Path<String>) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    match workflow(&c, &v, &key).await {
+        Ok(w) => new_page(&v, w, &Value::Null, Errors::default(), None),
+        Err(refused) => refused,
+    }
+}
+
+/// The value of the first field named `name`.
+pub(crate) fn field<'f>(fields: &'f [(String, String)], name: &str) -> &'f str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+const SUBMIT: &str = r#"mutation($input: SubmitApplicationInput!) {
+  submitApplication(input: $input) { id }
+}"#;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Submitted {
+    submit_application: Id,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Id {
+    pub id: String,
+}
+
+/// `POST /applications/new/{workflow}`: submits; the API's violations come back at their
+/// fields, with everything typed kept.
+pub(crate) async fn submit(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(key): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    if !v.csrf_ok(field(&fields, "csrf")) {
+        return axum::http::StatusCode::FORBIDDEN.into_response();
+    }
+    let w = match workflow(&c, &v, &key).await {
+        Ok(w) => w,
+        Err(refused) => return refused,
+    };
+    let data = form::decode(&w.application_schema, &fields);
+    let idempotency = field(&fields, "idempotency");
+    let input = json!({
+        "workflowKey": w.key,
+        "data": data,
+        "idempotencyKey": (!idempotency.is_empty()).then_some(idempotency),
+    });
+    match c
+        .call::<Submitted>(&v, SUBMIT, json!({"input": input}))
+        .await
+    {
+        Ok(s) => Redirect::to(&format!(
+            "/applications/{}?submitted={}",
+            crate::visitor::encode(&s.submit_application.id),
+            crate::visitor::encode(&w.key)
+        ))
+        .into_response(),
+        Err(f) if f.code == "BAD_USER_INPUT" || f.code == "FORBIDDEN" => {
+            let words = refusal_words(v.t(), &f);
+            let errors = Errors::from_violations(&f.violations);
+            let mut response = new_page(&v, w, &data, errors, Some(words));
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(f) => failure(&v, &f),
+    }
+}

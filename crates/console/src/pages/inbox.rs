@@ -1,0 +1,213 @@
+//! The reviewer's inbox: the API's `inbox` with its filters and order, overdue and due-soon
+//! tasks marked, refreshed every few seconds by htmx (`/inbox/rows`, the table alone) so new
+//! tasks arrive without a reload.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Frame, failure, html};
+use crate::Console;
+use crate::i18n::{Text, hk_time};
+use crate::visitor::{Visitor, encode};
+
+/// Tasks due within this many hours are "due soon".
+const DUE_SOON_HOURS: i64 = 48;
+
+const INBOX: &str = r#"query($filter: InboxFilterInput, $order: InboxOrderBy) {
+  inbox(first: 50, filter: $filter, orderBy: $order) {
+    totalCount
+    nodes {
+      id applicationId title assignee dueAt overdue openedAt claimedBy
+      application { organization workflowKey }
+    }
+  }
+  overdue: inbox(first: 1, filter: {overdue: true}) { totalCount }
+}"#;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer {
+    inbox: Connection,
+    overdue: Count,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Connection {
+    total_count: i64,
+    nodes: Vec<Task>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Count {
+    total_count: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Task {
+    id: String,
+    application_id: String,
+    title: String,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    opened_at: DateTime<Utc>,
+    claimed_by: Option<String>,
+    application: TaskApplication,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskApplication {
+    organization: String,
+    workflow_key: String,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+struct Row {
+    href: String,
+    title: String,
+    firm: String,
+    workflow: String,
+    opened: String,
+    due: String,
+    overdue: bool,
+    due_soon: bool,
+    claimed_by: String,
+}
+
+/// The filters (`/inbox?claim=me&overdue=yes&order=opened`).
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct Filters {
+    claim: Option<String>,
+    overdue: Option<String>,
+    order: Option<String>,
+}
+
+impl Filters {
+    fn variables(&self) -> serde_json::Value {
+        let claim = match self.claim.as_deref() {
+            Some("me") => Some("ME"),
+            Some("nobody") => Some("NOBODY"),
+            _ => None,
+        };
+        let overdue = match self.overdue.as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        };
+        let order = match self.order.as_deref() {
+            Some("opened") => "OPENED_AT",
+            _ => "DUE_AT",
+        };
+        json!({"filter": {"claim": claim, "overdue": overdue}, "order": order})
+    }
+
+    fn query_string(&self) -> String {
+        format!(
+            "claim={}&overdue={}&order={}",
+            encode(self.claim.as_deref().unwrap_or("any")),
+            encode(self.overdue.as_deref().unwrap_or("any")),
+            encode(self.order.as_deref().unwrap_or("due")),
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    page: Frame,
+    claim: String,
+    overdue_filter: String,
+    order: String,
+    table: Table,
+}
+
+/// The table, alone at `/inbox/rows`.
+#[derive(Template)]
+#[template(path = "inbox_rows.html")]
+struct Table {
+    t: &'static Text,
+    query: String,
+    total: i64,
+    overdue: i64,
+    rows: Vec<Row>,
+}
+
+async fn table(c: &Console, v: &Visitor, filters: &Filters) -> Result<Table, Response> {
+    let answer: Answer = c
+        .call(v, INBOX, filters.variables())
+        .await
+        .map_err(|f| failure(v, &f))?;
+    let t = v.t();
+    let now = Utc::now();
+    let rows = answer
+        .inbox
+        .nodes
+        .into_iter()
+        .map(|task| Row {
+            href: format!("/applications/{}#task-{}", task.application_id, task.id),
+            title: task.title,
+            firm: task.application.organization,
+            workflow: task.application.workflow_key,
+            opened: hk_time(&task.opened_at, t),
+            due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
+            due_soon: !task.overdue
+                && task
+                    .due_at
+                    .is_some_and(|d| d - now < chrono::Duration::hours(DUE_SOON_HOURS)),
+            overdue: task.overdue,
+            claimed_by: task.claimed_by.unwrap_or_default(),
+        })
+        .collect();
+    Ok(Table {
+        t,
+        query: filters.query_string(),
+        total: answer.inbox.total_count,
+        overdue: answer.overdue.total_count,
+        rows,
+    })
+}
+
+/// `GET /inbox`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    v: Visitor,
+    Query(filters): Query<Filters>,
+) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    let table = match table(&c, &v, &filters).await {
+        Ok(t) => t,
+        Err(refused) => return refused,
+    };
+    html(&InboxPage {
+        page: Frame::new(&v, v.t().inbox_title, "/inbox"),
+        claim: filters.claim.clone().unwrap_or_else(|| "any".into()),
+        overdue_filter: filters.overdue.clone().unwrap_or_else(|| "any".into()),
+        order: filters.order.clone().unwrap_or_else(|| "due".into()),
+        table,
+    })
+}
+
+/// `GET /inbox/rows`: the table alone, for htmx to swap in.
+pub(crate) async fn rows(
+    State(c): State<Console>,
+    v: Visitor,
+    Query(filters): Query<Filters>,
+) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    match table(&c, &v, &filters).await {
+        Ok(t) => html(&t),
+        Err(refused) => refused,
+    }
+}

@@ -1,0 +1,161 @@
+//! The pages, one module per area; each handler asks the API and renders a template.
+
+pub(crate) mod application;
+pub(crate) mod applications;
+pub(crate) mod inbox;
+pub(crate) mod signin;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use softland_gateway::Principal;
+use softland_workflow::Lang;
+
+use crate::api::Failure;
+use crate::i18n::{Text, endonym};
+use crate::visitor::{Visitor, encode};
+
+/// A link of the navigation bar.
+#[derive(Debug)]
+pub(crate) struct Nav {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A link of the language switch.
+#[derive(Debug)]
+pub(crate) struct LangLink {
+    pub href: String,
+    pub tag: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page shows around its content.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub t: &'static Text,
+    pub lang: &'static str,
+    pub title: String,
+    pub csrf: String,
+    pub who: Option<String>,
+    pub nav: Vec<Nav>,
+    pub langs: Vec<LangLink>,
+}
+
+impl Frame {
+    /// The frame of a page titled `title`, whose navigation marks `area` (`/inbox`, …).
+    pub fn new(v: &Visitor, title: impl Into<String>, area: &str) -> Self {
+        let t = v.t();
+        let mut nav = Vec::new();
+        match &v.principal {
+            Some(Principal::Reviewer { .. }) => {
+                nav.push(("/inbox", t.nav_inbox));
+                nav.push(("/applications", t.nav_applications));
+            }
+            Some(Principal::Applicant { .. }) => {
+                nav.push(("/applications", t.nav_applications));
+            }
+            Some(Principal::Admin { .. }) => {
+                nav.push(("/applications", t.nav_applications));
+            }
+            None => {}
+        }
+        Frame {
+            t,
+            lang: v.lang.tag(),
+            title: title.into(),
+            csrf: v.csrf.clone(),
+            who: v.principal.as_ref().map(|_| v.display_name.clone()),
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| Nav {
+                    href,
+                    label,
+                    current: href == area,
+                })
+                .collect(),
+            langs: Lang::ALL
+                .iter()
+                .map(|l| LangLink {
+                    href: format!("/lang/{}?back={}", l.tag(), encode(&v.path)),
+                    tag: l.tag(),
+                    label: endonym(*l),
+                    current: *l == v.lang,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A rendered template, or a plain 500 when rendering failed.
+pub(crate) fn html(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a console page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A page with one message (not found, refused, …).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub page: Frame,
+    pub message: String,
+}
+
+/// The page for an API refusal the page cannot show in place.
+pub(crate) fn failure(v: &Visitor, f: &Failure) -> Response {
+    let t = v.t();
+    let (status, words) = match f.code.as_str() {
+        "NOT_FOUND" => (StatusCode::NOT_FOUND, t.not_found.to_owned()),
+        "FORBIDDEN" => (
+            StatusCode::FORBIDDEN,
+            format!("{}: {}", t.refused_forbidden, f.message),
+        ),
+        "UNAUTHENTICATED" => return Redirect::to("/signin").into_response(),
+        "BAD_USER_INPUT" | "CONFLICT" | "LIMIT_EXCEEDED" => {
+            (StatusCode::BAD_REQUEST, f.message.clone())
+        }
+        _ => (StatusCode::SERVICE_UNAVAILABLE, t.refused_other.to_owned()),
+    };
+    let page = MessagePage {
+        page: Frame::new(v, t.refused_forbidden, ""),
+        message: words,
+    };
+    (status, html(&page)).into_response()
+}
+
+/// What a refusal says in the page's words (shown in place, above the form it refused).
+pub(crate) fn refusal_words(t: &Text, f: &Failure) -> String {
+    match f.code.as_str() {
+        "FORBIDDEN" => format!("{}: {}", t.refused_forbidden, f.message),
+        "CONFLICT" => format!("{} ({})", t.refused_conflict, f.message),
+        "BAD_USER_INPUT" if !f.violations.is_empty() => t.form_has_errors.to_owned(),
+        "BAD_USER_INPUT" | "LIMIT_EXCEEDED" | "NOT_FOUND" => f.message.clone(),
+        _ => t.refused_other.to_owned(),
+    }
+}
+
+/// `/`: where each person starts — reviewers at their inbox, everyone else at the applications.
+pub(crate) async fn home(v: Visitor) -> Response {
+    match v.signed_in() {
+        Ok(Principal::Reviewer { .. }) => Redirect::to("/inbox").into_response(),
+        Ok(_) => Redirect::to("/applications").into_response(),
+        Err(to_sign_in) => to_sign_in,
+    }
+}
+
+/// Any other path.
+pub(crate) async fn not_found(v: Visitor) -> Response {
+    let t = v.t();
+    let page = MessagePage {
+        page: Frame::new(&v, t.not_found, ""),
+        message: t.not_found.to_owned(),
+    };
+    (StatusCode::NOT_FOUND, html(&page)).into_response()
+}

@@ -1,0 +1,474 @@
+//! The console in a real browser (issue 15): headless Chromium walks a whole
+//! `soft-landing-sz-to-hk` application, each person in a browser context of their own signed in
+//! with an API key — the firm submits through the generated form (fixing a field the server
+//! refused), OFDS nominates, InvestHK asks a question, the firm reads it and answers, HKSTP and
+//! InvestHK review in parallel (a four-eyes refusal shown), the HKMA referral, the 2-of-3 joint
+//! decision (another four-eyes refusal), and the firm sees the outcome; another firm cannot
+//! open the application by URL; sign-out ends the session. Screenshots of every step go to
+//! `<target>/tmp/console-screenshots/`.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::cdp::{Tab, chromium};
+use crate::support::{Server, example};
+
+/// Where this test's screenshots go.
+fn shots(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("console-screenshots")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The example application as `(JSON pointer, value)` pairs: what a person types.
+fn typed(data: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
+    match data {
+        Value::Object(map) => {
+            for (k, v) in map {
+                typed(v, &format!("{pointer}/{k}"), out);
+            }
+        }
+        Value::Array(items) if pointer.ends_with("existing_licences") => {
+            out.push((format!("{pointer}[]"), Value::Array(items.clone())));
+        }
+        other => out.push((pointer.to_owned(), other.clone())),
+    }
+}
+
+/// Signs `tab` in with `key` and waits for the page sign-in leads to.
+async fn sign_in(tab: &mut Tab, key: &str) {
+    tab.wait_for("document.querySelector('#api_key')", "the sign-in form")
+        .await;
+    tab.run(&format!("fill(document, [['api_key', {key:?}]])"))
+        .await;
+    tab.then_next_page("document.querySelector('form.card').requestSubmit()")
+        .await;
+}
+
+/// Acts on the application page and waits for the page that follows.
+async fn act(tab: &mut Tab, task: &str, action: &str, fields: Value) {
+    tab.then_next_page(&format!("act({task:?}, {action:?}, {fields})"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_application_is_worked_in_the_console() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let firm_key = s.applicant_key("pengcheng-pay", "li.wei");
+    let other_key = s.applicant_key("other-firm", "zhang");
+    let chen = s.reviewer_key("ofds", "chen");
+    let amy = s.reviewer_key("investhk", "amy");
+    let carl = s.reviewer_key("investhk", "carl");
+    let ben = s.reviewer_key("hkstp", "ben");
+    let dora = s.reviewer_key("hkma", "dora");
+    let browser = chromium();
+    let dir = shots("sz-to-hk-en");
+    let root = format!("{}/", s.url);
+
+    // The firm: the console asks it to sign in, with an API key.
+    let mut firm = browser.tab(&root, "firm", &dir).await;
+    assert_eq!(firm.path().await, "/signin");
+    let label = firm
+        .eval("document.querySelector('label[for=api_key]').textContent")
+        .await;
+    assert_eq!(label, json!("API key"));
+    firm.screenshot("sign-in").await;
+    sign_in(&mut firm, &firm_key).await;
+    assert_eq!(firm.path().await, "/applications");
+    firm.then_next_page(
+        "document.querySelector('a[href=\"/applications/new/soft-landing-sz-to-hk\"]').click()",
+    )
+    .await;
+    firm.wait_for(
+        "document.querySelector('form.generated')",
+        "the generated form",
+    )
+    .await;
+    // The generated form: sections, choices, check boxes, a list, dates, required marks.
+    let shape = firm
+        .eval(
+            "({legends: Array.from(document.querySelectorAll('form.generated legend')).map(l => l.textContent.trim()),
+              district: document.querySelector('select[name=\"/company/district\"]') !== null,
+              incorporated: document.querySelector('input[name=\"/company/incorporated_on\"]').type,
+              activities: document.querySelectorAll('input[type=checkbox][name=\"/licensing/regulated_activities\"]').length,
+              list: document.querySelector('[data-list] input[name=\"/licensing/existing_licences[]\"]') !== null,
+              required: document.querySelectorAll('.required').length})",
+        )
+        .await;
+    assert!(
+        shape["legends"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Company")),
+        "{shape}"
+    );
+    assert_eq!(shape["district"], json!(true), "{shape}");
+    assert_eq!(shape["incorporated"], json!("date"), "{shape}");
+    assert_eq!(shape["activities"], json!(6), "{shape}");
+    assert_eq!(shape["list"], json!(true), "{shape}");
+    assert!(shape["required"].as_i64().unwrap() >= 15, "{shape}");
+
+    // A credit code the schema refuses: the server's violation shows at its field.
+    let mut fields = Vec::new();
+    typed(&example("soft-landing-sz-to-hk"), "", &mut fields);
+    let bad: Vec<(String, Value)> = fields
+        .iter()
+        .map(|(k, v)| {
+            if k.ends_with("unified_social_credit_code") {
+                (k.clone(), json!("not-a-code"))
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    firm.run(&format!(
+        "fill(document.querySelector('form.generated'), {})",
+        serde_json::to_string(&bad).unwrap()
+    ))
+    .await;
+    firm.screenshot("new-application-filled").await;
+    firm.then_next_page("document.querySelector('form.generated').requestSubmit()")
+        .await;
+    let error = firm
+        .eval("(() => { const i = document.querySelector('[name=\"/company/unified_social_credit_code\"]'); const e = document.getElementById(i.getAttribute('aria-describedby')); return {invalid: i.getAttribute('aria-invalid'), error: e && e.textContent, kept: document.querySelector('[name=\"/company/name_en\"]').value}; })()")
+        .await;
+    assert_eq!(error["invalid"], json!("true"), "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not match"),
+        "{error}"
+    );
+    assert_eq!(
+        error["kept"],
+        json!("Pengcheng Pay Technology Co., Ltd."),
+        "what was typed is kept: {error}"
+    );
+    firm.screenshot("field-error").await;
+    firm.run("fill(document.querySelector('form.generated'), [['/company/unified_social_credit_code', '91440300MA5G2XK81W']])")
+        .await;
+    firm.then_next_page("document.querySelector('form.generated').requestSubmit()")
+        .await;
+    let app_path = firm.path().await;
+    assert!(app_path.starts_with("/applications/"), "{app_path}");
+    let app_url = format!("{}{app_path}", s.url);
+    let text = firm.text().await;
+    assert!(text.contains("OFDS nomination"), "{text}");
+    assert!(
+        text.contains("Pengcheng Pay Technology Co., Ltd."),
+        "{text}"
+    );
+    firm.screenshot("submitted").await;
+
+    // Another firm cannot open it by its URL.
+    let mut other = browser.tab(&root, "other-firm", &dir).await;
+    sign_in(&mut other, &other_key).await;
+    other.goto(&app_url).await;
+    let text = other.text().await;
+    assert!(
+        text.contains("does not exist, or you may not see it"),
+        "{text}"
+    );
+    assert!(!text.contains("Pengcheng"), "{text}");
+    other.screenshot("not-theirs").await;
+
+    // OFDS: the task is in the inbox; claim it, nominate.
+    let mut ofds = browser.tab(&root, "ofds", &dir).await;
+    sign_in(&mut ofds, &chen).await;
+    assert_eq!(ofds.path().await, "/inbox");
+    ofds.wait_for(
+        "document.querySelector('#inbox-rows a') && document.querySelector('#inbox-rows').textContent.includes('pengcheng-pay')",
+        "the task in OFDS's inbox",
+    )
+    .await;
+    ofds.screenshot("inbox").await;
+    ofds.then_next_page("document.querySelector('#inbox-rows a').click()")
+        .await;
+    ofds.then_next_page("press('Claim')").await;
+    let text = ofds.text().await;
+    assert!(text.contains("Claimed by: chen"), "{text}");
+    act(
+        &mut ofds,
+        "OFDS nomination",
+        "Nominate",
+        json!([["comment", "Strong GBA payments player"]]),
+    )
+    .await;
+    ofds.screenshot("nominated").await;
+
+    // InvestHK asks the firm a question.
+    let mut investhk = browser.tab(&app_url, "investhk-amy", &dir).await;
+    sign_in(&mut investhk, &amy).await;
+    assert_eq!(investhk.path().await, app_path);
+    act(
+        &mut investhk,
+        "InvestHK eligibility screening",
+        "Request information",
+        json!([["/question", "Please provide audited accounts for FY2025."]]),
+    )
+    .await;
+    investhk.screenshot("question-asked").await;
+
+    // The firm reads the question and answers it.
+    firm.goto(&app_url).await;
+    let text = firm.text().await;
+    assert!(
+        text.contains("Please provide audited accounts for FY2025."),
+        "{text}"
+    );
+    firm.screenshot("question-read").await;
+    act(
+        &mut firm,
+        "Answer InvestHK's questions",
+        "Answer",
+        json!([
+            ["/answer", "Audited accounts attached."],
+            [
+                "/attachments[]",
+                ["https://pengchengpay.example.cn/fy2025.pdf"]
+            ]
+        ]),
+    )
+    .await;
+    let text = firm.text().await;
+    assert!(text.contains("Audited accounts attached."), "{text}");
+
+    // InvestHK finds it eligible; the Hong Kong reviews run in parallel.
+    investhk.goto(&app_url).await;
+    act(
+        &mut investhk,
+        "InvestHK eligibility screening",
+        "Eligible",
+        json!([]),
+    )
+    .await;
+    // Four eyes: who screened eligibility may not clear the set-up plan.
+    act(
+        &mut investhk,
+        "InvestHK business set-up review",
+        "Clear set-up plan",
+        json!([]),
+    )
+    .await;
+    let refusal = investhk
+        .eval("document.querySelector('details.action[open] .error.summary').textContent")
+        .await;
+    assert!(
+        refusal.as_str().unwrap_or_default().contains("Not allowed"),
+        "{refusal}"
+    );
+    investhk.screenshot("four-eyes-refusal").await;
+    let mut carl_tab = browser.tab(&app_url, "investhk-carl", &dir).await;
+    sign_in(&mut carl_tab, &carl).await;
+    act(
+        &mut carl_tab,
+        "InvestHK business set-up review",
+        "Clear set-up plan",
+        json!([]),
+    )
+    .await;
+    let mut hkstp = browser.tab(&app_url, "hkstp", &dir).await;
+    sign_in(&mut hkstp, &ben).await;
+    act(
+        &mut hkstp,
+        "HKSTP incubation and space review",
+        "Admit to incubation",
+        json!([]),
+    )
+    .await;
+
+    // A stored-value facility: the HKMA referral.
+    let mut hkma = browser.tab(&app_url, "hkma", &dir).await;
+    sign_in(&mut hkma, &dora).await;
+    act(
+        &mut hkma,
+        "HKMA Fintech Supervisory Sandbox referral",
+        "Admit to sandbox",
+        json!([]),
+    )
+    .await;
+
+    // The joint decision, 2 of 3: OFDS nominated, so OFDS may not decide.
+    investhk.goto(&app_url).await;
+    act(&mut investhk, "Joint decision", "Approve", json!([])).await;
+    ofds.goto(&app_url).await;
+    act(&mut ofds, "Joint decision", "Approve", json!([])).await;
+    let refusal = ofds
+        .eval("document.querySelector('details.action[open] .error.summary').textContent")
+        .await;
+    assert!(
+        refusal.as_str().unwrap_or_default().contains("Not allowed"),
+        "{refusal}"
+    );
+    ofds.screenshot("joint-decision-refusal").await;
+    hkstp.goto(&app_url).await;
+    act(&mut hkstp, "Joint decision", "Approve", json!([])).await;
+
+    // The firm sees the outcome.
+    firm.goto(&app_url).await;
+    let status = firm
+        .eval("[document.querySelector('#status').textContent, document.querySelector('#stands').textContent]")
+        .await;
+    assert_eq!(status, json!(["Completed", "Approved"]));
+    firm.screenshot("approved").await;
+
+    // Sign-out ends the session: the console asks to sign in again.
+    firm.then_next_page("document.querySelector('form.signout').requestSubmit()")
+        .await;
+    assert_eq!(firm.path().await, "/signin");
+    firm.goto(&format!("{}/applications", s.url)).await;
+    assert_eq!(firm.path().await, "/signin");
+}
+
+/// The sign-in and every state change are guarded without a browser's help: the sign-in form
+/// needs its own cookie's token, the session cookie is `HttpOnly` and `SameSite=Lax` (and
+/// `Secure` when browsers see softland over HTTPS), forms need the session's CSRF token, another
+/// site's `Origin` is refused, pages forbid inline script and framing, and assets come from
+/// the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sessions_and_forms_are_guarded() {
+    let s = Server::start_with_env(
+        softland_store::test_util::TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[("SOFTLAND_PUBLIC_URL", "https://softland.example")],
+    );
+    let key = s.applicant_key("pengcheng-pay", "li.wei");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let home = http.get(format!("{}/", s.url)).send().await.unwrap();
+    assert_eq!(home.status(), 303);
+    assert_eq!(header(&home, "location"), "/signin?return_to=%2F");
+
+    let form = http.get(format!("{}/signin", s.url)).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let csp = header(&form, "content-security-policy");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(header(&form, "x-content-type-options"), "nosniff");
+    let login = header(&form, "set-cookie");
+    assert!(
+        login.contains("SameSite=Strict") && login.contains("Secure"),
+        "{login}"
+    );
+    let login_token = login
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("softland_login=")
+        .to_owned();
+    let body = form.text().await.unwrap();
+    assert!(!body.contains("<script>"), "no inline script");
+    assert!(!body.contains(" style="), "no inline style");
+
+    // Without the sign-in form's cookie, even the right key does not sign in.
+    let no_cookie = http
+        .post(format!("{}/signin", s.url))
+        .form(&[("csrf", login_token.as_str()), ("api_key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_cookie.status(), 401);
+    let sign_in = |api_key: String| {
+        http.post(format!("{}/signin", s.url))
+            .header("cookie", format!("softland_login={login_token}"))
+            .form(&[
+                ("csrf", login_token.clone()),
+                ("api_key", api_key),
+                ("return_to", "/applications".into()),
+            ])
+            .send()
+    };
+    let wrong = sign_in("sl_wrong".into()).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("unknown, expired or revoked")
+    );
+    let ok = sign_in(key.clone()).await.unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(header(&ok, "location"), "/applications");
+    let session = header(&ok, "set-cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    let session = session.split(';').next().unwrap().to_owned();
+
+    // Signed in: the list renders; a form without the CSRF token, or from another site, is
+    // refused and changes nothing.
+    let list = http
+        .get(format!("{}/applications", s.url))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let page = list.text().await.unwrap();
+    assert!(page.contains("li.wei"), "the page names who is signed in");
+    let data = [("/company/name_en", "Forged Ltd")];
+    let forged = http
+        .post(format!("{}/applications/new/soft-landing-sz-to-hk", s.url))
+        .header("cookie", &session)
+        .form(&data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross_site = http
+        .post(format!("{}/signout", s.url))
+        .header("cookie", &session)
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", "whatever")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let still = http
+        .get(format!("{}/applications", s.url))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "the session survived");
+    let listed = s.query(Some(&key), "{ applications { totalCount } }").await;
+    assert_eq!(listed["data"]["applications"]["totalCount"], 0);
+
+    // Assets come from the server itself.
+    for (file, media) in [
+        ("console.js", "text/javascript"),
+        ("htmx.min.js", "text/javascript"),
+        ("console.css", "text/css"),
+    ] {
+        let r = http
+            .get(format!("{}/assets/{file}", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{file}");
+        assert!(header(&r, "content-type").starts_with(media), "{file}");
+    }
+    let missing = http
+        .get(format!("{}/assets/../Cargo.toml", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
