@@ -14,8 +14,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::temp_dir;
 
-/// Screenshots taken so far (their numbers follow one another across tabs).
-static SHOTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Screenshots taken so far into each folder (numbered in order across the tabs of a test).
+static SHOTS: std::sync::Mutex<Vec<(PathBuf, usize)>> = std::sync::Mutex::new(Vec::new());
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -39,7 +39,10 @@ impl Drop for Browser {
 /// Starts Debian's Chromium (or `SOFTLAND_TEST_CHROMIUM`) headless, on loopback.
 pub fn chromium() -> Browser {
     let bin = std::env::var("SOFTLAND_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let profile = temp_dir("chromium-profile");
+    // A profile of its own: tests run browsers side by side.
+    static BROWSERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = BROWSERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = temp_dir(&format!("chromium-profile-{n}"));
     let mut child = Command::new(&bin)
         .args([
             "--headless",
@@ -267,7 +270,19 @@ impl Tab {
         let png = base64::engine::general_purpose::STANDARD
             .decode(data)
             .expect("base64");
-        let n = SHOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let n = {
+            let mut shots = SHOTS.lock().unwrap();
+            match shots.iter_mut().find(|(dir, _)| *dir == self.shots) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    shots.push((self.shots.clone(), 1));
+                    1
+                }
+            }
+        };
         std::fs::create_dir_all(&self.shots).expect("the screenshot folder");
         let file = self.shots.join(format!("{n:02}-{}-{name}.png", self.who));
         std::fs::write(&file, png).expect("the screenshot");

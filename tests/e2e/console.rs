@@ -38,10 +38,108 @@ fn typed(data: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
     }
 }
 
-/// Signs `tab` in with `key` and waits for the page sign-in leads to.
-async fn sign_in(tab: &mut Tab, key: &str) {
+/// What the walk reads and clicks, in the language it walks in.
+struct Words {
+    /// The language switch's tag (`None`: the browser's default, English).
+    switch: Option<&'static str>,
+    api_key: &'static str,
+    company: &'static str,
+    apply: &'static str,
+    ofds_nomination: &'static str,
+    nominate: &'static str,
+    eligibility: &'static str,
+    request_info: &'static str,
+    answer_task: &'static str,
+    answer: &'static str,
+    eligible: &'static str,
+    setup: &'static str,
+    clear: &'static str,
+    hkstp: &'static str,
+    admit: &'static str,
+    hkma: &'static str,
+    sandbox: &'static str,
+    joint: &'static str,
+    approve: &'static str,
+    claim: &'static str,
+    claimed_by_chen: &'static str,
+    not_allowed: &'static str,
+    not_yours: &'static str,
+    hong_kong_time: &'static str,
+    outcome: [&'static str; 2],
+}
+
+const ENGLISH: Words = Words {
+    switch: None,
+    api_key: "API key",
+    company: "Company",
+    apply: "Apply: Shenzhen → Hong Kong fintech soft landing",
+    ofds_nomination: "OFDS nomination",
+    nominate: "Nominate",
+    eligibility: "InvestHK eligibility screening",
+    request_info: "Request information",
+    answer_task: "Answer InvestHK's questions",
+    answer: "Answer",
+    eligible: "Eligible",
+    setup: "InvestHK business set-up review",
+    clear: "Clear set-up plan",
+    hkstp: "HKSTP incubation and space review",
+    admit: "Admit to incubation",
+    hkma: "HKMA Fintech Supervisory Sandbox referral",
+    sandbox: "Admit to sandbox",
+    joint: "Joint decision",
+    approve: "Approve",
+    claim: "Claim",
+    claimed_by_chen: "Claimed by: chen",
+    not_allowed: "Not allowed",
+    not_yours: "does not exist, or you may not see it",
+    hong_kong_time: "HKT",
+    outcome: ["Completed", "Approved"],
+};
+
+const TRADITIONAL_CHINESE: Words = Words {
+    switch: Some("zh-Hant"),
+    api_key: "API 金鑰",
+    company: "公司",
+    apply: "申請: 深圳金融科技企業赴港軟著陸",
+    ofds_nomination: "深圳金融辦提名",
+    nominate: "提名",
+    eligibility: "投資推廣署資格審核",
+    request_info: "要求補充資料",
+    answer_task: "回覆投資推廣署查詢",
+    answer: "回覆",
+    eligible: "符合資格",
+    setup: "投資推廣署公司設立審批",
+    clear: "批准設立計劃",
+    hkstp: "科技園培育及場地審批",
+    admit: "接納培育",
+    hkma: "金管局金融科技監管沙盒轉介",
+    sandbox: "納入沙盒",
+    joint: "聯合決定",
+    approve: "批准",
+    claim: "認領",
+    claimed_by_chen: "處理人: chen",
+    not_allowed: "不獲准許",
+    not_yours: "此頁不存在，或你無權查看。",
+    hong_kong_time: "香港時間",
+    outcome: ["已完成", "已批准"],
+};
+
+/// Signs `tab` in with `key` (switching to the walk's language first, as a person would with
+/// the switch on the page) and waits for the page sign-in leads to.
+async fn sign_in(tab: &mut Tab, key: &str, w: &Words) {
     tab.wait_for("document.querySelector('#api_key')", "the sign-in form")
         .await;
+    if let Some(tag) = w.switch {
+        tab.then_next_page(&format!(
+            "document.querySelector('nav.langs a[hreflang={tag:?}]').click()"
+        ))
+        .await;
+        let label = tab
+            .eval("document.querySelector('label[for=api_key]').textContent")
+            .await;
+        assert_eq!(label, json!(w.api_key));
+        assert_eq!(tab.eval("document.documentElement.lang").await, json!(tag));
+    }
     tab.run(&format!("fill(document, [['api_key', {key:?}]])"))
         .await;
     tab.then_next_page("document.querySelector('form.card').requestSubmit()")
@@ -54,8 +152,26 @@ async fn act(tab: &mut Tab, task: &str, action: &str, fields: Value) {
         .await;
 }
 
+/// The refusal shown at the form just submitted.
+async fn refusal(tab: &mut Tab) -> String {
+    tab.eval("document.querySelector('details.action[open] .error.summary').textContent")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_whole_application_is_worked_in_the_console() {
+async fn a_whole_application_is_worked_in_the_console_in_english() {
+    walk(&ENGLISH, "sz-to-hk-en").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_application_is_worked_in_the_console_in_traditional_chinese() {
+    walk(&TRADITIONAL_CHINESE, "sz-to-hk-zh-hant").await;
+}
+
+async fn walk(w: &Words, name: &str) {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let firm_key = s.applicant_key("pengcheng-pay", "li.wei");
     let other_key = s.applicant_key("other-firm", "zhang");
@@ -65,23 +181,17 @@ async fn a_whole_application_is_worked_in_the_console() {
     let ben = s.reviewer_key("hkstp", "ben");
     let dora = s.reviewer_key("hkma", "dora");
     let browser = chromium();
-    let dir = shots("sz-to-hk-en");
+    let dir = shots(name);
     let root = format!("{}/", s.url);
 
     // The firm: the console asks it to sign in, with an API key.
     let mut firm = browser.tab(&root, "firm", &dir).await;
     assert_eq!(firm.path().await, "/signin");
-    let label = firm
-        .eval("document.querySelector('label[for=api_key]').textContent")
-        .await;
-    assert_eq!(label, json!("API key"));
     firm.screenshot("sign-in").await;
-    sign_in(&mut firm, &firm_key).await;
+    sign_in(&mut firm, &firm_key, w).await;
     assert_eq!(firm.path().await, "/applications");
-    firm.then_next_page(
-        "document.querySelector('a[href=\"/applications/new/soft-landing-sz-to-hk\"]').click()",
-    )
-    .await;
+    firm.then_next_page(&format!("byText('a.button', {:?}).click()", w.apply))
+        .await;
     firm.wait_for(
         "document.querySelector('form.generated')",
         "the generated form",
@@ -98,13 +208,7 @@ async fn a_whole_application_is_worked_in_the_console() {
               required: document.querySelectorAll('.required').length})",
         )
         .await;
-    assert!(
-        shape["legends"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("Company")),
-        "{shape}"
-    );
+    assert_eq!(shape["legends"][0], json!(w.company), "{shape}");
     assert_eq!(shape["district"], json!(true), "{shape}");
     assert_eq!(shape["incorporated"], json!("date"), "{shape}");
     assert_eq!(shape["activities"], json!(6), "{shape}");
@@ -157,7 +261,8 @@ async fn a_whole_application_is_worked_in_the_console() {
     assert!(app_path.starts_with("/applications/"), "{app_path}");
     let app_url = format!("{}{app_path}", s.url);
     let text = firm.text().await;
-    assert!(text.contains("OFDS nomination"), "{text}");
+    assert!(text.contains(w.ofds_nomination), "{text}");
+    assert!(text.contains(w.hong_kong_time), "{text}");
     assert!(
         text.contains("Pengcheng Pay Technology Co., Ltd."),
         "{text}"
@@ -166,19 +271,16 @@ async fn a_whole_application_is_worked_in_the_console() {
 
     // Another firm cannot open it by its URL.
     let mut other = browser.tab(&root, "other-firm", &dir).await;
-    sign_in(&mut other, &other_key).await;
+    sign_in(&mut other, &other_key, w).await;
     other.goto(&app_url).await;
     let text = other.text().await;
-    assert!(
-        text.contains("does not exist, or you may not see it"),
-        "{text}"
-    );
+    assert!(text.contains(w.not_yours), "{text}");
     assert!(!text.contains("Pengcheng"), "{text}");
     other.screenshot("not-theirs").await;
 
     // OFDS: the task is in the inbox; claim it, nominate.
     let mut ofds = browser.tab(&root, "ofds", &dir).await;
-    sign_in(&mut ofds, &chen).await;
+    sign_in(&mut ofds, &chen, w).await;
     assert_eq!(ofds.path().await, "/inbox");
     ofds.wait_for(
         "document.querySelector('#inbox-rows a') && document.querySelector('#inbox-rows').textContent.includes('pengcheng-pay')",
@@ -188,13 +290,13 @@ async fn a_whole_application_is_worked_in_the_console() {
     ofds.screenshot("inbox").await;
     ofds.then_next_page("document.querySelector('#inbox-rows a').click()")
         .await;
-    ofds.then_next_page("press('Claim')").await;
+    ofds.then_next_page(&format!("press({:?})", w.claim)).await;
     let text = ofds.text().await;
-    assert!(text.contains("Claimed by: chen"), "{text}");
+    assert!(text.contains(w.claimed_by_chen), "{text}");
     act(
         &mut ofds,
-        "OFDS nomination",
-        "Nominate",
+        w.ofds_nomination,
+        w.nominate,
         json!([["comment", "Strong GBA payments player"]]),
     )
     .await;
@@ -202,12 +304,12 @@ async fn a_whole_application_is_worked_in_the_console() {
 
     // InvestHK asks the firm a question.
     let mut investhk = browser.tab(&app_url, "investhk-amy", &dir).await;
-    sign_in(&mut investhk, &amy).await;
+    sign_in(&mut investhk, &amy, w).await;
     assert_eq!(investhk.path().await, app_path);
     act(
         &mut investhk,
-        "InvestHK eligibility screening",
-        "Request information",
+        w.eligibility,
+        w.request_info,
         json!([["/question", "Please provide audited accounts for FY2025."]]),
     )
     .await;
@@ -223,8 +325,8 @@ async fn a_whole_application_is_worked_in_the_console() {
     firm.screenshot("question-read").await;
     act(
         &mut firm,
-        "Answer InvestHK's questions",
-        "Answer",
+        w.answer_task,
+        w.answer,
         json!([
             ["/answer", "Audited accounts attached."],
             [
@@ -239,81 +341,46 @@ async fn a_whole_application_is_worked_in_the_console() {
 
     // InvestHK finds it eligible; the Hong Kong reviews run in parallel.
     investhk.goto(&app_url).await;
-    act(
-        &mut investhk,
-        "InvestHK eligibility screening",
-        "Eligible",
-        json!([]),
-    )
-    .await;
+    act(&mut investhk, w.eligibility, w.eligible, json!([])).await;
     // Four eyes: who screened eligibility may not clear the set-up plan.
-    act(
-        &mut investhk,
-        "InvestHK business set-up review",
-        "Clear set-up plan",
-        json!([]),
-    )
-    .await;
-    let refusal = investhk
-        .eval("document.querySelector('details.action[open] .error.summary').textContent")
-        .await;
-    assert!(
-        refusal.as_str().unwrap_or_default().contains("Not allowed"),
-        "{refusal}"
-    );
+    act(&mut investhk, w.setup, w.clear, json!([])).await;
+    let said = refusal(&mut investhk).await;
+    assert!(said.contains(w.not_allowed), "{said}");
+    assert!(said.contains(w.eligibility), "the step is named: {said}");
     investhk.screenshot("four-eyes-refusal").await;
     let mut carl_tab = browser.tab(&app_url, "investhk-carl", &dir).await;
-    sign_in(&mut carl_tab, &carl).await;
-    act(
-        &mut carl_tab,
-        "InvestHK business set-up review",
-        "Clear set-up plan",
-        json!([]),
-    )
-    .await;
+    sign_in(&mut carl_tab, &carl, w).await;
+    act(&mut carl_tab, w.setup, w.clear, json!([])).await;
     let mut hkstp = browser.tab(&app_url, "hkstp", &dir).await;
-    sign_in(&mut hkstp, &ben).await;
-    act(
-        &mut hkstp,
-        "HKSTP incubation and space review",
-        "Admit to incubation",
-        json!([]),
-    )
-    .await;
+    sign_in(&mut hkstp, &ben, w).await;
+    act(&mut hkstp, w.hkstp, w.admit, json!([])).await;
 
     // A stored-value facility: the HKMA referral.
     let mut hkma = browser.tab(&app_url, "hkma", &dir).await;
-    sign_in(&mut hkma, &dora).await;
-    act(
-        &mut hkma,
-        "HKMA Fintech Supervisory Sandbox referral",
-        "Admit to sandbox",
-        json!([]),
-    )
-    .await;
+    sign_in(&mut hkma, &dora, w).await;
+    act(&mut hkma, w.hkma, w.sandbox, json!([])).await;
 
     // The joint decision, 2 of 3: OFDS nominated, so OFDS may not decide.
     investhk.goto(&app_url).await;
-    act(&mut investhk, "Joint decision", "Approve", json!([])).await;
+    act(&mut investhk, w.joint, w.approve, json!([])).await;
     ofds.goto(&app_url).await;
-    act(&mut ofds, "Joint decision", "Approve", json!([])).await;
-    let refusal = ofds
-        .eval("document.querySelector('details.action[open] .error.summary').textContent")
-        .await;
+    act(&mut ofds, w.joint, w.approve, json!([])).await;
+    let said = refusal(&mut ofds).await;
+    assert!(said.contains(w.not_allowed), "{said}");
     assert!(
-        refusal.as_str().unwrap_or_default().contains("Not allowed"),
-        "{refusal}"
+        said.contains(w.ofds_nomination),
+        "the step is named: {said}"
     );
     ofds.screenshot("joint-decision-refusal").await;
     hkstp.goto(&app_url).await;
-    act(&mut hkstp, "Joint decision", "Approve", json!([])).await;
+    act(&mut hkstp, w.joint, w.approve, json!([])).await;
 
     // The firm sees the outcome.
     firm.goto(&app_url).await;
     let status = firm
         .eval("[document.querySelector('#status').textContent, document.querySelector('#stands').textContent]")
         .await;
-    assert_eq!(status, json!(["Completed", "Approved"]));
+    assert_eq!(status, json!(w.outcome));
     firm.screenshot("approved").await;
 
     // Sign-out ends the session: the console asks to sign in again.

@@ -20,6 +20,10 @@ pub(crate) struct Failure {
     pub message: String,
     /// `(JSON pointer, message)` of each input violation.
     pub violations: Vec<(String, String)>,
+    /// Which rule refused (`FOUR_EYES`), when the API says.
+    pub reason: String,
+    /// The step a four-eyes rule names (its name; the page puts its title here).
+    pub step: String,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +46,10 @@ struct Extensions {
     code: String,
     #[serde(default)]
     violations: Vec<Violation>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    step: String,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +87,8 @@ impl Console {
                     .into_iter()
                     .map(|v| (v.path, v.message))
                     .collect(),
+                reason: first.extensions.reason,
+                step: first.extensions.step,
             });
         }
         serde_json::from_value(answer.data.unwrap_or(Value::Null)).map_err(|e| internal(&e))
@@ -89,7 +99,6 @@ fn internal(e: &serde_json::Error) -> Failure {
     tracing::error!(error = %e, "the console cannot read the API's answer");
     Failure {
         code: "INTERNAL".into(),
-        message: String::new(),
-        violations: Vec::new(),
+        ..Failure::default()
     }
 }

@@ -61,6 +61,15 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                 ext.set("violations", async_graphql::Value::List(list.clone()));
             })
         }
+        // Which step's four-eyes rule refused, for clients to explain it in their words.
+        StoreError::Rejected(Rejection::FourEyes { step, .. }) => {
+            let step = step.clone();
+            Error::new(e.to_string()).extend_with(move |_, ext| {
+                ext.set("code", code.as_str());
+                ext.set("reason", "FOUR_EYES");
+                ext.set("step", step.as_str());
+            })
+        }
         _ if code == ErrorCode::Internal => {
             tracing::error!(error = %e, "internal error");
             coded(ErrorCode::Internal, "internal error; it has been logged")

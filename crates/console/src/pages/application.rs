@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_workflow::Lang;
 
 use super::applications::{Title, field, status_words};
 use super::{Frame, failure, html, refusal_words};
@@ -22,6 +23,7 @@ use crate::visitor::{Visitor, encode};
 
 const APPLICATION: &str = r#"query($id: ID!) {
   me { role agency organization }
+  agencies { key name nameZhHant nameZhHans }
   application(id: $id) {
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
     currentStates { title }
@@ -30,8 +32,8 @@ const APPLICATION: &str = r#"query($id: ID!) {
       actions { name title inputSchema }
     }
     history {
-      seq kind actor party state action comment input note at
-      actorPerson { displayName membership }
+      kind actor party stateTitle actionTitle comment input note at
+      actorPerson { displayName }
     }
   }
 }"#;
@@ -43,7 +45,34 @@ const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
 #[derive(Deserialize)]
 struct Answer {
     me: Me,
+    agencies: Vec<Agency>,
     application: Option<Application>,
+}
+
+/// A partner agency's names.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Agency {
+    key: String,
+    name: String,
+    name_zh_hant: Option<String>,
+    name_zh_hans: Option<String>,
+}
+
+/// What an assignee or party (`hkstp`, `applicant`) is called in `lang`.
+pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -> String {
+    if key == "applicant" {
+        return t.applicant.to_owned();
+    }
+    match agencies.iter().find(|a| a.key == key) {
+        Some(a) => match lang {
+            Lang::ZhHant => a.name_zh_hant.clone(),
+            Lang::ZhHans => a.name_zh_hans.clone(),
+            Lang::En => None,
+        }
+        .unwrap_or_else(|| a.name.clone()),
+        None => key.to_uppercase(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,8 +124,8 @@ struct Event {
     kind: String,
     actor: Option<String>,
     party: Option<String>,
-    state: Option<String>,
-    action: Option<String>,
+    state_title: Option<String>,
+    action_title: Option<String>,
     comment: Option<String>,
     input: Option<Value>,
     note: Option<String>,
@@ -259,18 +288,20 @@ async fn render(
     };
     let t = v.t();
     let me = answer.me;
+    let agencies = answer.agencies;
+    let party = |key: &str| party_name(&agencies, key, v.lang, t);
+    // A four-eyes refusal names its step: the page says the step's title.
+    let refused = refused.map(|mut r| {
+        if let Some(s) = wf.states.iter().find(|s| s.name == r.failure.step) {
+            r.failure.step = s.title.clone();
+        }
+        r
+    });
     let reviewer = me.role == "REVIEWER";
     let applicant = me.role == "APPLICANT";
     let mine = |assignee: &str| {
         (applicant && assignee == "applicant")
             || (reviewer && me.agency.as_deref() == Some(assignee))
-    };
-    let state_title = |name: &str| {
-        wf.states
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.title.clone())
-            .unwrap_or_else(|| form::humanize(name))
     };
     let has_refusal = refused.is_some();
     let tasks = app
@@ -287,11 +318,7 @@ async fn render(
                 Vec::new()
             };
             TaskView {
-                assignee: if task.assignee == "applicant" {
-                    t.applicant.to_owned()
-                } else {
-                    task.assignee.to_uppercase()
-                },
+                assignee: party(&task.assignee),
                 due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
                 overdue: task.overdue,
                 claimed_by: task.claimed_by.unwrap_or_default(),
@@ -319,15 +346,13 @@ async fn render(
                 .map(|p| p.display_name)
                 .or(e.actor)
                 .map(|who| match e.party.as_deref() {
-                    Some(party) if party != "applicant" => {
-                        format!("{who} ({})", party.to_uppercase())
-                    }
+                    Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
                     _ => who,
                 })
-                .or_else(|| e.party.map(|p| p.to_uppercase()))
+                .or_else(|| e.party.as_deref().map(party))
                 .unwrap_or_else(|| t.system.to_owned()),
-            state: e.state.as_deref().map(state_title).unwrap_or_default(),
-            action: e.action.as_deref().map(form::humanize).unwrap_or_default(),
+            state: e.state_title.unwrap_or_default(),
+            action: e.action_title.unwrap_or_default(),
             comment: e.comment.unwrap_or_default(),
             input: e
                 .input

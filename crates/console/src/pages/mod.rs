@@ -133,6 +133,11 @@ pub(crate) fn failure(v: &Visitor, f: &Failure) -> Response {
 /// What a refusal says in the page's words (shown in place, above the form it refused).
 pub(crate) fn refusal_words(t: &Text, f: &Failure) -> String {
     match f.code.as_str() {
+        "FORBIDDEN" if f.reason == "FOUR_EYES" => format!(
+            "{}: {}",
+            t.refused_forbidden,
+            t.four_eyes.replace("{step}", &f.step)
+        ),
         "FORBIDDEN" => format!("{}: {}", t.refused_forbidden, f.message),
         "CONFLICT" => format!("{} ({})", t.refused_conflict, f.message),
         "BAD_USER_INPUT" if !f.violations.is_empty() => t.form_has_errors.to_owned(),

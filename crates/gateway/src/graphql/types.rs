@@ -289,9 +289,15 @@ impl Application {
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ApplicationEvent>> {
         let who = principal(ctx)?;
         let events = store(ctx).history(self.uuid).await.map_err(from_store)?;
+        // A definition that no longer loads leaves the titles out, not the history.
+        let wf = self.compiled(ctx).await.ok();
         Ok(events
             .into_iter()
             .filter_map(|e| ApplicationEvent::seen_by(e, who))
+            .map(|e| match &wf {
+                Some(wf) => e.titled(wf),
+                None => e,
+            })
             .collect())
     }
 }
@@ -468,10 +474,28 @@ pub struct ApplicationEvent {
     pub note: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub state_titles: Option<Text>,
+    #[graphql(skip)]
+    pub action_titles: Option<Text>,
 }
 
 #[async_graphql::ComplexObject]
 impl ApplicationEvent {
+    /// The state's title (see `Locale`), from the application's workflow version; null where
+    /// the entry names no state (or in a subscription's events).
+    async fn state_title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Option<String> {
+        let lang = lang(ctx, locale);
+        self.state_titles.as_ref().map(|t| t.get(lang).to_owned())
+    }
+
+    /// The action's title (see `Locale`), as the task offered it; null where the entry names
+    /// no action (or in a subscription's events).
+    async fn action_title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Option<String> {
+        let lang = lang(ctx, locale);
+        self.action_titles.as_ref().map(|t| t.get(lang).to_owned())
+    }
+
     /// The actor as people know them: their display name and membership in the directory
     /// (`null` where `actor` is hidden, or for someone the directory does not hold).
     async fn actor_person(&self, ctx: &Context<'_>) -> GqlResult<Option<ActorPerson>> {
@@ -524,7 +548,24 @@ impl ApplicationEvent {
             input,
             note,
             at: e.at,
+            state_titles: None,
+            action_titles: None,
         })
+    }
+
+    /// With the titles `wf` gives its state and action.
+    fn titled(mut self, wf: &softland_workflow::Workflow) -> Self {
+        if let Some(state) = self.state.as_deref().and_then(|s| wf.state_named(s)) {
+            self.state_titles = Some(state.title().clone());
+            self.action_titles = self.action.as_deref().and_then(|a| {
+                state
+                    .offered_actions()
+                    .into_iter()
+                    .find(|o| o.name == a)
+                    .map(|o| o.title)
+            });
+        }
+        self
     }
 }
 
