@@ -539,3 +539,99 @@ async fn console_sessions_and_forms_are_guarded() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// An administrator changes a workflow in the console: a typo is refused with the diagnostic at
+/// its line, the fixed definition publishes as version 2, and version 1 can be retired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_publishes_a_changed_workflow() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let browser = chromium();
+    let dir = shots("admin");
+    let mut admin = browser
+        .tab(&format!("{}/workflows", s.url), "admin", &dir)
+        .await;
+    sign_in(&mut admin, &s.admin, &ENGLISH).await;
+    assert_eq!(admin.path().await, "/workflows");
+    admin
+        .then_next_page(
+            "document.querySelector('a[href=\"/workflows/soft-landing-sz-to-hk\"]').click()",
+        )
+        .await;
+    let text = admin.text().await;
+    assert!(text.contains("OFDS nomination"), "{text}");
+    admin.screenshot("workflow").await;
+    admin
+        .then_next_page("byText('a.button', 'Edit or add a workflow').click()")
+        .await;
+
+    // A typo: the nomination leads to a state that does not exist.
+    let source = std::fs::read_to_string(
+        crate::support::root().join("workflows/soft-landing-sz-to-hk.yaml"),
+    )
+    .unwrap();
+    let typo_line = source
+        .lines()
+        .position(|l| l.contains("nominate: {to: eligibility_screening"))
+        .expect("the nomination's line")
+        + 1;
+    admin
+        .eval("(() => { const y = document.querySelector('#yaml'); y.value = y.value.replace('nominate: {to: eligibility_screening', 'nominate: {to: eligibility_screning'); })()")
+        .await;
+    admin
+        .then_next_page("document.querySelector('button[value=publish]').click()")
+        .await;
+    let at_line = admin
+        .eval(&format!(
+            "(() => {{ const li = document.getElementById('line-{typo_line}'); return li && li.classList.contains('problem') ? li.querySelector('.diagnostic').textContent : null; }})()"
+        ))
+        .await;
+    assert!(
+        at_line
+            .as_str()
+            .unwrap_or_default()
+            .contains("eligibility_screning"),
+        "the diagnostic sits at line {typo_line}: {at_line}"
+    );
+    let summary = admin
+        .eval("document.querySelector('#validation').textContent")
+        .await;
+    assert!(
+        summary
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("Line {typo_line}, column")),
+        "{summary}"
+    );
+    admin.screenshot("typo-at-its-line").await;
+
+    // Fixed, and changed: a new version.
+    admin
+        .eval("(() => { const y = document.querySelector('#yaml'); y.value = y.value.replace('eligibility_screning', 'eligibility_screening').replace('title: {en: Nominate,', 'title: {en: Nominate the firm,'); })()")
+        .await;
+    admin
+        .then_next_page("document.querySelector('button[value=publish]').click()")
+        .await;
+    assert_eq!(admin.path().await, "/workflows/soft-landing-sz-to-hk");
+    let heading = admin.eval("document.querySelector('h1').textContent").await;
+    assert!(heading.as_str().unwrap().contains("v2"), "{heading}");
+    admin.screenshot("published-v2").await;
+
+    // Version 1 retires; version 2 stays in use.
+    admin
+        .goto(&format!(
+            "{}/workflows/soft-landing-sz-to-hk?version=1",
+            s.url
+        ))
+        .await;
+    admin.then_next_page("press('Retire v1')").await;
+    let heading = admin.eval("document.querySelector('h1').textContent").await;
+    assert!(heading.as_str().unwrap().contains("Retired"), "{heading}");
+    let listed = s
+        .query(
+            Some(&s.admin),
+            "{ v1: workflow(key: \"soft-landing-sz-to-hk\", version: 1) { retiredAt } v2: workflow(key: \"soft-landing-sz-to-hk\", version: 2) { retiredAt } }",
+        )
+        .await;
+    assert!(listed["data"]["v1"]["retiredAt"].is_string(), "{listed}");
+    assert!(listed["data"]["v2"]["retiredAt"].is_null(), "{listed}");
+}

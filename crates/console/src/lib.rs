@@ -72,6 +72,16 @@ pub fn pages(services: Services) -> Router {
             post(pages::application::withdraw),
         )
         .route("/applications/{id}/note", post(pages::application::note))
+        .route("/workflows", get(pages::workflows::list))
+        .route(
+            "/workflows/edit",
+            get(pages::workflows::edit).post(pages::workflows::check),
+        )
+        .route("/workflows/{key}", get(pages::workflows::detail))
+        .route(
+            "/workflows/{key}/{version}/retire",
+            post(pages::workflows::retire),
+        )
         .route("/tasks/{id}/act", post(pages::application::act))
         .route("/tasks/{id}/claim", post(pages::application::claim))
         .route("/tasks/{id}/release", post(pages::application::release))

@@ -4,6 +4,7 @@ pub(crate) mod application;
 pub(crate) mod applications;
 pub(crate) mod inbox;
 pub(crate) mod signin;
+pub(crate) mod workflows;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -59,6 +60,7 @@ impl Frame {
             }
             Some(Principal::Admin { .. }) => {
                 nav.push(("/applications", t.nav_applications));
+                nav.push(("/workflows", t.nav_workflows));
             }
             None => {}
         }
