@@ -635,3 +635,137 @@ async fn an_administrator_publishes_a_changed_workflow() {
     assert!(listed["data"]["v1"]["retiredAt"].is_string(), "{listed}");
     assert!(listed["data"]["v2"]["retiredAt"].is_null(), "{listed}");
 }
+
+/// An administrator adds a firm and its lead in the console, makes the lead a key (shown once),
+/// the lead signs in with it and manages their own staff; deactivating the lead ends their
+/// session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_manages_the_directory() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let browser = chromium();
+    let dir = shots("directory");
+    let mut admin = browser
+        .tab(&format!("{}/directory", s.url), "admin", &dir)
+        .await;
+    sign_in(&mut admin, &s.admin, &ENGLISH).await;
+    assert_eq!(admin.path().await, "/directory");
+    let form = |summary: &str, fields: &str| {
+        format!(
+            "(() => {{ const d = byText('details.card summary', {summary:?}).closest('details'); d.open = true; fill(d.querySelector('form'), {fields}); d.querySelector('form').requestSubmit(); }})()"
+        )
+    };
+    admin
+        .then_next_page(&form(
+            "Add or change an organisation",
+            r#"[["key", "shenzhen-ledger"], ["name", "Shenzhen Ledger Ltd."], ["nameZhHant", "深圳賬本有限公司"], ["region", "mainland"]]"#,
+        ))
+        .await;
+    assert!(admin.text().await.contains("Shenzhen Ledger Ltd."));
+    admin
+        .then_next_page(&form(
+            "Add or change a person",
+            r#"[["id", "wang"], ["displayName", "Wang Fang"], ["email", "wang@ledger.example.cn"], ["membership", "organization:shenzhen-ledger"], ["roles", ["STAFF", "LEAD"]]]"#,
+        ))
+        .await;
+    let row = admin
+        .eval("document.querySelector('#person-wang').textContent")
+        .await;
+    let row = row.as_str().unwrap_or_default();
+    assert!(
+        row.contains("Wang Fang") && row.contains("shenzhen-ledger"),
+        "{row}"
+    );
+    assert!(row.contains("LEAD") && row.contains("STAFF"), "{row}");
+    admin.screenshot("directory").await;
+
+    // A key for wang, shown once.
+    admin
+        .then_next_page("document.querySelector('a[href=\"/directory/people/wang/keys\"]').click()")
+        .await;
+    admin.run("fill(document, [['label', 'laptop']])").await;
+    admin
+        .then_next_page("document.querySelector('form.card').requestSubmit()")
+        .await;
+    let token = admin
+        .eval("document.querySelector('#new-token code').textContent")
+        .await;
+    let token = token.as_str().expect("the token").to_owned();
+    assert!(token.starts_with("sl_"), "{token}");
+    admin.screenshot("key-made").await;
+    admin
+        .goto(&format!("{}/directory/people/wang/keys", s.url))
+        .await;
+    assert!(
+        !admin.text().await.contains(&token),
+        "the token is shown only once"
+    );
+
+    // wang signs in with it, and as the firm's lead adds a colleague.
+    let mut wang = browser.tab(&format!("{}/", s.url), "wang", &dir).await;
+    sign_in(&mut wang, &token, &ENGLISH).await;
+    let text = wang.text().await;
+    assert!(
+        text.contains("Wang Fang") && text.contains("Directory"),
+        "{text}"
+    );
+    wang.goto(&format!("{}/directory", s.url)).await;
+    wang.then_next_page(&form(
+        "Add or change a person",
+        r#"[["id", "zhou"], ["displayName", "Zhou Min"], ["roles", ["STAFF"]]]"#,
+    ))
+    .await;
+    let added = s
+        .query(
+            Some(&s.admin),
+            "{ people(organization: \"shenzhen-ledger\") { id roles } }",
+        )
+        .await;
+    assert_eq!(
+        added["data"]["people"],
+        json!([{"id": "wang", "roles": ["LEAD", "STAFF"]}, {"id": "zhou", "roles": ["STAFF"]}]),
+        "{added}"
+    );
+    // A lead is not offered `ADMIN`; a forged form asking for it is refused, in words.
+    let offered = wang
+        .eval("Array.from(document.querySelectorAll('input[name=roles]')).map(i => i.value)")
+        .await;
+    assert_eq!(offered, json!(["LEAD", "REVIEWER", "STAFF"]));
+    wang.eval("document.querySelector('input[name=roles]').value = 'ADMIN'")
+        .await;
+    wang.then_next_page(&form(
+        "Add or change a person",
+        r#"[["id", "sneaky"], ["roles", ["ADMIN"]]]"#,
+    ))
+    .await;
+    let notice = wang
+        .eval("document.querySelector('#notice').textContent")
+        .await;
+    assert!(
+        notice
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Not allowed"),
+        "{notice}"
+    );
+    let sneaky = s
+        .query(
+            Some(&s.admin),
+            "{ people(organization: \"shenzhen-ledger\") { id } }",
+        )
+        .await;
+    assert_eq!(
+        sneaky["data"]["people"].as_array().unwrap().len(),
+        2,
+        "{sneaky}"
+    );
+
+    // Deactivated: wang's session ends.
+    admin
+        .goto(&format!("{}/directory?organization=shenzhen-ledger", s.url))
+        .await;
+    admin
+        .then_next_page("press('Deactivate', document.querySelector('#person-wang'))")
+        .await;
+    wang.goto(&format!("{}/applications", s.url)).await;
+    assert_eq!(wang.path().await, "/signin");
+}

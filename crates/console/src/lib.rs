@@ -82,6 +82,25 @@ pub fn pages(services: Services) -> Router {
             "/workflows/{key}/{version}/retire",
             post(pages::workflows::retire),
         )
+        .route("/directory", get(pages::directory::page))
+        .route("/directory/agencies", post(pages::directory::put_agency))
+        .route(
+            "/directory/organizations",
+            post(pages::directory::put_organization),
+        )
+        .route("/directory/people", post(pages::directory::put_person))
+        .route(
+            "/directory/people/{id}/deactivate",
+            post(pages::directory::deactivate),
+        )
+        .route(
+            "/directory/people/{id}/keys",
+            get(pages::directory::keys).post(pages::directory::create_key),
+        )
+        .route(
+            "/directory/keys/{id}/revoke",
+            post(pages::directory::revoke_key),
+        )
         .route("/tasks/{id}/act", post(pages::application::act))
         .route("/tasks/{id}/claim", post(pages::application::claim))
         .route("/tasks/{id}/release", post(pages::application::release))

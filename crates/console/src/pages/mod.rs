@@ -2,6 +2,7 @@
 
 pub(crate) mod application;
 pub(crate) mod applications;
+pub(crate) mod directory;
 pub(crate) mod inbox;
 pub(crate) mod signin;
 pub(crate) mod workflows;
@@ -51,16 +52,23 @@ impl Frame {
         let t = v.t();
         let mut nav = Vec::new();
         match &v.principal {
-            Some(Principal::Reviewer { .. }) => {
+            Some(Principal::Reviewer { lead, .. }) => {
                 nav.push(("/inbox", t.nav_inbox));
                 nav.push(("/applications", t.nav_applications));
+                if *lead {
+                    nav.push(("/directory", t.nav_directory));
+                }
             }
-            Some(Principal::Applicant { .. }) => {
+            Some(Principal::Applicant { lead, .. }) => {
                 nav.push(("/applications", t.nav_applications));
+                if *lead {
+                    nav.push(("/directory", t.nav_directory));
+                }
             }
             Some(Principal::Admin { .. }) => {
                 nav.push(("/applications", t.nav_applications));
                 nav.push(("/workflows", t.nav_workflows));
+                nav.push(("/directory", t.nav_directory));
             }
             None => {}
         }

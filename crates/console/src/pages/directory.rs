@@ -1,0 +1,483 @@
+//! The directory, for administrators and leads: agencies, organisations, people and their API
+//! keys. What each may see and change is the API's decision (an agency's lead manages its own
+//! people and keys, administrators everything); the page offers the forms and shows refusals.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use softland_gateway::Principal;
+
+use super::applications::field;
+use super::{Frame, failure, html, refusal_words};
+use crate::Console;
+use crate::i18n::Text;
+use crate::visitor::{Visitor, encode};
+
+const DIRECTORY: &str = r#"query($agency: String, $organization: String) {
+  agencies { key name nameZhHant nameZhHans region calendar inboxEmail }
+  organizations { key name nameZhHant nameZhHans registrationNumber region }
+  people(agency: $agency, organization: $organization) {
+    id displayName email agency organization roles service active
+  }
+}"#;
+
+#[derive(Deserialize)]
+struct Answer {
+    agencies: Vec<Agency>,
+    organizations: Vec<Organization>,
+    people: Vec<Person>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Agency {
+    key: String,
+    name: String,
+    name_zh_hant: Option<String>,
+    name_zh_hans: Option<String>,
+    region: String,
+    calendar: Option<String>,
+    inbox_email: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Organization {
+    key: String,
+    name: String,
+    name_zh_hant: Option<String>,
+    name_zh_hans: Option<String>,
+    registration_number: Option<String>,
+    region: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Person {
+    id: String,
+    display_name: String,
+    email: Option<String>,
+    agency: Option<String>,
+    organization: Option<String>,
+    roles: Vec<String>,
+    service: bool,
+    active: bool,
+}
+
+impl Person {
+    fn membership(&self) -> String {
+        match (&self.agency, &self.organization) {
+            (Some(a), _) => a.clone(),
+            (_, Some(o)) => o.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A membership a new person can be given: `agency:hkstp`, `organization:pengcheng-pay`.
+#[derive(Debug)]
+struct Membership {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct Page {
+    page: Frame,
+    t: &'static Text,
+    admin: bool,
+    notice: Option<String>,
+    agencies: Vec<Agency>,
+    organizations: Vec<Organization>,
+    people: Vec<Person>,
+    memberships: Vec<Membership>,
+    roles: Vec<&'static str>,
+}
+
+/// Which people to list.
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct Filter {
+    agency: Option<String>,
+    organization: Option<String>,
+}
+
+/// `GET /directory`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    v: Visitor,
+    Query(filter): Query<Filter>,
+) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    render(&c, &v, filter, None).await
+}
+
+async fn render(c: &Console, v: &Visitor, filter: Filter, notice: Option<String>) -> Response {
+    let Some(principal) = v.principal.as_ref() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    // A lead sees their own people unless they asked; administrators everyone.
+    let (agency, organization) = match (principal, filter.agency, filter.organization) {
+        (_, a @ Some(_), o) | (_, a, o @ Some(_)) => (a, o),
+        (Principal::Reviewer { agency, .. }, None, None) => (Some(agency.clone()), None),
+        (Principal::Applicant { organization, .. }, None, None) => {
+            (None, Some(organization.clone()))
+        }
+        (Principal::Admin { .. }, None, None) => (None, None),
+    };
+    let answer: Answer = match c
+        .call(
+            v,
+            DIRECTORY,
+            json!({"agency": agency, "organization": organization}),
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(f) => return failure(v, &f),
+    };
+    let admin = matches!(principal, Principal::Admin { .. });
+    let memberships = match principal {
+        Principal::Admin { .. } => answer
+            .agencies
+            .iter()
+            .map(|a| Membership {
+                value: format!("agency:{}", a.key),
+                label: a.name.clone(),
+            })
+            .chain(answer.organizations.iter().map(|o| Membership {
+                value: format!("organization:{}", o.key),
+                label: o.name.clone(),
+            }))
+            .chain(std::iter::once(Membership {
+                value: String::new(),
+                label: "—".into(),
+            }))
+            .collect(),
+        Principal::Reviewer { agency, .. } => vec![Membership {
+            value: format!("agency:{agency}"),
+            label: agency.clone(),
+        }],
+        Principal::Applicant { organization, .. } => vec![Membership {
+            value: format!("organization:{organization}"),
+            label: organization.clone(),
+        }],
+    };
+    let status = if notice.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = Page {
+        page: Frame::new(v, v.t().nav_directory, "/directory"),
+        t: v.t(),
+        admin,
+        notice,
+        agencies: answer.agencies,
+        organizations: answer.organizations,
+        people: answer.people,
+        memberships,
+        roles: if admin {
+            vec!["ADMIN", "LEAD", "REVIEWER", "STAFF"]
+        } else {
+            vec!["LEAD", "REVIEWER", "STAFF"]
+        },
+    };
+    (status, html(&page)).into_response()
+}
+
+/// Checks the CSRF token of a posted directory form.
+fn posted(v: &Visitor, fields: &[(String, String)]) -> Result<(), Response> {
+    v.signed_in()?;
+    if v.csrf_ok(field(fields, "csrf")) {
+        Ok(())
+    } else {
+        Err(StatusCode::FORBIDDEN.into_response())
+    }
+}
+
+/// A text field, `null` when left empty.
+fn optional(fields: &[(String, String)], name: &str) -> Value {
+    match field(fields, name).trim() {
+        "" => Value::Null,
+        text => Value::from(text),
+    }
+}
+
+/// Runs a directory mutation; back to the directory, or the refusal at its top.
+async fn change(c: &Console, v: &Visitor, mutation: &str, variables: Value) -> Response {
+    match c.call::<Value>(v, mutation, variables).await {
+        Ok(_) => Redirect::to("/directory").into_response(),
+        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
+        Err(f) => render(c, v, Filter::default(), Some(refusal_words(v.t(), &f))).await,
+    }
+}
+
+/// `POST /directory/agencies`.
+pub(crate) async fn put_agency(
+    State(c): State<Console>,
+    v: Visitor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    let input = json!({
+        "key": field(&fields, "key").trim(),
+        "name": field(&fields, "name").trim(),
+        "nameZhHant": optional(&fields, "nameZhHant"),
+        "nameZhHans": optional(&fields, "nameZhHans"),
+        "region": field(&fields, "region"),
+        "calendar": optional(&fields, "calendar"),
+        "inboxEmail": optional(&fields, "inboxEmail"),
+    });
+    change(
+        &c,
+        &v,
+        "mutation($input: AgencyInput!) { putAgency(input: $input) { key } }",
+        json!({"input": input}),
+    )
+    .await
+}
+
+/// `POST /directory/organizations`.
+pub(crate) async fn put_organization(
+    State(c): State<Console>,
+    v: Visitor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    let input = json!({
+        "key": field(&fields, "key").trim(),
+        "name": field(&fields, "name").trim(),
+        "nameZhHant": optional(&fields, "nameZhHant"),
+        "nameZhHans": optional(&fields, "nameZhHans"),
+        "registrationNumber": optional(&fields, "registrationNumber"),
+        "region": optional(&fields, "region"),
+    });
+    change(
+        &c,
+        &v,
+        "mutation($input: OrganizationInput!) { putOrganization(input: $input) { key } }",
+        json!({"input": input}),
+    )
+    .await
+}
+
+/// `POST /directory/people`.
+pub(crate) async fn put_person(
+    State(c): State<Console>,
+    v: Visitor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    let membership = field(&fields, "membership");
+    let (agency, organization) = match membership.split_once(':') {
+        Some(("agency", a)) => (Value::from(a), Value::Null),
+        Some(("organization", o)) => (Value::Null, Value::from(o)),
+        _ => (Value::Null, Value::Null),
+    };
+    let roles: Vec<&str> = fields
+        .iter()
+        .filter(|(n, _)| n == "roles")
+        .map(|(_, r)| r.as_str())
+        .collect();
+    let input = json!({
+        "id": field(&fields, "id").trim(),
+        "displayName": optional(&fields, "displayName"),
+        "email": optional(&fields, "email"),
+        "agency": agency,
+        "organization": organization,
+        "roles": roles,
+        "service": field(&fields, "service") == "true",
+    });
+    change(
+        &c,
+        &v,
+        "mutation($input: PersonInput!) { putPerson(input: $input) { id } }",
+        json!({"input": input}),
+    )
+    .await
+}
+
+/// `POST /directory/people/{id}/deactivate`.
+pub(crate) async fn deactivate(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    change(
+        &c,
+        &v,
+        "mutation($id: ID!) { deactivatePerson(id: $id) { id } }",
+        json!({"id": id}),
+    )
+    .await
+}
+
+const KEYS: &str = r#"query($id: ID!) {
+  apiKeys(personId: $id) { id label createdAt expiresAt revokedAt }
+}"#;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeysAnswer {
+    api_keys: Vec<Key>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Key {
+    id: String,
+    label: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A key as the page lists it.
+#[derive(Debug)]
+struct KeyRow {
+    id: String,
+    label: String,
+    created: String,
+    expires: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "keys.html")]
+struct KeysPage {
+    page: Frame,
+    t: &'static Text,
+    person: String,
+    keys: Vec<KeyRow>,
+    token: Option<String>,
+    notice: Option<String>,
+}
+
+/// `GET /directory/people/{id}/keys`.
+pub(crate) async fn keys(State(c): State<Console>, v: Visitor, Path(id): Path<String>) -> Response {
+    if let Err(to_sign_in) = v.signed_in() {
+        return to_sign_in;
+    }
+    keys_page(&c, &v, &id, None, None).await
+}
+
+async fn keys_page(
+    c: &Console,
+    v: &Visitor,
+    person: &str,
+    token: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let answer: KeysAnswer = match c.call(v, KEYS, json!({"id": person})).await {
+        Ok(a) => a,
+        Err(f) => return failure(v, &f),
+    };
+    let t = v.t();
+    html(&KeysPage {
+        page: Frame::new(v, format!("{}: {person}", t.api_keys), "/directory"),
+        t,
+        person: person.to_owned(),
+        keys: answer
+            .api_keys
+            .into_iter()
+            .map(|k| KeyRow {
+                id: k.id,
+                label: k.label,
+                created: crate::i18n::hk_time(&k.created_at, t),
+                expires: k
+                    .expires_at
+                    .map(|e| crate::i18n::hk_time(&e, t))
+                    .unwrap_or_default(),
+                revoked: k.revoked_at.is_some(),
+            })
+            .collect(),
+        token,
+        notice,
+    })
+}
+
+const CREATE_KEY: &str = r#"mutation($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { token }
+}"#;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    create_api_key: Token,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+/// `POST /directory/people/{id}/keys`: makes a key; its token is shown on this answer only
+/// (never in a URL, never stored by the page).
+pub(crate) async fn create_key(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    // A date means the end of that day in Hong Kong.
+    let expires = match field(&fields, "expires").trim() {
+        "" => Value::Null,
+        date => Value::from(format!("{date}T23:59:59+08:00")),
+    };
+    let input =
+        json!({"personId": id, "label": field(&fields, "label").trim(), "expiresAt": expires});
+    match c
+        .call::<Created>(&v, CREATE_KEY, json!({"input": input}))
+        .await
+    {
+        Ok(created) => keys_page(&c, &v, &id, Some(created.create_api_key.token), None).await,
+        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(&v, &f),
+        Err(f) => keys_page(&c, &v, &id, None, Some(refusal_words(v.t(), &f))).await,
+    }
+}
+
+/// `POST /directory/keys/{id}/revoke` (the person's id comes with the form, to go back).
+pub(crate) async fn revoke_key(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(key): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = posted(&v, &fields) {
+        return refused;
+    }
+    let person = field(&fields, "person");
+    match c
+        .call::<Value>(
+            &v,
+            "mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+            json!({"id": key}),
+        )
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/directory/people/{}/keys", encode(person))).into_response()
+        }
+        Err(f) => failure(&v, &f),
+    }
+}
