@@ -348,6 +348,23 @@ async fn walk(w: &Words, name: &str) {
     assert!(said.contains(w.not_allowed), "{said}");
     assert!(said.contains(w.eligibility), "the step is named: {said}");
     investhk.screenshot("four-eyes-refusal").await;
+    // So amy hands the set-up review over to carl.
+    investhk
+        .then_next_page(&format!(
+            "(() => {{ const task = Array.from(document.querySelectorAll('article.task')).find(a => a.querySelector('h3').textContent.trim() === {:?}); const f = task.querySelector('form.delegate'); f.querySelector('select').value = 'carl'; f.requestSubmit(); }})()",
+            w.setup
+        ))
+        .await;
+    let claimed = investhk
+        .eval(&format!(
+            "Array.from(document.querySelectorAll('article.task')).find(a => a.querySelector('h3').textContent.trim() === {:?}).querySelector('.meta').textContent",
+            w.setup
+        ))
+        .await;
+    assert!(
+        claimed.as_str().unwrap_or_default().contains("carl"),
+        "handed over: {claimed}"
+    );
     let mut carl_tab = browser.tab(&app_url, "investhk-carl", &dir).await;
     sign_in(&mut carl_tab, &carl, w).await;
     act(&mut carl_tab, w.setup, w.clear, json!([])).await;

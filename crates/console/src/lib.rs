@@ -104,6 +104,7 @@ pub fn pages(services: Services) -> Router {
         .route("/tasks/{id}/act", post(pages::application::act))
         .route("/tasks/{id}/claim", post(pages::application::claim))
         .route("/tasks/{id}/release", post(pages::application::release))
+        .route("/tasks/{id}/delegate", post(pages::application::delegate))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard))
         .with_state(console)

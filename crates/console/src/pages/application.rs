@@ -21,9 +21,10 @@ use crate::form::{self, Errors, ReadRow, Row as FormRow};
 use crate::i18n::{Text, event_kind, hk_time};
 use crate::visitor::{Visitor, encode};
 
-const APPLICATION: &str = r#"query($id: ID!) {
+const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
   me { role agency organization }
   agencies { key name nameZhHant nameZhHans }
+  colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
     currentStates { title }
@@ -46,7 +47,19 @@ const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
 struct Answer {
     me: Me,
     agencies: Vec<Agency>,
+    #[serde(default)]
+    colleagues: Vec<Colleague>,
     application: Option<Application>,
+}
+
+/// A person of the caller's agency, to delegate a task to.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Colleague {
+    id: String,
+    display_name: String,
+    roles: Vec<String>,
+    active: bool,
 }
 
 /// A partner agency's names.
@@ -217,6 +230,7 @@ struct Page {
     submitted_now: bool,
     draft_key: String,
     tasks: Vec<TaskView>,
+    colleagues: Vec<Colleague>,
     form: Vec<ReadRow>,
     timeline: Vec<EventView>,
     may_withdraw: bool,
@@ -259,7 +273,12 @@ async fn render(
     notice: Option<String>,
     submitted: Option<String>,
 ) -> Response {
-    let answer: Answer = match c.call(v, APPLICATION, json!({"id": id})).await {
+    let agency = match &v.principal {
+        Some(softland_gateway::Principal::Reviewer { agency, .. }) => Some(agency.clone()),
+        _ => None,
+    };
+    let variables = json!({"id": id, "reviewer": agency.is_some(), "agency": agency});
+    let answer: Answer = match c.call(v, APPLICATION, variables).await {
         Ok(a) => a,
         Err(f) => return failure(v, &f),
     };
@@ -391,6 +410,11 @@ async fn render(
         submitted: hk_time(&app.submitted_at, t),
         notice,
         tasks,
+        colleagues: answer
+            .colleagues
+            .into_iter()
+            .filter(|p| p.active && p.roles.iter().any(|r| r == "REVIEWER" || r == "LEAD"))
+            .collect(),
         form: form::read(&wf.application_schema, &app.data, v.lang),
         timeline,
         may_withdraw: applicant && active,
@@ -520,7 +544,20 @@ pub(crate) async fn claim(
     Path(task): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    claim_or_release(&c, &v, &task, &fields, "claimTask").await
+    let query = "mutation($id: ID!) { claimTask(taskId: $id) { id } }";
+    on_task(&c, &v, &fields, query, json!({"id": task}), &task).await
+}
+
+/// `POST /tasks/{id}/delegate`: hands the task to the colleague the form names.
+pub(crate) async fn delegate(
+    State(c): State<Console>,
+    v: Visitor,
+    Path(task): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let to = field(&fields, "to");
+    let query = "mutation($id: ID!, $to: String!) { delegateTask(taskId: $id, to: $to) { id } }";
+    on_task(&c, &v, &fields, query, json!({"id": task, "to": to}), &task).await
 }
 
 /// `POST /tasks/{id}/release`.
@@ -530,22 +567,24 @@ pub(crate) async fn release(
     Path(task): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    claim_or_release(&c, &v, &task, &fields, "releaseTask").await
+    let query = "mutation($id: ID!) { releaseTask(taskId: $id) { id } }";
+    on_task(&c, &v, &fields, query, json!({"id": task}), &task).await
 }
 
-async fn claim_or_release(
+/// Claims, releases or delegates `task`, then shows it again (or the refusal above it).
+async fn on_task(
     c: &Console,
     v: &Visitor,
-    task: &str,
     fields: &[(String, String)],
-    mutation: &str,
+    query: &str,
+    variables: Value,
+    task: &str,
 ) -> Response {
     let application = match posted(v, fields) {
         Ok(a) => a,
         Err(refused) => return refused,
     };
-    let query = format!("mutation($id: ID!) {{ {mutation}(taskId: $id) {{ id }} }}");
-    match c.call::<Value>(v, &query, json!({"id": task})).await {
+    match c.call::<Value>(v, query, variables).await {
         Ok(_) => back_to(application, &format!("#task-{}", encode(task))),
         Err(f) => {
             let words = refusal_words(v.t(), &f);
