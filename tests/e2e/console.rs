@@ -66,6 +66,7 @@ struct Words {
     not_yours: &'static str,
     hong_kong_time: &'static str,
     outcome: [&'static str; 2],
+    investhk: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -94,6 +95,7 @@ const ENGLISH: Words = Words {
     not_yours: "does not exist, or you may not see it",
     hong_kong_time: "HKT",
     outcome: ["Completed", "Approved"],
+    investhk: "Invest Hong Kong",
 };
 
 const TRADITIONAL_CHINESE: Words = Words {
@@ -122,6 +124,7 @@ const TRADITIONAL_CHINESE: Words = Words {
     not_yours: "此頁不存在，或你無權查看。",
     hong_kong_time: "香港時間",
     outcome: ["已完成", "已批准"],
+    investhk: "投資推廣署",
 };
 
 /// Signs `tab` in with `key` (switching to the walk's language first, as a person would with
@@ -301,6 +304,27 @@ async fn walk(w: &Words, name: &str) {
     )
     .await;
     ofds.screenshot("nominated").await;
+
+    // The administrators' dashboard: InvestHK has the task now; the nomination took time.
+    let mut admin = browser.tab(&root, "admin", &dir).await;
+    sign_in(&mut admin, &s.admin, w).await;
+    assert_eq!(admin.path().await, "/dashboard");
+    let load = admin
+        .eval("Array.from(document.querySelectorAll('#load-table tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))")
+        .await;
+    assert_eq!(load, json!([[w.investhk, "1", "0"]]), "{load}");
+    let steps = admin
+        .eval("Array.from(document.querySelectorAll('#steps-table tbody tr')).map(r => r.cells[1].textContent)")
+        .await;
+    assert_eq!(steps, json!([w.ofds_nomination]), "{steps}");
+    assert_eq!(
+        admin
+            .eval("document.querySelectorAll('svg.chart rect').length")
+            .await,
+        json!(2),
+        "a bar for InvestHK's open tasks, one for the nomination's time"
+    );
+    admin.screenshot("dashboard").await;
 
     // InvestHK asks the firm a question.
     let mut investhk = browser.tab(&app_url, "investhk-amy", &dir).await;

@@ -59,6 +59,7 @@ pub fn pages(services: Services) -> Router {
         .route("/signout", post(pages::signin::sign_out))
         .route("/lang/{tag}", get(pages::signin::language))
         .route("/assets/{file}", get(assets::serve))
+        .route("/dashboard", get(pages::dashboard::page))
         .route("/inbox", get(pages::inbox::page))
         .route("/inbox/rows", get(pages::inbox::rows))
         .route("/applications", get(pages::applications::list))

@@ -22,6 +22,7 @@ mod commit;
 mod commit_build;
 mod commit_sql;
 mod connect;
+pub mod dashboard;
 mod definitions;
 pub mod directory;
 mod doctor;

@@ -66,4 +66,5 @@ on_both_backends!(
     other_processes_claim_close_and_advance,
     commands_committed_together_stand_alone,
     command_connections_open_ahead,
+    the_dashboard_counts_open_overdue_and_step_times,
 );

@@ -2,6 +2,7 @@
 
 pub(crate) mod application;
 pub(crate) mod applications;
+pub(crate) mod dashboard;
 pub(crate) mod directory;
 pub(crate) mod inbox;
 pub(crate) mod signin;
@@ -66,6 +67,7 @@ impl Frame {
                 }
             }
             Some(Principal::Admin { .. }) => {
+                nav.push(("/dashboard", t.dashboard));
                 nav.push(("/applications", t.nav_applications));
                 nav.push(("/workflows", t.nav_workflows));
                 nav.push(("/directory", t.nav_directory));
@@ -156,10 +158,12 @@ pub(crate) fn refusal_words(t: &Text, f: &Failure) -> String {
     }
 }
 
-/// `/`: where each person starts — reviewers at their inbox, everyone else at the applications.
+/// `/`: where each person starts — reviewers at their inbox, administrators at the dashboard,
+/// firms at their applications.
 pub(crate) async fn home(v: Visitor) -> Response {
     match v.signed_in() {
         Ok(Principal::Reviewer { .. }) => Redirect::to("/inbox").into_response(),
+        Ok(Principal::Admin { .. }) => Redirect::to("/dashboard").into_response(),
         Ok(_) => Redirect::to("/applications").into_response(),
         Err(to_sign_in) => to_sign_in,
     }

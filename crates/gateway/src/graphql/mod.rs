@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, queries, mutations, the subscription.
 
+mod dashboard;
 mod directory;
 mod documents;
 pub(crate) mod limits;
@@ -18,9 +19,13 @@ use crate::error::{GqlResult, unauthenticated};
 use crate::policy::Principal;
 
 pub use locale::{Locale, RequestLang};
-/// Root queries: the applications' and the directory's.
+/// Root queries: the applications', the directory's and the dashboard's.
 #[derive(async_graphql::MergedObject, Debug, Default)]
-pub struct Query(query::AppQuery, directory::DirectoryQuery);
+pub struct Query(
+    query::AppQuery,
+    directory::DirectoryQuery,
+    dashboard::DashboardQuery,
+);
 
 /// Root mutations: the applications' and the directory's.
 #[derive(async_graphql::MergedObject, Debug, Default)]

@@ -1,6 +1,8 @@
 //! The scenarios, backend-agnostic.
 
+mod dashboard;
 mod directory;
+pub use dashboard::*;
 pub use directory::*;
 
 use std::path::PathBuf;

@@ -1,0 +1,42 @@
+//! The administrators' dashboard: open and overdue tasks per assignee, time per step.
+
+use chrono::Duration;
+use softland_store::dashboard::AssigneeLoad;
+use softland_store::test_util::TestDb;
+
+use super::fixture;
+
+pub async fn the_dashboard_counts_open_overdue_and_step_times(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut apps = Vec::new();
+    for org in ["a", "b", "c"] {
+        apps.push(f.submit("soft-landing-sz-to-hk", org).await.application.id);
+    }
+    // Two hours later OFDS nominates one; a month later the other two are overdue.
+    f.advance(Duration::hours(2));
+    f.act(apps[0], "ofds_nomination", "ofds:chen", "nominate", None)
+        .await
+        .unwrap();
+    f.advance(Duration::days(30));
+    let load = f.store.open_tasks_by_assignee(f.store.now()).await.unwrap();
+    assert_eq!(
+        load,
+        [
+            AssigneeLoad {
+                assignee: "ofds".into(),
+                open: 2,
+                overdue: 2
+            },
+            AssigneeLoad {
+                assignee: "investhk".into(),
+                open: 1,
+                overdue: 1
+            },
+        ]
+    );
+    let steps = f.store.step_times().await.unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].state, "ofds_nomination");
+    assert_eq!(steps[0].completed, 1);
+    assert!((steps[0].median_hours - 2.0).abs() < 1e-6, "{steps:?}");
+}
