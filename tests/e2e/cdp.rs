@@ -288,6 +288,19 @@ impl Tab {
         std::fs::write(&file, png).expect("the screenshot");
     }
 
+    /// The accessibility violations axe-core (vendored) finds on the page that are serious or
+    /// critical, as `rule: target…` lines (empty when there are none).
+    pub async fn accessibility_violations(&mut self) -> Vec<String> {
+        let found = self
+            .eval(&format!(
+                "{}\n;axe.run(document, {{resultTypes: ['violations']}}).then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', ')))",
+                include_str!("vendor/axe.min.js")
+            ))
+            .await;
+        serde_json::from_value(found.clone())
+            .unwrap_or_else(|e| panic!("axe-core did not answer with a list ({e}): {found}"))
+    }
+
     /// Evaluates `script` with the page's helpers (`tests/e2e/console_helpers.js`) loaded.
     pub async fn run(&mut self, script: &str) -> Value {
         self.eval(&format!("{}\n{script}", include_str!("console_helpers.js")))

@@ -149,6 +149,15 @@ async fn sign_in(tab: &mut Tab, key: &str, w: &Words) {
         .await;
 }
 
+/// Fails on any serious or critical accessibility violation of the page (English walk only:
+/// the pages are the same in every language).
+async fn accessible(tab: &mut Tab, w: &Words, page: &str) {
+    if w.switch.is_none() {
+        let violations = tab.accessibility_violations().await;
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+}
+
 /// Acts on the application page and waits for the page that follows.
 async fn act(tab: &mut Tab, task: &str, action: &str, fields: Value) {
     tab.then_next_page(&format!("act({task:?}, {action:?}, {fields})"))
@@ -191,7 +200,9 @@ async fn walk(w: &Words, name: &str) {
     let mut firm = browser.tab(&root, "firm", &dir).await;
     assert_eq!(firm.path().await, "/signin");
     firm.screenshot("sign-in").await;
+    accessible(&mut firm, w, "sign-in").await;
     sign_in(&mut firm, &firm_key, w).await;
+    accessible(&mut firm, w, "applications").await;
     assert_eq!(firm.path().await, "/applications");
     firm.then_next_page(&format!("byText('a.button', {:?}).click()", w.apply))
         .await;
@@ -256,6 +267,7 @@ async fn walk(w: &Words, name: &str) {
         "what was typed is kept: {error}"
     );
     firm.screenshot("field-error").await;
+    accessible(&mut firm, w, "new application with an error").await;
     firm.run("fill(document.querySelector('form.generated'), [['/company/unified_social_credit_code', '91440300MA5G2XK81W']])")
         .await;
     firm.then_next_page("document.querySelector('form.generated').requestSubmit()")
@@ -291,11 +303,13 @@ async fn walk(w: &Words, name: &str) {
     )
     .await;
     ofds.screenshot("inbox").await;
+    accessible(&mut ofds, w, "inbox").await;
     ofds.then_next_page("document.querySelector('#inbox-rows a').click()")
         .await;
     ofds.then_next_page(&format!("press({:?})", w.claim)).await;
     let text = ofds.text().await;
     assert!(text.contains(w.claimed_by_chen), "{text}");
+    accessible(&mut ofds, w, "application, reviewer").await;
     act(
         &mut ofds,
         w.ofds_nomination,
@@ -325,6 +339,7 @@ async fn walk(w: &Words, name: &str) {
         "a bar for InvestHK's open tasks, one for the nomination's time"
     );
     admin.screenshot("dashboard").await;
+    accessible(&mut admin, w, "dashboard").await;
 
     // InvestHK asks the firm a question.
     let mut investhk = browser.tab(&app_url, "investhk-amy", &dir).await;
@@ -372,6 +387,7 @@ async fn walk(w: &Words, name: &str) {
     assert!(said.contains(w.not_allowed), "{said}");
     assert!(said.contains(w.eligibility), "the step is named: {said}");
     investhk.screenshot("four-eyes-refusal").await;
+    accessible(&mut investhk, w, "a refused action").await;
     // So amy hands the set-up review over to carl.
     investhk
         .then_next_page(&format!(
@@ -423,6 +439,7 @@ async fn walk(w: &Words, name: &str) {
         .await;
     assert_eq!(status, json!(w.outcome));
     firm.screenshot("approved").await;
+    accessible(&mut firm, w, "application, firm").await;
 
     // Sign-out ends the session: the console asks to sign in again.
     firm.then_next_page("document.querySelector('form.signout').requestSubmit()")
@@ -644,6 +661,7 @@ async fn an_administrator_publishes_a_changed_workflow() {
         "{summary}"
     );
     admin.screenshot("typo-at-its-line").await;
+    accessible(&mut admin, &ENGLISH, "workflow editor with a diagnostic").await;
 
     // Fixed, and changed: a new version.
     admin
@@ -718,6 +736,7 @@ async fn an_administrator_manages_the_directory() {
     );
     assert!(row.contains("LEAD") && row.contains("STAFF"), "{row}");
     admin.screenshot("directory").await;
+    accessible(&mut admin, &ENGLISH, "directory").await;
 
     // A key for wang, shown once.
     admin
