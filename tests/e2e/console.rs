@@ -173,18 +173,25 @@ async fn refusal(tab: &mut Tab) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_whole_application_is_worked_in_the_console_in_english() {
-    walk(&ENGLISH, "sz-to-hk-en").await;
+crate::support::on_both_backends!(a_whole_application_is_worked_in_the_console);
+
+/// In English, on both databases.
+async fn a_whole_application_is_worked_in_the_console(s: Server) {
+    let name = if s.db.url.starts_with("postgres") {
+        "sz-to-hk-en-postgres"
+    } else {
+        "sz-to-hk-en"
+    };
+    walk(s, &ENGLISH, name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_application_is_worked_in_the_console_in_traditional_chinese() {
-    walk(&TRADITIONAL_CHINESE, "sz-to-hk-zh-hant").await;
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    walk(s, &TRADITIONAL_CHINESE, "sz-to-hk-zh-hant").await;
 }
 
-async fn walk(w: &Words, name: &str) {
-    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+async fn walk(s: Server, w: &Words, name: &str) {
     let firm_key = s.applicant_key("pengcheng-pay", "li.wei");
     let other_key = s.applicant_key("other-firm", "zhang");
     let chen = s.reviewer_key("ofds", "chen");
