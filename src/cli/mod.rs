@@ -8,6 +8,7 @@ mod demo;
 mod diagram;
 mod directory;
 mod growth;
+mod growth_pages;
 mod keys;
 mod load;
 mod progress;
