@@ -82,8 +82,8 @@ fn growth_loads_in_bulk_and_times_the_queries() {
     );
     for s in sizes {
         let queries = each(&s["queries"], "query");
-        // Every inbox filter and order, every list filter, and the lookup.
-        assert_eq!(queries.len(), 18, "{queries:?}");
+        // Every inbox filter and order, every list filter, the lookup, and the console's pages.
+        assert_eq!(queries.len(), 20, "{queries:?}");
         for q in [
             "agency inbox, two pages",
             "inbox by opened date",
@@ -94,6 +94,8 @@ fn growth_loads_in_bulk_and_times_the_queries() {
             "submitted in one day",
             "organization name search",
             "application by id",
+            "console: inbox page",
+            "console: application page",
         ] {
             assert!(queries.contains(&q), "{q} not timed: {queries:?}");
         }
@@ -106,7 +108,7 @@ fn growth_loads_in_bulk_and_times_the_queries() {
         );
     }
     let verdicts = report["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts.len(), 18, "one verdict per query");
+    assert_eq!(verdicts.len(), 20, "one verdict per query");
     assert_eq!(
         run.code == 0,
         verdicts.iter().all(|v| v["flat"] == true),
