@@ -368,6 +368,11 @@ async fn walk(s: Server, w: &Words, name: &str) {
         text.contains("Please provide audited accounts for FY2025."),
         "{text}"
     );
+    // The diagram marks where the application stands: with the firm.
+    let now = firm
+        .eval("Array.from(document.querySelectorAll('ol.flow [aria-current=step] > .step-title')).map(e => e.textContent)")
+        .await;
+    assert_eq!(now, json!([w.answer_task]), "{now}");
     firm.screenshot("question-read").await;
     act(
         &mut firm,
@@ -418,6 +423,12 @@ async fn walk(s: Server, w: &Words, name: &str) {
     let mut hkstp = browser.tab(&app_url, "hkstp", &dir).await;
     sign_in(&mut hkstp, &ben, w).await;
     act(&mut hkstp, w.hkstp, w.admit, json!([])).await;
+    // The parallel reviews in the diagram: HKSTP's branch is done, InvestHK's set-up still open.
+    let now = hkstp
+        .eval("Array.from(document.querySelectorAll('ol.flow [aria-current=step] > .step-title')).map(e => e.textContent)")
+        .await;
+    assert!(now.as_array().is_some_and(|a| a.len() == 1), "{now}");
+    hkstp.screenshot("diagram-after-hkstp").await;
 
     // A stored-value facility: the HKMA referral.
     let mut hkma = browser.tab(&app_url, "hkma", &dir).await;
@@ -445,6 +456,14 @@ async fn walk(s: Server, w: &Words, name: &str) {
         .eval("[document.querySelector('#status').textContent, document.querySelector('#stands').textContent]")
         .await;
     assert_eq!(status, json!(w.outcome));
+    let outcome = firm
+        .eval("Array.from(document.querySelectorAll('ul.outcomes [aria-current=step] > .step-title')).map(e => e.textContent)")
+        .await;
+    assert_eq!(
+        outcome,
+        json!([w.outcome[1]]),
+        "the diagram marks the outcome"
+    );
     firm.screenshot("approved").await;
     accessible(&mut firm, w, "application, firm").await;
 

@@ -19,6 +19,7 @@
 
 mod api;
 mod assets;
+pub mod diagram;
 pub mod form;
 pub mod i18n;
 mod pages;

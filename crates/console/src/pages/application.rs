@@ -17,6 +17,7 @@ use super::applications::{Title, field, status_words};
 use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::api::Failure;
+use crate::diagram::{self, StateInfo, Step};
 use crate::form::{self, Errors, ReadRow, Row as FormRow};
 use crate::i18n::{Text, event_kind, hk_time};
 use crate::visitor::{Visitor, encode};
@@ -27,6 +28,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
+    activeStates
     currentStates { title }
     openTasks {
       id title assignee dueAt overdue claimedBy
@@ -40,7 +42,9 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
 }"#;
 
 const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
-  workflow(key: $key, version: $version) { title applicationSchema states { name title } }
+  workflow(key: $key, version: $version) {
+    title applicationSchema states { name title kind assignees parallel branch }
+  }
 }"#;
 
 #[derive(Deserialize)]
@@ -106,6 +110,7 @@ struct Application {
     revision: i64,
     submitted_at: DateTime<Utc>,
     data: Value,
+    active_states: Vec<String>,
     current_states: Vec<Title>,
     open_tasks: Vec<Task>,
     history: Vec<Event>,
@@ -162,13 +167,7 @@ struct WorkflowAnswer {
 struct Workflow {
     title: String,
     application_schema: Value,
-    states: Vec<StateLabel>,
-}
-
-#[derive(Deserialize)]
-struct StateLabel {
-    name: String,
-    title: String,
+    states: Vec<StateInfo>,
 }
 
 /// An open task as the page shows it.
@@ -230,6 +229,7 @@ struct Page {
     submitted_now: bool,
     draft_key: String,
     tasks: Vec<TaskView>,
+    map: Vec<Step>,
     colleagues: Vec<Colleague>,
     form: Vec<ReadRow>,
     timeline: Vec<EventView>,
@@ -389,6 +389,7 @@ async fn render(
             .join(" · ")
     });
     let active = app.status == "ACTIVE";
+    let map = diagram::map(&wf.states, &app.active_states, &|a: &str| party(a));
     let status_code = if has_refusal {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -410,6 +411,7 @@ async fn render(
         submitted: hk_time(&app.submitted_at, t),
         notice,
         tasks,
+        map,
         colleagues: answer
             .colleagues
             .into_iter()

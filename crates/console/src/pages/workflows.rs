@@ -60,7 +60,7 @@ const ONE: &str = r#"query($key: String!, $version: Int) {
   latest: workflow(key: $key) { version }
   workflow(key: $key, version: $version) {
     key version title description source retiredAt
-    states { name title }
+    states { name title kind assignees parallel branch }
   }
 }"#;
 
@@ -84,13 +84,7 @@ struct Detail {
     description: Option<String>,
     source: String,
     retired_at: Option<String>,
-    states: Vec<StateItem>,
-}
-
-#[derive(Deserialize, Debug)]
-struct StateItem {
-    name: String,
-    title: String,
+    states: Vec<crate::diagram::StateInfo>,
 }
 
 #[derive(Template)]
@@ -101,6 +95,7 @@ struct DetailPage {
     w: Detail,
     versions: Vec<i64>,
     lines: Vec<Line>,
+    map: Vec<crate::diagram::Step>,
 }
 
 /// The query of a workflow page.
@@ -141,6 +136,7 @@ pub(crate) async fn detail(
         t: v.t(),
         versions: (oldest..=latest.version).rev().collect(),
         lines: listing(&w.source, &[]),
+        map: crate::diagram::map(&w.states, &[], &|a: &str| a.to_owned()),
         w,
     })
 }

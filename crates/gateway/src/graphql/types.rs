@@ -137,7 +137,7 @@ impl Workflow {
         self.compiled
             .states()
             .iter()
-            .map(|s| StateLabel::of(s, lang))
+            .map(|s| StateLabel::of(&self.compiled, s, lang))
             .collect()
     }
 }
@@ -151,17 +151,55 @@ pub struct StateLabel {
     pub title: String,
     /// The outcome an application ends with there, for a final state.
     pub outcome: Option<String>,
+    /// `task`, `approval`, `choice`, `parallel`, `done` (a branch's end) or `final`.
+    pub kind: String,
+    /// Who works it: a task's assignee, an approval's seats (`applicant` or agency keys).
+    pub assignees: Vec<String>,
+    /// The parallel state it is inside, if it is in a branch.
+    pub parallel: Option<String>,
+    /// The name of that branch.
+    pub branch: Option<String>,
 }
 
 impl StateLabel {
-    fn of(s: &softland_workflow::State, lang: Lang) -> Self {
+    fn of(wf: &softland_workflow::Workflow, s: &softland_workflow::State, lang: Lang) -> Self {
+        use softland_workflow::StateKind;
+        let (kind, assignees) = match s.kind() {
+            StateKind::Task(t) => ("task", vec![t.assignee().key().to_owned()]),
+            StateKind::Approval(a) => (
+                "approval",
+                a.seats().iter().map(|s| s.key().to_owned()).collect(),
+            ),
+            StateKind::Choice(_) => ("choice", Vec::new()),
+            StateKind::Parallel(_) => ("parallel", Vec::new()),
+            StateKind::Done => ("done", Vec::new()),
+            StateKind::Final { .. } => ("final", Vec::new()),
+        };
+        let (parallel, branch) = match s.branch() {
+            Some((p, b)) => {
+                let parallel = wf.state(p);
+                let branch = match parallel.kind() {
+                    StateKind::Parallel(spec) => spec
+                        .branches()
+                        .get(usize::from(b))
+                        .map(|b| b.name().to_owned()),
+                    _ => None,
+                };
+                (Some(parallel.name().to_owned()), branch)
+            }
+            None => (None, None),
+        };
         StateLabel {
             name: s.name().to_owned(),
             title: s.title().get(lang).to_owned(),
             outcome: match s.kind() {
-                softland_workflow::StateKind::Final { outcome } => Some(outcome.clone()),
+                StateKind::Final { outcome } => Some(outcome.clone()),
                 _ => None,
             },
+            kind: kind.to_owned(),
+            assignees,
+            parallel,
+            branch,
         }
     }
 }
@@ -266,7 +304,7 @@ impl Application {
             .active_states
             .iter()
             .filter_map(|name| wf.state_named(name))
-            .map(|s| StateLabel::of(s, lang))
+            .map(|s| StateLabel::of(&wf, s, lang))
             .collect())
     }
 
