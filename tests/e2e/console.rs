@@ -255,6 +255,17 @@ async fn walk(s: Server, w: &Words, name: &str) {
     ))
     .await;
     firm.screenshot("new-application-filled").await;
+    // The draft is kept in the browser: a reload brings back what was typed.
+    let form_url = format!("{}{}", s.url, firm.path().await);
+    firm.goto(&form_url).await;
+    let kept = firm
+        .eval("[document.querySelector('[name=\"/company/name_en\"]').value, document.querySelectorAll('[name=\"/licensing/regulated_activities\"]:checked').length]")
+        .await;
+    assert_eq!(
+        kept,
+        json!(["Pengcheng Pay Technology Co., Ltd.", 1]),
+        "{kept}"
+    );
     firm.then_next_page("document.querySelector('form.generated').requestSubmit()")
         .await;
     let error = firm
@@ -290,6 +301,13 @@ async fn walk(s: Server, w: &Words, name: &str) {
         "{text}"
     );
     firm.screenshot("submitted").await;
+    // Submitted: the draft is gone.
+    firm.goto(&form_url).await;
+    let empty = firm
+        .eval("document.querySelector('[name=\"/company/name_en\"]').value")
+        .await;
+    assert_eq!(empty, json!(""), "the draft was cleared");
+    firm.goto(&app_url).await;
 
     // Another firm cannot open it by its URL.
     let mut other = browser.tab(&root, "other-firm", &dir).await;

@@ -12,7 +12,10 @@ function fill(scope, fields) {
     if (!controls.length) throw new Error(`no field ${name}`);
     if (controls[0].type === 'checkbox') {
       const wanted = Array.isArray(value) ? value.map(String) : [String(value)];
-      controls.forEach((c) => { c.checked = wanted.includes(c.value); });
+      controls.forEach((c) => {
+        c.checked = wanted.includes(c.value);
+        c.dispatchEvent(new Event('change', { bubbles: true }));
+      });
       continue;
     }
     const values = Array.isArray(value) ? value.map(String) : [String(value)];
