@@ -15,7 +15,7 @@ use crate::cdp::{Tab, chromium};
 use crate::support::{Server, example};
 
 /// Where this test's screenshots go.
-fn shots(name: &str) -> PathBuf {
+pub(crate) fn shots(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("console-screenshots")
         .join(name);
@@ -39,7 +39,7 @@ fn typed(data: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
 }
 
 /// What the walk reads and clicks, in the language it walks in.
-struct Words {
+pub(crate) struct Words {
     /// The language switch's tag (`None`: the browser's default, English).
     switch: Option<&'static str>,
     api_key: &'static str,
@@ -69,7 +69,7 @@ struct Words {
     investhk: &'static str,
 }
 
-const ENGLISH: Words = Words {
+pub(crate) const ENGLISH: Words = Words {
     switch: None,
     api_key: "API key",
     company: "Company",
@@ -129,7 +129,7 @@ const TRADITIONAL_CHINESE: Words = Words {
 
 /// Signs `tab` in with `key` (switching to the walk's language first, as a person would with
 /// the switch on the page) and waits for the page sign-in leads to.
-async fn sign_in(tab: &mut Tab, key: &str, w: &Words) {
+pub(crate) async fn sign_in(tab: &mut Tab, key: &str, w: &Words) {
     tab.wait_for("document.querySelector('#api_key')", "the sign-in form")
         .await;
     if let Some(tag) = w.switch {
@@ -151,7 +151,7 @@ async fn sign_in(tab: &mut Tab, key: &str, w: &Words) {
 
 /// Fails on any serious or critical accessibility violation of the page (English walk only:
 /// the pages are the same in every language).
-async fn accessible(tab: &mut Tab, w: &Words, page: &str) {
+pub(crate) async fn accessible(tab: &mut Tab, w: &Words, page: &str) {
     if w.switch.is_none() {
         let violations = tab.accessibility_violations().await;
         assert!(violations.is_empty(), "{page}: {violations:#?}");
@@ -491,385 +491,4 @@ async fn walk(s: Server, w: &Words, name: &str) {
     assert_eq!(firm.path().await, "/signin");
     firm.goto(&format!("{}/applications", s.url)).await;
     assert_eq!(firm.path().await, "/signin");
-}
-
-/// The sign-in and every state change are guarded without a browser's help: the sign-in form
-/// needs its own cookie's token, the session cookie is `HttpOnly` and `SameSite=Lax` (and
-/// `Secure` when browsers see softland over HTTPS), forms need the session's CSRF token, another
-/// site's `Origin` is refused, pages forbid inline script and framing, and assets come from
-/// the server.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_sessions_and_forms_are_guarded() {
-    let s = Server::start_with_env(
-        softland_store::test_util::TestDb::sqlite(),
-        "127.0.0.1:0",
-        &[("SOFTLAND_PUBLIC_URL", "https://softland.example")],
-    );
-    let key = s.applicant_key("pengcheng-pay", "li.wei");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let header = |r: &reqwest::Response, name: &str| {
-        r.headers()
-            .get_all(name)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-
-    let home = http.get(format!("{}/", s.url)).send().await.unwrap();
-    assert_eq!(home.status(), 303);
-    assert_eq!(header(&home, "location"), "/signin?return_to=%2F");
-
-    let form = http.get(format!("{}/signin", s.url)).send().await.unwrap();
-    assert_eq!(form.status(), 200);
-    let csp = header(&form, "content-security-policy");
-    assert!(csp.contains("script-src 'self'"), "{csp}");
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline"), "{csp}");
-    assert_eq!(header(&form, "x-content-type-options"), "nosniff");
-    let login = header(&form, "set-cookie");
-    assert!(
-        login.contains("SameSite=Strict") && login.contains("Secure"),
-        "{login}"
-    );
-    let login_token = login
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("softland_login=")
-        .to_owned();
-    let body = form.text().await.unwrap();
-    assert!(!body.contains("<script>"), "no inline script");
-    assert!(!body.contains(" style="), "no inline style");
-
-    // Without the sign-in form's cookie, even the right key does not sign in.
-    let no_cookie = http
-        .post(format!("{}/signin", s.url))
-        .form(&[("csrf", login_token.as_str()), ("api_key", key.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(no_cookie.status(), 401);
-    let sign_in = |api_key: String| {
-        http.post(format!("{}/signin", s.url))
-            .header("cookie", format!("softland_login={login_token}"))
-            .form(&[
-                ("csrf", login_token.clone()),
-                ("api_key", api_key),
-                ("return_to", "/applications".into()),
-            ])
-            .send()
-    };
-    let wrong = sign_in("sl_wrong".into()).await.unwrap();
-    assert_eq!(wrong.status(), 401);
-    assert!(
-        wrong
-            .text()
-            .await
-            .unwrap()
-            .contains("unknown, expired or revoked")
-    );
-    let ok = sign_in(key.clone()).await.unwrap();
-    assert_eq!(ok.status(), 303);
-    assert_eq!(header(&ok, "location"), "/applications");
-    let session = header(&ok, "set-cookie");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
-        assert!(session.contains(attribute), "{attribute} in {session}");
-    }
-    let session = session.split(';').next().unwrap().to_owned();
-
-    // Signed in: the list renders; a form without the CSRF token, or from another site, is
-    // refused and changes nothing.
-    let list = http
-        .get(format!("{}/applications", s.url))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(list.status(), 200);
-    let page = list.text().await.unwrap();
-    assert!(page.contains("li.wei"), "the page names who is signed in");
-    let data = [("/company/name_en", "Forged Ltd")];
-    let forged = http
-        .post(format!("{}/applications/new/soft-landing-sz-to-hk", s.url))
-        .header("cookie", &session)
-        .form(&data)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), 403);
-    let cross_site = http
-        .post(format!("{}/signout", s.url))
-        .header("cookie", &session)
-        .header("origin", "https://evil.example")
-        .form(&[("csrf", "whatever")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cross_site.status(), 403);
-    let still = http
-        .get(format!("{}/applications", s.url))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(still.status(), 200, "the session survived");
-    let listed = s.query(Some(&key), "{ applications { totalCount } }").await;
-    assert_eq!(listed["data"]["applications"]["totalCount"], 0);
-
-    // Assets come from the server itself.
-    for (file, media) in [
-        ("console.js", "text/javascript"),
-        ("htmx.min.js", "text/javascript"),
-        ("console.css", "text/css"),
-    ] {
-        let r = http
-            .get(format!("{}/assets/{file}", s.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{file}");
-        assert!(header(&r, "content-type").starts_with(media), "{file}");
-    }
-    let missing = http
-        .get(format!("{}/assets/../Cargo.toml", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
-}
-
-/// An administrator changes a workflow in the console: a typo is refused with the diagnostic at
-/// its line, the fixed definition publishes as version 2, and version 1 can be retired.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_administrator_publishes_a_changed_workflow() {
-    let s = Server::start(softland_store::test_util::TestDb::sqlite());
-    let browser = chromium();
-    let dir = shots("admin");
-    let mut admin = browser
-        .tab(&format!("{}/workflows", s.url), "admin", &dir)
-        .await;
-    sign_in(&mut admin, &s.admin, &ENGLISH).await;
-    assert_eq!(admin.path().await, "/workflows");
-    admin
-        .then_next_page(
-            "document.querySelector('a[href=\"/workflows/soft-landing-sz-to-hk\"]').click()",
-        )
-        .await;
-    let text = admin.text().await;
-    assert!(text.contains("OFDS nomination"), "{text}");
-    admin.screenshot("workflow").await;
-    admin
-        .then_next_page("byText('a.button', 'Edit or add a workflow').click()")
-        .await;
-
-    // A typo: the nomination leads to a state that does not exist.
-    let source = std::fs::read_to_string(
-        crate::support::root().join("workflows/soft-landing-sz-to-hk.yaml"),
-    )
-    .unwrap();
-    let typo_line = source
-        .lines()
-        .position(|l| l.contains("nominate: {to: eligibility_screening"))
-        .expect("the nomination's line")
-        + 1;
-    admin
-        .eval("(() => { const y = document.querySelector('#yaml'); y.value = y.value.replace('nominate: {to: eligibility_screening', 'nominate: {to: eligibility_screning'); })()")
-        .await;
-    admin
-        .then_next_page("document.querySelector('button[value=publish]').click()")
-        .await;
-    let at_line = admin
-        .eval(&format!(
-            "(() => {{ const li = document.getElementById('line-{typo_line}'); return li && li.classList.contains('problem') ? li.querySelector('.diagnostic').textContent : null; }})()"
-        ))
-        .await;
-    assert!(
-        at_line
-            .as_str()
-            .unwrap_or_default()
-            .contains("eligibility_screning"),
-        "the diagnostic sits at line {typo_line}: {at_line}"
-    );
-    let summary = admin
-        .eval("document.querySelector('#validation').textContent")
-        .await;
-    assert!(
-        summary
-            .as_str()
-            .unwrap_or_default()
-            .contains(&format!("Line {typo_line}, column")),
-        "{summary}"
-    );
-    admin.screenshot("typo-at-its-line").await;
-    accessible(&mut admin, &ENGLISH, "workflow editor with a diagnostic").await;
-
-    // Fixed, and changed: a new version.
-    admin
-        .eval("(() => { const y = document.querySelector('#yaml'); y.value = y.value.replace('eligibility_screning', 'eligibility_screening').replace('title: {en: Nominate,', 'title: {en: Nominate the firm,'); })()")
-        .await;
-    admin
-        .then_next_page("document.querySelector('button[value=publish]').click()")
-        .await;
-    assert_eq!(admin.path().await, "/workflows/soft-landing-sz-to-hk");
-    let heading = admin.eval("document.querySelector('h1').textContent").await;
-    assert!(heading.as_str().unwrap().contains("v2"), "{heading}");
-    admin.screenshot("published-v2").await;
-
-    // Version 1 retires; version 2 stays in use.
-    admin
-        .goto(&format!(
-            "{}/workflows/soft-landing-sz-to-hk?version=1",
-            s.url
-        ))
-        .await;
-    admin.then_next_page("press('Retire v1')").await;
-    let heading = admin.eval("document.querySelector('h1').textContent").await;
-    assert!(heading.as_str().unwrap().contains("Retired"), "{heading}");
-    let listed = s
-        .query(
-            Some(&s.admin),
-            "{ v1: workflow(key: \"soft-landing-sz-to-hk\", version: 1) { retiredAt } v2: workflow(key: \"soft-landing-sz-to-hk\", version: 2) { retiredAt } }",
-        )
-        .await;
-    assert!(listed["data"]["v1"]["retiredAt"].is_string(), "{listed}");
-    assert!(listed["data"]["v2"]["retiredAt"].is_null(), "{listed}");
-}
-
-/// An administrator adds a firm and its lead in the console, makes the lead a key (shown once),
-/// the lead signs in with it and manages their own staff; deactivating the lead ends their
-/// session.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_administrator_manages_the_directory() {
-    let s = Server::start(softland_store::test_util::TestDb::sqlite());
-    let browser = chromium();
-    let dir = shots("directory");
-    let mut admin = browser
-        .tab(&format!("{}/directory", s.url), "admin", &dir)
-        .await;
-    sign_in(&mut admin, &s.admin, &ENGLISH).await;
-    assert_eq!(admin.path().await, "/directory");
-    let form = |summary: &str, fields: &str| {
-        format!(
-            "(() => {{ const d = byText('details.card summary', {summary:?}).closest('details'); d.open = true; fill(d.querySelector('form'), {fields}); d.querySelector('form').requestSubmit(); }})()"
-        )
-    };
-    admin
-        .then_next_page(&form(
-            "Add or change an organisation",
-            r#"[["key", "shenzhen-ledger"], ["name", "Shenzhen Ledger Ltd."], ["nameZhHant", "深圳賬本有限公司"], ["region", "mainland"]]"#,
-        ))
-        .await;
-    assert!(admin.text().await.contains("Shenzhen Ledger Ltd."));
-    admin
-        .then_next_page(&form(
-            "Add or change a person",
-            r#"[["id", "wang"], ["displayName", "Wang Fang"], ["email", "wang@ledger.example.cn"], ["membership", "organization:shenzhen-ledger"], ["roles", ["STAFF", "LEAD"]]]"#,
-        ))
-        .await;
-    let row = admin
-        .eval("document.querySelector('#person-wang').textContent")
-        .await;
-    let row = row.as_str().unwrap_or_default();
-    assert!(
-        row.contains("Wang Fang") && row.contains("shenzhen-ledger"),
-        "{row}"
-    );
-    assert!(row.contains("LEAD") && row.contains("STAFF"), "{row}");
-    admin.screenshot("directory").await;
-    accessible(&mut admin, &ENGLISH, "directory").await;
-
-    // A key for wang, shown once.
-    admin
-        .then_next_page("document.querySelector('a[href=\"/directory/people/wang/keys\"]').click()")
-        .await;
-    admin.run("fill(document, [['label', 'laptop']])").await;
-    admin
-        .then_next_page("document.querySelector('form.card').requestSubmit()")
-        .await;
-    let token = admin
-        .eval("document.querySelector('#new-token code').textContent")
-        .await;
-    let token = token.as_str().expect("the token").to_owned();
-    assert!(token.starts_with("sl_"), "{token}");
-    admin.screenshot("key-made").await;
-    admin
-        .goto(&format!("{}/directory/people/wang/keys", s.url))
-        .await;
-    assert!(
-        !admin.text().await.contains(&token),
-        "the token is shown only once"
-    );
-
-    // wang signs in with it, and as the firm's lead adds a colleague.
-    let mut wang = browser.tab(&format!("{}/", s.url), "wang", &dir).await;
-    sign_in(&mut wang, &token, &ENGLISH).await;
-    let text = wang.text().await;
-    assert!(
-        text.contains("Wang Fang") && text.contains("Directory"),
-        "{text}"
-    );
-    wang.goto(&format!("{}/directory", s.url)).await;
-    wang.then_next_page(&form(
-        "Add or change a person",
-        r#"[["id", "zhou"], ["displayName", "Zhou Min"], ["roles", ["STAFF"]]]"#,
-    ))
-    .await;
-    let added = s
-        .query(
-            Some(&s.admin),
-            "{ people(organization: \"shenzhen-ledger\") { id roles } }",
-        )
-        .await;
-    assert_eq!(
-        added["data"]["people"],
-        json!([{"id": "wang", "roles": ["LEAD", "STAFF"]}, {"id": "zhou", "roles": ["STAFF"]}]),
-        "{added}"
-    );
-    // A lead is not offered `ADMIN`; a forged form asking for it is refused, in words.
-    let offered = wang
-        .eval("Array.from(document.querySelectorAll('input[name=roles]')).map(i => i.value)")
-        .await;
-    assert_eq!(offered, json!(["LEAD", "REVIEWER", "STAFF"]));
-    wang.eval("document.querySelector('input[name=roles]').value = 'ADMIN'")
-        .await;
-    wang.then_next_page(&form(
-        "Add or change a person",
-        r#"[["id", "sneaky"], ["roles", ["ADMIN"]]]"#,
-    ))
-    .await;
-    let notice = wang
-        .eval("document.querySelector('#notice').textContent")
-        .await;
-    assert!(
-        notice
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("Not allowed"),
-        "{notice}"
-    );
-    let sneaky = s
-        .query(
-            Some(&s.admin),
-            "{ people(organization: \"shenzhen-ledger\") { id } }",
-        )
-        .await;
-    assert_eq!(
-        sneaky["data"]["people"].as_array().unwrap().len(),
-        2,
-        "{sneaky}"
-    );
-
-    // Deactivated: wang's session ends.
-    admin
-        .goto(&format!("{}/directory?organization=shenzhen-ledger", s.url))
-        .await;
-    admin
-        .then_next_page("press('Deactivate', document.querySelector('#person-wang'))")
-        .await;
-    wang.goto(&format!("{}/applications", s.url)).await;
-    assert_eq!(wang.path().await, "/signin");
 }

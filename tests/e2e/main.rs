@@ -8,6 +8,7 @@ mod bench;
 mod browser;
 mod cdp;
 mod console;
+mod console_admin;
 mod conversation;
 mod crash;
 mod demo;

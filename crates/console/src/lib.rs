@@ -69,11 +69,8 @@ pub fn pages(services: Services) -> Router {
             get(pages::applications::new).post(pages::applications::submit),
         )
         .route("/applications/{id}", get(pages::application::page))
-        .route(
-            "/applications/{id}/withdraw",
-            post(pages::application::withdraw),
-        )
-        .route("/applications/{id}/note", post(pages::application::note))
+        .route("/applications/{id}/withdraw", post(pages::acting::withdraw))
+        .route("/applications/{id}/note", post(pages::acting::note))
         .route("/workflows", get(pages::workflows::list))
         .route(
             "/workflows/edit",
@@ -103,10 +100,10 @@ pub fn pages(services: Services) -> Router {
             "/directory/keys/{id}/revoke",
             post(pages::directory::revoke_key),
         )
-        .route("/tasks/{id}/act", post(pages::application::act))
-        .route("/tasks/{id}/claim", post(pages::application::claim))
-        .route("/tasks/{id}/release", post(pages::application::release))
-        .route("/tasks/{id}/delegate", post(pages::application::delegate))
+        .route("/tasks/{id}/act", post(pages::acting::act))
+        .route("/tasks/{id}/claim", post(pages::acting::claim))
+        .route("/tasks/{id}/release", post(pages::acting::release))
+        .route("/tasks/{id}/delegate", post(pages::acting::delegate))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard))
         .with_state(console)

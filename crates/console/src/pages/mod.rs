@@ -1,5 +1,6 @@
 //! The pages, one module per area; each handler asks the API and renders a template.
 
+pub(crate) mod acting;
 pub(crate) mod application;
 pub(crate) mod applications;
 pub(crate) mod dashboard;

@@ -1,0 +1,185 @@
+//! The form generator's tests.
+
+use super::*;
+use serde_json::json;
+
+fn schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["company", "licensing"],
+        "properties": {
+            "company": {
+                "type": "object",
+                "required": ["name_en", "district"],
+                "properties": {
+                    "name_en": {"type": "string", "title": "English name", "x-title": {"zh-Hant": "英文名稱"}},
+                    "district": {"type": "string", "enum": ["futian", "nanshan"]},
+                    "incorporated_on": {"type": "string", "format": "date"},
+                    "staff": {"type": "integer"},
+                    "listed": {"type": "boolean"}
+                }
+            },
+            "licensing": {
+                "type": "object",
+                "properties": {
+                    "activities": {"type": "array", "items": {"type": "string", "enum": ["virtual_bank", "money_lending"]}},
+                    "licences": {"type": "array", "items": {"type": "string"}}
+                }
+            },
+            "website": {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}}}
+        }
+    })
+}
+
+fn inputs(rows: &[Row]) -> Vec<&Input> {
+    rows.iter().filter_map(|r| r.input.as_ref()).collect()
+}
+
+#[test]
+fn objects_become_sections_and_leaves_controls_of_their_type() {
+    let mut errors = Errors::default();
+    let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
+    let legends: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.open.as_ref().map(|s| s.legend.as_str()))
+        .collect();
+    assert_eq!(legends, ["Company", "Licensing", "Website"]);
+    assert_eq!(rows.iter().filter(|r| r.close).count(), 3);
+    let kinds: Vec<(&str, &str, bool)> = inputs(&rows)
+        .iter()
+        .map(|i| (i.name.as_str(), i.kind, i.required))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("/company/name_en", "text", true),
+            ("/company/district", "select", true),
+            ("/company/incorporated_on", "date", false),
+            ("/company/listed", "checkbox", false),
+            ("/company/staff", "integer", false),
+            ("/licensing/activities", "checkboxes", false),
+            ("/licensing/licences[]", "list", false),
+            ("/website/url", "url", false),
+        ]
+    );
+    let name = inputs(&rows)[0];
+    assert_eq!(name.label, "English name");
+    let district = inputs(&rows)[1];
+    let labels: Vec<&str> = district.options.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(labels, ["Futian", "Nanshan"]);
+}
+
+#[test]
+fn labels_follow_the_language() {
+    let mut errors = Errors::default();
+    let rows = rows(&schema(), &json!({}), &mut errors, Lang::ZhHant);
+    assert_eq!(inputs(&rows)[0].label, "英文名稱");
+    // No translation: the English title.
+    let rows2 = super::rows(&schema(), &json!({}), &mut errors, Lang::ZhHans);
+    assert_eq!(inputs(&rows2)[0].label, "English name");
+}
+
+#[test]
+fn posted_fields_become_typed_json_and_round_trip_into_the_form() {
+    let fields: Vec<(String, String)> = [
+        ("/company/name_en", "Pengcheng Pay"),
+        ("/company/district", "nanshan"),
+        ("/company/incorporated_on", ""),
+        ("/company/staff", "12"),
+        ("/company/listed", "true"),
+        ("/licensing/activities", "virtual_bank"),
+        ("/licensing/activities", "money_lending"),
+        ("/licensing/licences[]", "SVF-1"),
+        ("/licensing/licences[]", " "),
+        ("/website/url", ""),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    let data = decode(&schema(), &fields);
+    assert_eq!(
+        data,
+        json!({
+            "company": {"name_en": "Pengcheng Pay", "district": "nanshan", "staff": 12, "listed": true},
+            "licensing": {"activities": ["virtual_bank", "money_lending"], "licences": ["SVF-1"]}
+        })
+    );
+    let mut errors = Errors::default();
+    let rows = rows(&schema(), &data, &mut errors, Lang::En);
+    let shown = inputs(&rows);
+    assert_eq!(shown[0].value, "Pengcheng Pay");
+    assert!(
+        shown[1]
+            .options
+            .iter()
+            .any(|o| o.value == "nanshan" && o.selected)
+    );
+    assert_eq!(shown[3].value, "true");
+    assert_eq!(shown[4].value, "12");
+    assert!(shown[5].options.iter().all(|o| o.selected));
+    assert_eq!(shown[6].values, ["SVF-1"]);
+}
+
+#[test]
+fn a_number_that_does_not_parse_stays_text_for_the_api_to_refuse() {
+    let fields = vec![("/company/staff".to_owned(), "twelve".to_owned())];
+    let data = decode(&schema(), &fields);
+    assert_eq!(data["company"]["staff"], json!("twelve"));
+}
+
+#[test]
+fn violations_land_at_their_controls_and_the_rest_above_the_form() {
+    let mut errors = Errors::from_violations(&[
+        (
+            "/company".into(),
+            "\"name_en\" is a required property".into(),
+        ),
+        (
+            "/company/staff".into(),
+            "\"x\" is not of type \"integer\"".into(),
+        ),
+        ("/licensing/licences/0".into(), "too short".into()),
+        ("/nowhere".into(), "odd".into()),
+    ]);
+    let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
+    let by_name: BTreeMap<&str, Option<&str>> = inputs(&rows)
+        .iter()
+        .map(|i| (i.name.as_str(), i.error.as_deref()))
+        .collect();
+    assert_eq!(
+        by_name["/company/name_en"],
+        Some("\"name_en\" is a required property")
+    );
+    assert_eq!(
+        by_name["/company/staff"],
+        Some("\"x\" is not of type \"integer\"")
+    );
+    assert_eq!(by_name["/licensing/licences[]"], Some("too short"));
+    assert_eq!(errors.general, ["/nowhere: odd"]);
+}
+
+#[test]
+fn a_form_reads_with_titles_and_choice_labels() {
+    let data = json!({
+        "company": {"name_en": "Pengcheng Pay", "district": "nanshan", "listed": false},
+        "licensing": {"activities": ["virtual_bank"]},
+        "extra": 3
+    });
+    let read = read(&schema(), &data, Lang::En);
+    let lines: Vec<(usize, &str, Option<&str>)> = read
+        .iter()
+        .map(|r| (r.depth, r.label.as_str(), r.value.as_deref()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (0, "Company", None),
+            (1, "English name", Some("Pengcheng Pay")),
+            (1, "District", Some("Nanshan")),
+            (1, "Listed", Some("✗")),
+            (0, "Licensing", None),
+            (1, "Activities", Some("Virtual bank")),
+            (0, "Extra", Some("3")),
+        ]
+    );
+}
