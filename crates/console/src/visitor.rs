@@ -105,3 +105,72 @@ impl FromRequestParts<Console> for Visitor {
         })
     }
 }
+
+/// A posted form of a signed-in visitor that repeats their session's CSRF token: what every
+/// state-changing page handler takes. Anyone else is sent to sign in (no session) or refused
+/// (`403`, no or another token).
+#[derive(Debug)]
+pub(crate) struct Posted {
+    pub v: Visitor,
+    /// The form's fields, in order (a name may repeat: check boxes, list items).
+    pub fields: Vec<(String, String)>,
+}
+
+impl Posted {
+    /// The value of the first field named `name` (empty when absent).
+    pub fn field(&self, name: &str) -> &str {
+        field(&self.fields, name)
+    }
+
+    /// The trimmed value of field `name`; `None` when it is empty or absent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        Some(self.field(name).trim()).filter(|s| !s.is_empty())
+    }
+}
+
+impl axum::extract::FromRequest<Console> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &Console,
+    ) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let v = Visitor::from_request_parts(&mut parts, state).await?;
+        v.signed_in()?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let posted = Posted { v, fields };
+        if posted.v.csrf_ok(posted.field("csrf")) {
+            Ok(posted)
+        } else {
+            Err(StatusCode::FORBIDDEN.into_response())
+        }
+    }
+}
+
+/// The value of the first field named `name` (empty when absent).
+pub(crate) fn field<'f>(fields: &'f [(String, String)], name: &str) -> &'f str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+/// A signed-in visitor: page handlers that need one take this; anyone else is sent to sign in
+/// and brought back.
+#[derive(Debug)]
+pub(crate) struct SignedIn(pub Visitor);
+
+impl FromRequestParts<Console> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Console) -> Result<Self, Response> {
+        let v = Visitor::from_request_parts(parts, state).await?;
+        v.signed_in()?;
+        Ok(SignedIn(v))
+    }
+}

@@ -12,14 +12,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use softland_workflow::Lang;
 
-use super::applications::{Title, field, status_words};
+use super::applications::{Title, status_words};
 use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::api::Failure;
 use crate::diagram::{self, StateInfo, Step};
 use crate::form::{self, Errors, ReadRow, Row as FormRow};
 use crate::i18n::{Text, event_kind, hk_time};
-use crate::visitor::Visitor;
+use crate::visitor::field;
+use crate::visitor::{SignedIn, Visitor};
 
 const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
   me { role agency organization }
@@ -254,13 +255,10 @@ pub(crate) struct PageQuery {
 /// `GET /applications/{id}`.
 pub(crate) async fn page(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     render(&c, &v, &id, None, None, q.submitted).await
 }
 

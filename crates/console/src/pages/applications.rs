@@ -2,7 +2,6 @@
 //! and a new application through the form generated from the workflow's JSON Schema.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -14,7 +13,7 @@ use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::form::{self, Errors, Row as FormRow};
 use crate::i18n::{Text, hk_time};
-use crate::visitor::Visitor;
+use crate::visitor::{Posted, SignedIn, Visitor};
 
 const LIST: &str = r#"query($filter: ApplicationFilterInput) {
   applications(first: 50, filter: $filter) {
@@ -244,23 +243,15 @@ fn new_page(
 }
 
 /// `GET /applications/new/{workflow}`.
-pub(crate) async fn new(State(c): State<Console>, v: Visitor, Path(key): Path<String>) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
+pub(crate) async fn new(
+    State(c): State<Console>,
+    SignedIn(v): SignedIn,
+    Path(key): Path<String>,
+) -> Response {
     match workflow(&c, &v, &key).await {
         Ok(w) => new_page(&v, w, &Value::Null, Errors::default(), None),
         Err(refused) => refused,
     }
-}
-
-/// The value of the first field named `name`.
-pub(crate) fn field<'f>(fields: &'f [(String, String)], name: &str) -> &'f str {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
 }
 
 const SUBMIT: &str = r#"mutation($input: SubmitApplicationInput!) {
@@ -282,29 +273,22 @@ pub(crate) struct Id {
 /// fields, with everything typed kept.
 pub(crate) async fn submit(
     State(c): State<Console>,
-    v: Visitor,
     Path(key): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
-    if !v.csrf_ok(field(&fields, "csrf")) {
-        return axum::http::StatusCode::FORBIDDEN.into_response();
-    }
-    let w = match workflow(&c, &v, &key).await {
+    let v = &p.v;
+    let w = match workflow(&c, v, &key).await {
         Ok(w) => w,
         Err(refused) => return refused,
     };
-    let data = form::decode(&w.application_schema, &fields);
-    let idempotency = field(&fields, "idempotency");
+    let data = form::decode(&w.application_schema, &p.fields);
     let input = json!({
         "workflowKey": w.key,
         "data": data,
-        "idempotencyKey": (!idempotency.is_empty()).then_some(idempotency),
+        "idempotencyKey": p.text("idempotency"),
     });
     match c
-        .call::<Submitted>(&v, SUBMIT, json!({"input": input}))
+        .call::<Submitted>(v, SUBMIT, json!({"input": input}))
         .await
     {
         Ok(s) => Redirect::to(&format!(
@@ -316,10 +300,10 @@ pub(crate) async fn submit(
         Err(f) if f.code == "BAD_USER_INPUT" || f.code == "FORBIDDEN" => {
             let words = refusal_words(v.t(), &f);
             let errors = Errors::from_violations(&f.violations);
-            let mut response = new_page(&v, w, &data, errors, Some(words));
+            let mut response = new_page(v, w, &data, errors, Some(words));
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             response
         }
-        Err(f) => failure(&v, &f),
+        Err(f) => failure(v, &f),
     }
 }

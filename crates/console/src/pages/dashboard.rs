@@ -12,7 +12,7 @@ use super::application::{Agency, party_name};
 use super::{Frame, failure, html};
 use crate::Console;
 use crate::i18n::Text;
-use crate::visitor::Visitor;
+use crate::visitor::SignedIn;
 
 const DASHBOARD: &str = r#"{
   agencies { key name nameZhHant nameZhHans }
@@ -143,10 +143,7 @@ fn duration(hours: f64, t: &Text) -> String {
 }
 
 /// `GET /dashboard`.
-pub(crate) async fn page(State(c): State<Console>, v: Visitor) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
+pub(crate) async fn page(State(c): State<Console>, SignedIn(v): SignedIn) -> Response {
     let answer: Answer = match c.call(&v, DASHBOARD, json!({})).await {
         Ok(a) => a,
         Err(f) => return failure(&v, &f),

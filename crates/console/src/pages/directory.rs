@@ -3,7 +3,6 @@
 //! people and keys, administrators everything); the page offers the forms and shows refusals.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,11 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use softland_gateway::Principal;
 
-use super::applications::field;
 use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::i18n::Text;
-use crate::visitor::{Visitor, encode};
+use crate::visitor::{Posted, SignedIn, Visitor, encode};
 
 const DIRECTORY: &str = r#"query($agency: String, $organization: String) {
   agencies { key name nameZhHant nameZhHans region calendar inboxEmail }
@@ -109,12 +107,9 @@ pub(crate) struct Filter {
 /// `GET /directory`.
 pub(crate) async fn page(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Query(filter): Query<Filter>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     render(&c, &v, filter, None).await
 }
 
@@ -192,22 +187,20 @@ async fn render(c: &Console, v: &Visitor, filter: Filter, notice: Option<String>
     (status, html(&page)).into_response()
 }
 
-/// Checks the CSRF token of a posted directory form.
-fn posted(v: &Visitor, fields: &[(String, String)]) -> Result<(), Response> {
-    v.signed_in()?;
-    if v.csrf_ok(field(fields, "csrf")) {
-        Ok(())
-    } else {
-        Err(StatusCode::FORBIDDEN.into_response())
+/// The form's text fields as a GraphQL input object: `required` ones trimmed, `optional` ones
+/// trimmed or `null` when left empty.
+fn texts(p: &Posted, required: &[&str], optional: &[&str]) -> Value {
+    let mut input = serde_json::Map::new();
+    for name in required {
+        input.insert((*name).to_owned(), Value::from(p.field(name).trim()));
     }
-}
-
-/// A text field, `null` when left empty.
-fn optional(fields: &[(String, String)], name: &str) -> Value {
-    match field(fields, name).trim() {
-        "" => Value::Null,
-        text => Value::from(text),
+    for name in optional {
+        input.insert(
+            (*name).to_owned(),
+            p.text(name).map_or(Value::Null, Value::from),
+        );
     }
+    Value::Object(input)
 }
 
 /// Runs a directory mutation; back to the directory, or the refusal at its top.
@@ -220,26 +213,16 @@ async fn change(c: &Console, v: &Visitor, mutation: &str, variables: Value) -> R
 }
 
 /// `POST /directory/agencies`.
-pub(crate) async fn put_agency(
-    State(c): State<Console>,
-    v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
-    let input = json!({
-        "key": field(&fields, "key").trim(),
-        "name": field(&fields, "name").trim(),
-        "nameZhHant": optional(&fields, "nameZhHant"),
-        "nameZhHans": optional(&fields, "nameZhHans"),
-        "region": field(&fields, "region"),
-        "calendar": optional(&fields, "calendar"),
-        "inboxEmail": optional(&fields, "inboxEmail"),
-    });
+pub(crate) async fn put_agency(State(c): State<Console>, p: Posted) -> Response {
+    let v = &p.v;
+    let input = texts(
+        &p,
+        &["key", "name", "region"],
+        &["nameZhHant", "nameZhHans", "calendar", "inboxEmail"],
+    );
     change(
         &c,
-        &v,
+        v,
         "mutation($input: AgencyInput!) { putAgency(input: $input) { key } }",
         json!({"input": input}),
     )
@@ -247,25 +230,16 @@ pub(crate) async fn put_agency(
 }
 
 /// `POST /directory/organizations`.
-pub(crate) async fn put_organization(
-    State(c): State<Console>,
-    v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
-    let input = json!({
-        "key": field(&fields, "key").trim(),
-        "name": field(&fields, "name").trim(),
-        "nameZhHant": optional(&fields, "nameZhHant"),
-        "nameZhHans": optional(&fields, "nameZhHans"),
-        "registrationNumber": optional(&fields, "registrationNumber"),
-        "region": optional(&fields, "region"),
-    });
+pub(crate) async fn put_organization(State(c): State<Console>, p: Posted) -> Response {
+    let v = &p.v;
+    let input = texts(
+        &p,
+        &["key", "name"],
+        &["nameZhHant", "nameZhHans", "registrationNumber", "region"],
+    );
     change(
         &c,
-        &v,
+        v,
         "mutation($input: OrganizationInput!) { putOrganization(input: $input) { key } }",
         json!({"input": input}),
     )
@@ -273,37 +247,32 @@ pub(crate) async fn put_organization(
 }
 
 /// `POST /directory/people`.
-pub(crate) async fn put_person(
-    State(c): State<Console>,
-    v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
-    let membership = field(&fields, "membership");
+pub(crate) async fn put_person(State(c): State<Console>, p: Posted) -> Response {
+    let v = &p.v;
+    let membership = p.field("membership");
     let (agency, organization) = match membership.split_once(':') {
         Some(("agency", a)) => (Value::from(a), Value::Null),
         Some(("organization", o)) => (Value::Null, Value::from(o)),
         _ => (Value::Null, Value::Null),
     };
-    let roles: Vec<&str> = fields
+    let roles: Vec<&str> = p
+        .fields
         .iter()
         .filter(|(n, _)| n == "roles")
         .map(|(_, r)| r.as_str())
         .collect();
     let input = json!({
-        "id": field(&fields, "id").trim(),
-        "displayName": optional(&fields, "displayName"),
-        "email": optional(&fields, "email"),
+        "id": p.field("id").trim(),
+        "displayName": p.text("displayName"),
+        "email": p.text("email"),
         "agency": agency,
         "organization": organization,
         "roles": roles,
-        "service": field(&fields, "service") == "true",
+        "service": p.field("service") == "true",
     });
     change(
         &c,
-        &v,
+        v,
         "mutation($input: PersonInput!) { putPerson(input: $input) { id } }",
         json!({"input": input}),
     )
@@ -313,16 +282,13 @@ pub(crate) async fn put_person(
 /// `POST /directory/people/{id}/deactivate`.
 pub(crate) async fn deactivate(
     State(c): State<Console>,
-    v: Visitor,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
+    let v = &p.v;
     change(
         &c,
-        &v,
+        v,
         "mutation($id: ID!) { deactivatePerson(id: $id) { id } }",
         json!({"id": id}),
     )
@@ -371,10 +337,11 @@ struct KeysPage {
 }
 
 /// `GET /directory/people/{id}/keys`.
-pub(crate) async fn keys(State(c): State<Console>, v: Visitor, Path(id): Path<String>) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
+pub(crate) async fn keys(
+    State(c): State<Console>,
+    SignedIn(v): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     keys_page(&c, &v, &id, None, None).await
 }
 
@@ -432,44 +399,37 @@ struct Token {
 /// (never in a URL, never stored by the page).
 pub(crate) async fn create_key(
     State(c): State<Console>,
-    v: Visitor,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
+    let v = &p.v;
     // A date means the end of that day in Hong Kong.
-    let expires = match field(&fields, "expires").trim() {
+    let expires = match p.field("expires").trim() {
         "" => Value::Null,
         date => Value::from(format!("{date}T23:59:59+08:00")),
     };
-    let input =
-        json!({"personId": id, "label": field(&fields, "label").trim(), "expiresAt": expires});
+    let input = json!({"personId": id, "label": p.field("label").trim(), "expiresAt": expires});
     match c
-        .call::<Created>(&v, CREATE_KEY, json!({"input": input}))
+        .call::<Created>(v, CREATE_KEY, json!({"input": input}))
         .await
     {
-        Ok(created) => keys_page(&c, &v, &id, Some(created.create_api_key.token), None).await,
-        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(&v, &f),
-        Err(f) => keys_page(&c, &v, &id, None, Some(refusal_words(v.t(), &f))).await,
+        Ok(created) => keys_page(&c, v, &id, Some(created.create_api_key.token), None).await,
+        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
+        Err(f) => keys_page(&c, v, &id, None, Some(refusal_words(v.t(), &f))).await,
     }
 }
 
 /// `POST /directory/keys/{id}/revoke` (the person's id comes with the form, to go back).
 pub(crate) async fn revoke_key(
     State(c): State<Console>,
-    v: Visitor,
     Path(key): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    if let Err(refused) = posted(&v, &fields) {
-        return refused;
-    }
-    let person = field(&fields, "person");
+    let v = &p.v;
+    let person = p.field("person");
     match c
         .call::<Value>(
-            &v,
+            v,
             "mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
             json!({"id": key}),
         )
@@ -478,6 +438,6 @@ pub(crate) async fn revoke_key(
         Ok(_) => {
             Redirect::to(&format!("/directory/people/{}/keys", encode(person))).into_response()
         }
-        Err(f) => failure(&v, &f),
+        Err(f) => failure(v, &f),
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Frame, failure, html};
 use crate::Console;
 use crate::i18n::{Text, hk_time};
-use crate::visitor::{Visitor, encode};
+use crate::visitor::{SignedIn, Visitor, encode};
 
 /// Tasks due within this many hours are "due soon".
 const DUE_SOON_HOURS: i64 = 48;
@@ -178,12 +178,9 @@ async fn table(c: &Console, v: &Visitor, filters: &Filters) -> Result<Table, Res
 /// `GET /inbox`.
 pub(crate) async fn page(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Query(filters): Query<Filters>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     let table = match table(&c, &v, &filters).await {
         Ok(t) => t,
         Err(refused) => return refused,
@@ -200,12 +197,9 @@ pub(crate) async fn page(
 /// `GET /inbox/rows`: the table alone, for htmx to swap in.
 pub(crate) async fn rows(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Query(filters): Query<Filters>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     match table(&c, &v, &filters).await {
         Ok(t) => html(&t),
         Err(refused) => refused,

@@ -21,7 +21,7 @@ use softland_workflow::Lang;
 
 use super::{Frame, html};
 use crate::Console;
-use crate::visitor::{LANG_COOKIE, Visitor};
+use crate::visitor::{LANG_COOKIE, Posted, Visitor};
 
 /// The sign-in form's own CSRF cookie.
 const LOGIN_COOKIE: &str = "softland_login";
@@ -152,22 +152,12 @@ pub(crate) async fn submit(
         .into_response()
 }
 
-/// A form that only carries the CSRF token.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CsrfForm {
-    pub csrf: String,
-}
-
 /// `POST /signout`: ends the session.
 pub(crate) async fn sign_out(
     State(c): State<Console>,
-    v: Visitor,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    _signed_in: Posted,
 ) -> Response {
-    if !v.csrf_ok(&form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     if let Some(token) = cookie_value(&headers, SESSION_COOKIE)
         && let Err(e) = c.store.end_session(&token).await
     {

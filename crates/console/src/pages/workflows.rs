@@ -3,18 +3,16 @@
 //! and retiring a version.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::applications::field;
 use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::i18n::Text;
-use crate::visitor::{Visitor, encode};
+use crate::visitor::{Posted, SignedIn, encode};
 
 /// Versions a workflow page lists at most (the newest).
 const MOST_VERSIONS: i64 = 20;
@@ -43,10 +41,7 @@ struct ListPage {
 }
 
 /// `GET /workflows`.
-pub(crate) async fn list(State(c): State<Console>, v: Visitor) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
+pub(crate) async fn list(State(c): State<Console>, SignedIn(v): SignedIn) -> Response {
     match c.call::<ListAnswer>(&v, LIST, json!({})).await {
         Ok(a) => html(&ListPage {
             page: Frame::new(&v, v.t().nav_workflows, "/workflows"),
@@ -107,13 +102,10 @@ pub(crate) struct VersionQuery {
 /// `GET /workflows/{key}?version=N`.
 pub(crate) async fn detail(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     let answer: OneAnswer = match c
         .call(&v, ONE, json!({"key": key, "version": q.version}))
         .await
@@ -228,12 +220,9 @@ struct Source {
 /// `GET /workflows/edit?from=KEY`: the editor, with a published workflow's source to start.
 pub(crate) async fn edit(
     State(c): State<Console>,
-    v: Visitor,
+    SignedIn(v): SignedIn,
     Query(q): Query<EditQuery>,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
     let yaml = match q.from {
         Some(key) => match c
             .call::<SourceAnswer>(&v, SOURCE, json!({"key": key}))
@@ -286,21 +275,12 @@ struct Summary2 {
 }
 
 /// `POST /workflows/edit`: validates; publishes when asked and there is nothing to fix.
-pub(crate) async fn check(
-    State(c): State<Console>,
-    v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
-    if !v.csrf_ok(field(&fields, "csrf")) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let yaml = field(&fields, "yaml").replace("\r\n", "\n");
-    let publish = field(&fields, "intent") == "publish";
+pub(crate) async fn check(State(c): State<Console>, p: Posted) -> Response {
+    let v = &p.v;
+    let yaml = p.field("yaml").replace("\r\n", "\n");
+    let publish = p.field("intent") == "publish";
     let validation = match c
-        .call::<Validated>(&v, VALIDATE, json!({"yaml": yaml}))
+        .call::<Validated>(v, VALIDATE, json!({"yaml": yaml}))
         .await
     {
         Ok(a) => Validation {
@@ -312,14 +292,11 @@ pub(crate) async fn check(
                 .map(|p| p.placed(v.t()))
                 .collect(),
         },
-        Err(f) => return failure(&v, &f),
+        Err(f) => return failure(v, &f),
     };
     let mut refusal = None;
     if validation.ok && publish {
-        match c
-            .call::<Published>(&v, PUBLISH, json!({"yaml": yaml}))
-            .await
-        {
+        match c.call::<Published>(v, PUBLISH, json!({"yaml": yaml})).await {
             Ok(p) => {
                 return Redirect::to(&format!(
                     "/workflows/{}?version={}",
@@ -337,7 +314,7 @@ pub(crate) async fn check(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = EditPage {
-        page: Frame::new(&v, v.t().edit_workflow, "/workflows"),
+        page: Frame::new(v, v.t().edit_workflow, "/workflows"),
         t: v.t(),
         lines: listing(&yaml, &validation.errors),
         yaml,
@@ -355,24 +332,18 @@ const RETIRE: &str = r#"mutation($key: String!, $version: Int!) {
 /// `POST /workflows/{key}/{version}/retire`.
 pub(crate) async fn retire(
     State(c): State<Console>,
-    v: Visitor,
     Path((key, version)): Path<(String, i64)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    if let Err(to_sign_in) = v.signed_in() {
-        return to_sign_in;
-    }
-    if !v.csrf_ok(field(&fields, "csrf")) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    let v = &p.v;
     match c
-        .call::<Value>(&v, RETIRE, json!({"key": key, "version": version}))
+        .call::<Value>(v, RETIRE, json!({"key": key, "version": version}))
         .await
     {
         Ok(_) => {
             Redirect::to(&format!("/workflows/{}?version={version}", encode(&key))).into_response()
         }
-        Err(f) => failure(&v, &f),
+        Err(f) => failure(v, &f),
     }
 }
 
