@@ -388,3 +388,84 @@ async fn an_administrator_manages_the_directory() {
     wang.goto(&format!("{}/applications", s.url)).await;
     assert_eq!(wang.path().await, "/signin");
 }
+
+/// An agency's lead releases a colleague's claim and hands the task to another colleague; the
+/// firm withdraws its application, with a reason, in the console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_reassigns_and_a_firm_withdraws() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let chen = s.reviewer_key("ofds", "chen");
+    let _wu = s.reviewer_key("ofds", "wu");
+    let lin = s.reviewer_key("ofds", "lin");
+    let lead = s
+        .gql(
+            Some(&s.admin),
+            "mutation { putPerson(input: {id: \"lin\", agency: \"ofds\", roles: [REVIEWER, LEAD]}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(lead["errors"].is_null(), "{lead}");
+    let app = s.submit_example(&firm, "soft-landing-sz-to-hk").await;
+    let task = app["openTasks"][0]["id"].as_str().unwrap().to_owned();
+    let claimed = s
+        .gql(
+            Some(&chen),
+            "mutation($t: ID!) { claimTask(taskId: $t) { claimedBy } }",
+            json!({"t": task}),
+        )
+        .await;
+    assert_eq!(
+        claimed["data"]["claimTask"]["claimedBy"], "chen",
+        "{claimed}"
+    );
+    let app_url = format!("{}/applications/{}", s.url, app["id"].as_str().unwrap());
+
+    let browser = chromium();
+    let dir = shots("lead-and-withdrawal");
+    let mut tab = browser.tab(&app_url, "ofds-lead", &dir).await;
+    sign_in(&mut tab, &lin, &ENGLISH).await;
+    let meta = "document.querySelector('article.task .meta').textContent";
+    assert!(
+        tab.eval(meta)
+            .await
+            .as_str()
+            .unwrap()
+            .contains("Claimed by: chen")
+    );
+    tab.then_next_page("press('Release')").await;
+    assert!(
+        tab.eval(meta)
+            .await
+            .as_str()
+            .unwrap()
+            .contains("Claimed by: nobody")
+    );
+    tab.then_next_page("(() => { const f = document.querySelector('form.delegate'); f.querySelector('select').value = 'wu'; f.requestSubmit(); })()")
+        .await;
+    assert!(
+        tab.eval(meta)
+            .await
+            .as_str()
+            .unwrap()
+            .contains("Claimed by: wu")
+    );
+    tab.screenshot("reassigned").await;
+    accessible(&mut tab, &ENGLISH, "application, agency lead").await;
+
+    let mut firm_tab = browser.tab(&app_url, "firm", &dir).await;
+    sign_in(&mut firm_tab, &firm, &ENGLISH).await;
+    firm_tab
+        .run("fill(document, [['reason', 'We will apply next year instead.']])")
+        .await;
+    firm_tab
+        .then_next_page(
+            "press('Withdraw the application', document.querySelector('section.danger'))",
+        )
+        .await;
+    let status = firm_tab
+        .eval("[document.querySelector('#status').textContent, document.body.innerText.includes('We will apply next year instead.')]")
+        .await;
+    assert_eq!(status, json!(["Withdrawn", true]), "{status}");
+    firm_tab.screenshot("withdrawn").await;
+}
