@@ -457,8 +457,11 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
     let rows = "document.querySelectorAll('#inbox-rows tbody tr').length";
     assert_eq!(tab.eval(rows).await, json!(1));
     s.submit_example(&firm, "soft-landing-sz-to-hk").await;
-    tab.wait_for(&format!("{rows} === 2"), "the new task arrives in the open inbox")
-        .await;
+    tab.wait_for(
+        &format!("{rows} === 2"),
+        "the new task arrives in the open inbox",
+    )
+    .await;
 
     let mut firm_tab = browser.tab(&app_url, "firm", &dir).await;
     sign_in(&mut firm_tab, &firm, &ENGLISH).await;

@@ -535,6 +535,16 @@ async fn browser_sign_in(db: TestDb) {
     let who: Value = serde_json::from_str(&who).expect("JSON");
     assert_eq!(who["person"]["id"], "ivy");
     let csrf = who["csrfToken"].as_str().expect("csrf").to_owned();
+    // The console takes the same session: ivy's inbox, and its sign-in page offers the provider.
+    let (status, _, _, inbox) = b.get(&format!("{}/inbox", s.url)).await;
+    assert_eq!(status, 200, "{inbox}");
+    assert!(inbox.contains("<strong>ivy</strong>"), "{inbox}");
+    let (status, _, _, page) = Browser::new().get(&format!("{}/signin", s.url)).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("href=\"/auth/login?return_to=%2F\""),
+        "the console offers the identity provider: {page}"
+    );
 
     // The cookie alone is not enough: requests repeat the CSRF token.
     let me_query = json!({"query": ME});
