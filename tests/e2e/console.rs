@@ -370,6 +370,27 @@ async fn walk(s: Server, w: &Words, name: &str) {
     let mut investhk = browser.tab(&app_url, "investhk-amy", &dir).await;
     sign_in(&mut investhk, &amy, w).await;
     assert_eq!(investhk.path().await, app_path);
+    // Too short a question: the action's form comes back with the violation at its field.
+    act(
+        &mut investhk,
+        w.eligibility,
+        w.request_info,
+        json!([["/question", "Hi"]]),
+    )
+    .await;
+    let at_field = investhk
+        .eval("(() => { const i = document.querySelector('details.action[open] [name=\"/question\"]'); return [i.getAttribute('aria-invalid'), document.getElementById(i.getAttribute('aria-describedby')).textContent, i.value]; })()")
+        .await;
+    assert_eq!(at_field[0], json!("true"), "{at_field}");
+    assert!(
+        at_field[1].as_str().unwrap_or_default().contains("shorter"),
+        "{at_field}"
+    );
+    assert_eq!(
+        at_field[2],
+        json!("Hi"),
+        "what was typed is kept: {at_field}"
+    );
     act(
         &mut investhk,
         w.eligibility,

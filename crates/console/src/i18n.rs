@@ -165,6 +165,7 @@ pub struct Text {
     pub order: &'static str,
     pub now: &'static str,
     pub branch_done: &'static str,
+    pub all_workflows: &'static str,
     pub ev_submitted: &'static str,
     pub ev_entered: &'static str,
     pub ev_task_opened: &'static str,

@@ -147,6 +147,7 @@ pub const EN: Text = Text {
     order: "Order",
     now: "now",
     branch_done: "done",
+    all_workflows: "All workflows",
     ev_submitted: "Submitted",
     ev_entered: "Entered",
     ev_task_opened: "Task opened",

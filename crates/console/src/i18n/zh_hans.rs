@@ -147,6 +147,7 @@ pub const ZH_HANS: Text = Text {
     order: "排序",
     now: "当前",
     branch_done: "已完成",
+    all_workflows: "所有流程",
     ev_submitted: "已提交",
     ev_entered: "进入",
     ev_task_opened: "工作开始",

@@ -147,6 +147,7 @@ pub const ZH_HANT: Text = Text {
     order: "排序",
     now: "目前",
     branch_done: "已完成",
+    all_workflows: "所有流程",
     ev_submitted: "已提交",
     ev_entered: "進入",
     ev_task_opened: "工作開始",

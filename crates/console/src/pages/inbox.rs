@@ -18,6 +18,7 @@ use crate::visitor::{SignedIn, Visitor, encode};
 const DUE_SOON_HOURS: i64 = 48;
 
 const INBOX: &str = r#"query($filter: InboxFilterInput, $order: InboxOrderBy) {
+  workflows { key title }
   inbox(first: 50, filter: $filter, orderBy: $order) {
     totalCount
     nodes {
@@ -31,8 +32,16 @@ const INBOX: &str = r#"query($filter: InboxFilterInput, $order: InboxOrderBy) {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
+    workflows: Vec<WorkflowChoice>,
     inbox: Connection,
     overdue: Count,
+}
+
+/// A workflow to filter by.
+#[derive(Deserialize, Debug)]
+struct WorkflowChoice {
+    key: String,
+    title: String,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +97,10 @@ pub(crate) struct Filters {
     claim: Option<String>,
     overdue: Option<String>,
     order: Option<String>,
+    /// Only this workflow's tasks (a key; empty: all).
+    workflow: Option<String>,
+    /// Only this firm's tasks (an organization key; empty: all).
+    firm: Option<String>,
 }
 
 impl Filters {
@@ -106,15 +119,31 @@ impl Filters {
             Some("opened") => "OPENED_AT",
             _ => "DUE_AT",
         };
-        json!({"filter": {"claim": claim, "overdue": overdue}, "order": order})
+        let text = |t: &Option<String>| {
+            t.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        json!({
+            "filter": {
+                "claim": claim,
+                "overdue": overdue,
+                "workflowKey": text(&self.workflow),
+                "organization": text(&self.firm),
+            },
+            "order": order,
+        })
     }
 
     fn query_string(&self) -> String {
         format!(
-            "claim={}&overdue={}&order={}",
+            "claim={}&overdue={}&order={}&workflow={}&firm={}",
             encode(self.claim.as_deref().unwrap_or("any")),
             encode(self.overdue.as_deref().unwrap_or("any")),
             encode(self.order.as_deref().unwrap_or("due")),
+            encode(self.workflow.as_deref().unwrap_or_default()),
+            encode(self.firm.as_deref().unwrap_or_default()),
         )
     }
 }
@@ -126,6 +155,9 @@ struct InboxPage {
     claim: String,
     overdue_filter: String,
     order: String,
+    workflow: String,
+    firm: String,
+    workflows: Vec<WorkflowChoice>,
     table: Table,
 }
 
@@ -140,7 +172,11 @@ struct Table {
     rows: Vec<Row>,
 }
 
-async fn table(c: &Console, v: &Visitor, filters: &Filters) -> Result<Table, Response> {
+async fn table(
+    c: &Console,
+    v: &Visitor,
+    filters: &Filters,
+) -> Result<(Table, Vec<WorkflowChoice>), Response> {
     let answer: Answer = c
         .call(v, INBOX, filters.variables())
         .await
@@ -166,13 +202,14 @@ async fn table(c: &Console, v: &Visitor, filters: &Filters) -> Result<Table, Res
             claimed_by: task.claimed_by.unwrap_or_default(),
         })
         .collect();
-    Ok(Table {
+    let table = Table {
         t,
         query: filters.query_string(),
         total: answer.inbox.total_count,
         overdue: answer.overdue.total_count,
         rows,
-    })
+    };
+    Ok((table, answer.workflows))
 }
 
 /// `GET /inbox`.
@@ -181,7 +218,7 @@ pub(crate) async fn page(
     SignedIn(v): SignedIn,
     Query(filters): Query<Filters>,
 ) -> Response {
-    let table = match table(&c, &v, &filters).await {
+    let (table, workflows) = match table(&c, &v, &filters).await {
         Ok(t) => t,
         Err(refused) => return refused,
     };
@@ -190,6 +227,9 @@ pub(crate) async fn page(
         claim: filters.claim.clone().unwrap_or_else(|| "any".into()),
         overdue_filter: filters.overdue.clone().unwrap_or_else(|| "any".into()),
         order: filters.order.clone().unwrap_or_else(|| "due".into()),
+        workflow: filters.workflow.clone().unwrap_or_default(),
+        firm: filters.firm.clone().unwrap_or_default(),
+        workflows,
         table,
     })
 }
@@ -201,7 +241,7 @@ pub(crate) async fn rows(
     Query(filters): Query<Filters>,
 ) -> Response {
     match table(&c, &v, &filters).await {
-        Ok(t) => html(&t),
+        Ok((t, _)) => html(&t),
         Err(refused) => refused,
     }
 }
