@@ -14,6 +14,7 @@ mod m20261128_000004_organization_name_search;
 mod m20261129_000001_directory;
 mod m20261129_000002_sessions;
 mod m20261129_000003_sign_in_issuer;
+mod m20261129_000004_documents;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_directory::Migration),
             Box::new(m20261129_000002_sessions::Migration),
             Box::new(m20261129_000003_sign_in_issuer::Migration),
+            Box::new(m20261129_000004_documents::Migration),
         ]
     }
 }

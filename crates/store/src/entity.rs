@@ -375,3 +375,28 @@ pub mod sign_in {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod document {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "documents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub sha256: String,
+        pub filename: String,
+        pub media_type: String,
+        pub size: i64,
+        /// `organization:KEY`, `agency:KEY` or `none`.
+        pub owner: String,
+        pub uploaded_by: String,
+        pub uploaded_at: DateTimeUtc,
+        pub application_id: Option<Uuid>,
+        pub linked_at: Option<DateTimeUtc>,
+        pub erased_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -26,6 +26,7 @@ pub mod dashboard;
 mod definitions;
 pub mod directory;
 mod doctor;
+pub mod documents;
 mod entity;
 mod error;
 mod hash;
