@@ -118,6 +118,7 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
         let settings = Settings {
             listen: "127.0.0.1:0".parse()?,
             workflows_dir: workflows.folder(),
+            documents: softland_documents::StorageConfig::Folder(dir.join("documents")),
             ..Settings::default()
         };
         let service = Service::start(

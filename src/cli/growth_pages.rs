@@ -67,7 +67,17 @@ impl Pages {
         };
         let admin = session(store, admin).await?;
         let auth = softland_gateway::authn::Authenticator::new(store.clone(), None);
-        let schema = softland_gateway::build_schema(store.clone(), workflows.to_owned(), auth);
+        let storage =
+            softland_documents::Storage::open(&softland_documents::StorageConfig::Folder(
+                std::env::temp_dir()
+                    .join(format!("softland-growth-documents-{}", std::process::id())),
+            ))?;
+        let documents = softland_gateway::graphql::Documents {
+            storage,
+            limits: softland_gateway::graphql::UploadLimits::default(),
+        };
+        let schema =
+            softland_gateway::build_schema(store.clone(), workflows.to_owned(), auth, documents);
         let router = softland_console::pages(softland_gateway::Services {
             schema,
             store: store.clone(),

@@ -71,6 +71,13 @@ pub(crate) struct ServeArgs {
         requires = "public_url"
     )]
     oidc_client_secret: Option<String>,
+    /// Folder for documents' content (default: beside the SQLite file, `<name>-documents`; for
+    /// PostgreSQL `./softland-documents`).
+    #[arg(long, env = "SOFTLAND_DOCUMENTS")]
+    documents: Option<PathBuf>,
+    /// The largest document an upload may carry, in bytes.
+    #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    max_upload_bytes: u64,
     /// softland's address as browsers see it (e.g. `https://softland.example`); the identity
     /// provider sends them back to `<public-url>/auth/callback`.
     #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
@@ -106,6 +113,25 @@ impl ServeArgs {
         }
         softland_gateway::oidc::OidcVerifier::new(config.clone()).map_err(anyhow::Error::msg)?;
         Ok(Some(config))
+    }
+}
+
+/// The documents folder beside a SQLite file (`softland.db` → `softland-documents`), else
+/// `./softland-documents`.
+fn documents_beside(db: &str) -> PathBuf {
+    let file = db
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    match file.map(std::path::Path::new) {
+        Some(path) => {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("softland");
+            path.with_file_name(format!("{stem}-documents"))
+        }
+        None => PathBuf::from("softland-documents"),
     }
 }
 
@@ -172,7 +198,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
         let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, ..Settings::default() };
+        let documents = softland_documents::StorageConfig::Folder(args.documents.clone().unwrap_or_else(|| documents_beside(&args.db)));
+        let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, ..Default::default() };
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -458,6 +458,9 @@ async fn an_unreachable_key_store_is_internal_not_unauthenticated() {
     let app = softland_gateway::Application::build(
         softland_gateway::Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            documents: softland_documents::StorageConfig::Folder(crate::support::temp_dir(
+                "harden-documents",
+            )),
             ..Default::default()
         },
         store.clone(),

@@ -14,6 +14,7 @@ mod crash;
 mod demo;
 mod diagram;
 mod directory;
+mod documents;
 mod dsl_schema;
 mod fuzz_http;
 mod graphql;

@@ -60,6 +60,15 @@ pub fn softland_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Where a server on `db_url` keeps documents: one temporary folder per database, the same
+/// across restarts.
+pub fn documents_dir(db_url: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    db_url.hash(&mut h);
+    std::env::temp_dir().join(format!("softland-e2e-documents-{:016x}", h.finish()))
+}
+
 /// A fresh temporary directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("softland-e2e-{name}-{}", std::process::id()));
@@ -163,6 +172,7 @@ impl Server {
             .args(["serve", "--db", db_url, "--listen", listen, "--workflows"])
             .arg(root().join("workflows"))
             .args(["--scheduler-seconds", "1"])
+            .env("SOFTLAND_DOCUMENTS", documents_dir(db_url))
             .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())

@@ -24,8 +24,10 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Bytes read at a time while hashing and storing.
 const READ: usize = 64 * 1024;
-/// Bytes of each part of a multipart upload (S3's smallest part).
-const PART: usize = 5 * 1024 * 1024;
+/// Bytes of each part of a multipart upload to S3 (its smallest part).
+const S3_PART: usize = 5 * 1024 * 1024;
+/// Bytes of each part written to a folder: small, as nothing requires more.
+const FOLDER_PART: usize = 256 * 1024;
 
 /// Where content is kept.
 #[derive(Clone)]
@@ -113,6 +115,8 @@ pub struct Stored {
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
     describe: String,
+    /// Bytes buffered for each part of an upload.
+    part: usize,
 }
 
 impl std::fmt::Debug for Storage {
@@ -165,6 +169,7 @@ impl Storage {
                 Ok(Storage {
                     store: Arc::new(store),
                     describe: format!("folder {}", dir.display()),
+                    part: FOLDER_PART,
                 })
             }
             StorageConfig::S3 {
@@ -188,6 +193,7 @@ impl Storage {
                 Ok(Storage {
                     store: Arc::new(builder.build()?),
                     describe: format!("S3 bucket {bucket}"),
+                    part: S3_PART,
                 })
             }
         }
@@ -234,7 +240,7 @@ impl Storage {
             });
         }
         let upload = self.store.put_multipart(&key).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part);
         file.seek(std::io::SeekFrom::Start(0)).await?;
         loop {
             let n = file.read(&mut buf).await?;

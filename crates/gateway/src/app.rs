@@ -18,7 +18,6 @@ use axum::routing::get;
 use softland_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -49,6 +48,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Pages served beside the API (the console at `/`): every path no API route takes.
     pub pages: Option<Pages>,
+    /// Where documents' content is stored.
+    pub documents: softland_documents::StorageConfig,
+    /// How much may be uploaded (a multipart request to `/graphql` may be this much larger
+    /// than `max_body`; every other request keeps `max_body`).
+    pub upload_limits: crate::graphql::UploadLimits,
 }
 
 /// What pages served beside the API are built from: the API's own schema (so pages go through
@@ -107,12 +111,17 @@ impl Default for Settings {
             oidc: None,
             secure_cookies: false,
             pages: None,
+            documents: softland_documents::StorageConfig::Folder(PathBuf::from(
+                "softland-documents",
+            )),
+            upload_limits: crate::graphql::UploadLimits::default(),
         }
     }
 }
 
 #[derive(Clone)]
 struct AppState {
+    documents: crate::graphql::Documents,
     schema: SoftlandSchema,
     store: Store,
     auth: Authenticator,
@@ -158,8 +167,20 @@ impl Application {
         };
         let browser_sign_in = oidc.as_ref().is_some_and(|v| v.config().browser.is_some());
         let auth = Authenticator::new(store.clone(), oidc);
+        let storage = softland_documents::Storage::open(&settings.documents)
+            .map_err(|e| std::io::Error::other(format!("the document store: {e}")))?;
+        let documents = crate::graphql::Documents {
+            storage,
+            limits: settings.upload_limits,
+        };
         let state = AppState {
-            schema: build_schema(store.clone(), settings.workflows_dir.clone(), auth.clone()),
+            documents: documents.clone(),
+            schema: build_schema(
+                store.clone(),
+                settings.workflows_dir.clone(),
+                auth.clone(),
+                documents,
+            ),
             store,
             auth,
             sign_in,
@@ -177,6 +198,7 @@ impl Application {
             .route("/graphql", get(crate::graphiql::page).post(graphql))
             .route("/graphiql/{file}", get(crate::graphiql::asset))
             .route("/graphql/ws", get(graphql_ws))
+            .route("/documents/{id}", get(crate::downloads::download))
             .route("/auth/login", get(crate::signin::login))
             .route("/auth/callback", get(crate::signin::callback))
             .route("/auth/session", get(crate::signin::whoami))
@@ -191,7 +213,14 @@ impl Application {
         let router = router
             .layer(middleware::from_fn(observe))
             .layer(middleware::map_response(coded_too_large))
-            .layer(RequestBodyLimitLayer::new(settings.max_body))
+            .layer(middleware::from_fn_with_state(
+                BodyLimits {
+                    body: settings.max_body,
+                    upload: settings.max_body
+                        + usize::try_from(settings.upload_limits.file_bytes).unwrap_or(usize::MAX),
+                },
+                limit_body,
+            ))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -283,6 +312,45 @@ impl Application {
         open_tx.closed().await;
         Ok(())
     }
+}
+
+/// The largest bodies: a multipart request to `/graphql` (an upload) may carry `upload`
+/// bytes; every other request `body`.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Caps each request's body: refused at once when `Content-Length` says it is too large, cut
+/// off (`413`) when a streamed body goes past the limit.
+async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let upload = request.uri().path() == "/graphql"
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+    let limit = if upload { limits.upload } else { limits.body };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A GraphQL-shaped error response for requests that never reach the schema.
@@ -564,6 +632,16 @@ async fn observe(req: Request<axum::body::Body>, next: Next) -> Response {
     let res = next.run(req).await;
     crate::metrics::request(start.elapsed().as_secs_f64(), res.status().as_u16());
     res
+}
+
+impl axum::extract::FromRef<AppState> for crate::downloads::DownloadState {
+    fn from_ref(s: &AppState) -> Self {
+        crate::downloads::DownloadState {
+            store: s.store.clone(),
+            auth: s.auth.clone(),
+            documents: s.documents.clone(),
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for crate::signin::SignInState {

@@ -65,6 +65,19 @@ impl Authenticator {
         }
     }
 
+    /// The caller of a request that changes nothing (a download): its bearer token's, else its
+    /// browser session's — no CSRF token needed, as another site's page cannot read the answer.
+    pub async fn reader(&self, headers: &HeaderMap) -> Result<Option<Principal>, Refusal> {
+        if let Some(token) = bearer(headers) {
+            return self.token_caller(Some(token)).await;
+        }
+        match crate::signin::session_of(&self.store, headers).await {
+            Ok(Some(session)) => Ok(Principal::of_person(session.person)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
     /// The caller a token names (`Ok(None)` for none, or an unknown, expired or refused one).
     pub async fn token_caller(&self, token: Option<&str>) -> Result<Option<Principal>, Refusal> {
         match token {

@@ -14,6 +14,7 @@
 mod app;
 pub mod authn;
 pub mod codes;
+mod downloads;
 mod error;
 mod graphiql;
 pub mod graphql;

@@ -124,6 +124,26 @@ impl Principal {
         })
     }
 
+    /// Whether the caller may read a document: whoever may see the application it is linked
+    /// to; before it is linked, its uploader's organisation (or agency) — and administrators.
+    pub async fn sees_document(
+        &self,
+        store: &Store,
+        doc: &softland_store::documents::DocumentRecord,
+    ) -> GqlResult<bool> {
+        match doc.application_id {
+            Some(id) => match store
+                .application(id)
+                .await
+                .map_err(crate::error::from_store)?
+            {
+                Some(app) => self.can_see(store, &app).await,
+                None => Ok(false),
+            },
+            None => Ok(self.is_admin() || self.membership().label() == doc.owner),
+        }
+    }
+
     /// Whose inbox the caller works (administrators have none).
     pub fn inbox(&self) -> Option<InboxOwner> {
         match self {

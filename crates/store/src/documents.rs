@@ -3,6 +3,7 @@
 //! (`softland-documents`); a record is written only once its content is stored.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -120,7 +121,14 @@ impl Store {
         let row: Option<(i64, Option<i64>)> = document::Entity::find()
             .select_only()
             .column_as(document::Column::Id.count(), "n")
-            .column_as(document::Column::Size.sum(), "bytes")
+            .column_as(
+                // PostgreSQL sums `bigint`s as `numeric`: back to `bigint`.
+                Expr::expr(Func::cast_as(
+                    Func::sum(Expr::col(document::Column::Size)),
+                    Alias::new("bigint"),
+                )),
+                "bytes",
+            )
             .filter(document::Column::Owner.eq(owner))
             .filter(document::Column::UploadedAt.gte(since))
             .into_tuple()

@@ -9,6 +9,7 @@ mod mutation;
 mod query;
 mod subscription;
 mod types;
+mod uploads;
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ use crate::error::{GqlResult, unauthenticated};
 use crate::policy::Principal;
 
 pub use locale::{Locale, RequestLang};
+pub use uploads::{Document, Documents, UploadLimits};
 /// Root queries: the applications', the directory's and the dashboard's.
 #[derive(async_graphql::MergedObject, Debug, Default)]
 pub struct Query(
@@ -29,7 +31,11 @@ pub struct Query(
 
 /// Root mutations: the applications' and the directory's.
 #[derive(async_graphql::MergedObject, Debug, Default)]
-pub struct Mutation(mutation::AppMutation, directory::DirectoryMutation);
+pub struct Mutation(
+    mutation::AppMutation,
+    directory::DirectoryMutation,
+    uploads::UploadMutation,
+);
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 
 /// Live subscriptions one API key may hold.
@@ -47,9 +53,11 @@ pub fn build_schema(
     store: Store,
     workflows_dir: PathBuf,
     auth: crate::authn::Authenticator,
+    documents: Documents,
 ) -> SoftlandSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
+        .data(documents)
         .data(auth)
         .data(WorkflowsDir(workflows_dir))
         .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))

@@ -323,6 +323,17 @@ impl Application {
         Ok(wf.outcome_title(outcome).map(|t| t.get(lang).to_owned()))
     }
 
+    /// The documents linked to it, in the order they were uploaded.
+    async fn documents(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::Document>> {
+        Ok(store(ctx)
+            .documents_of(self.uuid)
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .map(super::Document::from)
+            .collect())
+    }
+
     /// Its audit log, in order.
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ApplicationEvent>> {
         let who = principal(ctx)?;

@@ -1,0 +1,136 @@
+//! `GET /documents/{id}`: a document's content, to whoever may read it (the policy's
+//! `sees_document`) — with the same bearer token as the API or the console's session cookie.
+//! Anyone else, and any id that names nothing, gets the same `404`. The answer carries the
+//! stored media type, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff` and
+//! a Content-Security-Policy under which an uploaded HTML or SVG could run nothing.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use softland_store::Store;
+
+use crate::authn::{Authenticator, Refusal};
+use crate::codes::ErrorCode;
+use crate::graphql::Documents;
+
+/// What the download route needs.
+#[derive(Debug, Clone)]
+pub(crate) struct DownloadState {
+    pub store: Store,
+    pub auth: Authenticator,
+    pub documents: Documents,
+}
+
+fn coded(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    crate::metrics::error(code);
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
+    (status, axum::Json(body)).into_response()
+}
+
+fn not_found() -> Response {
+    coded(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "document not found",
+    )
+}
+
+fn unavailable() -> Response {
+    coded(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal,
+        "the document cannot be read right now; try again shortly",
+    )
+}
+
+/// `filename*=UTF-8''…`: the name percent-encoded, so any name is a safe header.
+fn disposition(filename: &str) -> HeaderValue {
+    let mut encoded = String::new();
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// `GET /documents/{id}`.
+pub(crate) async fn download(
+    State(s): State<DownloadState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match s.auth.reader(&headers).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return coded(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "missing or invalid credentials: send `Authorization: Bearer <token>`",
+            );
+        }
+        Err(Refusal::Unavailable | Refusal::NoCsrf) => return unavailable(),
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    let doc = match s.store.document(id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a document's record");
+            return unavailable();
+        }
+    };
+    match caller.sees_document(&s.store, &doc).await {
+        Ok(true) => {}
+        Ok(false) => return not_found(),
+        Err(_) => return unavailable(),
+    }
+    if doc.erased_at.is_some() {
+        return coded(
+            StatusCode::GONE,
+            ErrorCode::NotFound,
+            "this document's content was erased",
+        );
+    }
+    let chunks = match s.documents.storage.get(&doc.sha256).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            tracing::error!(document = %doc.id, sha256 = doc.sha256, "a document's content is missing");
+            return unavailable();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a document's content");
+            return unavailable();
+        }
+    };
+    let body = Body::from_stream(chunks.map(|c| c.map_err(std::io::Error::other)));
+    let media = HeaderValue::from_str(&doc.media_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, media);
+    h.insert(header::CONTENT_DISPOSITION, disposition(&doc.filename));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(len) = HeaderValue::from_str(&doc.size.to_string()) {
+        h.insert(header::CONTENT_LENGTH, len);
+    }
+    response
+}

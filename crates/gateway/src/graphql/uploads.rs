@@ -1,0 +1,152 @@
+//! Uploading documents (issue 16): `uploadDocument(file: Upload!)` through the GraphQL
+//! multipart request specification. async-graphql writes the file to a temporary file as it
+//! arrives; softland-documents checks its bytes' media type, hashes it and stores it by hash;
+//! the store records it as the caller's organisation's (or agency's) upload. Who may read a
+//! document is decided by [`crate::policy::Principal::sees_document`].
+
+use async_graphql::{Context, ID, Object, SimpleObject, Upload};
+use chrono::{DateTime, Utc};
+use softland_documents::{Error as ContentError, Storage, clean_filename};
+use softland_store::documents::{DocumentRecord, NewDocument};
+
+use super::{principal, store};
+use crate::codes::ErrorCode;
+use crate::error::{GqlResult, bad_input, coded, from_store};
+
+/// How much may be uploaded.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// Bytes per file.
+    pub file_bytes: u64,
+    /// Files per organisation (or agency) in 24 hours.
+    pub files_per_day: i64,
+    /// Bytes per organisation (or agency) in 24 hours.
+    pub bytes_per_day: i64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            file_bytes: 25 * 1024 * 1024,
+            files_per_day: 500,
+            bytes_per_day: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where documents' content goes, and how much may come.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    pub storage: Storage,
+    pub limits: UploadLimits,
+}
+
+/// An uploaded document.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Document {
+    /// Its id.
+    pub id: ID,
+    /// The name it was uploaded under (without any path).
+    pub filename: String,
+    /// What its content is (recognised from its bytes).
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Its content's SHA-256, hex.
+    pub sha256: String,
+    /// When it was uploaded.
+    pub uploaded_at: DateTime<Utc>,
+    /// Where to download it (the same credentials as the API, or the console's session).
+    pub url: String,
+}
+
+impl From<DocumentRecord> for Document {
+    fn from(d: DocumentRecord) -> Self {
+        Document {
+            url: format!("/documents/{}", d.id),
+            id: ID(d.id.to_string()),
+            filename: d.filename,
+            media_type: d.media_type,
+            size: d.size,
+            sha256: d.sha256,
+            uploaded_at: d.uploaded_at,
+        }
+    }
+}
+
+/// The upload mutation.
+#[derive(Debug, Default)]
+pub struct UploadMutation;
+
+#[Object]
+impl UploadMutation {
+    /// Uploads a document (a PDF, PNG, JPEG or Office file, by its content) as the caller's
+    /// organisation's (or agency's). Send it as a GraphQL multipart request.
+    async fn upload_document(&self, ctx: &Context<'_>, file: Upload) -> GqlResult<Document> {
+        let who = principal(ctx)?;
+        let docs = ctx.data_unchecked::<Documents>();
+        let store = store(ctx);
+        let owner = who.membership().label();
+        let since = store.now() - chrono::Duration::hours(24);
+        let (files, bytes) = store
+            .uploaded_since(&owner, since)
+            .await
+            .map_err(from_store)?;
+        if files >= docs.limits.files_per_day {
+            return Err(coded(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "at most {} documents a day per organisation",
+                    docs.limits.files_per_day
+                ),
+            ));
+        }
+        let value = file
+            .value(ctx)
+            .map_err(|_| bad_input("the request holds no file for `file`"))?;
+        let filename = clean_filename(&value.filename);
+        let content = tokio::fs::File::from_std(value.content);
+        let stored = docs
+            .storage
+            .put(content, docs.limits.file_bytes)
+            .await
+            .map_err(|e| content_refusal(&e))?;
+        let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+        if bytes.saturating_add(size) > docs.limits.bytes_per_day {
+            return Err(coded(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "at most {} bytes of documents a day per organisation",
+                    docs.limits.bytes_per_day
+                ),
+            ));
+        }
+        let record = store
+            .add_document(NewDocument {
+                sha256: stored.sha256,
+                filename,
+                media_type: stored.media_type.to_owned(),
+                size,
+                owner,
+                uploaded_by: who.name().to_owned(),
+            })
+            .await
+            .map_err(from_store)?;
+        Ok(record.into())
+    }
+}
+
+/// A refused upload in the API's words.
+fn content_refusal(e: &ContentError) -> async_graphql::Error {
+    match e {
+        ContentError::TooLarge { .. } => coded(ErrorCode::PayloadTooLarge, e.to_string()),
+        ContentError::Empty | ContentError::MediaType { .. } => bad_input(e.to_string()),
+        ContentError::Io(_) | ContentError::Store(_) => {
+            tracing::error!(error = %e, "cannot store an upload");
+            coded(
+                ErrorCode::Internal,
+                "the document could not be stored; try again",
+            )
+        }
+    }
+}

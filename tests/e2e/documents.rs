@@ -1,0 +1,198 @@
+//! Documents over HTTP (issue 16): an upload is a GraphQL multipart request; its content is
+//! recognised from its bytes (the client's claim and the file's name are not trusted), stored by
+//! hash and downloaded by its uploader's organisation (and administrators) only — before it is
+//! linked to an application, nobody else, not even a reviewer. Limits answer with codes; every
+//! other request keeps the 1 MiB body limit.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::support::{Server, code, on_both_backends, root};
+
+on_both_backends!(documents_upload_and_download_by_their_owners);
+
+const UPLOAD: &str =
+    "mutation($f: Upload!) { uploadDocument(file: $f) { id filename mediaType size sha256 url } }";
+
+fn pdf() -> Vec<u8> {
+    std::fs::read(root().join("workflows/examples/business-plan.pdf")).expect("the sample PDF")
+}
+
+/// A GraphQL multipart request (the specification Apollo Upload and most clients follow).
+async fn upload(
+    s: &Server,
+    token: &str,
+    filename: &str,
+    claimed: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let operations = json!({"query": UPLOAD, "variables": {"f": null}});
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({"0": ["variables.f"]}).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(filename.to_owned())
+                .mime_str(claimed)
+                .expect("a media type"),
+        );
+    let r = reqwest::Client::new()
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("the upload is answered");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("JSON"))
+}
+
+async fn download(s: &Server, token: Option<&str>, url: &str) -> reqwest::Response {
+    let mut r = reqwest::Client::new().get(format!("{}{url}", s.url));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.expect("the download is answered")
+}
+
+async fn documents_upload_and_download_by_their_owners(s: Server) {
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let colleague = s.applicant_key("pengcheng-pay", "wang");
+    let other = s.applicant_key("other-firm", "zhang");
+    let ofds = s.reviewer_key("ofds", "chen");
+    let bytes = pdf();
+
+    // The name loses its path; the claimed type is ignored: the bytes are a PDF.
+    let (status, r) = upload(
+        &s,
+        &firm,
+        "../../secret/plan.pdf",
+        "text/html",
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let doc = &r["data"]["uploadDocument"];
+    assert_eq!(doc["filename"], "plan.pdf", "{r}");
+    assert_eq!(doc["mediaType"], "application/pdf");
+    assert_eq!(doc["size"], bytes.len());
+    assert_eq!(doc["sha256"], hex::encode(Sha256::digest(&bytes)));
+    let url = doc["url"].as_str().expect("a url").to_owned();
+    assert!(url.starts_with("/documents/"), "{url}");
+
+    // The organisation's people and administrators read it; nobody else learns it exists.
+    for token in [&firm, &colleague, &s.admin] {
+        let r = download(&s, Some(token), &url).await;
+        assert_eq!(r.status(), 200);
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], "application/pdf");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename*=UTF-8''plan.pdf")
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("sandbox")
+        );
+        assert_eq!(r.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    }
+    for token in [&other, &ofds] {
+        let r = download(&s, Some(token), &url).await;
+        assert_eq!(r.status(), 404, "another firm, an agency not involved");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(code(&body), "NOT_FOUND");
+    }
+    assert_eq!(download(&s, None, &url).await.status(), 401);
+    let missing = download(
+        &s,
+        Some(&firm),
+        "/documents/00000000-0000-0000-0000-000000000000",
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        download(&s, Some(&firm), "/documents/../../Cargo.toml")
+            .await
+            .status(),
+        404
+    );
+
+    // The same content again: stored once, recorded twice.
+    let (_, again) = upload(&s, &firm, "copy.pdf", "application/pdf", bytes.clone()).await;
+    assert_eq!(again["data"]["uploadDocument"]["sha256"], doc["sha256"]);
+    assert_ne!(again["data"]["uploadDocument"]["id"], doc["id"]);
+    let stored: Vec<_> = walk(&crate::support::documents_dir(&s.db.url));
+    assert_eq!(stored.len(), 1, "one copy of the content: {stored:?}");
+
+    // HTML claiming to be a PDF, an empty file, a file without a name's help: refused by bytes.
+    for (name, content) in [
+        (
+            "invoice.pdf",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        ("empty.pdf", Vec::new()),
+        (
+            "x.exe",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec(),
+        ),
+    ] {
+        let (_, r) = upload(&s, &firm, name, "application/pdf", content).await;
+        assert_eq!(code(&r), "BAD_USER_INPUT", "{name}: {r}");
+    }
+    // Without credentials nothing is stored.
+    let (_, r) = upload(
+        &s,
+        "sl_nobody",
+        "plan.pdf",
+        "application/pdf",
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A file over the configured limit is refused with a code; a JSON request over 1 MiB still is,
+/// uploads do not widen it.
+#[tokio::test]
+async fn uploads_have_limits_and_other_requests_keep_theirs() {
+    let s = Server::start_with_env(
+        softland_store::test_util::TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[("SOFTLAND_MAX_UPLOAD_BYTES", "4096")],
+    );
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let mut big = pdf();
+    big.resize(8192, b' ');
+    let (_, r) = upload(&s, &firm, "big.pdf", "application/pdf", big).await;
+    assert_eq!(code(&r), "PAYLOAD_TOO_LARGE", "{r}");
+    let (_, r) = upload(&s, &firm, "plan.pdf", "application/pdf", pdf()).await;
+    assert!(r["errors"].is_null(), "under the limit: {r}");
+    let huge = json!({"query": "{ me { name } }", "variables": {"pad": "x".repeat(2 << 20)}});
+    let r = reqwest::Client::new()
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(&firm)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}
