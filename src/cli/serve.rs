@@ -75,6 +75,23 @@ pub(crate) struct ServeArgs {
     /// PostgreSQL `./softland-documents`).
     #[arg(long, env = "SOFTLAND_DOCUMENTS")]
     documents: Option<PathBuf>,
+    /// Keep documents in this S3 bucket instead of a folder (with --s3-region, and for a
+    /// service other than AWS --s3-endpoint; credentials from --s3-access-key-id and
+    /// --s3-secret-access-key).
+    #[arg(long, env = "SOFTLAND_S3_BUCKET")]
+    s3_bucket: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "SOFTLAND_S3_REGION", default_value = "us-east-1")]
+    s3_region: String,
+    /// An S3-compatible service's address (`http://127.0.0.1:9000`).
+    #[arg(long, env = "SOFTLAND_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// The access key id.
+    #[arg(long, env = "SOFTLAND_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    s3_access_key_id: Option<String>,
+    /// The secret access key.
+    #[arg(long, env = "SOFTLAND_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    s3_secret_access_key: Option<String>,
     /// The largest document an upload may carry, in bytes.
     #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     max_upload_bytes: u64,
@@ -91,6 +108,32 @@ enum ClaimArg {
 }
 
 impl ServeArgs {
+    /// Where documents are kept: the S3 bucket when one is named, else the folder.
+    fn storage(&self) -> anyhow::Result<softland_documents::StorageConfig> {
+        let Some(bucket) = self.s3_bucket.clone() else {
+            return Ok(softland_documents::StorageConfig::Folder(
+                self.documents
+                    .clone()
+                    .unwrap_or_else(|| documents_beside(&self.db)),
+            ));
+        };
+        let (Some(access_key_id), Some(secret_access_key)) = (
+            self.s3_access_key_id.clone(),
+            self.s3_secret_access_key.clone(),
+        ) else {
+            anyhow::bail!(
+                "--s3-bucket needs --s3-access-key-id and --s3-secret-access-key (SOFTLAND_S3_ACCESS_KEY_ID, SOFTLAND_S3_SECRET_ACCESS_KEY)"
+            );
+        };
+        Ok(softland_documents::StorageConfig::S3 {
+            bucket,
+            region: self.s3_region.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            access_key_id,
+            secret_access_key,
+        })
+    }
+
     /// The OpenID Connect settings, if issuers are given.
     fn oidc(&self) -> anyhow::Result<Option<softland_gateway::OidcConfig>> {
         if self.oidc_issuer.is_empty() {
@@ -198,7 +241,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
         let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let documents = softland_documents::StorageConfig::Folder(args.documents.clone().unwrap_or_else(|| documents_beside(&args.db)));
+        let documents = args.storage()?;
         let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, ..Default::default() };
         let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))

@@ -9,7 +9,98 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{Server, code, on_both_backends, root};
 
-on_both_backends!(documents_upload_and_download_by_their_owners);
+on_both_backends!(documents_in_a_folder);
+
+/// Where a test server keeps documents, and how many objects it holds.
+enum Kept {
+    Folder(std::path::PathBuf),
+    S3 { url: String, bucket: String },
+}
+
+impl Kept {
+    async fn objects(&self) -> usize {
+        match self {
+            Kept::Folder(dir) => walk(dir).len(),
+            Kept::S3 { url, bucket } => {
+                let listing = reqwest::get(format!("{url}/{bucket}?list-type=2"))
+                    .await
+                    .expect("the bucket's listing")
+                    .text()
+                    .await
+                    .unwrap();
+                listing.matches("<Key>").count()
+            }
+        }
+    }
+}
+
+async fn documents_in_a_folder(s: Server) {
+    let kept = Kept::Folder(crate::support::documents_dir(&s.db.url));
+    documents_upload_and_download_by_their_owners(&s, &kept).await;
+}
+
+/// An S3-compatible server (`moto_server` from PyPI, which `.ci/run` installs) on loopback,
+/// killed when dropped.
+struct Moto {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server starts (pip install 'moto[server]'; .ci/run does)");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/moto-api/")).await.is_ok() {
+            return Moto { child, url };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto_server did not start on {url}");
+}
+
+/// The same on an S3-compatible service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_in_an_s3_bucket() {
+    let s3 = moto().await;
+    let bucket = "softland-documents";
+    let made = reqwest::Client::new()
+        .put(format!("{}/{bucket}", s3.url))
+        .send()
+        .await
+        .expect("the bucket is made");
+    assert!(made.status().is_success(), "{}", made.status());
+    let s = Server::start_with_env(
+        softland_store::test_util::TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[
+            ("SOFTLAND_S3_BUCKET", bucket),
+            ("SOFTLAND_S3_ENDPOINT", s3.url.as_str()),
+            ("SOFTLAND_S3_ACCESS_KEY_ID", "test"),
+            ("SOFTLAND_S3_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
+    let kept = Kept::S3 {
+        url: s3.url.clone(),
+        bucket: bucket.into(),
+    };
+    documents_upload_and_download_by_their_owners(&s, &kept).await;
+}
 
 const UPLOAD: &str =
     "mutation($f: Upload!) { uploadDocument(file: $f) { id filename mediaType size sha256 url } }";
@@ -56,7 +147,7 @@ async fn download(s: &Server, token: Option<&str>, url: &str) -> reqwest::Respon
     r.send().await.expect("the download is answered")
 }
 
-async fn documents_upload_and_download_by_their_owners(s: Server) {
+async fn documents_upload_and_download_by_their_owners(s: &Server, kept: &Kept) {
     let firm = s.applicant_key("pengcheng-pay", "li.wei");
     let colleague = s.applicant_key("pengcheng-pay", "wang");
     let other = s.applicant_key("other-firm", "zhang");
@@ -83,7 +174,7 @@ async fn documents_upload_and_download_by_their_owners(s: Server) {
 
     // The organisation's people and administrators read it; nobody else learns it exists.
     for token in [&firm, &colleague, &s.admin] {
-        let r = download(&s, Some(token), &url).await;
+        let r = download(s, Some(token), &url).await;
         assert_eq!(r.status(), 200);
         let h = r.headers().clone();
         assert_eq!(h["content-type"], "application/pdf");
@@ -103,12 +194,12 @@ async fn documents_upload_and_download_by_their_owners(s: Server) {
         assert_eq!(r.bytes().await.unwrap().as_ref(), bytes.as_slice());
     }
     for token in [&other, &ofds] {
-        let r = download(&s, Some(token), &url).await;
+        let r = download(s, Some(token), &url).await;
         assert_eq!(r.status(), 404, "another firm, an agency not involved");
         let body: Value = r.json().await.unwrap();
         assert_eq!(code(&body), "NOT_FOUND");
     }
-    assert_eq!(download(&s, None, &url).await.status(), 401);
+    assert_eq!(download(s, None, &url).await.status(), 401);
     let missing = download(
         &s,
         Some(&firm),
@@ -117,18 +208,17 @@ async fn documents_upload_and_download_by_their_owners(s: Server) {
     .await;
     assert_eq!(missing.status(), 404);
     assert_eq!(
-        download(&s, Some(&firm), "/documents/../../Cargo.toml")
+        download(s, Some(&firm), "/documents/../../Cargo.toml")
             .await
             .status(),
         404
     );
 
     // The same content again: stored once, recorded twice.
-    let (_, again) = upload(&s, &firm, "copy.pdf", "application/pdf", bytes.clone()).await;
+    let (_, again) = upload(s, &firm, "copy.pdf", "application/pdf", bytes.clone()).await;
     assert_eq!(again["data"]["uploadDocument"]["sha256"], doc["sha256"]);
     assert_ne!(again["data"]["uploadDocument"]["id"], doc["id"]);
-    let stored: Vec<_> = walk(&crate::support::documents_dir(&s.db.url));
-    assert_eq!(stored.len(), 1, "one copy of the content: {stored:?}");
+    assert_eq!(kept.objects().await, 1, "one copy of the content");
 
     // HTML claiming to be a PDF, an empty file, a file without a name's help: refused by bytes.
     for (name, content) in [
@@ -142,7 +232,7 @@ async fn documents_upload_and_download_by_their_owners(s: Server) {
             b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec(),
         ),
     ] {
-        let (_, r) = upload(&s, &firm, name, "application/pdf", content).await;
+        let (_, r) = upload(s, &firm, name, "application/pdf", content).await;
         assert_eq!(code(&r), "BAD_USER_INPUT", "{name}: {r}");
     }
     // Without credentials nothing is stored.
