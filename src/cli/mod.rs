@@ -63,7 +63,7 @@ enum Command {
         json: bool,
     },
     /// Run the GraphQL service: migrations applied, workflows loaded, scheduler running.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// A guided tour: starts softland on a free port with a temporary database and walks one
     /// Shenzhen → Hong Kong application through every step with real GraphQL calls.
     Demo {
@@ -142,7 +142,7 @@ pub fn run() -> ExitCode {
             script,
             json,
         } => simulate::run(&path, &data, &script, json),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Directory(cmd) => directory::run(cmd),
         Command::Bench(args) => bench::run(args),
