@@ -64,14 +64,21 @@ async fn moto() -> Moto {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("moto_server starts (pip install 'moto[server]'; .ci/run does)");
-    let url = format!("http://127.0.0.1:{port}");
+    // Dropped (killed and waited for) whatever happens next.
+    let moto = Moto {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..100 {
-        if reqwest::get(format!("{url}/moto-api/")).await.is_ok() {
-            return Moto { child, url };
+        if reqwest::get(format!("{}/moto-api/", moto.url))
+            .await
+            .is_ok()
+        {
+            return moto;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("moto_server did not start on {url}");
+    panic!("moto_server did not start on {}", moto.url);
 }
 
 /// The same on an S3-compatible service.
@@ -156,7 +163,7 @@ async fn documents_upload_and_download_by_their_owners(s: &Server, kept: &Kept) 
 
     // The name loses its path; the claimed type is ignored: the bytes are a PDF.
     let (status, r) = upload(
-        &s,
+        s,
         &firm,
         "../../secret/plan.pdf",
         "text/html",
@@ -201,7 +208,7 @@ async fn documents_upload_and_download_by_their_owners(s: &Server, kept: &Kept) 
     }
     assert_eq!(download(s, None, &url).await.status(), 401);
     let missing = download(
-        &s,
+        s,
         Some(&firm),
         "/documents/00000000-0000-0000-0000-000000000000",
     )
@@ -236,14 +243,7 @@ async fn documents_upload_and_download_by_their_owners(s: &Server, kept: &Kept) 
         assert_eq!(code(&r), "BAD_USER_INPUT", "{name}: {r}");
     }
     // Without credentials nothing is stored.
-    let (_, r) = upload(
-        &s,
-        "sl_nobody",
-        "plan.pdf",
-        "application/pdf",
-        bytes.clone(),
-    )
-    .await;
+    let (_, r) = upload(s, "sl_nobody", "plan.pdf", "application/pdf", bytes.clone()).await;
     assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
 }
 
