@@ -65,14 +65,21 @@ pub(super) fn migrate(url: &str) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub(super) fn doctor(url: &str, calendars: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
+pub(super) fn doctor(
+    url: &str,
+    calendars: Option<&PathBuf>,
+    documents: &softland_documents::StorageConfig,
+) -> anyhow::Result<ExitCode> {
     let cal = super::calendars::load(calendars)?;
     runtime()?.block_on(async {
         let store = connect(url).await?;
-        let report = store.doctor().await?;
+        let mut report = store.doctor().await?;
+        let storage = softland_documents::Storage::open(documents)?;
+        let checked = check_documents(&store, &storage, &mut report.problems).await?;
         for p in &report.problems {
             println!("problem: {p}");
         }
+        println!("checked {checked} documents' content against their SHA-256");
         for (name, until, left) in super::calendars::coverage(&cal, Utc::now().date_naive()) {
             println!("calendar {name}: covers days up to {until} ({left} days from today)");
         }
@@ -91,6 +98,38 @@ pub(super) fn doctor(url: &str, calendars: Option<&PathBuf>) -> anyhow::Result<E
             ExitCode::FAILURE
         })
     })
+}
+
+/// Whether every kept document's stored bytes still hash to its SHA-256; what does not is added
+/// to `problems`. Returns how many were checked.
+async fn check_documents(
+    store: &Store,
+    storage: &softland_documents::Storage,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<usize> {
+    let mut after = None;
+    let mut checked = 0;
+    loop {
+        let page = store.kept_documents(after, 500).await?;
+        let Some(last) = page.last() else {
+            return Ok(checked);
+        };
+        after = Some(last.id);
+        for d in &page {
+            checked += 1;
+            match storage.verify(&d.sha256).await? {
+                Some(true) => {}
+                Some(false) => problems.push(format!(
+                    "document {}: its stored content no longer matches its SHA-256 {}",
+                    d.id, d.sha256
+                )),
+                None => problems.push(format!(
+                    "document {}: its content ({}) is missing from the document store",
+                    d.id, d.sha256
+                )),
+            }
+        }
+    }
 }
 
 pub(super) fn audit_export(

@@ -15,6 +15,7 @@ mod progress;
 mod serve;
 mod service;
 mod simulate;
+mod storage;
 mod validate;
 
 use std::path::PathBuf;
@@ -98,6 +99,9 @@ enum Command {
         /// long they still cover.
         #[arg(long, env = "SOFTLAND_CALENDARS")]
         calendars: Option<PathBuf>,
+        /// Where documents are kept: their stored bytes are checked against their SHA-256.
+        #[command(flatten)]
+        storage: storage::StorageArgs,
     },
     /// Write the audit log of a period as JSON lines (to stdout).
     AuditExport {
@@ -149,7 +153,13 @@ pub fn run() -> ExitCode {
         Command::Growth(args) => growth::run(args),
         Command::Demo { workflows } => demo::run(workflows),
         Command::Migrate { db } => db::migrate(&db.db),
-        Command::Doctor { db, calendars } => db::doctor(&db.db, calendars.as_ref()),
+        Command::Doctor {
+            db,
+            calendars,
+            storage,
+        } => storage
+            .config(&db.db)
+            .and_then(|s| db::doctor(&db.db, calendars.as_ref(), &s)),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),
     };
     match result {

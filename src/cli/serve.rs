@@ -71,27 +71,8 @@ pub(crate) struct ServeArgs {
         requires = "public_url"
     )]
     oidc_client_secret: Option<String>,
-    /// Folder for documents' content (default: beside the SQLite file, `<name>-documents`; for
-    /// PostgreSQL `./softland-documents`).
-    #[arg(long, env = "SOFTLAND_DOCUMENTS")]
-    documents: Option<PathBuf>,
-    /// Keep documents in this S3 bucket instead of a folder (with --s3-region, and for a
-    /// service other than AWS --s3-endpoint; credentials from --s3-access-key-id and
-    /// --s3-secret-access-key).
-    #[arg(long, env = "SOFTLAND_S3_BUCKET")]
-    s3_bucket: Option<String>,
-    /// The bucket's region.
-    #[arg(long, env = "SOFTLAND_S3_REGION", default_value = "us-east-1")]
-    s3_region: String,
-    /// An S3-compatible service's address (`http://127.0.0.1:9000`).
-    #[arg(long, env = "SOFTLAND_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
-    /// The access key id.
-    #[arg(long, env = "SOFTLAND_S3_ACCESS_KEY_ID", hide_env_values = true)]
-    s3_access_key_id: Option<String>,
-    /// The secret access key.
-    #[arg(long, env = "SOFTLAND_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
-    s3_secret_access_key: Option<String>,
+    #[command(flatten)]
+    storage: super::storage::StorageArgs,
     /// The largest document an upload may carry, in bytes.
     #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     max_upload_bytes: u64,
@@ -108,32 +89,6 @@ enum ClaimArg {
 }
 
 impl ServeArgs {
-    /// Where documents are kept: the S3 bucket when one is named, else the folder.
-    fn storage(&self) -> anyhow::Result<softland_documents::StorageConfig> {
-        let Some(bucket) = self.s3_bucket.clone() else {
-            return Ok(softland_documents::StorageConfig::Folder(
-                self.documents
-                    .clone()
-                    .unwrap_or_else(|| documents_beside(&self.db)),
-            ));
-        };
-        let (Some(access_key_id), Some(secret_access_key)) = (
-            self.s3_access_key_id.clone(),
-            self.s3_secret_access_key.clone(),
-        ) else {
-            anyhow::bail!(
-                "--s3-bucket needs --s3-access-key-id and --s3-secret-access-key (SOFTLAND_S3_ACCESS_KEY_ID, SOFTLAND_S3_SECRET_ACCESS_KEY)"
-            );
-        };
-        Ok(softland_documents::StorageConfig::S3 {
-            bucket,
-            region: self.s3_region.clone(),
-            endpoint: self.s3_endpoint.clone(),
-            access_key_id,
-            secret_access_key,
-        })
-    }
-
     /// The OpenID Connect settings, if issuers are given.
     fn oidc(&self) -> anyhow::Result<Option<softland_gateway::OidcConfig>> {
         if self.oidc_issuer.is_empty() {
@@ -156,25 +111,6 @@ impl ServeArgs {
         }
         softland_gateway::oidc::OidcVerifier::new(config.clone()).map_err(anyhow::Error::msg)?;
         Ok(Some(config))
-    }
-}
-
-/// The documents folder beside a SQLite file (`softland.db` → `softland-documents`), else
-/// `./softland-documents`.
-fn documents_beside(db: &str) -> PathBuf {
-    let file = db
-        .strip_prefix("sqlite://")
-        .map(|rest| rest.split('?').next().unwrap_or_default())
-        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
-    match file.map(std::path::Path::new) {
-        Some(path) => {
-            let stem = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("softland");
-            path.with_file_name(format!("{stem}-documents"))
-        }
-        None => PathBuf::from("softland-documents"),
     }
 }
 
@@ -241,7 +177,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),
         }
         let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let documents = args.storage()?;
+        let documents = args.storage.config(&args.db)?;
         let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, ..Default::default() };
         let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))

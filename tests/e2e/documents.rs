@@ -35,8 +35,45 @@ impl Kept {
 }
 
 async fn documents_in_a_folder(s: Server) {
-    let kept = Kept::Folder(crate::support::documents_dir(&s.db.url));
+    let dir = crate::support::documents_dir(&s.db.url);
+    let kept = Kept::Folder(dir.clone());
     documents_upload_and_download_by_their_owners(&s, &kept).await;
+
+    // `softland doctor` checks the stored bytes against their hashes.
+    let doctor = || {
+        crate::support::softland(&[
+            "doctor",
+            "--db",
+            &s.db.url,
+            "--documents",
+            dir.to_str().unwrap(),
+        ])
+    };
+    let clean = doctor();
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(
+        clean.stdout.contains("checked 2 documents"),
+        "{}",
+        clean.stdout
+    );
+    let stored = walk(&dir);
+    std::fs::write(&stored[0], b"%PDF-1.4 something else").unwrap();
+    let tampered = doctor();
+    assert_eq!(tampered.code, 1, "{}", tampered.stdout);
+    assert!(
+        tampered.stdout.contains("no longer matches its SHA-256"),
+        "{}",
+        tampered.stdout
+    );
+    std::fs::remove_file(&stored[0]).unwrap();
+    let missing = doctor();
+    assert!(
+        missing
+            .stdout
+            .contains("is missing from the document store"),
+        "{}",
+        missing.stdout
+    );
 }
 
 /// An S3-compatible server (`moto_server` from PyPI, which `.ci/run` installs) on loopback,

@@ -115,6 +115,26 @@ impl Store {
             .collect())
     }
 
+    /// Documents whose content is kept (not erased), by id, `limit` after `after`: for checking
+    /// every stored content a page at a time.
+    pub async fn kept_documents(
+        &self,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<DocumentRecord>> {
+        let mut q = document::Entity::find().filter(document::Column::ErasedAt.is_null());
+        if let Some(after) = after {
+            q = q.filter(document::Column::Id.gt(after));
+        }
+        Ok(q.order_by_asc(document::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(record)
+            .collect())
+    }
+
     /// How many documents `owner` uploaded since `since`, and their bytes together (for the
     /// per-organisation daily limit).
     pub async fn uploaded_since(&self, owner: &str, since: DateTime<Utc>) -> Result<(i64, i64)> {
