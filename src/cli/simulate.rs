@@ -60,6 +60,9 @@ impl Sim<'_> {
                     println!("  → {}", name(state));
                 }
                 EventKind::Exited { .. } => {}
+                EventKind::DocumentLinked {
+                    document, pointer, ..
+                } => println!("    📎 document {document} linked at {pointer}"),
                 EventKind::TaskOpened {
                     task,
                     state,

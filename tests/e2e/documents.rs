@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{Server, code, on_both_backends, root};
 
-on_both_backends!(documents_in_a_folder);
+on_both_backends!(
+    documents_in_a_folder,
+    documents_are_linked_by_submissions_and_answers
+);
 
 /// Where a test server keeps documents, and how many objects it holds.
 enum Kept {
@@ -322,4 +325,142 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+}
+
+const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id } } }";
+const DOCS: &str = "query($a: ID!) { application(id: $a) { documents { id sha256 filename } history { kind input } } }";
+
+/// A submission names its certificate of incorporation; an answer to InvestHK's question
+/// carries the audited accounts. Each is linked (an event with the content's SHA-256), read by
+/// the agencies the application involves and by nobody else, and belongs to that application
+/// alone.
+async fn documents_are_linked_by_submissions_and_answers(s: Server) {
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let other = s.applicant_key("other-firm", "zhang");
+    let ofds = s.reviewer_key("ofds", "chen");
+    let investhk = s.reviewer_key("investhk", "amy");
+    let hkma = s.reviewer_key("hkma", "dora");
+    let upload_id = |r: &Value| {
+        r["data"]["uploadDocument"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (_, r) = upload(&s, &firm, "certificate.pdf", "application/pdf", pdf()).await;
+    let certificate = upload_id(&r);
+    let (_, r) = upload(&s, &other, "theirs.pdf", "application/pdf", pdf()).await;
+    let theirs = upload_id(&r);
+
+    // Another firm's document, or a made-up id: refused at its field.
+    let mut data = crate::support::example("soft-landing-sz-to-hk");
+    for bad in [
+        theirs.as_str(),
+        "not-an-id",
+        "00000000-0000-0000-0000-000000000000",
+    ] {
+        data["company"]["certificate_of_incorporation"] = json!(bad);
+        let r = s.gql(Some(&firm), SUBMIT, json!({"d": data})).await;
+        assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+        let v = &r["errors"][0]["extensions"]["violations"][0];
+        assert_eq!(v["path"], "/company/certificate_of_incorporation", "{r}");
+        assert_eq!(v["message"], "no such document of yours", "{r}");
+    }
+    data["company"]["certificate_of_incorporation"] = json!(certificate);
+    let r = s.gql(Some(&firm), SUBMIT, json!({"d": data})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let app = r["data"]["submitApplication"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s.gql(Some(&firm), DOCS, json!({"a": app})).await;
+    let docs = &r["data"]["application"]["documents"];
+    assert_eq!(docs.as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(docs[0]["id"], certificate.as_str());
+    let linked: Vec<&Value> = r["data"]["application"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "document_linked")
+        .collect();
+    assert_eq!(linked.len(), 1, "one link event: {r}");
+
+    // OFDS has the task: it reads the certificate; the HKMA (not involved yet) and another firm
+    // do not.
+    let url = format!("/documents/{certificate}");
+    assert_eq!(download(&s, Some(&ofds), &url).await.status(), 200);
+    assert_eq!(download(&s, Some(&hkma), &url).await.status(), 404);
+    assert_eq!(download(&s, Some(&other), &url).await.status(), 404);
+
+    // A document already linked belongs to its application alone.
+    let r = s.gql(Some(&firm), SUBMIT, json!({"d": data})).await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["violations"][0]["message"],
+        "this document belongs to another application",
+        "{r}"
+    );
+
+    // OFDS nominates; InvestHK asks; the firm answers with the audited accounts.
+    let task = |r: &Value| {
+        r["data"]["act"]["openTasks"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    const ACT: &str = "mutation($t: ID!, $a: String!, $i: JSON) { act(input: {taskId: $t, action: $a, data: $i}) { openTasks { id assignee } } }";
+    let first = {
+        let r = s
+            .gql(
+                Some(&firm),
+                DOCS.replace(
+                    "documents { id sha256 filename } history { kind input }",
+                    "openTasks { id }",
+                )
+                .as_str(),
+                json!({"a": app}),
+            )
+            .await;
+        r["data"]["application"]["openTasks"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let r = s
+        .gql(Some(&ofds), ACT, json!({"t": first, "a": "nominate"}))
+        .await;
+    let screening = task(&r).expect("eligibility screening");
+    let r = s
+        .gql(Some(&investhk), ACT, json!({"t": screening, "a": "request_info", "i": {"question": "Your audited accounts, please."}}))
+        .await;
+    let answer_task = task(&r).expect("the firm's answer");
+    let mut accounts = pdf();
+    accounts.extend_from_slice(b"\n% the audited accounts\n");
+    let (_, r) = upload(&s, &firm, "accounts-2025.pdf", "application/pdf", accounts).await;
+    let accounts = upload_id(&r);
+    let r = s
+        .gql(Some(&firm), ACT, json!({"t": answer_task, "a": "answer", "i": {"answer": "Attached.", "documents": [accounts]}}))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = s.gql(Some(&investhk), DOCS, json!({"a": app})).await;
+    let names: Vec<&str> = r["data"]["application"]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["certificate.pdf", "accounts-2025.pdf"], "{r}");
+    assert_eq!(
+        download(&s, Some(&investhk), &format!("/documents/{accounts}"))
+            .await
+            .status(),
+        200
+    );
+
+    // The record still verifies with the links in it.
+    let doctor = crate::support::softland(&[
+        "doctor",
+        "--db",
+        &s.db.url,
+        "--documents",
+        crate::support::documents_dir(&s.db.url).to_str().unwrap(),
+    ]);
+    assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
 }

@@ -134,12 +134,17 @@ impl Store {
             None => self.current_version(db, &req.workflow_key).await?,
         };
         let wf = self.workflow_on(db, &req.workflow_key, version).await?;
+        let owner = crate::links::owner_of(&req.actor, &req.organization);
+        let links = self
+            .links(db, wf.form_schema(), &req.data, &owner, None)
+            .await?;
         let now = self.now();
         let env = Env {
             now,
             calendar: &self.inner.calendars,
         };
-        let (inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
+        let (mut inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
+        let events = crate::links::with_links(&wf, &mut inst, events, &links)?;
         let id = Uuid::now_v7();
         let mut w = Writer::new(&wf, version, id, &req.organization);
         let log = plan_events(&mut w, 1, &genesis(id), &events, now)?;
@@ -162,6 +167,7 @@ impl Store {
         if self.inner.backend == Backend::Postgres {
             self.remember_version(&req.workflow_key, version);
         }
+        self.after_links(id, &links).await;
         let mut app = application::Model::try_from(row).map_err(corrupt)?;
         // Remembered without its JSON columns: the instance holds them.
         let data = std::mem::take(&mut app.data);
@@ -176,6 +182,15 @@ impl Store {
             opened: log.opened,
             replayed: false,
         })
+    }
+
+    /// Names the application on the documents a committed command linked. Its events already
+    /// record the links: a failure here is repaired when the application's documents are next
+    /// read ([`Store::documents_of`]), so it is logged, not returned.
+    async fn after_links(&self, app: Uuid, links: &[crate::links::Link]) {
+        if let Err(e) = self.name_application(app, links).await {
+            tracing::warn!(error = %e, application = %app, "documents linked; their rows name the application later");
+        }
     }
 
     /// Withdraws an application (the applicant only).
@@ -284,6 +299,28 @@ impl Store {
             }
         };
         // The tasks and timers open before the command.
+        let links = match &command {
+            Command::Act {
+                task,
+                action,
+                input: Some(input),
+                ..
+            } => {
+                let schema = inst
+                    .task(*task)
+                    .map(|t| wf.state(t.state))
+                    .and_then(|s| s.offered_actions().into_iter().find(|a| a.name == *action))
+                    .and_then(|a| a.input_schema);
+                match schema {
+                    Some(schema) => {
+                        let owner = crate::links::owner_of(actor, &app.organization);
+                        self.links(db, &schema, input, &owner, Some(app.id)).await?
+                    }
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
         let mut w = Writer::before(&wf, app.workflow_version, app.id, &app.organization, &inst);
         let now = self.now();
         let env = Env {
@@ -291,6 +328,7 @@ impl Store {
             calendar: &self.inner.calendars,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
+        let events = crate::links::with_links(&wf, &mut inst, events, &links)?;
         let mut log = plan_events(&mut w, app.revision + 1, &app.last_hash, &events, now)?;
         let (records, opened) = (
             std::mem::take(&mut log.records),
@@ -308,6 +346,7 @@ impl Store {
         if !won {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
+        self.after_links(app.id, &links).await;
         let open_tasks = before
             .or(open_before)
             .map(|before| w.open_after(before, &opened));

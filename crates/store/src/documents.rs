@@ -102,19 +102,6 @@ impl Store {
             .map(record))
     }
 
-    /// The documents linked to an application, in the order they were uploaded.
-    pub async fn documents_of(&self, application: Uuid) -> Result<Vec<DocumentRecord>> {
-        Ok(document::Entity::find()
-            .filter(document::Column::ApplicationId.eq(application))
-            .order_by_asc(document::Column::UploadedAt)
-            .order_by_asc(document::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(record)
-            .collect())
-    }
-
     /// Documents whose content is kept (not erased), by id, `limit` after `after`: for checking
     /// every stored content a page at a time.
     pub async fn kept_documents(

@@ -134,6 +134,17 @@ impl EventRecord {
         self.payload.get("note").and_then(Value::as_str)
     }
 
+    /// The document a `document_linked` event links: its id and content SHA-256.
+    pub fn linked_document(&self) -> Option<(&str, &str)> {
+        if self.kind != "document_linked" {
+            return None;
+        }
+        Some((
+            self.payload.get("document")?.as_str()?,
+            self.payload.get("sha256")?.as_str()?,
+        ))
+    }
+
     /// What the actor submitted with an action (a question, an answer, a reason, …).
     pub fn input(&self) -> Option<&Value> {
         self.payload.get("input").filter(|v| !v.is_null())

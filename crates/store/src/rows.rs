@@ -129,7 +129,9 @@ pub(crate) fn event_columns(
             None,
         ),
         EventKind::Withdrawn { reason } => (None, None, reason.clone()),
-        EventKind::Submitted { .. } | EventKind::Completed { .. } => (None, None, None),
+        EventKind::Submitted { .. }
+        | EventKind::Completed { .. }
+        | EventKind::DocumentLinked { .. } => (None, None, None),
     }
 }
 

@@ -29,6 +29,7 @@ mod assignee;
 mod compile;
 pub mod diagnostic;
 pub mod diagram;
+mod documents;
 pub mod duration;
 mod engine;
 mod expr;
@@ -44,6 +45,7 @@ mod yaml;
 
 pub use compile::COMPILE_STACK;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos};
+pub use documents::{DOCUMENT_FORMAT, DocumentRef, document_refs};
 pub use duration::{
     BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, Region,
 };

@@ -165,6 +165,18 @@ pub enum EventKind {
         /// The final state's outcome.
         outcome: String,
     },
+    /// A document (uploaded earlier) was linked to the application by the submission or action
+    /// just before this event, which refers to it at `pointer`. Its content's SHA-256 is here,
+    /// so the hash chain covers it. Written by the store (the engine knows no documents); it
+    /// changes no state.
+    DocumentLinked {
+        /// The document's id.
+        document: String,
+        /// Its content's SHA-256, hex.
+        sha256: String,
+        /// Where the form data or the action's input names it (a JSON pointer).
+        pointer: String,
+    },
     /// The applicant withdrew the application.
     Withdrawn {
         /// The reason given.
@@ -190,6 +202,7 @@ impl EventKind {
             EventKind::BranchDone { .. } => "branch_done",
             EventKind::Completed { .. } => "completed",
             EventKind::Withdrawn { .. } => "withdrawn",
+            EventKind::DocumentLinked { .. } => "document_linked",
         }
     }
 }

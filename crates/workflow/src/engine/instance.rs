@@ -199,6 +199,8 @@ impl Instance {
                 self.outcome = Some(crate::model::WITHDRAWN.to_owned());
                 self.active.clear();
             }
+            // A link changes no state: it is in the record, and counts as a revision.
+            EventKind::DocumentLinked { .. } => {}
         }
         self.version += 1;
         self.updated_at = Some(event.at);
