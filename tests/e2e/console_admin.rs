@@ -406,7 +406,25 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
         )
         .await;
     assert!(lead["errors"].is_null(), "{lead}");
-    let app = s.submit_example(&firm, "soft-landing-sz-to-hk").await;
+    // The firm's certificate of incorporation goes with the application.
+    let (_, up) = crate::documents::upload(
+        &s,
+        &firm,
+        "certificate.pdf",
+        "application/pdf",
+        crate::documents::pdf(),
+    )
+    .await;
+    let mut data = crate::support::example("soft-landing-sz-to-hk");
+    data["company"]["certificate_of_incorporation"] = up["data"]["uploadDocument"]["id"].clone();
+    let app = s
+        .gql(
+            Some(&firm),
+            "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id } } }",
+            json!({"d": data}),
+        )
+        .await["data"]["submitApplication"]
+        .clone();
     let task = app["openTasks"][0]["id"].as_str().unwrap().to_owned();
     let claimed = s
         .gql(
@@ -425,6 +443,20 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
     let dir = shots("lead-and-withdrawal");
     let mut tab = browser.tab(&app_url, "ofds-lead", &dir).await;
     sign_in(&mut tab, &lin, &ENGLISH).await;
+    // The application's documents, downloaded with the console's session.
+    let doc = tab
+        .eval("(async () => { const a = document.querySelector('ul.documents a'); const r = await fetch(a.href); return [a.textContent, r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength]; })()")
+        .await;
+    assert_eq!(
+        doc,
+        json!([
+            "certificate.pdf",
+            200,
+            "application/pdf",
+            crate::documents::pdf().len()
+        ]),
+        "{doc}"
+    );
     let meta = "document.querySelector('article.task .meta').textContent";
     assert!(
         tab.eval(meta)

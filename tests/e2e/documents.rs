@@ -152,12 +152,12 @@ async fn documents_in_an_s3_bucket() {
 const UPLOAD: &str =
     "mutation($f: Upload!) { uploadDocument(file: $f) { id filename mediaType size sha256 url } }";
 
-fn pdf() -> Vec<u8> {
+pub(crate) fn pdf() -> Vec<u8> {
     std::fs::read(root().join("workflows/examples/business-plan.pdf")).expect("the sample PDF")
 }
 
 /// A GraphQL multipart request (the specification Apollo Upload and most clients follow).
-async fn upload(
+pub(crate) async fn upload(
     s: &Server,
     token: &str,
     filename: &str,

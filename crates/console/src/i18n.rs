@@ -166,6 +166,7 @@ pub struct Text {
     pub now: &'static str,
     pub branch_done: &'static str,
     pub all_workflows: &'static str,
+    pub documents: &'static str,
     pub ev_submitted: &'static str,
     pub ev_entered: &'static str,
     pub ev_task_opened: &'static str,
@@ -176,6 +177,7 @@ pub struct Text {
     pub ev_reassigned: &'static str,
     pub ev_cancelled: &'static str,
     pub ev_overdue: &'static str,
+    pub ev_document_linked: &'static str,
 }
 
 /// The words of `lang`.
@@ -225,6 +227,7 @@ pub fn event_kind(kind: &str, t: &Text) -> String {
         "task_reassigned" => t.ev_reassigned.to_owned(),
         "task_cancelled" => t.ev_cancelled.to_owned(),
         "task_overdue" => t.ev_overdue.to_owned(),
+        "document_linked" => t.ev_document_linked.to_owned(),
         other => crate::form::humanize(other),
     }
 }

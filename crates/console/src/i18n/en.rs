@@ -148,6 +148,7 @@ pub const EN: Text = Text {
     now: "now",
     branch_done: "done",
     all_workflows: "All workflows",
+    documents: "Documents",
     ev_submitted: "Submitted",
     ev_entered: "Entered",
     ev_task_opened: "Task opened",
@@ -158,4 +159,5 @@ pub const EN: Text = Text {
     ev_reassigned: "Reassigned",
     ev_cancelled: "No longer needed",
     ev_overdue: "Overdue",
+    ev_document_linked: "Document attached",
 };

@@ -148,6 +148,7 @@ pub const ZH_HANS: Text = Text {
     now: "当前",
     branch_done: "已完成",
     all_workflows: "所有流程",
+    documents: "文件",
     ev_submitted: "已提交",
     ev_entered: "进入",
     ev_task_opened: "工作开始",
@@ -158,4 +159,5 @@ pub const ZH_HANS: Text = Text {
     ev_reassigned: "已转交",
     ev_cancelled: "已取消",
     ev_overdue: "已逾期",
+    ev_document_linked: "已附加文件",
 };

@@ -30,6 +30,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
     activeStates
     currentStates { title }
+    documents { filename mediaType size url }
     openTasks {
       id title assignee dueAt overdue claimedBy
       actions { name title inputSchema }
@@ -112,8 +113,19 @@ struct Application {
     data: Value,
     active_states: Vec<String>,
     current_states: Vec<Title>,
+    documents: Vec<DocumentLink>,
     open_tasks: Vec<Task>,
     history: Vec<Event>,
+}
+
+/// A document linked to the application.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct DocumentLink {
+    filename: String,
+    media_type: String,
+    size: i64,
+    url: String,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +241,7 @@ struct Page {
     submitted_now: bool,
     draft_key: String,
     tasks: Vec<TaskView>,
+    documents: Vec<DocumentLink>,
     map: Vec<Step>,
     colleagues: Vec<Colleague>,
     form: Vec<ReadRow>,
@@ -408,6 +421,7 @@ pub(crate) async fn render(
         submitted: hk_time(&app.submitted_at, t),
         notice,
         tasks,
+        documents: app.documents,
         map,
         colleagues: answer
             .colleagues
