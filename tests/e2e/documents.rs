@@ -464,3 +464,59 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
     ]);
     assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
 }
+
+/// `kill -9` while an upload is arriving: after the restart the acknowledged document is whole
+/// and readable, and the interrupted one left nothing — no record, no content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_an_upload_leaves_nothing_half_written() {
+    use tokio::io::AsyncWriteExt;
+    let mut s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let (_, r) = upload(&s, &firm, "plan.pdf", "application/pdf", pdf()).await;
+    let kept = r["data"]["uploadDocument"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A multipart request of 8 MiB, of which only the first half arrives before the crash.
+    let boundary = "softland-crash-test";
+    let operations = json!({"query": UPLOAD, "variables": {"f": null}}).to_string();
+    let mut file = pdf();
+    file.resize(8 << 20, b' ');
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.f\"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let addr = s.url.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {firm}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..body.len() / 2]).await.unwrap();
+    conn.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.crash_and_restart();
+    drop(conn);
+
+    // The acknowledged document is whole; nothing of the interrupted one exists.
+    let r = download(&s, Some(&firm), &kept).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf().as_slice());
+    let store = softland_store::Store::open(&s.db.url).await.unwrap();
+    let records = store.kept_documents(None, 100).await.unwrap();
+    assert_eq!(records.len(), 1, "only the acknowledged upload is recorded");
+    let stored = walk(&crate::support::documents_dir(&s.db.url));
+    assert_eq!(stored.len(), 1, "only its content is stored: {stored:?}");
+    let doctor = crate::support::softland(&[
+        "doctor",
+        "--db",
+        &s.db.url,
+        "--documents",
+        crate::support::documents_dir(&s.db.url).to_str().unwrap(),
+    ]);
+    assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
+}
