@@ -46,6 +46,8 @@ pub(crate) const SZ_TO_HK_HAPPY: &str =
     include_str!("../../workflows/examples/soft-landing-sz-to-hk.happy.yaml");
 
 /// A valid sample application of `soft-landing-sz-to-hk` (what the demo submits).
+/// A small PDF the demo uploads (a business plan's first page).
+pub(crate) const SAMPLE_PDF: &[u8] = include_bytes!("../../workflows/examples/business-plan.pdf");
 pub(crate) const SZ_TO_HK_EXAMPLE: &str =
     include_str!("../../workflows/examples/soft-landing-sz-to-hk.json");
 

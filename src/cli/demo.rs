@@ -32,6 +32,41 @@ impl Client {
         Ok(resp)
     }
 
+    /// Uploads `bytes` as `filename` (a GraphQL multipart request); the document's fields.
+    async fn upload(
+        &self,
+        token: &str,
+        filename: &str,
+        bytes: &'static [u8],
+    ) -> anyhow::Result<Value> {
+        let operations = json!({
+            "query": "mutation($f: Upload!) { uploadDocument(file: $f) { id filename sha256 size } }",
+            "variables": {"f": null}
+        });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({"0": ["variables.f"]}).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(filename.to_owned())
+                    .mime_str("application/pdf")?,
+            );
+        let resp: Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if !resp["errors"].is_null() {
+            bail!("GraphQL error: {}", resp["errors"]);
+        }
+        Ok(resp["data"]["uploadDocument"].clone())
+    }
+
     async fn ok(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
         let resp = self.gql(token, query, variables).await?;
         if !resp["errors"].is_null() {
@@ -165,8 +200,27 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
             "   firm pengcheng-pay (li.wei); reviewers chen and wang (OFDS), amy and carl (InvestHK), ben (HKSTP), dora (HKMA)\n"
         );
 
-        let data: Value = serde_json::from_str(SZ_TO_HK_EXAMPLE)?;
-        println!("3. Pengcheng Pay submits a Shenzhen → Hong Kong soft-landing application");
+        let mut data: Value = serde_json::from_str(SZ_TO_HK_EXAMPLE)?;
+        let certificate = c
+            .upload(
+                &firm,
+                "certificate-of-incorporation.pdf",
+                super::bundled::SAMPLE_PDF,
+            )
+            .await?;
+        println!(
+            "3. Pengcheng Pay uploads its certificate of incorporation ({}, {} bytes, SHA-256 {}…)",
+            certificate["filename"].as_str().unwrap_or("?"),
+            certificate["size"],
+            &certificate["sha256"]
+                .as_str()
+                .unwrap_or("?")
+                .chars()
+                .take(12)
+                .collect::<String>()
+        );
+        data["company"]["certificate_of_incorporation"] = certificate["id"].clone();
+        println!("   and submits a Shenzhen → Hong Kong soft-landing application naming it");
         let d = c
             .ok(&firm, &format!("mutation($d: JSON!) {{ submitApplication(input: {{workflowKey: \"soft-landing-sz-to-hk\", data: $d, idempotencyKey: \"demo-1\"}}) {{ {APP_FIELDS} }} }}"), json!({"d": data}))
             .await?;
