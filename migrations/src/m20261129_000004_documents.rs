@@ -22,6 +22,8 @@ enum Documents {
     ApplicationId,
     LinkedAt,
     ErasedAt,
+    ErasedBy,
+    ErasureReason,
 }
 
 #[async_trait::async_trait]
@@ -58,6 +60,8 @@ impl MigrationTrait for Migration {
                         .timestamp_with_time_zone()
                         .null(),
                 )
+                .col(ColumnDef::new(Documents::ErasedBy).string().null())
+                .col(ColumnDef::new(Documents::ErasureReason).string().null())
                 .to_owned(),
         )
         .await?;

@@ -33,6 +33,14 @@ impl Service {
             store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
         ];
         workers.extend(store.spawn_key_watch(stop.subscribe()));
+        let storage = softland_documents::Storage::open(&settings.documents)
+            .map_err(|e| std::io::Error::other(format!("the document store: {e}")))?;
+        workers.push(softland_gateway::retention::spawn_sweeper(
+            store.clone(),
+            storage,
+            settings.unlinked_retention,
+            stop.subscribe(),
+        ));
         // The console at `/`, on the same origin as the API.
         settings.pages = Some(softland_console::pages);
         let app = Application::build(settings, store.clone()).await?;

@@ -328,7 +328,8 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
 }
 
 const SUBMIT: &str = "mutation($d: JSON!) { submitApplication(input: {workflowKey: \"soft-landing-sz-to-hk\", data: $d}) { id openTasks { id } } }";
-const DOCS: &str = "query($a: ID!) { application(id: $a) { documents { id sha256 filename } history { kind input } } }";
+const OPEN_TASKS: &str = "query($a: ID!) { application(id: $a) { openTasks { id } } }";
+const DOCS: &str = "query($a: ID!) { application(id: $a) { documents { id sha256 filename } history { kind input note } } }";
 
 /// A submission names its certificate of incorporation; an answer to InvestHK's question
 /// carries the audited accounts. Each is linked (an event with the content's SHA-256), read by
@@ -407,17 +408,7 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
     };
     const ACT: &str = "mutation($t: ID!, $a: String!, $i: JSON) { act(input: {taskId: $t, action: $a, data: $i}) { openTasks { id assignee } } }";
     let first = {
-        let r = s
-            .gql(
-                Some(&firm),
-                DOCS.replace(
-                    "documents { id sha256 filename } history { kind input }",
-                    "openTasks { id }",
-                )
-                .as_str(),
-                json!({"a": app}),
-            )
-            .await;
+        let r = s.gql(Some(&firm), OPEN_TASKS, json!({"a": app})).await;
         r["data"]["application"]["openTasks"][0]["id"]
             .as_str()
             .unwrap()
@@ -453,6 +444,45 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
             .status(),
         200
     );
+
+    // A data-protection request: an administrator erases the certificate's content. Its record
+    // stays (hash, name), the erasure is in the history, the download is gone, the chain holds.
+    const ERASE: &str =
+        "mutation($d: ID!, $r: String!) { eraseDocument(id: $d, reason: $r) { sha256 erasedAt } }";
+    let refused = s
+        .gql(
+            Some(&firm),
+            ERASE,
+            json!({"d": certificate, "r": "PDPO request"}),
+        )
+        .await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+    let r = s
+        .gql(
+            Some(&s.admin),
+            ERASE,
+            json!({"d": certificate, "r": "PDPO data access and correction request"}),
+        )
+        .await;
+    assert!(r["data"]["eraseDocument"]["erasedAt"].is_string(), "{r}");
+    let r = download(&s, Some(&ofds), &url).await;
+    assert_eq!(r.status(), 410);
+    let r = s.gql(Some(&s.admin), DOCS, json!({"a": app})).await;
+    let certificate_record = r["data"]["application"]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == certificate.as_str())
+        .cloned()
+        .expect("the erased document's record stays");
+    assert_eq!(certificate_record["filename"], "certificate.pdf");
+    let history = r["data"]["application"]["history"].to_string();
+    assert!(
+        history.contains("note_added"),
+        "the erasure is recorded: {history}"
+    );
+    let mine = s.gql(Some(&firm), DOCS, json!({"a": app})).await;
+    assert!(mine["errors"].is_null(), "{mine}");
 
     // The record still verifies with the links in it.
     let doctor = crate::support::softland(&[

@@ -289,6 +289,17 @@ impl Storage {
         }
     }
 
+    /// Deletes the content of `sha256` (gone already is fine).
+    pub async fn delete(&self, sha256: &str) -> Result<(), Error> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(());
+        }
+        match self.store.delete(&key(sha256)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Whether the stored bytes of `sha256` still hash to it (`None`: not stored).
     pub async fn verify(&self, sha256: &str) -> Result<Option<bool>, Error> {
         let Some(mut chunks) = self.get(sha256).await? else {

@@ -53,6 +53,8 @@ pub struct Settings {
     /// How much may be uploaded (a multipart request to `/graphql` may be this much larger
     /// than `max_body`; every other request keeps `max_body`).
     pub upload_limits: crate::graphql::UploadLimits,
+    /// Uploads never linked to an application are removed after this long.
+    pub unlinked_retention: chrono::Duration,
 }
 
 /// What pages served beside the API are built from: the API's own schema (so pages go through
@@ -115,6 +117,7 @@ impl Default for Settings {
                 "softland-documents",
             )),
             upload_limits: crate::graphql::UploadLimits::default(),
+            unlinked_retention: chrono::Duration::days(30),
         }
     }
 }

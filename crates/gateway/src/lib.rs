@@ -21,6 +21,7 @@ pub mod graphql;
 mod metrics;
 pub mod oidc;
 pub mod policy;
+pub mod retention;
 pub mod signin;
 
 pub use app::{Application, Pages, Services, Settings};

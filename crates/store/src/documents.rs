@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::Store;
@@ -32,6 +35,17 @@ pub struct DocumentRecord {
     pub application_id: Option<Uuid>,
     /// When its content was erased (a data-protection request); its record stays.
     pub erased_at: Option<DateTime<Utc>>,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone)]
+pub struct Erased {
+    /// The document as it is now.
+    pub document: DocumentRecord,
+    /// No kept document has this content any more: delete it from the object store.
+    pub delete_content: bool,
+    /// Erased now (not before).
+    pub newly: bool,
 }
 
 /// A document to record, its content already stored.
@@ -75,6 +89,8 @@ impl Store {
             application_id: None,
             linked_at: None,
             erased_at: None,
+            erased_by: None,
+            erasure_reason: None,
         };
         document::Entity::insert(document::ActiveModel {
             id: Set(model.id),
@@ -88,6 +104,8 @@ impl Store {
             application_id: Set(None),
             linked_at: Set(None),
             erased_at: Set(None),
+            erased_by: Set(None),
+            erasure_reason: Set(None),
         })
         .exec(self.db())
         .await?;
@@ -120,6 +138,71 @@ impl Store {
             .into_iter()
             .map(record)
             .collect())
+    }
+
+    /// Erases a document's content for a data-protection request: its record (hash, name,
+    /// who uploaded it) stays, marked erased by `by` for `reason`; the content goes unless
+    /// another kept document has the same. `None`: no such document; `Some(false)`: already
+    /// erased. The caller deletes the content when told to (`Erased::delete_content`).
+    pub async fn erase_document(&self, id: Uuid, by: &str, reason: &str) -> Result<Option<Erased>> {
+        let Some(doc) = self.document(id).await? else {
+            return Ok(None);
+        };
+        if doc.erased_at.is_some() {
+            return Ok(Some(Erased {
+                document: doc,
+                delete_content: false,
+                newly: false,
+            }));
+        }
+        let now = self.now();
+        document::Entity::update_many()
+            .col_expr(document::Column::ErasedAt, Expr::value(now))
+            .col_expr(document::Column::ErasedBy, Expr::value(by))
+            .col_expr(document::Column::ErasureReason, Expr::value(reason))
+            .filter(document::Column::Id.eq(id))
+            .filter(document::Column::ErasedAt.is_null())
+            .exec(self.db())
+            .await?;
+        let shared = document::Entity::find()
+            .filter(document::Column::Sha256.eq(doc.sha256.clone()))
+            .filter(document::Column::ErasedAt.is_null())
+            .count(self.db())
+            .await?;
+        Ok(Some(Erased {
+            document: DocumentRecord {
+                erased_at: Some(now),
+                ..doc
+            },
+            delete_content: shared == 0,
+            newly: true,
+        }))
+    }
+
+    /// Removes uploads never linked to an application that are older than `before`; the
+    /// contents no kept document shares any more are returned, for the caller to delete.
+    pub async fn sweep_unlinked(&self, before: DateTime<Utc>) -> Result<Vec<String>> {
+        // Erased ones stay: their row is the record of the erasure.
+        let old = document::Entity::find()
+            .filter(document::Column::ApplicationId.is_null())
+            .filter(document::Column::ErasedAt.is_null())
+            .filter(document::Column::UploadedAt.lt(before))
+            .limit(1000)
+            .all(self.db())
+            .await?;
+        let mut orphans = Vec::new();
+        for d in old {
+            document::Entity::delete_by_id(d.id).exec(self.db()).await?;
+            let left = document::Entity::find()
+                .filter(document::Column::Sha256.eq(d.sha256.clone()))
+                .filter(document::Column::ErasedAt.is_null())
+                .count(self.db())
+                .await?;
+            if left == 0 && !orphans.contains(&d.sha256) {
+                orphans.push(d.sha256);
+            }
+        }
+        Ok(orphans)
     }
 
     /// How many documents `owner` uploaded since `since`, and their bytes together (for the

@@ -396,6 +396,8 @@ pub mod document {
         pub application_id: Option<Uuid>,
         pub linked_at: Option<DateTimeUtc>,
         pub erased_at: Option<DateTimeUtc>,
+        pub erased_by: Option<String>,
+        pub erasure_reason: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -56,7 +56,7 @@ pub use connect::{Backend, Store};
 pub use definitions::{DIRECTORY_SEED, compile_off_runtime};
 pub use doctor::Report as DoctorReport;
 pub use error::{ConflictReason, Error, Result};
-pub use links::MOST_LINKS;
+pub use links::{MOST_LINKS, MOST_PER_APPLICATION};
 pub use records::*;
 pub use scheduler::TimerRun;
 pub use schema_files::{MAX_SCHEMA_FILE, SchemaFiles};

@@ -8,7 +8,7 @@
 //! repairs a row a crash left unnamed.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 use softland_workflow::{
     Actor, Event, EventKind, Instance, Party, Rejection, Violation, Workflow, document_refs,
@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 
 /// Documents one command may name.
 pub const MOST_LINKS: usize = 50;
+/// Documents one application may have.
+pub const MOST_PER_APPLICATION: u64 = 200;
 
 /// A document a command links.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,27 @@ impl Store {
                     sha256: d.sha256.clone(),
                     pointer: r.pointer.clone(),
                 }),
+            }
+        }
+        if violations.is_empty()
+            && let Some(app) = app
+        {
+            let linked = document::Entity::find()
+                .filter(document::Column::ApplicationId.eq(app))
+                .count(db)
+                .await?;
+            let new = links
+                .iter()
+                .filter(|l| {
+                    rows.iter()
+                        .any(|d| d.id == l.id && d.application_id.is_none())
+                })
+                .count();
+            if linked + new as u64 > MOST_PER_APPLICATION {
+                violations.push(violation(
+                    "",
+                    &format!("an application has at most {MOST_PER_APPLICATION} documents"),
+                ));
             }
         }
         if violations.is_empty() {

@@ -67,4 +67,5 @@ on_both_backends!(
     commands_committed_together_stand_alone,
     command_connections_open_ahead,
     the_dashboard_counts_open_overdue_and_step_times,
+    erasure_keeps_shared_content_and_the_sweep_takes_old_uploads,
 );

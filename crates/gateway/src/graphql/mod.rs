@@ -35,6 +35,7 @@ pub struct Mutation(
     mutation::AppMutation,
     directory::DirectoryMutation,
     uploads::UploadMutation,
+    uploads::EraseMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 

@@ -58,6 +58,8 @@ pub struct Document {
     pub uploaded_at: DateTime<Utc>,
     /// Where to download it (the same credentials as the API, or the console's session).
     pub url: String,
+    /// When its content was erased (a data-protection request), if it was.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<DocumentRecord> for Document {
@@ -70,6 +72,7 @@ impl From<DocumentRecord> for Document {
             size: d.size,
             sha256: d.sha256,
             uploaded_at: d.uploaded_at,
+            erased_at: d.erased_at,
         }
     }
 }
@@ -133,6 +136,67 @@ impl UploadMutation {
             .await
             .map_err(from_store)?;
         Ok(record.into())
+    }
+}
+
+/// Erasing documents (data-protection requests).
+#[derive(Debug, Default)]
+pub struct EraseMutation;
+
+#[Object]
+impl EraseMutation {
+    /// Erases a document's content for a data-protection request (Hong Kong PDPO, mainland
+    /// PIPL; administrators). Its record — hash, name, uploader — stays, marked erased; the
+    /// content is deleted unless another kept document has the same; an application it is
+    /// linked to records the erasure as an internal note.
+    async fn erase_document(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> GqlResult<Document> {
+        let who = principal(ctx)?;
+        who.require_admin()?;
+        if reason.trim().is_empty() {
+            return Err(bad_input("say why the document is erased (`reason`)"));
+        }
+        super::mutation::bounded("reason", Some(&reason), super::mutation::MAX_TEXT)?;
+        let id = super::query::parse_id(&id, "document")?;
+        let store = store(ctx);
+        let erased = store
+            .erase_document(id, who.name(), &reason)
+            .await
+            .map_err(from_store)?
+            .ok_or_else(|| crate::error::not_found("document"))?;
+        // The erasure is recorded on the document's row; the application's history records it
+        // too, written by the administrator (as the system party: administrators act on no
+        // task). A failure there is logged: the row keeps who erased it, when and why.
+        if erased.newly
+            && let Some(app) = erased.document.application_id
+        {
+            let note = format!(
+                "Document {} ({}, SHA-256 {}) erased by {}: {reason}",
+                erased.document.id,
+                erased.document.filename,
+                erased.document.sha256,
+                who.name()
+            );
+            let actor = softland_workflow::Actor {
+                id: who.name().to_owned(),
+                party: softland_workflow::Party::System,
+            };
+            if let Err(e) = store.add_note(app, actor, note).await {
+                tracing::error!(error = %e, document = %id, "an erasure is not in its application's history");
+            }
+        }
+        if erased.delete_content {
+            let docs = ctx.data_unchecked::<Documents>();
+            docs.storage
+                .delete(&erased.document.sha256)
+                .await
+                .map_err(|e| content_refusal(&e))?;
+        }
+        Ok(erased.document.into())
     }
 }
 

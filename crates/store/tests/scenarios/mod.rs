@@ -2,8 +2,10 @@
 
 mod dashboard;
 mod directory;
+mod documents;
 pub use dashboard::*;
 pub use directory::*;
+pub use documents::*;
 
 use std::path::PathBuf;
 use std::sync::Arc;
