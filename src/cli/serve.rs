@@ -76,6 +76,9 @@ pub(crate) struct ServeArgs {
     /// Uploads never linked to an application are removed after this many days.
     #[arg(long, env = "SOFTLAND_UNLINKED_RETENTION_DAYS", default_value_t = 30)]
     unlinked_retention_days: i64,
+    /// Documents an organisation (or agency) may upload in 24 hours.
+    #[arg(long, env = "SOFTLAND_UPLOADS_PER_DAY", default_value_t = 500)]
+    uploads_per_day: i64,
     /// The largest document an upload may carry, in bytes.
     #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     max_upload_bytes: u64,
@@ -181,7 +184,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let documents = args.storage.config(&args.db)?;
-        let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, ..Default::default() };
+        let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, files_per_day: args.uploads_per_day, ..Default::default() };
         let unlinked_retention = chrono::Duration::days(args.unlinked_retention_days.max(1));
         let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))

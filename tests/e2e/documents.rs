@@ -147,6 +147,20 @@ async fn documents_in_an_s3_bucket() {
         bucket: bucket.into(),
     };
     documents_upload_and_download_by_their_owners(&s, &kept).await;
+    linking(
+        &s,
+        &[
+            "--s3-bucket",
+            bucket,
+            "--s3-endpoint",
+            &s3.url,
+            "--s3-access-key-id",
+            "test",
+            "--s3-secret-access-key",
+            "test",
+        ],
+    )
+    .await;
 }
 
 const UPLOAD: &str =
@@ -307,7 +321,10 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
     let s = Server::start_with_env(
         softland_store::test_util::TestDb::sqlite(),
         "127.0.0.1:0",
-        &[("SOFTLAND_MAX_UPLOAD_BYTES", "4096")],
+        &[
+            ("SOFTLAND_MAX_UPLOAD_BYTES", "4096"),
+            ("SOFTLAND_UPLOADS_PER_DAY", "2"),
+        ],
     );
     let firm = s.applicant_key("pengcheng-pay", "li.wei");
     let mut big = pdf();
@@ -316,6 +333,14 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
     assert_eq!(code(&r), "PAYLOAD_TOO_LARGE", "{r}");
     let (_, r) = upload(&s, &firm, "plan.pdf", "application/pdf", pdf()).await;
     assert!(r["errors"].is_null(), "under the limit: {r}");
+    let (_, r) = upload(&s, &firm, "plan-2.pdf", "application/pdf", pdf()).await;
+    assert!(r["errors"].is_null(), "the second of the day: {r}");
+    let (_, r) = upload(&s, &firm, "plan-3.pdf", "application/pdf", pdf()).await;
+    assert_eq!(code(&r), "LIMIT_EXCEEDED", "the third of the day: {r}");
+    // Another organisation has its own allowance.
+    let other = s.applicant_key("other-firm", "zhang");
+    let (_, r) = upload(&s, &other, "plan.pdf", "application/pdf", pdf()).await;
+    assert!(r["errors"].is_null(), "{r}");
     let huge = json!({"query": "{ me { name } }", "variables": {"pad": "x".repeat(2 << 20)}});
     let r = reqwest::Client::new()
         .post(format!("{}/graphql", s.url))
@@ -336,6 +361,12 @@ const DOCS: &str = "query($a: ID!) { application(id: $a) { documents { id sha256
 /// the agencies the application involves and by nobody else, and belongs to that application
 /// alone.
 async fn documents_are_linked_by_submissions_and_answers(s: Server) {
+    let dir = crate::support::documents_dir(&s.db.url);
+    linking(&s, &["--documents", dir.to_str().unwrap()]).await;
+}
+
+/// The linking scenario on `s`; `storage` are `softland doctor`'s flags for its document store.
+async fn linking(s: &Server, storage: &[&str]) {
     let firm = s.applicant_key("pengcheng-pay", "li.wei");
     let other = s.applicant_key("other-firm", "zhang");
     let ofds = s.reviewer_key("ofds", "chen");
@@ -347,9 +378,9 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
             .unwrap()
             .to_owned()
     };
-    let (_, r) = upload(&s, &firm, "certificate.pdf", "application/pdf", pdf()).await;
+    let (_, r) = upload(s, &firm, "certificate.pdf", "application/pdf", pdf()).await;
     let certificate = upload_id(&r);
-    let (_, r) = upload(&s, &other, "theirs.pdf", "application/pdf", pdf()).await;
+    let (_, r) = upload(s, &other, "theirs.pdf", "application/pdf", pdf()).await;
     let theirs = upload_id(&r);
 
     // Another firm's document, or a made-up id: refused at its field.
@@ -388,9 +419,9 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
     // OFDS has the task: it reads the certificate; the HKMA (not involved yet) and another firm
     // do not.
     let url = format!("/documents/{certificate}");
-    assert_eq!(download(&s, Some(&ofds), &url).await.status(), 200);
-    assert_eq!(download(&s, Some(&hkma), &url).await.status(), 404);
-    assert_eq!(download(&s, Some(&other), &url).await.status(), 404);
+    assert_eq!(download(s, Some(&ofds), &url).await.status(), 200);
+    assert_eq!(download(s, Some(&hkma), &url).await.status(), 404);
+    assert_eq!(download(s, Some(&other), &url).await.status(), 404);
 
     // A document already linked belongs to its application alone.
     let r = s.gql(Some(&firm), SUBMIT, json!({"d": data})).await;
@@ -424,7 +455,7 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
     let answer_task = task(&r).expect("the firm's answer");
     let mut accounts = pdf();
     accounts.extend_from_slice(b"\n% the audited accounts\n");
-    let (_, r) = upload(&s, &firm, "accounts-2025.pdf", "application/pdf", accounts).await;
+    let (_, r) = upload(s, &firm, "accounts-2025.pdf", "application/pdf", accounts).await;
     let accounts = upload_id(&r);
     let r = s
         .gql(Some(&firm), ACT, json!({"t": answer_task, "a": "answer", "i": {"answer": "Attached.", "documents": [accounts]}}))
@@ -439,7 +470,7 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
         .collect();
     assert_eq!(names, ["certificate.pdf", "accounts-2025.pdf"], "{r}");
     assert_eq!(
-        download(&s, Some(&investhk), &format!("/documents/{accounts}"))
+        download(s, Some(&investhk), &format!("/documents/{accounts}"))
             .await
             .status(),
         200
@@ -465,7 +496,7 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
         )
         .await;
     assert!(r["data"]["eraseDocument"]["erasedAt"].is_string(), "{r}");
-    let r = download(&s, Some(&ofds), &url).await;
+    let r = download(s, Some(&ofds), &url).await;
     assert_eq!(r.status(), 410);
     let r = s.gql(Some(&s.admin), DOCS, json!({"a": app})).await;
     let certificate_record = r["data"]["application"]["documents"]
@@ -485,13 +516,9 @@ async fn documents_are_linked_by_submissions_and_answers(s: Server) {
     assert!(mine["errors"].is_null(), "{mine}");
 
     // The record still verifies with the links in it.
-    let doctor = crate::support::softland(&[
-        "doctor",
-        "--db",
-        &s.db.url,
-        "--documents",
-        crate::support::documents_dir(&s.db.url).to_str().unwrap(),
-    ]);
+    let mut args = vec!["doctor", "--db", &s.db.url];
+    args.extend_from_slice(storage);
+    let doctor = crate::support::softland(&args);
     assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
 }
 
