@@ -24,6 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::authn::{Authenticator, Refusal};
 use crate::codes::ErrorCode;
+use crate::error::refuse;
 use crate::graphql::{SoftlandSchema, build_schema};
 
 /// How to run the gateway.
@@ -354,13 +355,6 @@ async fn limit_body(
     let (parts, body) = request.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
-}
-
-/// A GraphQL-shaped error response for requests that never reach the schema.
-fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    crate::metrics::error(code);
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
-    (status, axum::Json(body)).into_response()
 }
 
 fn unavailable() -> Response {

@@ -13,6 +13,7 @@ use softland_store::Store;
 
 use crate::authn::{Authenticator, Refusal};
 use crate::codes::ErrorCode;
+use crate::error::refuse;
 use crate::graphql::Documents;
 
 /// What the download route needs.
@@ -23,14 +24,8 @@ pub(crate) struct DownloadState {
     pub documents: Documents,
 }
 
-fn coded(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    crate::metrics::error(code);
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
-    (status, axum::Json(body)).into_response()
-}
-
 fn not_found() -> Response {
-    coded(
+    refuse(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,
         "document not found",
@@ -38,7 +33,7 @@ fn not_found() -> Response {
 }
 
 fn unavailable() -> Response {
-    coded(
+    refuse(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal,
         "the document cannot be read right now; try again shortly",
@@ -68,7 +63,7 @@ pub(crate) async fn download(
     let caller = match s.auth.reader(&headers).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            return coded(
+            return refuse(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthenticated,
                 "missing or invalid credentials: send `Authorization: Bearer <token>`",
@@ -93,7 +88,7 @@ pub(crate) async fn download(
         Err(_) => return unavailable(),
     }
     if doc.erased_at.is_some() {
-        return coded(
+        return refuse(
             StatusCode::GONE,
             ErrorCode::NotFound,
             "this document's content was erased",

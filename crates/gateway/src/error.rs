@@ -78,3 +78,16 @@ pub(crate) fn from_store(e: StoreError) -> Error {
         _ => coded(code, e.to_string()),
     }
 }
+
+/// A GraphQL-shaped error response for requests that never reach the schema (a refused body,
+/// credentials that cannot be checked, a download).
+pub(crate) fn refuse(
+    status: axum::http::StatusCode,
+    code: ErrorCode,
+    message: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    crate::metrics::error(code);
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
+    (status, axum::Json(body)).into_response()
+}

@@ -95,14 +95,14 @@ impl UploadMutation {
             .uploaded_since(&owner, since)
             .await
             .map_err(from_store)?;
-        if files >= docs.limits.files_per_day {
-            return Err(coded(
+        let over = |what: String| {
+            coded(
                 ErrorCode::LimitExceeded,
-                format!(
-                    "at most {} documents a day per organisation",
-                    docs.limits.files_per_day
-                ),
-            ));
+                format!("at most {what} a day per organisation"),
+            )
+        };
+        if files >= docs.limits.files_per_day {
+            return Err(over(format!("{} documents", docs.limits.files_per_day)));
         }
         let value = file
             .value(ctx)
@@ -116,13 +116,10 @@ impl UploadMutation {
             .map_err(|e| content_refusal(&e))?;
         let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
         if bytes.saturating_add(size) > docs.limits.bytes_per_day {
-            return Err(coded(
-                ErrorCode::LimitExceeded,
-                format!(
-                    "at most {} bytes of documents a day per organisation",
-                    docs.limits.bytes_per_day
-                ),
-            ));
+            return Err(over(format!(
+                "{} bytes of documents",
+                docs.limits.bytes_per_day
+            )));
         }
         let record = store
             .add_document(NewDocument {
