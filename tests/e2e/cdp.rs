@@ -237,6 +237,29 @@ impl Tab {
         .await;
     }
 
+    /// Puts the file at `path` into the file input `selector` (as a person choosing it would).
+    pub async fn set_file(&mut self, selector: &str, path: &Path) {
+        let found = self
+            .page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": format!("document.querySelector({selector:?})")}),
+            )
+            .await;
+        let object = found["result"]["result"]["objectId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {selector}: {found}"))
+            .to_owned();
+        let set = self
+            .page
+            .call(
+                "DOM.setFileInputFiles",
+                json!({"files": [path.to_str().expect("a path")], "objectId": object}),
+            )
+            .await;
+        assert!(set["error"].is_null(), "{set}");
+    }
+
     /// The page's visible text.
     pub async fn text(&mut self) -> String {
         self.eval("document.body ? document.body.innerText : ''")

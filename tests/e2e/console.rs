@@ -413,6 +413,25 @@ async fn walk(s: Server, w: &Words, name: &str) {
         .await;
     assert_eq!(now, json!([w.answer_task]), "{now}");
     firm.screenshot("question-read").await;
+    // The audited accounts, uploaded from the console, go with the answer.
+    firm.set_file(
+        "#upload-file",
+        &crate::support::root().join("workflows/examples/business-plan.pdf"),
+    )
+    .await;
+    firm.then_next_page("document.querySelector('form.upload').requestSubmit()")
+        .await;
+    let landed = firm.path().await;
+    assert_eq!(
+        landed,
+        app_path,
+        "back where the upload started: {}",
+        firm.text().await
+    );
+    let choice = firm
+        .eval("(() => { const i = document.querySelector('input[name=\"/documents\"]'); return [i.value, i.closest('label').textContent.trim()]; })()")
+        .await;
+    assert_eq!(choice[1], json!("business-plan.pdf"), "{choice}");
     act(
         &mut firm,
         w.answer_task,
@@ -422,12 +441,21 @@ async fn walk(s: Server, w: &Words, name: &str) {
             [
                 "/attachments[]",
                 ["https://pengchengpay.example.cn/fy2025.pdf"]
-            ]
+            ],
+            ["/documents", [choice[0].clone()]]
         ]),
     )
     .await;
     let text = firm.text().await;
     assert!(text.contains("Audited accounts attached."), "{text}");
+    let attached = firm
+        .eval("Array.from(document.querySelectorAll('ul.documents a')).map(a => a.textContent)")
+        .await;
+    assert_eq!(
+        attached,
+        json!(["business-plan.pdf"]),
+        "the answer's document is attached"
+    );
 
     // InvestHK finds it eligible; the Hong Kong reviews run in parallel.
     investhk.goto(&app_url).await;

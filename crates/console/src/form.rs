@@ -168,6 +168,10 @@ fn option_label(schema: &Value, value: &str, lang: Lang) -> String {
         .unwrap_or_else(|| humanize(value))
 }
 
+fn is_document(schema: &Value) -> bool {
+    schema.get("format").and_then(Value::as_str) == Some(softland_workflow::DOCUMENT_FORMAT)
+}
+
 fn type_of(schema: &Value) -> &str {
     match schema.get("type") {
         Some(Value::String(t)) => t,
@@ -272,8 +276,28 @@ fn string_kind(schema: &Value, name: &str) -> &'static str {
 /// The controls of `schema` (an object schema), filled with `data` and `errors`. What is
 /// left of `errors` afterwards (violations no control shows) moves to `errors.general`.
 pub fn rows(schema: &Value, data: &Value, errors: &mut Errors, lang: Lang) -> Vec<Row> {
+    rows_with_documents(schema, data, errors, lang, &[])
+}
+
+/// What the controls are built with: the page's language, and the documents a document field
+/// may name (the caller's uploads not attached yet, as `(id, filename)` choices).
+struct Ctx<'a> {
+    lang: Lang,
+    documents: &'a [Choice],
+}
+
+/// As [`rows`], with `documents` to choose from for fields of `format: softland-document`
+/// (a choice for a field, check boxes for a list of them).
+pub fn rows_with_documents(
+    schema: &Value,
+    data: &Value,
+    errors: &mut Errors,
+    lang: Lang,
+    documents: &[Choice],
+) -> Vec<Row> {
+    let cx = Ctx { lang, documents };
     let mut out = Vec::new();
-    object_rows(schema, data, "", 0, errors, lang, &mut out);
+    object_rows(schema, data, "", 0, errors, &cx, &mut out);
     let rest: Vec<String> = std::mem::take(&mut errors.at)
         .into_iter()
         .map(|(path, message)| {
@@ -294,9 +318,10 @@ fn object_rows(
     pointer: &str,
     depth: usize,
     errors: &mut Errors,
-    lang: Lang,
+    cx: &Ctx<'_>,
     out: &mut Vec<Row>,
 ) {
+    let lang = cx.lang;
     let required = required_set(schema);
     for (name, prop) in properties(schema) {
         let here = format!("{pointer}/{}", escape_pointer(name));
@@ -314,7 +339,7 @@ fn object_rows(
                 }),
                 ..Row::default()
             });
-            object_rows(prop, value, &here, depth + 1, errors, lang, out);
+            object_rows(prop, value, &here, depth + 1, errors, cx, out);
             out.push(Row {
                 close: true,
                 ..Row::default()
@@ -322,7 +347,7 @@ fn object_rows(
             continue;
         }
         out.push(Row {
-            input: Some(control(prop, name, &here, value, is_required, errors, lang)),
+            input: Some(control(prop, name, &here, value, is_required, errors, cx)),
             ..Row::default()
         });
     }
@@ -335,8 +360,9 @@ fn control(
     value: &Value,
     required: bool,
     errors: &mut Errors,
-    lang: Lang,
+    cx: &Ctx<'_>,
 ) -> Input {
+    let lang = cx.lang;
     let mut input = Input {
         name: pointer.to_owned(),
         id: format!("f{}", pointer.replace(['/', '~', ' '], "-")),
@@ -350,6 +376,41 @@ fn control(
         error: errors.take(pointer),
     };
     let items = schema.get("items").unwrap_or(&Value::Null);
+    if is_document(schema) || (type_of(schema) == "array" && is_document(items)) {
+        let current: Vec<String> = match value {
+            Value::String(id) => vec![id.clone()],
+            Value::Array(ids) => ids
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut options: Vec<Choice> = cx
+            .documents
+            .iter()
+            .map(|d| Choice {
+                selected: current.contains(&d.value),
+                ..d.clone()
+            })
+            .collect();
+        // Named already (attached, or typed): kept as a choice.
+        for id in &current {
+            if !options.iter().any(|o| o.value == *id) {
+                options.push(Choice {
+                    value: id.clone(),
+                    label: id.clone(),
+                    selected: true,
+                });
+            }
+        }
+        input.options = options;
+        input.kind = if type_of(schema) == "array" {
+            "checkboxes"
+        } else {
+            "select"
+        };
+        return input;
+    }
     match (type_of(schema), enum_values(schema)) {
         (_, Some(choices)) => {
             input.kind = "select";

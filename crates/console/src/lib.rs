@@ -61,6 +61,11 @@ pub fn pages(services: Services) -> Router {
         .route("/lang/{tag}", get(pages::signin::language))
         .route("/assets/{file}", get(assets::serve))
         .route("/dashboard", get(pages::dashboard::page))
+        // Its size is capped by the gateway's body limit (the upload limit), not axum's.
+        .route(
+            "/uploads",
+            post(pages::uploads::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/inbox", get(pages::inbox::page))
         .route("/inbox/rows", get(pages::inbox::rows))
         .route("/applications", get(pages::applications::list))

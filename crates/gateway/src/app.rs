@@ -318,8 +318,8 @@ impl Application {
     }
 }
 
-/// The largest bodies: a multipart request to `/graphql` (an upload) may carry `upload`
-/// bytes; every other request `body`.
+/// The largest bodies: a multipart request to `/graphql` or to the console's
+/// `/uploads` (an upload) may carry `upload` bytes; every other request `body`.
 #[derive(Debug, Clone, Copy)]
 struct BodyLimits {
     body: usize,
@@ -333,7 +333,7 @@ async fn limit_body(
     request: Request<axum::body::Body>,
     next: Next,
 ) -> Response {
-    let upload = request.uri().path() == "/graphql"
+    let upload = matches!(request.uri().path(), "/graphql" | "/uploads")
         && request
             .headers()
             .get(header::CONTENT_TYPE)

@@ -120,6 +120,22 @@ impl Store {
             .map(record))
     }
 
+    /// `owner`'s uploads not linked to any application (nor erased), newest first.
+    pub async fn unlinked_documents(&self, owner: &str, limit: u64) -> Result<Vec<DocumentRecord>> {
+        Ok(document::Entity::find()
+            .filter(document::Column::Owner.eq(owner))
+            .filter(document::Column::ApplicationId.is_null())
+            .filter(document::Column::ErasedAt.is_null())
+            .order_by_desc(document::Column::UploadedAt)
+            .order_by_desc(document::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(record)
+            .collect())
+    }
+
     /// Documents whose content is kept (not erased), by id, `limit` after `after`: for checking
     /// every stored content a page at a time.
     pub async fn kept_documents(

@@ -183,3 +183,43 @@ fn a_form_reads_with_titles_and_choice_labels() {
         ]
     );
 }
+
+#[test]
+fn document_fields_choose_among_the_callers_uploads() {
+    let schema = json!({"type": "object", "properties": {
+        "certificate": {"type": "string", "format": "softland-document"},
+        "more": {"type": "array", "items": {"type": "string", "format": "softland-document"}}
+    }});
+    let uploads = [Choice {
+        value: "d1".into(),
+        label: "plan.pdf".into(),
+        selected: false,
+    }];
+    let mut errors = Errors::default();
+    let data = json!({"more": ["d0"]});
+    let rows = rows_with_documents(&schema, &data, &mut errors, Lang::En, &uploads);
+    let shown = inputs(&rows);
+    assert_eq!(shown[0].kind, "select");
+    let choices: Vec<(&str, &str, bool)> = shown[0]
+        .options
+        .iter()
+        .map(|o| (o.value.as_str(), o.label.as_str(), o.selected))
+        .collect();
+    assert_eq!(choices, [("d1", "plan.pdf", false)]);
+    // A list of documents: check boxes; one named already (attached) stays, ticked.
+    assert_eq!(shown[1].kind, "checkboxes");
+    let ticked: Vec<(&str, bool)> = shown[1]
+        .options
+        .iter()
+        .map(|o| (o.value.as_str(), o.selected))
+        .collect();
+    assert_eq!(ticked, [("d1", false), ("d0", true)]);
+    let posted = vec![
+        ("/certificate".to_owned(), "d1".to_owned()),
+        ("/more".to_owned(), "d1".to_owned()),
+    ];
+    assert_eq!(
+        decode(&schema, &posted),
+        json!({"certificate": "d1", "more": ["d1"]})
+    );
+}

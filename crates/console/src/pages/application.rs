@@ -25,6 +25,7 @@ use crate::visitor::{SignedIn, Visitor};
 const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
   me { role agency organization }
   agencies { key name nameZhHant nameZhHans }
+  unattachedDocuments { id filename }
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
@@ -54,6 +55,8 @@ struct Answer {
     agencies: Vec<Agency>,
     #[serde(default)]
     colleagues: Vec<Colleague>,
+    #[serde(default, rename = "unattachedDocuments")]
+    unattached: Vec<super::applications::Unattached>,
     application: Option<Application>,
 }
 
@@ -249,6 +252,9 @@ struct Page {
     may_withdraw: bool,
     may_note: bool,
     reviewer: bool,
+    /// Some task offers the caller an action: an upload may go with it.
+    may_upload: bool,
+    return_to: String,
 }
 
 /// A refused action to show at its form.
@@ -333,7 +339,8 @@ pub(crate) async fn render(
             || (reviewer && me.agency.as_deref() == Some(assignee))
     };
     let has_refusal = refused.is_some();
-    let tasks = app
+    let choices = super::applications::document_choices(&answer.unattached);
+    let tasks: Vec<TaskView> = app
         .open_tasks
         .into_iter()
         .map(|task| {
@@ -341,7 +348,7 @@ pub(crate) async fn render(
             let actions = if ours {
                 task.actions
                     .into_iter()
-                    .map(|a| action_view(v, &task.id, a, refused.as_ref()))
+                    .map(|a| action_view(v, &task.id, a, refused.as_ref(), &choices))
                     .collect()
             } else {
                 Vec::new()
@@ -399,6 +406,7 @@ pub(crate) async fn render(
             .join(" · ")
     });
     let active = app.status == "ACTIVE";
+    let may_upload = tasks.iter().any(|t: &TaskView| !t.actions.is_empty());
     let map = diagram::map(&wf.states, &app.active_states, &|a: &str| party(a));
     let status_code = if has_refusal {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -433,11 +441,19 @@ pub(crate) async fn render(
         may_withdraw: applicant && active,
         may_note: reviewer || me.role == "ADMIN",
         reviewer,
+        may_upload,
+        return_to: v.path.clone(),
     };
     (status_code, html(&page)).into_response()
 }
 
-fn action_view(v: &Visitor, task: &str, a: Action, refused: Option<&Refused<'_>>) -> ActionView {
+fn action_view(
+    v: &Visitor,
+    task: &str,
+    a: Action,
+    refused: Option<&Refused<'_>>,
+    documents: &[form::Choice],
+) -> ActionView {
     let schema = a.input_schema.unwrap_or(Value::Null);
     let this = refused.filter(|r| r.task == task && r.action == a.name);
     let (data, mut errors, refusal, comment) = match this {
@@ -449,7 +465,7 @@ fn action_view(v: &Visitor, task: &str, a: Action, refused: Option<&Refused<'_>>
         ),
         None => (Value::Null, Errors::default(), None, String::new()),
     };
-    let rows = form::rows(&schema, &data, &mut errors, v.lang);
+    let rows = form::rows_with_documents(&schema, &data, &mut errors, v.lang, documents);
     ActionView {
         prefix: format!("a-{}-{}-", task, a.name),
         open: this.is_some(),

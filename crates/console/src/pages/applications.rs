@@ -171,11 +171,33 @@ pub(crate) async fn list(
 
 const WORKFLOW: &str = r#"query($key: String!) {
   workflow(key: $key) { key title description applicationSchema retiredAt }
+  unattachedDocuments { id filename }
 }"#;
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WorkflowAnswer {
     workflow: Option<WorkflowForm>,
+    #[serde(default)]
+    unattached_documents: Vec<Unattached>,
+}
+
+/// An upload not attached to an application yet.
+#[derive(Deserialize, Debug)]
+pub(crate) struct Unattached {
+    id: String,
+    filename: String,
+}
+
+/// Uploads as the choices of document fields.
+pub(crate) fn document_choices(docs: &[Unattached]) -> Vec<form::Choice> {
+    docs.iter()
+        .map(|d| form::Choice {
+            value: d.id.clone(),
+            label: d.filename.clone(),
+            selected: false,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -185,6 +207,8 @@ struct WorkflowForm {
     title: String,
     description: Option<String>,
     application_schema: Value,
+    #[serde(skip)]
+    documents: Vec<form::Choice>,
 }
 
 #[derive(Template)]
@@ -197,6 +221,7 @@ struct NewPage {
     workflow_title: String,
     workflow_description: Option<String>,
     idempotency: String,
+    return_to: String,
     refusal: Option<String>,
     general: Vec<String>,
     rows: Vec<FormRow>,
@@ -207,8 +232,14 @@ async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, R
         .call::<WorkflowAnswer>(v, WORKFLOW, json!({"key": key}))
         .await
     {
-        Ok(WorkflowAnswer { workflow: Some(w) }) => Ok(w),
-        Ok(WorkflowAnswer { workflow: None }) => Err(failure(
+        Ok(WorkflowAnswer {
+            workflow: Some(mut w),
+            unattached_documents,
+        }) => {
+            w.documents = document_choices(&unattached_documents);
+            Ok(w)
+        }
+        Ok(WorkflowAnswer { workflow: None, .. }) => Err(failure(
             v,
             &crate::api::Failure {
                 code: "NOT_FOUND".into(),
@@ -227,7 +258,13 @@ fn new_page(
     refusal: Option<String>,
 ) -> Response {
     let t = v.t();
-    let rows = form::rows(&w.application_schema, data, &mut errors, v.lang);
+    let rows = form::rows_with_documents(
+        &w.application_schema,
+        data,
+        &mut errors,
+        v.lang,
+        &w.documents,
+    );
     html(&NewPage {
         page: Frame::new(v, format!("{}: {}", t.new_title, w.title), "/applications"),
         t,
@@ -236,6 +273,7 @@ fn new_page(
         workflow_title: w.title,
         workflow_description: w.description,
         idempotency: softland_store::sessions::random_token().unwrap_or_default(),
+        return_to: v.path.clone(),
         refusal,
         general: errors.general,
         rows,

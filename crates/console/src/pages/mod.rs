@@ -7,6 +7,7 @@ pub(crate) mod dashboard;
 pub(crate) mod directory;
 pub(crate) mod inbox;
 pub(crate) mod signin;
+pub(crate) mod uploads;
 pub(crate) mod workflows;
 
 use askama::Template;

@@ -27,6 +27,7 @@ pub struct Query(
     query::AppQuery,
     directory::DirectoryQuery,
     dashboard::DashboardQuery,
+    uploads::DocumentsQuery,
 );
 
 /// Root mutations: the applications' and the directory's.

@@ -77,6 +77,26 @@ impl From<DocumentRecord> for Document {
     }
 }
 
+/// Uploads not attached yet.
+#[derive(Debug, Default)]
+pub struct DocumentsQuery;
+
+#[Object]
+impl DocumentsQuery {
+    /// The caller's organisation's (or agency's) uploads not linked to an application yet,
+    /// newest first (at most 100): what a form can name.
+    async fn unattached_documents(&self, ctx: &Context<'_>) -> GqlResult<Vec<Document>> {
+        let who = principal(ctx)?;
+        Ok(store(ctx)
+            .unlinked_documents(&who.membership().label(), 100)
+            .await
+            .map_err(from_store)?
+            .into_iter()
+            .map(Document::from)
+            .collect())
+    }
+}
+
 /// The upload mutation.
 #[derive(Debug, Default)]
 pub struct UploadMutation;
