@@ -26,6 +26,7 @@ use crate::authn::{Authenticator, Refusal};
 use crate::codes::ErrorCode;
 use crate::error::refuse;
 use crate::graphql::{SoftlandSchema, build_schema};
+pub use crate::pages::{Pages, Services};
 
 /// How to run the gateway.
 #[derive(Debug, Clone)]
@@ -57,32 +58,6 @@ pub struct Settings {
     /// Uploads never linked to an application are removed after this long.
     pub unlinked_retention: chrono::Duration,
 }
-
-/// What pages served beside the API are built from: the API's own schema (so pages go through
-/// the same policy as every GraphQL client) and store (for sessions).
-#[derive(Clone)]
-pub struct Services {
-    /// The GraphQL schema the API serves.
-    pub schema: SoftlandSchema,
-    /// The store.
-    pub store: Store,
-    /// Whether browsers can sign in with an identity provider (`/auth/login`).
-    pub browser_sign_in: bool,
-    /// Whether session cookies carry `Secure`.
-    pub secure_cookies: bool,
-}
-
-impl std::fmt::Debug for Services {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services")
-            .field("browser_sign_in", &self.browser_sign_in)
-            .field("secure_cookies", &self.secure_cookies)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builds the pages served beside the API.
-pub type Pages = fn(Services) -> Router;
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
 const RESERVED_DESCRIPTORS: u64 = 128;
@@ -218,12 +193,12 @@ impl Application {
             .layer(middleware::from_fn(observe))
             .layer(middleware::map_response(coded_too_large))
             .layer(middleware::from_fn_with_state(
-                BodyLimits {
+                crate::body_limit::BodyLimits {
                     body: settings.max_body,
                     upload: settings.max_body
                         + usize::try_from(settings.upload_limits.file_bytes).unwrap_or(usize::MAX),
                 },
-                limit_body,
+                crate::body_limit::limit_body,
             ))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
             .layer(PropagateRequestIdLayer::x_request_id())
@@ -316,45 +291,6 @@ impl Application {
         open_tx.closed().await;
         Ok(())
     }
-}
-
-/// The largest bodies: a multipart request to `/graphql` or to the console's
-/// `/uploads` (an upload) may carry `upload` bytes; every other request `body`.
-#[derive(Debug, Clone, Copy)]
-struct BodyLimits {
-    body: usize,
-    upload: usize,
-}
-
-/// Caps each request's body: refused at once when `Content-Length` says it is too large, cut
-/// off (`413`) when a streamed body goes past the limit.
-async fn limit_body(
-    State(limits): State<BodyLimits>,
-    request: Request<axum::body::Body>,
-    next: Next,
-) -> Response {
-    let upload = matches!(request.uri().path(), "/graphql" | "/uploads")
-        && request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("multipart/form-data"));
-    let limit = if upload { limits.upload } else { limits.body };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            "the request body is too large",
-        );
-    }
-    let (parts, body) = request.into_parts();
-    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
-    next.run(Request::from_parts(parts, body)).await
 }
 
 fn unavailable() -> Response {

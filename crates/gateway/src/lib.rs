@@ -13,6 +13,7 @@
 
 mod app;
 pub mod authn;
+mod body_limit;
 pub mod codes;
 mod downloads;
 mod error;
@@ -20,6 +21,7 @@ mod graphiql;
 pub mod graphql;
 mod metrics;
 pub mod oidc;
+mod pages;
 pub mod policy;
 pub mod retention;
 pub mod signin;
