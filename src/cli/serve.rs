@@ -79,6 +79,9 @@ pub(crate) struct ServeArgs {
     /// Documents an organisation (or agency) may upload in 24 hours.
     #[arg(long, env = "SOFTLAND_UPLOADS_PER_DAY", default_value_t = 500)]
     uploads_per_day: i64,
+    /// Bytes of documents an organisation (or agency) may upload in 24 hours.
+    #[arg(long, env = "SOFTLAND_UPLOAD_BYTES_PER_DAY", default_value_t = 2 * 1024 * 1024 * 1024)]
+    upload_bytes_per_day: i64,
     /// The largest document an upload may carry, in bytes.
     #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     max_upload_bytes: u64,
@@ -184,7 +187,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let secure_cookies = args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let documents = args.storage.config(&args.db)?;
-        let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, files_per_day: args.uploads_per_day, ..Default::default() };
+        let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, files_per_day: args.uploads_per_day, bytes_per_day: args.upload_bytes_per_day };
         let unlinked_retention = chrono::Duration::days(args.unlinked_retention_days.max(1));
         let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, ..Settings::default() };
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))

@@ -324,6 +324,7 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
         &[
             ("SOFTLAND_MAX_UPLOAD_BYTES", "4096"),
             ("SOFTLAND_UPLOADS_PER_DAY", "2"),
+            ("SOFTLAND_UPLOAD_BYTES_PER_DAY", "1500"),
         ],
     );
     let firm = s.applicant_key("pengcheng-pay", "li.wei");
@@ -337,10 +338,14 @@ async fn uploads_have_limits_and_other_requests_keep_theirs() {
     assert!(r["errors"].is_null(), "the second of the day: {r}");
     let (_, r) = upload(&s, &firm, "plan-3.pdf", "application/pdf", pdf()).await;
     assert_eq!(code(&r), "LIMIT_EXCEEDED", "the third of the day: {r}");
-    // Another organisation has its own allowance.
+    // Another organisation has its own allowance — of files, and of bytes (1 500 a day here).
     let other = s.applicant_key("other-firm", "zhang");
     let (_, r) = upload(&s, &other, "plan.pdf", "application/pdf", pdf()).await;
     assert!(r["errors"].is_null(), "{r}");
+    let mut thousand = pdf();
+    thousand.resize(1000, b' ');
+    let (_, r) = upload(&s, &other, "plan-2.pdf", "application/pdf", thousand).await;
+    assert_eq!(code(&r), "LIMIT_EXCEEDED", "over the day's bytes: {r}");
     let huge = json!({"query": "{ me { name } }", "variables": {"pad": "x".repeat(2 << 20)}});
     let r = reqwest::Client::new()
         .post(format!("{}/graphql", s.url))

@@ -129,18 +129,26 @@ impl UploadMutation {
             .map_err(|_| bad_input("the request holds no file for `file`"))?;
         let filename = clean_filename(&value.filename);
         let content = tokio::fs::File::from_std(value.content);
+        // The file's size, then the day's allowance, are checked before anything is stored.
+        let incoming = content.metadata().await.map(|m| m.len()).unwrap_or(0);
+        if incoming > docs.limits.file_bytes {
+            return Err(content_refusal(&ContentError::TooLarge {
+                limit: docs.limits.file_bytes,
+            }));
+        }
+        let incoming = i64::try_from(incoming).unwrap_or(i64::MAX);
+        if bytes.saturating_add(incoming) > docs.limits.bytes_per_day {
+            return Err(over(format!(
+                "{} bytes of documents",
+                docs.limits.bytes_per_day
+            )));
+        }
         let stored = docs
             .storage
             .put(content, docs.limits.file_bytes)
             .await
             .map_err(|e| content_refusal(&e))?;
         let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
-        if bytes.saturating_add(size) > docs.limits.bytes_per_day {
-            return Err(over(format!(
-                "{} bytes of documents",
-                docs.limits.bytes_per_day
-            )));
-        }
         let record = store
             .add_document(NewDocument {
                 sha256: stored.sha256,
