@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use uuid::Uuid;
@@ -92,23 +92,9 @@ impl Store {
             erased_by: None,
             erasure_reason: None,
         };
-        document::Entity::insert(document::ActiveModel {
-            id: Set(model.id),
-            sha256: Set(model.sha256.clone()),
-            filename: Set(model.filename.clone()),
-            media_type: Set(model.media_type.clone()),
-            size: Set(model.size),
-            owner: Set(model.owner.clone()),
-            uploaded_by: Set(model.uploaded_by.clone()),
-            uploaded_at: Set(model.uploaded_at),
-            application_id: Set(None),
-            linked_at: Set(None),
-            erased_at: Set(None),
-            erased_by: Set(None),
-            erasure_reason: Set(None),
-        })
-        .exec(self.db())
-        .await?;
+        document::Entity::insert(document::ActiveModel::from(model.clone()).reset_all())
+            .exec(self.db())
+            .await?;
         Ok(record(model))
     }
 
