@@ -3,6 +3,7 @@
 mod dashboard;
 mod directory;
 mod documents;
+mod events;
 pub(crate) mod limits;
 mod locale;
 mod mutation;
