@@ -59,7 +59,7 @@ pub struct NewDocument {
     pub uploaded_by: String,
 }
 
-fn record(m: document::Model) -> DocumentRecord {
+pub(crate) fn record(m: document::Model) -> DocumentRecord {
     DocumentRecord {
         id: m.id,
         sha256: m.sha256,

@@ -160,13 +160,19 @@ impl Store {
                 Some((id, payload.get("pointer")?.as_str()?.to_owned()))
             })
             .collect();
-        let mut out = Vec::new();
+        // One read for every linked row, in the order the events linked them.
+        let rows = document::Entity::find()
+            .filter(document::Column::Id.is_in(linked.iter().map(|(id, _)| *id)))
+            .all(self.db())
+            .await?;
+        let mut out: Vec<DocumentRecord> = Vec::new();
         let mut unnamed = Vec::new();
         for (id, pointer) in &linked {
-            if out.iter().any(|d: &DocumentRecord| d.id == *id) {
+            if out.iter().any(|d| d.id == *id) {
                 continue;
             }
-            if let Some(d) = self.document(*id).await? {
+            if let Some(d) = rows.iter().find(|d| d.id == *id) {
+                let d = crate::documents::record(d.clone());
                 if d.application_id.is_none() {
                     unnamed.push(Link {
                         id: d.id,
