@@ -132,6 +132,22 @@ async fn console_sessions_and_forms_are_guarded() {
         .await
         .unwrap();
     assert_eq!(still.status(), 200, "the session survived");
+
+    // The console's upload: without the CSRF token before the file, nothing is written; an
+    // oversized text field is refused, not read into memory.
+    let upload = |form: reqwest::multipart::Form| {
+        http.post(format!("{}/uploads", s.url))
+            .header("cookie", &session)
+            .multipart(form)
+            .send()
+    };
+    let no_token = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(crate::documents::pdf()).file_name("plan.pdf"),
+    );
+    assert_eq!(upload(no_token).await.unwrap().status(), 403);
+    let long = reqwest::multipart::Form::new().text("return_to", "/".repeat(100_000));
+    assert_eq!(upload(long).await.unwrap().status(), 400);
     let listed = s.query(Some(&key), "{ applications { totalCount } }").await;
     assert_eq!(listed["data"]["applications"]["totalCount"], 0);
 

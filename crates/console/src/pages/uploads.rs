@@ -20,6 +20,22 @@ use crate::visitor::SignedIn;
 
 const UPLOAD: &str = "mutation($f: Upload!) { uploadDocument(file: $f) { id } }";
 
+/// The longest text field of the upload form (a token, a path).
+const MAX_TEXT_FIELD: usize = 2048;
+
+/// A short text field, read chunk by chunk: `None` when it is longer than
+/// [`MAX_TEXT_FIELD`] or not UTF-8 — a large text field is never held in memory.
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.ok()? {
+        if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// `POST /uploads` (multipart: `csrf`, `return_to`, then `file`).
 pub(crate) async fn upload(
     State(c): State<Console>,
@@ -36,8 +52,14 @@ pub(crate) async fn upload(
             Err(e) => return (StatusCode::BAD_REQUEST, e.body_text()).into_response(),
         };
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("return_to") => back = field.text().await.unwrap_or_default(),
+            Some("csrf") => match small_text(field).await {
+                Some(t) => csrf = t,
+                None => return StatusCode::BAD_REQUEST.into_response(),
+            },
+            Some("return_to") => match small_text(field).await {
+                Some(t) => back = t,
+                None => return StatusCode::BAD_REQUEST.into_response(),
+            },
             Some("file") => {
                 // The token comes first: nothing is written for a request without it.
                 if !v.csrf_ok(&csrf) {
