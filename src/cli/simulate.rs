@@ -69,6 +69,7 @@ impl Sim<'_> {
                     assignee,
                     due_at,
                     due_estimated,
+                    ..
                 } => {
                     let estimate = if *due_estimated {
                         " (estimated: past the end of the holiday table)"

@@ -240,6 +240,7 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
             assignee,
             due_at,
             due_estimated,
+            ..
         } => {
             let st =
                 w.wf.state_named(state.as_str())

@@ -263,10 +263,68 @@ impl<'a> Analyzer<'a> {
                 }
             },
         };
+        let remind = self.remind(due, period.as_ref());
         Some(Some(DueSpec {
             period: period?,
             overdue: overdue?,
+            remind: remind?,
         }))
+    }
+
+    /// `remind`: how long before the due time (default [`DEFAULT_REMIND_DAYS`] days, counted as
+    /// the period counts), or `none`. Business periods remind in whole days and weeks;
+    /// calendar periods also in hours, minutes and seconds, never months or years. An explicit
+    /// reminder must come after the task opens.
+    fn remind(&mut self, due: &RawDue, period: Option<&DuePeriod>) -> Option<Option<DuePeriod>> {
+        let count = if due.business {
+            DayCount::Business
+        } else {
+            DayCount::Calendar
+        };
+        let Some(r) = &due.remind else {
+            return Some(Some(DuePeriod::days(DEFAULT_REMIND_DAYS, count)));
+        };
+        if r.v == "none" {
+            return Some(None);
+        }
+        let parsed = DuePeriod::parse(&r.v, count).and_then(|p| {
+            if p.fixed_seconds().is_some() {
+                Ok(p)
+            } else {
+                Err(crate::duration::PeriodError {
+                    text: r.v.clone(),
+                    why: "a reminder takes no months or years",
+                })
+            }
+        });
+        let remind = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                self.d.push(
+                    r.pos,
+                    Code::InvalidDuration,
+                    format!("`remind` takes a time before the due time (business days: days and weeks), or `none`: {e}"),
+                );
+                return None;
+            }
+        };
+        if let (Some(within), Some(lead)) = (
+            period.and_then(DuePeriod::fixed_seconds),
+            remind.fixed_seconds(),
+        ) && lead >= within
+        {
+            let within_text = period.map(DuePeriod::text).unwrap_or_default();
+            self.d.push(
+                r.pos,
+                Code::InvalidDuration,
+                format!(
+                    "`remind: {}` comes before the task opens (it is due within {within_text})",
+                    r.v
+                ),
+            );
+            return None;
+        }
+        Some(Some(remind))
     }
 
     fn count(&mut self, c: &Sp<Count>, n: usize, what: &str) -> Option<u16> {

@@ -38,8 +38,8 @@ pub struct Period {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{text}` is not an ISO 8601 duration ({why}); write e.g. `P10D`, `P2W` or `PT48H`")]
 pub struct PeriodError {
-    text: String,
-    why: &'static str,
+    pub(crate) text: String,
+    pub(crate) why: &'static str,
 }
 
 impl FromStr for Period {
@@ -166,6 +166,42 @@ impl DuePeriod {
     /// Calendar or business days.
     pub fn count(&self) -> DayCount {
         self.count
+    }
+
+    /// Its length in seconds when it has no years or months (a business day counts as a day,
+    /// a business week as 5 days: for comparing periods of one count).
+    pub fn fixed_seconds(&self) -> Option<u64> {
+        let p = &self.period;
+        (p.years == 0 && p.months == 0).then(|| {
+            u64::from(self.whole_days()) * 86_400
+                + u64::from(p.hours) * 3600
+                + u64::from(p.minutes) * 60
+                + u64::from(p.seconds)
+        })
+    }
+
+    /// Its days and weeks as days (a business week is 5 days), ignoring any other part.
+    pub fn whole_days(&self) -> u32 {
+        let week = match self.count {
+            DayCount::Business => 5,
+            DayCount::Calendar => 7,
+        };
+        self.period
+            .weeks
+            .saturating_mul(week)
+            .saturating_add(self.period.days)
+    }
+
+    /// `days` days counted as `count`.
+    pub fn days(days: u32, count: DayCount) -> Self {
+        Self {
+            text: format!("P{days}D"),
+            period: Period {
+                days,
+                ..Period::default()
+            },
+            count,
+        }
     }
 }
 

@@ -332,11 +332,18 @@ impl ActionSpec {
     }
 }
 
+/// Days before a task's due time that its assignee is reminded, unless the workflow says
+/// otherwise (`due: {remind: …}`).
+pub const DEFAULT_REMIND_DAYS: u32 = 2;
+
 /// When a task falls due and what happens then.
 #[derive(Debug)]
 pub struct DueSpec {
     pub(crate) period: DuePeriod,
     pub(crate) overdue: Overdue,
+    /// How long before the due time the assignee is reminded, counted as the period counts
+    /// (business periods: whole days); `None`: no reminder.
+    pub(crate) remind: Option<DuePeriod>,
 }
 
 impl DueSpec {
@@ -347,6 +354,11 @@ impl DueSpec {
     /// What happens when the task is overdue.
     pub fn overdue(&self) -> &Overdue {
         &self.overdue
+    }
+    /// How long before the due time the assignee is reminded (counted as the period counts);
+    /// `None`: never.
+    pub fn remind(&self) -> Option<&DuePeriod> {
+        self.remind.as_ref()
     }
 }
 

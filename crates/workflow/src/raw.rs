@@ -441,6 +441,7 @@ impl<'d> Reader<'d> {
                 within: self.string(n, &dwhat),
                 business: false,
                 overdue: None,
+                remind: None,
             });
         }
         let f = self.entries(n, &dwhat, Some(keys::DUE))?;
@@ -478,10 +479,12 @@ impl<'d> Reader<'d> {
             };
             Some(Sp { v, pos })
         });
+        let remind = self.opt_string(&f, "remind", &dwhat);
         Some(RawDue {
             within,
             business,
             overdue,
+            remind,
         })
     }
 

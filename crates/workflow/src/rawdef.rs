@@ -103,6 +103,7 @@ pub(crate) struct RawDue {
     pub(crate) within: Option<Sp<String>>,
     pub(crate) business: bool,
     pub(crate) overdue: Option<Sp<RawOverdue>>,
+    pub(crate) remind: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -139,7 +140,7 @@ pub(crate) mod keys {
     pub(crate) const FINAL: &[&str] = &["type", "title", "outcome"];
     pub(crate) const DONE: &[&str] = &["type", "title"];
     pub(crate) const ACTION: &[&str] = &["to", "title", "input", "distinct_from"];
-    pub(crate) const DUE: &[&str] = &["within", "days", "overdue"];
+    pub(crate) const DUE: &[&str] = &["within", "days", "overdue", "remind"];
     pub(crate) const OVERDUE: &[&str] = &["escalate_to", "reassign_to", "action"];
     pub(crate) const BRANCH: &[&str] = &["start", "states"];
     pub(crate) const RULE: &[&str] = &["when", "to"];

@@ -97,6 +97,9 @@ pub enum EventKind {
         /// table: weekends and the listed holidays only, an estimate.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         due_estimated: bool,
+        /// When its assignee is reminded that it falls due (`due: {remind: …}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remind_at: Option<DateTime<Utc>>,
     },
     /// A task was completed with an action.
     TaskCompleted {

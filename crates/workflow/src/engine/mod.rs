@@ -28,7 +28,7 @@ use command::NOTES_ARE_INTERNAL;
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
-use crate::duration::{BusinessCalendar, DayCount};
+use crate::duration::{BusinessCalendar, DayCount, DuePeriod};
 use crate::expr::to_cel_fields;
 use crate::model::{Assignee, DueSpec, Overdue, SEAT_ACTIONS, StateId, StateKind};
 
@@ -103,13 +103,47 @@ impl Exec<'_> {
             d.period.count() == DayCount::Business
                 && !self.env.calendar.covers(self.env.now, at, &assignee)
         });
+        let remind_at = due
+            .zip(due_at)
+            .and_then(|(d, at)| self.remind_at(d, at, &assignee));
         self.emit(EventKind::TaskOpened {
             task,
             state: self.wf.state(state).state_name(),
             assignee,
             due_at,
             due_estimated,
+            remind_at,
         });
+    }
+
+    /// When the assignee of a task due at `due_at` is reminded: the reminder period before
+    /// it, counted as the due period counts; none when that is not after now.
+    fn remind_at(
+        &self,
+        due: &DueSpec,
+        due_at: DateTime<Utc>,
+        assignee: &Assignee,
+    ) -> Option<DateTime<Utc>> {
+        let remind = due.remind.as_ref()?;
+        let at = match due.period.count() {
+            DayCount::Calendar => {
+                let secs = i64::try_from(remind.fixed_seconds()?).ok()?;
+                due_at.checked_sub_signed(chrono::Duration::try_seconds(secs)?)?
+            }
+            DayCount::Business => {
+                let lead = due
+                    .period
+                    .whole_days()
+                    .checked_sub(remind.whole_days())
+                    .filter(|d| *d > 0)?;
+                self.env.calendar.due_at(
+                    self.env.now,
+                    &DuePeriod::days(lead, DayCount::Business),
+                    assignee,
+                )
+            }
+        };
+        (at > self.env.now).then_some(at)
     }
 
     fn enter(&mut self, state: StateId) {
