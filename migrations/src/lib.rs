@@ -15,6 +15,7 @@ mod m20261129_000001_directory;
 mod m20261129_000002_sessions;
 mod m20261129_000003_sign_in_issuer;
 mod m20261129_000004_documents;
+mod m20261129_000005_notifications;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_sessions::Migration),
             Box::new(m20261129_000003_sign_in_issuer::Migration),
             Box::new(m20261129_000004_documents::Migration),
+            Box::new(m20261129_000005_notifications::Migration),
         ]
     }
 }

@@ -161,6 +161,8 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
             settings,
             Duration::from_secs(1),
             format!("demo-{}", std::process::id()),
+            &super::notify::NotifyArgs::default().settings()?,
+            None,
         )
         .await?;
         let addr = service.addr();

@@ -92,6 +92,7 @@ fn people_csv(text: &str) -> anyhow::Result<Directory> {
             organization: blank(row.organization),
             roles,
             service: row.service.unwrap_or(false),
+            language: None,
         });
     }
     Ok(Directory {

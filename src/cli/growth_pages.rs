@@ -53,6 +53,7 @@ impl Pages {
                 organization: None,
                 roles: vec![Role::Reviewer],
                 service: false,
+                language: None,
             };
             reviewers.push((*agency, session(store, person).await?));
         }
@@ -64,6 +65,7 @@ impl Pages {
             organization: None,
             roles: vec![Role::Admin],
             service: false,
+            language: None,
         };
         let admin = session(store, admin).await?;
         let auth = softland_gateway::authn::Authenticator::new(store.clone(), None);
@@ -76,8 +78,13 @@ impl Pages {
             storage,
             limits: softland_gateway::graphql::UploadLimits::default(),
         };
-        let schema =
-            softland_gateway::build_schema(store.clone(), workflows.to_owned(), auth, documents);
+        let schema = softland_gateway::build_schema(
+            store.clone(),
+            workflows.to_owned(),
+            auth,
+            documents,
+            softland_gateway::graphql::Webhooks::default(),
+        );
         let router = softland_console::pages(softland_gateway::Services {
             schema,
             store: store.clone(),

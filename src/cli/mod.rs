@@ -11,6 +11,7 @@ mod growth;
 mod growth_pages;
 mod keys;
 mod load;
+mod notify;
 mod progress;
 mod serve;
 mod service;

@@ -73,6 +73,8 @@ pub(crate) struct ServeArgs {
     oidc_client_secret: Option<String>,
     #[command(flatten)]
     storage: super::storage::StorageArgs,
+    #[command(flatten)]
+    notify: super::notify::NotifyArgs,
     /// Uploads never linked to an application are removed after this many days.
     #[arg(long, env = "SOFTLAND_UNLINKED_RETENTION_DAYS", default_value_t = 30)]
     unlinked_retention_days: i64,
@@ -190,7 +192,8 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, files_per_day: args.uploads_per_day, bytes_per_day: args.upload_bytes_per_day };
         let unlinked_retention = chrono::Duration::days(args.unlinked_retention_days.max(1));
         let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, ..Settings::default() };
-        let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()))
+        let notify = args.notify.settings()?;
+        let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()), &notify, args.public_url.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = service.addr();

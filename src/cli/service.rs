@@ -1,14 +1,21 @@
 //! What `serve` and `demo` start, from the same settings: the HTTP gateway, the scheduler, the
-//! outbox relay and (on PostgreSQL) the key-revocation listener. Tests start the binary, so they
+//! outbox relay, notification fan-out and delivery, and (on PostgreSQL) the key-revocation
+//! listener. Tests start the binary, so they
 //! run exactly this too.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use softland_gateway::notify::FanOutSettings;
 use softland_gateway::{Application, Settings};
 use softland_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use super::notify::Notify;
+
+/// How often committed events are fanned out and due notifications sent.
+const NOTIFY_PERIOD: Duration = Duration::from_millis(250);
 
 /// A running softland: the gateway bound and serving, its workers started.
 pub(crate) struct Service {
@@ -26,12 +33,17 @@ impl Service {
         mut settings: Settings,
         scheduler_period: Duration,
         worker: String,
+        notify: &Notify,
+        public_url: Option<String>,
     ) -> std::io::Result<Self> {
         let (stop, stop_rx) = watch::channel(false);
         let mut workers = vec![
-            store.spawn_scheduler(worker, scheduler_period, stop_rx.clone()),
+            store.spawn_scheduler(worker.clone(), scheduler_period, stop_rx.clone()),
             store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
         ];
+        settings.webhooks = softland_gateway::graphql::Webhooks {
+            policy: notify.policy.clone(),
+        };
         workers.extend(store.spawn_key_watch(stop.subscribe()));
         let storage = softland_documents::Storage::open(&settings.documents)
             .map_err(|e| std::io::Error::other(format!("the document store: {e}")))?;
@@ -45,6 +57,22 @@ impl Service {
         settings.pages = Some(softland_console::pages);
         let app = Application::build(settings, store.clone()).await?;
         let addr = app.local_addr()?;
+        // Links in e-mail and webhooks: the public address, else where this server listens.
+        let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+        workers.push(softland_gateway::notify::spawn_fan_out(
+            store.clone(),
+            FanOutSettings {
+                public_url: public_url.clone(),
+                email: notify.mailer.is_some(),
+            },
+            NOTIFY_PERIOD,
+            stop.subscribe(),
+        ));
+        workers.push(
+            notify
+                .deliverer(store, worker, &public_url)
+                .spawn(NOTIFY_PERIOD, stop.subscribe()),
+        );
         let mut stopped = stop_rx;
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.wait_for(|s| *s).await;

@@ -24,6 +24,7 @@ mod hostile;
 mod inbox_live;
 mod languages;
 mod lists;
+mod notifications;
 mod oidc;
 mod race;
 mod readme;

@@ -85,6 +85,8 @@ pub struct Server {
     child: std::process::Child,
     /// Reviewers' tokens by `agency:name`, minted by [`Server::play`] on first use.
     people: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Extra environment of every process of this server (restarts and peers too).
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -105,7 +107,27 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Self {
         let spawned = Self::spawn_full(&db.url, listen, None, env);
-        Self::started(db, spawned)
+        let mut server = Self::started(db, spawned);
+        server.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        server
+    }
+
+    /// Replaces the extra environment of later restarts and peers.
+    pub fn set_env(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     fn start_limited(db: softland_store::test_util::TestDb, nofile: Option<u32>) -> Self {
@@ -123,23 +145,12 @@ impl Server {
             admin: admin.expect("first start prints an admin key"),
             child,
             people: Default::default(),
+            env: Vec::new(),
         }
     }
 
     // On the success path the child moves into `Server`, whose Drop kills and waits for it; the
     // remaining paths panic the test, whose process reaps it on exit.
-    #[allow(clippy::zombie_processes)]
-    fn spawn(db_url: &str) -> (std::process::Child, String, Option<String>) {
-        Self::spawn_on(db_url, "127.0.0.1:0")
-    }
-
-    // See `spawn`.
-    #[allow(clippy::zombie_processes)]
-    fn spawn_on(db_url: &str, listen: &str) -> (std::process::Child, String, Option<String>) {
-        Self::spawn_with(db_url, listen, None)
-    }
-
-    // See `spawn`.
     #[allow(clippy::zombie_processes)]
     fn spawn_with(
         db_url: &str,
@@ -149,7 +160,7 @@ impl Server {
         Self::spawn_full(db_url, listen, nofile, &[])
     }
 
-    // See `spawn`.
+    // See `spawn_with`.
     #[allow(clippy::zombie_processes)]
     fn spawn_full(
         db_url: &str,
@@ -218,7 +229,7 @@ impl Server {
     /// Stops gracefully and starts again on the same database.
     pub fn restart(&mut self) {
         assert!(self.stop(), "graceful shutdown exits 0");
-        let (child, url, _) = Self::spawn(&self.db.url);
+        let (child, url, _) = Self::spawn_full(&self.db.url, "127.0.0.1:0", None, &self.env());
         self.child = child;
         self.url = url;
     }
@@ -229,14 +240,14 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url, _) = Self::spawn_on(&self.db.url, &addr);
+        let (child, url, _) = Self::spawn_full(&self.db.url, &addr, None, &self.env());
         self.child = child;
         self.url = url;
     }
 
     /// Another server process on the same database (for multi-process tests).
     pub fn another(&self) -> Peer {
-        let (child, url, _) = Self::spawn(&self.db.url);
+        let (child, url, _) = Self::spawn_full(&self.db.url, "127.0.0.1:0", None, &self.env());
         Peer { url, child }
     }
 

@@ -57,6 +57,8 @@ pub struct Settings {
     pub upload_limits: crate::graphql::UploadLimits,
     /// Uploads never linked to an application are removed after this long.
     pub unlinked_retention: chrono::Duration,
+    /// Which addresses webhook endpoints may have.
+    pub webhooks: crate::graphql::Webhooks,
 }
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
@@ -94,6 +96,7 @@ impl Default for Settings {
             )),
             upload_limits: crate::graphql::UploadLimits::default(),
             unlinked_retention: chrono::Duration::days(30),
+            webhooks: crate::graphql::Webhooks::default(),
         }
     }
 }
@@ -159,6 +162,7 @@ impl Application {
                 settings.workflows_dir.clone(),
                 auth.clone(),
                 documents,
+                settings.webhooks.clone(),
             ),
             store,
             auth,

@@ -20,6 +20,7 @@ mod error;
 mod graphiql;
 pub mod graphql;
 mod metrics;
+pub mod notify;
 pub mod oidc;
 mod pages;
 pub mod policy;

@@ -79,6 +79,15 @@ impl Membership {
         }
     }
 
+    /// The membership a [`Membership::label`] names (`none` for anything else).
+    pub fn parse(label: &str) -> Self {
+        match label.split_once(':') {
+            Some(("agency", a)) => Membership::Agency(a.to_owned()),
+            Some(("organization", o)) => Membership::Organization(o.to_owned()),
+            _ => Membership::None,
+        }
+    }
+
     /// `agency:KEY`, `organization:KEY` or `none`.
     pub fn label(&self) -> String {
         match self {
@@ -110,6 +119,9 @@ pub struct Person {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When deactivated.
     pub deactivated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The language their e-mail is written in (`en`, `zh-Hant`, `zh-Hans`); none: their
+    /// agency's or organization's, else English.
+    pub language: Option<String>,
 }
 
 impl Person {
@@ -142,6 +154,9 @@ pub struct NewPerson {
     /// A service account.
     #[serde(default)]
     pub service: bool,
+    /// The language their e-mail is written in (`en`, `zh-Hant`, `zh-Hans`).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A partner agency.
@@ -172,6 +187,13 @@ pub struct Agency {
     /// nobody unknown is added (the default).
     #[serde(default)]
     pub sign_in_issuer: Option<String>,
+    /// The language e-mail to its inbox is written in (`en`, `zh-Hant`, `zh-Hans`; default
+    /// English).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Task-opened e-mail to its inbox comes once a day as one digest, not one per task.
+    #[serde(default)]
+    pub digest: bool,
 }
 
 /// An applicant organization (a firm).
@@ -194,6 +216,9 @@ pub struct Organization {
     /// `hk` or `mainland`.
     #[serde(default)]
     pub region: Option<String>,
+    /// The language its people's e-mail is written in when they have none of their own.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A whole directory, as loaded from a file.
@@ -259,6 +284,18 @@ pub(crate) fn check_text(what: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The languages e-mail is written in.
+pub const LANGUAGES: [&str; 3] = ["en", "zh-Hant", "zh-Hans"];
+
+pub(crate) fn check_language(what: &str, language: Option<&String>) -> Result<()> {
+    match language {
+        Some(l) if !LANGUAGES.contains(&l.as_str()) => Err(invalid(format!(
+            "{what}: language must be one of `en`, `zh-Hant`, `zh-Hans`"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn check_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     let ok = email.len() <= 254
@@ -309,6 +346,7 @@ pub(crate) fn person_record(m: person::Model) -> Result<Person> {
         active: m.active,
         created_at: m.created_at,
         deactivated_at: m.deactivated_at,
+        language: m.language,
     })
 }
 
@@ -322,6 +360,8 @@ pub(crate) fn agency_record(m: agency::Model) -> Agency {
         calendar: m.calendar,
         inbox_email: m.inbox_email,
         sign_in_issuer: m.sign_in_issuer,
+        language: m.language,
+        digest: m.digest,
     }
 }
 
@@ -333,6 +373,7 @@ pub(crate) fn organization_record(m: organization::Model) -> Organization {
         name_zh_hans: m.name_zh_hans,
         registration_number: m.registration_number,
         region: m.region,
+        language: m.language,
     }
 }
 

@@ -35,6 +35,39 @@ pub mod enums {
         Cancelled,
     }
 
+    /// `notifications.channel`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum Channel {
+        /// An HTTP POST to a webhook endpoint.
+        #[sea_orm(string_value = "webhook")]
+        Webhook,
+        /// An e-mail.
+        #[sea_orm(string_value = "email")]
+        Email,
+    }
+
+    /// `notifications.status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum NotificationStatus {
+        /// To be sent (again) at `next_attempt_at`.
+        #[sea_orm(string_value = "pending")]
+        Pending,
+        /// Waiting for its recipient's daily digest.
+        #[sea_orm(string_value = "held")]
+        Held,
+        /// Accepted by the receiver.
+        #[sea_orm(string_value = "delivered")]
+        Delivered,
+        /// Given up on after the last retry (or the endpoint was disabled).
+        #[sea_orm(string_value = "failed")]
+        Failed,
+        /// No longer worth sending (the task it reminds of closed; sent in a digest).
+        #[sea_orm(string_value = "cancelled")]
+        Cancelled,
+    }
+
     /// `timers.status`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
     #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
@@ -89,6 +122,7 @@ pub mod organization {
         pub name_zh_hans: Option<String>,
         pub registration_number: Option<String>,
         pub region: Option<String>,
+        pub language: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -113,6 +147,10 @@ pub mod agency {
         /// People signing in from this issuer whom the directory lacks join this agency
         /// without roles.
         pub sign_in_issuer: Option<String>,
+        /// The language e-mail to its inbox is written in (`en`, `zh-Hant`, `zh-Hans`).
+        pub language: Option<String>,
+        /// Task-opened e-mail to its inbox comes once a day, as a digest.
+        pub digest: bool,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -312,6 +350,7 @@ pub mod person {
         pub active: bool,
         pub created_at: DateTimeUtc,
         pub deactivated_at: Option<DateTimeUtc>,
+        pub language: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -402,3 +441,6 @@ pub mod document {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+mod notifications;
+pub use notifications::{notification, notification_attempt, webhook_endpoint};

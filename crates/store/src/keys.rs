@@ -107,6 +107,7 @@ impl Store {
             organization,
             roles,
             service: false,
+            language: None,
         })
         .await
     }

@@ -9,7 +9,8 @@ use sea_orm::{
 
 use crate::directory::{
     Agency, Directory, Loaded, Membership, NewPerson, Organization, Person, REGIONS, agency_record,
-    check_email, check_id, check_roles, check_text, invalid, organization_record, person_record,
+    check_email, check_id, check_language, check_roles, check_text, invalid, organization_record,
+    person_record,
 };
 use crate::entity::enums::TaskStatus;
 use crate::entity::{agency, api_key, organization, person, task};
@@ -66,6 +67,7 @@ impl Store {
             }
         }
         let inbox_email = a.inbox_email.as_deref().map(check_email).transpose()?;
+        check_language(&format!("agency `{}`", a.key), a.language.as_ref())?;
         let model = agency::ActiveModel {
             key: Set(a.key.clone()),
             name: Set(a.name.clone()),
@@ -76,6 +78,8 @@ impl Store {
             calendar: Set(a.calendar.clone()),
             inbox_email: Set(inbox_email),
             sign_in_issuer: Set(a.sign_in_issuer.clone()),
+            language: Set(a.language.clone()),
+            digest: Set(a.digest),
         };
         agency::Entity::insert(model)
             .on_conflict(
@@ -88,6 +92,8 @@ impl Store {
                         agency::Column::Calendar,
                         agency::Column::InboxEmail,
                         agency::Column::SignInIssuer,
+                        agency::Column::Language,
+                        agency::Column::Digest,
                     ])
                     .to_owned(),
             )
@@ -126,6 +132,14 @@ impl Store {
             .map(agency_record))
     }
 
+    /// One organization.
+    pub async fn organization(&self, key: &str) -> Result<Option<Organization>> {
+        Ok(organization::Entity::find_by_id(key.to_owned())
+            .one(self.db())
+            .await?
+            .map(organization_record))
+    }
+
     /// Adds an organization or changes its names, registration number and region.
     pub async fn put_organization(&self, o: &Organization) -> Result<Organization> {
         check_id("organization key", &o.key)?;
@@ -137,6 +151,7 @@ impl Store {
         ] {
             text.as_deref().map(|t| check_text(what, t)).transpose()?;
         }
+        check_language(&format!("organization `{}`", o.key), o.language.as_ref())?;
         if let Some(r) = &o.region
             && !REGIONS.contains(&r.as_str())
         {
@@ -153,6 +168,7 @@ impl Store {
             name_zh_hans: Set(o.name_zh_hans.clone()),
             registration_number: Set(o.registration_number.clone()),
             region: Set(o.region.clone()),
+            language: Set(o.language.clone()),
         };
         organization::Entity::insert(model)
             .on_conflict(
@@ -163,6 +179,7 @@ impl Store {
                         organization::Column::NameZhHans,
                         organization::Column::RegistrationNumber,
                         organization::Column::Region,
+                        organization::Column::Language,
                     ])
                     .to_owned(),
             )
@@ -257,6 +274,7 @@ impl Store {
         roles.sort();
         roles.dedup();
         check_roles(&membership, &roles)?;
+        check_language(&format!("person `{}`", p.id), p.language.as_ref())?;
         if let Some(existing) = &existing
             && existing.membership != membership
         {
@@ -292,6 +310,7 @@ impl Store {
             active: Set(true),
             created_at: Set(self.now()),
             deactivated_at: Set(None),
+            language: Set(p.language.clone()),
         };
         person::Entity::insert(model)
             .on_conflict(
@@ -301,6 +320,7 @@ impl Store {
                         person::Column::Email,
                         person::Column::Roles,
                         person::Column::Service,
+                        person::Column::Language,
                     ])
                     .to_owned(),
             )
@@ -388,6 +408,7 @@ impl Store {
             organization: None,
             roles: Vec::new(),
             service: false,
+            language: None,
         };
         if let Some(existing) = self.person(&p.id).await? {
             return Ok(Some(existing));

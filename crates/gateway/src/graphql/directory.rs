@@ -69,6 +69,13 @@ pub struct AgencyView {
     /// their first sign-in, without roles (no access) until a lead gives them one. Null: nobody
     /// unknown is added (the default).
     pub sign_in_issuer: Option<String>,
+    /// The language e-mail to its inbox is written in: `en` (the default), `zh-Hant` or
+    /// `zh-Hans`.
+    pub language: Option<String>,
+    /// Task-opened e-mail to its inbox address comes once a day (08:00 Hong Kong time) as one
+    /// digest instead of one message per task.
+    #[graphql(default)]
+    pub digest: bool,
 }
 
 impl From<dir::Agency> for AgencyView {
@@ -82,6 +89,8 @@ impl From<dir::Agency> for AgencyView {
             calendar: a.calendar,
             inbox_email: a.inbox_email,
             sign_in_issuer: a.sign_in_issuer,
+            language: a.language,
+            digest: a.digest,
         }
     }
 }
@@ -97,6 +106,8 @@ impl From<AgencyView> for dir::Agency {
             calendar: a.calendar,
             inbox_email: a.inbox_email,
             sign_in_issuer: a.sign_in_issuer,
+            language: a.language,
+            digest: a.digest,
         }
     }
 }
@@ -117,6 +128,8 @@ pub struct OrganizationView {
     pub registration_number: Option<String>,
     /// `hk` or `mainland`.
     pub region: Option<String>,
+    /// The language its people's e-mail is written in when they have none of their own.
+    pub language: Option<String>,
 }
 
 impl From<dir::Organization> for OrganizationView {
@@ -128,6 +141,7 @@ impl From<dir::Organization> for OrganizationView {
             name_zh_hans: o.name_zh_hans,
             registration_number: o.registration_number,
             region: o.region,
+            language: o.language,
         }
     }
 }
@@ -141,6 +155,7 @@ impl From<OrganizationView> for dir::Organization {
             name_zh_hans: o.name_zh_hans,
             registration_number: o.registration_number,
             region: o.region,
+            language: o.language,
         }
     }
 }
@@ -169,6 +184,8 @@ pub struct PersonView {
     pub created_at: DateTime<Utc>,
     /// When deactivated.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The language their e-mail is written in (`en`, `zh-Hant`, `zh-Hans`).
+    pub language: Option<String>,
 }
 
 impl From<dir::Person> for PersonView {
@@ -189,6 +206,7 @@ impl From<dir::Person> for PersonView {
             active: p.active,
             created_at: p.created_at,
             deactivated_at: p.deactivated_at,
+            language: p.language,
         }
     }
 }
@@ -212,6 +230,8 @@ pub struct PersonInput {
     /// A service account (a firm's or agency's back-office system).
     #[graphql(default)]
     pub service: bool,
+    /// The language their e-mail is written in (`en`, `zh-Hant`, `zh-Hans`).
+    pub language: Option<String>,
 }
 
 /// An API key (never its token).
@@ -412,6 +432,7 @@ impl DirectoryMutation {
             organization: input.organization,
             roles,
             service: input.service,
+            language: input.language,
         };
         Ok(store(ctx).put_person(&p).await.map_err(from_store)?.into())
     }

@@ -11,6 +11,7 @@ mod query;
 mod subscription;
 mod types;
 mod uploads;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -20,8 +21,10 @@ use softland_store::Store;
 use crate::error::{GqlResult, unauthenticated};
 use crate::policy::Principal;
 
+pub use events::ApplicationEvent;
 pub use locale::{Locale, RequestLang};
 pub use uploads::{Document, Documents, UploadLimits};
+pub use webhooks::Webhooks;
 /// Root queries: the applications', the directory's and the dashboard's.
 #[derive(async_graphql::MergedObject, Debug, Default)]
 pub struct Query(
@@ -29,6 +32,7 @@ pub struct Query(
     directory::DirectoryQuery,
     dashboard::DashboardQuery,
     uploads::DocumentsQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Root mutations: the applications' and the directory's.
@@ -38,6 +42,7 @@ pub struct Mutation(
     directory::DirectoryMutation,
     uploads::UploadMutation,
     uploads::EraseMutation,
+    webhooks::WebhookMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 
@@ -57,10 +62,12 @@ pub fn build_schema(
     workflows_dir: PathBuf,
     auth: crate::authn::Authenticator,
     documents: Documents,
+    webhooks: Webhooks,
 ) -> SoftlandSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
         .data(documents)
+        .data(webhooks)
         .data(auth)
         .data(WorkflowsDir(workflows_dir))
         .data(SubscriptionSlots::new(SUBSCRIPTIONS_PER_KEY))

@@ -18,6 +18,7 @@ fn reviewer(id: &str, agency: &str, roles: Vec<Role>) -> NewPerson {
         organization: None,
         roles,
         service: false,
+        language: None,
     }
 }
 
@@ -46,6 +47,8 @@ pub async fn the_directory_holds_agencies_and_people(db: &TestDb) {
         calendar: None,
         inbox_email: None,
         sign_in_issuer: None,
+        language: None,
+        digest: false,
     };
     f.store.put_agency(&qianhai).await.unwrap();
     assert_eq!(region_of("qianhai"), Region::Mainland);
@@ -141,6 +144,7 @@ pub async fn the_directory_holds_agencies_and_people(db: &TestDb) {
             organization: Some("qianhai-ledger".into()),
             roles: vec![Role::Staff],
             service: false,
+            language: None,
         })
         .await
         .unwrap();

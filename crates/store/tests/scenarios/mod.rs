@@ -3,9 +3,11 @@
 mod dashboard;
 mod directory;
 mod documents;
+mod notifications;
 pub use dashboard::*;
 pub use directory::*;
 pub use documents::*;
+pub use notifications::*;
 
 use std::path::PathBuf;
 use std::sync::Arc;

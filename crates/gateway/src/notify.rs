@@ -1,0 +1,598 @@
+//! Fan-out: committed events become notifications — a webhook delivery per endpoint that
+//! wants the event and whose owner may see it (as the policy decides for the API: an
+//! endpoint's owner is a [`Principal`]), and e-mail to the people concerned, written in their
+//! language. Runs as a worker beside the scheduler; the store makes it exactly-once per
+//! outbox row across servers and crashes (see `softland_store::notify_queue`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
+use serde_json::{Value, json};
+use softland_notifications::letters::{self, About, Lang, Letter, lang_of};
+use softland_store::directory::{Agency, Membership, Person, Role};
+use softland_store::notifications::{Channel, Endpoint, NewNotification, NotificationStatus};
+use softland_store::{ApplicationRecord, Committed, EventRecord, Store};
+use softland_workflow::Workflow;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::graphql::ApplicationEvent;
+use crate::policy::Principal;
+
+/// How fan-out runs.
+#[derive(Debug, Clone)]
+pub struct FanOutSettings {
+    /// The console's address, for links (`https://softland.example`).
+    pub public_url: String,
+    /// Whether e-mail is configured (without it, no e-mail is queued).
+    pub email: bool,
+}
+
+/// The principal an endpoint's deliveries are filtered for.
+pub fn endpoint_principal(e: &Endpoint) -> Principal {
+    let name = format!("webhook:{}", e.id);
+    match Membership::parse(&e.owner) {
+        Membership::Agency(agency) => Principal::Reviewer {
+            name,
+            agency,
+            lead: false,
+        },
+        Membership::Organization(organization) => Principal::Applicant {
+            name,
+            organization,
+            lead: false,
+        },
+        Membership::None => Principal::Admin { name },
+    }
+}
+
+struct Pass<'a> {
+    store: &'a Store,
+    settings: &'a FanOutSettings,
+    endpoints: Vec<Endpoint>,
+    /// (application, owner) → whether the owner sees it.
+    sees: HashMap<(Uuid, String), bool>,
+    agencies: HashMap<String, Option<Agency>>,
+    people: HashMap<String, Vec<Person>>,
+    out: Vec<NewNotification>,
+}
+
+/// One pass: up to 200 committed commands; how many notifications were queued.
+pub async fn fan_out_once(
+    store: &Store,
+    settings: &FanOutSettings,
+) -> softland_store::Result<usize> {
+    let endpoints = store.enabled_webhook_endpoints().await?;
+    // Nobody to tell (no endpoint, no e-mail): the rows are only marked, their events unread.
+    let tell = !endpoints.is_empty() || settings.email;
+    let fan = store.fan_out(200, tell).await?;
+    if fan.commands.is_empty() {
+        store.finish_fan_out(fan, Vec::new()).await?;
+        return Ok(0);
+    }
+    let mut pass = Pass {
+        store,
+        settings,
+        endpoints,
+        sees: HashMap::new(),
+        agencies: HashMap::new(),
+        people: HashMap::new(),
+        out: Vec::new(),
+    };
+    for c in &fan.commands {
+        pass.command(c).await?;
+    }
+    let out = std::mem::take(&mut pass.out);
+    store.finish_fan_out(fan, out).await
+}
+
+/// Runs fan-out every `every` until `stop` turns true.
+pub fn spawn_fan_out(
+    store: Store,
+    settings: FanOutSettings,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = fan_out_once(&store, &settings).await {
+                tracing::warn!(error = %e, "notification fan-out failed; the events wait for the next pass");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    })
+}
+
+impl Pass<'_> {
+    async fn command(&mut self, c: &Committed) -> softland_store::Result<()> {
+        let Some(app) = self.store.application(c.application_id).await? else {
+            return Ok(());
+        };
+        let wf = self
+            .store
+            .workflow(&app.workflow_key, app.workflow_version)
+            .await?;
+        for e in &c.events {
+            if let Some(t) = softland_notifications::event_type(e) {
+                self.webhooks(&app, &wf, e, t).await?;
+                if self.settings.email {
+                    self.emails(&app, &wf, e, t).await?;
+                }
+            }
+            if self.settings.email
+                && let Some(remind_at) = payload_time(e, "remind_at")
+            {
+                self.reminder(&app, &wf, e, remind_at).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn link(&self, app: &ApplicationRecord) -> String {
+        format!("{}/applications/{}", self.settings.public_url, app.id)
+    }
+
+    async fn webhooks(
+        &mut self,
+        app: &ApplicationRecord,
+        wf: &Workflow,
+        e: &EventRecord,
+        event_type: &str,
+    ) -> softland_store::Result<()> {
+        let wanted: Vec<Endpoint> = self
+            .endpoints
+            .iter()
+            .filter(|ep| ep.wants(event_type))
+            .cloned()
+            .collect();
+        for ep in wanted {
+            let who = endpoint_principal(&ep);
+            let key = (app.id, ep.owner.clone());
+            let sees = match self.sees.get(&key) {
+                Some(s) => *s,
+                None => {
+                    let s = who.can_see(self.store, app).await.unwrap_or(false);
+                    self.sees.insert(key, s);
+                    s
+                }
+            };
+            if !sees {
+                continue;
+            }
+            let Some(seen) = ApplicationEvent::seen_by(e.clone(), &who) else {
+                continue;
+            };
+            let body = webhook_body(event_type, app, wf, e, seen, &self.link(app));
+            self.out.push(NewNotification {
+                channel: Channel::Webhook,
+                endpoint_id: Some(ep.id),
+                recipient: None,
+                language: Lang::En.tag().to_owned(),
+                event_type: event_type.to_owned(),
+                application_id: Some(app.id),
+                seq: Some(e.seq),
+                task_no: None,
+                subject: None,
+                body: body.to_string(),
+                html: None,
+                status: NotificationStatus::Pending,
+                send_at: self.store.now(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn emails(
+        &mut self,
+        app: &ApplicationRecord,
+        wf: &Workflow,
+        e: &EventRecord,
+        event_type: &str,
+    ) -> softland_store::Result<()> {
+        let firm = Membership::Organization(app.organization.clone());
+        let staff = [Role::Staff, Role::Lead];
+        // Who works the task concerned: the agency the event names, or (overdue) the task's.
+        let mut assignee = payload_agency(e).unwrap_or_else(|| "applicant".to_owned());
+        let recipients: Vec<(String, Lang)> = match event_type {
+            "task.opened" | "task.reassigned" => {
+                if self
+                    .held_for_digest(app, wf, e, event_type, &assignee)
+                    .await?
+                {
+                    return Ok(());
+                }
+                self.agency_inbox(&assignee).await?
+            }
+            "information.requested" | "application.completed" | "application.withdrawn" => {
+                self.people_of(&firm, &staff).await?
+            }
+            "task.overdue" => {
+                let task = e.payload.get("task").and_then(Value::as_i64).unwrap_or(0) as i32;
+                match self.store.task_assignee(app.id, task).await? {
+                    Some(agency) if agency != "applicant" => {
+                        assignee = agency.clone();
+                        self.people_of(&Membership::Agency(agency), &[Role::Lead])
+                            .await?
+                    }
+                    _ => self.people_of(&firm, &staff).await?,
+                }
+            }
+            _ => return Ok(()),
+        };
+        for (to, lang) in recipients {
+            let about = self.about(app, wf, e, &assignee, lang).await?;
+            let Some(letter) = letter_for(event_type, about, e, lang) else {
+                continue;
+            };
+            let written = letters::write(&letter, lang);
+            self.out.push(email(
+                to,
+                lang,
+                event_type,
+                app,
+                e,
+                None,
+                written.subject,
+                written.text,
+                Some(written.html),
+                NotificationStatus::Pending,
+                self.store.now(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A task opened for an agency that takes a daily digest at its inbox address: held for
+    /// the digest (its subject, and as body its page); `true` when so.
+    async fn held_for_digest(
+        &mut self,
+        app: &ApplicationRecord,
+        wf: &Workflow,
+        e: &EventRecord,
+        event_type: &str,
+        agency: &str,
+    ) -> softland_store::Result<bool> {
+        let Some(a) = self.agency(agency).await? else {
+            return Ok(false);
+        };
+        let Some(inbox) = a.inbox_email.clone().filter(|_| a.digest) else {
+            return Ok(false);
+        };
+        let lang = lang_of(a.language.as_deref());
+        let about = self.about(app, wf, e, agency, lang).await?;
+        self.out.push(email(
+            inbox,
+            lang,
+            event_type,
+            app,
+            e,
+            None,
+            format!("{} — {}", about.step, about.application),
+            about.link,
+            None,
+            NotificationStatus::Held,
+            next_digest(self.store.now()),
+        ));
+        Ok(true)
+    }
+
+    async fn reminder(
+        &mut self,
+        app: &ApplicationRecord,
+        wf: &Workflow,
+        e: &EventRecord,
+        remind_at: DateTime<Utc>,
+    ) -> softland_store::Result<()> {
+        let task = e.payload.get("task").and_then(Value::as_i64).unwrap_or(0) as i32;
+        let recipients = match payload_agency(e) {
+            Some(agency) => self.agency_inbox(&agency).await?,
+            None => {
+                let firm = Membership::Organization(app.organization.clone());
+                self.people_of(&firm, &[Role::Staff, Role::Lead]).await?
+            }
+        };
+        let assignee = payload_agency(e).unwrap_or_else(|| "applicant".to_owned());
+        for (to, lang) in recipients {
+            let about = self.about(app, wf, e, &assignee, lang).await?;
+            let w = letters::write(&Letter::Reminder(about), lang);
+            self.out.push(email(
+                to,
+                lang,
+                "task.reminder",
+                app,
+                e,
+                Some(task),
+                w.subject,
+                w.text,
+                Some(w.html),
+                NotificationStatus::Pending,
+                remind_at,
+            ));
+        }
+        Ok(())
+    }
+
+    async fn agency(&mut self, key: &str) -> softland_store::Result<Option<Agency>> {
+        if !self.agencies.contains_key(key) {
+            let a = self.store.agency(key).await?;
+            self.agencies.insert(key.to_owned(), a);
+        }
+        Ok(self.agencies.get(key).cloned().flatten())
+    }
+
+    /// An agency's inbox address in its language, else its reviewers and leads in theirs.
+    async fn agency_inbox(&mut self, key: &str) -> softland_store::Result<Vec<(String, Lang)>> {
+        let Some(a) = self.agency(key).await? else {
+            return Ok(Vec::new());
+        };
+        if let Some(inbox) = &a.inbox_email {
+            return Ok(vec![(inbox.clone(), lang_of(a.language.as_deref()))]);
+        }
+        let fallback = a.language.clone();
+        let mut out = self
+            .people_of(
+                &Membership::Agency(key.to_owned()),
+                &[Role::Reviewer, Role::Lead],
+            )
+            .await?;
+        for (_, lang) in &mut out {
+            if *lang == Lang::En {
+                *lang = lang_of(fallback.as_deref());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The active people of `m` holding one of `roles`, with an e-mail address, each in their
+    /// language (else their organization's).
+    async fn people_of(
+        &mut self,
+        m: &Membership,
+        roles: &[Role],
+    ) -> softland_store::Result<Vec<(String, Lang)>> {
+        let label = m.label();
+        if !self.people.contains_key(&label) {
+            let p = self.store.people(Some(m)).await?;
+            self.people.insert(label.clone(), p);
+        }
+        let fallback = match m {
+            Membership::Organization(o) => {
+                self.store.organization(o).await?.and_then(|o| o.language)
+            }
+            _ => None,
+        };
+        Ok(self.people[&label]
+            .iter()
+            .filter(|p| p.active && !p.service && roles.iter().any(|r| p.has(*r)))
+            .filter_map(|p| {
+                let lang = p.language.as_deref().or(fallback.as_deref());
+                p.email.clone().map(|e| (e, lang_of(lang)))
+            })
+            .collect())
+    }
+
+    async fn about(
+        &mut self,
+        app: &ApplicationRecord,
+        wf: &Workflow,
+        e: &EventRecord,
+        assignee: &str,
+        lang: Lang,
+    ) -> softland_store::Result<About> {
+        let firm = self
+            .store
+            .organization(&app.organization)
+            .await?
+            .map(|o| {
+                match lang {
+                    Lang::ZhHant => o.name_zh_hant,
+                    Lang::ZhHans => o.name_zh_hans,
+                    Lang::En => None,
+                }
+                .unwrap_or(o.name)
+            })
+            .unwrap_or_else(|| app.organization.clone());
+        let step = e
+            .state
+            .as_deref()
+            .and_then(|s| wf.state_named(s))
+            .map(|s| s.title().get(lang).to_owned())
+            .unwrap_or_default();
+        let assignee = match self.agency(assignee).await? {
+            Some(a) => match lang {
+                Lang::ZhHant => a.name_zh_hant,
+                Lang::ZhHans => a.name_zh_hans,
+                Lang::En => None,
+            }
+            .unwrap_or(a.name),
+            None => firm.clone(),
+        };
+        let reference: String = app.id.simple().to_string().chars().take(8).collect();
+        Ok(About {
+            application: format!("{} — {firm} ({reference})", wf.title().get(lang)),
+            step,
+            assignee,
+            due: payload_time(e, "due_at"),
+            link: self.link(app),
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn email(
+    to: String,
+    lang: Lang,
+    event_type: &str,
+    app: &ApplicationRecord,
+    e: &EventRecord,
+    task_no: Option<i32>,
+    subject: String,
+    body: String,
+    html: Option<String>,
+    status: NotificationStatus,
+    send_at: DateTime<Utc>,
+) -> NewNotification {
+    NewNotification {
+        channel: Channel::Email,
+        endpoint_id: None,
+        recipient: Some(to),
+        language: lang.tag().to_owned(),
+        event_type: event_type.to_owned(),
+        application_id: Some(app.id),
+        seq: Some(e.seq),
+        task_no,
+        subject: Some(subject),
+        body,
+        html,
+        status,
+        send_at,
+    }
+}
+
+/// The agency a task event names (`None` for the applicant).
+fn payload_agency(e: &EventRecord) -> Option<String> {
+    e.payload
+        .get("assignee")
+        .and_then(|a| a.get("agency"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn payload_time(e: &EventRecord, field: &str) -> Option<DateTime<Utc>> {
+    e.payload
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The message an event type sends people.
+fn letter_for(event_type: &str, about: About, e: &EventRecord, lang: Lang) -> Option<Letter> {
+    Some(match event_type {
+        "task.opened" | "task.reassigned" => Letter::TaskOpened(about),
+        "information.requested" => Letter::InformationRequested(about),
+        "application.completed" => {
+            let outcome = e
+                .payload
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Letter::Completed {
+                about,
+                outcome: outcome_words(outcome, lang),
+            }
+        }
+        "application.withdrawn" => Letter::Withdrawn(about),
+        "task.overdue" => Letter::Overdue(about),
+        _ => return None,
+    })
+}
+
+fn outcome_words(outcome: &str, lang: Lang) -> String {
+    match (outcome, lang) {
+        ("approved", Lang::En) => "Approved".to_owned(),
+        ("approved", Lang::ZhHant | Lang::ZhHans) => "批准".to_owned(),
+        ("rejected", Lang::En) => "Rejected".to_owned(),
+        ("rejected", Lang::ZhHant) => "不獲批准".to_owned(),
+        ("rejected", Lang::ZhHans) => "未获批准".to_owned(),
+        (other, _) => other.to_owned(),
+    }
+}
+
+/// The next 08:00 Hong Kong time after `now`: when daily digests go out.
+pub fn next_digest(now: DateTime<Utc>) -> DateTime<Utc> {
+    let hkt = FixedOffset::east_opt(8 * 3600).expect("+08:00 is an offset");
+    let local = now.with_timezone(&hkt);
+    let today = hkt
+        .with_ymd_and_hms(local.year(), local.month(), local.day(), 8, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    if today > now {
+        today
+    } else {
+        today + chrono::Duration::days(1)
+    }
+}
+
+/// A webhook's JSON body: the Standard Webhooks envelope (`type`, `timestamp`, `data`) around
+/// the entry as the endpoint's owner may see it.
+fn webhook_body(
+    event_type: &str,
+    app: &ApplicationRecord,
+    wf: &Workflow,
+    e: &EventRecord,
+    seen: ApplicationEvent,
+    link: &str,
+) -> Value {
+    let mut data = json!({
+        "applicationId": app.id,
+        "workflow": wf.key(),
+        "workflowVersion": app.workflow_version,
+        "organization": app.organization,
+        "seq": seen.seq,
+        "kind": seen.kind,
+        "at": seen.at,
+        "url": link,
+    });
+    let fields = [
+        ("state", seen.state.map(Value::from)),
+        ("action", seen.action.map(Value::from)),
+        ("comment", seen.comment.map(Value::from)),
+        ("input", seen.input.map(|j| j.0)),
+        ("party", seen.party.map(Value::from)),
+        ("actor", seen.actor.map(Value::from)),
+        ("task", e.payload.get("task").cloned()),
+        (
+            "assignee",
+            e.payload.get("assignee").map(|a| match a.get("agency") {
+                Some(agency) => agency.clone(),
+                None => a.clone(),
+            }),
+        ),
+        ("dueAt", e.payload.get("due_at").cloned()),
+        ("outcome", e.payload.get("outcome").cloned()),
+        ("reason", e.payload.get("reason").cloned()),
+    ];
+    if let Some(obj) = data.as_object_mut() {
+        for (k, v) in fields {
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                obj.insert(k.to_owned(), v);
+            }
+        }
+    }
+    json!({"type": event_type, "timestamp": e.at, "data": data})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_go_out_at_eight_in_hong_kong() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            next_digest(at("2026-11-29T06:00:00+08:00")),
+            at("2026-11-29T08:00:00+08:00")
+        );
+        assert_eq!(
+            next_digest(at("2026-11-29T08:00:00+08:00")),
+            at("2026-11-30T08:00:00+08:00")
+        );
+        assert_eq!(
+            next_digest(at("2026-11-29T23:30:00Z")),
+            at("2026-11-30T08:00:00+08:00")
+        );
+    }
+}
