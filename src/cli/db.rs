@@ -148,6 +148,37 @@ pub(super) fn audit_export(
     })
 }
 
+/// `softland healthcheck`: whether `url` answers 2xx within 5 seconds.
+pub(super) fn healthcheck(url: &str) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .no_proxy()
+            .build()?;
+        match client.get(url).send().await {
+            Ok(r) if r.status().is_success() => {
+                println!("ready");
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(r) => {
+                println!("not ready: {}", r.status());
+                Ok(ExitCode::FAILURE)
+            }
+            Err(e) => {
+                println!(
+                    "not ready: {}",
+                    if e.is_timeout() {
+                        "no answer in 5 s"
+                    } else {
+                        "cannot connect"
+                    }
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;

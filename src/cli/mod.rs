@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod backup;
 mod bench;
 mod bundled;
 mod calendars;
@@ -104,6 +105,23 @@ enum Command {
         #[command(flatten)]
         storage: storage::StorageArgs,
     },
+    /// Back up the database and the documents it refers to into a new folder, while serving:
+    /// SQLite as a consistent copy, PostgreSQL with pg_dump; see docs/deploy.md.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new SQLite file or an empty PostgreSQL database (and the
+    /// documents into the document store), then check it as `doctor` does; exit 1 on a problem.
+    Restore(backup::RestoreArgs),
+    /// Ask a running server whether it is ready (`GET /readyz`); exit 0 when it is, 1 when
+    /// not: a container's health check, with no shell or curl in the image.
+    Healthcheck {
+        /// The server's readiness address.
+        #[arg(
+            long,
+            env = "SOFTLAND_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/readyz"
+        )]
+        url: String,
+    },
     /// Write the audit log of a period as JSON lines (to stdout).
     AuditExport {
         #[command(flatten)]
@@ -162,6 +180,9 @@ pub fn run() -> ExitCode {
             .config(&db.db)
             .and_then(|s| db::doctor(&db.db, calendars.as_ref(), &s)),
         Command::AuditExport { db, from, to } => db::audit_export(&db.db, from, to),
+        Command::Backup(args) => backup::backup(args),
+        Command::Healthcheck { url } => db::healthcheck(&url),
+        Command::Restore(args) => backup::restore(args),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod backup;
 mod bench;
 mod browser;
 mod cdp;
@@ -26,6 +27,7 @@ mod languages;
 mod lists;
 mod notifications;
 mod oidc;
+mod pg_tls;
 mod race;
 mod readme;
 mod sdl;

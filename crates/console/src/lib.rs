@@ -13,6 +13,8 @@
 //! [`pages::signin`] and [`visitor`]; words in three languages in [`i18n`]; forms generated
 //! from JSON Schemas in [`form`]. Design notes: docs/console.md.
 
+// The API's schema, run in process, nests async-graphql's resolver futures deeply.
+#![recursion_limit = "256"]
 // Handlers return an HTTP response on their refusal path, once per request: boxing it would
 // only add an allocation.
 #![allow(clippy::result_large_err)]

@@ -82,6 +82,12 @@ pub enum Error {
     /// The object store failed.
     #[error("the document store: {0}")]
     Store(#[from] object_store::Error),
+    /// Content a copy needs is not stored.
+    #[error("the content {0} is not in the document store")]
+    Missing(String),
+    /// Stored content no longer hashes to its SHA-256.
+    #[error("the stored content {0} no longer matches its SHA-256")]
+    Corrupt(String),
 }
 
 /// The media types softland accepts, by what their content is.
@@ -298,6 +304,34 @@ impl Storage {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Copies the content of `sha256` into `target` (a backup, or back from one), streamed a
+    /// part at a time and checked against its hash on the way. `Ok(false)`: `target` has it
+    /// already; an error when this store lacks it or its bytes do not hash to it.
+    pub async fn copy_to(&self, sha256: &str, target: &Storage) -> Result<bool, Error> {
+        let key = key(sha256);
+        if target.exists(&key).await? {
+            return Ok(false);
+        }
+        let Some(mut chunks) = self.get(sha256).await? else {
+            return Err(Error::Missing(sha256.to_owned()));
+        };
+        let upload = target.store.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, target.part);
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            hasher.update(&chunk);
+            writer.wait_for_capacity(1).await?;
+            writer.write(&chunk);
+        }
+        if hex::encode(hasher.finalize()) != sha256 {
+            writer.abort().await?;
+            return Err(Error::Corrupt(sha256.to_owned()));
+        }
+        writer.finish().await?;
+        Ok(true)
     }
 
     /// Whether the stored bytes of `sha256` still hash to it (`None`: not stored).

@@ -15,6 +15,7 @@
 //! backend. SQL and sea-orm types stay inside this crate.
 
 mod act;
+mod backup;
 pub mod baseline;
 mod bulk;
 mod commands;
@@ -53,6 +54,7 @@ pub mod test_util;
 mod upgrade;
 mod warm;
 
+pub use backup::Totals;
 pub use bulk::{SeedApplication, SeedStep};
 pub use connect::{Backend, Store};
 pub use definitions::{DIRECTORY_SEED, compile_off_runtime};

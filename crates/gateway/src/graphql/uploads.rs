@@ -230,7 +230,10 @@ fn content_refusal(e: &ContentError) -> async_graphql::Error {
     match e {
         ContentError::TooLarge { .. } => coded(ErrorCode::PayloadTooLarge, e.to_string()),
         ContentError::Empty | ContentError::MediaType { .. } => bad_input(e.to_string()),
-        ContentError::Io(_) | ContentError::Store(_) => {
+        ContentError::Io(_)
+        | ContentError::Store(_)
+        | ContentError::Missing(_)
+        | ContentError::Corrupt(_) => {
             tracing::error!(error = %e, "cannot store an upload");
             coded(
                 ErrorCode::Internal,
