@@ -4,6 +4,7 @@ mod backup;
 mod bench;
 mod bundled;
 mod calendars;
+mod config;
 mod db;
 mod demo;
 mod diagram;
@@ -23,7 +24,7 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use load::load_workflow;
 
@@ -31,6 +32,10 @@ pub use load::load_workflow;
 #[derive(Debug, Parser)]
 #[command(name = "softland", version, about, long_about = None)]
 struct Cli {
+    /// A TOML file of settings (keys are the flags' names); environment variables and flags
+    /// override it. See docs/deploy.md.
+    #[arg(long, global = true, env = "SOFTLAND_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -105,6 +110,10 @@ enum Command {
         #[command(flatten)]
         storage: storage::StorageArgs,
     },
+    /// The configuration: `softland config check` prints the effective settings of `serve`
+    /// (defaults, file, environment, flags; secrets masked) and exits 1 if any is invalid.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Back up the database and the documents it refers to into a new folder, while serving:
     /// SQLite as a consistent copy, PostgreSQL with pg_dump; see docs/deploy.md.
     Backup(backup::BackupArgs),
@@ -135,6 +144,12 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective settings of `serve` with where each comes from; exit 1 if invalid.
+    Check(Box<serve::ServeArgs>),
+}
+
 /// Where the database is (shared by every command that uses it).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct DbArgs {
@@ -155,8 +170,34 @@ enum DiagramFormat {
 
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (cmd, from_file) = match config::layered(Cli::command(), &args) {
+        Ok(layered) => layered,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = cmd.clone().get_matches_from(&args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
+        Command::Config(ConfigCommand::Check(args)) => {
+            let check = cmd
+                .find_subcommand("config")
+                .and_then(|c| c.find_subcommand("check"));
+            let found = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand_matches("check"));
+            match (check, found) {
+                (Some(c), Some(m)) => {
+                    config::print_check(c, m, &from_file, || serve::validate(&args))
+                }
+                _ => Ok(ExitCode::from(2)),
+            }
+        }
         Command::Validate { paths } => validate::run(&paths),
         Command::Diagram { path, format } => diagram::run(&path, format),
         Command::Simulate {

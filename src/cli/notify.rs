@@ -17,7 +17,7 @@ pub(crate) struct NotifyArgs {
     #[arg(long, env = "SOFTLAND_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// The sender of e-mail, e.g. `softland <softland@agency.example>`.
-    #[arg(long, env = "SOFTLAND_MAIL_FROM", requires = "smtp_url")]
+    #[arg(long, env = "SOFTLAND_MAIL_FROM")]
     mail_from: Option<String>,
     /// Networks webhook endpoints may be in besides public addresses (CIDR, e.g.
     /// `10.20.0.0/16`; repeat the flag or separate with commas). Loopback, private,

@@ -44,6 +44,13 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "SOFTLAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+    /// PostgreSQL: connections each pool (queries, commands) grows to.
+    #[arg(long, env = "SOFTLAND_POOL_SIZE", default_value_t = softland_store::DEFAULT_POOL_SIZE)]
+    pool_size: u32,
+    /// PostgreSQL: command connections opened at start (the first commands after a start do
+    /// not each open one).
+    #[arg(long, env = "SOFTLAND_CONNECTIONS_AT_START", default_value_t = 8)]
+    connections_at_start: usize,
     /// How often the scheduler looks for due timers, in seconds.
     #[arg(long, env = "SOFTLAND_SCHEDULER_SECONDS", default_value_t = 5)]
     scheduler_seconds: u64,
@@ -52,7 +59,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SOFTLAND_OIDC_ISSUER", value_delimiter = ',')]
     oidc_issuer: Vec<String>,
     /// The audience those tokens must carry (softland's client id at the provider).
-    #[arg(long, env = "SOFTLAND_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    #[arg(long, env = "SOFTLAND_OIDC_AUDIENCE")]
     oidc_audience: Option<String>,
     /// Which claim names the person: `email` (a directory person's address; `email_verified`
     /// must not be false) or `sub` (a directory id).
@@ -64,12 +71,7 @@ pub(crate) struct ServeArgs {
     oidc_refetch_seconds: u64,
     /// The client secret of softland at the identity provider (its client id is the audience):
     /// with --public-url, browsers sign in at /auth/login (authorization code with PKCE).
-    #[arg(
-        long,
-        env = "SOFTLAND_OIDC_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "public_url"
-    )]
+    #[arg(long, env = "SOFTLAND_OIDC_CLIENT_SECRET", hide_env_values = true)]
     oidc_client_secret: Option<String>,
     #[command(flatten)]
     storage: super::storage::StorageArgs,
@@ -156,20 +158,53 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// PostgreSQL command connections opened at start (the pool grows to 20 as load needs): enough
-/// for a first burst of clients, few enough that several servers on one database stay far from
-/// PostgreSQL's default limit of 100 connections.
-const OPEN_AT_START: usize = 8;
+/// Checks the settings as a start would, without starting: what `config check` reports.
+pub(super) fn validate(args: &ServeArgs) -> anyhow::Result<()> {
+    let db = &args.db;
+    if !(db.starts_with("sqlite:")
+        || db.starts_with("postgres://")
+        || db.starts_with("postgresql://"))
+    {
+        anyhow::bail!(
+            "db: `{}` is neither sqlite://… nor postgres://…",
+            redact(db)
+        );
+    }
+    if let Some(url) = &args.public_url {
+        let ok = reqwest::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            anyhow::bail!("public-url: `{url}` is not an http:// or https:// address");
+        }
+    }
+    if args.oidc_audience.is_some() && args.oidc_issuer.is_empty() {
+        anyhow::bail!("oidc-audience needs oidc-issuer");
+    }
+    if args.oidc_client_secret.is_some() && args.public_url.is_none() {
+        anyhow::bail!(
+            "oidc-client-secret needs public-url (browsers come back to <public-url>/auth/callback)"
+        );
+    }
+    args.oidc()?;
+    // The SMTP pool is built (and dropped) on a runtime, as lettre needs. Not called from one.
+    runtime()?.block_on(async { args.notify.settings().map(drop) })?;
+    args.storage.config(&args.db)?;
+    if !(1..=3600).contains(&args.scheduler_seconds) {
+        anyhow::bail!("scheduler-seconds: between 1 and 3600");
+    }
+    Ok(())
+}
 
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
+    validate(&args)?;
     let workflows = Workflows::resolve(args.workflows.clone())?;
     let calendars = super::calendars::load(args.calendars.as_ref())?;
     for w in super::calendars::warnings(&calendars) {
         tracing::warn!("{w}");
     }
     runtime()?.block_on(async {
-        let store = softland_store::Store::open_with_calendars(&args.db, calendars).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
+        let store = softland_store::Store::open_with_pool(&args.db, calendars, args.pool_size).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
         tracing::info!(db = %redact(&args.db), "database ready");
         for (file, p) in workflows.publish(&store, "softland serve").await.with_context(|| format!("cannot publish {}", workflows.describe()))? {
             let what = if p.changed { "published" } else { "already published" };
@@ -182,7 +217,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "Use it as `Authorization: Bearer {token}` (create more with `softland keys create`).")?;
         }
         // PostgreSQL: the first commands after a start should not each open a connection.
-        match store.open_command_connections(OPEN_AT_START).await {
+        match store.open_command_connections(args.connections_at_start.min(args.pool_size as usize)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(connections = n, "command connections open"),
             Err(e) => tracing::warn!(error = %e, "could not open command connections ahead; they open as needed"),

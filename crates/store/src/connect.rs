@@ -76,6 +76,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Connections each PostgreSQL pool (queries, commands) grows to unless told otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 20;
+
 impl Store {
     /// Connects and applies pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
@@ -100,6 +103,18 @@ impl Store {
     }
 
     async fn connect_with_calendars(url: &str, calendars: Calendars) -> Result<Self> {
+        Self::connect_with(url, calendars, DEFAULT_POOL_SIZE).await
+    }
+
+    /// Opens (migrating) with `pool_size` connections at most in each PostgreSQL pool (queries,
+    /// commands); SQLite keeps its own sizes.
+    pub async fn open_with_pool(url: &str, calendars: Calendars, pool_size: u32) -> Result<Self> {
+        let store = Self::connect_with(url, calendars, pool_size.clamp(2, 500)).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn connect_with(url: &str, calendars: Calendars, pool_size: u32) -> Result<Self> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -128,12 +143,16 @@ impl Store {
             }
             Backend::Postgres => {
                 // Queries; commands have a pool of their own of the same size.
-                opts.max_connections(20).min_connections(1);
+                opts.max_connections(pool_size).min_connections(1);
             }
         }
         let engine = match backend {
             Backend::Postgres => Engine::Postgres {
-                commands: crate::pg_commands::pool(url, 20, Duration::from_secs(5))?,
+                commands: crate::pg_commands::pool(
+                    url,
+                    pool_size as usize,
+                    Duration::from_secs(5),
+                )?,
             },
             Backend::Sqlite => {
                 let mut w = opts.clone();

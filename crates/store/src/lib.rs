@@ -56,7 +56,7 @@ mod warm;
 
 pub use backup::Totals;
 pub use bulk::{SeedApplication, SeedStep};
-pub use connect::{Backend, Store};
+pub use connect::{Backend, DEFAULT_POOL_SIZE, Store};
 pub use definitions::{DIRECTORY_SEED, compile_off_runtime};
 pub use doctor::Report as DoctorReport;
 pub use error::{ConflictReason, Error, Result};
