@@ -16,6 +16,7 @@ mod m20261129_000002_sessions;
 mod m20261129_000003_sign_in_issuer;
 mod m20261129_000004_documents;
 mod m20261129_000005_notifications;
+mod m20261129_000006_outbox_unannounced_index;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_sign_in_issuer::Migration),
             Box::new(m20261129_000004_documents::Migration),
             Box::new(m20261129_000005_notifications::Migration),
+            Box::new(m20261129_000006_outbox_unannounced_index::Migration),
         ]
     }
 }

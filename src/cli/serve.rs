@@ -44,6 +44,21 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "SOFTLAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); with --tls-key. Reloaded
+    /// when the files change, without a restart.
+    #[arg(long, env = "SOFTLAND_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "SOFTLAND_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// How often the certificate files are looked at for a change, in seconds.
+    #[arg(long, env = "SOFTLAND_TLS_RELOAD_SECONDS", default_value_t = 10)]
+    tls_reload_seconds: u64,
+    /// Reverse proxies (CIDR; repeat or separate with commas) whose `X-Forwarded-Proto` is
+    /// believed: behind them, cookies are `Secure` when the browser used HTTPS. Anyone else's
+    /// forwarded headers are dropped.
+    #[arg(long, env = "SOFTLAND_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// PostgreSQL: connections each pool (queries, commands) grows to.
     #[arg(long, env = "SOFTLAND_POOL_SIZE", default_value_t = softland_store::DEFAULT_POOL_SIZE)]
     pool_size: u32,
@@ -158,6 +173,14 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+fn tls_files(args: &ServeArgs) -> Option<softland_gateway::transport::TlsFiles> {
+    Some(softland_gateway::transport::TlsFiles {
+        cert: args.tls_cert.clone()?,
+        key: args.tls_key.clone()?,
+        reload_every: Duration::from_secs(args.tls_reload_seconds.clamp(1, 3600)),
+    })
+}
+
 /// Checks the settings as a start would, without starting: what `config check` reports.
 pub(super) fn validate(args: &ServeArgs) -> anyhow::Result<()> {
     let db = &args.db;
@@ -189,6 +212,12 @@ pub(super) fn validate(args: &ServeArgs) -> anyhow::Result<()> {
     // The SMTP pool is built (and dropped) on a runtime, as lettre needs. Not called from one.
     runtime()?.block_on(async { args.notify.settings().map(drop) })?;
     args.storage.config(&args.db)?;
+    if args.tls_cert.is_some() != args.tls_key.is_some() {
+        anyhow::bail!("tls-cert and tls-key go together");
+    }
+    if let Some(files) = tls_files(args) {
+        softland_gateway::transport::ReloadingCert::open(files).context("the TLS certificate")?;
+    }
     if !(1..=3600).contains(&args.scheduler_seconds) {
         anyhow::bail!("scheduler-seconds: between 1 and 3600");
     }
@@ -226,13 +255,16 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let documents = args.storage.config(&args.db)?;
         let upload_limits = softland_gateway::graphql::UploadLimits { file_bytes: args.max_upload_bytes, files_per_day: args.uploads_per_day, bytes_per_day: args.upload_bytes_per_day };
         let unlinked_retention = chrono::Duration::days(args.unlinked_retention_days.max(1));
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, ..Settings::default() };
+        let tls = tls_files(&args);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let trusted_proxies = softland_gateway::transport::TrustedProxies(args.trusted_proxies.clone());
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, tls, trusted_proxies, ..Settings::default() };
         let notify = args.notify.settings()?;
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()), &notify, args.public_url.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = service.addr();
-        writeln!(stdout, "softland listening on http://{addr} — console: http://{addr}/ — GraphiQL: http://{addr}/graphql")?;
+        writeln!(stdout, "softland listening on {scheme}://{addr} — console: {scheme}://{addr}/ — GraphiQL: {scheme}://{addr}/graphql")?;
         stdout.flush()?;
         service.run_until(shutdown_signal()).await?;
         store.close().await?;

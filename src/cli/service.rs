@@ -57,8 +57,9 @@ impl Service {
         settings.pages = Some(softland_console::pages);
         let app = Application::build(settings, store.clone()).await?;
         let addr = app.local_addr()?;
+        let scheme = if app.is_https() { "https" } else { "http" };
         // Links in e-mail and webhooks: the public address, else where this server listens.
-        let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
         workers.push(softland_gateway::notify::spawn_fan_out(
             store.clone(),
             FanOutSettings {

@@ -23,6 +23,7 @@ mod graphql;
 mod graphql_http;
 mod harden;
 mod hostile;
+mod https;
 mod inbox_live;
 mod languages;
 mod lists;

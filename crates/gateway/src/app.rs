@@ -59,6 +59,10 @@ pub struct Settings {
     pub unlinked_retention: chrono::Duration,
     /// Which addresses webhook endpoints may have.
     pub webhooks: crate::graphql::Webhooks,
+    /// Terminate TLS here with these files (reloaded when they change); `None`: plain HTTP.
+    pub tls: Option<crate::transport::TlsFiles>,
+    /// Reverse proxies whose `X-Forwarded-Proto` is believed.
+    pub trusted_proxies: crate::transport::TrustedProxies,
 }
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
@@ -97,6 +101,8 @@ impl Default for Settings {
             upload_limits: crate::graphql::UploadLimits::default(),
             unlinked_retention: chrono::Duration::days(30),
             webhooks: crate::graphql::Webhooks::default(),
+            tls: None,
+            trusted_proxies: crate::transport::TrustedProxies::default(),
         }
     }
 }
@@ -117,6 +123,7 @@ pub struct Application {
     router: Router,
     header_timeout: Duration,
     max_connections: usize,
+    tls: Option<Arc<crate::transport::ReloadingCert>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -131,6 +138,11 @@ impl Application {
     /// Binds the listener and builds the routes.
     pub async fn build(settings: Settings, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.listen).await?;
+        let tls = settings
+            .tls
+            .clone()
+            .map(crate::transport::ReloadingCert::open)
+            .transpose()?;
         let oidc = match settings.oidc.clone() {
             None => None,
             Some(config) => {
@@ -211,13 +223,23 @@ impl Application {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(middleware::from_fn_with_state(
+                settings.trusted_proxies.clone(),
+                crate::transport::secure_cookies,
+            ))
             .with_state(state);
         Ok(Self {
             listener,
             router,
             header_timeout: settings.header_timeout,
             max_connections: settings.max_connections.unwrap_or_else(connection_cap),
+            tls,
         })
+    }
+
+    /// Whether it terminates TLS (`https://`).
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// The port it listens on.
@@ -242,6 +264,8 @@ impl Application {
     ) -> std::io::Result<()> {
         use hyper_util::rt::{TokioIo, TokioTimer};
         let slots = Arc::new(Semaphore::new(self.max_connections));
+        let acceptor = self.tls.as_ref().map(|t| t.acceptor()).transpose()?;
+        let watch_files = self.tls.as_ref().map(|t| t.spawn_watch());
         let (stop_tx, stop_rx) = watch::channel(false);
         let (open_tx, open_rx) = watch::channel(());
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -256,9 +280,9 @@ impl Application {
                 },
                 () = &mut shutdown => break,
             };
-            let stream = tokio::select! {
+            let (stream, addr) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of descriptors or a connection reset before accept: back off
                         // briefly instead of spinning.
@@ -270,23 +294,52 @@ impl Application {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let service = hyper_util::service::TowerToHyperService::new(self.router.clone());
-            let conn = http
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
+            let peer = crate::transport::Peer {
+                addr,
+                tls: acceptor.is_some(),
+            };
+            // Each request knows its connection (for the scheme, behind a proxy or not).
+            let service =
+                hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                    self.router.clone(),
+                    move |mut req: Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(peer);
+                        req
+                    },
+                ));
             let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
+            let (http, acceptor, handshake) = (http.clone(), acceptor.clone(), self.header_timeout);
             tokio::spawn(async move {
                 let _slot = slot;
                 let _open = open;
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => {}
-                    _ = stop.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
+                macro_rules! serve {
+                    ($io:expr) => {{
+                        let conn = http
+                            .serve_connection(TokioIo::new($io), service)
+                            .with_upgrades();
+                        tokio::pin!(conn);
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = stop.changed() => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = conn.await;
+                            }
+                        }
+                    }};
+                }
+                match acceptor {
+                    None => serve!(stream),
+                    // The handshake, like the request head, has the header timeout.
+                    Some(tls) => match tokio::time::timeout(handshake, tls.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => serve!(tls_stream),
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    },
                 }
             });
+        }
+        if let Some(w) = watch_files {
+            w.abort();
         }
         drop(self.listener);
         let _ = stop_tx.send(true);

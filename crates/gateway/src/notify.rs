@@ -58,7 +58,10 @@ struct Pass<'a> {
     out: Vec<NewNotification>,
 }
 
-/// One pass: up to 200 committed commands; how many notifications were queued.
+/// Committed commands one fan-out pass takes at most.
+const BATCH: u64 = 200;
+
+/// One pass: up to [`BATCH`] committed commands; how many it took.
 pub async fn fan_out_once(
     store: &Store,
     settings: &FanOutSettings,
@@ -66,10 +69,11 @@ pub async fn fan_out_once(
     let endpoints = store.enabled_webhook_endpoints().await?;
     // Nobody to tell (no endpoint, no e-mail): the rows are only marked, their events unread.
     let tell = !endpoints.is_empty() || settings.email;
-    let fan = store.fan_out(200, tell).await?;
+    let fan = store.fan_out(BATCH, tell).await?;
+    let rows = fan.rows();
     if fan.commands.is_empty() {
         store.finish_fan_out(fan, Vec::new()).await?;
-        return Ok(0);
+        return Ok(rows);
     }
     let mut pass = Pass {
         store,
@@ -81,10 +85,22 @@ pub async fn fan_out_once(
         out: Vec::new(),
     };
     for c in &fan.commands {
-        pass.command(c).await?;
+        match pass.command(c).await {
+            Ok(()) => {}
+            // The database failed: the whole pass is done again later.
+            Err(e @ softland_store::Error::Db(_)) => return Err(e),
+            // A row that cannot be read never will be: said loudly (doctor names it), and the
+            // others go on rather than wait behind it forever.
+            Err(e) => tracing::error!(
+                application = %c.application_id,
+                error = %e,
+                "a committed command cannot be announced"
+            ),
+        }
     }
     let out = std::mem::take(&mut pass.out);
-    store.finish_fan_out(fan, out).await
+    store.finish_fan_out(fan, out).await?;
+    Ok(rows)
 }
 
 /// Runs fan-out every `every` until `stop` turns true.
@@ -96,8 +112,13 @@ pub fn spawn_fan_out(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = fan_out_once(&store, &settings).await {
-                tracing::warn!(error = %e, "notification fan-out failed; the events wait for the next pass");
+            match fan_out_once(&store, &settings).await {
+                // A full batch: more are waiting; go on at once.
+                Ok(rows) if rows as u64 >= BATCH && !*stop.borrow() => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "notification fan-out failed; the events wait for the next pass")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

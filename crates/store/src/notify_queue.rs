@@ -83,6 +83,13 @@ const CLAIM_SQLITE: &str = "SELECT n.* FROM notifications n \
           AND o.application_id = n.application_id AND o.first_seq < n.seq) \
     ORDER BY n.next_attempt_at LIMIT ?3";
 
+impl FanOut {
+    /// How many outbox rows (committed commands) were taken.
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+}
+
 impl Store {
     /// Takes up to `limit` outbox rows not yet fanned out, with their events (none when
     /// `read_events` is false: nobody is to be told, the rows are only to be marked).
