@@ -106,15 +106,18 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_command(s: Server
         TestDb::postgres().await
     };
     let restored_docs = temp_dir(&format!("restored-docs-{kind}"));
-    let restore = softland(&[
-        "restore",
-        "--from",
-        &dir.display().to_string(),
-        "--db",
-        &target.url,
-        "--documents",
-        &restored_docs.display().to_string(),
-    ]);
+    let restore_into = |db: &str| {
+        softland(&[
+            "restore",
+            "--from",
+            &dir.display().to_string(),
+            "--db",
+            db,
+            "--documents",
+            &restored_docs.display().to_string(),
+        ])
+    };
+    let restore = restore_into(&target.url);
     assert_eq!(restore.code, 0, "{}{}", restore.stdout, restore.stderr);
     assert!(
         restore.stdout.contains("doctor: 0 problem(s)"),
@@ -122,15 +125,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_command(s: Server
         restore.stdout
     );
     // Not over an existing database.
-    let twice = softland(&[
-        "restore",
-        "--from",
-        &dir.display().to_string(),
-        "--db",
-        &target.url,
-        "--documents",
-        &restored_docs.display().to_string(),
-    ]);
+    let twice = restore_into(&target.url);
     assert_ne!(twice.code, 0, "{}", twice.stdout);
 
     let store = softland_store::Store::open(&target.url).await.unwrap();

@@ -8,20 +8,7 @@ use std::time::{Duration, Instant};
 
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, temp_dir};
-
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::support::{Server, openssl, temp_dir};
 
 /// A server certificate for 127.0.0.1 and localhost named `cn`, signed by `ca`, written to
 /// `NAME.pem` / `NAME.key`.

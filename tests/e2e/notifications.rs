@@ -88,6 +88,9 @@ async fn receive(
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
+    if path == "gone" {
+        return StatusCode::GONE;
+    }
     let mut failures = r.failures.lock().unwrap();
     match failures.get_mut(&path) {
         Some(n) if *n > 0 => {
@@ -519,6 +522,59 @@ async fn webhooks_are_signed_filtered_ordered_retried_and_redelivered() {
         &d.signature,
         &d.body
     ));
+
+    // A receiver that answers 410 Gone asks not to be called again: the endpoint is disabled,
+    // and says why.
+    let (gone_ep, _) = endpoint(
+        &s,
+        &s.admin,
+        &format!("{base}/gone"),
+        json!(["application.submitted"]),
+    )
+    .await;
+    s.submit_sample(&staff).await;
+    let disabled = loop {
+        let r = s
+            .query(
+                Some(&s.admin),
+                "{ webhookEndpoints { id disabledAt disabledReason } }",
+            )
+            .await;
+        let e = r["data"]["webhookEndpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == gone_ep.as_str())
+            .cloned()
+            .unwrap();
+        if e["disabledAt"].is_string() {
+            break e;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        disabled["disabledReason"].as_str().unwrap().contains("410"),
+        "{disabled}"
+    );
+    assert_eq!(rx.at("gone").len(), 1, "called once, then no more");
+    let enabled = s
+        .gql(
+            Some(&s.admin),
+            "mutation($id: ID!) { setWebhookEndpointEnabled(id: $id, enabled: true) { disabledAt } }",
+            json!({"id": gone_ep}),
+        )
+        .await;
+    assert!(
+        enabled["data"]["setWebhookEndpointEnabled"]["disabledAt"].is_null(),
+        "{enabled}"
+    );
+    let _ = s
+        .gql(
+            Some(&s.admin),
+            "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
+            json!({"id": gone_ep}),
+        )
+        .await;
 
     // No e-mail is configured: none was queued, and nothing failed for it.
     let mail = s

@@ -9,20 +9,7 @@ use std::process::Command;
 use sea_orm::{ConnectionTrait, Database};
 use softland_store::test_util::TestDb;
 
-use crate::support::{softland, temp_dir};
-
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::support::{openssl, softland, temp_dir};
 
 /// A CA (`NAME.ca.pem`, `NAME.ca.key`) in `dir`.
 fn make_ca(dir: &Path, name: &str) {

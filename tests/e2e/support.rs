@@ -510,3 +510,17 @@ pub async fn ws_next(ws: &mut Ws, wait: std::time::Duration) -> Option<serde_jso
     let msg = tokio::time::timeout(wait, ws.next()).await.ok()??.ok()?;
     serde_json::from_str(msg.to_text().ok()?).ok()
 }
+
+/// Runs `openssl ARGS` in `dir` (making test CAs and certificates); panics with its stderr.
+pub fn openssl(args: &[&str], dir: &std::path::Path) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

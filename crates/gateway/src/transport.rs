@@ -15,6 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -214,4 +215,105 @@ impl ReloadingCert {
             }
         })
     }
+}
+
+/// Serves until `shutdown` resolves; in-flight requests finish first.
+///
+/// Each connection must send its request head within the header timeout, and at most
+/// `max_connections` are open at once: a flood of connections that never finish their
+/// request is shed within seconds, while the listen queue holds other clients until a slot
+/// frees — the process never runs out of descriptors.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    header_timeout: Duration,
+    max_connections: usize,
+    tls: Option<Arc<ReloadingCert>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let acceptor = tls.as_ref().map(|t| t.acceptor()).transpose()?;
+    let watch_files = tls.as_ref().map(|t| t.spawn_watch());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (open_tx, open_rx) = watch::channel(());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: back off
+                    // briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let peer = crate::transport::Peer {
+            addr,
+            tls: acceptor.is_some(),
+        };
+        // Each request knows its connection (for the scheme, behind a proxy or not).
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                router.clone(),
+                move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(peer);
+                    req
+                },
+            ));
+        let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
+        let (http, acceptor, handshake) = (http.clone(), acceptor.clone(), header_timeout);
+        tokio::spawn(async move {
+            let _slot = slot;
+            let _open = open;
+            macro_rules! serve {
+                ($io:expr) => {{
+                    let conn = http
+                        .serve_connection(TokioIo::new($io), service)
+                        .with_upgrades();
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
+                }};
+            }
+            match acceptor {
+                None => serve!(stream),
+                // The handshake, like the request head, has the header timeout.
+                Some(tls) => match tokio::time::timeout(handshake, tls.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => serve!(tls_stream),
+                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                },
+            }
+        });
+    }
+    if let Some(w) = watch_files {
+        w.abort();
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(open_rx);
+    // Every connection task holds a receiver: closed once the last one finished.
+    open_tx.closed().await;
+    Ok(())
 }

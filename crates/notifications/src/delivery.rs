@@ -266,23 +266,34 @@ impl Deliverer {
                 },
                 lang,
             );
-            out.push(NewNotification {
-                channel: Channel::Email,
-                endpoint_id: None,
-                recipient: Some(email),
-                language: lang.tag().to_owned(),
-                event_type: "endpoint.disabled".to_owned(),
-                application_id: None,
-                seq: None,
-                task_no: None,
-                subject: Some(w.subject),
-                body: w.text,
-                html: Some(w.html),
-                status: NotificationStatus::Pending,
-                send_at: self.store.now(),
-            });
+            out.push(self.mail_now(email, lang.tag(), "endpoint.disabled", w));
         }
         self.store.queue(out).await
+    }
+
+    /// An e-mail about no application, to send now.
+    fn mail_now(
+        &self,
+        to: String,
+        language: &str,
+        event_type: &str,
+        w: letters::Written,
+    ) -> NewNotification {
+        NewNotification {
+            channel: Channel::Email,
+            endpoint_id: None,
+            recipient: Some(to),
+            language: language.to_owned(),
+            event_type: event_type.to_owned(),
+            application_id: None,
+            seq: None,
+            task_no: None,
+            subject: Some(w.subject),
+            body: w.text,
+            html: Some(w.html),
+            status: NotificationStatus::Pending,
+            send_at: self.store.now(),
+        }
     }
 
     /// Held task-opened messages become one digest per recipient.
@@ -310,24 +321,7 @@ impl Deliverer {
             );
             let ids: Vec<Uuid> = items.iter().map(|n| n.id).collect();
             self.store
-                .replace_held(
-                    &ids,
-                    NewNotification {
-                        channel: Channel::Email,
-                        endpoint_id: None,
-                        recipient: Some(recipient),
-                        language,
-                        event_type: "digest".to_owned(),
-                        application_id: None,
-                        seq: None,
-                        task_no: None,
-                        subject: Some(w.subject),
-                        body: w.text,
-                        html: Some(w.html),
-                        status: NotificationStatus::Pending,
-                        send_at: self.store.now(),
-                    },
-                )
+                .replace_held(&ids, self.mail_now(recipient, &language, "digest", w))
                 .await?;
         }
         Ok(())

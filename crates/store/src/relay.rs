@@ -7,17 +7,15 @@
 //! and moves the cursor past a missing id only once that id has been missing for
 //! [`GAP_TIMEOUT`] (a rolled-back transaction leaves a permanent gap).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use crate::Store;
-use crate::entity::{event, outbox};
+use crate::entity::outbox;
 use crate::error::Result;
-use crate::rows::event_record;
 
 /// How long a missing outbox id is waited for.
 pub const GAP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -96,33 +94,11 @@ impl Store {
         if fresh.is_empty() || self.inner.events.receiver_count() == 0 {
             return Ok(0);
         }
-        let which = fresh.iter().fold(Condition::any(), |c, o| {
-            c.add(
-                Condition::all()
-                    .add(event::Column::ApplicationId.eq(o.application_id))
-                    .add(event::Column::Seq.between(o.first_seq, o.last_seq)),
-            )
-        });
-        let mut found: HashMap<(Uuid, i64), event::Model> = event::Entity::find()
-            .filter(which)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|e| ((e.application_id, e.seq), e))
-            .collect();
         let mut published = 0;
-        for o in &fresh {
-            for seq in o.first_seq..=o.last_seq {
-                if let Some(e) = found.remove(&(o.application_id, seq)) {
-                    match event_record(e) {
-                        Ok(record) => {
-                            let _ = self.inner.events.send(record);
-                        }
-                        // Not published: `doctor` names the row; the relay goes on.
-                        Err(err) => tracing::error!(error = %err, "an event cannot be read"),
-                    }
-                    published += 1;
-                }
+        for command in self.events_of(&fresh).await? {
+            for record in command.events {
+                let _ = self.inner.events.send(record);
+                published += 1;
             }
         }
         Ok(published)

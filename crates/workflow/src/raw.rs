@@ -479,12 +479,11 @@ impl<'d> Reader<'d> {
             };
             Some(Sp { v, pos })
         });
-        let remind = self.opt_string(&f, "remind", &dwhat);
         Some(RawDue {
             within,
             business,
             overdue,
-            remind,
+            remind: self.opt_string(&f, "remind", &dwhat),
         })
     }
 

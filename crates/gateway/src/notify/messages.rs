@@ -1,0 +1,188 @@
+//! What fan-out writes: a webhook's JSON body, an e-mail's row, which letter an event sends,
+//! and when digests go out.
+
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
+use serde_json::{Value, json};
+use softland_notifications::letters::{About, Lang, Letter};
+use softland_store::notifications::{Channel, NewNotification, NotificationStatus};
+use softland_store::{ApplicationRecord, EventRecord};
+use softland_workflow::Workflow;
+
+use crate::graphql::ApplicationEvent;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn email(
+    to: String,
+    lang: Lang,
+    event_type: &str,
+    app: &ApplicationRecord,
+    e: &EventRecord,
+    task_no: Option<i32>,
+    subject: String,
+    body: String,
+    html: Option<String>,
+    status: NotificationStatus,
+    send_at: DateTime<Utc>,
+) -> NewNotification {
+    NewNotification {
+        channel: Channel::Email,
+        endpoint_id: None,
+        recipient: Some(to),
+        language: lang.tag().to_owned(),
+        event_type: event_type.to_owned(),
+        application_id: Some(app.id),
+        seq: Some(e.seq),
+        task_no,
+        subject: Some(subject),
+        body,
+        html,
+        status,
+        send_at,
+    }
+}
+
+/// The agency a task event names (`None` for the applicant).
+pub(super) fn payload_agency(e: &EventRecord) -> Option<String> {
+    e.payload
+        .get("assignee")
+        .and_then(|a| a.get("agency"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+pub(super) fn payload_time(e: &EventRecord, field: &str) -> Option<DateTime<Utc>> {
+    e.payload
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The message an event type sends people.
+pub(super) fn letter_for(
+    event_type: &str,
+    about: About,
+    e: &EventRecord,
+    lang: Lang,
+) -> Option<Letter> {
+    Some(match event_type {
+        "task.opened" | "task.reassigned" => Letter::TaskOpened(about),
+        "information.requested" => Letter::InformationRequested(about),
+        "application.completed" => {
+            let outcome = e
+                .payload
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Letter::Completed {
+                about,
+                outcome: outcome_words(outcome, lang),
+            }
+        }
+        "application.withdrawn" => Letter::Withdrawn(about),
+        "task.overdue" => Letter::Overdue(about),
+        _ => return None,
+    })
+}
+
+pub(super) fn outcome_words(outcome: &str, lang: Lang) -> String {
+    match (outcome, lang) {
+        ("approved", Lang::En) => "Approved".to_owned(),
+        ("approved", Lang::ZhHant | Lang::ZhHans) => "批准".to_owned(),
+        ("rejected", Lang::En) => "Rejected".to_owned(),
+        ("rejected", Lang::ZhHant) => "不獲批准".to_owned(),
+        ("rejected", Lang::ZhHans) => "未获批准".to_owned(),
+        (other, _) => other.to_owned(),
+    }
+}
+
+/// The next 08:00 Hong Kong time after `now`: when daily digests go out.
+pub fn next_digest(now: DateTime<Utc>) -> DateTime<Utc> {
+    let hkt = FixedOffset::east_opt(8 * 3600).expect("+08:00 is an offset");
+    let local = now.with_timezone(&hkt);
+    let today = hkt
+        .with_ymd_and_hms(local.year(), local.month(), local.day(), 8, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    if today > now {
+        today
+    } else {
+        today + chrono::Duration::days(1)
+    }
+}
+
+/// A webhook's JSON body: the Standard Webhooks envelope (`type`, `timestamp`, `data`) around
+/// the entry as the endpoint's owner may see it.
+pub(super) fn webhook_body(
+    event_type: &str,
+    app: &ApplicationRecord,
+    wf: &Workflow,
+    e: &EventRecord,
+    seen: ApplicationEvent,
+    link: &str,
+) -> Value {
+    let mut data = json!({
+        "applicationId": app.id,
+        "workflow": wf.key(),
+        "workflowVersion": app.workflow_version,
+        "organization": app.organization,
+        "seq": seen.seq,
+        "kind": seen.kind,
+        "at": seen.at,
+        "url": link,
+    });
+    let fields = [
+        ("state", seen.state.map(Value::from)),
+        ("action", seen.action.map(Value::from)),
+        ("comment", seen.comment.map(Value::from)),
+        ("input", seen.input.map(|j| j.0)),
+        ("party", seen.party.map(Value::from)),
+        ("actor", seen.actor.map(Value::from)),
+        ("task", e.payload.get("task").cloned()),
+        (
+            "assignee",
+            e.payload.get("assignee").map(|a| match a.get("agency") {
+                Some(agency) => agency.clone(),
+                None => a.clone(),
+            }),
+        ),
+        ("dueAt", e.payload.get("due_at").cloned()),
+        ("outcome", e.payload.get("outcome").cloned()),
+        ("reason", e.payload.get("reason").cloned()),
+    ];
+    if let Some(obj) = data.as_object_mut() {
+        for (k, v) in fields {
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                obj.insert(k.to_owned(), v);
+            }
+        }
+    }
+    json!({"type": event_type, "timestamp": e.at, "data": data})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_go_out_at_eight_in_hong_kong() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            next_digest(at("2026-11-29T06:00:00+08:00")),
+            at("2026-11-29T08:00:00+08:00")
+        );
+        assert_eq!(
+            next_digest(at("2026-11-29T08:00:00+08:00")),
+            at("2026-11-30T08:00:00+08:00")
+        );
+        assert_eq!(
+            next_digest(at("2026-11-29T23:30:00Z")),
+            at("2026-11-30T08:00:00+08:00")
+        );
+    }
+}
