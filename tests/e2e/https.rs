@@ -8,55 +8,7 @@ use std::time::{Duration, Instant};
 
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, openssl, temp_dir};
-
-/// A server certificate for 127.0.0.1 and localhost named `cn`, signed by `ca`, written to
-/// `NAME.pem` / `NAME.key`.
-fn server_cert(dir: &Path, name: &str, cn: &str) {
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            &format!("/CN={cn}"),
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-        ],
-        dir,
-    );
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            &format!("{name}.pem"),
-        ],
-        dir,
-    );
-}
+use crate::support::{Server, make_ca, server_cert, temp_dir};
 
 fn client(dir: &Path) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
@@ -88,27 +40,14 @@ fn der_of(pem_file: &Path) -> Vec<u8> {
 #[tokio::test]
 async fn https_with_certificates_reloaded_from_their_files() {
     let dir = temp_dir("https");
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=softland test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
+    make_ca(&dir, "ca");
+    server_cert(
         &dir,
+        "ca",
+        "first",
+        "softland first",
+        "IP:127.0.0.1,DNS:localhost",
     );
-    server_cert(&dir, "first", "softland first");
     let (cert, key) = (dir.join("tls.pem"), dir.join("tls.key"));
     std::fs::copy(dir.join("first.pem"), &cert).unwrap();
     std::fs::copy(dir.join("first.key"), &key).unwrap();
@@ -135,7 +74,13 @@ async fn https_with_certificates_reloaded_from_their_files() {
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
 
     // A renewed certificate: written over the old files, picked up without a restart.
-    server_cert(&dir, "second", "softland second");
+    server_cert(
+        &dir,
+        "ca",
+        "second",
+        "softland second",
+        "IP:127.0.0.1,DNS:localhost",
+    );
     std::fs::copy(dir.join("second.key"), dir.join("tls.key.new")).unwrap();
     std::fs::copy(dir.join("second.pem"), dir.join("tls.pem.new")).unwrap();
     std::fs::rename(dir.join("tls.key.new"), &key).unwrap();

@@ -9,31 +9,7 @@ use std::process::Command;
 use sea_orm::{ConnectionTrait, Database};
 use softland_store::test_util::TestDb;
 
-use crate::support::{openssl, softland, temp_dir};
-
-/// A CA (`NAME.ca.pem`, `NAME.ca.key`) in `dir`.
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=softland test CA {name}"),
-            "-keyout",
-            &format!("{name}.ca.key"),
-            "-out",
-            &format!("{name}.ca.pem"),
-        ],
-        dir,
-    );
-}
+use crate::support::{make_ca, server_cert, softland, temp_dir};
 
 /// Runs SQL as the superuser, outside a transaction (ALTER SYSTEM needs that).
 async fn admin(sql: &str) {
@@ -52,49 +28,7 @@ async fn verify_full_needs_the_right_ca_and_host_name() {
     make_ca(&work, "right");
     make_ca(&work, "wrong");
     // The server's certificate: for `localhost` only, signed by the right CA.
-    std::fs::write(
-        work.join("server.ext"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-        &work,
-    );
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "right.ca.pem",
-            "-CAkey",
-            "right.ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ],
-        &work,
-    );
+    server_cert(&work, "right", "server", "localhost", "DNS:localhost");
     // Where the postgres user can read them, the key its own and private.
     let keep =
         Path::new("/var/lib/postgresql").join(format!("softland-tls-{}", std::process::id()));
@@ -136,13 +70,13 @@ async fn verify_full_needs_the_right_ca_and_host_name() {
             work.join(ca).display()
         )
     };
-    let right = softland(&["migrate", "--db", &url("localhost", "right.ca.pem")]);
-    let wrong_ca = softland(&["migrate", "--db", &url("localhost", "wrong.ca.pem")]);
-    let wrong_host = softland(&["migrate", "--db", &url("127.0.0.1", "right.ca.pem")]);
+    let right = softland(&["migrate", "--db", &url("localhost", "right.pem")]);
+    let wrong_ca = softland(&["migrate", "--db", &url("localhost", "wrong.pem")]);
+    let wrong_host = softland(&["migrate", "--db", &url("127.0.0.1", "right.pem")]);
     let missing_ca = softland(&["migrate", "--db", &url("localhost", "no-such.pem")]);
     // The session really is encrypted.
     let psql = Command::new("psql")
-        .arg(url("localhost", "right.ca.pem").replace(
+        .arg(url("localhost", "right.pem").replace(
             "sslmode=verify-full&",
             "sslmode=verify-full&application_name=tls-check&",
         ))
