@@ -92,7 +92,9 @@ pub async fn fan_out_once(
         match pass.command(c).await {
             Ok(()) => {}
             // The database failed: the whole pass is done again later.
-            Err(e @ softland_store::Error::Db(_)) => return Err(e),
+            Err(e @ (softland_store::Error::Db(_) | softland_store::Error::Unavailable(_))) => {
+                return Err(e);
+            }
             // A row that cannot be read never will be: said loudly (doctor names it), and the
             // others go on rather than wait behind it forever.
             Err(e) => tracing::error!(
@@ -183,7 +185,14 @@ impl Pass<'_> {
             let sees = match self.sees.get(&key) {
                 Some(s) => *s,
                 None => {
-                    let s = who.can_see(self.store, app).await.unwrap_or(false);
+                    // The policy's answer; if it cannot be had (the database), the pass is
+                    // done again rather than the delivery left out.
+                    let s = who.can_see(self.store, app).await.map_err(|e| {
+                        softland_store::Error::Unavailable(format!(
+                            "who may see application {}: {}",
+                            app.id, e.message
+                        ))
+                    })?;
                     self.sees.insert(key, s);
                     s
                 }
