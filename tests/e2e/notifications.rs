@@ -646,6 +646,20 @@ async fn endpoints_on_loopback_private_and_metadata_addresses_are_refused() {
             "{message}"
         );
     }
+    // Bounded input: a URL past 2 048 characters, a description past 200.
+    let long_url = format!("https://example.org/{}", "a".repeat(3000));
+    let r = s
+        .gql(Some(&s.admin), CREATE, json!({"i": {"url": long_url}}))
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    let r = s
+        .gql(
+            Some(&s.admin),
+            CREATE,
+            json!({"i": {"url": "https://example.org/hook", "description": "d".repeat(201)}}),
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     let listed = s.query(Some(&s.admin), "{ webhookEndpoints { id } }").await;
     assert_eq!(listed["data"]["webhookEndpoints"], json!([]));
 }

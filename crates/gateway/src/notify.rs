@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use softland_notifications::letters::{self, About, Lang, Letter, lang_of};
-use softland_store::directory::{Agency, Membership, Person, Role};
+use softland_store::directory::{Agency, Membership, Organization, Person, Role};
 use softland_store::notifications::{Channel, Endpoint, NewNotification, NotificationStatus};
 use softland_store::{ApplicationRecord, Committed, EventRecord, Store};
 use softland_workflow::Workflow;
@@ -58,6 +58,7 @@ struct Pass<'a> {
     /// (application, owner) → whether the owner sees it.
     sees: HashMap<(Uuid, String), bool>,
     agencies: HashMap<String, Option<Agency>>,
+    organizations: HashMap<String, Option<Organization>>,
     people: HashMap<String, Vec<Person>>,
     out: Vec<NewNotification>,
 }
@@ -85,6 +86,7 @@ pub async fn fan_out_once(
         endpoints,
         sees: HashMap::new(),
         agencies: HashMap::new(),
+        organizations: HashMap::new(),
         people: HashMap::new(),
         out: Vec::new(),
     };
@@ -361,6 +363,15 @@ impl Pass<'_> {
         Ok(self.agencies.get(key).cloned().flatten())
     }
 
+    /// One organization, read once a pass (every recipient's letter names it).
+    async fn organization(&mut self, key: &str) -> softland_store::Result<Option<Organization>> {
+        if !self.organizations.contains_key(key) {
+            let o = self.store.organization(key).await?;
+            self.organizations.insert(key.to_owned(), o);
+        }
+        Ok(self.organizations.get(key).cloned().flatten())
+    }
+
     /// An agency's inbox address in its language, else its reviewers and leads in theirs.
     async fn agency_inbox(&mut self, key: &str) -> softland_store::Result<Vec<(String, Lang)>> {
         let Some(a) = self.agency(key).await? else {
@@ -397,9 +408,7 @@ impl Pass<'_> {
             self.people.insert(label.clone(), p);
         }
         let fallback = match m {
-            Membership::Organization(o) => {
-                self.store.organization(o).await?.and_then(|o| o.language)
-            }
+            Membership::Organization(o) => self.organization(o).await?.and_then(|o| o.language),
             _ => None,
         };
         Ok(self.people[&label]
@@ -421,7 +430,6 @@ impl Pass<'_> {
         lang: Lang,
     ) -> softland_store::Result<About> {
         let firm = self
-            .store
             .organization(&app.organization)
             .await?
             .map(|o| {
