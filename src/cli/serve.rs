@@ -104,6 +104,19 @@ pub(crate) struct ServeArgs {
     /// The largest document an upload may carry, in bytes.
     #[arg(long, env = "SOFTLAND_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     max_upload_bytes: u64,
+    /// Send traces (OpenTelemetry, OTLP over HTTP with protobuf) to this collector, e.g.
+    /// `http://127.0.0.1:4318`: a span per request (with the GraphQL operation's name) and per
+    /// command (with the application's id); log lines name their trace. A caller's W3C
+    /// `traceparent` header is followed. Needs the `otlp` cargo feature (built by default).
+    #[arg(long, env = "SOFTLAND_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
+    /// The share (0 to 1) of the traces begun here that are sent (a caller's `traceparent`
+    /// decides for the traces it began).
+    #[arg(long, env = "SOFTLAND_OTLP_SAMPLE_RATIO", default_value_t = 1.0)]
+    otlp_sample_ratio: f64,
+    /// How long sending one batch of spans may take, in seconds.
+    #[arg(long, env = "SOFTLAND_OTLP_TIMEOUT_SECONDS", default_value_t = 10)]
+    otlp_timeout_seconds: u64,
     /// softland's address as browsers see it (e.g. `https://softland.example`); the identity
     /// provider sends them back to `<public-url>/auth/callback`.
     #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
@@ -142,16 +155,24 @@ impl ServeArgs {
     }
 }
 
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+impl ServeArgs {
+    /// Where traces go, if anywhere.
+    fn traces(&self) -> Option<softland_telemetry::Traces> {
+        Some(softland_telemetry::Traces {
+            endpoint: self.otlp_endpoint.clone()?,
+            sample_ratio: self.otlp_sample_ratio,
+            timeout: Duration::from_secs(self.otlp_timeout_seconds.clamp(1, 300)),
+        })
+    }
+}
+
+/// Log lines on stderr and, with an OTLP endpoint, traces; held until the service stopped.
+fn init_telemetry(args: &ServeArgs) -> anyhow::Result<softland_telemetry::Telemetry> {
+    let format = match args.log_format {
+        LogFormat::Pretty => softland_telemetry::LogFormat::Pretty,
+        LogFormat::Json => softland_telemetry::LogFormat::Json,
     };
+    Ok(softland_telemetry::init(format, args.traces().as_ref())?)
 }
 
 async fn shutdown_signal() {
@@ -218,6 +239,9 @@ pub(super) fn validate(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(files) = tls_files(args) {
         softland_gateway::transport::ReloadingCert::open(files).context("the TLS certificate")?;
     }
+    if let Some(traces) = args.traces() {
+        softland_telemetry::check(&traces)?;
+    }
     if !(1..=3600).contains(&args.scheduler_seconds) {
         anyhow::bail!("scheduler-seconds: between 1 and 3600");
     }
@@ -225,8 +249,14 @@ pub(super) fn validate(args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logs(args.log_format);
+    let telemetry = init_telemetry(&args)?;
     validate(&args)?;
+    if telemetry.sends_traces() {
+        tracing::info!(
+            endpoint = args.otlp_endpoint.as_deref().unwrap_or_default(),
+            "sending traces"
+        );
+    }
     let workflows = Workflows::resolve(args.workflows.clone())?;
     let calendars = super::calendars::load(args.calendars.as_ref())?;
     for w in super::calendars::warnings(&calendars) {
@@ -269,8 +299,11 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         service.run_until(shutdown_signal()).await?;
         store.close().await?;
         tracing::info!("stopped");
-        Ok(ExitCode::SUCCESS)
-    })
+        Ok::<_, anyhow::Error>(())
+    })?;
+    // The spans of the last requests are sent before the process ends.
+    drop(telemetry);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn hostname() -> String {

@@ -118,6 +118,11 @@ fn invalid_settings_fail_with_the_reason() {
             "oidc-audience = \"softland\"\n",
             "oidc-audience needs oidc-issuer",
         ),
+        ("[otlp]\nendpoint = \"udp://collector\"\n", "otlp-endpoint"),
+        (
+            "otlp-endpoint = \"http://collector:4318\"\notlp-sample-ratio = 1.5\n",
+            "between 0 and 1",
+        ),
     ] {
         let f = write("invalid.toml", text);
         let (code, out, err) = check(&["--config", &f], &[]);

@@ -34,4 +34,5 @@ mod race;
 mod readme;
 mod sdl;
 mod simulate;
+mod traces;
 mod validate;

@@ -87,6 +87,8 @@ pub struct Server {
     people: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// Extra environment of every process of this server (restarts and peers too).
     env: Vec<(String, String)>,
+    /// Where its processes' log lines (stderr) go, appended; else nowhere.
+    log: Option<PathBuf>,
 }
 
 impl Server {
@@ -106,12 +108,20 @@ impl Server {
         listen: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        let spawned = Self::spawn_full(&db.url, listen, None, env);
+        Self::start_logged(db, listen, env, None)
+    }
+
+    /// [`Server::start_with_env`], its log lines (stderr) appended to `log`.
+    pub fn start_logged(
+        db: softland_store::test_util::TestDb,
+        listen: &str,
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> Self {
+        let spawned = Self::spawn_full(&db.url, listen, None, env, log);
         let mut server = Self::started(db, spawned);
-        server.env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        server.set_env(env);
+        server.log = log.map(Path::to_path_buf);
         server
     }
 
@@ -146,6 +156,7 @@ impl Server {
             child,
             people: Default::default(),
             env: Vec::new(),
+            log: None,
         }
     }
 
@@ -157,7 +168,7 @@ impl Server {
         listen: &str,
         nofile: Option<u32>,
     ) -> (std::process::Child, String, Option<String>) {
-        Self::spawn_full(db_url, listen, nofile, &[])
+        Self::spawn_full(db_url, listen, nofile, &[], None)
     }
 
     // See `spawn_with`.
@@ -167,6 +178,7 @@ impl Server {
         listen: &str,
         nofile: Option<u32>,
         env: &[(&str, &str)],
+        log: Option<&Path>,
     ) -> (std::process::Child, String, Option<String>) {
         use std::io::{BufRead, BufReader};
         let mut command = match nofile {
@@ -186,8 +198,17 @@ impl Server {
             .env("SOFTLAND_DOCUMENTS", documents_dir(db_url))
             .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied().filter(|(k, _)| *k == "RUST_LOG"))
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(match log {
+                Some(path) => std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("the log file opens")
+                    .into(),
+                None => std::process::Stdio::null(),
+            })
             .spawn()
             .expect("softland serve starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
@@ -229,7 +250,13 @@ impl Server {
     /// Stops gracefully and starts again on the same database.
     pub fn restart(&mut self) {
         assert!(self.stop(), "graceful shutdown exits 0");
-        let (child, url, _) = Self::spawn_full(&self.db.url, "127.0.0.1:0", None, &self.env());
+        let (child, url, _) = Self::spawn_full(
+            &self.db.url,
+            "127.0.0.1:0",
+            None,
+            &self.env(),
+            self.log.as_deref(),
+        );
         self.child = child;
         self.url = url;
     }
@@ -240,14 +267,21 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url, _) = Self::spawn_full(&self.db.url, &addr, None, &self.env());
+        let (child, url, _) =
+            Self::spawn_full(&self.db.url, &addr, None, &self.env(), self.log.as_deref());
         self.child = child;
         self.url = url;
     }
 
     /// Another server process on the same database (for multi-process tests).
     pub fn another(&self) -> Peer {
-        let (child, url, _) = Self::spawn_full(&self.db.url, "127.0.0.1:0", None, &self.env());
+        let (child, url, _) = Self::spawn_full(
+            &self.db.url,
+            "127.0.0.1:0",
+            None,
+            &self.env(),
+            self.log.as_deref(),
+        );
         Peer { url, child }
     }
 

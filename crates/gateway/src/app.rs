@@ -215,12 +215,16 @@ impl Application {
                 },
                 crate::body_limit::limit_body,
             ))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                settings.request_timeout,
+            ))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(crate::traces::request_span)
+                    .on_response(crate::traces::on_response),
+            )
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(middleware::from_fn_with_state(
                 settings.trusted_proxies.clone(),

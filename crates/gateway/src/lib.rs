@@ -26,6 +26,7 @@ mod pages;
 pub mod policy;
 pub mod retention;
 pub mod signin;
+mod traces;
 pub mod transport;
 
 pub use app::{Application, Pages, Services, Settings};

@@ -41,10 +41,10 @@ impl Store {
             "act",
             &request,
         );
-        self.retrying(req.expected_revision.is_none(), idem.as_ref(), || {
+        let work = self.retrying(req.expected_revision.is_none(), idem.as_ref(), || {
             self.act_once(&req, idem.as_ref())
-        })
-        .await
+        });
+        crate::traced::command("act", None, work).await
     }
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {

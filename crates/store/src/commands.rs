@@ -63,8 +63,11 @@ impl Store {
             "submit",
             &request,
         );
-        let result = self.submit_once(&req, idem.as_ref()).await;
-        self.settle(result, idem.as_ref()).await
+        crate::traced::command("submit", None, async {
+            let result = self.submit_once(&req, idem.as_ref()).await;
+            self.settle(result, idem.as_ref()).await
+        })
+        .await
     }
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
@@ -203,10 +206,10 @@ impl Store {
             "withdraw",
             &request,
         );
-        self.retrying(true, idem.as_ref(), || {
+        let work = self.retrying(true, idem.as_ref(), || {
             self.withdraw_once(&req, idem.as_ref())
-        })
-        .await
+        });
+        crate::traced::command("withdraw", Some(req.application_id), work).await
     }
 
     async fn withdraw_once(&self, req: &Withdraw, idem: Option<&Idem>) -> Result<Outcome> {
@@ -233,18 +236,18 @@ impl Store {
         actor: Actor,
         note: String,
     ) -> Result<Outcome> {
-        self.retrying(true, None, || async {
+        let work = self.retrying(true, None, || async {
             let app = self.load_app(self.db(), application_id).await?;
             let command = Command::Note { note: note.clone() };
             self.apply(self.db(), (app, None), &actor, command, (None, None), None)
                 .await
-        })
-        .await
+        });
+        crate::traced::command("note", Some(application_id), work).await
     }
 
     /// Fires the timer of task `task_no` through the same command path (actor `system`).
     pub async fn fire_timer(&self, application_id: Uuid, task_no: u32) -> Result<Outcome> {
-        self.retrying(true, None, || async {
+        let work = self.retrying(true, None, || async {
             let app = self.load_app(self.db(), application_id).await?;
             let command = Command::FireTimer {
                 task: TaskId(task_no),
@@ -258,8 +261,8 @@ impl Store {
                 None,
             )
             .await
-        })
-        .await
+        });
+        crate::traced::command("fire timer", Some(application_id), work).await
     }
 
     pub(crate) async fn load_app(

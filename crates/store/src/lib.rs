@@ -49,6 +49,7 @@ mod schema_files;
 pub mod sessions;
 mod sqlite_group;
 mod tasks;
+mod traced;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod upgrade;

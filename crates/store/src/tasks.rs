@@ -50,6 +50,10 @@ impl Store {
 
     /// Claims an open task of the actor's agency (compare-and-set: one claimant wins).
     pub async fn claim(&self, id: Uuid, actor: &Actor) -> Result<TaskRecord> {
+        crate::traced::command("claim", None, self.claim_task(id, actor)).await
+    }
+
+    async fn claim_task(&self, id: Uuid, actor: &Actor) -> Result<TaskRecord> {
         let Party::Agency(agency) = &actor.party else {
             return Err(Error::Forbidden(
                 "only agencies' reviewers claim tasks".into(),
@@ -96,6 +100,10 @@ impl Store {
 
     /// Releases a claim: the claimant, or an agency lead or administrator, may.
     pub async fn release(&self, id: Uuid, by: &Claimant) -> Result<TaskRecord> {
+        crate::traced::command("release", None, self.release_task(id, by)).await
+    }
+
+    async fn release_task(&self, id: Uuid, by: &Claimant) -> Result<TaskRecord> {
         let t = self.claimable_task(id, by).await?;
         let Some(holder) = t.claimed_by else {
             return self.reload_task(id).await;
@@ -122,6 +130,10 @@ impl Store {
     /// claimant, or a lead or administrator, may; an unclaimed task may be delegated by any
     /// reviewer of the agency.
     pub async fn delegate(&self, id: Uuid, by: &Claimant, to: &str) -> Result<TaskRecord> {
+        crate::traced::command("delegate", None, self.delegate_task(id, by, to)).await
+    }
+
+    async fn delegate_task(&self, id: Uuid, by: &Claimant, to: &str) -> Result<TaskRecord> {
         let t = self.claimable_task(id, by).await?;
         if let Some(holder) = &t.claimed_by
             && *holder != by.person

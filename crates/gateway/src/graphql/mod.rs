@@ -7,6 +7,7 @@ mod events;
 pub(crate) mod limits;
 mod locale;
 mod mutation;
+mod operation;
 mod query;
 mod subscription;
 mod types;
@@ -77,6 +78,8 @@ pub fn build_schema(
         .limit_complexity(2_000)
         .limit_recursive_depth(32)
         .limit_directives(8)
+        // Outermost: it sees every parsed document, remembered ones too.
+        .extension(operation::OperationName)
         .extension(limits::RequestLimits)
         // Inside the limits, so remembered documents are measured too.
         .extension(documents::DocumentCache::default())
