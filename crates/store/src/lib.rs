@@ -32,6 +32,7 @@ mod entity;
 mod error;
 mod hash;
 mod idempotency;
+mod inbox;
 mod key_cache;
 mod keys;
 mod links;
@@ -49,9 +50,9 @@ mod schema_files;
 pub mod sessions;
 mod sqlite_group;
 mod tasks;
-mod traced;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod traced;
 mod upgrade;
 mod warm;
 

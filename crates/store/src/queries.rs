@@ -1,4 +1,4 @@
-//! Read side: an application, lists with keyset (cursor) pagination, inboxes, history, and the
+//! Read side: an application, lists with keyset (cursor) pagination, history, and the
 //! audit export. Every list is ordered by an indexed key, so a page costs the same at a million
 //! rows as at ten.
 
@@ -12,21 +12,18 @@ use sea_orm::{
 use softland_workflow::Status;
 use uuid::Uuid;
 
-use crate::entity::enums::{AppStatus, TaskStatus as DbTaskStatus};
+use crate::entity::enums::AppStatus;
 use crate::entity::{application, event, organization, task};
 use crate::error::{Error, Result};
-use crate::records::{
-    ApplicationFilter, ApplicationRecord, ClaimFilter, EventRecord, InboxFilter, InboxOrder,
-    InboxOwner, Page, TaskRecord,
-};
-use crate::rows::{app_record, event_record, task_record};
+use crate::records::{ApplicationFilter, ApplicationRecord, EventRecord, Page};
+use crate::rows::{app_record, event_record};
 use crate::{Backend, Store};
 
 /// The most a page may hold.
 pub const MAX_PAGE: u64 = 100;
 
 /// A page from `first + 1` fetched rows: the extra row only tells that more follow.
-fn page<M, T>(
+pub(crate) fn page<M, T>(
     rows: Vec<M>,
     first: u64,
     item: impl Fn(M) -> Result<(String, T)>,
@@ -43,7 +40,7 @@ fn page<M, T>(
 }
 
 /// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`.
-fn after_pair<K, I, V, W>(key: K, k: V, id_col: I, id: W) -> Condition
+pub(crate) fn after_pair<K, I, V, W>(key: K, k: V, id_col: I, id: W) -> Condition
 where
     K: ColumnTrait,
     I: ColumnTrait,
@@ -55,7 +52,7 @@ where
         .add(Condition::all().add(key.eq(k)).add(id_col.gt(id)))
 }
 
-fn bad_cursor(c: &str) -> Error {
+pub(crate) fn bad_cursor(c: &str) -> Error {
     Error::BadCursor(c.to_owned())
 }
 
@@ -143,54 +140,6 @@ fn applications_where(backend: Backend, filter: &ApplicationFilter) -> Condition
     c
 }
 
-/// The open tasks of an inbox a filter lets through.
-fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
-    let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
-    c = match owner {
-        InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
-        InboxOwner::Applicant(org) => c
-            .add(task::Column::Organization.eq(org.as_str()))
-            .add(task::Column::Assignee.eq("applicant")),
-    };
-    if let Some(key) = &filter.workflow_key {
-        c = c.add(task::Column::WorkflowKey.eq(key.as_str()));
-    }
-    if let Some(state) = &filter.state {
-        c = c.add(task::Column::State.eq(state.as_str()));
-    }
-    match filter.overdue {
-        // The partial index `ix_tasks_overdue`'s own condition, literally (no bound value).
-        Some(true) => c = c.add(Expr::col(task::Column::Overdue)),
-        Some(false) => c = c.add(task::Column::Overdue.eq(false)),
-        None => {}
-    }
-    // The same bounds on `inbox_order` (the due time, or far in the future without one) let
-    // the inbox's index seek to the window instead of filtering every task before it.
-    if let Some(t) = filter.due_before {
-        c = c
-            .add(task::Column::DueAt.lte(t))
-            .add(task::Column::InboxOrder.lte(t));
-    }
-    if let Some(t) = filter.due_after {
-        c = c
-            .add(task::Column::DueAt.gte(t))
-            .add(task::Column::InboxOrder.gte(t));
-    }
-    if let Some(org) = &filter.organization {
-        c = c.add(task::Column::Organization.eq(org.as_str()));
-    }
-    c = match &filter.claim {
-        None => c,
-        // With the partial index `ix_tasks_claimed`'s condition spelled out.
-        Some(ClaimFilter::By(who)) => c
-            .add(task::Column::ClaimedBy.is_not_null())
-            .add(task::Column::ClaimedBy.eq(who.as_str())),
-        Some(ClaimFilter::Unclaimed) => c.add(task::Column::ClaimedBy.is_null()),
-        Some(ClaimFilter::Claimed) => c.add(task::Column::ClaimedBy.is_not_null()),
-    };
-    c
-}
-
 impl Store {
     /// One application.
     pub async fn application(&self, id: Uuid) -> Result<Option<ApplicationRecord>> {
@@ -260,83 +209,6 @@ impl Store {
             .await?)
     }
 
-    /// Open tasks of an agency or an applicant organization, soonest due first (no due time
-    /// last) or oldest first. The cursor is `due|<time>|<id>` or `opened|<time>|<id>` of the
-    /// previous page's last task; one of the other order is refused.
-    pub async fn inbox(
-        &self,
-        owner: &InboxOwner,
-        filter: &InboxFilter,
-        first: u64,
-        after: Option<&str>,
-    ) -> Result<Page<TaskRecord>> {
-        let first = first.clamp(1, MAX_PAGE);
-        let (key, tag) = match filter.order {
-            InboxOrder::Due => (task::Column::InboxOrder, "due"),
-            InboxOrder::Opened => (task::Column::OpenedAt, "opened"),
-        };
-        let mut q = task::Entity::find().filter(inbox_where(owner, filter));
-        if let Some(c) = after {
-            let mut parts = c.splitn(3, '|');
-            let (Some(t), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(bad_cursor(c));
-            };
-            let at: DateTime<Utc> = at.parse().map_err(|_| bad_cursor(c))?;
-            let id: Uuid = id.parse().map_err(|_| bad_cursor(c))?;
-            if t != tag {
-                return Err(bad_cursor(c));
-            }
-            q = q.filter(after_pair(key, at, task::Column::Id, id));
-        }
-        let rows = q
-            .order_by_asc(key)
-            .order_by_asc(task::Column::Id)
-            .limit(first + 1)
-            .all(self.db())
-            .await?;
-        page(rows, first, |m| {
-            let at = match filter.order {
-                InboxOrder::Due => m.inbox_order,
-                InboxOrder::Opened => m.opened_at,
-            };
-            Ok((
-                format!("{tag}|{}|{}", at.to_rfc3339(), m.id),
-                task_record(m)?,
-            ))
-        })
-    }
-
-    /// How many open tasks the inbox holds with the filter (all pages).
-    pub async fn count_inbox(&self, owner: &InboxOwner, filter: &InboxFilter) -> Result<u64> {
-        Ok(task::Entity::find()
-            .filter(inbox_where(owner, filter))
-            .count(self.db())
-            .await?)
-    }
-
-    /// One task.
-    pub async fn task(&self, id: Uuid) -> Result<Option<TaskRecord>> {
-        task::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .map(task_record)
-            .transpose()
-    }
-
-    /// An application's tasks (open only, or all), in the order they opened.
-    pub async fn tasks_of(&self, application: Uuid, open_only: bool) -> Result<Vec<TaskRecord>> {
-        let mut q = task::Entity::find().filter(task::Column::ApplicationId.eq(application));
-        if open_only {
-            q = q.filter(task::Column::Status.eq(DbTaskStatus::Open));
-        }
-        q.order_by_asc(task::Column::TaskNo)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(task_record)
-            .collect()
-    }
-
     /// Whether an agency has (or had) a task on the application: what makes it visible to
     /// that agency's reviewers.
     pub async fn agency_involved(&self, application: Uuid, agency: &str) -> Result<bool> {
@@ -396,45 +268,6 @@ impl Store {
                 n += 1;
             }
         }
-    }
-}
-
-impl Store {
-    /// `(assignee, open tasks, overdue open tasks)` for every assignee with open tasks.
-    pub async fn open_task_counts(&self) -> Result<Vec<(String, u64, u64)>> {
-        use sea_orm::{FromQueryResult, Statement};
-        #[derive(FromQueryResult)]
-        struct Row {
-            assignee: String,
-            open: i64,
-            overdue: i64,
-        }
-        use sea_orm::ActiveEnum;
-        let backend = self.db().get_database_backend();
-        let placeholder = match backend {
-            sea_orm::DbBackend::Postgres => "$1",
-            _ => "?",
-        };
-        let sql = format!(
-            "SELECT assignee, COUNT(*) AS open, SUM(CASE WHEN overdue THEN 1 ELSE 0 END) AS overdue FROM tasks WHERE status = {placeholder} GROUP BY assignee ORDER BY assignee"
-        );
-        let rows = Row::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [DbTaskStatus::Open.to_value().into()],
-        ))
-        .all(self.db())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r.assignee,
-                    Ord::max(r.open, 0) as u64,
-                    Ord::max(r.overdue, 0) as u64,
-                )
-            })
-            .collect())
     }
 }
 
