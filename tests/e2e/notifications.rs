@@ -107,9 +107,7 @@ async fn receiver() -> (String, Arc<Receiver>) {
     let app = axum::Router::new()
         .route("/hooks/{path}", axum::routing::post(receive))
         .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = crate::support::serve_loopback(app).await;
     (format!("http://{addr}/hooks"), r)
 }
 

@@ -250,15 +250,14 @@ impl Server {
     /// Stops gracefully and starts again on the same database.
     pub fn restart(&mut self) {
         assert!(self.stop(), "graceful shutdown exits 0");
-        let (child, url, _) = Self::spawn_full(
-            &self.db.url,
-            "127.0.0.1:0",
-            None,
-            &self.env(),
-            self.log.as_deref(),
-        );
-        self.child = child;
-        self.url = url;
+        (self.child, self.url) = self.spawn_on("127.0.0.1:0");
+    }
+
+    /// A process of this server (its database, environment and log) listening on `listen`.
+    fn spawn_on(&self, listen: &str) -> (std::process::Child, String) {
+        let (child, url, _) =
+            Self::spawn_full(&self.db.url, listen, None, &self.env(), self.log.as_deref());
+        (child, url)
     }
 
     /// Kills the server with SIGKILL (no shutdown at all) and starts it again on the same
@@ -267,21 +266,12 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url, _) =
-            Self::spawn_full(&self.db.url, &addr, None, &self.env(), self.log.as_deref());
-        self.child = child;
-        self.url = url;
+        (self.child, self.url) = self.spawn_on(&addr);
     }
 
     /// Another server process on the same database (for multi-process tests).
     pub fn another(&self) -> Peer {
-        let (child, url, _) = Self::spawn_full(
-            &self.db.url,
-            "127.0.0.1:0",
-            None,
-            &self.env(),
-            self.log.as_deref(),
-        );
+        let (child, url) = self.spawn_on("127.0.0.1:0");
         Peer { url, child }
     }
 
@@ -460,6 +450,16 @@ pub async fn gql_send(
         .json()
         .await
         .expect("JSON response")
+}
+
+/// Serves `app` on a free loopback port (a receiver a test points the server at); its address.
+pub async fn serve_loopback(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
+    addr
 }
 
 /// A client whose every request gives up after `timeout`.

@@ -49,9 +49,7 @@ async fn collector() -> (String, Arc<Collector>) {
     let app = axum::Router::new()
         .route("/v1/traces", axum::routing::post(receive))
         .with_state(c.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = crate::support::serve_loopback(app).await;
     (format!("http://{addr}"), c)
 }
 
@@ -151,22 +149,16 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
         caller_span,
         "the caller's span is its parent"
     );
-    assert_eq!(
-        attr(&request, "graphql.operation.name").as_deref(),
-        Some("SubmitForTrace")
-    );
-    assert_eq!(
-        attr(&request, "graphql.operation.type").as_deref(),
-        Some("mutation")
-    );
-    assert_eq!(
-        attr(&request, "http.request.method").as_deref(),
-        Some("POST")
-    );
-    assert_eq!(
-        attr(&request, "http.response.status_code").as_deref(),
-        Some("200")
-    );
+    // The request is found by its operation, and by the application it changed.
+    for (key, want) in [
+        ("graphql.operation.name", "SubmitForTrace"),
+        ("graphql.operation.type", "mutation"),
+        ("http.request.method", "POST"),
+        ("http.response.status_code", "200"),
+        ("application.id", app_id.as_str()),
+    ] {
+        assert_eq!(attr(&request, key).as_deref(), Some(want), "{key}");
+    }
     let submit = collector
         .wait_for("for the submit command", |s| {
             s.name == "submit" && hex(&s.trace_id) == caller_trace

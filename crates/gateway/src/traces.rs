@@ -31,6 +31,8 @@ pub(crate) fn request_span<B>(req: &Request<B>) -> Span {
         trace_id = Empty,
         graphql.operation.name = Empty,
         graphql.operation.type = Empty,
+        // Recorded by the store when a command of the request changes an application.
+        application.id = Empty,
     );
     softland_telemetry::follow_caller(
         &span,

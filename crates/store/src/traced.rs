@@ -1,6 +1,6 @@
-//! A span per command, named for what the command does and carrying the application's id,
-//! so a trace shows which application a request changed and the log lines of a command name
-//! it. A command outside any request (a timer the scheduler fires) begins a trace of its own;
+//! A span per command, named for what the command does and carrying the application's id
+//! (also recorded on the request's span, where it declares the field), so a trace shows which
+//! application a request changed and the log lines of a command name it. A command outside any request (a timer the scheduler fires) begins a trace of its own;
 //! its log lines carry that trace's id.
 
 use std::future::Future;
@@ -46,7 +46,10 @@ pub(crate) async fn command<T: OfApplication>(
     known: Option<Uuid>,
     work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    let root = tracing::Span::current().is_none();
+    // The request the command runs in, if any: it is named for the application too, so a
+    // trace backend finds the request by the application it changed.
+    let parent = tracing::Span::current();
+    let root = parent.is_none();
     let span = tracing::info_span!(
         "command",
         otel.name = kind,
@@ -65,7 +68,9 @@ pub(crate) async fn command<T: OfApplication>(
     let result = work.instrument(span.clone()).await;
     match &result {
         Ok(done) => {
-            span.record("application.id", display(done.application_id()));
+            let id = display(done.application_id());
+            span.record("application.id", &id);
+            parent.record("application.id", &id);
             span.record("outcome", done.outcome());
         }
         Err(e) if e.is_refusal() => {
