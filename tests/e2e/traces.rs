@@ -48,6 +48,11 @@ async fn collector() -> (String, Arc<Collector>) {
     let c = Arc::new(Collector::default());
     let app = axum::Router::new()
         .route("/v1/traces", axum::routing::post(receive))
+        // A webhook receiver beside it, so deliveries are traced too.
+        .route(
+            "/hook",
+            axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .with_state(c.clone());
     let addr = crate::support::serve_loopback(app).await;
     (format!("http://{addr}"), c)
@@ -119,9 +124,20 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
             ("SOFTLAND_LOG_FORMAT", "json"),
             // The log is quiet but for each request's line; traces are not filtered by it.
             ("RUST_LOG", "warn,tower_http=debug"),
+            ("SOFTLAND_WEBHOOK_ALLOW", "127.0.0.0/8"),
         ],
         Some(&log),
     );
+    let hook =
+        json!({"i": {"url": format!("{endpoint}/hook"), "eventTypes": ["application.submitted"]}});
+    let r = server
+        .gql(
+            Some(&server.admin),
+            "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }",
+            hook,
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
     let firm = server.applicant_key("acme", "ann");
     let key = "soft-landing-sz-to-hk";
 
@@ -173,6 +189,21 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
         Some(app_id.as_str())
     );
     assert_eq!(attr(&submit, "outcome").as_deref(), Some("done"));
+
+    // Its webhook delivery, later, is a trace of its own that names the application.
+    let delivery = collector
+        .wait_for("for the webhook delivery", |s| {
+            s.name == "deliver webhook"
+                && attr(s, "application.id").as_deref() == Some(app_id.as_str())
+        })
+        .await;
+    assert!(delivery.parent_span_id.is_empty());
+    assert_eq!(
+        attr(&delivery, "event.type").as_deref(),
+        Some("application.submitted")
+    );
+    assert_eq!(attr(&delivery, "outcome").as_deref(), Some("delivered"));
+    assert_eq!(attr(&delivery, "attempt").as_deref(), Some("1"));
 
     // A request that begins its own trace: a reviewer acts on the application.
     server.play(key, app, &firm, 0..1).await;

@@ -13,6 +13,7 @@ use softland_store::notifications::{
 };
 use softland_store::{AfterAttempt, Store, notifications::Attempt};
 use tokio::sync::watch;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::letters::{self, Letter, lang_of};
@@ -106,10 +107,14 @@ impl Deliverer {
         };
         let endpoints = &endpoints;
         futures_util::stream::iter(due)
-            .for_each_concurrent(CONCURRENCY, |n| async move {
-                if let Err(e) = self.deliver(&n, endpoints).await {
-                    tracing::warn!(notification = %n.id, error = %e, "a notification could not be recorded; its lease will expire and it will be sent again");
+            .for_each_concurrent(CONCURRENCY, |n| {
+                let span = attempt_span(&n);
+                async move {
+                    if let Err(e) = self.deliver(&n, endpoints).await {
+                        tracing::warn!(notification = %n.id, error = %e, "a notification could not be recorded; its lease will expire and it will be sent again");
+                    }
                 }
+                .instrument(span)
             })
             .await;
         Ok(tried)
@@ -198,15 +203,11 @@ impl Deliverer {
                 )
             }
         };
+        tracing::Span::current().record("outcome", outcome(after));
         metrics::counter!(
             "softland_notifications_total",
             "channel" => match n.channel { Channel::Webhook => "webhook", Channel::Email => "email" },
-            "outcome" => match after {
-                AfterAttempt::Delivered => "delivered",
-                AfterAttempt::RetryAt(_) => "retry",
-                AfterAttempt::Failed => "failed",
-                AfterAttempt::Cancelled => "cancelled",
-            },
+            "outcome" => outcome(after),
         )
         .increment(1);
         self.finish(n, attempt, after).await
@@ -354,4 +355,39 @@ impl Deliverer {
             }
         })
     }
+}
+
+/// How an attempt ended, as the metrics and the traces name it.
+fn outcome(after: AfterAttempt) -> &'static str {
+    match after {
+        AfterAttempt::Delivered => "delivered",
+        AfterAttempt::RetryAt(_) => "retry",
+        AfterAttempt::Failed => "failed",
+        AfterAttempt::Cancelled => "cancelled",
+    }
+}
+
+/// The span of one attempt to deliver `n`: a trace of its own (the request whose command
+/// queued it is long over), named for the channel, with the notification, its application and
+/// event type, which attempt it is and how it ended; its log lines carry its trace id.
+fn attempt_span(n: &Notification) -> tracing::Span {
+    let span = tracing::info_span!(
+        parent: None,
+        "deliver",
+        otel.name = match n.channel {
+            Channel::Webhook => "deliver webhook",
+            Channel::Email => "deliver e-mail",
+        },
+        notification.id = %n.id,
+        application.id = tracing::field::Empty,
+        event.type = n.event_type.as_str(),
+        attempt = n.attempts + 1,
+        outcome = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+    );
+    if let Some(app) = n.application_id {
+        span.record("application.id", tracing::field::display(app));
+    }
+    softland_telemetry::record_trace_id(&span);
+    span
 }
