@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, make_ca, server_cert, temp_dir};
+use crate::certs::{make_ca, server_cert};
+use crate::support::{Server, temp_dir};
 
 fn client(dir: &Path) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();

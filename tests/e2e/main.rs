@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod browser;
 mod cdp;
+mod certs;
 mod config;
 mod console;
 mod console_admin;

@@ -9,7 +9,8 @@ use std::process::Command;
 use sea_orm::{ConnectionTrait, Database};
 use softland_store::test_util::TestDb;
 
-use crate::support::{make_ca, server_cert, softland, temp_dir};
+use crate::certs::{make_ca, server_cert};
+use crate::support::{softland, temp_dir};
 
 /// Runs SQL as the superuser, outside a transaction (ALTER SYSTEM needs that).
 async fn admin(sql: &str) {
