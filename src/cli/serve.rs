@@ -130,6 +130,15 @@ enum ClaimArg {
 }
 
 impl ServeArgs {
+    /// Where traces go, if anywhere.
+    fn traces(&self) -> Option<softland_telemetry::Traces> {
+        Some(softland_telemetry::Traces {
+            endpoint: self.otlp_endpoint.clone()?,
+            sample_ratio: self.otlp_sample_ratio,
+            timeout: Duration::from_secs(self.otlp_timeout_seconds.clamp(1, 300)),
+        })
+    }
+
     /// The OpenID Connect settings, if issuers are given.
     fn oidc(&self) -> anyhow::Result<Option<softland_gateway::OidcConfig>> {
         if self.oidc_issuer.is_empty() {
@@ -152,17 +161,6 @@ impl ServeArgs {
         }
         softland_gateway::oidc::OidcVerifier::new(config.clone()).map_err(anyhow::Error::msg)?;
         Ok(Some(config))
-    }
-}
-
-impl ServeArgs {
-    /// Where traces go, if anywhere.
-    fn traces(&self) -> Option<softland_telemetry::Traces> {
-        Some(softland_telemetry::Traces {
-            endpoint: self.otlp_endpoint.clone()?,
-            sample_ratio: self.otlp_sample_ratio,
-            timeout: Duration::from_secs(self.otlp_timeout_seconds.clamp(1, 300)),
-        })
     }
 }
 
@@ -253,7 +251,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     validate(&args)?;
     if telemetry.sends_traces() {
         tracing::info!(
-            endpoint = args.otlp_endpoint.as_deref().unwrap_or_default(),
+            endpoint = %redact(args.otlp_endpoint.as_deref().unwrap_or_default()),
             "sending traces"
         );
     }
