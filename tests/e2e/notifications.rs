@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, code, gql_at, root, temp_dir};
+use crate::support::{Server, code, eventually, gql_at, root, temp_dir};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -531,25 +531,27 @@ async fn webhooks_are_signed_filtered_ordered_retried_and_redelivered() {
     )
     .await;
     s.submit_sample(&staff).await;
-    let disabled = loop {
-        let r = s
-            .query(
-                Some(&s.admin),
-                "{ webhookEndpoints { id disabledAt disabledReason } }",
-            )
-            .await;
-        let e = r["data"]["webhookEndpoints"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["id"] == gone_ep.as_str())
-            .cloned()
-            .unwrap();
-        if e["disabledAt"].is_string() {
-            break e;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let disabled = eventually(
+        "the 410 endpoint disabled",
+        Duration::from_secs(30),
+        || async {
+            let r = s
+                .query(
+                    Some(&s.admin),
+                    "{ webhookEndpoints { id disabledAt disabledReason } }",
+                )
+                .await;
+            let e = r["data"]["webhookEndpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["id"] == gone_ep.as_str())
+                .cloned()
+                .unwrap();
+            e["disabledAt"].is_string().then_some(e)
+        },
+    )
+    .await;
     assert!(
         disabled["disabledReason"].as_str().unwrap().contains("410"),
         "{disabled}"
@@ -586,7 +588,7 @@ async fn webhooks_are_signed_filtered_ordered_retried_and_redelivered() {
     s.restart();
     let before = rx.got.lock().unwrap().len();
     let third = s.submit_sample(&staff).await;
-    let failed = loop {
+    let failed = eventually("the refused attempt", Duration::from_secs(30), || async {
         let r = s
             .gql(
                 Some(&s.admin),
@@ -594,18 +596,14 @@ async fn webhooks_are_signed_filtered_ordered_retried_and_redelivered() {
                 json!({"a": third["id"]}),
             )
             .await;
-        let tried: Vec<Value> = r["data"]["notifications"]
+        r["data"]["notifications"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|n| n["endpointId"] == admin_ep.as_str() && n["attempts"].as_i64() > Some(0))
+            .find(|n| n["endpointId"] == admin_ep.as_str() && n["attempts"].as_i64() > Some(0))
             .cloned()
-            .collect();
-        if let Some(n) = tried.first() {
-            break n.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    })
+    .await;
     assert!(
         failed["lastError"].as_str().unwrap().contains("loopback"),
         "{failed}"
@@ -1037,25 +1035,22 @@ async fn e_mail_reaches_people_in_their_language_with_working_links() {
     }
     // Its time comes; the task is closed, so it is cancelled, not sent.
     let firm_mail = smtp.to("li.wei@acme.example").len();
-    let cancelled = loop {
+    let cancelled = eventually("the reminder's time", Duration::from_secs(60), || async {
         let log = s
             .query(
                 Some(&s.admin),
                 "{ notifications(channel: EMAIL, first: 100) { eventType recipient status } }",
             )
             .await;
-        let r = log["data"]["notifications"]
+        log["data"]["notifications"]
             .as_array()
             .unwrap()
             .iter()
             .find(|n| n["eventType"] == "task.reminder" && n["recipient"] == "li.wei@acme.example")
+            .filter(|r| r["status"] != "PENDING")
             .cloned()
-            .unwrap();
-        if r["status"] != "PENDING" {
-            break r;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    })
+    .await;
     assert_eq!(cancelled["status"], "CANCELLED");
     assert_eq!(smtp.to("li.wei@acme.example").len(), firm_mail);
 }

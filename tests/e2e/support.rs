@@ -462,6 +462,23 @@ pub async fn serve_loopback(app: axum::Router) -> std::net::SocketAddr {
     addr
 }
 
+/// What `probe` finds, asking every 200 ms; panics naming `what` after `timeout` (a test waiting
+/// on a background worker fails instead of hanging).
+pub async fn eventually<T, F, Fut>(what: &str, timeout: std::time::Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A client whose every request gives up after `timeout`.
 pub fn client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()

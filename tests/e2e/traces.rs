@@ -17,18 +17,16 @@ use prost::Message;
 use serde_json::json;
 use softland_store::test_util::TestDb;
 
-use crate::support::{Server, example, gql_send, temp_dir};
+use crate::support::{Server, eventually, example, gql_send, temp_dir};
 
 /// What the collector received: each span with its service's name.
 #[derive(Default)]
 struct Collector {
     spans: Mutex<Vec<(String, Span)>>,
-    requests: Mutex<usize>,
 }
 
 async fn receive(State(c): State<Arc<Collector>>, body: Bytes) -> Vec<u8> {
     let export = ExportTraceServiceRequest::decode(body).expect("an OTLP trace export");
-    *c.requests.lock().unwrap() += 1;
     let mut spans = c.spans.lock().unwrap();
     for resource in export.resource_spans {
         let service = resource
@@ -61,27 +59,14 @@ async fn collector() -> (String, Arc<Collector>) {
 impl Collector {
     /// The first span `matches` finds within 20 s (spans leave in batches).
     async fn wait_for(&self, what: &str, matches: impl Fn(&Span) -> bool) -> Span {
-        for _ in 0..200 {
-            let found = self
-                .spans
-                .lock()
-                .unwrap()
+        let spans = || self.spans.lock().unwrap();
+        let found = eventually(what, Duration::from_secs(20), || async {
+            spans()
                 .iter()
                 .find(|(_, s)| matches(s))
-                .map(|(_, s)| s.clone());
-            if let Some(span) = found {
-                return span;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let names: Vec<String> = self
-            .spans
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, s)| s.name.clone())
-            .collect();
-        panic!("no span {what} among {names:?}");
+                .map(|(_, s)| s.clone())
+        });
+        found.await
     }
 }
 
@@ -155,7 +140,7 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
     let app_id = app["id"].as_str().unwrap().to_owned();
 
     let request = collector
-        .wait_for("for the submission's request", |s| {
+        .wait_for("the submission's request", |s| {
             s.kind == SpanKind::Server as i32 && hex(&s.trace_id) == caller_trace
         })
         .await;
@@ -176,7 +161,7 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
         assert_eq!(attr(&request, key).as_deref(), Some(want), "{key}");
     }
     let submit = collector
-        .wait_for("for the submit command", |s| {
+        .wait_for("the submit command", |s| {
             s.name == "submit" && hex(&s.trace_id) == caller_trace
         })
         .await;
@@ -192,7 +177,7 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
 
     // Its webhook delivery, later, is a trace of its own that names the application.
     let delivery = collector
-        .wait_for("for the webhook delivery", |s| {
+        .wait_for("the webhook delivery", |s| {
             s.name == "deliver webhook"
                 && attr(s, "application.id").as_deref() == Some(app_id.as_str())
         })
@@ -208,15 +193,13 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
     // A request that begins its own trace: a reviewer acts on the application.
     server.play(key, app, &firm, 0..1).await;
     let act = collector
-        .wait_for("for the action", |s| {
+        .wait_for("the action", |s| {
             s.name == "act" && attr(s, "application.id").as_deref() == Some(app_id.as_str())
         })
         .await;
     assert_ne!(hex(&act.trace_id), caller_trace);
     let act_request = collector
-        .wait_for("for the action's request", |s| {
-            s.span_id == act.parent_span_id
-        })
+        .wait_for("the action's request", |s| s.span_id == act.parent_span_id)
         .await;
     assert!(act_request.parent_span_id.is_empty(), "a trace of its own");
     assert_eq!(
@@ -242,7 +225,7 @@ async fn requests_and_commands_become_spans_and_log_lines_name_their_trace() {
     .await;
     assert!(r["errors"].is_null(), "{r}");
     let listed = collector
-        .wait_for("for the listing", |s| {
+        .wait_for("the listing", |s| {
             attr(s, "graphql.operation.name").as_deref() == Some("MyApplications")
         })
         .await;
