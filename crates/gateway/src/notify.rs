@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use softland_notifications::letters::{self, About, Lang, Letter, lang_of};
 use softland_store::directory::{Agency, Membership, Organization, Person, Role};
-use softland_store::notifications::{Channel, Endpoint, NewNotification, NotificationStatus};
+use softland_store::notifications::{Endpoint, Message, NewNotification, NotificationStatus};
 use softland_store::{ApplicationRecord, Committed, EventRecord, Store};
 use softland_workflow::Workflow;
 use tokio::sync::watch;
@@ -22,7 +22,7 @@ use crate::policy::Principal;
 
 mod messages;
 pub use messages::next_digest;
-use messages::{email, letter_for, payload_agency, payload_time, webhook_body};
+use messages::{letter_for, payload_agency, payload_time, webhook_body};
 
 /// How fan-out runs.
 #[derive(Debug, Clone)]
@@ -206,21 +206,8 @@ impl Pass<'_> {
                 continue;
             };
             let body = webhook_body(event_type, app, wf, e, seen, &self.link(app));
-            self.out.push(NewNotification {
-                channel: Channel::Webhook,
-                endpoint_id: Some(ep.id),
-                recipient: None,
-                language: Lang::En.tag().to_owned(),
-                event_type: event_type.to_owned(),
-                application_id: Some(app.id),
-                seq: Some(e.seq),
-                task_no: None,
-                subject: None,
-                body: body.to_string(),
-                html: None,
-                status: NotificationStatus::Pending,
-                send_at: self.store.now(),
-            });
+            let m = Message::webhook(ep.id, event_type, app.id, e.seq, body.to_string());
+            self.out.push(NewNotification::pending(m, self.store.now()));
         }
         Ok(())
     }
@@ -268,17 +255,16 @@ impl Pass<'_> {
                 continue;
             };
             let written = letters::write(&letter, lang);
-            self.out.push(email(
+            let m = Message::email(
                 to,
-                lang,
+                lang.tag(),
                 event_type,
-                app,
-                e,
-                None,
                 written.subject,
                 written.text,
                 Some(written.html),
-                NotificationStatus::Pending,
+            );
+            self.out.push(NewNotification::pending(
+                m.about(app.id, e.seq, None),
                 self.store.now(),
             ));
         }
@@ -303,19 +289,19 @@ impl Pass<'_> {
         };
         let lang = lang_of(a.language.as_deref());
         let about = self.about(app, wf, e, agency, lang).await?;
-        self.out.push(email(
+        let m = Message::email(
             inbox,
-            lang,
+            lang.tag(),
             event_type,
-            app,
-            e,
-            None,
             format!("{} — {}", about.step, about.application),
             about.link,
             None,
-            NotificationStatus::Held,
-            next_digest(self.store.now()),
-        ));
+        );
+        self.out.push(NewNotification {
+            message: m.about(app.id, e.seq, None),
+            status: NotificationStatus::Held,
+            send_at: next_digest(self.store.now()),
+        });
         Ok(true)
     }
 
@@ -338,17 +324,16 @@ impl Pass<'_> {
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;
             let w = letters::write(&Letter::Reminder(about), lang);
-            self.out.push(email(
+            let m = Message::email(
                 to,
-                lang,
+                lang.tag(),
                 "task.reminder",
-                app,
-                e,
-                Some(task),
                 w.subject,
                 w.text,
                 Some(w.html),
-                NotificationStatus::Pending,
+            );
+            self.out.push(NewNotification::pending(
+                m.about(app.id, e.seq, Some(task)),
                 remind_at,
             ));
         }

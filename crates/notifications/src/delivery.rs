@@ -8,9 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use softland_store::directory::{Membership, Role};
-use softland_store::notifications::{
-    Channel, Endpoint, NewNotification, Notification, NotificationStatus,
-};
+use softland_store::notifications::{Channel, Endpoint, Message, NewNotification, Notification};
 use softland_store::{AfterAttempt, Store, notifications::Attempt};
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -95,16 +93,17 @@ impl Deliverer {
             .claim_notifications(&self.owner, 64, until)
             .await?;
         let tried = due.len();
-        let endpoints: HashMap<Uuid, Endpoint> = if due.iter().any(|n| n.endpoint_id.is_some()) {
-            self.store
-                .webhook_endpoints(None)
-                .await?
-                .into_iter()
-                .map(|e| (e.id, e))
-                .collect()
-        } else {
-            HashMap::new()
-        };
+        let endpoints: HashMap<Uuid, Endpoint> =
+            if due.iter().any(|n| n.message.endpoint_id.is_some()) {
+                self.store
+                    .webhook_endpoints(None)
+                    .await?
+                    .into_iter()
+                    .map(|e| (e.id, e))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
         let endpoints = &endpoints;
         futures_util::stream::iter(due)
             .for_each_concurrent(CONCURRENCY, |n| {
@@ -126,9 +125,9 @@ impl Deliverer {
         endpoints: &HashMap<Uuid, Endpoint>,
     ) -> softland_store::Result<()> {
         let now = self.store.now();
-        let (attempt, after) = match n.channel {
+        let (attempt, after) = match n.message.channel {
             Channel::Webhook => {
-                let Some(endpoint) = n.endpoint_id.and_then(|id| endpoints.get(&id)) else {
+                let Some(endpoint) = n.message.endpoint_id.and_then(|id| endpoints.get(&id)) else {
                     self.finish(n, None, AfterAttempt::Cancelled).await?;
                     return Ok(());
                 };
@@ -166,7 +165,7 @@ impl Deliverer {
                 (Some(attempt), after)
             }
             Channel::Email => {
-                if let (Some(app), Some(task)) = (n.application_id, n.task_no)
+                if let (Some(app), Some(task)) = (n.message.application_id, n.message.task_no)
                     && !self.store.task_awaits(app, task).await?
                 {
                     self.finish(n, None, AfterAttempt::Cancelled).await?;
@@ -206,7 +205,7 @@ impl Deliverer {
         tracing::Span::current().record("outcome", outcome(after));
         metrics::counter!(
             "softland_notifications_total",
-            "channel" => match n.channel { Channel::Webhook => "webhook", Channel::Email => "email" },
+            "channel" => match n.message.channel { Channel::Webhook => "webhook", Channel::Email => "email" },
             "outcome" => outcome(after),
         )
         .increment(1);
@@ -280,21 +279,8 @@ impl Deliverer {
         event_type: &str,
         w: letters::Written,
     ) -> NewNotification {
-        NewNotification {
-            channel: Channel::Email,
-            endpoint_id: None,
-            recipient: Some(to),
-            language: language.to_owned(),
-            event_type: event_type.to_owned(),
-            application_id: None,
-            seq: None,
-            task_no: None,
-            subject: Some(w.subject),
-            body: w.text,
-            html: Some(w.html),
-            status: NotificationStatus::Pending,
-            send_at: self.store.now(),
-        }
+        let m = Message::email(to, language, event_type, w.subject, w.text, Some(w.html));
+        NewNotification::pending(m, self.store.now())
     }
 
     /// Held task-opened messages become one digest per recipient.
@@ -302,7 +288,10 @@ impl Deliverer {
         let held = self.store.held_notifications(500).await?;
         let mut by: HashMap<(String, String), Vec<Notification>> = HashMap::new();
         for n in held {
-            let key = (n.recipient.clone().unwrap_or_default(), n.language.clone());
+            let key = (
+                n.message.recipient.clone().unwrap_or_default(),
+                n.message.language.clone(),
+            );
             by.entry(key).or_default().push(n);
         }
         for ((recipient, language), items) in by {
@@ -310,7 +299,12 @@ impl Deliverer {
             // A held message keeps its subject and, as its body, its page.
             let tasks = items
                 .iter()
-                .map(|n| (n.subject.clone().unwrap_or_default(), n.body.clone()))
+                .map(|n| {
+                    (
+                        n.message.subject.clone().unwrap_or_default(),
+                        n.message.body.clone(),
+                    )
+                })
                 .collect();
             let w = letters::write(
                 &Letter::Digest {
@@ -374,18 +368,18 @@ fn attempt_span(n: &Notification) -> tracing::Span {
     let span = tracing::info_span!(
         parent: None,
         "deliver",
-        otel.name = match n.channel {
+        otel.name = match n.message.channel {
             Channel::Webhook => "deliver webhook",
             Channel::Email => "deliver e-mail",
         },
         notification.id = %n.id,
         application.id = tracing::field::Empty,
-        event.type = n.event_type.as_str(),
+        event.type = n.message.event_type.as_str(),
         attempt = n.attempts + 1,
         outcome = tracing::field::Empty,
         trace_id = tracing::field::Empty,
     );
-    if let Some(app) = n.application_id {
+    if let Some(app) = n.message.application_id {
         span.record("application.id", tracing::field::display(app));
     }
     softland_telemetry::record_trace_id(&span);

@@ -65,13 +65,14 @@ impl Mailer {
     /// Sends an e-mail notification; the server's reply code.
     pub async fn send(&self, n: &Notification) -> Result<u16, MailError> {
         let to: Mailbox = n
+            .message
             .recipient
             .as_deref()
             .unwrap_or_default()
             .parse()
             .map_err(|_| MailError::Message("no usable recipient".to_owned()))?;
-        let text = n.body.clone();
-        let body = match &n.html {
+        let text = n.message.body.clone();
+        let body = match &n.message.html {
             Some(html) => MultiPart::alternative_plain_html(text, html.clone()),
             None => MultiPart::mixed().singlepart(
                 lettre::message::SinglePart::builder()
@@ -82,7 +83,7 @@ impl Mailer {
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(n.subject.clone().unwrap_or_default())
+            .subject(n.message.subject.clone().unwrap_or_default())
             .multipart(body)
             .map_err(|e| MailError::Message(e.to_string()))?;
         match self.transport.send(message).await {

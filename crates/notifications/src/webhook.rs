@@ -76,7 +76,7 @@ impl WebhookSender {
             &endpoint.signing_secrets(now),
             &id,
             timestamp,
-            n.body.as_bytes(),
+            n.message.body.as_bytes(),
         ) {
             Ok(s) => s,
             Err(e) => return Answer::Failed(e.to_string()),
@@ -88,7 +88,7 @@ impl WebhookSender {
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(n.body.clone())
+            .body(n.message.body.clone())
             .send()
             .await;
         let mut response = match sent {

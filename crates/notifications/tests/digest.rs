@@ -9,23 +9,21 @@ use softland_notifications::guard::AddressPolicy;
 use softland_notifications::webhook::WebhookSender;
 use softland_store::Store;
 use softland_store::notifications::{
-    Channel, NewNotification, NotificationFilter, NotificationStatus,
+    Message, NewNotification, NotificationFilter, NotificationStatus,
 };
 use softland_store::test_util::TestDb;
 
 fn held(subject: &str, link: &str, at: chrono::DateTime<chrono::Utc>) -> NewNotification {
+    let m = Message::email(
+        "inbox@investhk.example".into(),
+        "zh-Hant",
+        "task.opened",
+        subject.into(),
+        link.into(),
+        None,
+    );
     NewNotification {
-        channel: Channel::Email,
-        endpoint_id: None,
-        recipient: Some("inbox@investhk.example".into()),
-        language: "zh-Hant".into(),
-        event_type: "task.opened".into(),
-        application_id: None,
-        seq: None,
-        task_no: None,
-        subject: Some(subject.into()),
-        body: link.into(),
-        html: None,
+        message: m,
         status: NotificationStatus::Held,
         send_at: at,
     }
@@ -70,18 +68,28 @@ async fn held_messages_become_one_digest() {
         .notifications(&NotificationFilter::default(), None, 100)
         .await
         .unwrap();
-    let digest = all.iter().find(|n| n.event_type == "digest").unwrap();
-    assert_eq!(digest.recipient.as_deref(), Some("inbox@investhk.example"));
-    assert_eq!(digest.language, "zh-Hant");
+    let digest = all
+        .iter()
+        .find(|n| n.message.event_type == "digest")
+        .unwrap();
     assert_eq!(
-        digest.subject.as_deref(),
+        digest.message.recipient.as_deref(),
+        Some("inbox@investhk.example")
+    );
+    assert_eq!(digest.message.language, "zh-Hant");
+    assert_eq!(
+        digest.message.subject.as_deref(),
         Some("每日摘要：inbox@investhk.example (2)")
     );
-    assert!(digest.body.contains("http://x/applications/a"));
-    assert!(digest.body.contains("http://x/applications/b"));
-    assert!(!digest.body.contains("applications/c"), "not due yet");
+    assert!(digest.message.body.contains("http://x/applications/a"));
+    assert!(digest.message.body.contains("http://x/applications/b"));
+    assert!(
+        !digest.message.body.contains("applications/c"),
+        "not due yet"
+    );
     assert!(
         digest
+            .message
             .html
             .as_deref()
             .unwrap()
@@ -95,8 +103,8 @@ async fn held_messages_become_one_digest() {
     );
     let statuses: Vec<_> = all
         .iter()
-        .filter(|n| n.event_type == "task.opened")
-        .map(|n| (n.subject.clone().unwrap(), n.status))
+        .filter(|n| n.message.event_type == "task.opened")
+        .map(|n| (n.message.subject.clone().unwrap(), n.status))
         .collect();
     assert_eq!(
         statuses

@@ -12,6 +12,7 @@ use crate::error::{GqlResult, forbidden, from_store, not_found};
 
 /// What a person may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "dir::Role")]
 pub enum PersonRole {
     /// Publishes workflows, manages the directory; an agency lead's powers everywhere.
     Admin,
@@ -24,26 +25,23 @@ pub enum PersonRole {
     Staff,
 }
 
-impl From<dir::Role> for PersonRole {
-    fn from(r: dir::Role) -> Self {
-        match r {
-            dir::Role::Admin => PersonRole::Admin,
-            dir::Role::Lead => PersonRole::Lead,
-            dir::Role::Reviewer => PersonRole::Reviewer,
-            dir::Role::Staff => PersonRole::Staff,
+/// `From` both ways between a GraphQL type and the store's record with the same fields. The
+/// struct literals name every field, so a field added to either side and not listed here
+/// does not compile.
+macro_rules! same_fields {
+    ($view:ty, $record:ty, { $($field:ident),+ $(,)? }) => {
+        impl From<$record> for $view {
+            fn from(r: $record) -> Self {
+                Self { $($field: r.$field),+ }
+            }
         }
-    }
-}
 
-impl From<PersonRole> for dir::Role {
-    fn from(r: PersonRole) -> Self {
-        match r {
-            PersonRole::Admin => dir::Role::Admin,
-            PersonRole::Lead => dir::Role::Lead,
-            PersonRole::Reviewer => dir::Role::Reviewer,
-            PersonRole::Staff => dir::Role::Staff,
+        impl From<$view> for $record {
+            fn from(v: $view) -> Self {
+                Self { $($field: v.$field),+ }
+            }
         }
-    }
+    };
 }
 
 /// A partner agency.
@@ -78,39 +76,10 @@ pub struct AgencyView {
     pub digest: bool,
 }
 
-impl From<dir::Agency> for AgencyView {
-    fn from(a: dir::Agency) -> Self {
-        AgencyView {
-            key: a.key,
-            name: a.name,
-            name_zh_hant: a.name_zh_hant,
-            name_zh_hans: a.name_zh_hans,
-            region: a.region,
-            calendar: a.calendar,
-            inbox_email: a.inbox_email,
-            sign_in_issuer: a.sign_in_issuer,
-            language: a.language,
-            digest: a.digest,
-        }
-    }
-}
-
-impl From<AgencyView> for dir::Agency {
-    fn from(a: AgencyView) -> Self {
-        dir::Agency {
-            key: a.key,
-            name: a.name,
-            name_zh_hant: a.name_zh_hant,
-            name_zh_hans: a.name_zh_hans,
-            region: a.region,
-            calendar: a.calendar,
-            inbox_email: a.inbox_email,
-            sign_in_issuer: a.sign_in_issuer,
-            language: a.language,
-            digest: a.digest,
-        }
-    }
-}
+same_fields!(AgencyView, dir::Agency, {
+    key, name, name_zh_hant, name_zh_hans, region, calendar, inbox_email, sign_in_issuer,
+    language, digest,
+});
 
 /// An applicant organization (a firm).
 #[derive(SimpleObject, InputObject, Debug, Clone)]
@@ -132,33 +101,9 @@ pub struct OrganizationView {
     pub language: Option<String>,
 }
 
-impl From<dir::Organization> for OrganizationView {
-    fn from(o: dir::Organization) -> Self {
-        OrganizationView {
-            key: o.key,
-            name: o.name,
-            name_zh_hant: o.name_zh_hant,
-            name_zh_hans: o.name_zh_hans,
-            registration_number: o.registration_number,
-            region: o.region,
-            language: o.language,
-        }
-    }
-}
-
-impl From<OrganizationView> for dir::Organization {
-    fn from(o: OrganizationView) -> Self {
-        dir::Organization {
-            key: o.key,
-            name: o.name,
-            name_zh_hant: o.name_zh_hant,
-            name_zh_hans: o.name_zh_hans,
-            registration_number: o.registration_number,
-            region: o.region,
-            language: o.language,
-        }
-    }
-}
+same_fields!(OrganizationView, dir::Organization, {
+    key, name, name_zh_hant, name_zh_hans, registration_number, region, language,
+});
 
 /// A person (or service account) of the directory.
 #[derive(SimpleObject, Debug, Clone)]

@@ -42,6 +42,7 @@ pub struct PrincipalView {
 
 /// Application status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "Status")]
 pub enum ApplicationStatus {
     /// Under way.
     Active,
@@ -49,26 +50,6 @@ pub enum ApplicationStatus {
     Completed,
     /// Withdrawn by the applicant.
     Withdrawn,
-}
-
-impl From<Status> for ApplicationStatus {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Active => ApplicationStatus::Active,
-            Status::Completed => ApplicationStatus::Completed,
-            Status::Withdrawn => ApplicationStatus::Withdrawn,
-        }
-    }
-}
-
-impl From<ApplicationStatus> for Status {
-    fn from(s: ApplicationStatus) -> Self {
-        match s {
-            ApplicationStatus::Active => Status::Active,
-            ApplicationStatus::Completed => Status::Completed,
-            ApplicationStatus::Withdrawn => Status::Withdrawn,
-        }
-    }
 }
 
 /// A published workflow version.

@@ -112,6 +112,7 @@ pub struct CreatedWebhookEndpoint {
 
 /// Where a notification stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "NotificationStatus")]
 pub enum DeliveryStatus {
     /// Waiting to be sent (again).
     Pending,
@@ -125,32 +126,9 @@ pub enum DeliveryStatus {
     Cancelled,
 }
 
-impl From<DeliveryStatus> for NotificationStatus {
-    fn from(s: DeliveryStatus) -> Self {
-        match s {
-            DeliveryStatus::Pending => NotificationStatus::Pending,
-            DeliveryStatus::Held => NotificationStatus::Held,
-            DeliveryStatus::Delivered => NotificationStatus::Delivered,
-            DeliveryStatus::Failed => NotificationStatus::Failed,
-            DeliveryStatus::Cancelled => NotificationStatus::Cancelled,
-        }
-    }
-}
-
-impl From<NotificationStatus> for DeliveryStatus {
-    fn from(s: NotificationStatus) -> Self {
-        match s {
-            NotificationStatus::Pending => DeliveryStatus::Pending,
-            NotificationStatus::Held => DeliveryStatus::Held,
-            NotificationStatus::Delivered => DeliveryStatus::Delivered,
-            NotificationStatus::Failed => DeliveryStatus::Failed,
-            NotificationStatus::Cancelled => DeliveryStatus::Cancelled,
-        }
-    }
-}
-
 /// How a notification is sent.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "Channel")]
 pub enum NotificationChannel {
     /// A signed POST to a webhook endpoint.
     Webhook,
@@ -213,17 +191,14 @@ impl From<n::Notification> for NotificationView {
     fn from(x: n::Notification) -> Self {
         Self {
             id: ID(x.id.to_string()),
-            channel: match x.channel {
-                Channel::Webhook => NotificationChannel::Webhook,
-                Channel::Email => NotificationChannel::Email,
-            },
-            event_type: x.event_type,
-            endpoint_id: x.endpoint_id.map(|e| ID(e.to_string())),
-            recipient: x.recipient,
-            language: x.language,
-            application_id: x.application_id.map(|a| ID(a.to_string())),
-            seq: x.seq,
-            subject: x.subject,
+            channel: x.message.channel.into(),
+            event_type: x.message.event_type,
+            endpoint_id: x.message.endpoint_id.map(|e| ID(e.to_string())),
+            recipient: x.message.recipient,
+            language: x.message.language,
+            application_id: x.message.application_id.map(|a| ID(a.to_string())),
+            seq: x.message.seq,
+            subject: x.message.subject,
             status: x.status.into(),
             attempts: x.attempts,
             next_attempt_at: x.next_attempt_at,
@@ -324,10 +299,7 @@ impl WebhookQuery {
         principal(ctx)?.require_admin()?;
         let filter = NotificationFilter {
             status: status.map(Into::into),
-            channel: channel.map(|c| match c {
-                NotificationChannel::Webhook => Channel::Webhook,
-                NotificationChannel::Email => Channel::Email,
-            }),
+            channel: channel.map(Into::into),
             application_id: application_id
                 .map(|a| parse_id(&a, "application"))
                 .transpose()?,
@@ -459,7 +431,7 @@ impl WebhookMutation {
             return Err(not_found("notification"));
         };
         if !who.is_admin() {
-            let Some(endpoint) = found.endpoint_id else {
+            let Some(endpoint) = found.message.endpoint_id else {
                 return Err(not_found("notification"));
             };
             managed(ctx, who, &ID(endpoint.to_string())).await?;

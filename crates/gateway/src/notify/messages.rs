@@ -4,42 +4,10 @@
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 use serde_json::{Value, json};
 use softland_notifications::letters::{About, Lang, Letter};
-use softland_store::notifications::{Channel, NewNotification, NotificationStatus};
 use softland_store::{ApplicationRecord, EventRecord};
 use softland_workflow::Workflow;
 
 use crate::graphql::ApplicationEvent;
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn email(
-    to: String,
-    lang: Lang,
-    event_type: &str,
-    app: &ApplicationRecord,
-    e: &EventRecord,
-    task_no: Option<i32>,
-    subject: String,
-    body: String,
-    html: Option<String>,
-    status: NotificationStatus,
-    send_at: DateTime<Utc>,
-) -> NewNotification {
-    NewNotification {
-        channel: Channel::Email,
-        endpoint_id: None,
-        recipient: Some(to),
-        language: lang.tag().to_owned(),
-        event_type: event_type.to_owned(),
-        application_id: Some(app.id),
-        seq: Some(e.seq),
-        task_no,
-        subject: Some(subject),
-        body,
-        html,
-        status,
-        send_at,
-    }
-}
 
 /// The agency a task event names (`None` for the applicant).
 pub(super) fn payload_agency(e: &EventRecord) -> Option<String> {

@@ -3,7 +3,7 @@
 //! its holder's.
 
 use softland_store::notifications::{
-    Attempt, Channel, NewEndpoint, NewNotification, NotificationFilter, NotificationStatus,
+    Attempt, Channel, Message, NewEndpoint, NewNotification, NotificationFilter,
 };
 use softland_store::test_util::TestDb;
 use softland_store::{AfterAttempt, Store};
@@ -17,21 +17,11 @@ fn delivery(
     seq: i64,
     at: chrono::DateTime<chrono::Utc>,
 ) -> NewNotification {
-    NewNotification {
-        channel: Channel::Webhook,
-        endpoint_id: Some(endpoint),
-        recipient: None,
-        language: "en".into(),
-        event_type: "task.opened".into(),
-        application_id: Some(app),
-        seq: Some(seq),
-        task_no: None,
-        subject: None,
-        body: format!("{{\"seq\":{seq}}}"),
-        html: None,
-        status: NotificationStatus::Pending,
-        send_at: at,
-    }
+    let body = format!("{{\"seq\":{seq}}}");
+    NewNotification::pending(
+        Message::webhook(endpoint, "task.opened", app, seq, body),
+        at,
+    )
 }
 
 pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db: &TestDb) {
@@ -67,11 +57,16 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
         fan.commands
             .iter()
             .flat_map(|c| c.events.iter().map(move |e| (c.application_id, e.seq)))
-            .map(|(app, seq)| NewNotification {
-                channel: Channel::Email,
-                endpoint_id: None,
-                recipient: Some("x@example.org".into()),
-                ..delivery(Uuid::nil(), app, seq, f.store.now())
+            .map(|(app, seq)| {
+                let m = Message::email(
+                    "x@example.org".into(),
+                    "en",
+                    "task.opened",
+                    "Task".into(),
+                    format!("{{\"seq\":{seq}}}"),
+                    None,
+                );
+                NewNotification::pending(m.about(app, seq, None), f.store.now())
             })
             .collect()
     };
@@ -121,8 +116,8 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
     let webhooks = |list: Vec<softland_store::notifications::Notification>| {
         let mut out: Vec<(Uuid, i64)> = list
             .into_iter()
-            .filter(|n| n.channel == Channel::Webhook)
-            .map(|n| (n.application_id.unwrap(), n.seq.unwrap()))
+            .filter(|n| n.message.channel == Channel::Webhook)
+            .map(|n| (n.message.application_id.unwrap(), n.message.seq.unwrap()))
             .collect();
         out.sort();
         out
@@ -140,7 +135,7 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
     assert!(webhooks(none).is_empty());
     let a1 = first
         .iter()
-        .find(|n| n.application_id == Some(a) && n.channel == Channel::Webhook)
+        .find(|n| n.message.application_id == Some(a) && n.message.channel == Channel::Webhook)
         .unwrap();
     let attempt = Attempt {
         at: now,
@@ -169,7 +164,7 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
     );
     let b1 = first
         .iter()
-        .find(|n| n.application_id == Some(b) && n.channel == Channel::Webhook)
+        .find(|n| n.message.application_id == Some(b) && n.message.channel == Channel::Webhook)
         .unwrap();
     assert!(
         f.store
@@ -195,7 +190,7 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
     assert_eq!(webhooks(retried.clone()), vec![(a, 1)]);
     let again = retried
         .iter()
-        .find(|n| n.channel == Channel::Webhook)
+        .find(|n| n.message.channel == Channel::Webhook)
         .unwrap();
     assert_eq!(
         again.id, a1.id,
