@@ -841,7 +841,7 @@ states:
     assignee: investhk
     actions:
       approve: {to: approved, title: {en: Approve, zh-Hant: 批准, zh-Hans: 批准}}
-  approved: {type: final, outcome: approved}
+  approved: {type: final, outcome: approved, title: {en: Approved, zh-Hant: 已批准, zh-Hans: 已批准}}
 "#;
 
 #[tokio::test]
@@ -1015,7 +1015,7 @@ async fn e_mail_reaches_people_in_their_language_with_working_links() {
         "{decided}"
     );
     assert!(
-        decided["text"].as_str().unwrap().contains("批准"),
+        decided["text"].as_str().unwrap().contains("已批准"),
         "{decided}"
     );
     let log = s

@@ -251,7 +251,7 @@ impl Pass<'_> {
         };
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;
-            let Some(letter) = letter_for(event_type, about, e, lang) else {
+            let Some(letter) = letter_for(event_type, about, wf, e, lang) else {
                 continue;
             };
             let written = letters::write(&letter, lang);

@@ -30,6 +30,7 @@ pub(super) fn payload_time(e: &EventRecord, field: &str) -> Option<DateTime<Utc>
 pub(super) fn letter_for(
     event_type: &str,
     about: About,
+    wf: &Workflow,
     e: &EventRecord,
     lang: Lang,
 ) -> Option<Letter> {
@@ -42,26 +43,19 @@ pub(super) fn letter_for(
                 .get("outcome")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
+            // The definition's words for it (its final state's title), in the language.
+            let words = wf
+                .outcome_title(outcome)
+                .map_or_else(|| outcome.to_owned(), |t| t.get(lang).to_owned());
             Letter::Completed {
                 about,
-                outcome: outcome_words(outcome, lang),
+                outcome: words,
             }
         }
         "application.withdrawn" => Letter::Withdrawn(about),
         "task.overdue" => Letter::Overdue(about),
         _ => return None,
     })
-}
-
-pub(super) fn outcome_words(outcome: &str, lang: Lang) -> String {
-    match (outcome, lang) {
-        ("approved", Lang::En) => "Approved".to_owned(),
-        ("approved", Lang::ZhHant | Lang::ZhHans) => "批准".to_owned(),
-        ("rejected", Lang::En) => "Rejected".to_owned(),
-        ("rejected", Lang::ZhHant) => "不獲批准".to_owned(),
-        ("rejected", Lang::ZhHans) => "未获批准".to_owned(),
-        (other, _) => other.to_owned(),
-    }
 }
 
 /// The next 08:00 Hong Kong time after `now`: when daily digests go out.
