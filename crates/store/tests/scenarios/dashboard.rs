@@ -10,7 +10,7 @@ pub async fn the_dashboard_counts_open_overdue_and_step_times(db: &TestDb) {
     let f = fixture(db).await;
     let mut apps = Vec::new();
     for org in ["a", "b", "c"] {
-        apps.push(f.submit("soft-landing-sz-to-hk", org).await.application.id);
+        apps.push(f.submitted("soft-landing-sz-to-hk", org).await);
     }
     // Two hours later OFDS nominates one; a month later the other two are overdue.
     f.advance(Duration::hours(2));

@@ -17,8 +17,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use softland_store::test_util::TestDb;
 use softland_store::{
-    Act, ApplicationFilter, ClaimRights, Claimant, ConflictReason, Error, InboxOwner, KeyRole,
-    Outcome, Store, Submit, TaskRecord, TaskStatus, Withdraw,
+    Act, ApplicationFilter, ApplicationRecord, ClaimRights, Claimant, ConflictReason, Error,
+    InboxOwner, KeyRole, Outcome, Store, Submit, TaskRecord, TaskStatus, Withdraw,
 };
 use softland_workflow::{Actor, Rejection, Status};
 use uuid::Uuid;
@@ -72,6 +72,17 @@ impl Fixture {
             })
             .await
             .unwrap()
+    }
+
+    /// Submits the workflow's example form for `org`; the new application's id.
+    pub async fn submitted(&self, key: &str, org: &str) -> Uuid {
+        self.submit(key, org).await.application.id
+    }
+
+    /// The first `limit` applications `filter` lists.
+    pub async fn listed(&self, filter: ApplicationFilter, limit: u64) -> Vec<ApplicationRecord> {
+        let page = self.store.applications(&filter, limit, None).await.unwrap();
+        page.items.into_iter().map(|(_, a)| a).collect()
     }
 
     pub async fn open_task(&self, app: Uuid, state: &str, assignee: &str) -> TaskRecord {
@@ -372,11 +383,7 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
 
 pub async fn concurrent_actions_on_sibling_tasks_both_succeed(db: &TestDb) {
     let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.to_parallel_reviews(id).await;
     let a = f.open_task(id, "hkstp_review", "hkstp").await;
     let b = f.open_task(id, "investhk_setup_review", "investhk").await;
@@ -457,18 +464,15 @@ pub async fn idempotent_submissions_never_duplicate(db: &TestDb) {
     }
     assert_eq!(ids.len(), 1);
     let all = f
-        .store
-        .applications(
-            &ApplicationFilter {
+        .listed(
+            ApplicationFilter {
                 organization: Some("firm".into()),
                 ..Default::default()
             },
             100,
-            None,
         )
-        .await
-        .unwrap();
-    assert_eq!(all.items.len(), 2, "k1 and k2: two applications, not ten");
+        .await;
+    assert_eq!(all.len(), 2, "k1 and k2: two applications, not ten");
     // The same key for a different request is refused.
     let mut other = submit("k1");
     other.data["company"]["name_en"] = json!("Another Company Ltd");
@@ -530,11 +534,7 @@ pub async fn idempotent_actions_apply_once(db: &TestDb) {
 
 pub async fn claims_release_and_delegation(db: &TestDb) {
     let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     let task = f.open_task(id, "ofds_nomination", "ofds").await;
     let chen = Actor::reviewer("chen", "ofds");
     let dai = Actor::reviewer("dai", "ofds");
@@ -642,11 +642,7 @@ pub async fn claims_release_and_delegation(db: &TestDb) {
 
 pub async fn timers_fire_exactly_once(db: &TestDb) {
     let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();
@@ -683,11 +679,7 @@ pub async fn timers_fire_exactly_once(db: &TestDb) {
     assert_eq!(f.store.run_due_timers("s1", 100).await.unwrap().fired, 0);
     // Business-day due times: submitted Fri 25 Dec 2026 (the clock moved 31 days), OFDS counts
     // 10 mainland working days: 28-31 Dec, (1 Jan is a holiday) 4-8 Jan, 11 Jan.
-    let other = f
-        .submit("soft-landing-sz-to-hk", "firm2")
-        .await
-        .application
-        .id;
+    let other = f.submitted("soft-landing-sz-to-hk", "firm2").await;
     let t = f.open_task(other, "ofds_nomination", "ofds").await;
     assert_eq!(t.due_at, Some("2027-01-11T01:00:00Z".parse().unwrap()));
 }
@@ -716,13 +708,11 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(
-            f.submit(
+            f.submitted(
                 "soft-landing-sz-to-hk",
                 if i % 2 == 0 { "even" } else { "odd" },
             )
-            .await
-            .application
-            .id,
+            .await,
         );
         f.advance(Duration::hours(1));
     }
@@ -787,32 +777,26 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
     }
     // Agency visibility: HKMA has had no task yet.
     let hkma = f
-        .store
-        .applications(
-            &ApplicationFilter {
+        .listed(
+            ApplicationFilter {
                 agency: Some("hkma".into()),
                 ..Default::default()
             },
             10,
-            None,
         )
-        .await
-        .unwrap();
-    assert!(hkma.items.is_empty());
+        .await;
+    assert!(hkma.is_empty());
     let ofds = f
-        .store
-        .applications(
-            &ApplicationFilter {
+        .listed(
+            ApplicationFilter {
                 agency: Some("ofds".into()),
                 status: Some(Status::Active),
                 ..Default::default()
             },
             10,
-            None,
         )
-        .await
-        .unwrap();
-    assert_eq!(ofds.items.len(), 5);
+        .await;
+    assert_eq!(ofds.len(), 5);
     assert!(
         f.store
             .applications(&ApplicationFilter::default(), 10, Some("not-a-cursor"))
@@ -823,11 +807,7 @@ pub async fn inbox_and_lists_paginate_by_keyset(db: &TestDb) {
 
 pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
     let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.to_parallel_reviews(id).await;
     let out = f
         .store
@@ -856,11 +836,7 @@ pub async fn withdrawal_closes_tasks_and_timers(db: &TestDb) {
 /// A nominated application, and a doctor that finds nothing wrong yet.
 async fn nominated_and_clean(db: &TestDb) -> (Fixture, Uuid) {
     let f = fixture(db).await;
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();
@@ -1233,18 +1209,15 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
 
     // newest submission first
     let firm = f
-        .store
-        .applications(
-            &ApplicationFilter {
+        .listed(
+            ApplicationFilter {
                 organization: Some("firm-1".into()),
                 ..Default::default()
             },
             100,
-            None,
         )
-        .await
-        .unwrap();
-    let listed: Vec<Uuid> = firm.items.iter().map(|(_, a)| a.id).collect();
+        .await;
+    let listed: Vec<Uuid> = firm.iter().map(|a| a.id).collect();
     let expected: Vec<Uuid> = (0..30)
         .rev()
         .filter(|i| i % 4 == 1)
@@ -1343,11 +1316,7 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
     );
 
     // a rejection in one branch cancels the other branch's task
-    let other = f
-        .submit("soft-landing-sz-to-hk", "pengcheng")
-        .await
-        .application
-        .id;
+    let other = f.submitted("soft-landing-sz-to-hk", "pengcheng").await;
     f.to_parallel_reviews(other).await;
     let reason = json!({"reason": "Not a technology company"});
     check(
@@ -1466,11 +1435,7 @@ pub async fn the_outbox_migration_goes_down_and_up(db: &TestDb) {
 pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
     let f = fixture(db).await;
     let other = Store::open(&db.url).await.unwrap();
-    let id = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let id = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.act(id, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();

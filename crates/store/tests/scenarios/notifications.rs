@@ -36,19 +36,11 @@ pub async fn each_command_is_fanned_out_once_and_deliveries_keep_their_order(db:
             t0 + chrono::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
         })
         .unwrap();
-    let a = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let a = f.submitted("soft-landing-sz-to-hk", "firm").await;
     f.act(a, "ofds_nomination", "ofds:chen", "nominate", None)
         .await
         .unwrap();
-    let b = f
-        .submit("soft-landing-sz-to-hk", "firm")
-        .await
-        .application
-        .id;
+    let b = f.submitted("soft-landing-sz-to-hk", "firm").await;
 
     // Two processes fan out at once: every command's events come out once between them.
     let (one, two) = tokio::join!(f.store.fan_out(100, true), other.fan_out(100, true));
