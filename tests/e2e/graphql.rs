@@ -428,6 +428,9 @@ async fn bad_inputs_get_stable_codes(s: Server) {
     };
     assert_eq!(post("{not json".into()).await.unwrap().status(), 400);
     assert_eq!(oversized(&s.url), 413);
+    let (status, answer) = streamed_oversized(&s.url);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     let malformed = s.gql(Some(&k.firm), "{ me { role ", json!({})).await;
     assert!(
         malformed["errors"][0]["message"]
@@ -528,6 +531,38 @@ fn oversized(url: &str) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
+}
+
+/// Streams a 2 MiB JSON body in chunks, declaring no length, so the server finds it too large
+/// only while reading it; the status and the whole answer.
+fn streamed_oversized(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 64 << 10, "x".repeat(64 << 10));
+    // The server may answer and stop reading before the end: a failed write ends the body.
+    for _ in 0..32 {
+        if stream.write_all(chunk.as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
 }
 
 async fn a_rejecting_branch_cancels_its_sibling(s: Server) {

@@ -10,7 +10,7 @@ use async_graphql::ParseRequestError;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::authn::{Authenticator, Refusal};
+use crate::body_limit::BodyCut;
 use crate::codes::ErrorCode;
 use crate::error::refuse;
 use crate::graphql::{SoftlandSchema, build_schema};
@@ -282,7 +283,9 @@ fn unavailable() -> Response {
 }
 
 /// Why a body is not a GraphQL request, in words for people (never the parser's Debug text).
-fn rejection(e: &ParseRequestError) -> Response {
+/// The answer to a body that is not a GraphQL request; `cut`: the body went past its limit
+/// while being read.
+fn rejection(e: &ParseRequestError, cut: bool) -> Response {
     let too_large = || {
         refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -292,8 +295,9 @@ fn rejection(e: &ParseRequestError) -> Response {
     };
     match e {
         ParseRequestError::PayloadTooLarge => too_large(),
-        // The body limit surfaces as a read error of the body stream.
-        ParseRequestError::Io(io) if io.to_string().contains("length limit") => too_large(),
+        // A streamed body cut off at the limit surfaces as a read error of the body, whose
+        // type the extractor does not keep: the limit's own flag says so.
+        ParseRequestError::Io(_) if cut => too_large(),
         ParseRequestError::UnsupportedBatch => refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -328,6 +332,7 @@ fn first_line(s: &str) -> String {
 async fn graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
+    cut: Option<Extension<BodyCut>>,
     req: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     // The GraphQL-over-HTTP specification: a POST says what its body is.
@@ -340,7 +345,9 @@ async fn graphql(
     }
     let mut req = match req {
         Ok(r) => r.into_inner(),
-        Err(GraphQLRejection(e)) => return rejection(&e),
+        Err(GraphQLRejection(e)) => {
+            return rejection(&e, cut.is_some_and(|c| c.happened()));
+        }
     };
     if req.query.trim().is_empty() {
         return refuse(
