@@ -354,6 +354,27 @@ async fn bad_inputs_get_stable_codes(s: Server) {
         "/incubation/technical_staff_percent",
         "{r}"
     );
+    assert!(
+        r["errors"][0]["extensions"]["violations"][0]
+            .get("missing")
+            .is_none(),
+        "only a missing property is named: {r}"
+    );
+    let mut incomplete = example("soft-landing-sz-to-hk");
+    incomplete["company"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name_en");
+    let r = s
+        .gql(
+            Some(&k.firm),
+            SUBMIT,
+            json!({"k": "soft-landing-sz-to-hk", "d": incomplete}),
+        )
+        .await;
+    let v = &r["errors"][0]["extensions"]["violations"][0];
+    assert_eq!(v["path"], "/company", "{r}");
+    assert_eq!(v["missing"], "name_en", "{r}");
     let r = s
         .gql(
             Some(&k.firm),

@@ -9,6 +9,7 @@ use serde_json::Value;
 use softland_gateway::graphql::RequestLang;
 
 use crate::Console;
+use crate::form::Violation;
 use crate::visitor::Visitor;
 
 /// Why the API said no.
@@ -18,8 +19,8 @@ pub(crate) struct Failure {
     pub code: String,
     /// The API's message (words for people, never internals: see the gateway's error module).
     pub message: String,
-    /// `(JSON pointer, message)` of each input violation.
-    pub violations: Vec<(String, String)>,
+    /// Each input violation.
+    pub violations: Vec<Violation>,
     /// Which rule refused (`FOUR_EYES`), when the API says.
     pub reason: String,
     /// The step a four-eyes rule names (its name; the page puts its title here).
@@ -52,12 +53,6 @@ struct Extensions {
     step: String,
 }
 
-#[derive(Deserialize)]
-struct Violation {
-    path: String,
-    message: String,
-}
-
 impl Console {
     /// Runs `query` with `variables` as `visitor`, in their language; the answer's `data` as
     /// `T`, or the first error.
@@ -81,12 +76,7 @@ impl Console {
             return Err(Failure {
                 code: first.extensions.code,
                 message: first.message,
-                violations: first
-                    .extensions
-                    .violations
-                    .into_iter()
-                    .map(|v| (v.path, v.message))
-                    .collect(),
+                violations: first.extensions.violations,
                 reason: first.extensions.reason,
                 step: first.extensions.step,
             });

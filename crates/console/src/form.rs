@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use softland_workflow::Lang;
 
@@ -76,6 +77,18 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// One input violation, as the API reports it (`extensions.violations`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Violation {
+    /// A JSON pointer to the value (`/` the whole form).
+    pub path: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// For a missing required property: its name (`path` is its object).
+    #[serde(default)]
+    pub missing: Option<String>,
+}
+
 /// The API's violations by JSON pointer, and those no control shows.
 #[derive(Debug, Clone, Default)]
 pub struct Errors {
@@ -85,18 +98,18 @@ pub struct Errors {
 }
 
 impl Errors {
-    /// Places `(path, message)` violations: at the control of that pointer, or — for a
-    /// missing required property (`"x" is a required property` at its object) — at the
-    /// property's control; the rest in [`Errors::general`] once the form is built.
-    pub fn from_violations(violations: &[(String, String)]) -> Self {
+    /// Places the API's violations: at the control of their pointer, or — for a missing
+    /// required property (reported at its object, naming it) — at the property's control; the
+    /// rest in [`Errors::general`] once the form is built.
+    pub fn from_violations(violations: &[Violation]) -> Self {
         let mut at = BTreeMap::new();
-        for (path, message) in violations {
-            let path = if path == "/" { "" } else { path.as_str() };
-            let key = match required_property(message) {
+        for v in violations {
+            let path = if v.path == "/" { "" } else { v.path.as_str() };
+            let key = match &v.missing {
                 Some(prop) => format!("{path}/{}", escape_pointer(prop)),
                 None => path.to_owned(),
             };
-            at.entry(key).or_insert_with(|| message.clone());
+            at.entry(key).or_insert_with(|| v.message.clone());
         }
         Errors {
             at,
@@ -112,15 +125,6 @@ impl Errors {
     fn take(&mut self, pointer: &str) -> Option<String> {
         self.at.remove(pointer)
     }
-}
-
-/// The property a "required" violation names: `"name_en" is a required property`.
-fn required_property(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix('"')?;
-    let (prop, tail) = rest.split_once('"')?;
-    tail.trim_start()
-        .starts_with("is a required property")
-        .then_some(prop)
 }
 
 fn escape_pointer(token: &str) -> String {

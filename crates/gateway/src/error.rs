@@ -53,6 +53,12 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                         async_graphql::Name::new("message"),
                         async_graphql::Value::from(v.message.clone()),
                     );
+                    if let Some(missing) = &v.missing {
+                        m.insert(
+                            async_graphql::Name::new("missing"),
+                            async_graphql::Value::from(missing.clone()),
+                        );
+                    }
                     async_graphql::Value::Object(m)
                 })
                 .collect();

@@ -50,6 +50,7 @@ fn violation(pointer: &str, message: &str) -> Violation {
     Violation {
         path: pointer.to_owned(),
         message: message.to_owned(),
+        missing: None,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Violation {
     pub path: String,
     /// What is wrong with it.
     pub message: String,
+    /// For a missing required property: its name (`path` is the object that lacks it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 /// A compiled JSON Schema with its source.
@@ -97,6 +100,12 @@ impl Schema {
             .map(|e| Violation {
                 path: e.instance_path().to_string(),
                 message: e.to_string(),
+                missing: match e.kind() {
+                    jsonschema::error::ValidationErrorKind::Required { property } => {
+                        property.as_str().map(str::to_owned)
+                    }
+                    _ => None,
+                },
             })
             .collect())
     }

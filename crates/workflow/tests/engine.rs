@@ -122,6 +122,11 @@ fn request_for_information_loops_back_to_the_asking_step() {
         matches!(&err, Rejection::InvalidInput { violations } if violations.iter().any(|v| v.message.contains("answer"))),
         "{err}"
     );
+    // A missing required property is named as such (at its object), not only in words.
+    assert!(
+        matches!(&err, Rejection::InvalidInput { violations } if violations.iter().any(|v| v.path.is_empty() && v.missing.as_deref() == Some("answer"))),
+        "{err}"
+    );
     app.act(
         "eligibility_information",
         "applicant",

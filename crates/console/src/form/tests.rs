@@ -129,17 +129,20 @@ fn a_number_that_does_not_parse_stays_text_for_the_api_to_refuse() {
 
 #[test]
 fn violations_land_at_their_controls_and_the_rest_above_the_form() {
+    let at = |path: &str, message: &str, missing: Option<&str>| Violation {
+        path: path.to_owned(),
+        message: message.to_owned(),
+        missing: missing.map(str::to_owned),
+    };
     let mut errors = Errors::from_violations(&[
-        (
-            "/company".into(),
-            "\"name_en\" is a required property".into(),
+        at(
+            "/company",
+            "\"name_en\" is a required property",
+            Some("name_en"),
         ),
-        (
-            "/company/staff".into(),
-            "\"x\" is not of type \"integer\"".into(),
-        ),
-        ("/licensing/licences/0".into(), "too short".into()),
-        ("/nowhere".into(), "odd".into()),
+        at("/company/staff", "\"x\" is not of type \"integer\"", None),
+        at("/licensing/licences/0", "too short", None),
+        at("/nowhere", "odd", None),
     ]);
     let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
     let by_name: BTreeMap<&str, Option<&str>> = inputs(&rows)
