@@ -147,24 +147,39 @@ pub(crate) fn parse(source: &str, diags: &mut Diagnostics) -> Option<Spanned<Nod
                 Some(i) => message[..i].to_owned(),
                 None => message,
             };
-            diags.push(pos, Code::YamlSyntax, for_people(message));
+            diags.push(pos, Code::YamlSyntax, for_people(&err, message));
             None
         }
     }
 }
 
-/// The library's messages that speak of its own API or internals, said for an author.
-fn for_people(message: String) -> String {
-    if message.contains("multiple YAML documents") {
-        "a definition is one YAML document: remove the `---` separator and what follows".to_owned()
-    } else if message.contains("budget breached") || message.contains("recursion limit") {
-        format!(
-            "the YAML nests more than {MAX_YAML_DEPTH} levels deep or is too large to be a \
-             workflow definition"
-        )
-    } else {
-        message
+/// The library's errors whose own words speak of its API or internals, said for an author;
+/// told apart by the error's kind, never by its text.
+fn for_people(err: &serde_saphyr::Error, message: String) -> String {
+    match err.without_snippet() {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            "a definition is one YAML document: remove the `---` separator and what follows"
+                .to_owned()
+        }
+        serde_saphyr::Error::Budget { .. } => too_deep(),
+        serde_saphyr::Error::ExternalMessage { source, .. }
+            if matches!(
+                source.as_ref(),
+                serde_saphyr::ExternalMessageSource::Parser(e)
+                    if matches!(e.kind(), serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded)
+            ) =>
+        {
+            too_deep()
+        }
+        _ => message,
     }
+}
+
+fn too_deep() -> String {
+    format!(
+        "the YAML nests more than {MAX_YAML_DEPTH} levels deep or is too large to be a \
+             workflow definition"
+    )
 }
 
 #[cfg(test)]
@@ -199,10 +214,16 @@ mod tests {
 
     #[test]
     fn library_internals_are_not_shown() {
-        for source in [
-            "key: a\n---\nkey: b\n".to_owned(),
-            format!("key: {}{}", "[".repeat(10_000), "]".repeat(10_000)),
-            format!("key: {}1{}", "{a: ".repeat(1_000), "}".repeat(1_000)),
+        for (source, said) in [
+            ("key: a\n---\nkey: b\n".to_owned(), "is one YAML document"),
+            (
+                format!("key: {}{}", "[".repeat(10_000), "]".repeat(10_000)),
+                "nests more than 40 levels",
+            ),
+            (
+                format!("key: {}1{}", "{a: ".repeat(1_000), "}".repeat(1_000)),
+                "nests more than 40 levels",
+            ),
         ] {
             let mut d = Diagnostics::default();
             assert!(parse(&source, &mut d).is_none());
@@ -211,6 +232,7 @@ mod tests {
                 !message.contains("from_str") && !message.contains('{'),
                 "{message}"
             );
+            assert!(message.contains(said), "{message}");
         }
     }
 }
