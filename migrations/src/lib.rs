@@ -17,6 +17,7 @@ mod m20261129_000003_sign_in_issuer;
 mod m20261129_000004_documents;
 mod m20261129_000005_notifications;
 mod m20261129_000006_outbox_unannounced_index;
+mod m20261129_000007_sqlite_open_task_indexes;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_documents::Migration),
             Box::new(m20261129_000005_notifications::Migration),
             Box::new(m20261129_000006_outbox_unannounced_index::Migration),
+            Box::new(m20261129_000007_sqlite_open_task_indexes::Migration),
         ]
     }
 }
