@@ -282,9 +282,8 @@ fn unavailable() -> Response {
     )
 }
 
-/// Why a body is not a GraphQL request, in words for people (never the parser's Debug text).
-/// The answer to a body that is not a GraphQL request; `cut`: the body went past its limit
-/// while being read.
+/// Why a body is not a GraphQL request, in words for people (never the parser's Debug text);
+/// `cut`: the body went past its limit while being read.
 fn rejection(e: &ParseRequestError, cut: bool) -> Response {
     let too_large = || {
         refuse(
