@@ -339,15 +339,11 @@ pub(crate) async fn matrix(s: &Server, k: &Keys, admin: &str) {
 
 async fn bad_inputs_get_stable_codes(s: Server) {
     let k = keys(&s);
-    let mut bad = example("soft-landing-sz-to-hk");
+    let (server, firm) = (&s, &k.firm);
+    let submit = move |d: Value| server.gql(Some(firm), SUBMIT, json!({"k": SZ_TO_HK, "d": d}));
+    let mut bad = example(SZ_TO_HK);
     bad["incubation"]["technical_staff_percent"] = json!(140);
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": bad}),
-        )
-        .await;
+    let r = submit(bad).await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     assert_eq!(
         r["errors"][0]["extensions"]["violations"][0]["path"],
@@ -360,18 +356,12 @@ async fn bad_inputs_get_stable_codes(s: Server) {
             .is_none(),
         "only a missing property is named: {r}"
     );
-    let mut incomplete = example("soft-landing-sz-to-hk");
+    let mut incomplete = example(SZ_TO_HK);
     incomplete["company"]
         .as_object_mut()
         .unwrap()
         .remove("name_en");
-    let r = s
-        .gql(
-            Some(&k.firm),
-            SUBMIT,
-            json!({"k": "soft-landing-sz-to-hk", "d": incomplete}),
-        )
-        .await;
+    let r = submit(incomplete).await;
     let v = &r["errors"][0]["extensions"]["violations"][0];
     assert_eq!(v["path"], "/company", "{r}");
     assert_eq!(v["missing"], "name_en", "{r}");

@@ -162,17 +162,18 @@ fn for_people(err: &serde_saphyr::Error, message: String) -> String {
                 .to_owned()
         }
         serde_saphyr::Error::Budget { .. } => too_deep(),
-        serde_saphyr::Error::ExternalMessage { source, .. }
-            if matches!(
-                source.as_ref(),
-                serde_saphyr::ExternalMessageSource::Parser(e)
-                    if matches!(e.kind(), serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded)
-            ) =>
-        {
-            too_deep()
-        }
+        serde_saphyr::Error::ExternalMessage { source, .. } if nests_too_deep(source) => too_deep(),
         _ => message,
     }
+}
+
+/// The parser's own refusal of nesting past its recursion limit.
+fn nests_too_deep(source: &serde_saphyr::ExternalMessageSource) -> bool {
+    use serde_saphyr::granit_parser::ErrorKind;
+    matches!(
+        source,
+        serde_saphyr::ExternalMessageSource::Parser(e) if matches!(e.kind(), ErrorKind::RecursionLimitExceeded)
+    )
 }
 
 fn too_deep() -> String {
