@@ -18,6 +18,7 @@ mod m20261129_000004_documents;
 mod m20261129_000005_notifications;
 mod m20261129_000006_outbox_unannounced_index;
 mod m20261129_000007_sqlite_open_task_indexes;
+mod m20261206_000001_session_keys;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_notifications::Migration),
             Box::new(m20261129_000006_outbox_unannounced_index::Migration),
             Box::new(m20261129_000007_sqlite_open_task_indexes::Migration),
+            Box::new(m20261206_000001_session_keys::Migration),
         ]
     }
 }

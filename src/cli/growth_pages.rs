@@ -28,7 +28,9 @@ pub(super) struct Pages {
 async fn session(store: &Store, person: NewPerson) -> anyhow::Result<String> {
     let id = person.id.clone();
     store.put_person(&person).await?;
-    let (token, _csrf) = store.open_session(&id, chrono::Duration::hours(8)).await?;
+    let (token, _csrf) = store
+        .open_session(&id, chrono::Duration::hours(8), None)
+        .await?;
     Ok(format!(
         "{}={token}",
         softland_gateway::signin::SESSION_COOKIE

@@ -36,4 +36,5 @@ mod readme;
 mod sdl;
 mod simulate;
 mod traces;
+mod trust;
 mod validate;

@@ -12,9 +12,9 @@ use softland_store::test_util::TestDb;
 use crate::support::{Server, code, root};
 
 /// The provider and its control server, killed on drop.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
     control: String,
 }
 
@@ -26,7 +26,7 @@ impl Drop for Provider {
 }
 
 impl Provider {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = root().join("tests/oidc");
         if !dir.join("node_modules/oidc-provider").is_dir() {
             let npm = Command::new("npm")
@@ -57,7 +57,7 @@ impl Provider {
         }
     }
 
-    async fn call(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn call(&self, path: &str, body: Value) -> Value {
         let resp = reqwest::Client::new()
             .post(format!("{}{path}", self.control))
             .json(&body)
@@ -73,13 +73,13 @@ impl Provider {
     }
 
     /// `user`'s ID token from the real code + PKCE flow.
-    async fn login(&self, user: &str) -> String {
+    pub(crate) async fn login(&self, user: &str) -> String {
         let r = self.call("/login", json!({"user": user})).await;
         r["id_token"].as_str().expect("id_token").to_owned()
     }
 
     /// A token the test makes (see provider.mjs's `/sign`).
-    async fn sign(&self, body: Value) -> String {
+    pub(crate) async fn sign(&self, body: Value) -> String {
         let r = self.call("/sign", body).await;
         r["token"].as_str().expect("token").to_owned()
     }
@@ -153,14 +153,14 @@ async fn browsers_sign_in_with_code_and_pkce_on_postgres() {
 }
 
 const ME: &str = "{ me { name role agency organization } }";
-const PUT_PERSON: &str = "mutation($p: PersonInput!) { putPerson(input: $p) { id } }";
+pub(crate) const PUT_PERSON: &str = "mutation($p: PersonInput!) { putPerson(input: $p) { id } }";
 
-async fn me(s: &Server, token: &str) -> Value {
+pub(crate) async fn me(s: &Server, token: &str) -> Value {
     s.query(Some(token), ME).await
 }
 
 /// The server on `db`, trusting `op`'s tokens for audience `softland`, people by e-mail.
-fn server_for(db: TestDb, op: &Provider) -> Server {
+pub(crate) fn server_for(db: TestDb, op: &Provider) -> Server {
     Server::start_with_env(
         db,
         "127.0.0.1:0",

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::Data;
 use async_graphql::ParseRequestError;
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
@@ -115,6 +114,10 @@ struct AppState {
     auth: Authenticator,
     sign_in: crate::signin::SignInState,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// WebSocket connections open at once (half the connection cap).
+    sockets: crate::ws::Sockets,
+    /// The largest WebSocket message (the HTTP body limit).
+    max_message: usize,
 }
 
 /// A bound, ready-to-run gateway.
@@ -167,7 +170,10 @@ impl Application {
             storage,
             limits: settings.upload_limits,
         };
+        let max_connections = settings.max_connections.unwrap_or_else(connection_cap);
         let state = AppState {
+            sockets: crate::ws::Sockets::new(max_connections / 2),
+            max_message: settings.max_body,
             documents: documents.clone(),
             schema: build_schema(
                 store.clone(),
@@ -236,7 +242,7 @@ impl Application {
             listener,
             router,
             header_timeout: settings.header_timeout,
-            max_connections: settings.max_connections.unwrap_or_else(connection_cap),
+            max_connections,
             tls,
         })
     }
@@ -361,7 +367,7 @@ async fn graphql(
             .and_then(|v| v.to_str().ok()),
     ));
     match state.auth.caller(&headers).await {
-        Ok(Some(p)) => req = req.data(p),
+        Ok(Some((p, authority))) => req = req.data(p).data(authority),
         Ok(None) => {}
         Err(Refusal::Unavailable) => return unavailable(),
         Err(Refusal::NoCsrf) => {
@@ -376,13 +382,7 @@ async fn graphql(
     let mut resp = state.schema.execute(req).await;
     // Parse and validation errors come from async-graphql without a code: they are the
     // client's. Every error leaves with one.
-    for e in &mut resp.errors {
-        let ext = e.extensions.get_or_insert_with(Default::default);
-        if ext.get("code").is_none() {
-            ext.set("code", ErrorCode::BadUserInput.as_str());
-            crate::metrics::error(ErrorCode::BadUserInput);
-        }
-    }
+    crate::error::code_errors(&mut resp.errors);
     // A request error (the document does not parse or validate, the variables do not
     // coerce): nothing ran, no data, and no error has a path.
     let request_error = resp.data == async_graphql::Value::Null
@@ -444,54 +444,54 @@ impl Media {
     }
 }
 
-/// WebSocket subscriptions; the token comes in `connection_init` as `{"authorization": "Bearer …"}`
-/// (or the upgrade request's header). The token stays with the connection, so its subscriptions
-/// end when the key is revoked (see `graphql::subscription`).
+/// WebSocket subscriptions (see [`crate::ws`]): graphql-transport-ws only, authenticated at
+/// `connection_init`; the token stays with the connection, so its subscriptions end when the
+/// key is revoked (see `graphql::subscription`).
 async fn graphql_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
+    peer: Option<Extension<crate::transport::Peer>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = crate::authn::bearer(&headers).map(str::to_owned);
-    let lang = crate::graphql::RequestLang::from_header(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let auth = state.auth.clone();
+    let speaks = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case(crate::ws::SUBPROTOCOL));
+    if !speaks {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "speak the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol: graphql-transport-ws)",
+        );
+    }
+    let Some(permit) = state.sockets.admit() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::LimitExceeded,
+            "too many subscription connections are open; try again shortly",
+        );
+    };
+    // Browsers always send `Origin` on a WebSocket upgrade: the cookie is taken only from
+    // this server's own pages.
+    let https = crate::transport::browser_https(&headers, peer.as_deref());
+    let same_origin = crate::transport::origin_matches(&headers, https) == Some(true);
+    let ws_upgrade = crate::ws::Upgrade {
+        bearer: crate::authn::bearer(&headers).map(str::to_owned),
+        lang: crate::graphql::RequestLang::from_header(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+        same_origin_headers: same_origin.then_some(headers),
+    };
+    let (schema, auth) = (state.schema.clone(), state.auth.clone());
     upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    data.insert(lang);
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|s| s.trim_start_matches("Bearer ").trim().to_owned())
-                        .or(from_header);
-                    match auth.token_caller(token.as_deref()).await {
-                        Ok(Some(p)) => {
-                            data.insert(p);
-                            if let Some(t) = token {
-                                data.insert(crate::graphql::Credential::new(t));
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(_) => {
-                            return Err(crate::error::coded(
-                                ErrorCode::Internal,
-                                "the server cannot check credentials right now; try again shortly",
-                            ));
-                        }
-                    }
-                    Ok(data)
-                })
-                .serve()
-        })
+        .protocols([crate::ws::SUBPROTOCOL])
+        .max_message_size(state.max_message)
+        .max_frame_size(state.max_message)
+        .on_upgrade(move |socket| crate::ws::serve(socket, schema, auth, ws_upgrade, permit))
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -19,6 +19,17 @@ pub struct Authenticator {
     oidc: Option<Arc<OidcVerifier>>,
 }
 
+/// The authority a caller's credential carries beyond their person: the API key behind it (a
+/// bearer key, or the key that opened a browser session) and when that key expires. A key
+/// made with this credential may not outlive it (see `policy::key_minting`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Authority {
+    /// The key behind the credential, if a key is.
+    pub key: Option<uuid::Uuid>,
+    /// When the credential's authority ends, if it does.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Why a request's credentials could not be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -51,15 +62,24 @@ impl Authenticator {
     /// request the session cookie authenticates must repeat the session's CSRF token (another
     /// site can make a browser send the cookie, not the header). `Ok(None)`: no credential, or
     /// one that names nobody.
-    pub async fn caller(&self, headers: &HeaderMap) -> Result<Option<Principal>, Refusal> {
+    pub async fn caller(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<(Principal, Authority)>, Refusal> {
         if let Some(token) = bearer(headers) {
-            return self.token_caller(Some(token)).await;
+            return self.authority(token).await.map_err(|e| unavailable(&e));
         }
         match crate::signin::session_of(&self.store, headers).await {
             Ok(Some(session)) if !crate::signin::csrf_matches(headers, &session) => {
                 Err(Refusal::NoCsrf)
             }
-            Ok(Some(session)) => Ok(Principal::of_person(session.person)),
+            Ok(Some(session)) => {
+                let authority = Authority {
+                    key: session.key,
+                    until: session.key_expires_at,
+                };
+                Ok(Principal::of_person(session.person).map(|p| (p, authority)))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(unavailable(&e)),
         }
@@ -94,6 +114,14 @@ impl Authenticator {
     /// The caller `token` names: `Ok(None)` for an unknown, expired, revoked or refused one;
     /// `Err` when the database could not say.
     pub async fn principal(&self, token: &str) -> Result<Option<Principal>, softland_store::Error> {
+        Ok(self.authority(token).await?.map(|(p, _)| p))
+    }
+
+    /// The caller `token` names, with its authority (see [`Authority`]).
+    async fn authority(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Principal, Authority)>, softland_store::Error> {
         if let Some(oidc) = &self.oidc
             && looks_like_jwt(token)
         {
@@ -104,15 +132,25 @@ impl Authenticator {
                     return Ok(None);
                 }
             };
-            let person = crate::signin::person_signing_in(&self.store, &issuer, &identity).await?;
+            let person = crate::signin::person_signing_in(
+                &self.store,
+                &issuer,
+                &identity,
+                oidc.config().issuers.len(),
+            )
+            .await?;
+            // The identity provider speaks for the person: no key stands behind the token.
             return Ok(person
                 .filter(|p| p.active && !p.service)
-                .and_then(Principal::of_person));
+                .and_then(Principal::of_person)
+                .map(|p| (p, Authority::default())));
         }
-        Ok(self
-            .store
-            .authenticate(token)
-            .await?
-            .and_then(|k| Principal::of_person(k.person)))
+        Ok(self.store.authenticate(token).await?.and_then(|k| {
+            let authority = Authority {
+                key: Some(k.id),
+                until: k.expires_at,
+            };
+            Principal::of_person(k.person).map(|p| (p, authority))
+        }))
     }
 }

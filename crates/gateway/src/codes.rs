@@ -27,6 +27,10 @@ softland_workflow::code_registry! {
         Conflict => "CONFLICT",
         /// A per-caller limit is reached (live subscriptions per key).
         LimitExceeded => "LIMIT_EXCEEDED",
+        /// The operation would cost more than one request may: too many fields once its
+        /// fragments are spread out, fragments nested too deep, or a cost — list sizes
+        /// multiplied by what each item selects — over the limit. Ask for less per request.
+        TooComplex => "TOO_COMPLEX",
         /// The request body is larger than the server accepts.
         PayloadTooLarge => "PAYLOAD_TOO_LARGE",
         /// The server failed (the database is unreachable, stored data is unreadable); the details

@@ -97,3 +97,15 @@ pub(crate) fn refuse(
     let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
     (status, axum::Json(body)).into_response()
 }
+
+/// Gives every error of a response an `extensions.code` (async-graphql's own parse and
+/// validation errors come without one: they are the client's).
+pub(crate) fn code_errors(errors: &mut [async_graphql::ServerError]) {
+    for e in errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", ErrorCode::BadUserInput.as_str());
+            crate::metrics::error(ErrorCode::BadUserInput);
+        }
+    }
+}

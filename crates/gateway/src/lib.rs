@@ -28,6 +28,7 @@ pub mod retention;
 pub mod signin;
 mod traces;
 pub mod transport;
+mod ws;
 
 pub use app::{Application, Pages, Services, Settings};
 pub use codes::ErrorCode;

@@ -10,9 +10,12 @@
 //!   refetch; tokens they signed stop verifying then.
 //! - Only RS256 and ES256 are accepted, and only with a key of the matching type (never `none`;
 //!   never an HMAC "signed" with a public key). Issuer and audience must match; `exp` is
-//!   required, with [`OidcConfig::leeway`].
-//! - Which claim names the person is configured (`email` — then `email_verified` must not be
-//!   false — or `sub`, matched against directory ids). Nobody unknown to the directory gets in.
+//!   required, with [`OidcConfig::leeway`]; so is `iat`, not in the future (beyond the leeway),
+//!   and a token may live at most [`MOST_LIFETIME`] (`exp` − `iat`).
+//! - Which claim names the person is configured (`email` — then `email_verified` must be
+//!   `true` — or `sub`, matched against directory ids). Nobody unknown to the directory gets
+//!   in, and an issuer speaks only for the people tied to it (their agency's sign-in issuer,
+//!   or the server's one issuer when it trusts just one: `Store::issuer_speaks_for`).
 //!
 //! Every refusal is the same to the caller (`UNAUTHENTICATED`, no detail); the reason is logged
 //! at debug level.
@@ -84,6 +87,9 @@ impl OidcConfig {
         }
     }
 }
+
+/// The longest a token may live (`exp` − `iat`).
+pub const MOST_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// The most bytes read of a discovery document or key set.
 const MOST_BYTES: usize = 512 * 1024;
@@ -161,6 +167,27 @@ struct Claims {
     sub: Option<String>,
     email: Option<String>,
     email_verified: Option<bool>,
+    exp: i64,
+    iat: Option<i64>,
+}
+
+/// The `iss` a token claims, read without verifying anything (to choose whose keys verify it).
+fn unverified_issuer(token: &str) -> Result<String, Refused> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: String,
+    }
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| Refused::Malformed("no payload".into()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| Refused::Malformed(e.to_string()))?;
+    serde_json::from_slice::<Iss>(&bytes)
+        .map(|c| c.iss)
+        .map_err(|e| Refused::Malformed(e.to_string()))
 }
 
 /// Whether a string has the shape of a JWT (three dot-separated parts): API keys never do.
@@ -289,11 +316,16 @@ impl OidcVerifier {
         Ok(())
     }
 
-    fn find(&self, kid: &str) -> Option<(&Issuer, std::sync::Arc<Key>)> {
-        self.issuers.iter().find_map(|i| {
-            let keys = i.keys.read().unwrap_or_else(|e| e.into_inner());
-            keys.get(kid).map(|k| (i, k.clone()))
-        })
+    /// The key `kid` of the issuer the token says it comes from (key ids are each issuer's
+    /// own: two providers may both call a key `k1`). The claim is read unverified only to pick
+    /// the keys; the signature and the issuer are checked with them afterwards.
+    fn find(&self, iss: &str, kid: &str) -> Option<(&Issuer, std::sync::Arc<Key>)> {
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|i| i.url == iss.trim_end_matches('/'))?;
+        let keys = issuer.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.get(kid).map(|k| (issuer, k.clone()))
     }
 
     /// Refetches the keys of every issuer not fetched within the interval.
@@ -360,11 +392,12 @@ impl OidcVerifier {
         let kid = header
             .kid
             .ok_or_else(|| Refused::Malformed("no `kid` in the header".into()))?;
-        let found = match self.find(&kid) {
+        let iss = unverified_issuer(token)?;
+        let found = match self.find(&iss, &kid) {
             Some(found) => found,
             None => {
                 self.refetch().await;
-                self.find(&kid).ok_or(Refused::UnknownKey(kid))?
+                self.find(&iss, &kid).ok_or(Refused::UnknownKey(kid))?
             }
         };
         let (issuer, key) = found;
@@ -380,6 +413,23 @@ impl OidcVerifier {
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map_err(|e| Refused::Invalid(e.to_string()))?;
         let claims = data.claims;
+        // A token says when it was issued, not in the future, and lives a bounded time: a
+        // token minted to last a century is no sign-in.
+        let now = chrono::Utc::now().timestamp();
+        let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(60);
+        let iat = claims
+            .iat
+            .ok_or_else(|| Refused::Invalid("no `iat`".into()))?;
+        if iat > now + leeway {
+            return Err(Refused::Invalid("`iat` is in the future".into()));
+        }
+        let most = i64::try_from(MOST_LIFETIME.as_secs()).unwrap_or(i64::MAX);
+        if claims.exp.saturating_sub(iat) > most {
+            return Err(Refused::Invalid(format!(
+                "the token lives longer than {} hours",
+                most / 3600
+            )));
+        }
         debug_assert!(claims.iss.trim_end_matches('/') == issuer.url);
         if let Some(nonce) = nonce
             && claims.nonce.as_deref() != Some(nonce)
@@ -393,8 +443,9 @@ impl OidcVerifier {
                 .map(Identity::Id)
                 .ok_or_else(|| Refused::Identity("no `sub`".into())),
             IdentityClaim::Email => {
-                if claims.email_verified == Some(false) {
-                    return Err(Refused::Identity("`email_verified` is false".into()));
+                // The address names the person only if the provider checked it is theirs.
+                if claims.email_verified != Some(true) {
+                    return Err(Refused::Identity("`email_verified` is not true".into()));
                 }
                 claims
                     .email

@@ -307,3 +307,34 @@ impl Principal {
         }
     }
 }
+
+/// What a key made through the API becomes: its expiry and the key it was made under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minted {
+    /// When it expires: what was asked, but never after the maker's own credential.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The key it is revoked with: the maker's, when they make a key for themself.
+    pub minted_by: Option<uuid::Uuid>,
+}
+
+/// The rule for keys made through the API (`createApiKey`, the console's key page): a key may
+/// not outlive the credential that made it — it expires no later than the maker's key (a
+/// bearer key, or the key a browser session was opened with), whatever was asked — and a key
+/// a person makes for themself is revoked with the key it was made under. Keys made for
+/// others are the directory's (a lead's or an administrator's act, recorded) and only capped.
+/// A stolen browser session thus cannot mint a key that lives on after its key is revoked.
+pub fn key_minting(
+    maker: &Principal,
+    authority: crate::authn::Authority,
+    person: &str,
+    asked: Option<chrono::DateTime<chrono::Utc>>,
+) -> Minted {
+    let expires_at = match (asked, authority.until) {
+        (Some(a), Some(u)) => Some(a.min(u)),
+        (a, u) => a.or(u),
+    };
+    Minted {
+        expires_at,
+        minted_by: authority.key.filter(|_| maker.name() == person),
+    }
+}

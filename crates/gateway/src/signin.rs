@@ -347,7 +347,7 @@ pub async fn callback(
             );
         }
     };
-    let person = person_signing_in(&s.store, &issuer, &identity).await;
+    let person = person_signing_in(&s.store, &issuer, &identity, v.config().issuers.len()).await;
     let person = match person {
         Ok(Some(p)) if p.active && !p.service && !p.roles.is_empty() => p,
         Ok(Some(p)) if p.active && p.roles.is_empty() => {
@@ -371,7 +371,7 @@ pub async fn callback(
     };
     let (token, _csrf) = match s
         .store
-        .open_session(&person.id, chrono::Duration::hours(SESSION_HOURS))
+        .open_session(&person.id, chrono::Duration::hours(SESSION_HOURS), None)
         .await
     {
         Ok(t) => t,
@@ -474,19 +474,27 @@ pub fn csrf_matches(headers: &HeaderMap, session: &Session) -> bool {
         .is_some_and(|t| t == session.csrf)
 }
 
-/// The directory person a verified identity names; someone unknown whose issuer an agency
-/// admits joins it without roles (see `Store::join_on_sign_in`), and so still has no access.
+/// The directory person a verified identity names, if `issuer` may speak for them (see
+/// `Store::issuer_speaks_for`: their agency's sign-in issuer, or the server's one issuer);
+/// someone unknown whose issuer an agency admits joins it as a new person without roles (see
+/// `Store::join_on_sign_in`), and so still has no access. `issuers`: how many issuers the
+/// server trusts.
 pub async fn person_signing_in(
     store: &Store,
     issuer: &str,
     identity: &Identity,
+    issuers: usize,
 ) -> Result<Option<softland_store::directory::Person>, softland_store::Error> {
     let found = match identity {
         Identity::Id(id) => store.person(id).await?,
         Identity::Email(email) => store.person_by_email(email).await?,
     };
+    let sole = issuers == 1;
     match (found, identity) {
-        (Some(p), _) => Ok(Some(p)),
+        (Some(p), _) => Ok(store
+            .issuer_speaks_for(issuer, &p, sole)
+            .await?
+            .then_some(p)),
         (None, Identity::Email(email)) => store.join_on_sign_in(issuer, email).await,
         (None, Identity::Id(_)) => Ok(None),
     }

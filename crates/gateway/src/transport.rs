@@ -68,6 +68,30 @@ pub fn sees_https(req: &Request, proxies: &TrustedProxies) -> bool {
                 .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
 }
 
+/// Whether the browser sees HTTPS, for a handler behind [`secure_cookies`] (which drops the
+/// forwarded headers of untrusted peers, so the ones left are believed).
+pub fn browser_https(headers: &axum::http::HeaderMap, peer: Option<&Peer>) -> bool {
+    peer.is_some_and(|p| p.tls)
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Whether the request's `Origin` is this server's — scheme and host (with port) alike;
+/// `None` when it sends none.
+pub fn origin_matches(headers: &axum::http::HeaderMap, https: bool) -> Option<bool> {
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or_default();
+    let scheme = if https { "https://" } else { "http://" };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    Some(
+        origin
+            .strip_prefix(scheme)
+            .is_some_and(|o| host.is_some_and(|h| o.eq_ignore_ascii_case(h))),
+    )
+}
+
 /// Middleware: forwarded headers from an untrusted peer are dropped (nothing after this can
 /// believe them); on a request the browser made over HTTPS every cookie set is `Secure`.
 pub async fn secure_cookies(

@@ -326,6 +326,8 @@ pub mod api_key {
         /// The person (or service account) the key acts as; NULL only in a damaged row.
         pub person_id: Option<String>,
         pub expires_at: Option<DateTimeUtc>,
+        /// The key under whose authority this one was made through the API, if any.
+        pub minted_by: Option<Uuid>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -391,6 +393,8 @@ pub mod session {
         pub csrf: String,
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
+        /// The API key that opened it (the console's sign-in); NULL for an identity provider's.
+        pub key_id: Option<Uuid>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -120,6 +120,18 @@ impl Store {
         label: &str,
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<(KeyRecord, String)> {
+        self.mint_key(person, label, expires_at, None).await
+    }
+
+    /// Creates a key as [`Store::create_key_for`] does, remembering the key under whose
+    /// authority it was made (`minted_by`): revoking that key revokes this one too.
+    pub async fn mint_key(
+        &self,
+        person: &str,
+        label: &str,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        minted_by: Option<Uuid>,
+    ) -> Result<(KeyRecord, String)> {
         let Some(owner) = self.person(person).await? else {
             return Err(Error::NotFound(format!("person `{person}`")));
         };
@@ -140,6 +152,7 @@ impl Store {
             revoked_at: Set(None),
             person_id: Set(Some(owner.id.clone())),
             expires_at: Set(expires_at),
+            minted_by: Set(minted_by),
         };
         let m = api_key::Entity::insert(model)
             .exec_with_returning(self.db())
@@ -278,16 +291,45 @@ impl Store {
         }))
     }
 
-    /// Revokes a key; `false` when there is no such active key. On PostgreSQL the same
-    /// transaction notifies every server that remembers keys.
+    /// Revokes a key; `false` when there is no such active key. With it go the browser
+    /// sessions it opened and the keys made under its authority (`minted_by`, transitively).
+    /// On PostgreSQL the same transaction notifies every server that remembers keys.
     pub async fn revoke_key(&self, id: Uuid) -> Result<bool> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         let res = api_key::Entity::update_many()
-            .col_expr(api_key::Column::RevokedAt, Expr::value(self.now()))
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now))
             .filter(api_key::Column::Id.eq(id))
             .filter(api_key::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
+        let mut gone = vec![id];
+        // A chain of keys each made under the previous one is short; bounded all the same.
+        for _ in 0..64 {
+            if gone.is_empty() {
+                break;
+            }
+            crate::entity::session::Entity::delete_many()
+                .filter(crate::entity::session::Column::KeyId.is_in(gone.clone()))
+                .exec(&txn)
+                .await?;
+            let minted: Vec<Uuid> = api_key::Entity::find()
+                .filter(api_key::Column::MintedBy.is_in(gone))
+                .filter(api_key::Column::RevokedAt.is_null())
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|k| k.id)
+                .collect();
+            if !minted.is_empty() {
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+                    .filter(api_key::Column::Id.is_in(minted.clone()))
+                    .exec(&txn)
+                    .await?;
+            }
+            gone = minted;
+        }
         if self.inner.backend == Backend::Postgres && res.rows_affected == 1 {
             txn.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
         }

@@ -387,21 +387,48 @@ impl Store {
         Ok(true)
     }
 
-    /// Someone signing in from `issuer` whom the directory lacks, with e-mail address `email`:
-    /// added to the agency that admits that issuer's people, without roles (no access until a
-    /// lead or administrator gives them one), their id the address. `None` when no agency
-    /// admits the issuer. Adding twice adds once.
+    /// Someone signing in from `issuer` whom the directory lacks (no person has the e-mail
+    /// address `email`): added to the agency that admits that issuer's people, without roles
+    /// (no access until a lead or administrator gives them one). Admission only ever creates
+    /// a new person: their id is the address where no one has it, else the address with a
+    /// suffix — an existing person whose *id* happens to equal the address is never handed
+    /// out. `None` when no agency admits the issuer.
     pub async fn join_on_sign_in(&self, issuer: &str, email: &str) -> Result<Option<Person>> {
+        let issuer = issuer.trim_end_matches('/');
         let Some(a) = agency::Entity::find()
-            .filter(agency::Column::SignInIssuer.eq(issuer))
+            .filter(agency::Column::SignInIssuer.is_in([issuer.to_owned(), format!("{issuer}/")]))
             .one(self.db())
             .await?
         else {
             return Ok(None);
         };
         let email = check_email(email)?;
+        if let Some(p) = self.person_by_email(&email).await? {
+            return Ok(Some(p));
+        }
+        let base: String = email
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+            .take(48)
+            .collect();
+        let mut id = None;
+        for n in 1..=9 {
+            let candidate = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            if !candidate.is_empty() && self.person(&candidate).await?.is_none() {
+                id = Some(candidate);
+                break;
+            }
+        }
+        let id = match id {
+            Some(id) => id,
+            None => format!("{base}-{}", &crate::sessions::random_token()?[..8]),
+        };
         let p = NewPerson {
-            id: email.clone(),
+            id,
             display_name: Some(email.clone()),
             email: Some(email),
             agency: Some(a.key),
@@ -410,9 +437,6 @@ impl Store {
             service: false,
             language: None,
         };
-        if let Some(existing) = self.person(&p.id).await? {
-            return Ok(Some(existing));
-        }
         let added = self.put_person(&p).await?;
         tracing::info!(
             person = added.id,
@@ -420,6 +444,25 @@ impl Store {
             "added on first sign-in, without roles"
         );
         Ok(Some(added))
+    }
+
+    /// Whether tokens of `issuer` may speak for `person`: the issuer their agency signs in
+    /// with, where it names one; otherwise only the server's one identity provider (`sole`),
+    /// never one of several.
+    pub async fn issuer_speaks_for(
+        &self,
+        issuer: &str,
+        person: &Person,
+        sole: bool,
+    ) -> Result<bool> {
+        let bound = match &person.membership {
+            Membership::Agency(a) => self.agency(a).await?.and_then(|a| a.sign_in_issuer),
+            _ => None,
+        };
+        Ok(match bound {
+            Some(b) => b.trim_end_matches('/') == issuer.trim_end_matches('/'),
+            None => sole,
+        })
     }
 
     /// Loads a directory: agencies, then organizations, then people (each added or updated).

@@ -40,6 +40,11 @@ pub struct Session {
     pub csrf: String,
     /// When it ends.
     pub expires_at: DateTime<Utc>,
+    /// The API key that opened it (it ends when the key is revoked or expires); `None` for a
+    /// session an identity provider opened.
+    pub key: Option<uuid::Uuid>,
+    /// When that key expires, if it does.
+    pub key_expires_at: Option<DateTime<Utc>>,
 }
 
 /// A random 256-bit value, hex.
@@ -98,25 +103,37 @@ impl Store {
         }))
     }
 
-    /// Opens a session for `person` lasting `lifetime`; returns the cookie's value and the CSRF
-    /// token (the only time the cookie's value exists in clear).
-    pub async fn open_session(&self, person: &str, lifetime: Duration) -> Result<(String, String)> {
+    /// Opens a session for `person` lasting `lifetime` — no longer than `key`, the API key that
+    /// opened it, if one did — and returns the cookie's value and the CSRF token (the only time
+    /// the cookie's value exists in clear).
+    pub async fn open_session(
+        &self,
+        person: &str,
+        lifetime: Duration,
+        key: Option<&crate::KeyRecord>,
+    ) -> Result<(String, String)> {
         let (token, csrf) = (random_token()?, random_token()?);
         let now = self.now();
+        let mut ends = now + lifetime;
+        if let Some(until) = key.and_then(|k| k.expires_at) {
+            ends = ends.min(until);
+        }
         session::Entity::insert(session::ActiveModel {
             id_hash: Set(sha256_hex(&token)),
             person_id: Set(person.to_owned()),
             csrf: Set(csrf.clone()),
             created_at: Set(now),
-            expires_at: Set(now + lifetime),
+            expires_at: Set(ends),
+            key_id: Set(key.map(|k| k.id)),
         })
         .exec_without_returning(self.db())
         .await?;
         Ok((token, csrf))
     }
 
-    /// The session a cookie's value names, unless unknown, ended, expired, or its person
-    /// deactivated.
+    /// The session a cookie's value names, unless unknown, ended, expired, its person
+    /// deactivated, or the key that opened it revoked or expired (read from the database on
+    /// every request, so a revocation on any server ends it at once everywhere).
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let Some(m) = session::Entity::find_by_id(sha256_hex(token))
             .one(self.db())
@@ -124,8 +141,22 @@ impl Store {
         else {
             return Ok(None);
         };
-        if m.expires_at <= self.now() {
+        let now = self.now();
+        if m.expires_at <= now {
             return Ok(None);
+        }
+        let mut key_expires_at = None;
+        if let Some(key) = m.key_id {
+            let live = crate::entity::api_key::Entity::find_by_id(key)
+                .filter(crate::entity::api_key::Column::RevokedAt.is_null())
+                .filter(crate::entity::api_key::Column::PersonId.eq(m.person_id.as_str()))
+                .one(self.db())
+                .await?
+                .filter(|k| k.expires_at.is_none_or(|t| t > now));
+            let Some(k) = live else {
+                return Ok(None);
+            };
+            key_expires_at = k.expires_at;
         }
         Ok(self
             .person(&m.person_id)
@@ -135,6 +166,8 @@ impl Store {
                 person,
                 csrf: m.csrf,
                 expires_at: m.expires_at,
+                key: m.key_id,
+                key_expires_at,
             }))
     }
 

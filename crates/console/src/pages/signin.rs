@@ -107,20 +107,25 @@ pub(crate) async fn submit(
     if key.is_empty() || key.len() > MAX_KEY {
         return sign_in_page(&c, &v, return_to, true);
     }
-    let person = match c.store.authenticate(key).await {
-        Ok(Some(k)) if k.person.active => k.person,
+    let key = match c.store.authenticate(key).await {
+        Ok(Some(k)) if k.person.active => k,
         Ok(_) => return sign_in_page(&c, &v, return_to, true),
         Err(e) => {
             tracing::error!(error = %e, "cannot check an API key");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    let person = key.person.clone();
     if Principal::of_person(person.clone()).is_none() {
         return sign_in_page(&c, &v, return_to, true);
     }
     let token = match c
         .store
-        .open_session(&person.id, chrono::Duration::hours(SESSION_HOURS))
+        .open_session(
+            &person.id,
+            chrono::Duration::hours(SESSION_HOURS),
+            Some(&key),
+        )
         .await
     {
         Ok((token, _csrf)) => token,

@@ -226,7 +226,8 @@ pub struct CreateApiKeyInput {
     pub person_id: ID,
     /// What it is for ("back office", "laptop").
     pub label: String,
-    /// When it stops working.
+    /// When it stops working — no later than the key you are signed in with, if that one
+    /// expires (the answer's `expiresAt` says when it does).
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -417,8 +418,13 @@ impl DirectoryMutation {
             return Err(forbidden("only administrators make administrators' keys"));
         }
         super::mutation::bounded("label", Some(&input.label), super::mutation::MAX_NAME)?;
+        let authority = ctx
+            .data_opt::<crate::authn::Authority>()
+            .copied()
+            .unwrap_or_default();
+        let minted = crate::policy::key_minting(who, authority, &p.id, input.expires_at);
         let (key, token) = store(ctx)
-            .create_key_for(&p.id, &input.label, input.expires_at)
+            .mint_key(&p.id, &input.label, minted.expires_at, minted.minted_by)
             .await
             .map_err(from_store)?;
         Ok(CreatedApiKey {

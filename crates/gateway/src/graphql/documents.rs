@@ -1,14 +1,14 @@
 //! Parsed query documents, remembered by query text: clients send the same few operations
 //! over and over, and parsing one costs more than copying the parsed form. Parsing depends on
 //! nothing but the text, so a remembered document is exactly what parsing would return; the
-//! limits (aliases, depth, complexity) still check every request.
+//! limits (aliases, expansion, depth, complexity) still check every request: the cache is
+//! asked by `limits::RequestLimits`, which parses before async-graphql does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::ServerResult;
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
 
 /// At most this many documents are remembered; when full, the memory starts over.
 const CAPACITY: usize = 256;
@@ -18,35 +18,21 @@ const LONGEST: usize = 4 * 1024;
 
 type Documents = Arc<Mutex<HashMap<String, ExecutableDocument>>>;
 
-/// The extension factory; one memory per schema.
-#[derive(Default)]
+/// The memory of parsed documents; one per schema (clones share it).
+#[derive(Default, Clone)]
 pub(crate) struct DocumentCache(Documents);
-
-impl ExtensionFactory for DocumentCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentCacheExtension(self.0.clone()))
-    }
-}
-
-struct DocumentCacheExtension(Documents);
 
 fn lock(d: &Documents) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
     d.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentCacheExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+impl DocumentCache {
+    /// The parsed form of `query`: remembered, or parsed now (and remembered if short).
+    pub(crate) fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
         if let Some(doc) = lock(&self.0).get(query) {
             return Ok(doc.clone());
         }
-        let doc = next.run(ctx, query, variables).await?;
+        let doc = async_graphql::parser::parse_query(query)?;
         if query.len() <= LONGEST {
             let mut docs = lock(&self.0);
             if docs.len() >= CAPACITY {
@@ -61,7 +47,7 @@ impl Extension for DocumentCacheExtension {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, Variables};
 
     struct Q;
 
@@ -77,7 +63,7 @@ mod tests {
         let cache = DocumentCache::default();
         let docs = cache.0.clone();
         let schema = Schema::build(Q, EmptyMutation, EmptySubscription)
-            .extension(cache)
+            .extension(crate::graphql::limits::RequestLimits::new(cache))
             .finish();
         let query = "query($n: String!) { hello(name: $n) }";
         for name in ["a", "b"] {

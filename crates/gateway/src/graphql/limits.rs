@@ -10,32 +10,55 @@
 //!   same `BAD_USER_INPUT` on both databases.
 //! - **Aliases.** `a1: inbox {…} a2: inbox {…} …` multiplies work without deepening the query;
 //!   async-graphql limits depth and complexity, this caps aliases per operation document.
+//! - **Expansion.** Fragments multiply work without lengthening the text: `fragment F1 on Query
+//!   { ...F0 ...F0 }` and so on doubles at every step, so 1 KB expands to millions of fields,
+//!   which async-graphql's validation and execution would each walk. Before either runs, the
+//!   fields a document expands to are counted — each fragment once, memoised, so the count is
+//!   linear in the text — and refused past [`MAX_FIELDS`] with `TOO_COMPLEX`. WebSocket
+//!   subscriptions pass through the same extension.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, Value, Variables};
+use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult, Value, Variables};
 
+use super::documents::DocumentCache;
 use crate::codes::ErrorCode;
 
 /// At most this many aliased fields per request.
-pub const MAX_ALIASES: usize = 30;
+pub const MAX_ALIASES: u64 = 30;
+
+/// At most this many fields per request once every fragment spread is replaced by its fragment
+/// (each occurrence counts). The standard introspection query expands to a few hundred.
+pub const MAX_FIELDS: u64 = 2_000;
 
 /// The deepest nesting of brackets in a query text, and of lists and objects in its variables.
 /// Forms and action inputs nest a few levels; the schema's own depth limit is 12.
 pub const MAX_NESTING: usize = 32;
 
-pub(crate) struct RequestLimits;
+/// The limits, checked in `prepare_request`: the document is parsed there (or taken from the
+/// memory of parsed documents) and handed to async-graphql parsed, so nothing of async-graphql
+/// walks a document before it is measured — its own recursive-depth check walks fragment
+/// spreads without memory, exponentially in a fan-out.
+pub(crate) struct RequestLimits(DocumentCache);
 
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension)
+impl RequestLimits {
+    pub(crate) fn new(documents: DocumentCache) -> Self {
+        RequestLimits(documents)
     }
 }
 
-struct RequestLimitsExtension;
+impl ExtensionFactory for RequestLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimitsExtension(self.0.clone()))
+    }
+}
+
+struct RequestLimitsExtension(DocumentCache);
 
 /// A refusal with `extensions.code`.
 pub(crate) fn refusal(code: ErrorCode, message: String) -> ServerError {
@@ -216,35 +239,116 @@ fn document_nul(doc: &ExecutableDocument) -> bool {
     false
 }
 
-fn count(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> usize {
-    if depth > 64 {
-        return 0;
+/// What an operation expands to once every fragment spread is replaced by its fragment: the
+/// fields it selects (each occurrence counts, so a fragment spread twice counts twice) and the
+/// aliased ones among them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Expansion {
+    pub(crate) fields: u64,
+    pub(crate) aliases: u64,
+}
+
+impl Expansion {
+    fn add(self, other: Expansion) -> Expansion {
+        Expansion {
+            fields: self.fields.saturating_add(other.fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+        }
     }
-    set.items
-        .iter()
-        .map(|s| match &s.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some())
-                    + count(&f.node.selection_set.node, doc, depth + 1)
-            }
-            Selection::InlineFragment(i) => count(&i.node.selection_set.node, doc, depth + 1),
-            Selection::FragmentSpread(s) => doc
-                .fragments
-                .get(&s.node.fragment_name.node)
-                .map_or(0, |f| count(&f.node.selection_set.node, doc, depth + 1)),
-        })
-        .sum()
+}
+
+/// Counts expansions, each fragment once (memoised): a document of `n` fragments that each
+/// spread the previous one twice expands to 2^n fields, but costs `n` steps to count. Runs
+/// before validation, so a fragment that spreads itself (around a circle) counts as nothing
+/// where it recurs — validation refuses the document afterwards.
+struct Expander<'d> {
+    doc: &'d ExecutableDocument,
+    done: std::collections::HashMap<&'d str, Expansion>,
+    /// Fragments being counted (a spread of one of them is a cycle).
+    open: std::collections::HashSet<&'d str>,
+}
+
+/// Fragments may spread fragments at most this deep (a chain of spreads is recursion here and
+/// in async-graphql; no real operation comes near).
+pub const MAX_FRAGMENT_DEPTH: usize = 32;
+
+impl<'d> Expander<'d> {
+    fn new(doc: &'d ExecutableDocument) -> Self {
+        Expander {
+            doc,
+            done: Default::default(),
+            open: Default::default(),
+        }
+    }
+
+    /// The expansion of a selection set; `None` when fragments nest too deep. Recursion is
+    /// bounded: the text nests at most [`MAX_NESTING`] deep, fragments [`MAX_FRAGMENT_DEPTH`].
+    fn set(&mut self, set: &'d SelectionSet) -> Option<Expansion> {
+        let mut total = Expansion::default();
+        for s in &set.items {
+            let part = match &s.node {
+                Selection::Field(f) => Expansion {
+                    fields: 1,
+                    aliases: u64::from(f.node.alias.is_some()),
+                }
+                .add(self.set(&f.node.selection_set.node)?),
+                Selection::InlineFragment(i) => self.set(&i.node.selection_set.node)?,
+                Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node)?,
+            };
+            total = total.add(part);
+        }
+        Some(total)
+    }
+
+    fn fragment(&mut self, name: &'d str) -> Option<Expansion> {
+        if let Some(e) = self.done.get(name) {
+            return Some(*e);
+        }
+        if self.open.len() >= MAX_FRAGMENT_DEPTH {
+            return None;
+        }
+        let Some(f) = self.doc.fragments.get(name) else {
+            return Some(Expansion::default()); // validation says so
+        };
+        if !self.open.insert(name) {
+            return Some(Expansion::default()); // a cycle: validation refuses it
+        }
+        let e = self.set(&f.node.selection_set.node);
+        self.open.remove(name);
+        let e = e?;
+        self.done.insert(name, e);
+        Some(e)
+    }
+}
+
+/// The expansion of every operation of `doc` together; `None` when its fragments nest deeper
+/// than [`MAX_FRAGMENT_DEPTH`].
+pub(crate) fn expansion(doc: &ExecutableDocument) -> Option<Expansion> {
+    let mut x = Expander::new(doc);
+    let mut total = Expansion::default();
+    for (_, op) in doc.operations.iter() {
+        total = total.add(x.set(&op.node.selection_set.node)?);
+    }
+    Some(total)
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for RequestLimitsExtension {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let doc = self.measured(&request.query, &request.variables)?;
+        request.set_parsed_query(doc);
+        next.run(ctx, request).await
+    }
+}
+
+impl RequestLimitsExtension {
+    /// The parsed document, if the request is within every limit.
+    fn measured(&self, query: &str, variables: &Variables) -> ServerResult<ExecutableDocument> {
         if text_nesting(query) > MAX_NESTING {
             return Err(refusal(
                 ErrorCode::BadUserInput,
@@ -261,15 +365,24 @@ impl Extension for RequestLimitsExtension {
         if holds_nul(variables.values()) || variables.keys().any(|k| k.contains('\0')) {
             return Err(nul());
         }
-        let doc = next.run(ctx, query, variables).await?;
+        let doc = self.0.parse(query)?;
         if document_nul(&doc) {
             return Err(nul());
         }
-        let aliases: usize = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count(&op.node.selection_set.node, &doc, 0))
-            .sum();
+        let Some(Expansion { fields, aliases }) = expansion(&doc) else {
+            return Err(refusal(
+                ErrorCode::TooComplex,
+                format!("fragments spread fragments more than {MAX_FRAGMENT_DEPTH} deep"),
+            ));
+        };
+        if fields > MAX_FIELDS {
+            return Err(refusal(
+                ErrorCode::TooComplex,
+                format!(
+                    "the query selects {fields} fields once its fragments are spread out; at most {MAX_FIELDS} are allowed"
+                ),
+            ));
+        }
         if aliases > MAX_ALIASES {
             return Err(refusal(
                 ErrorCode::BadUserInput,
@@ -317,5 +430,45 @@ mod tests {
         while let Value::List(mut items) = v {
             v = items.pop().unwrap_or(Value::Null);
         }
+    }
+
+    fn fan_out(n: usize) -> String {
+        let mut q = format!("{{ ...F{n} }}\nfragment F0 on Query {{ a: __typename }}\n");
+        for i in 1..=n {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{p} ...F{p} }}\n",
+                p = i - 1
+            ));
+        }
+        q
+    }
+
+    #[test]
+    fn fragments_are_multiplied_out_and_counted_once_each() {
+        let doc = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let e = expansion(&doc(&fan_out(10))).unwrap();
+        assert_eq!(
+            e,
+            Expansion {
+                fields: 1 << 10,
+                aliases: 1 << 10
+            }
+        );
+        // 2^31 fields, counted in 31 steps; deeper chains are refused outright
+        let e = expansion(&doc(&fan_out(31))).unwrap();
+        assert_eq!(e.fields, 1 << 31);
+        assert_eq!(expansion(&doc(&fan_out(40))), None);
+        // a cycle counts as nothing where it recurs (validation refuses it later)
+        let cycle = "{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }";
+        assert_eq!(expansion(&doc(cycle)).unwrap().fields, 2);
+        // fields inside fields and inline fragments count too
+        let plain = "{ a { b c: d } ... on Query { e } }";
+        assert_eq!(
+            expansion(&doc(plain)).unwrap(),
+            Expansion {
+                fields: 4,
+                aliases: 1
+            }
+        );
     }
 }

@@ -80,9 +80,10 @@ pub fn build_schema(
         .limit_directives(8)
         // Outermost: it sees every parsed document, remembered ones too.
         .extension(operation::OperationName)
-        .extension(limits::RequestLimits)
-        // Inside the limits, so remembered documents are measured too.
-        .extension(documents::DocumentCache::default())
+        // Parses (or remembers) and measures every document before async-graphql sees it.
+        .extension(limits::RequestLimits::new(
+            documents::DocumentCache::default(),
+        ))
         .finish()
 }
 

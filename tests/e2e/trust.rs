@@ -1,0 +1,505 @@
+//! The second trust review (issue 29), each finding's regression test over real HTTP and
+//! WebSocket against the binary: fragment fan-out, the graphql-transport-ws protocol's rules,
+//! sign-in admission and issuer binding.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use softland_store::test_util::TestDb;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::oidc::{PUT_PERSON, Provider, me, server_for};
+use crate::support::{Server, Ws, code, is_ready, on_both_backends, ws_connect, ws_next};
+
+/// `n` fragments, each spreading the previous one twice: the text grows by one line per
+/// fragment, what it expands to doubles.
+pub(crate) fn fan_out(n: usize) -> String {
+    let mut q = String::from("query Bomb { ...F0 }\nfragment F0 on Query { __typename }\n");
+    for i in 1..=n {
+        q.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{p} ...F{p} }}\n",
+            p = i - 1
+        ));
+    }
+    q.replace("query Bomb { ...F0 }", &format!("query Bomb {{ ...F{n} }}"))
+}
+
+/// A 30-fragment fan-out (2^30 fields once spread out) from an anonymous caller is refused
+/// with `TOO_COMPLEX` before it is validated or run, and the server stays ready; a query
+/// whose fragments expand modestly still runs.
+async fn fragment_fan_out(s: Server) {
+    let bomb = fan_out(30);
+    assert!(bomb.len() < 1_500, "about a kilobyte: {}", bomb.len());
+    let started = Instant::now();
+    let r = s.query(None, &bomb).await;
+    let took = started.elapsed();
+    assert_eq!(code(&r), "TOO_COMPLEX", "{r}");
+    assert!(r["data"].is_null(), "{r}");
+    assert_eq!(r["errors"].as_array().map(Vec::len), Some(1), "{r}");
+    eprintln!("fan-out N=30 refused in {took:?}");
+    // four at once, and the server is still ready
+    let all = futures_util::future::join_all((0..4).map(|_| s.query(None, &bomb))).await;
+    assert!(all.iter().all(|r| code(r) == "TOO_COMPLEX"));
+    assert!(is_ready(&s.url, Duration::from_secs(5)).await);
+    // a modest fan-out (2^5 spreads of __typename) is a valid query
+    let r = s.query(Some(&s.admin), &fan_out(5)).await;
+    assert!(r["errors"].is_null(), "{r}");
+    assert_eq!(r["data"]["__typename"], "Query", "{r}");
+    // the same refusal on the WebSocket transport
+    let mut ws = ws_connect(&s.url, &s.admin).await;
+    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": bomb}});
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    let v = ws_next(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    let errors = match v["type"].as_str() {
+        Some("next") => v["payload"]["errors"].clone(),
+        _ => v["payload"].clone(),
+    };
+    assert_eq!(errors[0]["extensions"]["code"], "TOO_COMPLEX", "{v}");
+}
+
+/// A raw WebSocket to `/graphql/ws` offering `protocol`, nothing sent yet.
+async fn raw_ws(url: &str, protocol: &str) -> Result<Ws, u16> {
+    let mut req = format!("{}/graphql/ws", url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("the upgrade failed: {e}"),
+    }
+}
+
+/// The close code the server ends `ws` with (within `wait`), skipping other messages.
+async fn closed_with(ws: &mut Ws, wait: Duration) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => return Some(u16::from(frame.code)),
+            Ok(Some(Ok(Message::Close(None)))) => return Some(u16::from(CloseCode::Status)),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_)) | None) | Err(_) => return None,
+        }
+    }
+}
+
+fn text(v: Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+const SUBSCRIBE: &str = "subscription { applicationEvents { seq kind } }";
+
+/// graphql-transport-ws, as its specification has it: no `connection_init` in time → 4408, a
+/// subscribe before it → 4401, an init without a credential → 4403, a second init → 4429, a
+/// running id reused → 4409, not a protocol message → 4400; the legacy subprotocol is refused
+/// at the upgrade. Every error that reaches a subscriber has a code.
+#[tokio::test]
+async fn websocket_connections_follow_graphql_transport_ws() {
+    let s = Server::start(TestDb::sqlite());
+
+    let refused = raw_ws(&s.url, "graphql-ws").await.err();
+    assert_eq!(refused, Some(400), "the legacy subprotocol");
+
+    let mut silent = raw_ws(&s.url, "graphql-transport-ws").await.unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        closed_with(&mut silent, Duration::from_secs(20)).await,
+        Some(4408),
+        "no connection_init"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(5));
+
+    let mut early = raw_ws(&s.url, "graphql-transport-ws").await.unwrap();
+    early
+        .send(text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        closed_with(&mut early, Duration::from_secs(5)).await,
+        Some(4401)
+    );
+
+    for payload in [
+        json!({}),
+        json!({"authorization": "Bearer sl_not-a-key"}),
+        Value::Null,
+    ] {
+        let mut anonymous = raw_ws(&s.url, "graphql-transport-ws").await.unwrap();
+        anonymous
+            .send(text(json!({"type": "connection_init", "payload": payload})))
+            .await
+            .unwrap();
+        assert_eq!(
+            closed_with(&mut anonymous, Duration::from_secs(5)).await,
+            Some(4403),
+            "{payload}"
+        );
+    }
+
+    let mut garbled = raw_ws(&s.url, "graphql-transport-ws").await.unwrap();
+    garbled
+        .send(Message::Text("{not json".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        closed_with(&mut garbled, Duration::from_secs(5)).await,
+        Some(4400)
+    );
+
+    let mut twice = ws_connect(&s.url, &s.admin).await;
+    let init = json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", s.admin)}});
+    twice.send(text(init)).await.unwrap();
+    assert_eq!(
+        closed_with(&mut twice, Duration::from_secs(5)).await,
+        Some(4429)
+    );
+
+    let mut dup = ws_connect(&s.url, &s.admin).await;
+    let sub = json!({"id": "a", "type": "subscribe", "payload": {"query": SUBSCRIBE}});
+    dup.send(text(sub.clone())).await.unwrap();
+    dup.send(text(sub)).await.unwrap();
+    assert_eq!(
+        closed_with(&mut dup, Duration::from_secs(5)).await,
+        Some(4409)
+    );
+
+    // An id may be used again once its subscription completed; errors carry codes.
+    let mut ok = ws_connect(&s.url, &s.admin).await;
+    let bad =
+        json!({"id": "b", "type": "subscribe", "payload": {"query": "subscription { nope }"}});
+    for _ in 0..2 {
+        ok.send(text(bad.clone())).await.unwrap();
+        let v = ws_next(&mut ok, Duration::from_secs(5))
+            .await
+            .expect("an error");
+        let errors = match v["type"].as_str() {
+            Some("next") => v["payload"]["errors"].clone(),
+            _ => v["payload"].clone(),
+        };
+        assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{v}");
+        // `error` ends the id itself; after `next`, `complete` does
+        if v["type"] == "next" {
+            let done = ws_next(&mut ok, Duration::from_secs(5))
+                .await
+                .expect("complete");
+            assert_eq!(done["type"], "complete", "{done}");
+        }
+    }
+    assert!(is_ready(&s.url, Duration::from_secs(5)).await);
+}
+
+const PUT_AGENCY: &str = "mutation($a: AgencyInput!) { putAgency(input: $a) { key signInIssuer } }";
+
+/// An agency signing in with `issuer`.
+async fn bind_agency(s: &Server, key: &str, name: &str, issuer: &str) {
+    let a = json!({"a": {"key": key, "name": name, "region": "hk", "signInIssuer": issuer}});
+    let r = s.gql(Some(&s.admin), PUT_AGENCY, a).await;
+    assert!(r["errors"].is_null(), "{r}");
+}
+
+/// A reviewer of `agency` with the address `<id>@example.org`.
+async fn reviewer(s: &Server, id: &str, agency: &str) {
+    let p = json!({"p": {"id": id, "email": format!("{id}@example.org"), "agency": agency, "roles": ["REVIEWER"]}});
+    let r = s.gql(Some(&s.admin), PUT_PERSON, p).await;
+    assert!(r["errors"].is_null(), "{r}");
+}
+
+/// First sign-in only ever adds a new person without roles: a token whose address equals an
+/// administrator's *id* gets a new, roleless person of the admitting agency, not the
+/// administrator. An address counts only when `email_verified` is true; a token must say when
+/// it was issued (not in the future) and may live a day at most.
+async fn admission_never_hands_out_an_existing_person(db: TestDb) {
+    let op = Provider::start();
+    let s = server_for(db, &op);
+    let ops = s.key(&["--role", "admin", "--name", "ops@example.org"]);
+    bind_agency(
+        &s,
+        "hkstp",
+        "Hong Kong Science and Technology Parks Corporation",
+        &op.issuer,
+    )
+    .await;
+
+    let claims = json!({"claims": {"email": "ops@example.org", "email_verified": true}});
+    let token = op.sign(claims).await;
+    assert_eq!(
+        code(&me(&s, &token).await),
+        "UNAUTHENTICATED",
+        "no role yet"
+    );
+    let r = s
+        .query(
+            Some(&s.admin),
+            "{ people(agency: \"hkstp\") { id roles email } }",
+        )
+        .await;
+    assert_eq!(
+        r["data"]["people"],
+        json!([{"id": "ops@example.org-2", "roles": [], "email": "ops@example.org"}]),
+        "{r}"
+    );
+    let r = me(&s, &ops).await;
+    assert_eq!(
+        r["data"]["me"]["role"], "ADMIN",
+        "the administrator is unchanged: {r}"
+    );
+
+    // Not verified (absent or false): refused, and nobody is added.
+    for verified in [json!(null), json!(false)] {
+        let t = op
+            .sign(json!({"claims": {"email": "eve@example.org", "email_verified": verified}}))
+            .await;
+        assert_eq!(code(&me(&s, &t).await), "UNAUTHENTICATED");
+    }
+    let r = s
+        .query(Some(&s.admin), "{ people(agency: \"hkstp\") { id } }")
+        .await;
+    assert_eq!(r["data"]["people"].as_array().map(Vec::len), Some(1), "{r}");
+
+    // Lifetimes: a day at most, issued in the past.
+    reviewer(&s, "ivy", "ofds").await;
+    let now = chrono::Utc::now().timestamp();
+    let ivy = |more: Value| {
+        let mut c = json!({"email": "ivy@example.org", "email_verified": true});
+        c.as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        json!({"claims": c})
+    };
+    let good = op.sign(ivy(json!({}))).await;
+    assert_eq!(me(&s, &good).await["data"]["me"]["agency"], "ofds");
+    for (why, more) in [
+        (
+            "a century-long token",
+            json!({"exp": now + 100 * 365 * 86_400}),
+        ),
+        (
+            "issued in the future",
+            json!({"iat": now + 3_600, "exp": now + 7_200}),
+        ),
+        ("no iat", json!({"iat": null})),
+    ] {
+        let t = op.sign(ivy(more)).await;
+        assert_eq!(code(&me(&s, &t).await), "UNAUTHENTICATED", "{why}");
+    }
+}
+
+#[tokio::test]
+async fn admission_never_hands_out_an_existing_person_on_sqlite() {
+    admission_never_hands_out_an_existing_person(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+async fn admission_never_hands_out_an_existing_person_on_postgres() {
+    admission_never_hands_out_an_existing_person(TestDb::postgres().await).await;
+}
+
+/// With two issuers, each speaks only for the people of the agency that signs in with it: an
+/// account at issuer B whose address is an InvestHK reviewer's (InvestHK signs in with A) is
+/// refused; A's token for the same address is the reviewer. Someone whose agency names no
+/// issuer is spoken for by neither of several.
+#[tokio::test]
+async fn issuers_speak_only_for_their_own_people() {
+    let (a, b) = (Provider::start(), Provider::start());
+    let issuers = format!("{},{}", a.issuer, b.issuer);
+    let s = Server::start_with_env(
+        TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[
+            ("SOFTLAND_OIDC_ISSUER", issuers.as_str()),
+            ("SOFTLAND_OIDC_AUDIENCE", "softland"),
+        ],
+    );
+    bind_agency(&s, "investhk", "Invest Hong Kong", &a.issuer).await;
+    bind_agency(&s, "hkma", "Hong Kong Monetary Authority", &b.issuer).await;
+    reviewer(&s, "rita", "investhk").await;
+    reviewer(&s, "hana", "hkma").await;
+    reviewer(&s, "chen", "ofds").await;
+    async fn token(op: &Provider, who: &str) -> String {
+        let claims =
+            json!({"claims": {"email": format!("{who}@example.org"), "email_verified": true}});
+        op.sign(claims).await
+    }
+    let r = me(&s, &token(&a, "rita").await).await;
+    assert_eq!(r["data"]["me"]["agency"], "investhk", "{r}");
+    let r = me(&s, &token(&b, "hana").await).await;
+    assert_eq!(r["data"]["me"]["agency"], "hkma", "{r}");
+    for (op, who) in [(&b, "rita"), (&a, "hana"), (&a, "chen"), (&b, "chen")] {
+        let r = me(&s, &token(op, who).await).await;
+        assert_eq!(code(&r), "UNAUTHENTICATED", "{who} from {}: {r}", op.issuer);
+    }
+}
+
+/// A key made with the CLI: (its id, its token).
+fn cli_key(s: &Server, args: &[&str]) -> (String, String) {
+    let mut all = vec!["keys", "create", "--db", &s.db.url];
+    all.extend_from_slice(args);
+    let run = crate::support::softland(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = run
+        .stdout
+        .split_whitespace()
+        .nth(2)
+        .expect("key id")
+        .to_owned();
+    let token = run.stdout.lines().last().unwrap().trim().to_owned();
+    (id, token)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in to the console at `url` with `key`: the session cookie (`softland_session=…`).
+pub(crate) async fn console_session(url: &str, key: &str) -> String {
+    let http = no_redirects();
+    let form = http.get(format!("{url}/signin")).send().await.unwrap();
+    let login = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = login.trim_start_matches("softland_login=").to_owned();
+    let ok = http
+        .post(format!("{url}/signin"))
+        .header("cookie", &login)
+        .form(&[("csrf", token.as_str()), ("api_key", key)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303, "signed in");
+    ok.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("softland_session="))
+        .expect("a session cookie")
+}
+
+/// A GraphQL request the way the console's pages make it: the session cookie and its CSRF
+/// token.
+async fn by_cookie(url: &str, cookie: &str, query: &str, variables: Value) -> Value {
+    let http = no_redirects();
+    let who = http
+        .get(format!("{url}/auth/session"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    if who.status() != 200 {
+        return json!({"errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]});
+    }
+    let csrf = who.json::<Value>().await.unwrap()["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let req = http
+        .post(format!("{url}/graphql"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf);
+    crate::support::gql_send(req, query, variables).await
+}
+
+const CREATE_KEY: &str = "mutation($p: ID!, $e: DateTime) { createApiKey(input: {personId: $p, label: \"more\", expiresAt: $e}) { token key { expiresAt } } }";
+
+/// Revoking the key a console session was opened with ends the session — its pages and its
+/// API calls, on every server, at once — and the keys its person made for themself under it;
+/// a key made through the session expires no later than the session's key.
+async fn revoking_a_key_ends_its_sessions(s: Server) {
+    let peer = s.another();
+    let _ = cli_key(&s, &["--role", "admin", "--name", "ops"]);
+    let (k_id, k) = cli_key(
+        &s,
+        &[
+            "--person",
+            "ops",
+            "--name",
+            "laptop",
+            "--expires",
+            "2027-06-30",
+        ],
+    );
+    let cookie = console_session(&s.url, &k).await;
+    let r = by_cookie(&s.url, &cookie, "{ me { name role } }", json!({})).await;
+    assert_eq!(r["data"]["me"]["role"], "ADMIN", "{r}");
+
+    // Keys made through the session: capped at the session key's expiry, whatever is asked.
+    let mine = by_cookie(
+        &s.url,
+        &cookie,
+        CREATE_KEY,
+        json!({"p": "ops", "e": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    let expires = mine["data"]["createApiKey"]["key"]["expiresAt"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(expires.starts_with("2027-06-30"), "{mine}");
+    let mine = mine["data"]["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    reviewer(&s, "wang", "hkstp").await;
+    let theirs = by_cookie(&s.url, &cookie, CREATE_KEY, json!({"p": "wang"})).await;
+    let expires = theirs["data"]["createApiKey"]["key"]["expiresAt"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(expires.starts_with("2027-06-30"), "{theirs}");
+    let theirs = theirs["data"]["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for url in [&s.url, &peer.url] {
+        let r = crate::support::gql_at(url, Some(&mine), "{ me { name } }", json!({})).await;
+        assert_eq!(r["data"]["me"]["name"], "ops", "{r}");
+    }
+
+    let revoked = crate::support::softland(&["keys", "revoke", &k_id, "--db", &s.db.url]);
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    for url in [&s.url, &peer.url] {
+        let page = no_redirects()
+            .get(format!("{url}/applications"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 303, "back to the sign-in page");
+        let r = by_cookie(url, &cookie, "{ me { name } }", json!({})).await;
+        assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+        // the key ops made for themself went with it; wang's stays wang's
+        // (another server forgets the keys it remembered when told; within seconds)
+        crate::support::eventually(
+            "the minted key refused",
+            Duration::from_secs(10),
+            || async {
+                let r =
+                    crate::support::gql_at(url, Some(&mine), "{ me { name } }", json!({})).await;
+                (code(&r) == "UNAUTHENTICATED").then_some(())
+            },
+        )
+        .await;
+        let r = crate::support::gql_at(url, Some(&theirs), "{ me { name } }", json!({})).await;
+        assert_eq!(r["data"]["me"]["name"], "wang", "{r}");
+    }
+}
+
+on_both_backends!(fragment_fan_out, revoking_a_key_ends_its_sessions);
