@@ -503,3 +503,180 @@ async fn revoking_a_key_ends_its_sessions(s: Server) {
 }
 
 on_both_backends!(fragment_fan_out, revoking_a_key_ends_its_sessions);
+
+/// Open descriptors of the server process.
+fn open_files(s: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", s.pid()))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// A multipart body of `files` one-byte file parts (written out: a client's form of 25 000
+/// parts is a stream nested 25 000 deep).
+fn many_parts(files: usize) -> (String, Vec<u8>) {
+    let boundary = "softland-trust-boundary";
+    let operations = json!({"query": "mutation($f: Upload!) { uploadDocument(file: $f) { id } }", "variables": {"f": null}});
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.f\"]}}\r\n"
+    );
+    for i in 0..files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"{i}.pdf\"\r\n\r\nx\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+async fn post_multipart(s: &Server, token: Option<&str>, files: usize) -> reqwest::Response {
+    let (ct, body) = many_parts(files);
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/graphql", s.url))
+        .header("content-type", ct)
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+/// An anonymous multipart body is answered before it is read (nothing written to disk, no
+/// descriptor taken); a signed-in one carries at most ten files; what is not JSON or
+/// multipart is refused with 415; with the specification's media type, a request error
+/// leaves `data` out.
+#[tokio::test]
+async fn bodies_are_read_only_for_known_callers_and_within_caps() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let before = open_files(&s);
+    let r = post_multipart(&s, None, 25_000).await;
+    assert_eq!(r.status(), 401);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+    assert!(
+        open_files(&s) <= before + 8,
+        "no descriptor per part: {} then {}",
+        before,
+        open_files(&s)
+    );
+    let r = post_multipart(&s, Some(&firm), 25_000).await;
+    assert_eq!(r.status(), 400);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    assert!(open_files(&s) <= before + 8);
+
+    for ct in [
+        "image/png",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+    ] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/graphql", s.url))
+            .bearer_auth(&firm)
+            .header("content-type", ct)
+            .body(json!({"query": "{ me { name } }"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 415, "{ct}");
+    }
+    let r = reqwest::Client::new()
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(&firm)
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(json!({"query": "{ nope }"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r: Value = r.json().await.unwrap();
+    assert!(r.get("data").is_none(), "{r}");
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+}
+
+/// `--uploads-per-day 3` and twenty uploads at once: exactly three are accepted.
+async fn the_upload_allowance_holds_under_concurrency(db: TestDb) {
+    let s = Server::start_with_env(db, "127.0.0.1:0", &[("SOFTLAND_UPLOADS_PER_DAY", "3")]);
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let pdf = crate::documents::pdf();
+    let all = futures_util::future::join_all((0..20).map(|i| {
+        let (s, firm, pdf) = (&s, &firm, pdf.clone());
+        async move {
+            crate::documents::upload(s, firm, &format!("plan-{i}.pdf"), "application/pdf", pdf)
+                .await
+        }
+    }))
+    .await;
+    let accepted = all.iter().filter(|(_, r)| r["errors"].is_null()).count();
+    assert_eq!(accepted, 3, "{all:?}");
+    assert!(
+        all.iter()
+            .filter(|(_, r)| !r["errors"].is_null())
+            .all(|(_, r)| code(r) == "LIMIT_EXCEEDED"),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_upload_allowance_holds_under_concurrency_on_sqlite() {
+    the_upload_allowance_holds_under_concurrency(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+async fn the_upload_allowance_holds_under_concurrency_on_postgres() {
+    the_upload_allowance_holds_under_concurrency(TestDb::postgres().await).await;
+}
+
+/// A PDF uploaded as `plan.html` (or with a right-to-left override in its name) is saved by
+/// the browser under a name ending `.pdf`.
+#[tokio::test]
+async fn downloads_are_saved_under_their_contents_extension() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let mut pdf = crate::documents::pdf();
+    pdf.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    for (name, saved) in [
+        ("plan.html", "plan.html.pdf"),
+        ("statement.svg", "statement.svg.pdf"),
+        ("invoice.hta", "invoice.hta.pdf"),
+        ("report\u{202E}fdp.exe", "reportfdp.exe.pdf"),
+    ] {
+        let (_, r) = crate::documents::upload(&s, &firm, name, "text/html", pdf.clone()).await;
+        let url = r["data"]["uploadDocument"]["url"]
+            .as_str()
+            .expect("uploaded")
+            .to_owned();
+        let got = reqwest::Client::new()
+            .get(format!("{}{url}", s.url))
+            .bearer_auth(&firm)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.headers()["content-type"], "application/pdf");
+        let disposition = got.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let encoded: String = saved
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        assert_eq!(
+            disposition,
+            format!("attachment; filename*=UTF-8''{encoded}"),
+            "{name:?}"
+        );
+    }
+}

@@ -148,16 +148,62 @@ pub fn media_type(head: &[u8]) -> Result<&'static str, Error> {
     }
 }
 
-/// A name safe to show and to send back: its last path component, without control characters,
-/// at most 200 characters; `document` when nothing is left.
+/// Characters that change how a name is shown without being seen: bidirectional overrides,
+/// embeddings, isolates and marks (`report\u{202E}fdp.exe` shows as `reportexe.pdf`),
+/// zero-width characters and the byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// A name safe to show and to send back: its last path component, without control characters
+/// or invisible formatting ones (bidirectional overrides, zero-width characters), at most 200
+/// characters; `document` when nothing is left.
 pub fn clean_filename(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !invisible(*c))
+        .take(200)
+        .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     if cleaned.is_empty() {
         "document".into()
     } else {
         cleaned.to_owned()
+    }
+}
+
+/// The file-name extensions of an accepted media type, the usual one first.
+pub fn extensions(media_type: &str) -> &'static [&'static str] {
+    match media_type {
+        "application/pdf" => &["pdf"],
+        "image/png" => &["png"],
+        "image/jpeg" => &["jpg", "jpeg"],
+        "application/msword" => &["doc"],
+        "application/vnd.ms-excel" => &["xls"],
+        "application/vnd.ms-powerpoint" => &["ppt"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => &["docx"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => &["xlsx"],
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => &["pptx"],
+        _ => &["bin"],
+    }
+}
+
+/// The name a download is saved under: the cleaned name, its extension the one its content
+/// is (`plan.html` holding a PDF is saved as `plan.html.pdf`), so that opening the saved file
+/// opens what softland checked it is — never a page or a program.
+pub fn download_name(filename: &str, media_type: &str) -> String {
+    let name = clean_filename(filename);
+    let wanted = extensions(media_type);
+    let has = name
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| wanted.iter().any(|w| ext.eq_ignore_ascii_case(w)));
+    if has {
+        name
+    } else {
+        format!("{name}.{}", wanted[0])
     }
 }
 

@@ -98,8 +98,32 @@ fn filenames_lose_paths_and_control_characters() {
         ("/", "document"),
         (".hidden.pdf", "hidden.pdf"),
         ("公司註冊證書.pdf", "公司註冊證書.pdf"),
+        ("report\u{202E}fdp.exe", "reportfdp.exe"),
+        ("a\u{200B}b\u{2067}c\u{FEFF}.pdf", "abc.pdf"),
     ] {
         assert_eq!(clean_filename(given), cleaned, "{given:?}");
     }
     assert_eq!(clean_filename(&"x".repeat(500)).chars().count(), 200);
+}
+
+#[test]
+fn downloads_are_named_for_what_their_content_is() {
+    let pdf = "application/pdf";
+    for (given, media, saved) in [
+        ("plan.pdf", pdf, "plan.pdf"),
+        ("PLAN.PDF", pdf, "PLAN.PDF"),
+        ("plan.html", pdf, "plan.html.pdf"),
+        ("statement.svg", pdf, "statement.svg.pdf"),
+        ("invoice.hta", pdf, "invoice.hta.pdf"),
+        ("report\u{202E}fdp.exe", pdf, "reportfdp.exe.pdf"),
+        ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+        ("photo", "image/jpeg", "photo.jpg"),
+        (
+            "sheet.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "sheet.xlsx",
+        ),
+    ] {
+        assert_eq!(download_name(given, media), saved, "{given:?}");
+    }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::ParseRequestError;
-use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
+
+use crate::intake::Kind;
 use axum::Router;
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
@@ -334,24 +335,72 @@ fn first_line(s: &str) -> String {
         .collect()
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    cut: Option<Extension<BodyCut>>,
-    req: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    // The GraphQL-over-HTTP specification: a POST says what its body is.
-    if !headers.contains_key(header::CONTENT_TYPE) {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadUserInput,
-            "say what the body is: `Content-Type: application/json`",
-        );
-    }
-    let mut req = match req {
-        Ok(r) => r.into_inner(),
-        Err(GraphQLRejection(e)) => {
-            return rejection(&e, cut.is_some_and(|c| c.happened()));
+async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let cut = || {
+        parts
+            .extensions
+            .get::<BodyCut>()
+            .is_some_and(BodyCut::happened)
+    };
+    // The GraphQL-over-HTTP specification: a POST says what its body is, and it is JSON (or
+    // a multipart upload).
+    let kind = match crate::intake::kind(headers) {
+        None => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::BadUserInput,
+                "say what the body is: `Content-Type: application/json`",
+            );
+        }
+        Some(Kind::Unsupported) => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::BadUserInput,
+                "send the request as `Content-Type: application/json` (or a multipart upload)",
+            );
+        }
+        Some(kind) => kind,
+    };
+    // Who is asking is settled before a byte of the body is read.
+    let caller = match state.auth.caller(headers).await {
+        Ok(c) => c,
+        Err(Refusal::Unavailable) => return unavailable(),
+        Err(Refusal::NoCsrf) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "a request signed in by cookie must send the session's X-CSRF-Token",
+            );
+        }
+    };
+    let read = match kind {
+        Kind::Multipart(_) if caller.is_none() => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "sign in to upload: send `Authorization: Bearer <token>`",
+            );
+        }
+        Kind::Multipart(boundary) => {
+            let file_bytes = state.documents.limits.file_bytes;
+            crate::intake::multipart(body, boundary, file_bytes).await
+        }
+        _ => crate::intake::json(body).await,
+    };
+    let mut req = match read {
+        Ok(r) => r,
+        Err(crate::intake::Refused::Parse(e)) => return rejection(&e, cut()),
+        Err(crate::intake::Refused::TooManyParts) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!(
+                    "a request carries at most {} files",
+                    crate::intake::MAX_FILES
+                ),
+            );
         }
     };
     if req.query.trim().is_empty() {
@@ -366,19 +415,10 @@ async fn graphql(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     ));
-    match state.auth.caller(&headers).await {
-        Ok(Some((p, authority))) => req = req.data(p).data(authority),
-        Ok(None) => {}
-        Err(Refusal::Unavailable) => return unavailable(),
-        Err(Refusal::NoCsrf) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                ErrorCode::Forbidden,
-                "a request signed in by cookie must send the session's X-CSRF-Token",
-            );
-        }
+    if let Some((p, authority)) = caller {
+        req = req.data(p).data(authority);
     }
-    let media = Media::accepted(&headers);
+    let media = Media::accepted(headers);
     let mut resp = state.schema.execute(req).await;
     // Parse and validation errors come from async-graphql without a code: they are the
     // client's. Every error leaves with one.
@@ -388,14 +428,24 @@ async fn graphql(
     let request_error = resp.data == async_graphql::Value::Null
         && !resp.errors.is_empty()
         && resp.errors.iter().all(|e| e.path.is_empty());
+    if media == Media::GraphqlResponse && request_error {
+        // Nothing ran: the specification's media type leaves `data` out altogether.
+        let mut body = serde_json::to_value(&resp).unwrap_or_default();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("data");
+        }
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, media.content_type())],
+            axum::Json(body),
+        )
+            .into_response();
+    }
     let mut out = GraphQLResponse::from(resp).into_response();
     out.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
-    if media == Media::GraphqlResponse && request_error {
-        *out.status_mut() = StatusCode::BAD_REQUEST;
-    }
     out
 }
 

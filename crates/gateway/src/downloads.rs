@@ -111,7 +111,13 @@ pub(crate) async fn download(
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, media);
-    h.insert(header::CONTENT_DISPOSITION, disposition(&doc.filename));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        disposition(&softland_documents::download_name(
+            &doc.filename,
+            &doc.media_type,
+        )),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

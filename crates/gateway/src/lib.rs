@@ -19,6 +19,7 @@ mod downloads;
 mod error;
 mod graphiql;
 pub mod graphql;
+mod intake;
 mod metrics;
 pub mod notify;
 pub mod oidc;

@@ -48,6 +48,17 @@ pub struct Erased {
     pub newly: bool,
 }
 
+/// How much one owner may upload in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    /// The window starts here.
+    pub since: DateTime<Utc>,
+    /// Documents in the window.
+    pub files: i64,
+    /// Bytes in the window.
+    pub bytes: i64,
+}
+
 /// A document to record, its content already stored.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
@@ -96,6 +107,83 @@ impl Store {
             .exec(self.db())
             .await?;
         Ok(record(model))
+    }
+
+    /// Records an uploaded document if its owner's allowance has room for it — checked and
+    /// recorded at once: concurrent uploads can never together exceed it. `None` when it has
+    /// no room. One statement (`INSERT … SELECT … WHERE` the window's count and bytes leave
+    /// room); on PostgreSQL under a transaction-scoped advisory lock on the owner, since two
+    /// READ COMMITTED statements would both see the room before either inserted. SQLite runs
+    /// one writing statement at a time.
+    pub async fn add_document_within(
+        &self,
+        d: NewDocument,
+        allowance: Allowance,
+    ) -> Result<Option<DocumentRecord>> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+        let model = document::Model {
+            id: Uuid::now_v7(),
+            sha256: d.sha256,
+            filename: d.filename,
+            media_type: d.media_type,
+            size: d.size,
+            owner: d.owner,
+            uploaded_by: d.uploaded_by,
+            uploaded_at: self.now(),
+            application_id: None,
+            linked_at: None,
+            erased_at: None,
+            erased_by: None,
+            erasure_reason: None,
+        };
+        let sql = "INSERT INTO documents (id, sha256, filename, media_type, size, owner, uploaded_by, uploaded_at) \
+                   SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+                   WHERE (SELECT COUNT(*) FROM documents WHERE owner = $6 AND uploaded_at >= $9) < $10 \
+                   AND (SELECT COALESCE(SUM(size), 0) FROM documents WHERE owner = $6 AND uploaded_at >= $9) + $5 <= $11";
+        let values: Vec<sea_orm::Value> = vec![
+            model.id.into(),
+            model.sha256.clone().into(),
+            model.filename.clone().into(),
+            model.media_type.clone().into(),
+            model.size.into(),
+            model.owner.clone().into(),
+            model.uploaded_by.clone().into(),
+            model.uploaded_at.into(),
+            allowance.since.into(),
+            allowance.files.into(),
+            allowance.bytes.into(),
+        ];
+        let inserted = match self.inner.backend {
+            crate::Backend::Postgres => {
+                let txn = self.db().begin().await?;
+                txn.execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 29))",
+                    [model.owner.clone().into()],
+                ))
+                .await?;
+                let n = txn
+                    .execute_raw(Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        sql,
+                        values,
+                    ))
+                    .await?
+                    .rows_affected();
+                txn.commit().await?;
+                n
+            }
+            _ => self
+                .db()
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    sql.replace('$', "?"),
+                    values,
+                ))
+                .await?
+                .rows_affected(),
+        };
+        Ok((inserted == 1).then(|| record(model)))
     }
 
     /// One document's record.

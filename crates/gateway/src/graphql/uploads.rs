@@ -7,7 +7,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 use softland_documents::{Error as ContentError, Storage, clean_filename};
-use softland_store::documents::{DocumentRecord, NewDocument};
+use softland_store::documents::{Allowance, DocumentRecord, NewDocument};
 
 use super::{principal, store};
 use crate::codes::ErrorCode;
@@ -149,17 +149,33 @@ impl UploadMutation {
             .await
             .map_err(|e| content_refusal(&e))?;
         let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+        // The checks above refuse early; this one is the guard: checked and recorded at once,
+        // so concurrent uploads cannot together pass the allowance.
+        let allowance = Allowance {
+            since,
+            files: docs.limits.files_per_day,
+            bytes: docs.limits.bytes_per_day,
+        };
         let record = store
-            .add_document(NewDocument {
-                sha256: stored.sha256,
-                filename,
-                media_type: stored.media_type.to_owned(),
-                size,
-                owner,
-                uploaded_by: who.name().to_owned(),
-            })
+            .add_document_within(
+                NewDocument {
+                    sha256: stored.sha256,
+                    filename,
+                    media_type: stored.media_type.to_owned(),
+                    size,
+                    owner,
+                    uploaded_by: who.name().to_owned(),
+                },
+                allowance,
+            )
             .await
-            .map_err(from_store)?;
+            .map_err(from_store)?
+            .ok_or_else(|| {
+                over(format!(
+                    "{} documents and {} bytes",
+                    docs.limits.files_per_day, docs.limits.bytes_per_day
+                ))
+            })?;
         Ok(record.into())
     }
 }
