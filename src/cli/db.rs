@@ -39,15 +39,59 @@ pub(crate) fn scratch_db(db: Option<&str>, command: &str) -> std::io::Result<(St
     Ok((url, tmp))
 }
 
-/// The URL without a password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if url[s + 3..at].contains(':') => {
-            let user_end = s + 3 + url[s + 3..at].find(':').unwrap_or(0);
-            format!("{}:***{}", &url[..user_end], &url[at..])
+/// Query parameters and `key=value` words that carry a credential.
+const SECRETS: [&str; 12] = [
+    "password",
+    "passwd",
+    "pwd",
+    "sslpassword",
+    "api_key",
+    "apikey",
+    "api-key",
+    "token",
+    "access_token",
+    "secret",
+    "client_secret",
+    "authorization",
+];
+
+fn secret(name: &str) -> bool {
+    SECRETS.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// A URL (or a libpq `key=value` string) without its credentials, for messages and logs: the
+/// password of `user:password@`, and the value of every credential-like query parameter
+/// (`?password=`, `?api_key=`, `?token=` …), become `***`.
+pub(crate) fn redact(text: &str) -> String {
+    if text.contains("://")
+        && let Ok(mut u) = url::Url::parse(text)
+    {
+        if u.password().is_some() {
+            let _ = u.set_password(Some("***"));
         }
-        _ => url.to_owned(),
+        if u.query().is_some_and(|q| !q.is_empty()) {
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if secret(&k) {
+                        "***".into()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            u.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        return u.to_string();
     }
+    text.split(' ')
+        .map(|w| match w.split_once('=') {
+            Some((k, _)) if secret(k) => format!("{k}=***"),
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(super) fn migrate(url: &str) -> anyhow::Result<ExitCode> {
@@ -196,6 +240,18 @@ mod tests {
         assert_eq!(
             redact("sqlite://softland.db?mode=rwc"),
             "sqlite://softland.db?mode=rwc"
+        );
+        assert_eq!(
+            redact("postgres://app@db/softland?password=s3cret&sslmode=require"),
+            "postgres://app@db/softland?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("https://otlp.example/v1/traces?api_key=s3cret"),
+            "https://otlp.example/v1/traces?api_key=***"
+        );
+        assert_eq!(
+            redact("host=db user=app password=s3cret dbname=softland"),
+            "host=db user=app password=*** dbname=softland"
         );
     }
 }

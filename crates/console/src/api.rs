@@ -73,8 +73,15 @@ impl Console {
             .and_then(serde_json::from_value)
             .map_err(|e| internal(&e))?;
         if let Some(first) = answer.errors.into_iter().next() {
+            // Errors without a code are async-graphql's own refusals of the request (a value
+            // that does not coerce, say): the visitor's mistake, as over HTTP.
+            let code = if first.extensions.code.is_empty() {
+                "BAD_USER_INPUT".to_owned()
+            } else {
+                first.extensions.code
+            };
             return Err(Failure {
-                code: first.extensions.code,
+                code,
                 message: first.message,
                 violations: first.extensions.violations,
                 reason: first.extensions.reason,

@@ -125,19 +125,15 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// and puts the security headers on every answer.
 async fn guard(request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        let host = request.headers().get(header::HOST).cloned();
-        let same_origin = match request.headers().get(header::ORIGIN) {
-            None => true,
-            Some(origin) => {
-                let origin = origin.to_str().unwrap_or_default();
-                let origin_host = origin
-                    .strip_prefix("https://")
-                    .or_else(|| origin.strip_prefix("http://"));
-                host.as_ref()
-                    .and_then(|h| h.to_str().ok())
-                    .is_some_and(|h| origin_host == Some(h))
-            }
-        };
+        // Scheme and host alike: `http://` pages may not post to the `https://` console.
+        let https = softland_gateway::transport::browser_https(
+            request.headers(),
+            request
+                .extensions()
+                .get::<softland_gateway::transport::Peer>(),
+        );
+        let same_origin =
+            softland_gateway::transport::origin_matches(request.headers(), https) != Some(false);
         if !same_origin {
             return (
                 StatusCode::FORBIDDEN,

@@ -119,6 +119,8 @@ struct AppState {
     sockets: crate::ws::Sockets,
     /// The largest WebSocket message (the HTTP body limit).
     max_message: usize,
+    /// Each caller's share of concurrent requests.
+    shares: crate::fairness::Shares,
 }
 
 /// A bound, ready-to-run gateway.
@@ -175,6 +177,7 @@ impl Application {
         let state = AppState {
             sockets: crate::ws::Sockets::new(max_connections / 2),
             max_message: settings.max_body,
+            shares: crate::fairness::Shares::default(),
             documents: documents.clone(),
             schema: build_schema(
                 store.clone(),
@@ -374,6 +377,27 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 "a request signed in by cookie must send the session's X-CSRF-Token",
             );
         }
+    };
+    // Each caller's share: one caller's flood waits on itself, not on everyone.
+    let who = match &caller {
+        Some((p, _)) => format!("person:{}", p.name()),
+        None => format!(
+            "address:{}",
+            parts
+                .extensions
+                .get::<crate::transport::Peer>()
+                .map_or_else(|| "unknown".to_owned(), |p| p.addr.ip().to_string())
+        ),
+    };
+    let Some(_turn) = state.shares.turn(&who).await else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::LimitExceeded,
+            &format!(
+                "at most {} of your requests run at once; wait for one to finish",
+                crate::fairness::PER_CALLER
+            ),
+        );
     };
     let read = match kind {
         Kind::Multipart(_) if caller.is_none() => {

@@ -163,6 +163,7 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
         || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
         || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || (a == 192 && b == 88 && ip.octets()[2] == 99) // 6to4 relay anycast
         || a >= 240)
 }
 
@@ -178,6 +179,11 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     }
     if s[0] == 0x2002 {
         return public_v4(v4(s[1], s[2])); // 6to4: likewise
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        // Teredo: a tunnel whose address embeds a server's and a client's IPv4 address (the
+        // latter inverted) — no place for a webhook.
+        return false;
     }
     !(ip.is_multicast()
         || (s[0] & 0xfe00) == 0xfc00 // unique local
@@ -212,6 +218,9 @@ mod tests {
             "http://[fd00::1]/",
             "http://[fe80::1]/",
             "http://[64:ff9b::a00:1]/",
+            "http://[2001:0:7f00:1::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+            "http://192.88.99.1/",
         ] {
             assert!(refused(&p, url), "{url}");
         }

@@ -365,10 +365,25 @@ impl DirectoryMutation {
         let membership = membership_of(input.agency.clone(), input.organization.clone());
         let roles: Vec<dir::Role> = input.roles.iter().map(|r| (*r).into()).collect();
         who.may_put_person(&membership, &roles)?;
+        // An id or address held by someone the caller may not see is refused in words that
+        // do not say whose, or which of the two it is.
+        let unavailable = || {
+            crate::error::bad_input("that id or e-mail address is not available; choose another")
+        };
         if let Some(existing) = store(ctx).person(&input.id).await.map_err(from_store)?
             && !who.manages(&existing.membership)
         {
-            return Err(forbidden("that id belongs to someone you do not manage"));
+            return Err(unavailable());
+        }
+        if let Some(email) = input.email.as_deref()
+            && let Some(other) = store(ctx)
+                .person_by_email(email)
+                .await
+                .map_err(from_store)?
+            && other.id != input.id
+            && !who.manages(&other.membership)
+        {
+            return Err(unavailable());
         }
         let p = dir::NewPerson {
             id: input.id,

@@ -19,8 +19,9 @@
 
 use std::sync::Arc;
 
+use async_graphql::ValidationResult;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
 };
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
@@ -35,6 +36,34 @@ pub const MAX_ALIASES: u64 = 30;
 /// At most this many fields per request once every fragment spread is replaced by its fragment
 /// (each occurrence counts). The standard introspection query expands to a few hundred.
 pub const MAX_FIELDS: u64 = 2_000;
+
+/// A list's cost when it is paged: its page size (`first`, else the default page, at most the
+/// largest page) times what each item selects, plus one for the list itself.
+pub(crate) fn page_cost(first: Option<i32>, child: usize) -> usize {
+    let page = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    usize::try_from(page)
+        .unwrap_or(1)
+        .saturating_mul(child)
+        .saturating_add(1)
+}
+
+/// A list's cost when it is not paged: what it usually holds times what each item selects.
+pub(crate) fn list_cost(expected: usize, child: usize) -> usize {
+    expected.saturating_mul(child).saturating_add(1)
+}
+
+/// What an unpaged list is counted as holding: an application's open tasks …
+pub(crate) const FEW: usize = 4;
+/// … its documents, a delivery's attempts …
+pub(crate) const SOME: usize = 10;
+/// … its history.
+pub(crate) const MANY: usize = 25;
+/// The page a list without `first` gets, and the largest.
+pub(crate) const DEFAULT_PAGE: i32 = 20;
+const MAX_PAGE: i32 = 100;
+
+/// The most an operation may cost (async-graphql's complexity, with lists counted as above).
+pub const MAX_COST: usize = 5_000;
 
 /// The deepest nesting of brackets in a query text, and of lists and objects in its variables.
 /// Forms and action inputs nest a few levels; the schema's own depth limit is 12.
@@ -343,6 +372,26 @@ impl Extension for RequestLimitsExtension {
         let doc = self.measured(&request.query, &request.variables)?;
         request.set_parsed_query(doc);
         next.run(ctx, request).await
+    }
+
+    /// The cost (async-graphql's complexity, lists counted by [`page_cost`] and
+    /// [`list_cost`]) is refused past [`MAX_COST`] with a code of its own.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let checked = next.run(ctx).await?;
+        if checked.complexity > MAX_COST {
+            return Err(vec![refusal(
+                ErrorCode::TooComplex,
+                format!(
+                    "the query costs {} (a list counts as its page size times what each item selects); at most {MAX_COST} is allowed",
+                    checked.complexity
+                ),
+            )]);
+        }
+        Ok(checked)
     }
 }
 

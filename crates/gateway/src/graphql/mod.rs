@@ -75,7 +75,7 @@ pub fn build_schema(
         // The standard introspection query (graphql-js's `getIntrospectionQuery`, which
         // GraphiQL, Postman, Apollo and graphql-codegen send) nests `ofType` up to depth 15.
         .limit_depth(16)
-        .limit_complexity(2_000)
+        // The cost limit (lists counted by their size) is `limits::MAX_COST`, coded.
         .limit_recursive_depth(32)
         .limit_directives(8)
         // Outermost: it sees every parsed document, remembered ones too.

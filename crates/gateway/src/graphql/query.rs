@@ -53,7 +53,7 @@ pub(crate) fn parse_id(id: &ID, what: &str) -> GqlResult<uuid::Uuid> {
         .map_err(|_| crate::error::not_found(what.to_owned()))
 }
 
-const DEFAULT_PAGE: i32 = 20;
+use super::limits::DEFAULT_PAGE;
 
 #[Object]
 impl AppQuery {
@@ -157,6 +157,7 @@ impl AppQuery {
     /// Applications the caller may see, newest first, filtered; `totalCount` counts every
     /// page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn applications(
         &self,
         ctx: &Context<'_>,
@@ -204,6 +205,7 @@ impl AppQuery {
 
     /// Open tasks the caller may act on — soonest due first, or oldest first — filtered;
     /// `totalCount` counts every page.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn inbox(
         &self,
         ctx: &Context<'_>,

@@ -263,6 +263,7 @@ impl Application {
 #[ComplexObject]
 impl Application {
     /// Its open tasks, whoever they are for.
+    #[graphql(complexity = "super::limits::list_cost(super::limits::FEW, child_complexity)")]
     async fn open_tasks(&self, ctx: &Context<'_>) -> GqlResult<Vec<Task>> {
         let tasks = match &self.known_open_tasks {
             Some(known) => known.clone(),
@@ -306,6 +307,7 @@ impl Application {
     }
 
     /// The documents linked to it, in the order they were uploaded.
+    #[graphql(complexity = "super::limits::list_cost(super::limits::SOME, child_complexity)")]
     async fn documents(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::Document>> {
         Ok(store(ctx)
             .documents_of(self.uuid)
@@ -317,6 +319,7 @@ impl Application {
     }
 
     /// Its audit log, in order.
+    #[graphql(complexity = "super::limits::list_cost(super::limits::MANY, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ApplicationEvent>> {
         let who = principal(ctx)?;
         let events = store(ctx).history(self.uuid).await.map_err(from_store)?;

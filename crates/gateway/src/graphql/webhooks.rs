@@ -85,6 +85,7 @@ impl From<Endpoint> for EndpointView {
 #[async_graphql::ComplexObject]
 impl EndpointView {
     /// Its latest deliveries, newest first (at most 100).
+    #[graphql(complexity = "super::limits::page_cost(Some(first), child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -213,6 +214,7 @@ impl From<n::Notification> for NotificationView {
 #[async_graphql::ComplexObject]
 impl NotificationView {
     /// Its attempts, oldest first (the last 100).
+    #[graphql(complexity = "super::limits::list_cost(super::limits::SOME, child_complexity)")]
     async fn attempt_log(&self, ctx: &Context<'_>) -> GqlResult<Vec<DeliveryAttempt>> {
         let id = parse_id(&self.id, "notification")?;
         Ok(store(ctx)
@@ -287,6 +289,7 @@ impl WebhookQuery {
     }
 
     /// Every notification sent, waiting or failed, newest first (administrators).
+    #[graphql(complexity = "super::limits::page_cost(Some(first), child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
