@@ -92,6 +92,7 @@ impl Pages {
             store: store.clone(),
             browser_sign_in: false,
             secure_cookies: false,
+            failures: softland_gateway::throttle::Failures::default(),
         });
         Ok(Pages {
             router,

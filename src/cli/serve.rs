@@ -121,6 +121,10 @@ pub(crate) struct ServeArgs {
     /// provider sends them back to `<public-url>/auth/callback`.
     #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The bearer token Prometheus sends to read `/metrics`; with it, `/metrics` also has the
+    /// open and overdue tasks per agency. Without one, `/metrics` is public and has neither.
+    #[arg(long, env = "SOFTLAND_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -286,7 +290,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let tls = tls_files(&args);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let trusted_proxies = softland_gateway::transport::TrustedProxies(args.trusted_proxies.clone());
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, tls, trusted_proxies, ..Settings::default() };
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, tls, trusted_proxies, metrics_token: args.metrics_token.clone(), ..Settings::default() };
         let notify = args.notify.settings()?;
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()), &notify, args.public_url.clone())
             .await

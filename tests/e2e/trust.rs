@@ -762,3 +762,91 @@ async fn one_key_cannot_starve_the_others(s: Server) {
         polite.len()
     );
 }
+
+/// With a metrics token, `/metrics` wants it and shows the open tasks per agency; without the
+/// token it is refused.
+#[tokio::test]
+async fn metrics_need_their_token() {
+    let s = Server::start_with_env(
+        TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[("SOFTLAND_METRICS_TOKEN", "scrape-me")],
+    );
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    s.submit_sample(&firm).await;
+    let get = |token: Option<&'static str>| {
+        let mut r = reqwest::Client::new().get(format!("{}/metrics", s.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), 401);
+    assert_eq!(get(Some("wrong")).await.unwrap().status(), 401);
+    let m = get(Some("scrape-me")).await.unwrap().text().await.unwrap();
+    assert!(
+        m.contains("softland_open_tasks{assignee=\"ofds\"} 1"),
+        "{m}"
+    );
+}
+
+/// Guessing keys: past twenty failed authentications in a minute an address is refused (429)
+/// before its keys are looked at — on the API and the console's sign-in alike; a right key
+/// from it waits too, while the server keeps serving.
+#[tokio::test]
+async fn key_guessing_is_throttled_per_address() {
+    let s = Server::start(TestDb::sqlite());
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let r = reqwest::Client::new()
+            .post(format!("{}/graphql", s.url))
+            .bearer_auth(format!("sl_guess{i}"))
+            .json(&json!({"query": "{ me { name } }"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(&firm)
+        .json(&json!({"query": "{ me { name } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "the address waits");
+    // the console's sign-in form is refused the same way
+    let form = no_redirects()
+        .get(format!("{}/signin", s.url))
+        .send()
+        .await
+        .unwrap();
+    let login = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = login.trim_start_matches("softland_login=").to_owned();
+    let r = no_redirects()
+        .post(format!("{}/signin", s.url))
+        .header("cookie", &login)
+        .form(&[("csrf", token.as_str()), ("api_key", firm.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    // anonymous requests without credentials still work; /metrics counts the refusals
+    assert!(is_ready(&s.url, Duration::from_secs(5)).await);
+    let m = reqwest::get(format!("{}/metrics", s.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("softland_auth_throttled_total"), "{m}");
+}

@@ -43,6 +43,7 @@ pub(crate) struct Console {
     store: Store,
     browser_sign_in: bool,
     secure_cookies: bool,
+    failures: softland_gateway::throttle::Failures,
 }
 
 /// The console's routes, for the gateway to serve beside the API.
@@ -52,6 +53,7 @@ pub fn pages(services: Services) -> Router {
         store: services.store,
         browser_sign_in: services.browser_sign_in,
         secure_cookies: services.secure_cookies,
+        failures: services.failures,
     };
     Router::new()
         .route("/", get(pages::home))

@@ -63,6 +63,9 @@ pub struct Settings {
     pub tls: Option<crate::transport::TlsFiles>,
     /// Reverse proxies whose `X-Forwarded-Proto` is believed.
     pub trusted_proxies: crate::transport::TrustedProxies,
+    /// The bearer token `/metrics` asks for (it then shows the open and overdue tasks per
+    /// agency); `None`: `/metrics` is public, without them.
+    pub metrics_token: Option<String>,
 }
 
 /// File descriptors kept for everything but client connections (database pool, files, logs).
@@ -103,6 +106,7 @@ impl Default for Settings {
             webhooks: crate::graphql::Webhooks::default(),
             tls: None,
             trusted_proxies: crate::transport::TrustedProxies::default(),
+            metrics_token: None,
         }
     }
 }
@@ -121,6 +125,10 @@ struct AppState {
     max_message: usize,
     /// Each caller's share of concurrent requests.
     shares: crate::fairness::Shares,
+    /// What `/metrics` asks for.
+    metrics_token: Option<Arc<str>>,
+    /// Failed authentications per address.
+    failures: crate::throttle::Failures,
 }
 
 /// A bound, ready-to-run gateway.
@@ -178,6 +186,8 @@ impl Application {
             sockets: crate::ws::Sockets::new(max_connections / 2),
             max_message: settings.max_body,
             shares: crate::fairness::Shares::default(),
+            metrics_token: settings.metrics_token.clone().map(Arc::from),
+            failures: crate::throttle::Failures::default(),
             documents: documents.clone(),
             schema: build_schema(
                 store.clone(),
@@ -197,6 +207,7 @@ impl Application {
                 store: state.store.clone(),
                 browser_sign_in,
                 secure_cookies: settings.secure_cookies,
+                failures: state.failures.clone(),
             })
         });
         let router = Router::new()
@@ -284,6 +295,14 @@ impl Application {
     }
 }
 
+fn too_many_failures() -> Response {
+    refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::LimitExceeded,
+        "too many failed sign-ins from your address; wait a minute",
+    )
+}
+
 fn unavailable() -> Response {
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -366,8 +385,24 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         }
         Some(kind) => kind,
     };
-    // Who is asking is settled before a byte of the body is read.
+    // Who is asking is settled before a byte of the body is read — unless the address has
+    // used up its failed authentications for now.
+    let ip = parts
+        .extensions
+        .get::<crate::transport::Peer>()
+        .map(|p| p.addr.ip());
+    let credentialed =
+        headers.contains_key(header::AUTHORIZATION) || headers.contains_key(header::COOKIE);
+    if credentialed && ip.is_some_and(|ip| state.failures.blocked(ip)) {
+        return too_many_failures();
+    }
     let caller = match state.auth.caller(headers).await {
+        Ok(None) if crate::authn::bearer(headers).is_some() => {
+            if let Some(ip) = ip {
+                state.failures.failed(ip);
+            }
+            None
+        }
         Ok(c) => c,
         Err(Refusal::Unavailable) => return unavailable(),
         Err(Refusal::NoCsrf) => {
@@ -540,6 +575,10 @@ async fn graphql_ws(
             "speak the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol: graphql-transport-ws)",
         );
     }
+    let ip = peer.as_deref().map(|p| p.addr.ip());
+    if ip.is_some_and(|ip| state.failures.blocked(ip)) {
+        return too_many_failures();
+    }
     let Some(permit) = state.sockets.admit() else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -559,6 +598,7 @@ async fn graphql_ws(
                 .and_then(|v| v.to_str().ok()),
         ),
         same_origin_headers: same_origin.then_some(headers),
+        failures: (state.failures.clone(), ip),
     };
     let (schema, auth) = (state.schema.clone(), state.auth.clone());
     upgrade
@@ -586,10 +626,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    match state.store.open_task_counts().await {
-        Ok(counts) => crate::metrics::tasks(&counts),
-        Err(e) => tracing::warn!(error = %e, "task counts unavailable"),
+/// `/metrics`. With a metrics token configured it must come as the bearer token (compared in
+/// constant time), and the open and overdue tasks per agency are included; without one,
+/// anyone reads the operational metrics — never the per-agency task counts, which the API
+/// shows administrators only.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    use subtle::ConstantTimeEq;
+    if let Some(token) = &state.metrics_token {
+        let given = crate::authn::bearer(&headers).unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "send the metrics token: `Authorization: Bearer <token>` (see docs/deploy.md)",
+            );
+        }
+        match state.store.open_task_counts().await {
+            Ok(counts) => crate::metrics::tasks(&counts),
+            Err(e) => tracing::warn!(error = %e, "task counts unavailable"),
+        }
     }
     crate::metrics::calendar_coverage(state.store.calendars());
     match &state.metrics {

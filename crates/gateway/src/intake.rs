@@ -41,14 +41,19 @@ pub fn kind(headers: &HeaderMap) -> Option<Kind> {
     let Ok(mime) = ct.parse::<mime::Mime>() else {
         return Some(Kind::Unsupported);
     };
-    Some(match (mime.type_().as_str(), mime.subtype().as_str()) {
-        ("application", "json" | "graphql-response+json") => Kind::Json,
-        ("multipart", "form-data") => match mime.get_param("boundary") {
-            Some(b) => Kind::Multipart(b.to_string()),
-            None => Kind::Unsupported,
+    let suffix = mime.suffix().map(|s| s.as_str());
+    Some(
+        match (mime.type_().as_str(), mime.subtype().as_str(), suffix) {
+            ("application", "json", None) | ("application", "graphql-response", Some("json")) => {
+                Kind::Json
+            }
+            ("multipart", "form-data", None) => match mime.get_param("boundary") {
+                Some(b) => Kind::Multipart(b.to_string()),
+                None => Kind::Unsupported,
+            },
+            _ => Kind::Unsupported,
         },
-        _ => Kind::Unsupported,
-    })
+    )
 }
 
 /// Why a body is not a request.

@@ -28,6 +28,7 @@ mod pages;
 pub mod policy;
 pub mod retention;
 pub mod signin;
+pub mod throttle;
 mod traces;
 pub mod transport;
 mod ws;

@@ -17,6 +17,8 @@ pub struct Services {
     pub browser_sign_in: bool,
     /// Whether session cookies carry `Secure`.
     pub secure_cookies: bool,
+    /// Failed authentications per address (the console's sign-in counts its own).
+    pub failures: crate::throttle::Failures,
 }
 
 impl std::fmt::Debug for Services {

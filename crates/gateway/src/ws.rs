@@ -98,6 +98,8 @@ pub struct Upgrade {
     pub same_origin_headers: Option<HeaderMap>,
     /// The request's language.
     pub lang: crate::graphql::RequestLang,
+    /// Where failed authentications are counted, and the peer's address.
+    pub failures: (crate::throttle::Failures, Option<std::net::IpAddr>),
 }
 
 /// A protocol violation: the close code and its reason.
@@ -156,7 +158,13 @@ async fn authenticate(
     if let Some(token) = token {
         return match auth.token_caller(Some(&token)).await {
             Ok(Some(p)) => Ok((p, Some(token))),
-            Ok(None) => Err((close::FORBIDDEN, "Forbidden")),
+            Ok(None) => {
+                let (failures, ip) = &upgrade.failures;
+                if let Some(ip) = ip {
+                    failures.failed(*ip);
+                }
+                Err((close::FORBIDDEN, "Forbidden"))
+            }
             Err(_) => Err(unavailable),
         };
     }

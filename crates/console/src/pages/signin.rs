@@ -97,9 +97,19 @@ pub(crate) async fn submit(
     State(c): State<Console>,
     v: Visitor,
     headers: HeaderMap,
+    peer: Option<axum::Extension<softland_gateway::transport::Peer>>,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let return_to = safe_return(form.return_to.as_deref());
+    // An address that has used up its failed sign-ins waits, whatever key it tries now.
+    let ip = peer.map(|p| p.addr.ip());
+    if ip.is_some_and(|ip| c.failures.blocked(ip)) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed sign-ins from your address; wait a minute (LIMIT_EXCEEDED)\n",
+        )
+            .into_response();
+    }
     if cookie_value(&headers, LOGIN_COOKIE).is_none_or(|t| t.is_empty() || t != form.csrf) {
         return sign_in_page(&c, &v, return_to, true);
     }
@@ -109,7 +119,12 @@ pub(crate) async fn submit(
     }
     let key = match c.store.authenticate(key).await {
         Ok(Some(k)) if k.person.active => k,
-        Ok(_) => return sign_in_page(&c, &v, return_to, true),
+        Ok(_) => {
+            if let Some(ip) = ip {
+                c.failures.failed(ip);
+            }
+            return sign_in_page(&c, &v, return_to, true);
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot check an API key");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
