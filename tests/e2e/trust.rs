@@ -850,3 +850,39 @@ async fn key_guessing_is_throttled_per_address() {
         .unwrap();
     assert!(m.contains("softland_auth_throttled_total"), "{m}");
 }
+
+/// Console drafts belong to their person: what alice typed into a new application is not
+/// what bob (another firm) finds in the same browser after she signed out — signing out
+/// forgets every draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_drafts_stay_with_their_person() {
+    use crate::console::{ENGLISH, shots, sign_in};
+    let s = Server::start(TestDb::sqlite());
+    let alice = s.applicant_key("pengcheng-pay", "alice");
+    let bob = s.applicant_key("other-firm", "bob");
+    let browser = crate::cdp::chromium();
+    let dir = shots("drafts");
+    let mut tab = browser.tab(&format!("{}/", s.url), "drafts", &dir).await;
+    sign_in(&mut tab, &alice, &ENGLISH).await;
+    let form_url = format!("{}/applications/new/soft-landing-sz-to-hk", s.url);
+    tab.goto(&form_url).await;
+    tab.run("fill(document.querySelector('form.generated'), [['/company/name_en', 'Alice Secret Ltd']])")
+        .await;
+    tab.goto(&form_url).await;
+    let kept = tab
+        .eval("document.querySelector('[name=\"/company/name_en\"]').value")
+        .await;
+    assert_eq!(kept, json!("Alice Secret Ltd"), "alice's own draft is kept");
+    tab.then_next_page("document.querySelector('form.signout').requestSubmit()")
+        .await;
+    let left = tab
+        .eval("Object.keys(localStorage).filter(k => k.startsWith('softland:draft:')).length")
+        .await;
+    assert_eq!(left, json!(0), "signing out forgets drafts");
+    sign_in(&mut tab, &bob, &ENGLISH).await;
+    tab.goto(&form_url).await;
+    let seen = tab
+        .eval("document.querySelector('[name=\"/company/name_en\"]').value")
+        .await;
+    assert_eq!(seen, json!(""), "bob sees nothing of alice's");
+}

@@ -34,8 +34,11 @@
     }
   });
 
-  // Drafts: a new application's fields are kept in this browser until it is submitted.
-  function draftKey(form) { return 'softland:draft:' + form.getAttribute('data-draft'); }
+  // Drafts: a new application's fields are kept in this browser until it is submitted, under
+  // the signed-in person (another person in the same browser never sees them), and forgotten
+  // at sign-out.
+  var person = document.body.getAttribute('data-person') || '';
+  function draftKey(form) { return 'softland:draft:' + person + ':' + form.getAttribute('data-draft'); }
 
   function saveDraft(form) {
     if (!form) return;
@@ -75,6 +78,7 @@
   }
 
   document.querySelectorAll('form[data-draft]').forEach(function (form) {
+    if (!person) return;
     restoreDraft(form);
     form.addEventListener('input', function () { saveDraft(form); });
     form.addEventListener('change', function () { saveDraft(form); });
@@ -82,6 +86,18 @@
 
   // Submitted: the draft is no longer needed.
   document.querySelectorAll('[data-clear-draft]').forEach(function (el) {
-    try { localStorage.removeItem('softland:draft:' + el.getAttribute('data-clear-draft')); } catch (e) { /* off */ }
+    try { localStorage.removeItem('softland:draft:' + person + ':' + el.getAttribute('data-clear-draft')); } catch (e) { /* off */ }
+  });
+
+  // Signing out forgets every draft kept in this browser.
+  document.querySelectorAll('form.signout').forEach(function (form) {
+    form.addEventListener('submit', function () {
+      try {
+        for (var i = localStorage.length - 1; i >= 0; i--) {
+          var k = localStorage.key(i);
+          if (k && k.indexOf('softland:draft:') === 0) localStorage.removeItem(k);
+        }
+      } catch (e) { /* off */ }
+    });
   });
 })();

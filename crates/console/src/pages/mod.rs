@@ -45,6 +45,8 @@ pub(crate) struct Frame {
     pub title: String,
     pub csrf: String,
     pub who: Option<String>,
+    /// The signed-in person's id: drafts in the browser are kept under it.
+    pub person: String,
     pub nav: Vec<Nav>,
     pub langs: Vec<LangLink>,
 }
@@ -82,6 +84,11 @@ impl Frame {
             title: title.into(),
             csrf: v.csrf.clone(),
             who: v.principal.as_ref().map(|_| v.display_name.clone()),
+            person: v
+                .principal
+                .as_ref()
+                .map(|p| p.name().to_owned())
+                .unwrap_or_default(),
             nav: nav
                 .into_iter()
                 .map(|(href, label)| Nav {
