@@ -74,10 +74,24 @@ fn documents_at(dir: &Path) -> anyhow::Result<Storage> {
     Ok(Storage::open(&StorageConfig::Folder(dir.join(DOCUMENTS)))?)
 }
 
-/// Runs `program` with `args`; its standard error in the error when it fails.
+/// Where util-linux's `setpriv` is (Debian has it in every install): it sets the parent-death
+/// signal, then runs the tool.
+const SETPRIV: &str = "/usr/bin/setpriv";
+
+/// Runs `program` with `args`; its standard error in the error when it fails. The child ends
+/// with softland: killed when this future is dropped, and — started through `setpriv
+/// --pdeathsig KILL` where the system has it — by the kernel when softland itself is killed,
+/// so no `pg_dump` is left running, reparented, after a `kill -9`.
 async fn run_tool(program: &str, args: &[&str]) -> anyhow::Result<()> {
-    let out = tokio::process::Command::new(program)
-        .args(args)
+    let mut command = if Path::new(SETPRIV).exists() {
+        let mut c = tokio::process::Command::new(SETPRIV);
+        c.args(["--pdeathsig", "KILL", "--", program]);
+        c
+    } else {
+        tokio::process::Command::new(program)
+    };
+    command.args(args).kill_on_drop(true);
+    let out = command
         .output()
         .await
         .with_context(|| format!("cannot run {program} (install PostgreSQL's client tools)"))?;
@@ -90,12 +104,61 @@ async fn run_tool(program: &str, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
-    let dir = &args.to;
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        bail!("{} is not empty: back up into a new folder", dir.display());
+/// Owner-only: folders 0700, files 0600 (a backup holds every application and document).
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+        for entry in std::fs::read_dir(path)? {
+            owner_only(&entry?.path())?;
+        }
+    } else if meta.is_file() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(())
+}
+
+/// Backs up into a folder of its own beside `--to` (`<to>.partial-<pid>`, owner-only), renamed
+/// to `--to` only when complete: a backup that is killed leaves no half-written `--to`.
+pub(super) fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let target = &args.to;
+    if target.exists() && std::fs::read_dir(target)?.next().is_some() {
+        bail!(
+            "{} is not empty: back up into a new folder",
+            target.display()
+        );
+    }
+    let name = target
+        .file_name()
+        .context("--to names no folder")?
+        .to_string_lossy()
+        .into_owned();
+    let partial = target.with_file_name(format!("{name}.partial-{}", std::process::id()));
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+    }
+    let done = write_backup(&args, &partial);
+    if done.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+        return done;
+    }
+    owner_only(&partial)?;
+    if target.exists() {
+        std::fs::remove_dir(target)
+            .with_context(|| format!("cannot replace the empty {}", target.display()))?;
+    }
+    std::fs::rename(&partial, target)
+        .with_context(|| format!("cannot move the backup to {}", target.display()))?;
+    done
+}
+
+fn write_backup(args: &BackupArgs, dir: &Path) -> anyhow::Result<ExitCode> {
     let source = args.storage.config(&args.db.db)?;
     runtime()?.block_on(async {
         let store = Store::connect(&args.db.db)
@@ -162,7 +225,7 @@ pub(super) fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
             totals.applications,
             totals.events,
             documents,
-            dir.display()
+            args.to.display()
         );
         Ok(ExitCode::SUCCESS)
     })

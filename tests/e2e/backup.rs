@@ -88,6 +88,33 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_command(s: Server
         "the load went on during the backup ({total} acknowledged)"
     );
 
+    // Owner-only, every folder and file (issue 29), and nothing half-written left beside it.
+    fn modes(path: &std::path::Path, out: &mut Vec<(String, u32)>) {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).unwrap();
+        out.push((
+            path.display().to_string(),
+            meta.permissions().mode() & 0o777,
+        ));
+        if meta.is_dir() {
+            for e in std::fs::read_dir(path).unwrap() {
+                modes(&e.unwrap().path(), out);
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    modes(&dir, &mut seen);
+    for (path, mode) in &seen {
+        let dir_or_file = std::path::Path::new(path).is_dir();
+        assert_eq!(*mode, if dir_or_file { 0o700 } else { 0o600 }, "{path}");
+    }
+    let beside: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".partial-"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+
     // A backup goes only into a new folder.
     let again = softland(&[
         "backup",

@@ -886,3 +886,19 @@ async fn console_drafts_stay_with_their_person() {
         .await;
     assert_eq!(seen, json!(""), "bob sees nothing of alice's");
 }
+
+/// The live SQLite database is its owner's only.
+#[tokio::test]
+async fn the_sqlite_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(TestDb::sqlite());
+    let path =
+        s.db.url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{path}");
+}

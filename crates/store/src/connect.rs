@@ -165,6 +165,9 @@ impl Store {
             }
         };
         let db = Database::connect(opts).await?;
+        if backend == Backend::Sqlite {
+            owner_only_files(url);
+        }
         let (events, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -281,5 +284,27 @@ impl Store {
             inner.db.close().await?;
         }
         Ok(())
+    }
+}
+
+/// A SQLite database file (and its journal files) readable by its owner only: it holds every
+/// application. Best effort — a file softland cannot change is left as it is, and said so.
+fn owner_only_files(url: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+    else {
+        return;
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if std::path::Path::new(&file).is_file()
+            && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(file, error = %e, "cannot make the database file owner-only");
+        }
     }
 }
