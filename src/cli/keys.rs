@@ -56,6 +56,8 @@ pub(crate) enum KeysCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Print a new key for sealing webhook secrets at rest (`serve --secrets-key`).
+    SecretsKey,
 }
 
 fn key_role(role: RoleArg, org: Option<String>, agency: Option<String>) -> anyhow::Result<KeyRole> {
@@ -150,6 +152,9 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                     bail!("no active key {id}");
                 }
                 println!("revoked {id}");
+            }
+            KeysCommand::SecretsKey => {
+                println!("{}", softland_store::sealed::SecretKey::generate()?);
             }
         }
         Ok(ExitCode::SUCCESS)

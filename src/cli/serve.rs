@@ -121,6 +121,21 @@ pub(crate) struct ServeArgs {
     /// provider sends them back to `<public-url>/auth/callback`.
     #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The key webhook signing secrets are sealed with at rest (32 bytes, base64; make one
+    /// with `softland keys secrets-key`). Without it, a SQLite server keeps one in
+    /// `<database file>.secrets-key` (owner-only, beside the database, never in its backups);
+    /// a PostgreSQL server stores the secrets unsealed and says so at start.
+    #[arg(long, env = "SOFTLAND_SECRETS_KEY", hide_env_values = true)]
+    secrets_key: Option<String>,
+    /// Keys secrets were sealed with before a rotation (repeat or separate with commas): read,
+    /// and resealed under `--secrets-key` at start.
+    #[arg(
+        long,
+        env = "SOFTLAND_SECRETS_KEY_PREVIOUS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    secrets_key_previous: Vec<String>,
     /// The bearer token Prometheus sends to read `/metrics`; with it, `/metrics` also has the
     /// open and overdue tasks per agency. Without one, `/metrics` is public and has neither.
     #[arg(long, env = "SOFTLAND_METRICS_TOKEN", hide_env_values = true)]
@@ -267,6 +282,16 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = softland_store::Store::open_with_pool(&args.db, calendars, args.pool_size).await.with_context(|| format!("cannot open the database {}", redact(&args.db)))?;
         tracing::info!(db = %redact(&args.db), "database ready");
+        match secret_keys(&args)? {
+            Some(keys) => {
+                store.use_secret_keys(keys);
+                let resealed = store.reseal_secrets().await.context("cannot seal the webhook secrets")?;
+                if resealed > 0 {
+                    tracing::info!(resealed, "webhook secrets sealed under the current key");
+                }
+            }
+            None => tracing::warn!("webhook secrets are stored unsealed: set SOFTLAND_SECRETS_KEY (docs/deploy.md)"),
+        }
         for (file, p) in workflows.publish(&store, "softland serve").await.with_context(|| format!("cannot publish {}", workflows.describe()))? {
             let what = if p.changed { "published" } else { "already published" };
             tracing::info!(file, key = p.definition.key, version = p.definition.version, "{what}");
@@ -312,4 +337,50 @@ fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| "softland".to_owned())
+}
+
+/// The keys webhook secrets are sealed with: `--secrets-key` (and the previous ones), else —
+/// on a SQLite file — the key kept beside the database (made on first start); else none.
+fn secret_keys(args: &ServeArgs) -> anyhow::Result<Option<softland_store::sealed::SecretKeys>> {
+    use softland_store::sealed::{SecretKey, SecretKeys};
+    let previous = args
+        .secrets_key_previous
+        .iter()
+        .map(|k| SecretKey::from_base64(k))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--secrets-key-previous")?;
+    if let Some(k) = &args.secrets_key {
+        let current = SecretKey::from_base64(k).context("--secrets-key")?;
+        return Ok(Some(SecretKeys::new(current, previous)));
+    }
+    let Some(db_file) = args
+        .db
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+    else {
+        return Ok(None);
+    };
+    let file = std::path::PathBuf::from(format!("{db_file}.secrets-key"));
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let key = SecretKey::generate()?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&file)
+                .with_context(|| format!("cannot create {}", file.display()))?;
+            writeln!(f, "{key}")?;
+            f.sync_all()?;
+            tracing::info!(file = %file.display(), "made the key webhook secrets are sealed with; keep it with the database, apart from its backups");
+            key
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+    };
+    let current = SecretKey::from_base64(&text).with_context(|| format!("{}", file.display()))?;
+    Ok(Some(SecretKeys::new(current, previous)))
 }

@@ -902,3 +902,62 @@ async fn the_sqlite_file_is_owner_only() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{path}");
 }
+
+/// Webhook signing secrets are sealed at rest: neither the live database nor its backup holds
+/// one in clear; the key a zero-configuration server made is beside the database,
+/// owner-only, and not in the backup.
+#[tokio::test]
+async fn webhook_secrets_are_sealed_at_rest_and_in_backups() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start_with_env(
+        TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[("SOFTLAND_WEBHOOK_ALLOW", "127.0.0.0/8")],
+    );
+    let r = s
+        .gql(
+            Some(&s.admin),
+            "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+            json!({"i": {"url": "http://127.0.0.1:9/hook"}}),
+        )
+        .await;
+    let secret = r["data"]["createWebhookEndpoint"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let db =
+        s.db.url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+    let holds = |path: &str| {
+        std::fs::read(path).is_ok_and(|b| b.windows(secret.len()).any(|w| w == secret.as_bytes()))
+    };
+    for f in [db.clone(), format!("{db}-wal")] {
+        assert!(!holds(&f), "{f} holds the secret in clear");
+    }
+    let key = format!("{db}.secrets-key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let to = crate::support::temp_dir("sealed-backup").join("backup");
+    let run = crate::support::softland(&[
+        "backup",
+        "--db",
+        &s.db.url,
+        "--to",
+        &to.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!holds(&to.join("softland.db").display().to_string()));
+    assert!(!to.join("softland.db.secrets-key").exists());
+    // the endpoint still shows its (sealed-at-rest) settings through the API
+    let r = s
+        .query(Some(&s.admin), "{ webhookEndpoints { url } }")
+        .await;
+    assert_eq!(
+        r["data"]["webhookEndpoints"][0]["url"], "http://127.0.0.1:9/hook",
+        "{r}"
+    );
+}

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     /// PostgreSQL: each workflow's version this process last submitted to; a submission
     /// checks in its statement that it is still the current one.
     pub(crate) versions: std::sync::Mutex<HashMap<String, i32>>,
+    /// The keys secrets at rest are sealed with (see `sealed`).
+    pub(crate) secrets: std::sync::OnceLock<crate::sealed::SecretKeys>,
 }
 
 /// The store. Cheap to clone; share one per process.
@@ -181,6 +183,7 @@ impl Store {
                 keys: Default::default(),
                 warm: Default::default(),
                 versions: Default::default(),
+                secrets: Default::default(),
             }),
         })
     }

@@ -47,6 +47,7 @@ mod relay;
 mod rows;
 mod scheduler;
 mod schema_files;
+pub mod sealed;
 pub mod sessions;
 mod sqlite_group;
 mod tasks;

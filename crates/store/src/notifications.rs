@@ -100,8 +100,11 @@ pub struct NewEndpoint {
     pub created_by: String,
 }
 
-pub(crate) fn endpoint_record(m: webhook_endpoint::Model) -> Endpoint {
-    Endpoint {
+pub(crate) fn endpoint_record(
+    keys: &crate::sealed::SecretKeys,
+    m: webhook_endpoint::Model,
+) -> Result<Endpoint> {
+    Ok(Endpoint {
         id: m.id,
         owner: m.owner,
         url: m.url,
@@ -111,14 +114,18 @@ pub(crate) fn endpoint_record(m: webhook_endpoint::Model) -> Endpoint {
             .map(str::to_owned)
             .collect(),
         description: m.description,
-        secret: m.secret,
-        previous_secret: m.previous_secret,
+        secret: keys.open(&m.secret)?,
+        previous_secret: m
+            .previous_secret
+            .as_deref()
+            .map(|p| keys.open(p))
+            .transpose()?,
         previous_secret_until: m.previous_secret_until,
         created_by: m.created_by,
         created_at: m.created_at,
         disabled_at: m.disabled_at,
         disabled_reason: m.disabled_reason,
-    }
+    })
 }
 
 impl Store {
@@ -137,7 +144,7 @@ impl Store {
             url: Set(e.url),
             event_types: Set(e.event_types.join(" ")),
             description: Set(e.description),
-            secret: Set(e.secret),
+            secret: Set(self.secret_keys().seal(&e.secret)?),
             previous_secret: Set(None),
             previous_secret_until: Set(None),
             created_by: Set(e.created_by),
@@ -154,10 +161,12 @@ impl Store {
 
     /// One endpoint.
     pub async fn webhook_endpoint(&self, id: Uuid) -> Result<Option<Endpoint>> {
-        Ok(webhook_endpoint::Entity::find_by_id(id)
+        let keys = self.secret_keys();
+        webhook_endpoint::Entity::find_by_id(id)
             .one(self.db())
             .await?
-            .map(endpoint_record))
+            .map(|m| endpoint_record(&keys, m))
+            .transpose()
     }
 
     /// One owner's endpoints (`None`: everyone's), oldest first.
@@ -166,23 +175,25 @@ impl Store {
         if let Some(owner) = owner {
             q = q.filter(webhook_endpoint::Column::Owner.eq(owner));
         }
-        Ok(q.all(self.db())
+        let keys = self.secret_keys();
+        q.all(self.db())
             .await?
             .into_iter()
-            .map(endpoint_record)
-            .collect())
+            .map(|m| endpoint_record(&keys, m))
+            .collect()
     }
 
     /// Endpoints that receive deliveries.
     pub async fn enabled_webhook_endpoints(&self) -> Result<Vec<Endpoint>> {
-        Ok(webhook_endpoint::Entity::find()
+        let keys = self.secret_keys();
+        webhook_endpoint::Entity::find()
             .filter(webhook_endpoint::Column::DisabledAt.is_null())
             .order_by_asc(webhook_endpoint::Column::Id)
             .all(self.db())
             .await?
             .into_iter()
-            .map(endpoint_record)
-            .collect())
+            .map(|m| endpoint_record(&keys, m))
+            .collect()
     }
 
     /// Replaces the signing secret; the old one keeps signing until `grace_until`.
@@ -197,10 +208,13 @@ impl Store {
             .await?
             .ok_or_else(|| Error::NotFound(format!("webhook endpoint {id}")))?;
         webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::Secret, Expr::value(secret))
+            .col_expr(
+                webhook_endpoint::Column::Secret,
+                Expr::value(self.secret_keys().seal(&secret)?),
+            )
             .col_expr(
                 webhook_endpoint::Column::PreviousSecret,
-                Expr::value(Some(e.secret)),
+                Expr::value(Some(self.secret_keys().seal(&e.secret)?)),
             )
             .col_expr(
                 webhook_endpoint::Column::PreviousSecretUntil,
