@@ -65,6 +65,10 @@ fn start_server(db: &str, workflows: &std::path::Path) -> anyhow::Result<ServerP
             db,
             "--listen",
             "127.0.0.1:0",
+            // Every client acts as the same few people (one firm, a reviewer per step): the
+            // per-person share a real server gives each caller would measure the queue.
+            "--requests-per-caller",
+            "1024",
             "--workflows",
         ])
         .arg(workflows)

@@ -121,6 +121,10 @@ pub(crate) struct ServeArgs {
     /// provider sends them back to `<public-url>/auth/callback`.
     #[arg(long, env = "SOFTLAND_PUBLIC_URL")]
     public_url: Option<String>,
+    /// GraphQL requests one caller (a person, whatever keys they use; or an address) may have
+    /// running at once; more wait up to 5 s for their turn, then get 429.
+    #[arg(long, env = "SOFTLAND_REQUESTS_PER_CALLER", default_value_t = softland_gateway::fairness::PER_CALLER)]
+    requests_per_caller: usize,
     /// The key webhook signing secrets are sealed with at rest (32 bytes, base64; make one
     /// with `softland keys secrets-key`). Without it, a SQLite server keeps one in
     /// `<database file>.secrets-key` (owner-only, beside the database, never in its backups);
@@ -315,7 +319,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let tls = tls_files(&args);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let trusted_proxies = softland_gateway::transport::TrustedProxies(args.trusted_proxies.clone());
-        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, tls, trusted_proxies, metrics_token: args.metrics_token.clone(), ..Settings::default() };
+        let settings = Settings { listen: args.listen, workflows_dir: workflows.folder(), oidc: args.oidc()?, secure_cookies, documents, upload_limits, unlinked_retention, tls, trusted_proxies, metrics_token: args.metrics_token.clone(), requests_per_caller: args.requests_per_caller, ..Settings::default() };
         let notify = args.notify.settings()?;
         let service = Service::start(&store, settings, Duration::from_secs(args.scheduler_seconds.max(1)), format!("{}-{}", hostname(), std::process::id()), &notify, args.public_url.clone())
             .await

@@ -118,9 +118,41 @@ fn hostile_condition() -> impl Strategy<Value = String> {
     })
 }
 
+/// A document of up to 40 fragments, each selecting a field or two and spreading up to four
+/// fragments (any of them: chains, fan-outs like the review's bomb, diamonds and cycles), the
+/// operation spreading some of them.
+fn fragment_document() -> impl Strategy<Value = String> {
+    let fragment = (
+        prop::collection::vec(0usize..40, 0..5),
+        prop::sample::select(vec!["__typename", "me { name }", "workflows { key }", ""]),
+    );
+    (
+        prop::collection::vec(fragment, 1..40),
+        prop::collection::vec(0usize..40, 1..4),
+    )
+        .prop_map(|(fragments, top)| {
+            let n = fragments.len();
+            let spread = |i: &usize| format!("...F{}", i % n);
+            let mut doc = format!(
+                "query {{ {} }}\n",
+                top.iter().map(spread).collect::<Vec<_>>().join(" ")
+            );
+            for (i, (spreads, field)) in fragments.iter().enumerate() {
+                let body: Vec<String> = spreads.iter().map(spread).collect();
+                doc.push_str(&format!(
+                    "fragment F{i} on Query {{ {field} {} __typename }}\n",
+                    body.join(" ")
+                ));
+            }
+            doc
+        })
+}
+
 /// One request body (and whether to label it JSON).
 fn body() -> impl Strategy<Value = (Vec<u8>, bool)> {
     prop_oneof![
+        // fragments spreading fragments: chains, fan-outs, cycles
+        fragment_document().prop_map(|q| (json!({ "query": q }).to_string().into_bytes(), true)),
         // deeply nested values in the query text, labelled and as text/plain
         (nested_literal(), any::<bool>()).prop_map(|(v, labelled)| {
             let q = format!(
@@ -245,5 +277,122 @@ async fn graphql_requests_never_crash_the_server() {
     assert!(
         by_status.len() > 1,
         "the inputs reach more than one outcome: {by_status:?}"
+    );
+}
+
+/// One client message of a WebSocket sequence.
+fn ws_message() -> impl Strategy<Value = String> {
+    let id = prop::sample::select(vec!["1", "2", "", "x".repeat(200).leak() as &str]);
+    let query = prop::sample::select(vec![
+        "subscription { applicationEvents { seq kind } }".to_owned(),
+        "subscription { nope }".to_owned(),
+        "{ me { name } }".to_owned(),
+        crate::trust::fan_out(24),
+        "subscription {".to_owned(),
+    ]);
+    prop_oneof![
+        prop::sample::select(vec!["good", "bad", "none"]).prop_map(|t| format!("init:{t}")),
+        (id.clone(), query).prop_map(|(id, q)| {
+            json!({"type": "subscribe", "id": id, "payload": {"query": q}}).to_string()
+        }),
+        id.prop_map(|id| json!({"type": "complete", "id": id}).to_string()),
+        Just(json!({"type": "ping"}).to_string()),
+        Just(json!({"type": "pong"}).to_string()),
+        Just(json!({"type": "start", "id": "1"}).to_string()),
+        "[ -~]{0,40}",
+    ]
+}
+
+/// Random sequences of graphql-transport-ws messages (inits with good, bad and no
+/// credentials, subscriptions valid and not, fragment bombs, reused and odd ids, completes,
+/// pings, garbage): every sequence is answered by the protocol — messages of its types with
+/// coded errors, or a close with one of its codes — and the server stays ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_message_sequences_follow_the_protocol() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let s = Server::start(TestDb::sqlite());
+    let token = s.key(&["--role", "reviewer", "--agency", "ofds", "--name", "eve"]);
+    let mut runner = TestRunner::deterministic();
+    let strategy = prop::collection::vec(ws_message(), 1..8);
+    let allowed_closes = [1000u16, 1002, 1011, 4400, 4401, 4403, 4409, 4429];
+    for case in 0..60 {
+        let sequence = strategy.new_tree(&mut runner).unwrap().current();
+        let mut req = format!("{}/graphql/ws", s.url.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let mut ws = match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => ws,
+            // the address used up its failed sign-ins (the "bad" inits): refused, as promised
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 429 => continue,
+            Err(e) => panic!("case {case}: the upgrade failed: {e}"),
+        };
+        for m in &sequence {
+            let text = match m.strip_prefix("init:") {
+                Some("good") => json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}).to_string(),
+                Some("bad") => json!({"type": "connection_init", "payload": {"authorization": "Bearer sl_nobody"}}).to_string(),
+                Some(_) => json!({"type": "connection_init"}).to_string(),
+                None => m.clone(),
+            };
+            if ws.send(Message::Text(text.into())).await.is_err() {
+                break; // closed by the server already
+            }
+        }
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), ws.next()).await {
+                Err(_) | Ok(None) | Ok(Some(Err(_))) => break,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    let code = frame.map_or(1000, |f| u16::from(f.code));
+                    assert!(
+                        allowed_closes.contains(&code),
+                        "case {case}: close {code} after {sequence:?}"
+                    );
+                    break;
+                }
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t)
+                        .unwrap_or_else(|_| panic!("case {case}: not JSON: {t}"));
+                    let kind = v["type"].as_str().unwrap_or_default();
+                    assert!(
+                        [
+                            "connection_ack",
+                            "next",
+                            "error",
+                            "complete",
+                            "ping",
+                            "pong"
+                        ]
+                        .contains(&kind),
+                        "case {case}: {t}"
+                    );
+                    let errors = match kind {
+                        "next" => v["payload"]["errors"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                        "error" => v["payload"].as_array().cloned().unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
+                    for e in errors {
+                        assert!(
+                            e["extensions"]["code"]
+                                .as_str()
+                                .is_some_and(|c| !c.is_empty()),
+                            "case {case}: an error without a code: {e} after {sequence:?}"
+                        );
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+    assert!(
+        is_ready(&s.url, Duration::from_secs(10)).await,
+        "the server is still up"
     );
 }

@@ -63,6 +63,8 @@ pub struct Settings {
     pub tls: Option<crate::transport::TlsFiles>,
     /// Reverse proxies whose `X-Forwarded-Proto` is believed.
     pub trusted_proxies: crate::transport::TrustedProxies,
+    /// GraphQL requests one caller (a person, or an address) may have running at once.
+    pub requests_per_caller: usize,
     /// The bearer token `/metrics` asks for (it then shows the open and overdue tasks per
     /// agency); `None`: `/metrics` is public, without them.
     pub metrics_token: Option<String>,
@@ -107,6 +109,7 @@ impl Default for Settings {
             tls: None,
             trusted_proxies: crate::transport::TrustedProxies::default(),
             metrics_token: None,
+            requests_per_caller: crate::fairness::PER_CALLER,
         }
     }
 }
@@ -185,7 +188,10 @@ impl Application {
         let state = AppState {
             sockets: crate::ws::Sockets::new(max_connections / 2),
             max_message: settings.max_body,
-            shares: crate::fairness::Shares::default(),
+            shares: crate::fairness::Shares::new(
+                settings.requests_per_caller,
+                crate::fairness::WAIT,
+            ),
             metrics_token: settings.metrics_token.clone().map(Arc::from),
             failures: crate::throttle::Failures::default(),
             documents: documents.clone(),
@@ -430,7 +436,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             ErrorCode::LimitExceeded,
             &format!(
                 "at most {} of your requests run at once; wait for one to finish",
-                crate::fairness::PER_CALLER
+                state.shares.per_caller()
             ),
         );
     };

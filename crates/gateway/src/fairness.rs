@@ -1,5 +1,5 @@
-//! Each caller's share of the server: at most [`PER_CALLER`] GraphQL requests of one caller run
-//! at once — a person (whatever keys or sessions they use), or, unauthenticated, an address.
+//! Each caller's share of the server: at most [`PER_CALLER`] (`serve --requests-per-caller`)
+//! GraphQL requests of one caller run at once — a person (whatever keys or sessions they use), or, unauthenticated, an address.
 //! A further request waits its turn up to [`WAIT`], then is refused (429, `LIMIT_EXCEEDED`),
 //! so one key flooding the server with expensive queries waits on itself while everyone else's
 //! requests find the database's connections free. (Commands and queries already have separate
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Requests one caller may have running at once.
+/// Requests one caller may have running at once, unless configured otherwise.
 pub const PER_CALLER: usize = 4;
 /// How long a request waits for its caller's turn.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -21,11 +21,12 @@ pub const WAIT: Duration = Duration::from_secs(5);
 pub struct Shares {
     map: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     wait: Duration,
+    per_caller: usize,
 }
 
 impl Default for Shares {
     fn default() -> Self {
-        Shares::waiting(WAIT)
+        Shares::new(PER_CALLER, WAIT)
     }
 }
 
@@ -38,12 +39,18 @@ pub struct Turn {
 }
 
 impl Shares {
-    /// Shares whose requests wait up to `wait` for their turn.
-    pub fn waiting(wait: Duration) -> Self {
+    /// Shares of `per_caller` requests at once, waiting up to `wait` for a turn.
+    pub fn new(per_caller: usize, wait: Duration) -> Self {
         Shares {
             map: Arc::default(),
             wait,
+            per_caller: per_caller.max(1),
         }
+    }
+
+    /// Requests one caller may have running at once.
+    pub fn per_caller(&self) -> usize {
+        self.per_caller
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Semaphore>>> {
@@ -55,7 +62,7 @@ impl Shares {
         let share = self
             .map()
             .entry(caller.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(PER_CALLER)))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller)))
             .clone();
         let permit = tokio::time::timeout(self.wait, share.clone().acquire_owned()).await;
         let turn = Turn {
@@ -84,7 +91,7 @@ impl Drop for Turn {
         // Idle: every permit back, and nobody but the map holds the semaphore (a waiter holds
         // a clone, taken under this lock).
         if let Some(share) = map.get(&self.caller)
-            && share.available_permits() == PER_CALLER
+            && share.available_permits() == self.shares.per_caller
             && Arc::strong_count(share) == 1
         {
             map.remove(&self.caller);
@@ -98,7 +105,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_caller_waits_on_itself_and_idle_shares_are_forgotten() {
-        let shares = Shares::waiting(Duration::from_millis(50));
+        let shares = Shares::new(PER_CALLER, Duration::from_millis(50));
         let mut held = Vec::new();
         for _ in 0..PER_CALLER {
             held.push(shares.turn("mallory").await.expect("a turn"));

@@ -17,7 +17,7 @@ mod body_limit;
 pub mod codes;
 mod downloads;
 mod error;
-mod fairness;
+pub mod fairness;
 mod graphiql;
 pub mod graphql;
 mod intake;
