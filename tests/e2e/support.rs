@@ -28,6 +28,32 @@ macro_rules! on_both_backends {
 }
 
 pub(crate) use on_both_backends;
+
+/// Runs each named `async fn(TestDb)` on SQLite and (with `SOFTLAND_TEST_POSTGRES_URL` and
+/// `--include-ignored`) on PostgreSQL: for tests that start their server their own way.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(softland_store::test_util::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+                async fn $name() {
+                    super::$name(softland_store::test_util::TestDb::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use on_both_databases;
 use std::process::Command;
 
 /// The repository root.

@@ -86,9 +86,9 @@ pub(crate) fn record(m: document::Model) -> DocumentRecord {
 }
 
 impl Store {
-    /// Records an uploaded document (its content is already in the object store).
-    pub async fn add_document(&self, d: NewDocument) -> Result<DocumentRecord> {
-        let model = document::Model {
+    /// The row of a new upload, uploaded now.
+    fn document_model(&self, d: NewDocument) -> document::Model {
+        document::Model {
             id: Uuid::now_v7(),
             sha256: d.sha256,
             filename: d.filename,
@@ -102,7 +102,12 @@ impl Store {
             erased_at: None,
             erased_by: None,
             erasure_reason: None,
-        };
+        }
+    }
+
+    /// Records an uploaded document (its content is already in the object store).
+    pub async fn add_document(&self, d: NewDocument) -> Result<DocumentRecord> {
+        let model = self.document_model(d);
         document::Entity::insert(document::ActiveModel::from(model.clone()).reset_all())
             .exec(self.db())
             .await?;
@@ -121,21 +126,7 @@ impl Store {
         allowance: Allowance,
     ) -> Result<Option<DocumentRecord>> {
         use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
-        let model = document::Model {
-            id: Uuid::now_v7(),
-            sha256: d.sha256,
-            filename: d.filename,
-            media_type: d.media_type,
-            size: d.size,
-            owner: d.owner,
-            uploaded_by: d.uploaded_by,
-            uploaded_at: self.now(),
-            application_id: None,
-            linked_at: None,
-            erased_at: None,
-            erased_by: None,
-            erasure_reason: None,
-        };
+        let model = self.document_model(d);
         let sql = "INSERT INTO documents (id, sha256, filename, media_type, size, owner, uploaded_by, uploaded_at) \
                    SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
                    WHERE (SELECT COUNT(*) FROM documents WHERE owner = $6 AND uploaded_at >= $9) < $10 \
