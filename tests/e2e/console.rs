@@ -173,7 +173,10 @@ async fn refusal(tab: &mut Tab) -> String {
         .to_owned()
 }
 
-crate::support::on_both_backends!(a_whole_application_is_worked_in_the_console);
+crate::support::on_both_backends!(
+    "needs Chromium: the full suite (scripts/full-suite) installs it";
+    a_whole_application_is_worked_in_the_console
+);
 
 /// In English, on both databases.
 async fn a_whole_application_is_worked_in_the_console(s: Server) {
@@ -186,6 +189,7 @@ async fn a_whole_application_is_worked_in_the_console(s: Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
 async fn a_whole_application_is_worked_in_the_console_in_traditional_chinese() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     walk(s, &TRADITIONAL_CHINESE, "sz-to-hk-zh-hant").await;

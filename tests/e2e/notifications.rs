@@ -661,6 +661,7 @@ async fn endpoints_on_loopback_private_and_metadata_addresses_are_refused() {
 }
 
 #[tokio::test]
+#[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
 async fn webhooks_arrive_once_per_endpoint_across_a_crash_and_three_servers() {
     let db = TestDb::postgres().await;
     let (base, rx) = receiver().await;
@@ -845,6 +846,7 @@ states:
 "#;
 
 #[tokio::test]
+#[ignore = "needs Python's aiosmtpd: the full suite (scripts/full-suite) installs it"]
 async fn e_mail_reaches_people_in_their_language_with_working_links() {
     let smtp = SmtpSink::start();
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);

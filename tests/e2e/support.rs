@@ -6,6 +6,27 @@ use std::path::{Path, PathBuf};
 /// Runs each named `async fn(Server)` against a server on SQLite and (with
 /// `SOFTLAND_TEST_POSTGRES_URL` and `--include-ignored`) on PostgreSQL.
 macro_rules! on_both_backends {
+    // Tests that need another component besides: ignored on SQLite too, with `$why`.
+    ($why:literal; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                #[ignore = $why]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::sqlite())).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "PostgreSQL: set SOFTLAND_TEST_POSTGRES_URL and pass --include-ignored (CI does)"]
+                async fn $name() {
+                    super::$name(crate::support::Server::start(softland_store::test_util::TestDb::postgres().await)).await;
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -41,6 +62,22 @@ macro_rules! on_both_databases {
                 }
             )*
         }
+        $crate::support::on_both_databases!(@postgres $($name),*);
+    };
+    // Tests that need another component besides: ignored on SQLite too, with `$why`.
+    ($why:literal; $($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                #[ignore = $why]
+                async fn $name() {
+                    super::$name(softland_store::test_util::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        $crate::support::on_both_databases!(@postgres $($name),*);
+    };
+    (@postgres $($name:ident),*) => {
         mod on_postgres {
             $(
                 #[tokio::test]

@@ -10,24 +10,13 @@ use softland_store::Store;
 
 use crate::codes::ErrorCode;
 use crate::oidc::{OidcVerifier, looks_like_jwt};
-use crate::policy::Principal;
+use crate::policy::{Authority, Principal};
 
 /// Turns bearer tokens into principals.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     store: Store,
     oidc: Option<Arc<OidcVerifier>>,
-}
-
-/// The authority a caller's credential carries beyond their person: the API key behind it (a
-/// bearer key, or the key that opened a browser session) and when that key expires. A key
-/// made with this credential may not outlive it (see `policy::key_minting`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Authority {
-    /// The key behind the credential, if a key is.
-    pub key: Option<uuid::Uuid>,
-    /// When the credential's authority ends, if it does.
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why a request's credentials could not be taken.

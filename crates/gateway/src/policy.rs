@@ -308,6 +308,17 @@ impl Principal {
     }
 }
 
+/// The authority a caller's credential carries beyond their person: the API key behind it (a
+/// bearer key, or the key that opened a browser session) and when that key expires. A key
+/// made with this credential may not outlive it (see [`key_minting`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Authority {
+    /// The key behind the credential, if a key is.
+    pub key: Option<uuid::Uuid>,
+    /// When the credential's authority ends, if it does.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// What a key made through the API becomes: its expiry and the key it was made under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Minted {
@@ -325,7 +336,7 @@ pub struct Minted {
 /// A stolen browser session thus cannot mint a key that lives on after its key is revoked.
 pub fn key_minting(
     maker: &Principal,
-    authority: crate::authn::Authority,
+    authority: Authority,
     person: &str,
     asked: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Minted {

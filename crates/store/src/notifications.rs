@@ -371,3 +371,47 @@ impl Store {
         Ok(changed > 0)
     }
 }
+
+/// Sealing webhook secrets at rest (see `sealed`).
+impl Store {
+    /// The keys webhook secrets are sealed with (set once, at start; without it they are
+    /// stored as they are).
+    pub fn use_secret_keys(&self, keys: crate::sealed::SecretKeys) {
+        let _ = self.inner.secrets.set(keys);
+    }
+
+    pub(crate) fn secret_keys(&self) -> crate::sealed::SecretKeys {
+        self.inner.secrets.get().cloned().unwrap_or_default()
+    }
+
+    /// Seals every webhook secret not yet sealed under the current key (plain ones, and ones
+    /// under a previous key); how many were resealed.
+    pub async fn reseal_secrets(&self) -> Result<usize> {
+        let keys = self.secret_keys();
+        let mut resealed = 0;
+        for m in webhook_endpoint::Entity::find().all(self.db()).await? {
+            let secret_ok = keys.current(&m.secret);
+            let previous_ok = m.previous_secret.as_deref().is_none_or(|p| keys.current(p));
+            if secret_ok && previous_ok {
+                continue;
+            }
+            let secret = keys.seal(&keys.open(&m.secret)?)?;
+            let previous = match &m.previous_secret {
+                Some(p) => Some(keys.seal(&keys.open(p)?)?),
+                None => None,
+            };
+            webhook_endpoint::Entity::update_many()
+                .col_expr(webhook_endpoint::Column::Secret, Expr::value(secret))
+                .col_expr(
+                    webhook_endpoint::Column::PreviousSecret,
+                    Expr::value(previous),
+                )
+                .filter(webhook_endpoint::Column::Id.eq(m.id))
+                .filter(webhook_endpoint::Column::Secret.eq(m.secret.clone()))
+                .exec(self.db())
+                .await?;
+            resealed += 1;
+        }
+        Ok(resealed)
+    }
+}

@@ -4,19 +4,14 @@
 //! A sealed value reads `sealed:v1:<key id>:<base64 of nonce ‖ ciphertext>`; the key id is
 //! the first eight hex digits of the key's SHA-256, so a value names the key that opens it.
 //! Keys rotate: configure the new key as the current one and the old one as previous;
-//! [`Store::reseal_secrets`] (run by `serve` at start) seals every value under the current key,
+//! `Store::reseal_secrets` (run by `serve` at start) seals every value under the current key,
 //! after which the previous key can be dropped. A value that is not sealed (written before a
 //! key was configured) is read as it is and sealed by the next reseal.
 
+use crate::error::{Error, Result};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
-use crate::Store;
-use crate::entity::webhook_endpoint;
-use crate::error::{Error, Result};
 
 const PREFIX: &str = "sealed:v1:";
 
@@ -136,56 +131,13 @@ impl SecretKeys {
     }
 
     /// Whether a stored value is sealed under the current key (nothing to reseal).
-    fn current(&self, stored: &str) -> bool {
+    pub(crate) fn current(&self, stored: &str) -> bool {
         match &self.current {
             None => true,
             Some(k) => stored
                 .strip_prefix(PREFIX)
                 .is_some_and(|rest| rest.starts_with(&format!("{}:", k.id))),
         }
-    }
-}
-
-impl Store {
-    /// The keys webhook secrets are sealed with (set once, at start; without it they are
-    /// stored as they are).
-    pub fn use_secret_keys(&self, keys: SecretKeys) {
-        let _ = self.inner.secrets.set(keys);
-    }
-
-    pub(crate) fn secret_keys(&self) -> SecretKeys {
-        self.inner.secrets.get().cloned().unwrap_or_default()
-    }
-
-    /// Seals every webhook secret not yet sealed under the current key (plain ones, and ones
-    /// under a previous key); how many were resealed.
-    pub async fn reseal_secrets(&self) -> Result<usize> {
-        let keys = self.secret_keys();
-        let mut resealed = 0;
-        for m in webhook_endpoint::Entity::find().all(self.db()).await? {
-            let secret_ok = keys.current(&m.secret);
-            let previous_ok = m.previous_secret.as_deref().is_none_or(|p| keys.current(p));
-            if secret_ok && previous_ok {
-                continue;
-            }
-            let secret = keys.seal(&keys.open(&m.secret)?)?;
-            let previous = match &m.previous_secret {
-                Some(p) => Some(keys.seal(&keys.open(p)?)?),
-                None => None,
-            };
-            webhook_endpoint::Entity::update_many()
-                .col_expr(webhook_endpoint::Column::Secret, Expr::value(secret))
-                .col_expr(
-                    webhook_endpoint::Column::PreviousSecret,
-                    Expr::value(previous),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(m.id))
-                .filter(webhook_endpoint::Column::Secret.eq(m.secret.clone()))
-                .exec(self.db())
-                .await?;
-            resealed += 1;
-        }
-        Ok(resealed)
     }
 }
 

@@ -104,13 +104,17 @@ async fn admission_never_hands_out_an_existing_person(db: TestDb) {
     }
 }
 
-crate::support::on_both_databases!(admission_never_hands_out_an_existing_person);
+crate::support::on_both_databases!(
+    "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them";
+    admission_never_hands_out_an_existing_person
+);
 
 /// With two issuers, each speaks only for the people of the agency that signs in with it: an
 /// account at issuer B whose address is an InvestHK reviewer's (InvestHK signs in with A) is
 /// refused; A's token for the same address is the reviewer. Someone whose agency names no
 /// issuer is spoken for by neither of several.
 #[tokio::test]
+#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them"]
 async fn issuers_speak_only_for_their_own_people() {
     let (a, b) = (Provider::start(), Provider::start());
     let issuers = format!("{},{}", a.issuer, b.issuer);
@@ -317,6 +321,7 @@ on_both_backends!(revoking_a_key_ends_its_sessions);
 /// what bob (another firm) finds in the same browser after she signed out — signing out
 /// forgets every draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
 async fn console_drafts_stay_with_their_person() {
     use crate::console::{ENGLISH, shots, sign_in};
     let s = Server::start(TestDb::sqlite());

@@ -434,7 +434,7 @@ impl DirectoryMutation {
         }
         super::mutation::bounded("label", Some(&input.label), super::mutation::MAX_NAME)?;
         let authority = ctx
-            .data_opt::<crate::authn::Authority>()
+            .data_opt::<crate::policy::Authority>()
             .copied()
             .unwrap_or_default();
         let minted = crate::policy::key_minting(who, authority, &p.id, input.expires_at);
