@@ -353,3 +353,70 @@ async fn console_drafts_stay_with_their_person() {
         .await;
     assert_eq!(seen, json!(""), "bob sees nothing of alice's");
 }
+
+/// A lead's `putPerson` refusals do not confirm another agency's people or addresses: taking
+/// an InvestHK reviewer's id, or their e-mail address, is refused in the same words, naming
+/// neither. In the console, a form value the API refuses (an unknown role) is refused at the
+/// form (422, as every refused console form), and a post from another scheme's page is refused.
+#[tokio::test]
+async fn refusals_tell_nothing_and_bad_form_values_are_the_visitors() {
+    let s = Server::start(TestDb::sqlite());
+    let lin = json!({"p": {"id": "lin", "agency": "hkstp", "roles": ["LEAD", "REVIEWER"]}});
+    assert!(s.gql(Some(&s.admin), PUT_PERSON, lin).await["errors"].is_null());
+    let (_, lin) = cli_key(&s, &["--person", "lin", "--name", "laptop"]);
+    reviewer(&s, "rita", "investhk").await;
+    let take_id = json!({"p": {"id": "rita", "agency": "hkstp", "roles": ["REVIEWER"]}});
+    let take_mail = json!({"p": {"id": "newbie", "email": "rita@example.org", "agency": "hkstp", "roles": ["REVIEWER"]}});
+    let a = s.gql(Some(&lin), PUT_PERSON, take_id).await;
+    let b = s.gql(Some(&lin), PUT_PERSON, take_mail).await;
+    assert_eq!(code(&a), "BAD_USER_INPUT", "{a}");
+    assert_eq!(
+        a["errors"][0]["message"], b["errors"][0]["message"],
+        "{a} {b}"
+    );
+    let words = a["errors"][0]["message"].as_str().unwrap_or_default();
+    for secret in ["rita", "investhk", "example.org", "manage"] {
+        assert!(!words.contains(secret), "{words}");
+    }
+
+    let cookie = console_session(&s.url, &s.admin).await;
+    let csrf = no_redirects()
+        .get(format!("{}/auth/session", s.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "ping"),
+        ("membership", "agency:hkstp"),
+        ("roles", "bogus"),
+    ];
+    let r = no_redirects()
+        .post(format!("{}/directory/people", s.url))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    // the console's refusal of a form: 422 with the page and its refusal, not an error page
+    assert_eq!(r.status(), 422, "the visitor's mistake");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("person-id"), "the form is on the page");
+    let https_page = s.url.replace("http://", "https://");
+    let r = no_redirects()
+        .post(format!("{}/directory/people", s.url))
+        .header("cookie", &cookie)
+        .header("origin", https_page)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "another scheme is another site");
+}

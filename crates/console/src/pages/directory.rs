@@ -208,14 +208,7 @@ async fn change(c: &Console, v: &Visitor, mutation: &str, variables: Value) -> R
     match c.call::<Value>(v, mutation, variables).await {
         Ok(_) => Redirect::to("/directory").into_response(),
         Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
-        Err(f) => {
-            // The visitor's mistake, shown on the page with the form: 400, not an error page.
-            let mut page = render(c, v, Filter::default(), Some(refusal_words(v.t(), &f))).await;
-            if page.status() == axum::http::StatusCode::OK {
-                *page.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            }
-            page
-        }
+        Err(f) => render(c, v, Filter::default(), Some(refusal_words(v.t(), &f))).await,
     }
 }
 
