@@ -79,17 +79,23 @@ pub fn browser_https(headers: &axum::http::HeaderMap, peer: Option<&Peer>) -> bo
             .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
-/// Whether the request's `Origin` is this server's — scheme and host (with port) alike;
-/// `None` when it sends none.
+/// Whether the request's `Origin` is this server's; `None` when it sends none. The host (with
+/// port) must be this one; where the server knows the browser uses HTTPS (TLS here, or a
+/// trusted proxy's `X-Forwarded-Proto`) the scheme must be `https` too, so a page served over
+/// plain HTTP under the same name cannot act on the HTTPS console. A server that cannot know
+/// (behind a proxy it was not told to trust) accepts either scheme for its own host rather
+/// than refuse every form: name the proxy (`--trusted-proxies`) to get the strict check.
 pub fn origin_matches(headers: &axum::http::HeaderMap, https: bool) -> Option<bool> {
     let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or_default();
-    let scheme = if https { "https://" } else { "http://" };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    Some(
+    let rest = if https {
+        origin.strip_prefix("https://")
+    } else {
         origin
-            .strip_prefix(scheme)
-            .is_some_and(|o| host.is_some_and(|h| o.eq_ignore_ascii_case(h))),
-    )
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+    };
+    Some(rest.is_some_and(|o| host.is_some_and(|h| o.eq_ignore_ascii_case(h))))
 }
 
 /// Middleware: forwarded headers from an untrusted peer are dropped (nothing after this can

@@ -105,26 +105,34 @@ fn text(v: Value) -> Message {
 const SUBSCRIBE: &str = "subscription { applicationEvents { seq kind } }";
 
 /// The console's session authenticates a WebSocket only from this server's own pages: with its
-/// `Origin` the init is acknowledged; from another site's (or another scheme's), 4403.
+/// `Origin` the init is acknowledged; from another site's, 4403 — and, where the server knows
+/// its browsers use HTTPS (here a trusted proxy says so), from the plain-HTTP twin of its own
+/// pages too.
 #[tokio::test]
 async fn a_session_cookie_opens_a_websocket_only_from_the_console() {
-    let s = Server::start(TestDb::sqlite());
+    let s = Server::start_with_env(
+        TestDb::sqlite(),
+        "127.0.0.1:0",
+        &[("SOFTLAND_TRUSTED_PROXIES", "127.0.0.1/32")],
+    );
     let firm = s.applicant_key("pengcheng-pay", "li.wei");
     let cookie = super::signin::console_session(&s.url, &firm).await;
     let init = json!({"type": "connection_init"});
-    let https_twin = s.url.replace("http://", "https://");
-    for (origin, expected) in [
-        (s.url.as_str(), None),
-        ("https://evil.example", Some(4403)),
-        (https_twin.as_str(), Some(4403)),
+    let host = s.url.trim_start_matches("http://");
+    let (plain, secure) = (format!("http://{host}"), format!("https://{host}"));
+    for (origin, forwarded, expected) in [
+        (plain.as_str(), None, None),
+        ("https://evil.example", None, Some(4403)),
+        (secure.as_str(), Some("https"), None),
+        (plain.as_str(), Some("https"), Some(4403)),
     ] {
-        let mut ws = raw_ws_with(
-            &s.url,
-            "graphql-transport-ws",
-            &[("cookie", cookie.as_str()), ("origin", origin)],
-        )
-        .await
-        .unwrap();
+        let mut headers = vec![("cookie", cookie.as_str()), ("origin", origin)];
+        if let Some(proto) = forwarded {
+            headers.push(("x-forwarded-proto", proto));
+        }
+        let mut ws = raw_ws_with(&s.url, "graphql-transport-ws", &headers)
+            .await
+            .unwrap();
         ws.send(text(init.clone())).await.unwrap();
         match expected {
             None => {
@@ -136,9 +144,23 @@ async fn a_session_cookie_opens_a_websocket_only_from_the_console() {
             Some(code) => assert_eq!(
                 closed_with(&mut ws, Duration::from_secs(5)).await,
                 Some(code),
-                "{origin}"
+                "{origin} {forwarded:?}"
             ),
         }
+    }
+    // The console's forms follow the same rule.
+    for (origin, cross_site) in [(plain.as_str(), true), (secure.as_str(), false)] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/directory/people", s.url))
+            .header("cookie", &cookie)
+            .header("origin", origin)
+            .header("x-forwarded-proto", "https")
+            .form(&[("id", "x")])
+            .send()
+            .await
+            .unwrap();
+        let refused = r.text().await.unwrap().contains("cross-site");
+        assert_eq!(refused, cross_site, "{origin}");
     }
 }
 
