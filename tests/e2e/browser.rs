@@ -37,7 +37,7 @@ new Promise((resolve) => {
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn graphiql_loads_the_schema_in_a_real_browser() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let browser = chromium();

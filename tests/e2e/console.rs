@@ -174,7 +174,7 @@ async fn refusal(tab: &mut Tab) -> String {
 }
 
 crate::support::on_both_backends!(
-    "needs Chromium: the full suite (scripts/full-suite) installs it";
+    "needs Chromium: the full suite (scripts/with-services) installs it";
     a_whole_application_is_worked_in_the_console
 );
 
@@ -189,7 +189,7 @@ async fn a_whole_application_is_worked_in_the_console(s: Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn a_whole_application_is_worked_in_the_console_in_traditional_chinese() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     walk(s, &TRADITIONAL_CHINESE, "sz-to-hk-zh-hant").await;

@@ -176,7 +176,7 @@ async fn console_sessions_and_forms_are_guarded() {
 /// An administrator changes a workflow in the console: a typo is refused with the diagnostic at
 /// its line, the fixed definition publishes as version 2, and version 1 can be retired.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn an_administrator_publishes_a_changed_workflow() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let browser = chromium();
@@ -275,7 +275,7 @@ async fn an_administrator_publishes_a_changed_workflow() {
 /// the lead signs in with it and manages their own staff; deactivating the lead ends their
 /// session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn an_administrator_manages_the_directory() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let browser = chromium();
@@ -410,7 +410,7 @@ async fn an_administrator_manages_the_directory() {
 /// An agency's lead releases a colleague's claim and hands the task to another colleague; the
 /// firm withdraws its application, with a reason, in the console.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn a_lead_reassigns_and_a_firm_withdraws() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let firm = s.applicant_key("pengcheng-pay", "li.wei");

@@ -123,7 +123,7 @@ async fn moto() -> Moto {
 
 /// The same on an S3-compatible service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Python's moto (an S3 server): the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Python's moto (an S3 server): the full suite (scripts/with-services) installs it"]
 async fn documents_in_an_s3_bucket() {
     let s3 = moto().await;
     let bucket = "softland-documents";

@@ -846,7 +846,7 @@ states:
 "#;
 
 #[tokio::test]
-#[ignore = "needs Python's aiosmtpd: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Python's aiosmtpd: the full suite (scripts/with-services) installs it"]
 async fn e_mail_reaches_people_in_their_language_with_working_links() {
     let smtp = SmtpSink::start();
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);

@@ -86,7 +86,7 @@ impl Provider {
 }
 
 #[tokio::test]
-#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them"]
+#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/with-services) installs them"]
 async fn people_sign_in_with_their_identity_provider_on_sqlite() {
     sign_in(TestDb::sqlite()).await;
 }
@@ -98,7 +98,7 @@ async fn people_sign_in_with_their_identity_provider_on_postgres() {
 }
 
 #[tokio::test]
-#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them"]
+#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/with-services) installs them"]
 async fn the_authorization_matrix_holds_for_oidc_people_on_sqlite() {
     matrix_with_oidc(TestDb::sqlite()).await;
 }
@@ -144,7 +144,7 @@ async fn matrix_with_oidc(db: TestDb) {
 }
 
 #[tokio::test]
-#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them"]
+#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/with-services) installs them"]
 async fn browsers_sign_in_with_code_and_pkce_on_sqlite() {
     browser_sign_in(TestDb::sqlite()).await;
 }

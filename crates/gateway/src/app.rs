@@ -5,13 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::ParseRequestError;
-use async_graphql_axum::GraphQLResponse;
-
-use crate::intake::Kind;
 use axum::Router;
 use axum::extract::{Extension, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,12 +17,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::authn::{Authenticator, Refusal};
-use crate::body_limit::BodyCut;
+use crate::authn::Authenticator;
 use crate::codes::ErrorCode;
 use crate::error::refuse;
-use crate::graphql::{SoftlandSchema, build_schema};
+use crate::graphql::build_schema;
 pub use crate::pages::{Pages, Services};
+use crate::state::AppState;
 
 /// How to run the gateway.
 #[derive(Debug, Clone)]
@@ -114,26 +110,6 @@ impl Default for Settings {
     }
 }
 
-#[derive(Clone)]
-struct AppState {
-    documents: crate::graphql::Documents,
-    schema: SoftlandSchema,
-    store: Store,
-    auth: Authenticator,
-    sign_in: crate::signin::SignInState,
-    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// WebSocket connections open at once (half the connection cap).
-    sockets: crate::ws::Sockets,
-    /// The largest WebSocket message (the HTTP body limit).
-    max_message: usize,
-    /// Each caller's share of concurrent requests.
-    shares: crate::fairness::Shares,
-    /// What `/metrics` asks for.
-    metrics_token: Option<Arc<str>>,
-    /// Failed authentications per address.
-    failures: crate::throttle::Failures,
-}
-
 /// A bound, ready-to-run gateway.
 pub struct Application {
     listener: TcpListener,
@@ -217,7 +193,10 @@ impl Application {
             })
         });
         let router = Router::new()
-            .route("/graphql", get(crate::graphiql::page).post(graphql))
+            .route(
+                "/graphql",
+                get(crate::graphiql::page).post(crate::http::graphql),
+            )
             .route("/graphiql/{file}", get(crate::graphiql::asset))
             .route("/graphql/ws", get(graphql_ws))
             .route("/documents/{id}", get(crate::downloads::download))
@@ -301,264 +280,6 @@ impl Application {
     }
 }
 
-fn too_many_failures() -> Response {
-    refuse(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::LimitExceeded,
-        "too many failed sign-ins from your address; wait a minute",
-    )
-}
-
-fn unavailable() -> Response {
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::Internal,
-        "the server cannot check credentials right now; try again shortly",
-    )
-}
-
-/// Why a body is not a GraphQL request, in words for people (never the parser's Debug text);
-/// `cut`: the body went past its limit while being read.
-fn rejection(e: &ParseRequestError, cut: bool) -> Response {
-    let too_large = || {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            "the request body is too large",
-        )
-    };
-    match e {
-        ParseRequestError::PayloadTooLarge => too_large(),
-        // A streamed body cut off at the limit surfaces as a read error of the body, whose
-        // type the extractor does not keep: the limit's own flag says so.
-        ParseRequestError::Io(_) if cut => too_large(),
-        ParseRequestError::UnsupportedBatch => refuse(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "batched requests (a JSON list) are not supported: send one operation per request",
-        ),
-        ParseRequestError::InvalidRequest(inner) => refuse(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            &format!(
-                "the body is not a GraphQL request ({{\"query\": …, \"variables\": {{…}}}}): {}",
-                first_line(&inner.to_string())
-            ),
-        ),
-        _ => refuse(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "the body is not a GraphQL request: send JSON `{\"query\": …, \"variables\": {…}}`",
-        ),
-    }
-}
-
-/// The first line of a library's message, at most 200 characters.
-fn first_line(s: &str) -> String {
-    s.lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect()
-}
-
-async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
-    let cut = || {
-        parts
-            .extensions
-            .get::<BodyCut>()
-            .is_some_and(BodyCut::happened)
-    };
-    // The GraphQL-over-HTTP specification: a POST says what its body is, and it is JSON (or
-    // a multipart upload).
-    let kind = match crate::intake::kind(headers) {
-        None => {
-            return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::BadUserInput,
-                "say what the body is: `Content-Type: application/json`",
-            );
-        }
-        Some(Kind::Unsupported) => {
-            return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::BadUserInput,
-                "send the request as `Content-Type: application/json` (or a multipart upload)",
-            );
-        }
-        Some(kind) => kind,
-    };
-    // Who is asking is settled before a byte of the body is read — unless the address has
-    // used up its failed authentications for now.
-    let ip = parts
-        .extensions
-        .get::<crate::transport::Peer>()
-        .map(|p| p.addr.ip());
-    let credentialed =
-        headers.contains_key(header::AUTHORIZATION) || headers.contains_key(header::COOKIE);
-    if credentialed && ip.is_some_and(|ip| state.failures.blocked(ip)) {
-        return too_many_failures();
-    }
-    let caller = match state.auth.caller(headers).await {
-        Ok(None) if crate::authn::bearer(headers).is_some() => {
-            if let Some(ip) = ip {
-                state.failures.failed(ip);
-            }
-            None
-        }
-        Ok(c) => c,
-        Err(Refusal::Unavailable) => return unavailable(),
-        Err(Refusal::NoCsrf) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                ErrorCode::Forbidden,
-                "a request signed in by cookie must send the session's X-CSRF-Token",
-            );
-        }
-    };
-    // Each caller's share: one caller's flood waits on itself, not on everyone.
-    let who = match &caller {
-        Some((p, _)) => format!("person:{}", p.name()),
-        None => format!(
-            "address:{}",
-            parts
-                .extensions
-                .get::<crate::transport::Peer>()
-                .map_or_else(|| "unknown".to_owned(), |p| p.addr.ip().to_string())
-        ),
-    };
-    let Some(_turn) = state.shares.turn(&who).await else {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::LimitExceeded,
-            &format!(
-                "at most {} of your requests run at once; wait for one to finish",
-                state.shares.per_caller()
-            ),
-        );
-    };
-    let read = match kind {
-        Kind::Multipart(_) if caller.is_none() => {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "sign in to upload: send `Authorization: Bearer <token>`",
-            );
-        }
-        Kind::Multipart(boundary) => {
-            let file_bytes = state.documents.limits.file_bytes;
-            crate::intake::multipart(body, boundary, file_bytes).await
-        }
-        _ => crate::intake::json(body).await,
-    };
-    let mut req = match read {
-        Ok(r) => r,
-        Err(crate::intake::Refused::Parse(e)) => return rejection(&e, cut()),
-        Err(crate::intake::Refused::TooManyParts) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!(
-                    "a request carries at most {} files",
-                    crate::intake::MAX_FILES
-                ),
-            );
-        }
-    };
-    if req.query.trim().is_empty() {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "the request has no `query`: send JSON `{\"query\": …, \"variables\": {…}}`",
-        );
-    }
-    req = req.data(crate::graphql::RequestLang::from_header(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    ));
-    if let Some((p, authority)) = caller {
-        req = req.data(p).data(authority);
-    }
-    let media = Media::accepted(headers);
-    let mut resp = state.schema.execute(req).await;
-    // Parse and validation errors come from async-graphql without a code: they are the
-    // client's. Every error leaves with one.
-    crate::error::code_errors(&mut resp.errors);
-    // A request error (the document does not parse or validate, the variables do not
-    // coerce): nothing ran, no data, and no error has a path.
-    let request_error = resp.data == async_graphql::Value::Null
-        && !resp.errors.is_empty()
-        && resp.errors.iter().all(|e| e.path.is_empty());
-    if media == Media::GraphqlResponse && request_error {
-        // Nothing ran: the specification's media type leaves `data` out altogether.
-        let mut body = serde_json::to_value(&resp).unwrap_or_default();
-        if let Some(map) = body.as_object_mut() {
-            map.remove("data");
-        }
-        return (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, media.content_type())],
-            axum::Json(body),
-        )
-            .into_response();
-    }
-    let mut out = GraphQLResponse::from(resp).into_response();
-    out.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
-    out
-}
-
-/// The media type of a response, as the GraphQL-over-HTTP specification has it: what the
-/// client accepts — `application/graphql-response+json` if it names it, else
-/// `application/json` (also without an `Accept` header: the specification's legacy rule).
-/// Only with the former do request errors get 400; with `application/json`, 200.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
-    GraphqlResponse,
-    Json,
-}
-
-impl Media {
-    fn accepted(headers: &HeaderMap) -> Self {
-        let names_it = headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let media = parts.next()?.trim();
-                // `q=0` means "not acceptable".
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        == Some(0.0)
-                });
-                (!refused).then_some(media)
-            })
-            .any(|m| m.eq_ignore_ascii_case("application/graphql-response+json"));
-        if names_it {
-            Media::GraphqlResponse
-        } else {
-            Media::Json
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
-            Media::Json => "application/json; charset=utf-8",
-        }
-    }
-}
-
 /// WebSocket subscriptions (see [`crate::ws`]): graphql-transport-ws only, authenticated at
 /// `connection_init`; the token stays with the connection, so its subscriptions end when the
 /// key is revoked (see `graphql::subscription`).
@@ -583,7 +304,7 @@ async fn graphql_ws(
     }
     let ip = peer.as_deref().map(|p| p.addr.ip());
     if ip.is_some_and(|ip| state.failures.blocked(ip)) {
-        return too_many_failures();
+        return crate::http::too_many_failures();
     }
     let Some(permit) = state.sockets.admit() else {
         return refuse(
@@ -686,20 +407,4 @@ async fn observe(req: Request<axum::body::Body>, next: Next) -> Response {
     let res = next.run(req).await;
     crate::metrics::request(start.elapsed().as_secs_f64(), res.status().as_u16());
     res
-}
-
-impl axum::extract::FromRef<AppState> for crate::downloads::DownloadState {
-    fn from_ref(s: &AppState) -> Self {
-        crate::downloads::DownloadState {
-            store: s.store.clone(),
-            auth: s.auth.clone(),
-            documents: s.documents.clone(),
-        }
-    }
-}
-
-impl axum::extract::FromRef<AppState> for crate::signin::SignInState {
-    fn from_ref(state: &AppState) -> Self {
-        state.sign_in.clone()
-    }
 }

@@ -105,7 +105,7 @@ async fn admission_never_hands_out_an_existing_person(db: TestDb) {
 }
 
 crate::support::on_both_databases!(
-    "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them";
+    "needs Node.js and npm for the OpenID provider: the full suite (scripts/with-services) installs them";
     admission_never_hands_out_an_existing_person
 );
 
@@ -114,7 +114,7 @@ crate::support::on_both_databases!(
 /// refused; A's token for the same address is the reviewer. Someone whose agency names no
 /// issuer is spoken for by neither of several.
 #[tokio::test]
-#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/full-suite) installs them"]
+#[ignore = "needs Node.js and npm for the OpenID provider: the full suite (scripts/with-services) installs them"]
 async fn issuers_speak_only_for_their_own_people() {
     let (a, b) = (Provider::start(), Provider::start());
     let issuers = format!("{},{}", a.issuer, b.issuer);
@@ -321,7 +321,7 @@ on_both_backends!(revoking_a_key_ends_its_sessions);
 /// what bob (another firm) finds in the same browser after she signed out — signing out
 /// forgets every draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium: the full suite (scripts/full-suite) installs it"]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
 async fn console_drafts_stay_with_their_person() {
     use crate::console::{ENGLISH, shots, sign_in};
     let s = Server::start(TestDb::sqlite());
