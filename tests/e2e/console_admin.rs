@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cdp::chromium;
 use crate::console::{ENGLISH, accessible, shots, sign_in};
-use crate::support::Server;
+use crate::support::{Server, code};
 
 /// The sign-in and every state change are guarded without a browser's help: the sign-in form
 /// needs its own cookie's token, the session cookie is `HttpOnly` and `SameSite=Lax` (and
@@ -258,6 +258,15 @@ async fn an_administrator_publishes_a_changed_workflow() {
             s.url
         ))
         .await;
+    // Retiring asks first, saying what it does: v1 is no longer what firms apply with.
+    admin
+        .then_next_page("byText('a.button', 'Retire v1').click()")
+        .await;
+    let asked = admin.text().await;
+    assert!(
+        asked.contains("New applications do not use this version"),
+        "{asked}"
+    );
     admin.then_next_page("press('Retire v1')").await;
     let heading = admin.eval("document.querySelector('h1').textContent").await;
     assert!(heading.as_str().unwrap().contains("Retired"), "{heading}");
@@ -269,6 +278,51 @@ async fn an_administrator_publishes_a_changed_workflow() {
         .await;
     assert!(listed["data"]["v1"]["retiredAt"].is_string(), "{listed}");
     assert!(listed["data"]["v2"]["retiredAt"].is_null(), "{listed}");
+
+    // Retiring v2, the only open version, says that firms can no longer apply; the form page
+    // then says the workflow is retired; bringing v2 back opens it again.
+    admin
+        .goto(&format!(
+            "{}/workflows/soft-landing-sz-to-hk/2/retire",
+            s.url
+        ))
+        .await;
+    let asked = admin.text().await;
+    assert!(
+        asked.contains("Firms can no longer apply for this workflow"),
+        "{asked}"
+    );
+    admin.screenshot("retire-the-only-version").await;
+    admin.then_next_page("press('Retire v2')").await;
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let refused = s
+        .gql(
+            Some(&firm),
+            "mutation($i: SubmitApplicationInput!) { submitApplication(input: $i) { id } }",
+            json!({"i": {"workflowKey": "soft-landing-sz-to-hk", "data": crate::support::example("soft-landing-sz-to-hk")}}),
+        )
+        .await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+    let mut firm_tab = browser
+        .tab(
+            &format!("{}/applications/new/soft-landing-sz-to-hk", s.url),
+            "admin-firm",
+            &dir,
+        )
+        .await;
+    sign_in(&mut firm_tab, &firm, &ENGLISH).await;
+    let form_page = firm_tab.text().await;
+    assert!(
+        form_page.contains("This workflow is retired: it takes no new applications."),
+        "{form_page}"
+    );
+    let forms = firm_tab
+        .eval("document.querySelectorAll('form.generated').length")
+        .await;
+    assert_eq!(forms, json!(0));
+    admin.then_next_page("press('Bring back v2')").await;
+    let again = s.submit_example(&firm, "soft-landing-sz-to-hk").await;
+    assert_eq!(again["status"], "ACTIVE", "{again}");
 }
 
 /// An administrator adds a firm and its lead in the console, makes the lead a key (shown once),
@@ -519,6 +573,18 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
     firm_tab
         .run("fill(document, [['reason', 'We will apply next year instead.']])")
         .await;
+    firm_tab
+        .then_next_page(
+            "press('Withdraw the application', document.querySelector('section.danger'))",
+        )
+        .await;
+    // Withdrawing asks first, saying what it does, with the reason carried along.
+    let asked = firm_tab.text().await;
+    assert!(asked.contains("cannot be reopened"), "{asked}");
+    let reason = firm_tab
+        .eval("document.querySelector('#confirm-reason').value")
+        .await;
+    assert_eq!(reason, json!("We will apply next year instead."));
     firm_tab
         .then_next_page(
             "press('Withdraw the application', document.querySelector('section.danger'))",

@@ -544,6 +544,90 @@ async fn serve_runs_from_any_folder() {
         ],
         "{r}"
     );
+    // An administrator changes a bundled workflow over the API (what the console's editor
+    // does): the schema it names travels with its published version, whatever this folder holds.
+    let source = std::fs::read_to_string(
+        crate::support::root().join("workflows/soft-landing-sz-to-hk.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "nominate: {to: eligibility_screening, title: {en: Nominate,",
+        "nominate: {to: eligibility_screening, title: {en: Nominate the firm,",
+    );
+    assert!(source.contains("Nominate the firm"), "the edit applies");
+    let checked =
+        crate::support::gql_at(&url, Some(&admin), VALIDATE, json!({ "y": source })).await;
+    assert_eq!(checked["data"]["validateWorkflow"]["ok"], true, "{checked}");
+    let publish = "mutation($y: String!) { publishWorkflow(yaml: $y) { key version } }";
+    let published =
+        crate::support::gql_at(&url, Some(&admin), publish, json!({ "y": source })).await;
+    assert_eq!(
+        published["data"]["publishWorkflow"]["version"], 2,
+        "{published}"
+    );
+    // A name that is neither a file here nor a published form is refused as before.
+    let elsewhere = source.replace("soft-landing-sz-to-hk.json", "nosuch.json");
+    let refused =
+        crate::support::gql_at(&url, Some(&admin), VALIDATE, json!({ "y": elsewhere })).await;
+    assert_eq!(
+        refused["data"]["validateWorkflow"]["ok"], false,
+        "{refused}"
+    );
+
+    // Retiring the only open version closes the programme until it is brought back.
+    let firm_key = {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_softland"))
+            .args([
+                "keys",
+                "create",
+                "--role",
+                "applicant",
+                "--org",
+                "pengcheng-pay",
+                "--name",
+                "li.wei",
+            ])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .find(|w| w.starts_with("sl_"))
+            .expect("a key")
+            .trim_end_matches(['`', ')', '.'])
+            .to_owned()
+    };
+    let submit = "mutation($i: SubmitApplicationInput!) { submitApplication(input: $i) { id } }";
+    let input = json!({"i": {"workflowKey": "soft-landing-sz-to-hk", "data": crate::support::example("soft-landing-sz-to-hk")}});
+    let set = |verb: &str| {
+        format!(
+            "mutation {{ {verb}Workflow(key: \"soft-landing-sz-to-hk\", version: 2) {{ retiredAt }} }}"
+        )
+    };
+    let retired = crate::support::gql_at(&url, Some(&admin), &set("retire"), json!({})).await;
+    assert!(
+        retired["data"]["retireWorkflow"]["retiredAt"].is_string(),
+        "{retired}"
+    );
+    let refused = crate::support::gql_at(&url, Some(&firm_key), submit, input.clone()).await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+    let back = crate::support::gql_at(&url, Some(&admin), &set("unretire"), json!({})).await;
+    assert!(
+        back["data"]["unretireWorkflow"]["retiredAt"].is_null(),
+        "{back}"
+    );
+    let submitted = crate::support::gql_at(&url, Some(&firm_key), submit, input).await;
+    assert!(
+        submitted["data"]["submitApplication"]["id"].is_string(),
+        "{submitted}"
+    );
+
     let _ = child.kill();
     let _ = child.wait();
     assert!(

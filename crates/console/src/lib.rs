@@ -78,7 +78,10 @@ pub fn pages(services: Services) -> Router {
             get(pages::applications::new).post(pages::applications::submit),
         )
         .route("/applications/{id}", get(pages::application::page))
-        .route("/applications/{id}/withdraw", post(pages::acting::withdraw))
+        .route(
+            "/applications/{id}/withdraw",
+            get(pages::acting::withdraw_question).post(pages::acting::withdraw),
+        )
         .route("/applications/{id}/note", post(pages::acting::note))
         .route("/workflows", get(pages::workflows::list))
         .route(
@@ -88,7 +91,11 @@ pub fn pages(services: Services) -> Router {
         .route("/workflows/{key}", get(pages::workflows::detail))
         .route(
             "/workflows/{key}/{version}/retire",
-            post(pages::workflows::retire),
+            get(pages::workflows::retire_question).post(pages::workflows::retire),
+        )
+        .route(
+            "/workflows/{key}/{version}/unretire",
+            post(pages::workflows::unretire),
         )
         .route("/directory", get(pages::directory::page))
         .route("/directory/agencies", post(pages::directory::put_agency))

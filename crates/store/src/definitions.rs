@@ -1,11 +1,13 @@
 //! Workflow definitions: publish (a new version only when the content changed), retire, and
 //! load compiled workflows (cached: a version never changes once published).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use softland_workflow::{Code, Diagnostic, Pos, Workflow};
 
@@ -251,6 +253,28 @@ impl Store {
         Ok(out)
     }
 
+    /// The forms published versions were given by file name (`form: {file: …}`), the latest
+    /// version's for each name: a definition sent over the API may name them on any server,
+    /// whatever its folder holds (see [`crate::SchemaFiles::with_published`]).
+    pub async fn published_forms(&self) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = definition::Entity::find()
+            .select_only()
+            .column(definition::Column::Source)
+            .column(definition::Column::FormSchema)
+            .order_by_desc(definition::Column::PublishedAt)
+            .order_by_desc(definition::Column::Version)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut forms = HashMap::new();
+        for (source, form) in rows {
+            if let Some(name) = softland_workflow::form_file(&source) {
+                forms.entry(name).or_insert(form);
+            }
+        }
+        Ok(forms)
+    }
+
     /// Retires a version: running applications go on, new submissions are refused.
     pub async fn retire(&self, key: &str, version: i32) -> Result<DefinitionRecord> {
         let found = definition::Entity::find()
@@ -266,6 +290,24 @@ impl Store {
         let mut am: definition::ActiveModel = found.into();
         am.retired_at = Set(Some(self.now()));
         let updated = definition::Entity::update(am).exec(self.db()).await?;
+        definition_record(updated)
+    }
+
+    /// Brings a retired version back: if it is the latest, new submissions use it again.
+    pub async fn unretire(&self, key: &str, version: i32) -> Result<DefinitionRecord> {
+        let found = definition::Entity::find()
+            .filter(definition::Column::Key.eq(key))
+            .filter(definition::Column::Version.eq(version))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
+        if found.retired_at.is_none() {
+            return definition_record(found);
+        }
+        let mut am: definition::ActiveModel = found.into();
+        am.retired_at = Set(None);
+        let updated = definition::Entity::update(am).exec(self.db()).await?;
+        tracing::info!(key, version, "un-retired workflow");
         definition_record(updated)
     }
 

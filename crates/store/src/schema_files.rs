@@ -5,9 +5,15 @@
 //! the schemas folder, checked after canonicalisation (no `..`, absolute path or symbolic link
 //! leads out), of at most [`MAX_SCHEMA_FILE`] bytes. Every refusal says the same thing whether
 //! or not something exists at the path, and nothing quotes the file's content.
+//!
+//! Schemas travel with the versions that use them: a name no file answers is looked up among the
+//! forms published versions were given by that name ([`crate::Store::published_forms`]), so an
+//! administrator can change any published workflow on any server, whatever its folder holds.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use softland_workflow::SchemaLoader;
 
@@ -22,6 +28,8 @@ pub struct SchemaFiles {
     base: PathBuf,
     /// The canonical schemas folder, if there is one.
     root: Option<PathBuf>,
+    /// The forms published versions named, by name: what a name no file answers reads.
+    published: Arc<HashMap<String, String>>,
 }
 
 impl SchemaFiles {
@@ -30,7 +38,14 @@ impl SchemaFiles {
         Self {
             base: workflows.to_path_buf(),
             root: schemas.canonicalize().ok(),
+            published: Arc::default(),
         }
+    }
+
+    /// These files, then the forms published versions gave these names.
+    pub fn with_published(mut self, published: HashMap<String, String>) -> Self {
+        self.published = Arc::new(published);
+        self
     }
 
     /// The layout of the repository and of the bundled workflows: the schemas folder is the
@@ -41,12 +56,20 @@ impl SchemaFiles {
 
     fn refused(name: &str) -> String {
         format!(
-            "`{name}` is not a schema file of this server: name a `.json` file under its schemas folder (e.g. `../schemas/forms/x.json`), or inline the schema"
+            "`{name}` is not a schema file of this server: name a `.json` file under its schemas folder (e.g. `../schemas/forms/x.json`) or the form of a published version, or inline the schema"
         )
     }
 
-    /// The file's text, if `name` leads to a regular file under the schemas folder.
+    /// The file's text, if `name` leads to a regular file under the schemas folder; else the
+    /// form a published version gave that name.
     pub fn read(&self, name: &str) -> Result<String, String> {
+        match self.read_file(name) {
+            Ok(text) => Ok(text),
+            Err(e) => self.published.get(name).cloned().ok_or(e),
+        }
+    }
+
+    fn read_file(&self, name: &str) -> Result<String, String> {
         let refused = || Self::refused(name);
         let root = self.root.as_ref().ok_or_else(refused)?;
         if name.is_empty() || name.contains('\0') || Path::new(name).is_absolute() {
@@ -145,6 +168,23 @@ mod tests {
                 .unwrap_err()
                 .contains("larger than")
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_name_no_file_answers_reads_the_published_form() {
+        let (dir, files) = layout();
+        let files = files.with_published(HashMap::from([
+            ("../schemas/forms/gone.json".to_owned(), "{}".to_owned()),
+            ("../schemas/forms/a.json".to_owned(), "old".to_owned()),
+        ]));
+        assert_eq!(files.read("../schemas/forms/gone.json").unwrap(), "{}");
+        assert_eq!(
+            files.read("../schemas/forms/a.json").unwrap(),
+            r#"{"type":"object"}"#,
+            "the server's file is newer than what was published"
+        );
+        assert!(files.read("../secret.json").is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
 }

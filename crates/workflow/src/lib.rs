@@ -60,3 +60,4 @@ pub use model::{
 pub use schema::SchemaLoader;
 pub use schema::Violation;
 pub use workflow::Workflow;
+pub use yaml::form_file;

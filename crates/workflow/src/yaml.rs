@@ -153,6 +153,23 @@ pub(crate) fn parse(source: &str, diags: &mut Diagnostics) -> Option<Spanned<Nod
     }
 }
 
+/// The schema file a definition names with `form: {file: …}`, if it names one (read without
+/// checking the rest: for finding the form a stored version was published with).
+pub fn form_file(source: &str) -> Option<String> {
+    let root = parse(source, &mut Diagnostics::default())?;
+    let Node::Map(entries) = root.value else {
+        return None;
+    };
+    let (_, form) = entries.iter().find(|(k, _)| k.value == "form")?;
+    match &form.value {
+        Node::Map(form) if form.len() == 1 && form[0].0.value == "file" => match &form[0].1.value {
+            Node::Str(file) => Some(file.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The library's errors whose own words speak of its API or internals, said for an author;
 /// told apart by the error's kind, never by its text.
 fn for_people(err: &serde_saphyr::Error, message: String) -> String {
@@ -186,6 +203,16 @@ fn too_deep() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_form_file_a_definition_names() {
+        assert_eq!(
+            form_file("key: a\nform: {file: ../schemas/forms/a.json}\n").as_deref(),
+            Some("../schemas/forms/a.json")
+        );
+        assert_eq!(form_file("key: a\nform: {type: object}\n"), None);
+        assert_eq!(form_file("key: [\n"), None);
+    }
 
     #[test]
     fn nodes_carry_positions() {

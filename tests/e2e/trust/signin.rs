@@ -418,4 +418,29 @@ async fn refusals_tell_nothing_and_bad_form_values_are_the_visitors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403, "another site");
+    // Membership has no default: a person added without one is refused at the form, and
+    // nobody is added (before, the first agency in the list was silently taken).
+    let r = no_redirects()
+        .post(format!("{}/directory/people", s.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("id", "mei"),
+            ("roles", "REVIEWER"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Choose the agency or firm the person belongs to."),
+        "{page}"
+    );
+    let people = s.query(Some(&s.admin), "{ people { id } }").await;
+    let ids = people["data"]["people"].as_array().expect("people");
+    assert!(
+        !ids.is_empty() && !ids.iter().any(|p| p["id"] == "mei"),
+        "{people}"
+    );
 }

@@ -144,6 +144,32 @@ const WITHDRAW: &str = r#"mutation($id: ID!, $reason: String, $key: String) {
   withdrawApplication(id: $id, reason: $reason, idempotencyKey: $key) { id }
 }"#;
 
+/// The reason typed on the application page, carried to the question.
+#[derive(Deserialize)]
+pub(crate) struct WithdrawQuery {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `GET /applications/{id}/withdraw`: what withdrawing does, asked first (the reason typed on
+/// the application page comes along).
+pub(crate) async fn withdraw_question(
+    crate::visitor::SignedIn(v): crate::visitor::SignedIn,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<WithdrawQuery>,
+) -> Response {
+    let t = v.t();
+    let back = format!("/applications/{}", encode(&id));
+    super::html(&super::ConfirmPage {
+        page: super::Frame::new(&v, t.withdraw_question, "/applications"),
+        consequence: t.withdraw_consequence.to_owned(),
+        action: format!("{back}/withdraw"),
+        button: t.withdraw.to_owned(),
+        back,
+        fields: vec![("reason", t.withdraw_reason, q.reason)],
+    })
+}
+
 /// `POST /applications/{id}/withdraw`.
 pub(crate) async fn withdraw(
     State(c): State<Console>,

@@ -207,6 +207,7 @@ struct WorkflowForm {
     title: String,
     description: Option<String>,
     application_schema: Value,
+    retired_at: Option<String>,
     #[serde(skip)]
     documents: Vec<form::Choice>,
 }
@@ -225,6 +226,8 @@ struct NewPage {
     refusal: Option<String>,
     general: Vec<String>,
     rows: Vec<FormRow>,
+    /// The workflow takes no new applications: the page says so instead of offering the form.
+    retired: bool,
 }
 
 async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, Response> {
@@ -277,6 +280,7 @@ fn new_page(
         refusal,
         general: errors.general,
         rows,
+        retired: w.retired_at.is_some(),
     })
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use softland_gateway::Principal;
 
-use super::{Frame, failure, html, refusal_words};
+use super::{Frame, failure, html, in_lang, refusal_words};
 use crate::Console;
 use crate::i18n::Text;
 use crate::visitor::{Posted, SignedIn, Visitor, encode};
@@ -138,30 +138,69 @@ async fn render(c: &Console, v: &Visitor, filter: Filter, notice: Option<String>
         Err(f) => return failure(v, &f),
     };
     let admin = matches!(principal, Principal::Admin { .. });
+    let lang = v.lang;
     let memberships = match principal {
         Principal::Admin { .. } => answer
             .agencies
             .iter()
             .map(|a| Membership {
                 value: format!("agency:{}", a.key),
-                label: a.name.clone(),
+                label: in_lang(
+                    lang,
+                    &a.name,
+                    a.name_zh_hant.as_deref(),
+                    a.name_zh_hans.as_deref(),
+                )
+                .to_owned(),
             })
-            .chain(answer.organizations.iter().map(|o| Membership {
-                value: format!("organization:{}", o.key),
-                label: o.name.clone(),
+            .chain(answer.organizations.iter().map(|o| {
+                Membership {
+                    value: format!("organization:{}", o.key),
+                    label: in_lang(
+                        lang,
+                        &o.name,
+                        o.name_zh_hant.as_deref(),
+                        o.name_zh_hans.as_deref(),
+                    )
+                    .to_owned(),
+                }
             }))
             .chain(std::iter::once(Membership {
-                value: String::new(),
-                label: "—".into(),
+                value: "none".into(),
+                label: v.t().membership_none.into(),
             }))
             .collect(),
         Principal::Reviewer { agency, .. } => vec![Membership {
             value: format!("agency:{agency}"),
-            label: agency.clone(),
+            label: answer
+                .agencies
+                .iter()
+                .find(|a| &a.key == agency)
+                .map_or(agency.as_str(), |a| {
+                    in_lang(
+                        lang,
+                        &a.name,
+                        a.name_zh_hant.as_deref(),
+                        a.name_zh_hans.as_deref(),
+                    )
+                })
+                .to_owned(),
         }],
         Principal::Applicant { organization, .. } => vec![Membership {
             value: format!("organization:{organization}"),
-            label: organization.clone(),
+            label: answer
+                .organizations
+                .iter()
+                .find(|o| &o.key == organization)
+                .map_or(organization.as_str(), |o| {
+                    in_lang(
+                        lang,
+                        &o.name,
+                        o.name_zh_hant.as_deref(),
+                        o.name_zh_hans.as_deref(),
+                    )
+                })
+                .to_owned(),
         }],
     };
     let status = if notice.is_some() {
@@ -250,10 +289,15 @@ pub(crate) async fn put_organization(State(c): State<Console>, p: Posted) -> Res
 pub(crate) async fn put_person(State(c): State<Console>, p: Posted) -> Response {
     let v = &p.v;
     let membership = p.field("membership");
+    // No default: a person added without choosing would silently join the first agency.
     let (agency, organization) = match membership.split_once(':') {
         Some(("agency", a)) => (Value::from(a), Value::Null),
         Some(("organization", o)) => (Value::Null, Value::from(o)),
-        _ => (Value::Null, Value::Null),
+        _ if membership == "none" => (Value::Null, Value::Null),
+        _ => {
+            let notice = Some(v.t().membership_required.to_owned());
+            return render(&c, v, Filter::default(), notice).await;
+        }
     };
     let roles: Vec<&str> = p
         .fields

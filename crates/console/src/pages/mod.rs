@@ -110,6 +110,22 @@ impl Frame {
     }
 }
 
+/// A name as the directory gives it in three languages: the viewer's, else English.
+pub(crate) fn in_lang<'a>(
+    lang: softland_workflow::Lang,
+    en: &'a str,
+    zh_hant: Option<&'a str>,
+    zh_hans: Option<&'a str>,
+) -> &'a str {
+    match lang {
+        softland_workflow::Lang::ZhHant => zh_hant,
+        softland_workflow::Lang::ZhHans => zh_hans,
+        softland_workflow::Lang::En => None,
+    }
+    .filter(|n| !n.trim().is_empty())
+    .unwrap_or(en)
+}
+
 /// A rendered template, or a plain 500 when rendering failed.
 pub(crate) fn html(template: &impl Template) -> Response {
     match template.render() {
@@ -127,6 +143,19 @@ pub(crate) fn html(template: &impl Template) -> Response {
 pub(crate) struct MessagePage {
     pub page: Frame,
     pub message: String,
+}
+
+/// A question before an action that cannot be taken back: what it does, in the viewer's words,
+/// and a form that posts to `action` (with `fields`: `(name, label, value)` text inputs).
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub(crate) struct ConfirmPage {
+    pub page: Frame,
+    pub consequence: String,
+    pub action: String,
+    pub button: String,
+    pub back: String,
+    pub fields: Vec<(&'static str, &'static str, String)>,
 }
 
 /// The page for an API refusal the page cannot show in place.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Frame, failure, html, refusal_words};
+use super::{ConfirmPage, Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::i18n::Text;
 use crate::visitor::{Posted, SignedIn, encode};
@@ -88,6 +88,8 @@ struct DetailPage {
     page: Frame,
     t: &'static Text,
     w: Detail,
+    /// The version new applications use (the latest).
+    latest: i64,
     versions: Vec<i64>,
     lines: Vec<Line>,
     map: Vec<crate::diagram::Step>,
@@ -127,6 +129,7 @@ pub(crate) async fn detail(
         page: Frame::new(&v, format!("{} v{}", w.title, w.version), "/workflows"),
         t: v.t(),
         versions: (oldest..=latest.version).rev().collect(),
+        latest: latest.version,
         lines: listing(&w.source, &[]),
         map: crate::diagram::map(&w.states, &[], &|a: &str| a.to_owned()),
         w,
@@ -329,22 +332,87 @@ const RETIRE: &str = r#"mutation($key: String!, $version: Int!) {
   retireWorkflow(key: $key, version: $version) { key }
 }"#;
 
+const UNRETIRE: &str = r#"mutation($key: String!, $version: Int!) {
+  unretireWorkflow(key: $key, version: $version) { key }
+}"#;
+
+/// `GET /workflows/{key}/{version}/retire`: what retiring the version does, asked first.
+pub(crate) async fn retire_question(
+    State(c): State<Console>,
+    SignedIn(v): SignedIn,
+    Path((key, version)): Path<(String, i64)>,
+) -> Response {
+    let answer: OneAnswer = match c
+        .call(&v, ONE, json!({"key": key, "version": version}))
+        .await
+    {
+        Ok(a) => a,
+        Err(f) => return failure(&v, &f),
+    };
+    let (Some(latest), Some(w)) = (answer.latest, answer.workflow) else {
+        return failure(
+            &v,
+            &crate::api::Failure {
+                code: "NOT_FOUND".into(),
+                ..Default::default()
+            },
+        );
+    };
+    let t = v.t();
+    let back = format!("/workflows/{}?version={version}", encode(&key));
+    if w.retired_at.is_some() {
+        return Redirect::to(&back).into_response();
+    }
+    let consequence = if latest.version == w.version {
+        t.retire_only_open
+    } else {
+        t.retire_older
+    };
+    html(&ConfirmPage {
+        page: Frame::new(
+            &v,
+            format!("{} {} v{}", t.retire_question, w.title, w.version),
+            "/workflows",
+        ),
+        consequence: consequence.to_owned(),
+        action: format!("/workflows/{}/{version}/retire", encode(&key)),
+        button: format!("{} v{version}", t.retire),
+        back,
+        fields: Vec::new(),
+    })
+}
+
+/// `POST /workflows/{key}/{version}/retire` and `…/unretire`.
+async fn set_retired(c: &Console, p: &Posted, key: &str, version: i64, retire: bool) -> Response {
+    let v = &p.v;
+    let mutation = if retire { RETIRE } else { UNRETIRE };
+    match c
+        .call::<Value>(v, mutation, json!({"key": key, "version": version}))
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/workflows/{}?version={version}", encode(key))).into_response()
+        }
+        Err(f) => failure(v, &f),
+    }
+}
+
 /// `POST /workflows/{key}/{version}/retire`.
 pub(crate) async fn retire(
     State(c): State<Console>,
     Path((key, version)): Path<(String, i64)>,
     p: Posted,
 ) -> Response {
-    let v = &p.v;
-    match c
-        .call::<Value>(v, RETIRE, json!({"key": key, "version": version}))
-        .await
-    {
-        Ok(_) => {
-            Redirect::to(&format!("/workflows/{}?version={version}", encode(&key))).into_response()
-        }
-        Err(f) => failure(v, &f),
-    }
+    set_retired(&c, &p, &key, version, true).await
+}
+
+/// `POST /workflows/{key}/{version}/unretire`.
+pub(crate) async fn unretire(
+    State(c): State<Console>,
+    Path((key, version)): Path<(String, i64)>,
+    p: Posted,
+) -> Response {
+    set_retired(&c, &p, &key, version, false).await
 }
 
 #[cfg(test)]

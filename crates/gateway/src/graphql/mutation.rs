@@ -44,9 +44,14 @@ pub struct ActInput {
     pub idempotency_key: Option<String>,
 }
 
-/// Schema files a definition sent over the API may name: only under the server's schemas folder.
-fn loader(ctx: &Context<'_>) -> softland_store::SchemaFiles {
-    softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0)
+/// Schema files a definition sent over the API may name: files under the server's schemas
+/// folder, then the forms published versions gave those names (schemas travel with versions).
+async fn loader(ctx: &Context<'_>) -> GqlResult<softland_store::SchemaFiles> {
+    let published = store(ctx).published_forms().await.map_err(from_store)?;
+    Ok(
+        softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0)
+            .with_published(published),
+    )
 }
 
 /// The longest idempotency key, in characters.
@@ -219,7 +224,7 @@ impl AppMutation {
         yaml: String,
     ) -> GqlResult<WorkflowValidation> {
         principal(ctx)?;
-        let compiled = softland_store::compile_off_runtime(yaml, loader(ctx))
+        let compiled = softland_store::compile_off_runtime(yaml, loader(ctx).await?)
             .await
             .map_err(from_store)?;
         Ok(match compiled {
@@ -250,7 +255,7 @@ impl AppMutation {
             crate::policy::Principal::Admin { name } => name.clone(),
             _ => String::new(),
         };
-        let load = loader(ctx);
+        let load = loader(ctx).await?;
         let published = store(ctx)
             .publish(&yaml, load, &by)
             .await
@@ -267,6 +272,21 @@ impl AppMutation {
     ) -> GqlResult<Workflow> {
         principal(ctx)?.require_admin()?;
         let d = store(ctx).retire(&key, version).await.map_err(from_store)?;
+        workflow_view(store(ctx), d).await
+    }
+
+    /// Brings a retired version back (admins only): if it is the latest, firms may apply again.
+    async fn unretire_workflow(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        version: i32,
+    ) -> GqlResult<Workflow> {
+        principal(ctx)?.require_admin()?;
+        let d = store(ctx)
+            .unretire(&key, version)
+            .await
+            .map_err(from_store)?;
         workflow_view(store(ctx), d).await
     }
 
