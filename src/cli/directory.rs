@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use softland_store::directory::{Directory, Membership, NewPerson, Role};
+use softland_store::directory::{Membership, Role};
 
 use super::DbArgs;
 use super::db::{connect, runtime};
@@ -69,9 +69,9 @@ struct PersonRow {
     service: Option<bool>,
 }
 
-/// People from CSV (see `Load`); empty cells are absent values.
-fn people_csv(text: &str) -> anyhow::Result<Directory> {
-    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+/// People from CSV (see `Load`) as a directory file's `people:` list; empty cells are absent
+/// values (loading keeps what the directory has for them).
+fn people_csv(text: &str) -> anyhow::Result<serde_json::Value> {
     let mut people = Vec::new();
     let mut rows = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -84,21 +84,25 @@ fn people_csv(text: &str) -> anyhow::Result<Directory> {
             .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<Vec<_>>>()
             .with_context(|| format!("row {}", n + 2))?;
-        people.push(NewPerson {
-            id: row.id,
-            display_name: blank(row.display_name),
-            email: blank(row.email),
-            agency: blank(row.agency),
-            organization: blank(row.organization),
-            roles,
-            service: row.service.unwrap_or(false),
-            language: None,
-        });
+        let mut person = serde_json::Map::new();
+        person.insert("id".into(), row.id.into());
+        person.insert("roles".into(), roles.iter().map(|r| r.as_str()).collect());
+        for (name, cell) in [
+            ("display_name", row.display_name),
+            ("email", row.email),
+            ("agency", row.agency),
+            ("organization", row.organization),
+        ] {
+            if let Some(cell) = cell.filter(|c| !c.trim().is_empty()) {
+                person.insert(name.into(), cell.into());
+            }
+        }
+        if let Some(service) = row.service {
+            person.insert("service".into(), service.into());
+        }
+        people.push(serde_json::Value::Object(person));
     }
-    Ok(Directory {
-        people,
-        ..Directory::default()
-    })
+    Ok(serde_json::json!({ "people": people }))
 }
 
 pub(super) fn run(cmd: DirectoryCommand) -> anyhow::Result<ExitCode> {
@@ -113,19 +117,21 @@ pub(super) fn run(cmd: DirectoryCommand) -> anyhow::Result<ExitCode> {
                 }
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let directory = if file
+                let store = connect(&db.db).await?;
+                store.migrate().await?;
+                let n = if file
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
                 {
-                    people_csv(&text)
-                        .with_context(|| format!("{} is not a people file", file.display()))?
+                    let people = people_csv(&text)
+                        .with_context(|| format!("{} is not a people file", file.display()))?;
+                    store.merge_directory(people).await?
                 } else {
-                    Directory::parse_yaml(&text)
+                    store
+                        .load_directory_file(&text)
+                        .await
                         .with_context(|| format!("{} is not a directory file", file.display()))?
                 };
-                let store = connect(&db.db).await?;
-                store.migrate().await?;
-                let n = store.load_directory(&directory).await?;
                 println!(
                     "loaded {} agencies, {} organizations, {} people",
                     n.agencies, n.organizations, n.people

@@ -22,15 +22,19 @@ pub(crate) enum KeysCommand {
     /// Create a key; its token is printed once, as the last line.
     Create {
         /// The person (or service account) of the directory the key acts as.
-        #[arg(long, conflicts_with_all = ["role", "org", "agency"])]
+        #[arg(long, conflicts_with_all = ["role", "org", "org_name", "agency"])]
         person: Option<String>,
         /// Without --person: what the key may do (the person `--name` of that agency or
         /// organization is added to the directory when missing).
         #[arg(long, value_enum, required_unless_present = "person")]
         role: Option<RoleArg>,
-        /// The organization (applicant keys).
+        /// The organization (applicant keys): one the directory knows.
         #[arg(long)]
         org: Option<String>,
+        /// Adds the --org organization with this (English) name when the directory lacks it;
+        /// without it an unknown organization is refused, as an unknown agency is.
+        #[arg(long, requires = "org")]
+        org_name: Option<String>,
         /// The agency (reviewer keys).
         #[arg(long)]
         agency: Option<String>,
@@ -71,6 +75,36 @@ fn key_role(role: RoleArg, org: Option<String>, agency: Option<String>) -> anyho
     })
 }
 
+/// Refuses an organization the directory lacks, unless `name` adds it.
+async fn known_organization(
+    store: &softland_store::Store,
+    key: &str,
+    name: Option<String>,
+) -> anyhow::Result<()> {
+    if store.organization(key).await?.is_some() {
+        return Ok(());
+    }
+    let Some(name) = name else {
+        bail!(
+            "the directory has no organization `{key}`: add it first (`softland directory load \
+             FILE` with an `organizations:` entry, or the console's Directory), or give \
+             --org-name \"Its Name Ltd\" to add it now"
+        );
+    };
+    store
+        .put_organization(&softland_store::directory::Organization {
+            key: key.to_owned(),
+            name,
+            name_zh_hant: None,
+            name_zh_hans: None,
+            registration_number: None,
+            region: None,
+            language: None,
+        })
+        .await?;
+    Ok(())
+}
+
 /// An RFC 3339 time, or a date (midnight UTC).
 fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
@@ -88,6 +122,7 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                 person,
                 role,
                 org,
+                org_name,
                 agency,
                 name,
                 expires,
@@ -103,6 +138,9 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                     (None, Some(role)) => {
                         let role = key_role(role, org, agency)?;
                         Workflows::resolve(None)?.seed_directory(&store).await?;
+                        if let KeyRole::Applicant { organization } = &role {
+                            known_organization(&store, organization, org_name).await?;
+                        }
                         let label = name.unwrap_or_else(|| match &role {
                             KeyRole::Admin => "admin".to_owned(),
                             KeyRole::Reviewer { agency } => format!("{agency}-reviewer"),

@@ -103,3 +103,58 @@ async fn graphiql_loads_the_schema_in_a_real_browser() {
         assert!(url.starts_with(origin), "{url} is not from {origin}");
     }
 }
+
+/// GraphiQL runs subscriptions (over the server's graphql-ws endpoint, with the Headers tab's
+/// `Authorization` in `connection_init`): GraphiQL's own fetcher, as its Run button calls it
+/// for a subscription, yields the events of an application submitted meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
+async fn graphiql_runs_subscriptions() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let browser = chromium();
+    let dir = crate::console::shots("graphiql");
+    let mut tab = browser
+        .tab(&format!("{}/graphql", s.url), "graphiql", &dir)
+        .await;
+    tab.wait_for("typeof fetcher === 'function'", "GraphiQL starts")
+        .await;
+    // What GraphiQL hands its fetcher for `subscription Live { … }` with the Headers tab filled.
+    let subscribe = format!(
+        r#"(async () => {{
+  const documentAST = {{ kind: 'Document', definitions: [{{ kind: 'OperationDefinition', operation: 'subscription', name: {{ kind: 'Name', value: 'Live' }} }}] }};
+  const results = await fetcher(
+    {{ query: 'subscription Live {{ applicationEvents {{ kind applicationId }} }}', operationName: 'Live' }},
+    {{ documentAST, headers: {{ Authorization: 'Bearer {}' }} }},
+  );
+  window.__events = [];
+  window.__failed = null;
+  (async () => {{
+    try {{ for await (const r of results) window.__events.push(r); }}
+    catch (e) {{ window.__failed = String(e && e.message || e); }}
+  }})();
+  return typeof results[Symbol.asyncIterator];
+}})()"#,
+        s.admin
+    );
+    assert_eq!(tab.eval(&subscribe).await, json!("function"));
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    // The subscription may still be starting: submit until its first event arrives.
+    let mut seen = Value::Null;
+    for _ in 0..10 {
+        let app = s.submit_sample(&firm).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        seen = tab
+            .eval("JSON.stringify({ events: window.__events, failed: window.__failed })")
+            .await;
+        let v: Value = serde_json::from_str(seen.as_str().unwrap()).unwrap();
+        assert!(v["failed"].is_null(), "{v}");
+        let events = v["events"].as_array().unwrap();
+        if events
+            .iter()
+            .any(|e| e["data"]["applicationEvents"]["applicationId"] == app["id"])
+        {
+            return;
+        }
+    }
+    panic!("no event reached GraphiQL: {seen}");
+}

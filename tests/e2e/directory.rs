@@ -258,5 +258,91 @@ async fn the_cli_loads_and_lists_the_directory(s: Server) {
     let run = softland(&["directory", "deactivate", "chen", "--db", &db]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(code(&s.query(Some(&chen), me).await), "UNAUTHENTICATED");
+
+    // Loading merges: HKSTP's Simplified Chinese name and the firm's registration number stay
+    // when a file leaves them out; an empty string clears a field (documented in the README).
+    std::fs::write(
+        &yaml,
+        "agencies:\n  - {key: hkstp, name: Hong Kong Science and Technology Parks Corporation, name_zh_hant: 香港科技園公司, region: hk, inbox_email: softlanding@hkstp.example}\n\
+         organizations:\n  - {key: pengcheng-pay, name: Pengcheng Pay Ltd, region: mainland, name_zh_hans: \"\"}\n\
+         people:\n  - {id: li.wei, email: li.wei@pengcheng.example}\n",
+    )
+    .unwrap();
+    let run = softland(&["directory", "load", yaml.to_str().unwrap(), "--db", &db]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = s
+        .query(
+            Some(&s.admin),
+            "{ agencies { key nameZhHans inboxEmail } organizations { key nameZhHans registrationNumber } people(organization: \"pengcheng-pay\") { id displayName email roles } }",
+        )
+        .await;
+    let hkstp = r["data"]["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "hkstp")
+        .cloned()
+        .unwrap();
+    assert_eq!(hkstp["nameZhHans"], "香港科技园公司", "kept: {r}");
+    assert_eq!(hkstp["inboxEmail"], "softlanding@hkstp.example", "{r}");
+    assert_eq!(
+        r["data"]["organizations"][0],
+        json!({"key": "pengcheng-pay", "nameZhHans": null, "registrationNumber": "91440300MA5XXXXXXX"}),
+        "{r}"
+    );
+    assert_eq!(
+        r["data"]["people"][0],
+        json!({"id": "li.wei", "displayName": "Li Wei", "email": "li.wei@pengcheng.example", "roles": ["LEAD", "STAFF"]}),
+        "{r}"
+    );
+
+    // A key never changes its person; an organization the directory lacks is refused.
+    let run = softland(&[
+        "keys",
+        "create",
+        "--role",
+        "applicant",
+        "--org",
+        "pengcheng-pay",
+        "--name",
+        "li.wei",
+        "--db",
+        &db,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = s
+        .query(
+            Some(&s.admin),
+            "{ people(organization: \"pengcheng-pay\") { displayName roles } }",
+        )
+        .await;
+    assert_eq!(
+        r["data"]["people"][0],
+        json!({"displayName": "Li Wei", "roles": ["LEAD", "STAFF"]}),
+        "{r}"
+    );
+    let run = softland(&[
+        "keys",
+        "create",
+        "--role",
+        "applicant",
+        "--org",
+        "nosuch-firm",
+        "--name",
+        "z",
+        "--db",
+        &db,
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("no organization `nosuch-firm`"),
+        "{}",
+        run.stderr
+    );
+    let r = s.query(Some(&s.admin), "{ organizations { key } }").await;
+    assert!(
+        !r.to_string().contains("nosuch-firm"),
+        "nothing was added: {r}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -584,6 +584,8 @@ async fn serve_runs_from_any_folder() {
                 "applicant",
                 "--org",
                 "pengcheng-pay",
+                "--org-name",
+                "Pengcheng Pay Ltd",
                 "--name",
                 "li.wei",
             ])

@@ -338,10 +338,16 @@ impl Server {
         Peer { url, child }
     }
 
-    /// Creates an API key with the CLI; returns its token.
+    /// Creates an API key with the CLI; returns its token. An `--org` the directory lacks is
+    /// added (named by its key).
     pub fn key(&self, args: &[&str]) -> String {
         let mut all = vec!["keys", "create", "--db", &self.db.url];
         all.extend_from_slice(args);
+        if let Some(i) = args.iter().position(|a| *a == "--org")
+            && !args.contains(&"--org-name")
+        {
+            all.extend_from_slice(&["--org-name", args[i + 1]]);
+        }
         let run = softland(&all);
         assert_eq!(run.code, 0, "{}", run.stderr);
         run.stdout
@@ -418,7 +424,7 @@ impl Server {
     }
 
     /// The token of reviewer `name` of `agency`, minted on first use.
-    fn person(&self, agency: &str, name: &str) -> String {
+    pub fn person(&self, agency: &str, name: &str) -> String {
         let who = format!("{agency}:{name}");
         let mut people = self.people.lock().expect("not poisoned");
         let token = people

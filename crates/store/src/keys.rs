@@ -70,7 +70,8 @@ impl Store {
     }
 
     /// The person a key made by label acts as (see [`Store::create_key`]), added to the
-    /// directory or given the role when needed.
+    /// directory when missing. A person who exists is never changed: one without the key's
+    /// role is refused (a lead or administrator gives roles in the directory).
     pub async fn person_for_key(&self, label: &str, role: KeyRole) -> Result<Person> {
         let (membership, person_role) = match &role {
             KeyRole::Admin => (Membership::None, Role::Admin),
@@ -89,11 +90,18 @@ impl Store {
             }
             _ => label.to_owned(),
         };
-        let mut roles = match self.person(&id).await? {
-            Some(p) => p.roles,
-            None => Vec::new(),
-        };
-        roles.push(person_role);
+        if let Some(existing) = self.person(&id).await? {
+            if existing.has(person_role) {
+                return Ok(existing);
+            }
+            return Err(Error::InvalidDirectory(format!(
+                "person `{id}` is in the directory without the {} role: give it to them there \
+                 (a key never changes a person), or make a key for them as they are with \
+                 `--person {id}`",
+                person_role.as_str()
+            )));
+        }
+        let roles = vec![person_role];
         let (agency, organization) = match membership {
             Membership::Agency(a) => (Some(a), None),
             Membership::Organization(o) => (None, Some(o)),

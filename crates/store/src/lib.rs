@@ -26,6 +26,7 @@ mod connect;
 pub mod dashboard;
 mod definitions;
 pub mod directory;
+mod directory_load;
 mod doctor;
 pub mod documents;
 mod entity;

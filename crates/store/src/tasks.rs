@@ -3,13 +3,13 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
-use softland_workflow::{Actor, Party};
+use softland_workflow::{Actor, Instance, Party, Rejection};
 use uuid::Uuid;
 
 use crate::Store;
 use crate::directory::{Membership, Role};
 use crate::entity::enums::TaskStatus;
-use crate::entity::task;
+use crate::entity::{application, task};
 use crate::error::{ConflictReason, Error, Result};
 use crate::records::{ClaimRights, Claimant, TaskRecord};
 use crate::rows::task_record;
@@ -53,25 +53,44 @@ impl Store {
         crate::traced::command("claim", None, self.claim_task(id, actor)).await
     }
 
+    /// Claims a task of the actor's agency. A claim its claimant could never complete (a
+    /// four-eyes rule bars every action of the step, or they already voted at it) is refused;
+    /// a claim held by someone so barred may be taken over by any colleague.
     async fn claim_task(&self, id: Uuid, actor: &Actor) -> Result<TaskRecord> {
         let Party::Agency(agency) = &actor.party else {
             return Err(Error::Forbidden(
                 "only agencies' reviewers claim tasks".into(),
             ));
         };
-        self.agency_task(id, Some(agency)).await?;
+        let t = self.agency_task(id, Some(agency)).await?;
+        if let Some(why) = self.barred_from(&t, &actor.id).await? {
+            return Err(Error::Rejected(why));
+        }
+        let stuck_holder = match &t.claimed_by {
+            Some(holder) if *holder != actor.id => {
+                self.barred_from(&t, holder).await?.map(|_| holder.clone())
+            }
+            _ => None,
+        };
+        let claimable = match &stuck_holder {
+            Some(holder) => Condition::all().add(task::Column::ClaimedBy.eq(holder.as_str())),
+            None => Condition::any()
+                .add(task::Column::ClaimedBy.is_null())
+                .add(task::Column::ClaimedBy.eq(actor.id.as_str())),
+        };
         let res = task::Entity::update_many()
             .col_expr(task::Column::ClaimedBy, Expr::value(actor.id.clone()))
             .col_expr(task::Column::ClaimedAt, Expr::value(self.now()))
             .filter(task::Column::Id.eq(id))
             .filter(task::Column::Status.eq(TaskStatus::Open))
-            .filter(
-                Condition::any()
-                    .add(task::Column::ClaimedBy.is_null())
-                    .add(task::Column::ClaimedBy.eq(actor.id.as_str())),
-            )
+            .filter(claimable)
             .exec(self.db())
             .await?;
+        if let Some(holder) = &stuck_holder
+            && res.rows_affected == 1
+        {
+            tracing::info!(task = %id, holder, by = actor.id, "took over a claim its holder could not complete");
+        }
         let t = self.reload_task(id).await?;
         if res.rows_affected == 0 {
             return Err(match t.claimed_by {
@@ -82,6 +101,74 @@ impl Store {
             });
         }
         Ok(t)
+    }
+
+    /// The actions of the open task `id` a four-eyes rule bars `person` from, each with the
+    /// step that bars it (by name): what pages use to offer only what the viewer may do.
+    pub async fn barred_actions(&self, id: Uuid, person: &str) -> Result<Vec<(String, String)>> {
+        let Some(t) = task::Entity::find_by_id(id).one(self.db()).await? else {
+            return Ok(Vec::new());
+        };
+        if t.status != TaskStatus::Open {
+            return Ok(Vec::new());
+        }
+        let Some((wf, inst, state)) = self.task_instance(&t).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(wf
+            .barred_actions(&inst, state, person)
+            .into_iter()
+            .map(|(action, step)| (action, wf.state(step).name().to_owned()))
+            .collect())
+    }
+
+    /// Why `person` could not complete the open task `id` (four eyes), if they could not.
+    pub async fn barred(&self, id: Uuid, person: &str) -> Result<Option<Rejection>> {
+        match task::Entity::find_by_id(id).one(self.db()).await? {
+            Some(t) if t.status == TaskStatus::Open => self.barred_from(&t, person).await,
+            _ => Ok(None),
+        }
+    }
+
+    async fn barred_from(&self, t: &task::Model, person: &str) -> Result<Option<Rejection>> {
+        Ok(self
+            .task_instance(t)
+            .await?
+            .and_then(|(wf, inst, state)| wf.barred(&inst, state, person)))
+    }
+
+    /// The task's workflow, its application's instance and the task's state in it.
+    async fn task_instance(
+        &self,
+        t: &task::Model,
+    ) -> Result<
+        Option<(
+            std::sync::Arc<softland_workflow::Workflow>,
+            Instance,
+            softland_workflow::StateId,
+        )>,
+    > {
+        let Some(app) = application::Entity::find_by_id(t.application_id)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let wf = self
+            .workflow(&app.workflow_key, app.workflow_version)
+            .await?;
+        let Some(state) = wf.state_id(&t.state) else {
+            return Ok(None);
+        };
+        let inst = <Instance as serde::Deserialize>::deserialize(&app.instance).map_err(|e| {
+            Error::Unreadable {
+                table: "applications",
+                id: app.id.to_string(),
+                column: "instance",
+                why: e.to_string(),
+            }
+        })?;
+        Ok(Some((wf, inst, state)))
     }
 
     /// The task `by` may release or hand on: their agency's (any agency's for an administrator).
@@ -153,6 +240,10 @@ impl Store {
                 "`{to}` is not an active reviewer of `{}`",
                 t.assignee
             )));
+        }
+        // Nor to someone who could never complete it.
+        if let Some(why) = self.barred_from(&t, to).await? {
+            return Err(Error::Rejected(why));
         }
         let res = task::Entity::update_many()
             .col_expr(task::Column::ClaimedBy, Expr::value(to.to_owned()))

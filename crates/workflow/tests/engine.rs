@@ -222,8 +222,56 @@ fn four_eyes_requires_a_different_person() {
     );
     assert_eq!(app.inst, before, "a rejected command changes nothing");
     // Amy may still reject (the rule is on `clear` only); Carl may clear.
+    let setup = wf.state_id("investhk_setup_review").unwrap();
+    let eligibility = wf.state_id("eligibility_screening").unwrap();
+    assert_eq!(
+        wf.barred_actions(&app.inst, setup, "amy"),
+        vec![("clear".to_owned(), eligibility)],
+        "what pages leave out for amy"
+    );
+    assert_eq!(
+        wf.barred(&app.inst, setup, "amy"),
+        None,
+        "amy may still reject"
+    );
+    assert!(wf.barred_actions(&app.inst, setup, "carl").is_empty());
     app.act("investhk_setup_review", "investhk:carl", "clear", None)
         .unwrap();
+}
+
+#[test]
+fn someone_barred_from_every_action_of_a_step_is_told_before_acting() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let mut data = example("soft-landing-sz-to-hk");
+    data["licensing"]["regulated_activities"] = json!([]);
+    let mut app = App::submit(&wf, data);
+    app.act("ofds_nomination", "ofds:chen", "nominate", None)
+        .unwrap();
+    app.act("eligibility_screening", "investhk:amy", "eligible", None)
+        .unwrap();
+    app.act("hkstp_review", "hkstp:ben", "admit", None).unwrap();
+    app.act("investhk_setup_review", "investhk:carl", "clear", None)
+        .unwrap();
+    let joint = wf.state_id("joint_decision").unwrap();
+    // The nominator may cast no seat of the joint decision.
+    assert_eq!(
+        wf.barred(&app.inst, joint, "chen"),
+        Some(Rejection::FourEyes {
+            actor: "chen".into(),
+            step: "ofds_nomination".into()
+        })
+    );
+    assert_eq!(wf.barred(&app.inst, joint, "wang"), None);
+    // Who voted may not vote again.
+    app.act("joint_decision", "hkstp:ben", "approve", None)
+        .unwrap();
+    assert_eq!(
+        wf.barred(&app.inst, joint, "ben"),
+        Some(Rejection::FourEyes {
+            actor: "ben".into(),
+            step: "joint_decision".into()
+        })
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::visitor::field;
 use crate::visitor::{SignedIn, Visitor};
 
 const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
-  me { role agency organization }
+  me { role agency organization name lead }
   agencies { key name nameZhHant nameZhHans }
   unattachedDocuments { id filename }
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
@@ -33,8 +33,8 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
     currentStates { title }
     documents { filename mediaType size url }
     openTasks {
-      id title assignee dueAt overdue claimedBy
-      actions { name title inputSchema }
+      id title assignee dueAt overdue claimedBy barredBy holderBarred
+      actions { name title inputSchema barredBy }
     }
     history {
       kind actor party stateTitle actionTitle comment input note at
@@ -100,6 +100,8 @@ pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -
 struct Me {
     role: String,
     agency: Option<String>,
+    name: String,
+    lead: bool,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +142,10 @@ struct Task {
     due_at: Option<DateTime<Utc>>,
     overdue: bool,
     claimed_by: Option<String>,
+    #[serde(default)]
+    barred_by: Option<String>,
+    #[serde(default)]
+    holder_barred: bool,
     actions: Vec<Action>,
 }
 
@@ -149,6 +155,8 @@ struct Action {
     name: String,
     title: String,
     input_schema: Option<Value>,
+    #[serde(default)]
+    barred_by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -194,8 +202,22 @@ struct TaskView {
     due: String,
     overdue: bool,
     claimed_by: String,
-    /// The caller's agency's task: claim and release offered.
+    /// The caller's agency's task (a reviewer): its claim is shown.
     claimable: bool,
+    /// Claim offered: nobody holds it, or its holder cannot complete it ("Take over").
+    may_claim: bool,
+    /// Its holder cannot complete it (four eyes).
+    holder_barred: bool,
+    /// Release offered: the caller holds it, or leads the agency.
+    may_release: bool,
+    /// Hand over offered: unclaimed, held by the caller, or the caller leads the agency.
+    may_hand_over: bool,
+    /// Why the caller could complete none of its actions (four eyes): none are offered.
+    barred: Option<String>,
+    /// The actions a four-eyes rule bars the viewer from, said (they are not offered).
+    barred_notes: Vec<String>,
+    /// Colleagues it may be handed to (not the caller, not its holder).
+    colleagues: Vec<(String, String)>,
     actions: Vec<ActionView>,
 }
 
@@ -246,7 +268,6 @@ struct Page {
     tasks: Vec<TaskView>,
     documents: Vec<DocumentLink>,
     map: Vec<Step>,
-    colleagues: Vec<Colleague>,
     form: Vec<ReadRow>,
     timeline: Vec<EventView>,
     may_withdraw: bool,
@@ -338,6 +359,11 @@ pub(crate) async fn render(
         (applicant && assignee == "applicant")
             || (reviewer && me.agency.as_deref() == Some(assignee))
     };
+    let colleagues: Vec<Colleague> = answer
+        .colleagues
+        .into_iter()
+        .filter(|p| p.active && p.roles.iter().any(|r| r == "REVIEWER" || r == "LEAD"))
+        .collect();
     let has_refusal = refused.is_some();
     let choices = super::applications::document_choices(&answer.unattached);
     let tasks: Vec<TaskView> = app
@@ -345,8 +371,31 @@ pub(crate) async fn render(
         .into_iter()
         .map(|task| {
             let ours = mine(&task.assignee);
-            let actions = if ours {
-                task.actions
+            let holder = task.claimed_by.clone().unwrap_or_default();
+            let held_by_me = holder == me.name;
+            // Only what the viewer may do: nothing on a step they cannot complete, actions
+            // only where nobody else holds the claim.
+            let may_act =
+                ours && task.barred_by.is_none() && (holder.is_empty() || held_by_me || applicant);
+            // An action a four-eyes rule bars the viewer from is not offered; it is named.
+            let (barred_actions, offered): (Vec<Action>, Vec<Action>) = task
+                .actions
+                .into_iter()
+                .partition(|a| a.barred_by.is_some() && reviewer);
+            let barred_notes = if may_act {
+                barred_actions
+                    .iter()
+                    .map(|a| {
+                        t.barred_action
+                            .replace("{step}", a.barred_by.as_deref().unwrap_or_default())
+                            .replace("{action}", &a.title)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let actions = if may_act {
+                offered
                     .into_iter()
                     .map(|a| action_view(v, &task.id, a, refused.as_ref(), &choices))
                     .collect()
@@ -357,8 +406,28 @@ pub(crate) async fn render(
                 assignee: party(&task.assignee),
                 due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
                 overdue: task.overdue,
-                claimed_by: task.claimed_by.unwrap_or_default(),
                 claimable: reviewer && ours,
+                may_claim: reviewer
+                    && ours
+                    && task.barred_by.is_none()
+                    && (holder.is_empty() || (task.holder_barred && !held_by_me)),
+                holder_barred: task.holder_barred,
+                may_release: reviewer && ours && !holder.is_empty() && (held_by_me || me.lead),
+                may_hand_over: reviewer
+                    && ours
+                    && (holder.is_empty() || held_by_me || me.lead || task.holder_barred),
+                barred: task
+                    .barred_by
+                    .as_deref()
+                    .filter(|_| reviewer && ours)
+                    .map(|step| t.barred_you.replace("{step}", step)),
+                colleagues: colleagues
+                    .iter()
+                    .filter(|c| c.id != me.name && c.id != holder)
+                    .map(|c| (c.id.clone(), c.display_name.clone()))
+                    .collect(),
+                claimed_by: holder,
+                barred_notes,
                 id: task.id,
                 title: task.title,
                 actions,
@@ -431,11 +500,6 @@ pub(crate) async fn render(
         tasks,
         documents: app.documents,
         map,
-        colleagues: answer
-            .colleagues
-            .into_iter()
-            .filter(|p| p.active && p.roles.iter().any(|r| r == "REVIEWER" || r == "LEAD"))
-            .collect(),
         form: form::read(&wf.application_schema, &app.data, v.lang),
         timeline,
         may_withdraw: applicant && active,

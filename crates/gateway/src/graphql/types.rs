@@ -346,6 +346,9 @@ pub struct TaskAction {
     pub titles: Text,
     /// The JSON Schema its `data` must satisfy.
     pub input_schema: Option<Json<serde_json::Value>>,
+    /// The step whose actor the caller was, barring them from this action (four eyes).
+    #[graphql(skip)]
+    pub barred_by: Option<Text>,
 }
 
 #[ComplexObject]
@@ -353,6 +356,13 @@ impl TaskAction {
     /// Its title (see `Locale`).
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
         self.titles.get(lang(ctx, locale)).to_owned()
+    }
+
+    /// The step that bars the caller from this action by a four-eyes rule, by its title (see
+    /// `Locale`): taking it is refused (`FORBIDDEN`, reason `FOUR_EYES`). Null when they may.
+    async fn barred_by(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Option<String> {
+        let lang = lang(ctx, locale);
+        self.barred_by.as_ref().map(|t| t.get(lang).to_owned())
     }
 }
 
@@ -411,6 +421,26 @@ impl From<TaskRecord> for Task {
 }
 
 impl Task {
+    async fn barred_for(&self, ctx: &Context<'_>, person: &str) -> GqlResult<Option<String>> {
+        let id =
+            uuid::Uuid::parse_str(self.id.as_str()).map_err(|_| crate::error::not_found("task"))?;
+        Ok(
+            match store(ctx).barred(id, person).await.map_err(from_store)? {
+                Some(softland_workflow::Rejection::FourEyes { step, .. }) => Some(step),
+                Some(_) => Some(self.state.clone()),
+                None => None,
+            },
+        )
+    }
+
+    /// The step barring the caller (see `barred`).
+    async fn barred_step(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
+        match principal(ctx)?.actor().ok().map(|a| a.id) {
+            Some(person) => self.barred_for(ctx, &person).await,
+            None => Ok(None),
+        }
+    }
+
     /// The task's state in its workflow version, if that still loads.
     async fn definition(
         &self,
@@ -445,14 +475,73 @@ impl Task {
             .filter(|_| principal(ctx).is_ok_and(Principal::sees_reviewers)))
     }
 
+    /// Whether the caller could take none of its actions: a four-eyes rule bars every one
+    /// (they acted at a step the actions must differ from) or they already voted at this
+    /// approval. Claiming it is refused (`FORBIDDEN`, reason `FOUR_EYES`); pages offer them
+    /// nothing on it.
+    async fn barred(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        Ok(self.barred_step(ctx).await?.is_some())
+    }
+
+    /// The step that bars the caller from this task (see `barred`), by its title (see
+    /// `Locale`): the step they acted at, or this approval when they already voted here.
+    async fn barred_by(
+        &self,
+        ctx: &Context<'_>,
+        locale: Option<Locale>,
+    ) -> GqlResult<Option<String>> {
+        let Some(step) = self.barred_step(ctx).await? else {
+            return Ok(None);
+        };
+        let lang = lang(ctx, locale);
+        Ok(Some(match self.definition(ctx).await {
+            Some((wf, _)) => wf
+                .states()
+                .iter()
+                .find(|s| s.name() == step)
+                .map_or(step.clone(), |s| s.title().get(lang).to_owned()),
+            None => step,
+        }))
+    }
+
+    /// Whether its claim's holder could take none of its actions (see `barred`): any
+    /// colleague may then take the claim over with `claimTask`. Agencies' reviewers and
+    /// administrators only (false for others).
+    async fn holder_barred(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        match &self.claimed_by {
+            Some(holder) if principal(ctx).is_ok_and(Principal::sees_reviewers) => {
+                Ok(self.barred_for(ctx, holder).await?.is_some())
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// What can be done, with titles from the definition.
-    async fn actions(&self, ctx: &Context<'_>) -> Vec<TaskAction> {
-        let offered = self
-            .definition(ctx)
-            .await
-            .map(|(wf, i)| wf.states()[i].offered_actions())
+    async fn actions(&self, ctx: &Context<'_>) -> GqlResult<Vec<TaskAction>> {
+        let definition = self.definition(ctx).await;
+        let offered = definition
+            .as_ref()
+            .map(|(wf, i)| wf.states()[*i].offered_actions())
             .unwrap_or_default();
-        self.opened_actions
+        let barred = match principal(ctx)?.actor().ok() {
+            Some(actor) => {
+                let id = uuid::Uuid::parse_str(self.id.as_str())
+                    .map_err(|_| crate::error::not_found("task"))?;
+                store(ctx)
+                    .barred_actions(id, &actor.id)
+                    .await
+                    .map_err(from_store)?
+            }
+            None => Vec::new(),
+        };
+        let step_title = |step: &str| {
+            definition
+                .as_ref()
+                .and_then(|(wf, _)| wf.states().iter().find(|s| s.name() == step))
+                .map_or_else(|| Text::en(step.to_owned()), |s| s.title().clone())
+        };
+        Ok(self
+            .opened_actions
             .iter()
             .map(|a| TaskAction {
                 name: a.name.clone(),
@@ -461,8 +550,12 @@ impl Task {
                     .find(|o| o.name == a.name)
                     .map_or_else(|| Text::en(a.title.clone()), |o| o.title.clone()),
                 input_schema: a.input_schema.clone().map(Json),
+                barred_by: barred
+                    .iter()
+                    .find(|(action, _)| *action == a.name)
+                    .map(|(_, step)| step_title(step)),
             })
-            .collect()
+            .collect())
     }
 
     /// The task's application.

@@ -14,6 +14,7 @@
 
 mod command;
 mod event;
+mod four_eyes;
 mod instance;
 
 use std::sync::Arc;
@@ -518,13 +519,11 @@ impl Workflow {
                 .check(input.unwrap_or(&empty))
                 .map_err(|violations| Rejection::InvalidInput { violations })?;
         }
-        for step in distinct_from {
-            if inst.actors.iter().any(|(s, a)| s == step && *a == actor.id) {
-                return Err(Rejection::FourEyes {
-                    actor: actor.id.clone(),
-                    step: self.state(*step).name().to_owned(),
-                });
-            }
+        if let Some(step) = self.acted_in(inst, distinct_from, &actor.id) {
+            return Err(Rejection::FourEyes {
+                actor: actor.id.clone(),
+                step: self.state(step).name().to_owned(),
+            });
         }
         Ok(())
     }
