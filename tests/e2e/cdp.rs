@@ -278,6 +278,23 @@ impl Tab {
             .to_owned()
     }
 
+    /// Shows the page as a phone `width` CSS pixels wide would (and reloads it).
+    pub async fn set_width(&mut self, width: u32) {
+        self.page
+            .call(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+            )
+            .await;
+        self.eval("window.__softlandOld = true").await;
+        self.page.call("Page.reload", json!({})).await;
+        self.wait_for(
+            "!window.__softlandOld && document.readyState === 'complete'",
+            "the page again",
+        )
+        .await;
+    }
+
     /// Writes a full-page screenshot `NN-<who>-<name>.png`.
     pub async fn screenshot(&mut self, name: &str) {
         let shot = self

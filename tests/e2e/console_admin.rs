@@ -570,6 +570,22 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
 
     let mut firm_tab = browser.tab(&app_url, "firm", &dir).await;
     sign_in(&mut firm_tab, &firm, &ENGLISH).await;
+    // On a 390 px phone the applications list and the application fit the screen's width
+    // (wide tables scroll within it).
+    firm_tab.goto(&format!("{}/applications", s.url)).await;
+    firm_tab.set_width(390).await;
+    for page in [format!("{}/applications", s.url), app_url.clone()] {
+        firm_tab.goto(&page).await;
+        let wide = firm_tab.eval("document.documentElement.scrollWidth").await;
+        let culprits = firm_tab
+            .eval("Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 391).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+            .await;
+        assert!(
+            wide.as_u64().unwrap() <= 390,
+            "{page} is {wide} px wide: {culprits}"
+        );
+    }
+    firm_tab.screenshot("applications-390px").await;
     firm_tab
         .run("fill(document, [['reason', 'We will apply next year instead.']])")
         .await;

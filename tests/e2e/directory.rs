@@ -164,6 +164,25 @@ async fn leads_and_administrators_manage_people_and_keys(s: Server) {
     assert_eq!(r["data"]["deactivatePerson"]["active"], false, "{r}");
     let r = s.query(Some(&chen), "{ me { name } }").await;
     assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+    // The only active administrator cannot deactivate themselves (nobody would be left).
+    let me = s.query(Some(&admin), "{ me { name } }").await;
+    let name = me["data"]["me"]["name"].as_str().unwrap().to_owned();
+    let r = s
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { deactivatePerson(id: $id) { active } }",
+            json!({"id": name}),
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("only active administrator"),
+        "{r}"
+    );
+    assert!(s.query(Some(&admin), "{ me { name } }").await["errors"].is_null());
     let r = s
         .query(Some(&ivy), "{ apiKeys(personId: \"chen\") { revokedAt } }")
         .await;

@@ -147,6 +147,12 @@ async fn graphiql_loads_nothing_from_outside() {
     let s = Server::start(softland_store::test_util::TestDb::sqlite());
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{}{path}", s.url)).send();
+    // The console's icon is where browsers look for it (an ICO holding a PNG).
+    let icon = get("/favicon.ico").await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    let bytes = icon.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
     let page = get("/graphql").await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]

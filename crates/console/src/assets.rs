@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// `(name, media type, content)` of every asset.
-const ASSETS: [(&str, &str, &[u8]); 3] = [
+const ASSETS: [(&str, &str, &[u8]); 4] = [
     (
         "console.css",
         "text/css; charset=utf-8",
@@ -17,6 +17,12 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/console.js"),
     ),
+    // softland's mark, 32×32 (a PNG inside an ICO), made for the console.
+    (
+        "favicon.ico",
+        "image/x-icon",
+        include_bytes!("../assets/favicon.ico"),
+    ),
     // htmx 2.0.11 (Zero-Clause BSD, assets/htmx.LICENSE), from the npm package `htmx.org`.
     (
         "htmx.min.js",
@@ -25,8 +31,17 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
     ),
 ];
 
+/// `/favicon.ico`, where browsers look for a site's icon.
+pub(crate) async fn favicon() -> Response {
+    asset("favicon.ico")
+}
+
 /// `/assets/{file}`.
 pub(crate) async fn serve(Path(file): Path<String>) -> Response {
+    asset(&file)
+}
+
+fn asset(file: &str) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
         Some((_, media_type, body)) => (
             [

@@ -39,6 +39,7 @@ pub struct Text {
     pub due_soon: &'static str,
     pub due: &'static str,
     pub opened: &'static str,
+    pub created: &'static str,
     pub claimed_by: &'static str,
     pub nobody: &'static str,
     pub task: &'static str,

@@ -64,6 +64,7 @@ pub fn pages(services: Services) -> Router {
         .route("/signout", post(pages::signin::sign_out))
         .route("/lang/{tag}", get(pages::signin::language))
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/dashboard", get(pages::dashboard::page))
         // Its size is capped by the gateway's body limit (the upload limit), not axum's.
         .route(

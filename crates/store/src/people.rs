@@ -4,13 +4,13 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::directory::{
-    Agency, Directory, Loaded, Membership, NewPerson, Organization, Person, REGIONS, agency_record,
-    check_email, check_id, check_language, check_roles, check_text, invalid, organization_record,
-    person_record,
+    Agency, Directory, Loaded, Membership, NewPerson, Organization, Person, REGIONS, Role,
+    agency_record, check_email, check_id, check_language, check_roles, check_text, invalid,
+    organization_record, person_record,
 };
 use crate::entity::enums::TaskStatus;
 use crate::entity::{agency, api_key, organization, person, task};
@@ -350,7 +350,26 @@ impl Store {
     /// is no such active person.
     pub async fn deactivate_person(&self, id: &str) -> Result<bool> {
         let now = self.now();
+        let is_admin = self
+            .person(id)
+            .await?
+            .is_some_and(|p| p.active && p.has(Role::Admin));
         let txn = self.db().begin().await?;
+        // Someone must be left to administer: the only active administrator stays.
+        let admins: Vec<String> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Roles)
+            .filter(person::Column::Active.eq(true))
+            .filter(person::Column::Id.ne(id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        if is_admin && !admins.iter().any(|r| r.split(' ').any(|w| w == "admin")) {
+            return Err(invalid(format!(
+                "`{id}` is the only active administrator: make someone else an administrator \
+                 first"
+            )));
+        }
         let res = person::Entity::update_many()
             .col_expr(person::Column::Active, Expr::value(false))
             .col_expr(person::Column::DeactivatedAt, Expr::value(now))

@@ -24,6 +24,7 @@ pub const EN: Text = Text {
     due_soon: "Due soon",
     due: "Due",
     opened: "Opened",
+    created: "Created",
     claimed_by: "Claimed by",
     nobody: "nobody",
     task: "Task",

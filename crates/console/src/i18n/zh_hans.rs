@@ -24,6 +24,7 @@ pub const ZH_HANS: Text = Text {
     due_soon: "即将到期",
     due: "到期",
     opened: "开始",
+    created: "创建于",
     claimed_by: "处理人",
     nobody: "未认领",
     task: "工作",

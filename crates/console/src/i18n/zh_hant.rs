@@ -24,6 +24,7 @@ pub const ZH_HANT: Text = Text {
     due_soon: "即將到期",
     due: "到期",
     opened: "開始",
+    created: "建立於",
     claimed_by: "處理人",
     nobody: "未認領",
     task: "工作",
