@@ -407,12 +407,18 @@ async fn walk(s: Server, w: &Words, name: &str) {
     .await;
     investhk.screenshot("question-asked").await;
 
-    // The firm reads the question and answers it.
+    // The firm reads the question where it answers it (the task's card, not only History).
     firm.goto(&app_url).await;
-    let text = firm.text().await;
+    let asked = firm
+        .eval(&format!(
+            "(() => {{ const a = Array.from(document.querySelectorAll('article.task')).find(a => a.querySelector('h3').textContent.trim() === {:?}); const q = a && a.querySelector('.asked'); return q ? q.textContent : ''; }})()",
+            w.answer_task
+        ))
+        .await;
+    let asked = asked.as_str().unwrap_or_default();
     assert!(
-        text.contains("Please provide audited accounts for FY2025."),
-        "{text}"
+        asked.contains("Please provide audited accounts for FY2025."),
+        "the answer card shows the question: {asked}"
     );
     // The diagram marks where the application stands: with the firm.
     let now = firm
@@ -455,6 +461,11 @@ async fn walk(s: Server, w: &Words, name: &str) {
     .await;
     let text = firm.text().await;
     assert!(text.contains("Audited accounts attached."), "{text}");
+    // The history names the answer's document by its file name, as a link, not by its id.
+    let named = firm
+        .eval("Array.from(document.querySelectorAll('ol.timeline dl.input a')).map(a => a.textContent)")
+        .await;
+    assert_eq!(named, json!(["business-plan.pdf"]), "{named}");
     let attached = firm
         .eval("Array.from(document.querySelectorAll('ul.documents a')).map(a => a.textContent)")
         .await;

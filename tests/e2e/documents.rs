@@ -245,13 +245,13 @@ async fn documents_upload_and_download_by_their_owners(s: &Server, kept: &Kept) 
             h["content-disposition"]
                 .to_str()
                 .unwrap()
-                .starts_with("attachment; filename*=UTF-8''plan.pdf")
+                .starts_with("inline; filename*=UTF-8''plan.pdf"),
+            "a PDF opens in the browser for reading"
         );
+        let csp = h["content-security-policy"].to_str().unwrap();
         assert!(
-            h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("sandbox")
+            csp.starts_with("default-src 'none'") && !csp.contains("script"),
+            "{csp}"
         );
         assert_eq!(r.bytes().await.unwrap().as_ref(), bytes.as_slice());
     }

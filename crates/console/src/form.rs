@@ -564,7 +564,7 @@ fn scalar(schema: &Value, text: &str) -> Value {
 }
 
 mod read;
-pub use read::{ReadRow, read};
+pub use read::{ReadRow, link_documents, read};
 
 #[cfg(test)]
 mod tests;

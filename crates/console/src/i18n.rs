@@ -81,6 +81,7 @@ pub struct Text {
     pub applicant: &'static str,
     pub claim: &'static str,
     pub release: &'static str,
+    pub asked: &'static str,
     pub barred_action: &'static str,
     pub take_over: &'static str,
     pub barred_you: &'static str,

@@ -1,8 +1,10 @@
 //! `GET /documents/{id}`: a document's content, to whoever may read it (the policy's
 //! `sees_document`) — with the same bearer token as the API or the console's session cookie.
 //! Anyone else, and any id that names nothing, gets the same `404`. The answer carries the
-//! stored media type, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff` and
-//! a Content-Security-Policy under which an uploaded HTML or SVG could run nothing.
+//! stored media type (checked against the content at upload), `X-Content-Type-Options:
+//! nosniff` and a Content-Security-Policy under which an uploaded document could run nothing.
+//! PDFs and raster images open in the browser for reading (`Content-Disposition: inline`);
+//! everything else — HTML, SVG, office files — downloads (`attachment`).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -40,8 +42,33 @@ fn unavailable() -> Response {
     )
 }
 
-/// `filename*=UTF-8''…`: the name percent-encoded, so any name is a safe header.
-fn disposition(filename: &str) -> HeaderValue {
+/// Media types a browser shows for reading without running anything of the document's: PDFs
+/// (in the browser's PDF viewer) and the raster images softland accepts. Never HTML or SVG.
+const READ_INLINE: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
+
+/// The Content-Security-Policy of a document: nothing may run or load. Raster images are
+/// shown in a sandbox; a PDF cannot be (browsers refuse to start their PDF viewer in a
+/// sandboxed document), so it may embed itself (`object-src 'self'`) and nothing else.
+fn policy(media_type: &str) -> HeaderValue {
+    HeaderValue::from_static(match media_type {
+        "application/pdf" => {
+            "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+        }
+        m if m.starts_with("image/") && READ_INLINE.contains(&m) => {
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+        }
+        _ => "default-src 'none'; sandbox",
+    })
+}
+
+/// `filename*=UTF-8''…`: the name percent-encoded, so any name is a safe header; `inline` for
+/// what browsers show for reading (see [`READ_INLINE`]), else `attachment`.
+fn disposition(filename: &str, media_type: &str) -> HeaderValue {
+    let kind = if READ_INLINE.contains(&media_type) {
+        "inline"
+    } else {
+        "attachment"
+    };
     let mut encoded = String::new();
     for b in filename.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -50,7 +77,7 @@ fn disposition(filename: &str) -> HeaderValue {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}"))
+    HeaderValue::from_str(&format!("{kind}; filename*=UTF-8''{encoded}"))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
@@ -113,19 +140,16 @@ pub(crate) async fn download(
     h.insert(header::CONTENT_TYPE, media);
     h.insert(
         header::CONTENT_DISPOSITION,
-        disposition(&softland_documents::download_name(
-            &doc.filename,
+        disposition(
+            &softland_documents::download_name(&doc.filename, &doc.media_type),
             &doc.media_type,
-        )),
+        ),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, policy(&doc.media_type));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),

@@ -34,7 +34,7 @@ async fn the_upload_allowance_holds_under_concurrency(db: TestDb) {
 crate::support::on_both_databases!(the_upload_allowance_holds_under_concurrency);
 
 /// A PDF uploaded as `plan.html` (or with a right-to-left override in its name) is saved by
-/// the browser under a name ending `.pdf`.
+/// the browser under a name ending `.pdf`; PDFs and images open in the browser for reading.
 #[tokio::test]
 async fn downloads_are_saved_under_their_contents_extension() {
     let s = Server::start(TestDb::sqlite());
@@ -75,10 +75,38 @@ async fn downloads_are_saved_under_their_contents_extension() {
             .collect();
         assert_eq!(
             disposition,
-            format!("attachment; filename*=UTF-8''{encoded}"),
-            "{name:?}"
+            format!("inline; filename*=UTF-8''{encoded}"),
+            "{name:?}: a PDF is read in the browser, under its content's extension"
         );
     }
+    // A PNG opens in the browser too, in a sandbox where nothing runs.
+    let png: Vec<u8> = [
+        &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"[..],
+        &b"\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82"[..],
+    ]
+    .concat();
+    let (_, r) = crate::documents::upload(&s, &firm, "logo.png", "image/png", png).await;
+    let url = r["data"]["uploadDocument"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("uploaded: {r}"))
+        .to_owned();
+    let got = reqwest::Client::new()
+        .get(format!("{}{url}", s.url))
+        .bearer_auth(&firm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert!(
+        got.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline; "),
+        "{:?}",
+        got.headers()
+    );
+    let csp = got.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.ends_with("sandbox") && !csp.contains("script"), "{csp}");
 }
 
 /// The file of a server's SQLite database.

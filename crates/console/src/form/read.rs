@@ -14,6 +14,31 @@ pub struct ReadRow {
     pub label: String,
     /// `None` for a section heading.
     pub value: Option<String>,
+    /// Documents the value names, as links `(file name, address)` (then `value` is empty).
+    pub links: Vec<(String, String)>,
+}
+
+/// Shows values that name documents of `docs` (`(id, file name, address)`) by their file names,
+/// as links: a person reads `business-plan.pdf`, not `01a24b76-037e-…`.
+pub fn link_documents(rows: &mut [ReadRow], docs: &[(String, String, String)]) {
+    for row in rows {
+        let Some(value) = &row.value else {
+            continue;
+        };
+        let named: Option<Vec<(String, String)>> = value
+            .split(", ")
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                docs.iter()
+                    .find(|(id, _, _)| id == v)
+                    .map(|(_, name, url)| (name.clone(), url.clone()))
+            })
+            .collect();
+        if let Some(named) = named.filter(|n| !n.is_empty()) {
+            row.links = named;
+            row.value = Some(String::new());
+        }
+    }
 }
 
 /// `data` as a person reads it: sections with their titles, labelled values, choices by their
@@ -44,6 +69,7 @@ fn read_object(schema: &Value, data: &Value, depth: usize, lang: Lang, out: &mut
                     depth,
                     label,
                     value: None,
+                    links: Vec::new(),
                 });
                 read_object(prop, value, depth + 1, lang, out);
             }
@@ -54,12 +80,14 @@ fn read_object(schema: &Value, data: &Value, depth: usize, lang: Lang, out: &mut
                     depth,
                     label,
                     value: Some(text.join(", ")),
+                    links: Vec::new(),
                 });
             }
             other => out.push(ReadRow {
                 depth,
                 label,
                 value: Some(shown(prop, other, lang)),
+                links: Vec::new(),
             }),
         }
     }

@@ -66,6 +66,7 @@ pub const EN: Text = Text {
     applicant: "the applicant",
     claim: "Claim",
     release: "Release",
+    asked: "What you are asked",
     barred_action: "Four eyes: you acted on “{step}”, so “{action}” is a colleague's to take.",
     take_over: "Take over",
     barred_you: "Four eyes: you acted on “{step}”, so a colleague takes this step.",

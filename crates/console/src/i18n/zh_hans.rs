@@ -66,6 +66,7 @@ pub const ZH_HANS: Text = Text {
     applicant: "申请企业",
     claim: "认领",
     release: "放回",
+    asked: "向你提出的问题",
     barred_action: "四眼原则：你曾处理“{step}”，“{action}”须由同事处理。",
     take_over: "接手",
     barred_you: "四眼原则：你曾处理“{step}”，此步骤须由另一位同事处理。",

@@ -66,6 +66,7 @@ pub const ZH_HANT: Text = Text {
     applicant: "申請企業",
     claim: "認領",
     release: "放回",
+    asked: "向你提出的問題",
     barred_action: "四眼原則：你曾處理「{step}」，「{action}」須由同事處理。",
     take_over: "接手",
     barred_you: "四眼原則：你曾處理「{step}」，此步驟須由另一位同事處理。",

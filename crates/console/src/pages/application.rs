@@ -31,7 +31,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
     id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
     activeStates
     currentStates { title }
-    documents { filename mediaType size url }
+    documents { id filename mediaType size url }
     openTasks {
       id title assignee dueAt overdue claimedBy barredBy holderBarred
       actions { name title inputSchema barredBy }
@@ -127,6 +127,7 @@ struct Application {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 struct DocumentLink {
+    id: String,
     filename: String,
     media_type: String,
     size: i64,
@@ -214,6 +215,8 @@ struct TaskView {
     may_hand_over: bool,
     /// Why the caller could complete none of its actions (four eyes): none are offered.
     barred: Option<String>,
+    /// What the firm is asked here: the action (with its input and comment) that opened it.
+    asked: Option<EventView>,
     /// The actions a four-eyes rule bars the viewer from, said (they are not offered).
     barred_notes: Vec<String>,
     /// Colleagues it may be handed to (not the caller, not its holder).
@@ -237,7 +240,7 @@ struct ActionView {
 }
 
 /// One entry of the timeline.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct EventView {
     at: String,
     what: String,
@@ -366,7 +369,7 @@ pub(crate) async fn render(
         .collect();
     let has_refusal = refused.is_some();
     let choices = super::applications::document_choices(&answer.unattached);
-    let tasks: Vec<TaskView> = app
+    let mut tasks: Vec<TaskView> = app
         .open_tasks
         .into_iter()
         .map(|task| {
@@ -428,43 +431,77 @@ pub(crate) async fn render(
                     .collect(),
                 claimed_by: holder,
                 barred_notes,
+                asked: None,
                 id: task.id,
                 title: task.title,
                 actions,
             }
         })
         .collect();
-    let timeline = app
+    let docs: Vec<(String, String, String)> = app
+        .documents
+        .iter()
+        .map(|d| (d.id.clone(), d.filename.clone(), d.url.clone()))
+        .collect();
+    let events: Vec<(String, Option<String>, EventView)> = app
         .history
         .into_iter()
-        .filter(|e| {
+        .map(|e| {
+            let (kind, state) = (e.kind.clone(), e.state_title.clone());
+            let view = EventView {
+                at: hk_time(&e.at, t),
+                what: event_kind(&e.kind, t),
+                who: e
+                    .actor_person
+                    .map(|p| p.display_name)
+                    .or(e.actor)
+                    .map(|who| match e.party.as_deref() {
+                        Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
+                        _ => who,
+                    })
+                    .or_else(|| e.party.as_deref().map(party))
+                    .unwrap_or_else(|| t.system.to_owned()),
+                state: e.state_title.unwrap_or_default(),
+                action: e.action_title.unwrap_or_default(),
+                comment: e.comment.unwrap_or_default(),
+                input: e
+                    .input
+                    .map(|i| form::read(&Value::Null, &i, v.lang))
+                    .unwrap_or_default(),
+                note: e.note.unwrap_or_default(),
+            };
+            (kind, state, view)
+        })
+        .map(|(kind, state, mut view)| {
+            form::link_documents(&mut view.input, &docs);
+            (kind, state, view)
+        })
+        .collect();
+    // What the firm is asked, shown where it answers: the action that opened each of its tasks.
+    for task in &mut tasks {
+        if task.claimable || task.actions.is_empty() {
+            continue;
+        }
+        let opened = events.iter().rposition(|(kind, state, _)| {
+            kind == "task_opened" && state.as_deref() == Some(task.title.as_str())
+        });
+        task.asked = opened.and_then(|at| {
+            events[..at]
+                .iter()
+                .rev()
+                .find(|(kind, _, _)| kind == "task_completed")
+                .map(|(_, _, view)| view.clone())
+        });
+    }
+    let timeline: Vec<EventView> = events
+        .into_iter()
+        .filter(|(kind, _, _)| {
             !matches!(
-                e.kind.as_str(),
+                kind.as_str(),
                 "entered" | "exited" | "task_opened" | "choice_made" | "branch_done"
             )
         })
-        .map(|e| EventView {
-            at: hk_time(&e.at, t),
-            what: event_kind(&e.kind, t),
-            who: e
-                .actor_person
-                .map(|p| p.display_name)
-                .or(e.actor)
-                .map(|who| match e.party.as_deref() {
-                    Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
-                    _ => who,
-                })
-                .or_else(|| e.party.as_deref().map(party))
-                .unwrap_or_else(|| t.system.to_owned()),
-            state: e.state_title.unwrap_or_default(),
-            action: e.action_title.unwrap_or_default(),
-            comment: e.comment.unwrap_or_default(),
-            input: e
-                .input
-                .map(|i| form::read(&Value::Null, &i, v.lang))
-                .unwrap_or_default(),
-            note: e.note.unwrap_or_default(),
-        })
+        .map(|(_, _, view)| view)
         .collect();
     let (status, status_class) = status_words(t, &app.status);
     let stands = app.outcome_title.clone().unwrap_or_else(|| {
@@ -500,7 +537,11 @@ pub(crate) async fn render(
         tasks,
         documents: app.documents,
         map,
-        form: form::read(&wf.application_schema, &app.data, v.lang),
+        form: {
+            let mut rows = form::read(&wf.application_schema, &app.data, v.lang);
+            form::link_documents(&mut rows, &docs);
+            rows
+        },
         timeline,
         may_withdraw: applicant && active,
         may_note: reviewer || me.role == "ADMIN",
