@@ -39,3 +39,4 @@ mod simulate;
 mod traces;
 mod trust;
 mod validate;
+mod who_applies;

@@ -112,6 +112,7 @@ pub struct Text {
     pub publish: &'static str,
     pub retire: &'static str,
     pub retired: &'static str,
+    pub not_for_you: &'static str,
     pub membership_none: &'static str,
     pub membership_required: &'static str,
     pub unretire: &'static str,

@@ -111,6 +111,29 @@ impl Principal {
         }
     }
 
+    /// Whether the caller may apply for the workflow `key` (its current version's
+    /// `applicants:`): a firm the directory places in one of its regions, or whose region the
+    /// directory does not record. Only applicants apply.
+    pub async fn may_apply(&self, store: &Store, key: &str) -> GqlResult<bool> {
+        let Principal::Applicant { organization, .. } = self else {
+            return Ok(false);
+        };
+        let from = crate::error::from_store;
+        let region = store
+            .organization(organization)
+            .await
+            .map_err(from)?
+            .and_then(|o| o.region);
+        if region.is_none() {
+            return Ok(true);
+        }
+        let Some(current) = store.definition(key, None).await.map_err(from)? else {
+            return Ok(true);
+        };
+        let wf = store.workflow(key, current.version).await.map_err(from)?;
+        Ok(wf.may_apply(region.as_deref()))
+    }
+
     /// Whether the caller may see an application. Callers that may not see it must get the
     /// same answer as for an application that does not exist.
     pub async fn can_see(&self, store: &Store, app: &ApplicationRecord) -> GqlResult<bool> {

@@ -102,15 +102,18 @@ pub(crate) fn analyze(
             branch: raw.branch.map(|(p, b)| (id(p), b)),
         });
     }
-    Some(Workflow::new(
-        key.v,
-        title,
-        def.description,
-        def.agencies.into_iter().map(|a| a.v).collect(),
-        form,
-        states,
-        id(start),
-    ))
+    Some(
+        Workflow::new(
+            key.v,
+            title,
+            def.description,
+            def.agencies.into_iter().map(|a| a.v).collect(),
+            form,
+            states,
+            id(start),
+        )
+        .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect()),
+    )
 }
 
 fn id(i: usize) -> StateId {

@@ -224,6 +224,22 @@ impl<'d> Reader<'d> {
         if let Some(n) = f.get("agencies") {
             def.agencies = self.strings(n, "an agency key");
         }
+        if let Some(n) = f.get("applicants")
+            && let Some(a) = self.entries(n, "`applicants`", Some(keys::APPLICANTS))
+            && let Some(regions) = a.get("regions")
+        {
+            for region in self.strings(regions, "a region") {
+                if matches!(region.v.as_str(), "hk" | "mainland") {
+                    def.applicant_regions.push(region);
+                } else {
+                    self.err(
+                        region.pos,
+                        Code::InvalidValue,
+                        format!("region `{}` is not one of `hk`, `mainland`", region.v),
+                    );
+                }
+            }
+        }
         if let Some(n) = self.required(&f, "form", "the workflow") {
             def.form = self.form(n);
         }

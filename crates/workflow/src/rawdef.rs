@@ -20,6 +20,8 @@ pub(crate) struct RawDef {
     pub(crate) title: Option<Text>,
     pub(crate) description: Option<Text>,
     pub(crate) agencies: Vec<Sp<String>>,
+    /// `applicants: {regions: […]}`.
+    pub(crate) applicant_regions: Vec<Sp<String>>,
     pub(crate) form: Option<RawForm>,
     pub(crate) start: Option<Sp<String>>,
     pub(crate) states: Vec<RawState>,
@@ -120,10 +122,12 @@ pub(crate) mod keys {
         "title",
         "description",
         "agencies",
+        "applicants",
         "form",
         "start",
         "states",
     ];
+    pub(crate) const APPLICANTS: &[&str] = &["regions"];
     pub(crate) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];
     pub(crate) const APPROVAL: &[&str] = &[
         "type",

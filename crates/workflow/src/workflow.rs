@@ -12,6 +12,8 @@ pub struct Workflow {
     title: Text,
     description: Option<Text>,
     agencies: Vec<String>,
+    /// Who may apply: firms of these regions (`hk`, `mainland`); empty: anyone.
+    applicant_regions: Vec<String>,
     form: Schema,
     states: Vec<State>,
     start: StateId,
@@ -38,10 +40,33 @@ impl Workflow {
             title,
             description,
             agencies,
+            applicant_regions: Vec::new(),
             form,
             states,
             start,
             names,
+        }
+    }
+
+    pub(crate) fn with_applicant_regions(mut self, regions: Vec<String>) -> Self {
+        self.applicant_regions = regions;
+        self
+    }
+
+    /// Who may apply (`applicants: {regions: […]}`): firms of these regions (`hk`,
+    /// `mainland`); empty when anyone may.
+    pub fn applicant_regions(&self) -> &[String] {
+        &self.applicant_regions
+    }
+
+    /// Whether a firm of `region` may apply. A firm whose region the directory does not
+    /// record may (the directory, not the firm, decides where a firm is).
+    pub fn may_apply(&self, region: Option<&str>) -> bool {
+        match region {
+            Some(r) if !self.applicant_regions.is_empty() => {
+                self.applicant_regions.iter().any(|a| a == r)
+            }
+            _ => true,
         }
     }
 

@@ -4,6 +4,6 @@
 
 mod data;
 mod requests;
-mod signin;
+pub(crate) mod signin;
 
 pub(crate) use requests::fan_out;

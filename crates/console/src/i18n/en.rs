@@ -96,6 +96,7 @@ pub const EN: Text = Text {
     publish: "Publish",
     retire: "Retire",
     retired: "Retired",
+    not_for_you: "This workflow is for firms of another region: your firm cannot apply for it.",
     membership_none: "None (administrators)",
     membership_required: "Choose the agency or firm the person belongs to.",
     unretire: "Bring back",

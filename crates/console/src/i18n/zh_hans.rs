@@ -96,6 +96,7 @@ pub const ZH_HANS: Text = Text {
     publish: "发布",
     retire: "停用",
     retired: "已停用",
+    not_for_you: "此流程适用于其他地区的企业，贵企业不能申请。",
     membership_none: "不属任何机构（管理员）",
     membership_required: "请选择此人所属的机构或企业。",
     unretire: "恢复使用",

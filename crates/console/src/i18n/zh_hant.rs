@@ -96,6 +96,7 @@ pub const ZH_HANT: Text = Text {
     publish: "發佈",
     retire: "停用",
     retired: "已停用",
+    not_for_you: "此流程適用於其他地區的企業，貴企業不能申請。",
     membership_none: "不屬任何機構（管理員）",
     membership_required: "請選擇此人所屬的機構或企業。",
     unretire: "恢復使用",

@@ -23,7 +23,7 @@ const LIST: &str = r#"query($filter: ApplicationFilterInput) {
       currentStates { title }
     }
   }
-  workflows { key title retiredAt }
+  workflows { key title retiredAt mayApply }
 }"#;
 
 #[derive(Deserialize)]
@@ -63,6 +63,7 @@ struct WorkflowItem {
     key: String,
     title: String,
     retired_at: Option<String>,
+    may_apply: bool,
 }
 
 /// One row of the list.
@@ -155,7 +156,7 @@ pub(crate) async fn list(
         answer
             .workflows
             .into_iter()
-            .filter(|w| w.retired_at.is_none())
+            .filter(|w| w.retired_at.is_none() && w.may_apply)
             .collect()
     } else {
         Vec::new()
@@ -170,7 +171,7 @@ pub(crate) async fn list(
 }
 
 const WORKFLOW: &str = r#"query($key: String!) {
-  workflow(key: $key) { key title description applicationSchema retiredAt }
+  workflow(key: $key) { key title description applicationSchema retiredAt mayApply }
   unattachedDocuments { id filename }
 }"#;
 
@@ -208,6 +209,7 @@ struct WorkflowForm {
     description: Option<String>,
     application_schema: Value,
     retired_at: Option<String>,
+    may_apply: bool,
     #[serde(skip)]
     documents: Vec<form::Choice>,
 }
@@ -228,6 +230,8 @@ struct NewPage {
     rows: Vec<FormRow>,
     /// The workflow takes no new applications: the page says so instead of offering the form.
     retired: bool,
+    /// The workflow is not for the caller's firm (its region): the page says so instead.
+    not_for_you: bool,
 }
 
 async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, Response> {
@@ -281,6 +285,7 @@ fn new_page(
         general: errors.general,
         rows,
         retired: w.retired_at.is_some(),
+        not_for_you: w.retired_at.is_none() && !w.may_apply,
     })
 }
 

@@ -100,6 +100,11 @@ impl AppMutation {
             input.idempotency_key.as_deref(),
             MAX_IDEMPOTENCY_KEY,
         )?;
+        if !who.may_apply(store(ctx), &input.workflow_key).await? {
+            return Err(forbidden(
+                "this workflow is for firms of another region (its `applicants`)",
+            ));
+        }
         let out = store(ctx)
             .submit(Submit {
                 workflow_key: input.workflow_key,

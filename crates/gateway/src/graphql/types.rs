@@ -113,6 +113,21 @@ impl Workflow {
         self.compiled.description().map(|d| d.get(lang).to_owned())
     }
 
+    /// Who may apply: the regions (`hk`, `mainland`) of the firms it is for; empty when any
+    /// firm may.
+    async fn applicant_regions(&self) -> Vec<String> {
+        self.compiled.applicant_regions().to_vec()
+    }
+
+    /// Whether the caller may apply for it now (an applicant of a region it is for, and its
+    /// latest version not retired): pages offer Apply only then.
+    async fn may_apply(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        if self.retired_at.is_some() {
+            return Ok(false);
+        }
+        principal(ctx)?.may_apply(store(ctx), &self.key).await
+    }
+
     /// Its states, in definition order, with their titles.
     async fn states(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Vec<StateLabel> {
         let lang = lang(ctx, locale);
