@@ -19,6 +19,7 @@ mod m20261129_000005_notifications;
 mod m20261129_000006_outbox_unannounced_index;
 mod m20261129_000007_sqlite_open_task_indexes;
 mod m20261206_000001_session_keys;
+mod m20261206_000002_organization_names_all;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_outbox_unannounced_index::Migration),
             Box::new(m20261129_000007_sqlite_open_task_indexes::Migration),
             Box::new(m20261206_000001_session_keys::Migration),
+            Box::new(m20261206_000002_organization_names_all::Migration),
         ]
     }
 }

@@ -50,6 +50,10 @@ pub(crate) struct Words {
     eligibility: &'static str,
     request_info: &'static str,
     answer_task: &'static str,
+    firm_name: &'static str,
+    task_one: &'static str,
+    tasks: &'static str,
+    overdue: &'static str,
     answer: &'static str,
     eligible: &'static str,
     setup: &'static str,
@@ -78,6 +82,10 @@ pub(crate) const ENGLISH: Words = Words {
     eligibility: "InvestHK eligibility screening",
     request_info: "Request information",
     answer_task: "Answer InvestHK's questions",
+    firm_name: "Pengcheng Pay Technology Co., Ltd.",
+    task_one: "task",
+    tasks: "tasks",
+    overdue: "Overdue",
     answer: "Answer",
     eligible: "Eligible",
     setup: "InvestHK business set-up review",
@@ -106,6 +114,10 @@ const TRADITIONAL_CHINESE: Words = Words {
     eligibility: "投資推廣署資格審核",
     request_info: "要求補充資料",
     answer_task: "回覆投資推廣署查詢",
+    firm_name: "鵬程支付科技有限公司",
+    task_one: "項工作",
+    tasks: "項工作",
+    overdue: "已逾期",
     answer: "回覆",
     eligible: "符合資格",
     setup: "投資推廣署公司設立審批",
@@ -200,6 +212,15 @@ async fn a_whole_application_is_worked_in_the_console_in_traditional_chinese() {
 
 async fn walk(s: Server, w: &Words, name: &str) {
     let firm_key = s.applicant_key("pengcheng-pay", "li.wei");
+    // The firm as the directory names it, in three languages.
+    let named = s
+        .gql(
+            Some(&s.admin),
+            "mutation($o: OrganizationInput!) { putOrganization(input: $o) { key } }",
+            json!({"o": {"key": "pengcheng-pay", "name": "Pengcheng Pay Technology Co., Ltd.", "nameZhHant": "鵬程支付科技有限公司", "nameZhHans": "鹏程支付科技有限公司", "region": "mainland"}}),
+        )
+        .await;
+    assert!(named["errors"].is_null(), "{named}");
     let other_key = s.applicant_key("other-firm", "zhang");
     let chen = s.reviewer_key("ofds", "chen");
     let amy = s.reviewer_key("investhk", "amy");
@@ -330,12 +351,40 @@ async fn walk(s: Server, w: &Words, name: &str) {
     sign_in(&mut ofds, &chen, w).await;
     assert_eq!(ofds.path().await, "/inbox");
     ofds.wait_for(
-        "document.querySelector('#inbox-rows a') && document.querySelector('#inbox-rows').textContent.includes('pengcheng-pay')",
-        "the task in OFDS's inbox",
+        &format!("document.querySelector('#inbox-rows a') && document.querySelector('#inbox-rows').textContent.includes({:?})", w.firm_name),
+        "the task in OFDS's inbox, under the firm's name in the page's language",
     )
     .await;
     ofds.screenshot("inbox").await;
     accessible(&mut ofds, w, "inbox").await;
+    // The firm filter finds the firm by a piece of any of its names or its key; the counts
+    // follow the filters, in the right number.
+    let rows = "[document.querySelectorAll('#inbox-rows tbody tr').length, document.querySelector('.counts').textContent.replace(/\\s+/g, ' ').trim()]";
+    for (piece, found) in [
+        ("鵬程", 1),
+        ("pengcheng pay", 1),
+        ("pengcheng-pay", 1),
+        ("nosuch", 0),
+    ] {
+        let url = reqwest::Url::parse_with_params(&format!("{}/inbox", s.url), [("firm", piece)])
+            .unwrap();
+        ofds.goto(url.as_str()).await;
+        let seen = ofds.eval(rows).await;
+        assert_eq!(seen[0], json!(found), "{piece}: {seen}");
+        let counts = seen[1].as_str().unwrap_or_default();
+        assert!(
+            counts.starts_with(&format!(
+                "{found} {}",
+                if found == 1 { w.task_one } else { w.tasks }
+            )),
+            "{piece}: {counts}"
+        );
+        assert!(
+            counts.ends_with(&format!("0 {}", w.overdue)),
+            "{piece}: {counts}"
+        );
+    }
+    ofds.goto(&format!("{}/inbox", s.url)).await;
     ofds.then_next_page("document.querySelector('#inbox-rows a').click()")
         .await;
     ofds.then_next_page(&format!("press({:?})", w.claim)).await;

@@ -35,6 +35,7 @@ pub struct Text {
     pub language: &'static str,
     pub inbox_title: &'static str,
     pub tasks: &'static str,
+    pub task_one: &'static str,
     pub overdue: &'static str,
     pub due_soon: &'static str,
     pub due: &'static str,

@@ -9,16 +9,16 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::enums::TaskStatus as DbTaskStatus;
 use crate::entity::task;
 use crate::error::Result;
-use crate::queries::{MAX_PAGE, after_pair, bad_cursor, page};
+use crate::queries::{MAX_PAGE, after_pair, bad_cursor, name_search, page};
 use crate::records::{ClaimFilter, InboxFilter, InboxOrder, InboxOwner, Page, TaskRecord};
 use crate::rows::task_record;
+use crate::{Backend, Store};
 
 /// The open tasks of an inbox a filter lets through.
-fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
+fn inbox_where(backend: Backend, owner: &InboxOwner, filter: &InboxFilter) -> Condition {
     let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
     c = match owner {
         InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
@@ -53,6 +53,14 @@ fn inbox_where(owner: &InboxOwner, filter: &InboxFilter) -> Condition {
     if let Some(org) = &filter.organization {
         c = c.add(task::Column::Organization.eq(org.as_str()));
     }
+    if let Some(text) = filter
+        .firm
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        c = c.add(task::Column::Organization.in_subquery(name_search(backend, text)));
+    }
     c = match &filter.claim {
         None => c,
         // With the partial index `ix_tasks_claimed`'s condition spelled out.
@@ -81,7 +89,7 @@ impl Store {
             InboxOrder::Due => (task::Column::InboxOrder, "due"),
             InboxOrder::Opened => (task::Column::OpenedAt, "opened"),
         };
-        let mut q = task::Entity::find().filter(inbox_where(owner, filter));
+        let mut q = task::Entity::find().filter(inbox_where(self.backend(), owner, filter));
         if let Some(c) = after {
             let mut parts = c.splitn(3, '|');
             let (Some(t), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
@@ -115,7 +123,7 @@ impl Store {
     /// How many open tasks the inbox holds with the filter (all pages).
     pub async fn count_inbox(&self, owner: &InboxOwner, filter: &InboxFilter) -> Result<u64> {
         Ok(task::Entity::find()
-            .filter(inbox_where(owner, filter))
+            .filter(inbox_where(self.backend(), owner, filter))
             .count(self.db())
             .await?)
     }

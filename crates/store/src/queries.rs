@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -56,12 +56,18 @@ pub(crate) fn bad_cursor(c: &str) -> Error {
     Error::BadCursor(c.to_owned())
 }
 
-/// The keys of the organizations whose name contains `text`, in any case and taken literally
+/// What a search by name matches: every name of an organization (English, Traditional and
+/// Simplified Chinese) and its key, lower-cased — the expression PostgreSQL's trigram index is
+/// on (migration `m20261206_000002`).
+const SEARCHED: &str = "lower(key || ' ' || name || ' ' || coalesce(name_zh_hant, '') || ' ' || coalesce(name_zh_hans, ''))";
+
+/// The keys of the organizations one of whose names (or key) contains `text`, in any case and taken literally
 /// (`%`, `_` and `"` are no wildcards or syntax). A piece of three characters or more is looked
-/// up in the names' trigram index (migration `m20261128_000004`): on SQLite the FTS5 table,
-/// asked for the piece as one phrase; on PostgreSQL the `pg_trgm` index on `lower(name)`,
-/// which serves the `LIKE`. Shorter pieces scan the names.
-fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::SelectStatement {
+/// up in the names' trigram index (migrations `m20261128_000004`, `m20261206_000002`): on
+/// SQLite the FTS5 table, asked for the piece as one phrase in any of its columns; on
+/// PostgreSQL the `pg_trgm` index on [`SEARCHED`], which serves the `LIKE`. Shorter pieces scan
+/// the names.
+pub(crate) fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::SelectStatement {
     if backend == Backend::Sqlite && text.chars().count() >= 3 {
         let phrase = format!("\"{}\"", text.replace('"', "\"\""));
         return Query::select()
@@ -83,10 +89,7 @@ fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::SelectStatem
     Query::select()
         .column(organization::Column::Key)
         .from(organization::Entity)
-        .and_where(
-            Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
-                .like(LikeExpr::new(pattern).escape('\\')),
-        )
+        .and_where(Expr::cust(SEARCHED).like(LikeExpr::new(pattern).escape('\\')))
         .to_owned()
 }
 
@@ -342,6 +345,39 @@ mod tests {
         assert_eq!(found(&store, "kou tr").await, vec!["a"]);
         assert_eq!(found(&store, "later").await, Vec::<String>::new());
         assert_eq!(found(&store, "pay").await, vec!["b"]);
+        // Any of a firm's names, or its key, finds it.
+        organization::Entity::insert(organization::ActiveModel {
+            key: Set("pengcheng-fintech".into()),
+            name: Set("Pengcheng Fintech Ltd".into()),
+            name_zh_hant: Set(Some("鵬程金融科技有限公司".into())),
+            name_zh_hans: Set(Some("鹏程金融科技有限公司".into())),
+            created_at: Set(store.now()),
+            ..Default::default()
+        })
+        .exec_without_returning(store.db())
+        .await
+        .unwrap_or_else(|e| panic!("insert: {e}"));
+        for text in [
+            "鵬程",
+            "鹏程金融",
+            "Pengcheng Fin",
+            "pengcheng-fintech",
+            "ng-fin",
+        ] {
+            assert_eq!(
+                found(&store, text).await,
+                vec!["pengcheng-fintech"],
+                "{text:?}"
+            );
+        }
+        store
+            .db()
+            .execute_unprepared(
+                "UPDATE organizations SET name_zh_hant = '深圳鵬程' WHERE key = 'pengcheng-fintech'",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("rename: {e}"));
+        assert_eq!(found(&store, "深圳鵬").await, vec!["pengcheng-fintech"]);
     }
 
     #[tokio::test]

@@ -331,6 +331,8 @@ pub struct InboxFilter {
     pub claim: Option<ClaimFilter>,
     /// Only tasks of this applicant organization's applications.
     pub organization: Option<String>,
+    /// Only tasks of firms one of whose names (or key) contains this, in any case.
+    pub firm: Option<String>,
     /// The order (and so the cursors).
     pub order: InboxOrder,
 }

@@ -20,6 +20,7 @@ pub const EN: Text = Text {
     language: "Language",
     inbox_title: "Inbox",
     tasks: "tasks",
+    task_one: "task",
     overdue: "Overdue",
     due_soon: "Due soon",
     due: "Due",

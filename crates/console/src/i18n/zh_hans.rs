@@ -20,6 +20,7 @@ pub const ZH_HANS: Text = Text {
     language: "语言",
     inbox_title: "待办",
     tasks: "项工作",
+    task_one: "项工作",
     overdue: "已逾期",
     due_soon: "即将到期",
     due: "到期",

@@ -20,6 +20,7 @@ pub const ZH_HANT: Text = Text {
     language: "語言",
     inbox_title: "待辦",
     tasks: "項工作",
+    task_one: "項工作",
     overdue: "已逾期",
     due_soon: "即將到期",
     due: "到期",

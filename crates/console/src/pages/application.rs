@@ -28,7 +28,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
   unattachedDocuments { id filename }
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
-    id workflowKey workflowVersion organization status outcomeTitle revision submittedAt data
+    id workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
     activeStates
     currentStates { title }
     documents { id filename mediaType size url }
@@ -110,7 +110,7 @@ struct Application {
     id: String,
     workflow_key: String,
     workflow_version: i64,
-    organization: String,
+    organization_name: String,
     status: String,
     outcome_title: Option<String>,
     revision: i64,
@@ -521,14 +521,14 @@ pub(crate) async fn render(
     };
     let draft_key = submitted.map(|k| format!("new:{k}")).unwrap_or_default();
     let page = Page {
-        page: Frame::new(v, format!("{} · {}", app.organization, wf.title), ""),
+        page: Frame::new(v, format!("{} · {}", app.organization_name, wf.title), ""),
         t,
         submitted_now: !draft_key.is_empty(),
         draft_key,
         id: app.id,
         revision: app.revision,
         workflow_title: wf.title,
-        firm: app.organization,
+        firm: app.organization_name,
         status,
         status_class,
         stands,

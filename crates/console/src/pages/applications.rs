@@ -19,7 +19,7 @@ const LIST: &str = r#"query($filter: ApplicationFilterInput) {
   applications(first: 50, filter: $filter) {
     totalCount
     nodes {
-      id workflowKey organization status outcomeTitle submittedAt updatedAt
+      id workflowKey organizationName status outcomeTitle submittedAt updatedAt
       currentStates { title }
     }
   }
@@ -44,7 +44,7 @@ struct Connection {
 struct Item {
     id: String,
     workflow_key: String,
-    organization: String,
+    organization_name: String,
     status: String,
     outcome_title: Option<String>,
     submitted_at: DateTime<Utc>,
@@ -142,7 +142,7 @@ pub(crate) async fn list(
             };
             Row {
                 id: a.id,
-                firm: a.organization,
+                firm: a.organization_name,
                 workflow: a.workflow_key,
                 status,
                 status_class,

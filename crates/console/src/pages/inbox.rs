@@ -17,16 +17,16 @@ use crate::visitor::{SignedIn, Visitor, encode};
 /// Tasks due within this many hours are "due soon".
 const DUE_SOON_HOURS: i64 = 48;
 
-const INBOX: &str = r#"query($filter: InboxFilterInput, $order: InboxOrderBy) {
+const INBOX: &str = r#"query($filter: InboxFilterInput, $overdueFilter: InboxFilterInput, $order: InboxOrderBy) {
   workflows { key title }
   inbox(first: 50, filter: $filter, orderBy: $order) {
     totalCount
     nodes {
       id applicationId title assignee dueAt overdue openedAt claimedBy
-      application { organization workflowKey }
+      application { organizationName workflowKey }
     }
   }
-  overdue: inbox(first: 1, filter: {overdue: true}) { totalCount }
+  overdue: inbox(first: 1, filter: $overdueFilter) { totalCount }
 }"#;
 
 #[derive(Deserialize)]
@@ -73,7 +73,7 @@ struct Task {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TaskApplication {
-    organization: String,
+    organization_name: String,
     workflow_key: String,
 }
 
@@ -99,7 +99,7 @@ pub(crate) struct Filters {
     order: Option<String>,
     /// Only this workflow's tasks (a key; empty: all).
     workflow: Option<String>,
-    /// Only this firm's tasks (an organization key; empty: all).
+    /// Only tasks of firms one of whose names (or key) contains this (empty: all).
     firm: Option<String>,
 }
 
@@ -125,13 +125,18 @@ impl Filters {
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
         };
+        let filter = json!({
+            "claim": claim,
+            "overdue": overdue,
+            "workflowKey": text(&self.workflow),
+            "firm": text(&self.firm),
+        });
+        // The overdue count follows the other filters too.
+        let mut overdue_filter = filter.clone();
+        overdue_filter["overdue"] = json!(overdue != Some(false));
         json!({
-            "filter": {
-                "claim": claim,
-                "overdue": overdue,
-                "workflowKey": text(&self.workflow),
-                "organization": text(&self.firm),
-            },
+            "filter": filter,
+            "overdueFilter": overdue_filter,
             "order": order,
         })
     }
@@ -190,8 +195,12 @@ async fn table(
         .map(|task| Row {
             href: format!("/applications/{}#task-{}", task.application_id, task.id),
             title: task.title,
-            firm: task.application.organization,
-            workflow: task.application.workflow_key,
+            firm: task.application.organization_name,
+            workflow: answer
+                .workflows
+                .iter()
+                .find(|w| w.key == task.application.workflow_key)
+                .map_or(task.application.workflow_key.clone(), |w| w.title.clone()),
             opened: hk_time(&task.opened_at, t),
             due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
             due_soon: !task.overdue

@@ -223,6 +223,7 @@ impl AppQuery {
             ("workflowKey", &f.workflow_key),
             ("state", &f.state),
             ("organization", &f.organization),
+            ("firm", &f.firm),
         ] {
             bounded(name, v.as_deref(), MAX_NAME)?;
         }
@@ -238,6 +239,7 @@ impl AppQuery {
                 ClaimedBy::Anyone => ClaimFilter::Claimed,
             }),
             organization: f.organization,
+            firm: f.firm,
             order: match order_by.unwrap_or_default() {
                 InboxOrderBy::DueAt => InboxOrder::Due,
                 InboxOrderBy::OpenedAt => InboxOrder::Opened,
@@ -294,6 +296,9 @@ pub struct InboxFilterInput {
     pub claim: Option<ClaimedBy>,
     /// Only tasks of this applicant organization's applications.
     pub organization: Option<String>,
+    /// Only tasks of firms one of whose names — English, Traditional or Simplified Chinese —
+    /// or whose key contains this, in any case ("pengcheng", "鵬程").
+    pub firm: Option<String>,
 }
 
 /// Which applications a list shows.

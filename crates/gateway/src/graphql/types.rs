@@ -277,6 +277,30 @@ impl Application {
 
 #[ComplexObject]
 impl Application {
+    /// The applicant organization's name in the directory (see `Locale`; English when it has
+    /// none in that language), or its key when the directory does not name it.
+    async fn organization_name(
+        &self,
+        ctx: &Context<'_>,
+        locale: Option<Locale>,
+    ) -> GqlResult<String> {
+        let org = store(ctx)
+            .organization(&self.organization)
+            .await
+            .map_err(from_store)?;
+        Ok(match org {
+            Some(o) => {
+                let local = match lang(ctx, locale) {
+                    Lang::ZhHant => o.name_zh_hant,
+                    Lang::ZhHans => o.name_zh_hans,
+                    Lang::En => None,
+                };
+                local.filter(|n| !n.trim().is_empty()).unwrap_or(o.name)
+            }
+            None => self.organization.clone(),
+        })
+    }
+
     /// Its open tasks, whoever they are for.
     #[graphql(complexity = "super::limits::list_cost(super::limits::FEW, child_complexity)")]
     async fn open_tasks(&self, ctx: &Context<'_>) -> GqlResult<Vec<Task>> {
