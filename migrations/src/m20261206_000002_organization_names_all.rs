@@ -60,10 +60,13 @@ const POSTGRES_DOWN: [&str; 2] = [
      USING gin (lower(name) gin_trgm_ops) WITH (fastupdate = off)",
 ];
 
+/// Runs `statements` as one script, on one connection: dropping and re-creating triggers on
+/// several pooled SQLite connections could prepare a `CREATE` against another connection's
+/// stale schema ("trigger … already exists").
 async fn run(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    for sql in statements {
-        m.get_connection().execute_unprepared(sql).await?;
-    }
+    m.get_connection()
+        .execute_unprepared(&statements.join(";\n"))
+        .await?;
     Ok(())
 }
 

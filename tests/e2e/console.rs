@@ -50,6 +50,8 @@ pub(crate) struct Words {
     eligibility: &'static str,
     request_info: &'static str,
     answer_task: &'static str,
+    uscc_error: &'static str,
+    too_short: &'static str,
     firm_name: &'static str,
     task_one: &'static str,
     tasks: &'static str,
@@ -82,6 +84,8 @@ pub(crate) const ENGLISH: Words = Words {
     eligibility: "InvestHK eligibility screening",
     request_info: "Request information",
     answer_task: "Answer InvestHK's questions",
+    uscc_error: "The unified social credit code is the 18 letters and digits on the business licence, e.g. 91440300MA5G2XK81W.",
+    too_short: "needs at least 5 characters",
     firm_name: "Pengcheng Pay Technology Co., Ltd.",
     task_one: "task",
     tasks: "tasks",
@@ -114,6 +118,8 @@ const TRADITIONAL_CHINESE: Words = Words {
     eligibility: "投資推廣署資格審核",
     request_info: "要求補充資料",
     answer_task: "回覆投資推廣署查詢",
+    uscc_error: "統一社會信用代碼是營業執照上的18位字母和數字，例如 91440300MA5G2XK81W。",
+    too_short: "最少需要 5 個字元",
     firm_name: "鵬程支付科技有限公司",
     task_one: "項工作",
     tasks: "項工作",
@@ -300,13 +306,9 @@ async fn walk(s: Server, w: &Words, name: &str) {
         .eval("(() => { const i = document.querySelector('[name=\"/company/unified_social_credit_code\"]'); const e = document.getElementById(i.getAttribute('aria-describedby')); return {invalid: i.getAttribute('aria-invalid'), error: e && e.textContent, kept: document.querySelector('[name=\"/company/name_en\"]').value}; })()")
         .await;
     assert_eq!(error["invalid"], json!("true"), "{error}");
-    assert!(
-        error["error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("does not match"),
-        "{error}"
-    );
+    // The field's own words, in the page's language — not the validator's English or its
+    // regular expression.
+    assert_eq!(error["error"], json!(w.uscc_error), "{error}");
     assert_eq!(
         error["kept"],
         json!("Pengcheng Pay Technology Co., Ltd."),
@@ -439,7 +441,10 @@ async fn walk(s: Server, w: &Words, name: &str) {
         .await;
     assert_eq!(at_field[0], json!("true"), "{at_field}");
     assert!(
-        at_field[1].as_str().unwrap_or_default().contains("shorter"),
+        at_field[1]
+            .as_str()
+            .unwrap_or_default()
+            .contains(w.too_short),
         "{at_field}"
     );
     assert_eq!(

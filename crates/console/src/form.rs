@@ -87,12 +87,58 @@ pub struct Violation {
     /// For a missing required property: its name (`path` is its object).
     #[serde(default)]
     pub missing: Option<String>,
+    /// The JSON Schema keyword it breaks (`required`, `pattern`, `minLength`, …).
+    #[serde(default)]
+    pub rule: String,
+    /// The rule's bound (`20` for `minLength: 20`, `"date"` for a format).
+    #[serde(default)]
+    pub limit: Option<Value>,
+}
+
+/// A violation as a sentence in `lang`, naming the field by `field` (its title): the field's
+/// own message when its schema gives one (`x-messages: {en, zh-Hant, zh-Hans}`), else the
+/// rule said in the reader's words. Never the validator's English or a regular expression.
+pub fn say(v: &Violation, schema: &Value, field: &str, lang: Lang) -> String {
+    if let Some(own) = schema.get("x-messages") {
+        let said = own
+            .get(lang.tag())
+            .or_else(|| own.get("en"))
+            .and_then(Value::as_str);
+        if let Some(said) = said {
+            return said.to_owned();
+        }
+    }
+    let t = crate::i18n::text(lang);
+    let limit = match &v.limit {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let words = match (v.rule.as_str(), limit.as_str()) {
+        ("required", _) => t.v_required,
+        ("pattern", _) => t.v_pattern,
+        ("minLength", _) => t.v_min_length,
+        ("maxLength", _) => t.v_max_length,
+        ("minimum" | "exclusiveMinimum", _) => t.v_minimum,
+        ("maximum" | "exclusiveMaximum", _) => t.v_maximum,
+        ("minItems", _) => t.v_min_items,
+        ("maxItems", _) => t.v_max_items,
+        ("format", "date" | "date-time") => t.v_date,
+        ("format", "email") => t.v_email,
+        ("format", "uri" | "url") => t.v_uri,
+        ("enum" | "const", _) => t.v_enum,
+        ("type", _) => t.v_type,
+        ("additionalProperties", _) => t.v_unknown,
+        ("document", _) => t.v_document,
+        _ => t.v_other,
+    };
+    words.replace("{field}", field).replace("{n}", &limit)
 }
 
 /// The API's violations by JSON pointer, and those no control shows.
 #[derive(Debug, Clone, Default)]
 pub struct Errors {
-    at: BTreeMap<String, String>,
+    at: BTreeMap<String, Violation>,
     /// Violations of no control (shown above the form).
     pub general: Vec<String>,
 }
@@ -109,7 +155,7 @@ impl Errors {
                 Some(prop) => format!("{path}/{}", escape_pointer(prop)),
                 None => path.to_owned(),
             };
-            at.entry(key).or_insert_with(|| v.message.clone());
+            at.entry(key).or_insert_with(|| v.clone());
         }
         Errors {
             at,
@@ -122,7 +168,7 @@ impl Errors {
         self.at.is_empty() && self.general.is_empty()
     }
 
-    fn take(&mut self, pointer: &str) -> Option<String> {
+    fn take(&mut self, pointer: &str) -> Option<Violation> {
         self.at.remove(pointer)
     }
 }
@@ -304,12 +350,13 @@ pub fn rows_with_documents(
     object_rows(schema, data, "", 0, errors, &cx, &mut out);
     let rest: Vec<String> = std::mem::take(&mut errors.at)
         .into_iter()
-        .map(|(path, message)| {
-            if path.is_empty() {
-                message
-            } else {
-                format!("{path}: {message}")
-            }
+        .map(|(path, v)| {
+            let field = match v.missing.as_deref() {
+                Some(name) => humanize(name),
+                None if path.is_empty() => crate::i18n::text(lang).whole_form.to_owned(),
+                None => humanize(path.rsplit('/').next().unwrap_or(&path)),
+            };
+            say(&v, &Value::Null, &field, lang)
         })
         .collect();
     errors.general.extend(rest);
@@ -335,11 +382,12 @@ fn object_rows(
             if depth + 1 >= MAX_DEPTH {
                 continue;
             }
+            let legend = title(prop, lang, name);
             out.push(Row {
                 open: Some(Section {
-                    legend: title(prop, lang, name),
+                    error: errors.take(&here).map(|v| say(&v, prop, &legend, lang)),
+                    legend,
                     description: description(prop, lang),
-                    error: errors.take(&here),
                 }),
                 ..Row::default()
             });
@@ -367,17 +415,18 @@ fn control(
     cx: &Ctx<'_>,
 ) -> Input {
     let lang = cx.lang;
+    let label = title(schema, lang, name);
     let mut input = Input {
         name: pointer.to_owned(),
         id: format!("f{}", pointer.replace(['/', '~', ' '], "-")),
-        label: title(schema, lang, name),
+        error: errors.take(pointer).map(|v| say(&v, schema, &label, lang)),
+        label,
         description: description(schema, lang),
         required,
         kind: "text",
         value: scalar_text(value),
         values: Vec::new(),
         options: Vec::new(),
-        error: errors.take(pointer),
     };
     let items = schema.get("items").unwrap_or(&Value::Null);
     if is_document(schema) || (type_of(schema) == "array" && is_document(items)) {
@@ -439,7 +488,11 @@ fn control(
                 .keys()
                 .find(|k| k.starts_with(&prefix))
                 .cloned()
-                .and_then(|k| errors.take(&k));
+                .and_then(|k| errors.take(&k))
+                .map(|v| {
+                    let item_schema = if v.rule == "document" { schema } else { items };
+                    say(&v, item_schema, &input.label, lang)
+                });
             input.error = input.error.or(item_error);
             if let Some(choices) = enum_values(items) {
                 input.kind = "checkboxes";

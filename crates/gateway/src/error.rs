@@ -59,6 +59,17 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                             async_graphql::Value::from(missing.clone()),
                         );
                     }
+                    m.insert(
+                        async_graphql::Name::new("rule"),
+                        async_graphql::Value::from(v.rule.clone()),
+                    );
+                    if let Some(limit) = v
+                        .limit
+                        .clone()
+                        .and_then(|l| async_graphql::Value::from_json(l).ok())
+                    {
+                        m.insert(async_graphql::Name::new("limit"), limit);
+                    }
                     async_graphql::Value::Object(m)
                 })
                 .collect();

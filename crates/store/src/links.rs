@@ -46,11 +46,14 @@ fn refused(violations: Vec<Violation>) -> Error {
     Error::Rejected(Rejection::InvalidInput { violations })
 }
 
+/// A document field's violation: the document it names is not one the caller may attach.
 fn violation(pointer: &str, message: &str) -> Violation {
     Violation {
         path: pointer.to_owned(),
         message: message.to_owned(),
         missing: None,
+        rule: "document".to_owned(),
+        limit: None,
     }
 }
 

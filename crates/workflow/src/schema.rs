@@ -26,6 +26,39 @@ pub struct Violation {
     /// For a missing required property: its name (`path` is the object that lacks it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
+    /// The rule it breaks, by its JSON Schema keyword (`required`, `pattern`, `minLength`,
+    /// `maxLength`, `format`, `enum`, `type`, `minimum`, `maximum`, `minItems`, `maxItems`,
+    /// `additionalProperties`, …): what pages say it with, in the reader's language.
+    pub rule: String,
+    /// The rule's bound: the length or count (`minLength: 20`), the number (`minimum`), the
+    /// format's name (`date`); none for rules without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Value>,
+}
+
+/// The keyword and bound of a validator's error (see [`Violation::rule`]).
+fn rule_of(kind: &jsonschema::error::ValidationErrorKind) -> (&'static str, Option<Value>) {
+    use jsonschema::error::ValidationErrorKind as K;
+    match kind {
+        K::Required { .. } => ("required", None),
+        K::Pattern { .. } => ("pattern", None),
+        K::MinLength { limit } => ("minLength", Some(Value::from(*limit))),
+        K::MaxLength { limit } => ("maxLength", Some(Value::from(*limit))),
+        K::MinItems { limit } => ("minItems", Some(Value::from(*limit))),
+        K::MaxItems { limit } => ("maxItems", Some(Value::from(*limit))),
+        K::Minimum { limit } => ("minimum", Some(limit.clone())),
+        K::Maximum { limit } => ("maximum", Some(limit.clone())),
+        K::ExclusiveMinimum { limit } => ("exclusiveMinimum", Some(limit.clone())),
+        K::ExclusiveMaximum { limit } => ("exclusiveMaximum", Some(limit.clone())),
+        K::Format { format } => ("format", Some(Value::from(format.as_str()))),
+        K::Enum { .. } => ("enum", None),
+        K::Constant { .. } => ("const", None),
+        K::Type { .. } => ("type", None),
+        K::AdditionalProperties { .. } => ("additionalProperties", None),
+        K::UniqueItems => ("uniqueItems", None),
+        K::MultipleOf { .. } => ("multipleOf", None),
+        _ => ("other", None),
+    }
 }
 
 /// A compiled JSON Schema with its source.
@@ -97,15 +130,20 @@ impl Schema {
         Err(self
             .validator
             .iter_errors(value)
-            .map(|e| Violation {
-                path: e.instance_path().to_string(),
-                message: e.to_string(),
-                missing: match e.kind() {
-                    jsonschema::error::ValidationErrorKind::Required { property } => {
-                        property.as_str().map(str::to_owned)
-                    }
-                    _ => None,
-                },
+            .map(|e| {
+                let (rule, limit) = rule_of(e.kind());
+                Violation {
+                    path: e.instance_path().to_string(),
+                    message: e.to_string(),
+                    missing: match e.kind() {
+                        jsonschema::error::ValidationErrorKind::Required { property } => {
+                            property.as_str().map(str::to_owned)
+                        }
+                        _ => None,
+                    },
+                    rule: rule.to_owned(),
+                    limit,
+                }
             })
             .collect())
     }

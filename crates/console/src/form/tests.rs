@@ -127,22 +127,23 @@ fn a_number_that_does_not_parse_stays_text_for_the_api_to_refuse() {
     assert_eq!(data["company"]["staff"], json!("twelve"));
 }
 
+fn violation(path: &str, rule: &str, limit: Option<Value>, missing: Option<&str>) -> Violation {
+    Violation {
+        path: path.to_owned(),
+        message: "the validator's English".to_owned(),
+        missing: missing.map(str::to_owned),
+        rule: rule.to_owned(),
+        limit,
+    }
+}
+
 #[test]
 fn violations_land_at_their_controls_and_the_rest_above_the_form() {
-    let at = |path: &str, message: &str, missing: Option<&str>| Violation {
-        path: path.to_owned(),
-        message: message.to_owned(),
-        missing: missing.map(str::to_owned),
-    };
     let mut errors = Errors::from_violations(&[
-        at(
-            "/company",
-            "\"name_en\" is a required property",
-            Some("name_en"),
-        ),
-        at("/company/staff", "\"x\" is not of type \"integer\"", None),
-        at("/licensing/licences/0", "too short", None),
-        at("/nowhere", "odd", None),
+        violation("/company", "required", None, Some("name_en")),
+        violation("/company/staff", "type", None, None),
+        violation("/licensing/licences/0", "minLength", Some(json!(3)), None),
+        violation("/nowhere", "additionalProperties", None, None),
     ]);
     let rows = rows(&schema(), &json!({}), &mut errors, Lang::En);
     let by_name: BTreeMap<&str, Option<&str>> = inputs(&rows)
@@ -151,14 +152,46 @@ fn violations_land_at_their_controls_and_the_rest_above_the_form() {
         .collect();
     assert_eq!(
         by_name["/company/name_en"],
-        Some("\"name_en\" is a required property")
+        Some("English name is required.")
     );
     assert_eq!(
         by_name["/company/staff"],
-        Some("\"x\" is not of type \"integer\"")
+        Some("Staff has the wrong kind of value.")
     );
-    assert_eq!(by_name["/licensing/licences[]"], Some("too short"));
-    assert_eq!(errors.general, ["/nowhere: odd"]);
+    assert_eq!(
+        by_name["/licensing/licences[]"],
+        Some("Licences needs at least 3 characters.")
+    );
+    assert_eq!(errors.general, ["Nowhere is not a field of this form."]);
+}
+
+#[test]
+fn violations_read_in_the_readers_language_or_the_fields_own_words() {
+    let code = json!({
+        "type": "string", "title": "Unified social credit code",
+        "x-title": {"zh-Hans": "统一社会信用代码"}, "pattern": "^[0-9A-Z]{18}$"
+    });
+    let v = violation("/company/uscc", "pattern", None, None);
+    let said = say(&v, &code, &title(&code, Lang::ZhHans, "uscc"), Lang::ZhHans);
+    assert_eq!(said, "“统一社会信用代码”的格式不正确，请按提示填写。");
+    assert!(!said.contains('^'), "never the expression");
+    let short = violation("/answer", "minLength", Some(json!(20)), None);
+    assert_eq!(
+        say(&short, &json!({}), "回覆", Lang::ZhHant),
+        "「回覆」最少需要 20 個字元。"
+    );
+    let own = json!({"x-messages": {"en": "18 letters and digits, as on the business licence", "zh-Hans": "营业执照上的 18 位代码"}});
+    assert_eq!(say(&v, &own, "x", Lang::ZhHans), "营业执照上的 18 位代码");
+    assert_eq!(
+        say(&v, &own, "x", Lang::ZhHant),
+        "18 letters and digits, as on the business licence",
+        "English when the field has no words in the reader's language"
+    );
+    let date = violation("/d", "format", Some(json!("date")), None);
+    assert_eq!(
+        say(&date, &json!({}), "Incorporated on", Lang::En),
+        "Incorporated on must be a date (YYYY-MM-DD)."
+    );
 }
 
 #[test]
