@@ -20,6 +20,7 @@ mod m20261129_000006_outbox_unannounced_index;
 mod m20261129_000007_sqlite_open_task_indexes;
 mod m20261206_000001_session_keys;
 mod m20261206_000002_organization_names_all;
+mod m20261206_000003_application_numbers;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_sqlite_open_task_indexes::Migration),
             Box::new(m20261206_000001_session_keys::Migration),
             Box::new(m20261206_000002_organization_names_all::Migration),
+            Box::new(m20261206_000003_application_numbers::Migration),
         ]
     }
 }

@@ -34,6 +34,7 @@ mod oidc;
 mod pg_tls;
 mod race;
 mod readme;
+mod references;
 mod sdl;
 mod simulate;
 mod traces;

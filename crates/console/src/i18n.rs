@@ -45,6 +45,7 @@ pub struct Text {
     pub nobody: &'static str,
     pub task: &'static str,
     pub firm: &'static str,
+    pub reference: &'static str,
     pub workflow: &'static str,
     pub filter: &'static str,
     pub claim_any: &'static str,

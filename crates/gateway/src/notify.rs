@@ -441,7 +441,11 @@ impl Pass<'_> {
             .unwrap_or(a.name),
             None => firm.clone(),
         };
-        let reference: String = app.id.simple().to_string().chars().take(8).collect();
+        let reference = self
+            .store
+            .application_reference(app)
+            .await
+            .unwrap_or_else(|_| app.id.simple().to_string().chars().take(8).collect());
         Ok(About {
             application: format!("{} — {firm} ({reference})", wf.title().get(lang)),
             step,

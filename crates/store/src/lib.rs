@@ -27,6 +27,8 @@ pub mod dashboard;
 mod definitions;
 pub mod directory;
 mod directory_load;
+mod numbers;
+pub use numbers::{reference, reference_number};
 mod doctor;
 pub mod documents;
 mod entity;

@@ -138,7 +138,21 @@ fn applications_where(backend: Backend, filter: &ApplicationFilter) -> Condition
         c = c.add(Expr::exists(sub));
     }
     if let Some(text) = &filter.search {
-        c = c.add(application::Column::Organization.in_subquery(name_search(backend, text)));
+        // A reference (`SZHK-2026-0042`) finds its application; anything else searches names.
+        c = match crate::numbers::reference_number(text) {
+            Some(number) => c.add(
+                application::Column::Id.in_subquery(
+                    Query::select()
+                        .expr(Expr::cust("application_id"))
+                        .from(Alias::new("application_numbers"))
+                        .and_where(Expr::col(Alias::new("number")).eq(number))
+                        .to_owned(),
+                ),
+            ),
+            None => {
+                c.add(application::Column::Organization.in_subquery(name_search(backend, text)))
+            }
+        };
     }
     c
 }

@@ -112,7 +112,8 @@ pub(crate) fn analyze(
             states,
             id(start),
         )
-        .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect()),
+        .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect())
+        .with_reference(def.reference.map(|r| r.v)),
     )
 }
 

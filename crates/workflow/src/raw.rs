@@ -224,6 +224,25 @@ impl<'d> Reader<'d> {
         if let Some(n) = f.get("agencies") {
             def.agencies = self.strings(n, "an agency key");
         }
+        if let Some(reference) = self.opt_string(&f, "reference", "the workflow") {
+            let ok = (2..=8).contains(&reference.v.len())
+                && reference
+                    .v
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if ok {
+                def.reference = Some(reference);
+            } else {
+                self.err(
+                    reference.pos,
+                    Code::InvalidValue,
+                    format!(
+                        "reference prefix `{}` must be 2 to 8 capital letters or digits (e.g. `SZHK`)",
+                        reference.v
+                    ),
+                );
+            }
+        }
         if let Some(n) = f.get("applicants")
             && let Some(a) = self.entries(n, "`applicants`", Some(keys::APPLICANTS))
             && let Some(regions) = a.get("regions")

@@ -22,6 +22,8 @@ pub(crate) struct RawDef {
     pub(crate) agencies: Vec<Sp<String>>,
     /// `applicants: {regions: […]}`.
     pub(crate) applicant_regions: Vec<Sp<String>>,
+    /// `reference: SZHK`, the prefix of its applications' references.
+    pub(crate) reference: Option<Sp<String>>,
     pub(crate) form: Option<RawForm>,
     pub(crate) start: Option<Sp<String>>,
     pub(crate) states: Vec<RawState>,
@@ -123,6 +125,7 @@ pub(crate) mod keys {
         "description",
         "agencies",
         "applicants",
+        "reference",
         "form",
         "start",
         "states",

@@ -14,6 +14,8 @@ pub struct Workflow {
     agencies: Vec<String>,
     /// Who may apply: firms of these regions (`hk`, `mainland`); empty: anyone.
     applicant_regions: Vec<String>,
+    /// The prefix of its applications' references (`SZHK`).
+    reference: String,
     form: Schema,
     states: Vec<State>,
     start: StateId,
@@ -41,6 +43,7 @@ impl Workflow {
             description,
             agencies,
             applicant_regions: Vec::new(),
+            reference: String::new(),
             form,
             states,
             start,
@@ -51,6 +54,31 @@ impl Workflow {
     pub(crate) fn with_applicant_regions(mut self, regions: Vec<String>) -> Self {
         self.applicant_regions = regions;
         self
+    }
+
+    /// Sets the reference prefix: the one given, else the key's initials (`internship-placement`
+    /// → `IP`).
+    pub(crate) fn with_reference(mut self, given: Option<String>) -> Self {
+        self.reference = given.unwrap_or_else(|| {
+            let initials: String = self
+                .key
+                .split('-')
+                .filter_map(|w| w.chars().next())
+                .map(|c| c.to_ascii_uppercase())
+                .take(8)
+                .collect();
+            if initials.len() >= 2 {
+                initials
+            } else {
+                self.key.to_ascii_uppercase().chars().take(8).collect()
+            }
+        });
+        self
+    }
+
+    /// The prefix of its applications' references (`reference:`, e.g. `SZHK`).
+    pub fn reference(&self) -> &str {
+        &self.reference
     }
 
     /// Who may apply (`applicants: {regions: […]}`): firms of these regions (`hk`,

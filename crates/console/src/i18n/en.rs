@@ -30,6 +30,7 @@ pub const EN: Text = Text {
     nobody: "nobody",
     task: "Task",
     firm: "Firm",
+    reference: "Reference",
     workflow: "Workflow",
     filter: "Filter",
     claim_any: "Claimed or not",

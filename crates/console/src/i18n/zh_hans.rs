@@ -30,6 +30,7 @@ pub const ZH_HANS: Text = Text {
     nobody: "未认领",
     task: "工作",
     firm: "企业",
+    reference: "编号",
     workflow: "流程",
     filter: "筛选",
     claim_any: "不论认领",

@@ -30,6 +30,7 @@ pub const ZH_HANT: Text = Text {
     nobody: "未認領",
     task: "工作",
     firm: "企業",
+    reference: "編號",
     workflow: "流程",
     filter: "篩選",
     claim_any: "不論認領",

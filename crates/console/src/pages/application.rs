@@ -28,7 +28,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
   unattachedDocuments { id filename }
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
-    id workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
+    id reference workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
     activeStates
     currentStates { title }
     documents { id filename mediaType size url }
@@ -110,6 +110,7 @@ struct Application {
     id: String,
     workflow_key: String,
     workflow_version: i64,
+    reference: String,
     organization_name: String,
     status: String,
     outcome_title: Option<String>,
@@ -261,6 +262,8 @@ struct Page {
     revision: i64,
     workflow_title: String,
     firm: String,
+    /// Its reference (`SZHK-2026-0042`).
+    reference: String,
     status: String,
     status_class: &'static str,
     stands: String,
@@ -521,7 +524,15 @@ pub(crate) async fn render(
     };
     let draft_key = submitted.map(|k| format!("new:{k}")).unwrap_or_default();
     let page = Page {
-        page: Frame::new(v, format!("{} · {}", app.organization_name, wf.title), ""),
+        page: Frame::new(
+            v,
+            format!(
+                "{} · {} · {}",
+                app.reference, app.organization_name, wf.title
+            ),
+            "",
+        ),
+        reference: app.reference.clone(),
         t,
         submitted_now: !draft_key.is_empty(),
         draft_key,

@@ -19,7 +19,7 @@ const LIST: &str = r#"query($filter: ApplicationFilterInput) {
   applications(first: 50, filter: $filter) {
     totalCount
     nodes {
-      id workflowKey organizationName status outcomeTitle submittedAt updatedAt
+      id reference workflowKey organizationName status outcomeTitle submittedAt updatedAt
       currentStates { title }
     }
   }
@@ -43,6 +43,7 @@ struct Connection {
 #[serde(rename_all = "camelCase")]
 struct Item {
     id: String,
+    reference: String,
     workflow_key: String,
     organization_name: String,
     status: String,
@@ -70,6 +71,7 @@ struct WorkflowItem {
 #[derive(Debug)]
 struct Row {
     id: String,
+    reference: String,
     firm: String,
     workflow: String,
     status: String,
@@ -142,8 +144,13 @@ pub(crate) async fn list(
             };
             Row {
                 id: a.id,
+                reference: a.reference,
                 firm: a.organization_name,
-                workflow: a.workflow_key,
+                workflow: answer
+                    .workflows
+                    .iter()
+                    .find(|w| w.key == a.workflow_key)
+                    .map_or(a.workflow_key.clone(), |w| w.title.clone()),
                 status,
                 status_class,
                 stands,

@@ -23,7 +23,7 @@ const INBOX: &str = r#"query($filter: InboxFilterInput, $overdueFilter: InboxFil
     totalCount
     nodes {
       id applicationId title assignee dueAt overdue openedAt claimedBy
-      application { organizationName workflowKey }
+      application { reference organizationName workflowKey }
     }
   }
   overdue: inbox(first: 1, filter: $overdueFilter) { totalCount }
@@ -73,6 +73,7 @@ struct Task {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TaskApplication {
+    reference: String,
     organization_name: String,
     workflow_key: String,
 }
@@ -82,6 +83,7 @@ struct TaskApplication {
 struct Row {
     href: String,
     title: String,
+    reference: String,
     firm: String,
     workflow: String,
     opened: String,
@@ -195,6 +197,7 @@ async fn table(
         .map(|task| Row {
             href: format!("/applications/{}#task-{}", task.application_id, task.id),
             title: task.title,
+            reference: task.application.reference,
             firm: task.application.organization_name,
             workflow: answer
                 .workflows

@@ -115,6 +115,11 @@ impl AppMutation {
             })
             .await
             .map_err(from_store)?;
+        // Its number now, so numbers follow the order of submission (a crash here only
+        // leaves it to be given when the application is first shown).
+        if let Err(e) = store(ctx).application_number(out.application.id).await {
+            tracing::warn!(error = %e, application = %out.application.id, "no number yet");
+        }
         Ok(out.into())
     }
 

@@ -277,6 +277,21 @@ impl Application {
 
 #[ComplexObject]
 impl Application {
+    /// Its reference, as people say it and search for it (`SZHK-2026-0042`): the workflow's
+    /// prefix, the year it was submitted (Hong Kong time) and a number unique across every
+    /// programme. `applications(filter: {search: "SZHK-2026-0042"})` finds it.
+    async fn reference(&self, ctx: &Context<'_>) -> GqlResult<String> {
+        store(ctx)
+            .reference_of(
+                self.uuid,
+                &self.workflow_key,
+                self.workflow_version,
+                self.submitted_at,
+            )
+            .await
+            .map_err(from_store)
+    }
+
     /// The applicant organization's name in the directory (see `Locale`; English when it has
     /// none in that language), or its key when the directory does not name it.
     async fn organization_name(
