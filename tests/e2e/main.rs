@@ -31,6 +31,7 @@ mod languages;
 mod lists;
 mod notifications;
 mod oidc;
+mod page_languages;
 mod pg_tls;
 mod race;
 mod readme;

@@ -97,6 +97,38 @@ struct Page {
     roles: Vec<&'static str>,
 }
 
+impl Page {
+    /// A role (`REVIEWER`) in the reader's words.
+    fn role_word(&self, role: &str) -> &'static str {
+        match role {
+            "ADMIN" => self.t.role_admin,
+            "LEAD" => self.t.role_lead,
+            "REVIEWER" => self.t.role_reviewer,
+            "STAFF" => self.t.role_staff,
+            _ => "—",
+        }
+    }
+
+    /// A person's roles in the reader's words.
+    fn roles_of(&self, person: &Person) -> String {
+        person
+            .roles
+            .iter()
+            .map(|r| self.role_word(r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A region (`hk`, `mainland`) in the reader's words.
+    fn region_word(&self, region: &str) -> &'static str {
+        match region {
+            "hk" => self.t.region_hk,
+            "mainland" => self.t.region_mainland,
+            _ => "—",
+        }
+    }
+}
+
 /// Which people to list.
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct Filter {
