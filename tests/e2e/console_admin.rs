@@ -612,3 +612,116 @@ async fn a_lead_reassigns_and_a_firm_withdraws() {
     assert_eq!(status, json!(["Withdrawn", true]), "{status}");
     firm_tab.screenshot("withdrawn").await;
 }
+
+/// Signs in to the console in Simplified Chinese (chosen on the sign-in page).
+async fn sign_in_simplified(tab: &mut crate::cdp::Tab, key: &str) {
+    tab.wait_for("document.querySelector('#api_key')", "the sign-in form")
+        .await;
+    tab.then_next_page("document.querySelector('nav.langs a[hreflang=\"zh-Hans\"]').click()")
+        .await;
+    assert_eq!(
+        tab.eval("document.documentElement.lang").await,
+        json!("zh-Hans")
+    );
+    tab.run(&format!("fill(document, [['api_key', {key:?}]])"))
+        .await;
+    tab.then_next_page("document.querySelector('form.card').requestSubmit()")
+        .await;
+}
+
+/// In 简体中文: a firm's refused form says each problem as a sentence naming the field, the
+/// inbox names the firm in Chinese with the application's reference, and the application page
+/// heads with both (screenshots for the record).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
+async fn simplified_chinese_pages() {
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let named = s
+        .gql(
+            Some(&s.admin),
+            "mutation($o: OrganizationInput!) { putOrganization(input: $o) { key } }",
+            json!({"o": {"key": "pengcheng-pay", "name": "Pengcheng Pay Technology Co., Ltd.", "nameZhHant": "鵬程支付科技有限公司", "nameZhHans": "鹏程支付科技有限公司", "region": "mainland"}}),
+        )
+        .await;
+    assert!(named["errors"].is_null(), "{named}");
+    let firm = s.applicant_key("pengcheng-pay", "li.wei");
+    let chen = s.reviewer_key("ofds", "chen");
+    let browser = chromium();
+    let dir = shots("zh-hans");
+
+    // The firm sends its form with a code that is not one: refused at the field, in Chinese.
+    let mut firm_tab = browser
+        .tab(
+            &format!("{}/applications/new/soft-landing-sz-to-hk", s.url),
+            "firm",
+            &dir,
+        )
+        .await;
+    sign_in_simplified(&mut firm_tab, &firm).await;
+    firm_tab
+        .goto(&format!("{}/applications/new/soft-landing-sz-to-hk", s.url))
+        .await;
+    firm_tab
+        .run("fill(document, [['/company/unified_social_credit_code', '91440300MA5G2XK81']])")
+        .await;
+    firm_tab
+        .then_next_page("document.querySelector('form.generated').requestSubmit()")
+        .await;
+    let errors = firm_tab
+        .eval("Array.from(document.querySelectorAll('.field .error, fieldset .error')).map(e => e.textContent.trim())")
+        .await;
+    let errors: Vec<String> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.starts_with("请填写“")),
+        "a missing field, named: {errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("统一社会信用代码是营业执照上的18位字母和数字")),
+        "the code's own words: {errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| !e.contains('^') && !e.is_ascii()),
+        "{errors:?}"
+    );
+    firm_tab.screenshot("form-error").await;
+
+    // OFDS's inbox and the application page.
+    let app = s.submit_example(&firm, "soft-landing-sz-to-hk").await;
+    let reference = s
+        .gql(
+            Some(&firm),
+            "query($id: ID!) { application(id: $id) { reference } }",
+            json!({"id": app["id"]}),
+        )
+        .await["data"]["application"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ofds = browser.tab(&format!("{}/inbox", s.url), "ofds", &dir).await;
+    sign_in_simplified(&mut ofds, &chen).await;
+    let inbox = ofds
+        .eval("document.querySelector('#inbox-rows').textContent")
+        .await;
+    let inbox = inbox.as_str().unwrap();
+    assert!(
+        inbox.contains("鹏程支付科技有限公司") && inbox.contains(&reference),
+        "{inbox}"
+    );
+    ofds.screenshot("inbox").await;
+    ofds.then_next_page("document.querySelector('#inbox-rows a').click()")
+        .await;
+    let heading = ofds.eval("document.querySelector('h1').textContent").await;
+    let heading = heading.as_str().unwrap();
+    assert!(
+        heading.contains("鹏程支付科技有限公司") && heading.contains(&reference),
+        "{heading}"
+    );
+    ofds.screenshot("application").await;
+}
