@@ -102,6 +102,24 @@ async fn every_page_speaks_the_readers_language() {
     let app = s.submit_example(&firm, "soft-landing-sz-to-hk").await;
     let id = app["id"].as_str().unwrap().to_owned();
     let _ = example("soft-landing-sz-to-hk");
+    // OFDS nominates; InvestHK asks a question: the history holds an action's input.
+    let app = s.play("soft-landing-sz-to-hk", app, &firm, 0..1).await;
+    let screening = app["openTasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["state"] == "eligibility_screening")
+        .expect("the screening")["id"]
+        .clone();
+    let amy = s.person("investhk", "amy");
+    let asked = s
+        .gql(
+            Some(&amy),
+            "mutation($t: ID!) { act(input: {taskId: $t, action: \"request_info\", data: {question: \"Please provide audited accounts.\"}}) { id } }",
+            json!({"t": screening}),
+        )
+        .await;
+    assert!(asked["errors"].is_null(), "{asked}");
     let pages: [(&str, Vec<String>); 3] = [
         (
             firm.as_str(),
@@ -166,6 +184,27 @@ async fn every_page_speaks_the_readers_language() {
                 }
             }
         }
+    }
+    // The history reads an action's input by its schema: the question's title in Chinese.
+    let cookie = crate::trust::signin::console_session(&s.url, &firm).await;
+    for (lang, label) in [
+        ("zh-Hant", "向企業提出的問題"),
+        ("zh-Hans", "向企业提出的问题"),
+    ] {
+        let page = reqwest::Client::new()
+            .get(format!("{}/applications/{id}", s.url))
+            .header("cookie", format!("{cookie}; softland_lang={lang}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("<dt>{label}</dt>")),
+            "{lang}: {page}"
+        );
+        assert!(!page.contains("<dt>Question</dt>"), "{lang}");
     }
     heard.sort();
     heard.dedup();

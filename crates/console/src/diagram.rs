@@ -15,6 +15,17 @@ pub struct StateInfo {
     pub assignees: Vec<String>,
     pub parallel: Option<String>,
     pub branch: Option<String>,
+    /// The actions its tasks offer (asked for where a page reads inputs by their schemas).
+    #[serde(default)]
+    pub actions: Vec<StateAction>,
+}
+
+/// An action of a state, with its input's schema.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateAction {
+    pub name: String,
+    pub input_schema: Option<serde_json::Value>,
 }
 
 /// One box of the map.
@@ -105,6 +116,7 @@ mod tests {
             assignees: who.iter().map(|w| (*w).to_owned()).collect(),
             parallel: parallel.map(|p| p.0.to_owned()),
             branch: parallel.map(|p| p.1.to_owned()),
+            actions: Vec::new(),
         }
     }
 

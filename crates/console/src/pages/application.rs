@@ -37,7 +37,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
       actions { name title inputSchema barredBy }
     }
     history {
-      kind actor party stateTitle actionTitle comment input note at
+      kind actor party state action stateTitle actionTitle comment input note at
       actorPerson { displayName }
     }
   }
@@ -45,7 +45,7 @@ const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean
 
 const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
   workflow(key: $key, version: $version) {
-    title applicationSchema states { name title kind assignees parallel branch }
+    title applicationSchema states { name title kind assignees parallel branch actions { name inputSchema } }
   }
 }"#;
 
@@ -165,6 +165,8 @@ struct Action {
 #[serde(rename_all = "camelCase")]
 struct Event {
     kind: String,
+    state: Option<String>,
+    action: Option<String>,
     actor: Option<String>,
     party: Option<String>,
     state_title: Option<String>,
@@ -467,9 +469,23 @@ pub(crate) async fn render(
                 state: e.state_title.unwrap_or_default(),
                 action: e.action_title.unwrap_or_default(),
                 comment: e.comment.unwrap_or_default(),
+                // Read by the action's input schema: its fields' titles in the reader's words.
                 input: e
                     .input
-                    .map(|i| form::read(&Value::Null, &i, v.lang))
+                    .map(|i| {
+                        let schema = wf
+                            .states
+                            .iter()
+                            .find(|s| Some(&s.name) == e.state.as_ref())
+                            .and_then(|s| {
+                                s.actions
+                                    .iter()
+                                    .find(|a| Some(&a.name) == e.action.as_ref())
+                            })
+                            .and_then(|a| a.input_schema.clone())
+                            .unwrap_or(Value::Null);
+                        form::read(&schema, &i, v.lang)
+                    })
                     .unwrap_or_default(),
                 note: e.note.unwrap_or_default(),
             };

@@ -156,6 +156,19 @@ pub struct StateLabel {
     pub parallel: Option<String>,
     /// The name of that branch.
     pub branch: Option<String>,
+    /// The actions its tasks offer, with titles and input schemas.
+    pub actions: Vec<StateAction>,
+}
+
+/// An action a state's tasks offer.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StateAction {
+    /// Its name.
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// The JSON Schema of its input, if it takes one (what the history's inputs are read by).
+    pub input_schema: Option<Json<serde_json::Value>>,
 }
 
 impl StateLabel {
@@ -197,6 +210,15 @@ impl StateLabel {
             assignees,
             parallel,
             branch,
+            actions: s
+                .offered_actions()
+                .into_iter()
+                .map(|a| StateAction {
+                    name: a.name,
+                    title: a.title.get(lang).to_owned(),
+                    input_schema: a.input_schema.map(Json),
+                })
+                .collect(),
         }
     }
 }
