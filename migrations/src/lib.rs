@@ -21,6 +21,7 @@ mod m20261129_000007_sqlite_open_task_indexes;
 mod m20261206_000001_session_keys;
 mod m20261206_000002_organization_names_all;
 mod m20261206_000003_application_numbers;
+mod m20261206_000004_people_actions;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_session_keys::Migration),
             Box::new(m20261206_000002_organization_names_all::Migration),
             Box::new(m20261206_000003_application_numbers::Migration),
+            Box::new(m20261206_000004_people_actions::Migration),
         ]
     }
 }

@@ -186,8 +186,9 @@ pub(super) fn audit_export(
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let n = store.audit_export(from, to, &mut out).await?;
+        let actions = store.export_people_actions(from, to, &mut out).await?;
         out.flush()?;
-        eprintln!("{n} events");
+        eprintln!("{n} events, {actions} actions of people");
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -132,6 +132,15 @@ pub(super) fn run(cmd: DirectoryCommand) -> anyhow::Result<ExitCode> {
                         .await
                         .with_context(|| format!("{} is not a directory file", file.display()))?
                 };
+                store
+                    .record_action(softland_store::people_actions::NewPersonAction {
+                        actor: "cli",
+                        kind: "load_directory",
+                        subject: file.display().to_string(),
+                        application_id: None,
+                        detail: serde_json::json!({"agencies": n.agencies, "organizations": n.organizations, "people": n.people}),
+                    })
+                    .await?;
                 println!(
                     "loaded {} agencies, {} organizations, {} people",
                     n.agencies, n.organizations, n.people
@@ -167,6 +176,15 @@ pub(super) fn run(cmd: DirectoryCommand) -> anyhow::Result<ExitCode> {
                 if !store.deactivate_person(&id).await? {
                     bail!("no active person `{id}`");
                 }
+                store
+                    .record_action(softland_store::people_actions::NewPersonAction {
+                        actor: "cli",
+                        kind: "deactivate_person",
+                        subject: id.clone(),
+                        application_id: None,
+                        detail: serde_json::json!({}),
+                    })
+                    .await?;
                 println!("deactivated {id}: keys revoked, claims released");
             }
         }

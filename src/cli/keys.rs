@@ -153,6 +153,15 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                     }
                     (None, None) => bail!("give --person ID, or --role"),
                 };
+                store
+                    .record_action(softland_store::people_actions::NewPersonAction {
+                        actor: "cli",
+                        kind: "create_key",
+                        subject: key.id.to_string(),
+                        application_id: None,
+                        detail: serde_json::json!({"person": key.person.id, "label": key.label, "expires_at": key.expires_at}),
+                    })
+                    .await?;
                 println!(
                     "created key {} ({}) for {}; the token is shown only now:",
                     key.id, key.label, key.person.id
@@ -189,6 +198,15 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                 if !store.revoke_key(id).await? {
                     bail!("no active key {id}");
                 }
+                store
+                    .record_action(softland_store::people_actions::NewPersonAction {
+                        actor: "cli",
+                        kind: "revoke_key",
+                        subject: id.to_string(),
+                        application_id: None,
+                        detail: serde_json::json!({}),
+                    })
+                    .await?;
                 println!("revoked {id}");
             }
             KeysCommand::SecretsKey => {

@@ -32,6 +32,7 @@ mod lists;
 mod notifications;
 mod oidc;
 mod page_languages;
+mod people_actions;
 mod pg_tls;
 mod race;
 mod readme;

@@ -143,6 +143,7 @@ async fn every_page_speaks_the_readers_language() {
                 "/workflows/soft-landing-sz-to-hk/1/retire".into(),
                 "/directory".into(),
                 "/directory/people/chen/keys".into(),
+                "/audit".into(),
             ],
         ),
     ];

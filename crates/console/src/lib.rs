@@ -99,6 +99,7 @@ pub fn pages(services: Services) -> Router {
             post(pages::workflows::unretire),
         )
         .route("/directory", get(pages::directory::page))
+        .route("/audit", get(pages::audit::page))
         .route("/directory/agencies", post(pages::directory::put_agency))
         .route(
             "/directory/organizations",

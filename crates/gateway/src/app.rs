@@ -200,6 +200,7 @@ impl Application {
             .route("/graphiql/{file}", get(crate::graphiql::asset))
             .route("/graphql/ws", get(graphql_ws))
             .route("/documents/{id}", get(crate::downloads::download))
+            .route("/audit/export", get(crate::audit_export::export))
             .route("/auth/login", get(crate::signin::login))
             .route("/auth/callback", get(crate::signin::callback))
             .route("/auth/session", get(crate::signin::whoami))

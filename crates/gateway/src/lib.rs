@@ -12,6 +12,7 @@
 //! [`policy`], and business rules live in the workflow engine.
 
 mod app;
+mod audit_export;
 pub mod authn;
 mod body_limit;
 pub mod codes;

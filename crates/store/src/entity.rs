@@ -249,6 +249,26 @@ pub mod event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod person_action {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "people_actions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub actor: String,
+        pub kind: String,
+        pub subject: String,
+        pub application_id: Option<Uuid>,
+        pub detail: Json,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod upgrade {
     use sea_orm::entity::prelude::*;
 

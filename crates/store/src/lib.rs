@@ -28,6 +28,7 @@ mod definitions;
 pub mod directory;
 mod directory_load;
 mod numbers;
+pub mod people_actions;
 pub use numbers::{reference, reference_number};
 mod doctor;
 pub mod documents;

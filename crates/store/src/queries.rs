@@ -250,11 +250,11 @@ impl Store {
     }
 
     /// Writes every event with `from <= at < to` as JSON lines, in time order; returns how many.
-    pub async fn audit_export(
+    pub async fn audit_export<W: Write + ?Sized>(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        out: &mut dyn Write,
+        out: &mut W,
     ) -> Result<u64> {
         let mut n = 0;
         let mut last: Option<(DateTime<Utc>, i64)> = None;

@@ -3,6 +3,7 @@
 pub(crate) mod acting;
 pub(crate) mod application;
 pub(crate) mod applications;
+pub(crate) mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod directory;
 pub(crate) mod inbox;
@@ -75,6 +76,7 @@ impl Frame {
                 nav.push(("/applications", t.nav_applications));
                 nav.push(("/workflows", t.nav_workflows));
                 nav.push(("/directory", t.nav_directory));
+                nav.push(("/audit", t.nav_audit));
             }
             None => {}
         }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use softland_store::KeyRecord;
 use softland_store::directory::{self as dir, Membership};
 
+use super::mutation::recorded;
 use super::query::parse_id;
 use super::{principal, store};
 use crate::error::{GqlResult, forbidden, from_store, not_found};
@@ -341,6 +342,8 @@ impl DirectoryMutation {
             .put_agency(&input.into())
             .await
             .map_err(from_store)?;
+        let detail = serde_json::json!({"name": a.name, "region": a.region});
+        recorded(ctx, "put_agency", a.key.clone(), None, detail).await;
         Ok(a.into())
     }
 
@@ -355,6 +358,8 @@ impl DirectoryMutation {
             .put_organization(&input.into())
             .await
             .map_err(from_store)?;
+        let detail = serde_json::json!({"name": o.name, "region": o.region});
+        recorded(ctx, "put_organization", o.key.clone(), None, detail).await;
         Ok(o.into())
     }
 
@@ -395,7 +400,11 @@ impl DirectoryMutation {
             service: input.service,
             language: input.language,
         };
-        Ok(store(ctx).put_person(&p).await.map_err(from_store)?.into())
+        let person = store(ctx).put_person(&p).await.map_err(from_store)?;
+        let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
+        let detail = serde_json::json!({"membership": person.membership.label(), "roles": roles});
+        recorded(ctx, "put_person", person.id.clone(), None, detail).await;
+        Ok(person.into())
     }
 
     /// Deactivates a person (administrators, or their lead): their keys are revoked, their
@@ -412,6 +421,14 @@ impl DirectoryMutation {
             .deactivate_person(&p.id)
             .await
             .map_err(from_store)?;
+        recorded(
+            ctx,
+            "deactivate_person",
+            p.id.clone(),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
         Ok(visible_person(ctx, &p.id).await?.into())
     }
 
@@ -442,6 +459,9 @@ impl DirectoryMutation {
             .mint_key(&p.id, &input.label, minted.expires_at, minted.minted_by)
             .await
             .map_err(from_store)?;
+        let detail =
+            serde_json::json!({"person": p.id, "label": key.label, "expires_at": key.expires_at});
+        recorded(ctx, "create_key", key.id.to_string(), None, detail).await;
         Ok(CreatedApiKey {
             key: key.into(),
             token,
@@ -461,6 +481,8 @@ impl DirectoryMutation {
             .filter(|k| k.person.id == who.name() || who.manages(&k.person.membership))
             .ok_or_else(|| not_found("API key"))?;
         store(ctx).revoke_key(key.id).await.map_err(from_store)?;
+        let detail = serde_json::json!({"person": key.person.id, "label": key.label});
+        recorded(ctx, "revoke_key", key.id.to_string(), None, detail).await;
         let key = store(ctx)
             .keys_of(&key.person.id)
             .await

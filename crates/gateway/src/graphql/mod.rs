@@ -8,6 +8,7 @@ pub(crate) mod limits;
 mod locale;
 mod mutation;
 mod operation;
+mod people_actions;
 mod query;
 mod subscription;
 mod types;
@@ -34,6 +35,7 @@ pub struct Query(
     dashboard::DashboardQuery,
     uploads::DocumentsQuery,
     webhooks::WebhookQuery,
+    people_actions::PeopleActionsQuery,
 );
 
 /// Root mutations: the applications' and the directory's.

@@ -54,6 +54,30 @@ async fn loader(ctx: &Context<'_>) -> GqlResult<softland_store::SchemaFiles> {
     )
 }
 
+/// Records what the caller did (administrators read it, `audit-export` writes it). The act is
+/// done already: failing to record it is logged, not answered as the act's failure.
+pub(crate) async fn recorded(
+    ctx: &Context<'_>,
+    kind: &str,
+    subject: String,
+    application_id: Option<uuid::Uuid>,
+    detail: serde_json::Value,
+) {
+    let Ok(who) = principal(ctx) else {
+        return;
+    };
+    let action = softland_store::people_actions::NewPersonAction {
+        actor: who.name(),
+        kind,
+        subject,
+        application_id,
+        detail,
+    };
+    if let Err(e) = store(ctx).record_action(action).await {
+        tracing::error!(error = %e, kind, "an action was done but not recorded");
+    }
+}
+
 /// The longest idempotency key, in characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 /// The longest name (workflow key, action, colleague), in characters.
@@ -270,6 +294,11 @@ impl AppMutation {
             .publish(&yaml, load, &by)
             .await
             .map_err(from_store)?;
+        if published.changed {
+            let d = &published.definition;
+            let subject = format!("{} v{}", d.key, d.version);
+            recorded(ctx, "publish", subject, None, serde_json::json!({})).await;
+        }
         workflow_view(store(ctx), published.definition).await
     }
 
@@ -282,6 +311,8 @@ impl AppMutation {
     ) -> GqlResult<Workflow> {
         principal(ctx)?.require_admin()?;
         let d = store(ctx).retire(&key, version).await.map_err(from_store)?;
+        let subject = format!("{key} v{version}");
+        recorded(ctx, "retire", subject, None, serde_json::json!({})).await;
         workflow_view(store(ctx), d).await
     }
 
@@ -297,6 +328,8 @@ impl AppMutation {
             .unretire(&key, version)
             .await
             .map_err(from_store)?;
+        let subject = format!("{key} v{version}");
+        recorded(ctx, "unretire", subject, None, serde_json::json!({})).await;
         workflow_view(store(ctx), d).await
     }
 
@@ -307,7 +340,18 @@ impl AppMutation {
             .claim(parse_id(&task_id, "task")?, &who.actor()?)
             .await;
         match t {
-            Ok(t) => Ok(t.into()),
+            Ok(t) => {
+                let detail = serde_json::json!({"state": t.state});
+                recorded(
+                    ctx,
+                    "claim",
+                    t.id.to_string(),
+                    Some(t.application_id),
+                    detail,
+                )
+                .await;
+                Ok(t.into())
+            }
             Err(e) => Err(task_refusal(ctx, who, e).await),
         }
     }
@@ -319,7 +363,18 @@ impl AppMutation {
             .release(parse_id(&task_id, "task")?, &who.claimant()?)
             .await;
         match t {
-            Ok(t) => Ok(t.into()),
+            Ok(t) => {
+                let detail = serde_json::json!({"state": t.state});
+                recorded(
+                    ctx,
+                    "release",
+                    t.id.to_string(),
+                    Some(t.application_id),
+                    detail,
+                )
+                .await;
+                Ok(t.into())
+            }
             Err(e) => Err(task_refusal(ctx, who, e).await),
         }
     }
@@ -335,7 +390,12 @@ impl AppMutation {
             .delegate(parse_id(&task_id, "task")?, &who.claimant()?, &to)
             .await;
         match t {
-            Ok(t) => Ok(t.into()),
+            Ok(t) => {
+                let detail = serde_json::json!({"state": t.state, "to": to});
+                let (id, app) = (t.id.to_string(), Some(t.application_id));
+                recorded(ctx, "hand_over", id, app, detail).await;
+                Ok(t.into())
+            }
             Err(e) => Err(task_refusal(ctx, who, e).await),
         }
     }
