@@ -365,7 +365,10 @@ async fn an_administrator_manages_the_directory() {
         row.contains("Wang Fang") && row.contains("shenzhen-ledger"),
         "{row}"
     );
-    assert!(row.contains("LEAD") && row.contains("STAFF"), "{row}");
+    assert!(
+        row.contains("Lead") && row.contains("Staff"),
+        "roles in words: {row}"
+    );
     admin.screenshot("directory").await;
     accessible(&mut admin, &ENGLISH, "directory").await;
 

@@ -456,16 +456,21 @@ pub(crate) async fn render(
             let view = EventView {
                 at: hk_time(&e.at, t),
                 what: event_kind(&e.kind, t),
-                who: e
-                    .actor_person
-                    .map(|p| p.display_name)
-                    .or(e.actor)
-                    .map(|who| match e.party.as_deref() {
-                        Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
-                        _ => who,
-                    })
-                    .or_else(|| e.party.as_deref().map(party))
-                    .unwrap_or_else(|| t.system.to_owned()),
+                // A decision and the seats it closes follow from the votes above them: no one
+                // person "did" them (the last voter's name there read as theirs alone).
+                who: if matches!(kind.as_str(), "completed" | "task_cancelled") {
+                    String::new()
+                } else {
+                    e.actor_person
+                        .map(|p| p.display_name)
+                        .or(e.actor)
+                        .map(|who| match e.party.as_deref() {
+                            Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
+                            _ => who,
+                        })
+                        .or_else(|| e.party.as_deref().map(party))
+                        .unwrap_or_else(|| t.system.to_owned())
+                },
                 state: e.state_title.unwrap_or_default(),
                 action: e.action_title.unwrap_or_default(),
                 comment: e.comment.unwrap_or_default(),
