@@ -177,15 +177,7 @@ fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// A property name in words: `unified_social_credit_code` → `Unified social credit code`.
-pub fn humanize(name: &str) -> String {
-    let words = name.replace(['_', '-'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+pub use crate::i18n::humanize;
 
 /// A schema's title in `lang`: `x-title.<tag>`, else `title`, else `fallback` in words.
 pub fn title(schema: &Value, lang: Lang, fallback: &str) -> String {

@@ -283,6 +283,16 @@ pub fn hk_time(at: &DateTime<Utc>, t: &Text) -> String {
     )
 }
 
+/// A property or kind name in words: `unified_social_credit_code` → `Unified social credit code`.
+pub fn humanize(name: &str) -> String {
+    let words = name.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// What an audit-log entry's `kind` means, in words.
 pub fn event_kind(kind: &str, t: &Text) -> String {
     match kind {
@@ -297,7 +307,7 @@ pub fn event_kind(kind: &str, t: &Text) -> String {
         "task_cancelled" => t.ev_cancelled.to_owned(),
         "task_overdue" => t.ev_overdue.to_owned(),
         "document_linked" => t.ev_document_linked.to_owned(),
-        other => crate::form::humanize(other),
+        other => humanize(other),
     }
 }
 
