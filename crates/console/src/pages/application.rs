@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use softland_workflow::Lang;
 
 use super::applications::{Title, status_words};
+use super::names::{Agency, party_name};
 use super::{Frame, failure, html, refusal_words};
 use crate::Console;
 use crate::api::Failure;
@@ -68,32 +68,6 @@ struct Colleague {
     display_name: String,
     roles: Vec<String>,
     active: bool,
-}
-
-/// A partner agency's names.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Agency {
-    key: String,
-    name: String,
-    name_zh_hant: Option<String>,
-    name_zh_hans: Option<String>,
-}
-
-/// What an assignee or party (`hkstp`, `applicant`) is called in `lang`.
-pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -> String {
-    if key == "applicant" {
-        return t.applicant.to_owned();
-    }
-    match agencies.iter().find(|a| a.key == key) {
-        Some(a) => match lang {
-            Lang::ZhHant => a.name_zh_hant.clone(),
-            Lang::ZhHans => a.name_zh_hans.clone(),
-            Lang::En => None,
-        }
-        .unwrap_or_else(|| a.name.clone()),
-        None => key.to_uppercase(),
-    }
 }
 
 #[derive(Deserialize)]

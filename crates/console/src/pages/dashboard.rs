@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::application::{Agency, party_name};
+use super::names::{Agency, party_name};
 use super::{Frame, failure, html};
 use crate::Console;
 use crate::i18n::Text;
