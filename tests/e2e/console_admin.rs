@@ -727,4 +727,35 @@ async fn simplified_chinese_pages() {
         "{heading}"
     );
     ofds.screenshot("application").await;
+
+    // The firm, in Shenzhen, is offered Shenzhen → Hong Kong, never Hong Kong → Shenzhen.
+    firm_tab.goto(&format!("{}/applications", s.url)).await;
+    let offered = firm_tab
+        .eval("Array.from(document.querySelectorAll('a[href^=\"/applications/new/\"]')).map(a => a.getAttribute('href'))")
+        .await;
+    let offered = offered.to_string();
+    assert!(
+        offered.contains("/applications/new/soft-landing-sz-to-hk")
+            && !offered.contains("/applications/new/soft-landing-hk-to-sz"),
+        "{offered}"
+    );
+    // An administrator reads what people did, in Chinese: OFDS's claim.
+    let task = app["openTasks"][0]["id"].clone();
+    let claimed = s
+        .gql(Some(&chen), crate::support::CLAIM, json!({"t": task}))
+        .await;
+    assert!(claimed["errors"].is_null(), "{claimed}");
+    let mut admin = browser
+        .tab(&format!("{}/audit", s.url), "admin", &dir)
+        .await;
+    sign_in_simplified(&mut admin, &s.admin).await;
+    admin.goto(&format!("{}/audit", s.url)).await;
+    let trail = admin
+        .eval("document.querySelector('table.audit').textContent")
+        .await;
+    assert!(
+        trail.as_str().unwrap_or_default().contains("认领任务"),
+        "{trail}"
+    );
+    admin.screenshot("audit-trail").await;
 }

@@ -37,6 +37,30 @@ async fn labels_come_in_three_languages(s: Server) {
         let r = s.gql(Some(&ofds), &titled(locale), json!({})).await;
         assert_eq!(r["data"]["workflow"]["title"], title, "{locale}: {r}");
     }
+    // A locale given where the workflow is fetched holds for everything inside it: HK→SZ's
+    // states, its actions and its outcomes in Chinese.
+    let r = s
+        .gql(
+            Some(&ofds),
+            "{ workflow(key: \"soft-landing-hk-to-sz\", locale: \"zh-Hans\") { title states { name title actions { name title } } } }",
+            json!({}),
+        )
+        .await;
+    let states = r["data"]["workflow"]["states"].as_array().unwrap();
+    let named = |name: &str| {
+        states
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {r}"))
+            .clone()
+    };
+    assert_eq!(named("approved")["title"], "已批准", "{r}");
+    assert_eq!(
+        named("qianhai_support")["actions"][1]["title"],
+        "不提供方案",
+        "{r}"
+    );
+    assert_eq!(named("nomination")["actions"][0]["title"], "批准", "{r}");
     let r = s.gql(Some(&ofds), WORKFLOW, json!({})).await;
     let wf = &r["data"]["workflow"];
     assert_eq!(

@@ -32,6 +32,7 @@ pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResu
         application_schema: Json(d.form_schema),
         source: d.source,
         retired_at: d.retired_at,
+        locale: None,
     })
 }
 
@@ -104,6 +105,10 @@ impl AppQuery {
         ctx: &Context<'_>,
         key: String,
         version: Option<i32>,
+        #[graphql(
+            desc = "The language of everything inside — its title, description, states and their actions — unless a field asks for another (see `Locale`)."
+        )]
+        locale: Option<super::Locale>,
     ) -> GqlResult<Option<Workflow>> {
         principal(ctx)?;
         match store(ctx)
@@ -111,7 +116,11 @@ impl AppQuery {
             .await
             .map_err(from_store)?
         {
-            Some(d) => Ok(Some(workflow_view(store(ctx), d).await?)),
+            Some(d) => {
+                let mut view = workflow_view(store(ctx), d).await?;
+                view.locale = locale.map(|l| l.0);
+                Ok(Some(view))
+            }
             None => Ok(None),
         }
     }

@@ -72,9 +72,22 @@ pub struct Workflow {
     pub mermaid: String,
     /// When it was retired (no new submissions), if it was.
     pub retired_at: Option<DateTime<Utc>>,
+    /// The language asked for where it was fetched (`workflow(locale:)`): what its titles,
+    /// description and states are in unless a field asks for another.
+    #[graphql(skip)]
+    pub locale: Option<Lang>,
 }
 
 impl Workflow {
+    /// The language of a field: its own `locale`, else the one the workflow was fetched in,
+    /// else the request's.
+    fn lang(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Lang {
+        match (locale, self.locale) {
+            (None, Some(l)) => l,
+            (locale, _) => lang(ctx, locale),
+        }
+    }
+
     /// A workflow version's global id: `workflow:<key>:<version>`.
     pub(crate) fn id_of(key: &str, version: i32) -> ID {
         ID(format!("workflow:{key}:{version}"))
@@ -104,12 +117,12 @@ pub enum Node {
 impl Workflow {
     /// Its title (see `Locale`).
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
-        self.compiled.title().get(lang(ctx, locale)).to_owned()
+        self.compiled.title().get(self.lang(ctx, locale)).to_owned()
     }
 
     /// Its description, if it has one.
     async fn description(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Option<String> {
-        let lang = lang(ctx, locale);
+        let lang = self.lang(ctx, locale);
         self.compiled.description().map(|d| d.get(lang).to_owned())
     }
 
@@ -130,7 +143,7 @@ impl Workflow {
 
     /// Its states, in definition order, with their titles.
     async fn states(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Vec<StateLabel> {
-        let lang = lang(ctx, locale);
+        let lang = self.lang(ctx, locale);
         self.compiled
             .states()
             .iter()
