@@ -25,10 +25,7 @@ use softland_workflow::{Actor, Calendars, Command, Env, Event, EventKind, Instan
 
 use super::load::load_valid;
 
-const HKT: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(o) => o,
-    None => panic!("UTC+8 is valid"),
-};
+const HKT: FixedOffset = softland_workflow::HONG_KONG;
 
 fn show(t: DateTime<Utc>) -> String {
     t.with_timezone(&HKT)

@@ -269,10 +269,8 @@ pub fn endonym(lang: Lang) -> &'static str {
 
 /// Hong Kong time (UTC+8 all year: Hong Kong keeps no daylight saving).
 fn hong_kong() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+    softland_workflow::HONG_KONG
 }
-
-use chrono::Offset;
 
 /// `2026-11-29 14:05 HKT` (the zone in the page's language).
 pub fn hk_time(at: &DateTime<Utc>, t: &Text) -> String {

@@ -32,9 +32,8 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         return Some(t.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    let hong_kong = chrono::FixedOffset::east_opt(8 * 3600)?;
     day.and_hms_opt(0, 0, 0)?
-        .and_local_timezone(hong_kong)
+        .and_local_timezone(softland_workflow::HONG_KONG)
         .single()
         .map(|t| t.with_timezone(&Utc))
 }

@@ -2,7 +2,7 @@
 //! and one HTML body (askama, so every value is escaped) per message.
 
 use askama::Template;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 pub use softland_workflow::Lang;
 
@@ -104,7 +104,7 @@ struct Html<'a> {
 
 /// Hong Kong time, with the zone named.
 pub fn hong_kong_time(at: DateTime<Utc>, lang: Lang) -> String {
-    let hkt = FixedOffset::east_opt(8 * 3600).expect("+08:00 is an offset");
+    let hkt = softland_workflow::HONG_KONG;
     let local = at.with_timezone(&hkt);
     let zone = lang.pick("Hong Kong time", "香港時間", "香港时间");
     format!("{} ({zone})", local.format("%Y-%m-%d %H:%M"))

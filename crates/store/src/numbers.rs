@@ -80,9 +80,9 @@ impl Store {
             Ok(wf) => wf.reference().to_owned(),
             Err(_) => workflow_key.to_ascii_uppercase(),
         };
-        let year = chrono::FixedOffset::east_opt(8 * 3600).map_or(submitted_at.year(), |hk| {
-            submitted_at.with_timezone(&hk).year()
-        });
+        let year = submitted_at
+            .with_timezone(&softland_workflow::HONG_KONG)
+            .year();
         Ok(reference(&prefix, year, number))
     }
 

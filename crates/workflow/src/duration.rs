@@ -345,14 +345,15 @@ pub const BUNDLED_HK: &str = include_str!("../calendars/hk.txt");
 /// The bundled mainland table.
 pub const BUNDLED_MAINLAND: &str = include_str!("../calendars/mainland.txt");
 
-/// Both regions observe UTC+8 all year.
-const UTC8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+/// Hong Kong and mainland time: both regions observe UTC+8 all year (no daylight saving). The
+/// one definition of it: every crate shows and counts local time with this.
+pub const HONG_KONG: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     Some(offset) => offset,
     None => panic!("UTC+8 is a valid offset"),
 };
 
 fn local_offset() -> FixedOffset {
-    UTC8
+    HONG_KONG
 }
 
 impl Calendars {

@@ -47,7 +47,8 @@ pub use compile::COMPILE_STACK;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos};
 pub use documents::{DOCUMENT_FORMAT, DocumentRef, document_refs};
 pub use duration::{
-    BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, Region,
+    BUNDLED_HK, BUNDLED_MAINLAND, BusinessCalendar, CalendarError, Calendars, DayCount, HONG_KONG,
+    Region,
 };
 pub use engine::{
     Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,

@@ -98,10 +98,9 @@ pub(crate) async fn page(State(c): State<Console>, SignedIn(v): SignedIn) -> Res
             },
         })
         .collect();
-    let hong_kong = chrono::FixedOffset::east_opt(8 * 3600);
-    let today = hong_kong.map_or(Utc::now().date_naive(), |hk| {
-        Utc::now().with_timezone(&hk).date_naive()
-    });
+    let today = Utc::now()
+        .with_timezone(&softland_workflow::HONG_KONG)
+        .date_naive();
     html(&Page {
         page: Frame::new(&v, t.nav_audit, "/audit"),
         t,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use softland_store::KeyRecord;
 use softland_store::directory::{self as dir, Membership};
 
-use super::mutation::recorded;
-use super::query::parse_id;
+use super::input::parse_id;
+use super::people_actions::recorded;
 use super::{principal, store};
 use crate::error::{GqlResult, forbidden, from_store, not_found};
 
@@ -449,7 +449,7 @@ impl DirectoryMutation {
         if p.has(dir::Role::Admin) && !who.is_admin() {
             return Err(forbidden("only administrators make administrators' keys"));
         }
-        super::mutation::bounded("label", Some(&input.label), super::mutation::MAX_NAME)?;
+        super::input::bounded("label", Some(&input.label), super::input::MAX_NAME)?;
         let authority = ctx
             .data_opt::<crate::policy::Authority>()
             .copied()

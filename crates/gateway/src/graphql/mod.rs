@@ -4,6 +4,7 @@ mod dashboard;
 mod directory;
 mod documents;
 mod events;
+mod input;
 pub(crate) mod limits;
 mod locale;
 mod mutation;

@@ -3,7 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use softland_store::{Act, Error as StoreError, Submit, Withdraw};
 
-use super::query::{parse_id, workflow_view};
+use super::input::{MAX_IDEMPOTENCY_KEY, MAX_NAME, MAX_TEXT, bounded, parse_id};
+use super::people_actions::recorded;
+use super::types::workflow_view;
 use super::types::{Application, Task, Workflow, WorkflowError, WorkflowValidation};
 use super::{WorkflowsDir, principal, store};
 use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
@@ -52,47 +54,6 @@ async fn loader(ctx: &Context<'_>) -> GqlResult<softland_store::SchemaFiles> {
         softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0)
             .with_published(published),
     )
-}
-
-/// Records what the caller did (administrators read it, `audit-export` writes it). The act is
-/// done already: failing to record it is logged, not answered as the act's failure.
-pub(crate) async fn recorded(
-    ctx: &Context<'_>,
-    kind: &str,
-    subject: String,
-    application_id: Option<uuid::Uuid>,
-    detail: serde_json::Value,
-) {
-    let Ok(who) = principal(ctx) else {
-        return;
-    };
-    let action = softland_store::people_actions::NewPersonAction {
-        actor: who.name(),
-        kind,
-        subject,
-        application_id,
-        detail,
-    };
-    if let Err(e) = store(ctx).record_action(action).await {
-        tracing::error!(error = %e, kind, "an action was done but not recorded");
-    }
-}
-
-/// The longest idempotency key, in characters.
-pub const MAX_IDEMPOTENCY_KEY: usize = 200;
-/// The longest name (workflow key, action, colleague), in characters.
-pub const MAX_NAME: usize = 200;
-/// The longest comment or reason, in characters.
-pub const MAX_TEXT: usize = 20_000;
-
-/// Refuses a string longer than `max` characters, naming the field.
-pub(crate) fn bounded(field: &str, value: Option<&str>, max: usize) -> GqlResult<()> {
-    match value {
-        Some(v) if v.chars().count() > max => Err(bad_input(format!(
-            "`{field}` is longer than {max} characters"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// A store refusal of a task command: a task that is not the caller's is `NOT_FOUND` unless the

@@ -62,7 +62,7 @@ impl PeopleActionsQuery {
     ) -> GqlResult<Vec<PersonAction>> {
         principal(ctx)?.require_admin()?;
         let before = before
-            .map(|b| super::query::parse_id(&b, "action"))
+            .map(|b| super::input::parse_id(&b, "action"))
             .transpose()?;
         let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
         Ok(store(ctx)
@@ -72,5 +72,29 @@ impl PeopleActionsQuery {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+}
+
+/// Records what the caller did (administrators read it, `audit-export` writes it). The act is
+/// done already: failing to record it is logged, not answered as the act's failure.
+pub(crate) async fn recorded(
+    ctx: &Context<'_>,
+    kind: &str,
+    subject: String,
+    application_id: Option<uuid::Uuid>,
+    detail: serde_json::Value,
+) {
+    let Ok(who) = principal(ctx) else {
+        return;
+    };
+    let action = softland_store::people_actions::NewPersonAction {
+        actor: who.name(),
+        kind,
+        subject,
+        application_id,
+        detail,
+    };
+    if let Err(e) = store(ctx).record_action(action).await {
+        tracing::error!(error = %e, kind, "an action was done but not recorded");
     }
 }

@@ -1,40 +1,21 @@
 //! Queries.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use softland_store::{
-    ApplicationFilter, ClaimFilter, DefinitionRecord, InboxFilter, InboxOrder, InboxOwner, Store,
-};
-use softland_workflow::diagram::{Format, render};
+use softland_store::{ApplicationFilter, ClaimFilter, InboxFilter, InboxOrder, InboxOwner};
 
-use super::types::{Application, ApplicationStatus, Node, PrincipalView, Role, Task, Workflow};
+use super::input::{MAX_NAME, bounded};
+use super::types::{
+    Application, ApplicationStatus, Node, PrincipalView, Role, Task, Workflow, workflow_view,
+};
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
-use crate::graphql::mutation::{MAX_NAME, bounded};
 use crate::policy::Principal;
 
 /// The applications' queries.
 #[derive(Debug, Default)]
 pub struct AppQuery;
-
-pub(crate) async fn workflow_view(store: &Store, d: DefinitionRecord) -> GqlResult<Workflow> {
-    let wf = store
-        .workflow(&d.key, d.version)
-        .await
-        .map_err(from_store)?;
-    Ok(Workflow {
-        id: Workflow::id_of(&d.key, d.version),
-        mermaid: render(&wf, Format::Mermaid),
-        compiled: wf,
-        key: d.key,
-        version: d.version,
-        application_schema: Json(d.form_schema),
-        source: d.source,
-        retired_at: d.retired_at,
-        locale: None,
-    })
-}
 
 /// The application, if the caller may see it.
 async fn visible_application(ctx: &Context<'_>, id: uuid::Uuid) -> GqlResult<Option<Application>> {
@@ -47,11 +28,6 @@ async fn visible_application(ctx: &Context<'_>, id: uuid::Uuid) -> GqlResult<Opt
     } else {
         None
     })
-}
-
-pub(crate) fn parse_id(id: &ID, what: &str) -> GqlResult<uuid::Uuid> {
-    id.parse::<uuid::Uuid>()
-        .map_err(|_| crate::error::not_found(what.to_owned()))
 }
 
 use super::limits::DEFAULT_PAGE;

@@ -22,7 +22,7 @@ use futures_util::stream::{Stream, StreamExt};
 use softland_store::InboxOwner;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::query::parse_id;
+use super::input::parse_id;
 use super::types::{ApplicationEvent, Task};
 use super::{principal, store};
 use crate::codes::ErrorCode;

@@ -446,3 +446,25 @@ pub struct WorkflowError {
     /// Column in the YAML.
     pub column: Option<i32>,
 }
+
+pub(crate) async fn workflow_view(
+    store: &softland_store::Store,
+    d: softland_store::DefinitionRecord,
+) -> GqlResult<Workflow> {
+    use softland_workflow::diagram::{Format, render};
+    let wf = store
+        .workflow(&d.key, d.version)
+        .await
+        .map_err(from_store)?;
+    Ok(Workflow {
+        id: Workflow::id_of(&d.key, d.version),
+        mermaid: render(&wf, Format::Mermaid),
+        compiled: wf,
+        key: d.key,
+        version: d.version,
+        application_schema: Json(d.form_schema),
+        source: d.source,
+        retired_at: d.retired_at,
+        locale: None,
+    })
+}

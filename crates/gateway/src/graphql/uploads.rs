@@ -201,8 +201,8 @@ impl EraseMutation {
         if reason.trim().is_empty() {
             return Err(bad_input("say why the document is erased (`reason`)"));
         }
-        super::mutation::bounded("reason", Some(&reason), super::mutation::MAX_TEXT)?;
-        let id = super::query::parse_id(&id, "document")?;
+        super::input::bounded("reason", Some(&reason), super::input::MAX_TEXT)?;
+        let id = super::input::parse_id(&id, "document")?;
         let store = store(ctx);
         let erased = store
             .erase_document(id, who.name(), &reason)

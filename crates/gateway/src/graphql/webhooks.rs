@@ -12,7 +12,7 @@ use softland_store::notifications::{
     self as n, Channel, Endpoint, NewEndpoint, NotificationFilter, NotificationStatus,
 };
 
-use super::query::parse_id;
+use super::input::parse_id;
 use super::{principal, store};
 use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
 use crate::policy::Principal;

@@ -1,7 +1,7 @@
 //! What fan-out writes: a webhook's JSON body, an e-mail's row, which letter an event sends,
 //! and when digests go out.
 
-use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::{Value, json};
 use softland_notifications::letters::{About, Lang, Letter};
 use softland_store::{ApplicationRecord, EventRecord};
@@ -60,7 +60,7 @@ pub(super) fn letter_for(
 
 /// The next 08:00 Hong Kong time after `now`: when daily digests go out.
 pub fn next_digest(now: DateTime<Utc>) -> DateTime<Utc> {
-    let hkt = FixedOffset::east_opt(8 * 3600).expect("+08:00 is an offset");
+    let hkt = softland_workflow::HONG_KONG;
     let local = now.with_timezone(&hkt);
     let today = hkt
         .with_ymd_and_hms(local.year(), local.month(), local.day(), 8, 0, 0)
