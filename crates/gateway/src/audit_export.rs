@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::authn::Refusal;
 use crate::codes::ErrorCode;
 use crate::downloads::DownloadState;
 use crate::error::refuse;
@@ -61,22 +60,9 @@ pub(crate) async fn export(
     Query(range): Query<Range>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match s.auth.reader(&headers).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "missing or invalid credentials: send `Authorization: Bearer <token>`",
-            );
-        }
-        Err(Refusal::Unavailable | Refusal::NoCsrf) => {
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Internal,
-                "the audit trail cannot be read right now; try again shortly",
-            );
-        }
+    let caller = match crate::downloads::reader(&s.auth, &headers).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
     if !caller.is_admin() {
         return refuse(

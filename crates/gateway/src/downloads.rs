@@ -81,22 +81,33 @@ fn disposition(filename: &str, media_type: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// Who reads a file-like answer (a document, the audit export): the API's bearer token or the
+/// console's session cookie — else the refusal to answer with (401, or 503 when the store is
+/// unavailable), before any work is done for the caller.
+pub(crate) async fn reader(
+    auth: &crate::authn::Authenticator,
+    headers: &HeaderMap,
+) -> Result<crate::policy::Principal, Response> {
+    match auth.reader(headers).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "missing or invalid credentials: send `Authorization: Bearer <token>`",
+        )),
+        Err(Refusal::Unavailable | Refusal::NoCsrf) => Err(unavailable()),
+    }
+}
+
 /// `GET /documents/{id}`.
 pub(crate) async fn download(
     State(s): State<DownloadState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match s.auth.reader(&headers).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "missing or invalid credentials: send `Authorization: Bearer <token>`",
-            );
-        }
-        Err(Refusal::Unavailable | Refusal::NoCsrf) => return unavailable(),
+    let caller = match reader(&s.auth, &headers).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return not_found();

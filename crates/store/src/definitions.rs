@@ -275,39 +275,36 @@ impl Store {
         Ok(forms)
     }
 
-    /// Retires a version: running applications go on, new submissions are refused.
+    /// Retires a version: running applications go on, new submissions are refused. Retiring
+    /// twice changes nothing: the first retirement's time stands.
     pub async fn retire(&self, key: &str, version: i32) -> Result<DefinitionRecord> {
-        let found = definition::Entity::find()
-            .filter(definition::Column::Key.eq(key))
-            .filter(definition::Column::Version.eq(version))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
-        // Retiring twice changes nothing: the first retirement's time stands.
-        if found.retired_at.is_some() {
-            return definition_record(found);
-        }
-        let mut am: definition::ActiveModel = found.into();
-        am.retired_at = Set(Some(self.now()));
-        let updated = definition::Entity::update(am).exec(self.db()).await?;
-        definition_record(updated)
+        self.set_retired(key, version, true).await
     }
 
     /// Brings a retired version back: if it is the latest, new submissions use it again.
     pub async fn unretire(&self, key: &str, version: i32) -> Result<DefinitionRecord> {
+        self.set_retired(key, version, false).await
+    }
+
+    async fn set_retired(
+        &self,
+        key: &str,
+        version: i32,
+        retired: bool,
+    ) -> Result<DefinitionRecord> {
         let found = definition::Entity::find()
             .filter(definition::Column::Key.eq(key))
             .filter(definition::Column::Version.eq(version))
             .one(self.db())
             .await?
             .ok_or_else(|| Error::NotFound(format!("workflow `{key}` version {version}")))?;
-        if found.retired_at.is_none() {
+        if found.retired_at.is_some() == retired {
             return definition_record(found);
         }
         let mut am: definition::ActiveModel = found.into();
-        am.retired_at = Set(None);
+        am.retired_at = Set(retired.then(|| self.now()));
         let updated = definition::Entity::update(am).exec(self.db()).await?;
-        tracing::info!(key, version, "un-retired workflow");
+        tracing::info!(key, version, retired, "retirement changed");
         definition_record(updated)
     }
 

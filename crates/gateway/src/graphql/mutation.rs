@@ -48,12 +48,36 @@ pub struct ActInput {
 
 /// Schema files a definition sent over the API may name: files under the server's schemas
 /// folder, then the forms published versions gave those names (schemas travel with versions).
-async fn loader(ctx: &Context<'_>) -> GqlResult<softland_store::SchemaFiles> {
+/// The published forms are read only for a definition that names a file the folder does not
+/// hold (an inline form, or a file here, reads nothing from the database).
+async fn loader(ctx: &Context<'_>, yaml: &str) -> GqlResult<softland_store::SchemaFiles> {
+    let files = softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0);
+    let wanted = softland_workflow::form_file(yaml).filter(|name| files.read(name).is_err());
+    if wanted.is_none() {
+        return Ok(files);
+    }
     let published = store(ctx).published_forms().await.map_err(from_store)?;
-    Ok(
-        softland_store::SchemaFiles::beside(&ctx.data_unchecked::<WorkflowsDir>().0)
-            .with_published(published),
-    )
+    Ok(files.with_published(published))
+}
+
+/// The answer to a claim, release or hand-over: the task, with the act recorded (its state
+/// and `detail` beside it), or the store's refusal in the API's words.
+async fn claim_changed(
+    ctx: &Context<'_>,
+    who: &Principal,
+    kind: &str,
+    result: Result<softland_store::TaskRecord, StoreError>,
+    mut detail: serde_json::Value,
+) -> GqlResult<Task> {
+    match result {
+        Ok(t) => {
+            detail["state"] = serde_json::Value::from(t.state.clone());
+            let (id, app) = (t.id.to_string(), Some(t.application_id));
+            recorded(ctx, kind, id, app, detail).await;
+            Ok(t.into())
+        }
+        Err(e) => Err(task_refusal(ctx, who, e).await),
+    }
 }
 
 /// A store refusal of a task command: a task that is not the caller's is `NOT_FOUND` unless the
@@ -219,7 +243,7 @@ impl AppMutation {
         yaml: String,
     ) -> GqlResult<WorkflowValidation> {
         principal(ctx)?;
-        let compiled = softland_store::compile_off_runtime(yaml, loader(ctx).await?)
+        let compiled = softland_store::compile_off_runtime(yaml.clone(), loader(ctx, &yaml).await?)
             .await
             .map_err(from_store)?;
         Ok(match compiled {
@@ -250,7 +274,7 @@ impl AppMutation {
             crate::policy::Principal::Admin { name } => name.clone(),
             _ => String::new(),
         };
-        let load = loader(ctx).await?;
+        let load = loader(ctx, &yaml).await?;
         let published = store(ctx)
             .publish(&yaml, load, &by)
             .await
@@ -300,21 +324,7 @@ impl AppMutation {
         let t = store(ctx)
             .claim(parse_id(&task_id, "task")?, &who.actor()?)
             .await;
-        match t {
-            Ok(t) => {
-                let detail = serde_json::json!({"state": t.state});
-                recorded(
-                    ctx,
-                    "claim",
-                    t.id.to_string(),
-                    Some(t.application_id),
-                    detail,
-                )
-                .await;
-                Ok(t.into())
-            }
-            Err(e) => Err(task_refusal(ctx, who, e).await),
-        }
+        claim_changed(ctx, who, "claim", t, serde_json::json!({})).await
     }
 
     /// Releases a claim (the claimant, or a lead).
@@ -323,21 +333,7 @@ impl AppMutation {
         let t = store(ctx)
             .release(parse_id(&task_id, "task")?, &who.claimant()?)
             .await;
-        match t {
-            Ok(t) => {
-                let detail = serde_json::json!({"state": t.state});
-                recorded(
-                    ctx,
-                    "release",
-                    t.id.to_string(),
-                    Some(t.application_id),
-                    detail,
-                )
-                .await;
-                Ok(t.into())
-            }
-            Err(e) => Err(task_refusal(ctx, who, e).await),
-        }
+        claim_changed(ctx, who, "release", t, serde_json::json!({})).await
     }
 
     /// Hands a task to a colleague of the same agency.
@@ -350,14 +346,6 @@ impl AppMutation {
         let t = store(ctx)
             .delegate(parse_id(&task_id, "task")?, &who.claimant()?, &to)
             .await;
-        match t {
-            Ok(t) => {
-                let detail = serde_json::json!({"state": t.state, "to": to});
-                let (id, app) = (t.id.to_string(), Some(t.application_id));
-                recorded(ctx, "hand_over", id, app, detail).await;
-                Ok(t.into())
-            }
-            Err(e) => Err(task_refusal(ctx, who, e).await),
-        }
+        claim_changed(ctx, who, "hand_over", t, serde_json::json!({"to": to})).await
     }
 }
