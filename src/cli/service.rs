@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use softland_gateway::notify::FanOutSettings;
 use softland_gateway::{Application, Settings};
+use softland_notifications::fan_out::FanOutSettings;
 use softland_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -47,7 +47,7 @@ impl Service {
         workers.extend(store.spawn_key_watch(stop.subscribe()));
         let storage = softland_documents::Storage::open(&settings.documents)
             .map_err(|e| std::io::Error::other(format!("the document store: {e}")))?;
-        workers.push(softland_gateway::retention::spawn_sweeper(
+        workers.push(softland_documents::retention::spawn_sweeper(
             store.clone(),
             storage,
             settings.unlinked_retention,
@@ -60,7 +60,7 @@ impl Service {
         let scheme = if app.is_https() { "https" } else { "http" };
         // Links in e-mail and webhooks: the public address, else where this server listens.
         let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
-        workers.push(softland_gateway::notify::spawn_fan_out(
+        workers.push(softland_notifications::fan_out::spawn_fan_out(
             store.clone(),
             FanOutSettings {
                 public_url: public_url.clone(),

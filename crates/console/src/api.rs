@@ -7,24 +7,45 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use softland_gateway::graphql::RequestLang;
+use softland_gateway::{ErrorCode, Reason};
 
 use crate::Console;
 use crate::form::Violation;
 use crate::visitor::Visitor;
 
 /// Why the API said no.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
-    /// `extensions.code` (`FORBIDDEN`, `BAD_USER_INPUT`, …).
-    pub code: String,
+    /// `extensions.code`.
+    pub code: ErrorCode,
     /// The API's message (words for people, never internals: see the gateway's error module).
     pub message: String,
     /// Each input violation.
     pub violations: Vec<Violation>,
-    /// Which rule refused (`FOUR_EYES`), when the API says.
-    pub reason: String,
+    /// Which rule refused, when the API says.
+    pub reason: Option<Reason>,
     /// The step a four-eyes rule names (its name; the page puts its title here).
     pub step: String,
+}
+
+/// A failure of the server, nothing else said (set the fields that apply).
+impl Default for Failure {
+    fn default() -> Self {
+        Failure::of(ErrorCode::Internal)
+    }
+}
+
+impl Failure {
+    /// A refusal with `code` and nothing else said.
+    pub fn of(code: ErrorCode) -> Self {
+        Failure {
+            code,
+            message: String::new(),
+            violations: Vec::new(),
+            reason: None,
+            step: String::new(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,16 +96,17 @@ impl Console {
         if let Some(first) = answer.errors.into_iter().next() {
             // Errors without a code are async-graphql's own refusals of the request (a value
             // that does not coerce, say): the visitor's mistake, as over HTTP.
+            // A code this console does not know is a server it is not built with: a failure.
             let code = if first.extensions.code.is_empty() {
-                "BAD_USER_INPUT".to_owned()
+                ErrorCode::BadUserInput
             } else {
-                first.extensions.code
+                ErrorCode::parse(&first.extensions.code).unwrap_or(ErrorCode::Internal)
             };
             return Err(Failure {
                 code,
                 message: first.message,
                 violations: first.extensions.violations,
-                reason: first.extensions.reason,
+                reason: Reason::parse(&first.extensions.reason),
                 step: first.extensions.step,
             });
         }
@@ -94,8 +116,5 @@ impl Console {
 
 fn internal(e: &serde_json::Error) -> Failure {
     tracing::error!(error = %e, "the console cannot read the API's answer");
-    Failure {
-        code: "INTERNAL".into(),
-        ..Failure::default()
-    }
+    Failure::of(ErrorCode::Internal)
 }

@@ -291,21 +291,26 @@ pub fn humanize(name: &str) -> String {
     }
 }
 
-/// What an audit-log entry's `kind` means, in words.
+/// What an audit-log entry's `kind` means, in words (a kind this build does not know, by its
+/// name).
 pub fn event_kind(kind: &str, t: &Text) -> String {
-    match kind {
-        "submitted" => t.ev_submitted.to_owned(),
-        "entered" => t.ev_entered.to_owned(),
-        "task_opened" => t.ev_task_opened.to_owned(),
-        "task_completed" => t.ev_task_completed.to_owned(),
-        "completed" => t.ev_completed.to_owned(),
-        "withdrawn" => t.ev_withdrawn.to_owned(),
-        "note_added" => t.ev_note_added.to_owned(),
-        "task_reassigned" => t.ev_reassigned.to_owned(),
-        "task_cancelled" => t.ev_cancelled.to_owned(),
-        "task_overdue" => t.ev_overdue.to_owned(),
-        "document_linked" => t.ev_document_linked.to_owned(),
-        other => humanize(other),
+    use softland_workflow::EventName as K;
+    let Some(known) = K::parse(kind) else {
+        return humanize(kind);
+    };
+    match known {
+        K::Submitted => t.ev_submitted.to_owned(),
+        K::Entered => t.ev_entered.to_owned(),
+        K::TaskOpened => t.ev_task_opened.to_owned(),
+        K::TaskCompleted => t.ev_task_completed.to_owned(),
+        K::Completed => t.ev_completed.to_owned(),
+        K::Withdrawn => t.ev_withdrawn.to_owned(),
+        K::NoteAdded => t.ev_note_added.to_owned(),
+        K::TaskReassigned => t.ev_reassigned.to_owned(),
+        K::TaskCancelled => t.ev_cancelled.to_owned(),
+        K::TaskOverdue => t.ev_overdue.to_owned(),
+        K::DocumentLinked => t.ev_document_linked.to_owned(),
+        K::Exited | K::ChoiceMade | K::BranchDone => humanize(kind),
     }
 }
 

@@ -10,8 +10,11 @@
 //!            written through a multipart upload that appears only when complete
 //! ```
 //!
-//! Nothing here knows who may see a document: the store records it, the gateway's policy
-//! decides.
+//! Nothing here knows who may see a document: the store records it, the policy
+//! (`softland-policy`) decides. [`retention`] is the worker that removes uploads never linked
+//! to an application once their retention has passed.
+
+pub mod retention;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

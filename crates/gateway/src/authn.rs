@@ -10,7 +10,7 @@ use softland_store::Store;
 
 use crate::codes::ErrorCode;
 use crate::oidc::{OidcVerifier, looks_like_jwt};
-use crate::policy::{Authority, Principal};
+use softland_policy::{Authority, Principal};
 
 /// Turns bearer tokens into principals.
 #[derive(Debug, Clone)]

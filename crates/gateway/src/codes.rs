@@ -33,9 +33,22 @@ softland_workflow::code_registry! {
         TooComplex => "TOO_COMPLEX",
         /// The request body is larger than the server accepts.
         PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+        /// The server cannot answer now (the sign-in's identity provider or the database is
+        /// unreachable): try again.
+        Unavailable => "UNAVAILABLE",
         /// The server failed (the database is unreachable, stored data is unreadable); the details
         /// are in the server's log, never in the answer.
         Internal => "INTERNAL",
+    }
+}
+
+softland_workflow::code_registry! {
+    /// Which rule refused, beside the code (`extensions.reason`), for clients to explain it in
+    /// their own words.
+    Reason {
+        /// A four-eyes rule: the caller acted at a step this one must not be decided by the
+        /// same person as (`extensions.step` names the step).
+        FourEyes => "FOUR_EYES",
     }
 }
 
@@ -91,6 +104,14 @@ mod tests {
             assert!(
                 docs.contains(&format!("## `{c}`")),
                 "docs/errors.md has no section for {c}"
+            );
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
+        }
+        for r in Reason::ALL {
+            assert!(
+                docs.contains(&format!("`{}`", r.as_str())),
+                "docs/errors.md does not name the reason {}",
+                r.as_str()
             );
         }
     }

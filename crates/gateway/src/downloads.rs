@@ -87,7 +87,7 @@ fn disposition(filename: &str, media_type: &str) -> HeaderValue {
 pub(crate) async fn reader(
     auth: &crate::authn::Authenticator,
     headers: &HeaderMap,
-) -> Result<crate::policy::Principal, Response> {
+) -> Result<softland_policy::Principal, Response> {
     match auth.reader(headers).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => Err(refuse(

@@ -31,6 +31,17 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Error {
     coded(ErrorCode::BadUserInput, message)
 }
 
+/// The policy's "no" as the client sees it: `FORBIDDEN` with its reason, `NOT_FOUND` for what
+/// the caller may not see, and a store failure as any other.
+pub(crate) fn refused(r: softland_policy::Refusal) -> Error {
+    use softland_policy::Refusal;
+    match r {
+        Refusal::Forbidden(why) => forbidden(why),
+        Refusal::Hidden(what) => not_found(what),
+        Refusal::Store(e) => from_store(e),
+    }
+}
+
 /// Maps a store error to a client error. Internal failures are logged, not shown.
 pub(crate) fn from_store(e: StoreError) -> Error {
     let code = ErrorCode::from(&e);
@@ -83,7 +94,7 @@ pub(crate) fn from_store(e: StoreError) -> Error {
             let step = step.clone();
             Error::new(e.to_string()).extend_with(move |_, ext| {
                 ext.set("code", code.as_str());
-                ext.set("reason", "FOUR_EYES");
+                ext.set("reason", crate::codes::Reason::FourEyes.as_str());
                 ext.set("step", step.as_str());
             })
         }

@@ -14,6 +14,7 @@
 //!
 //! Refusals are pages of plain words with a code, never the provider's or the store's details.
 
+use crate::codes::ErrorCode;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -82,11 +83,11 @@ type OidcClient = Client<
 >;
 
 /// A page that says what went wrong, with a code.
-fn refusal(status: StatusCode, code: &str, words: &str) -> Response {
+fn refusal(status: StatusCode, code: ErrorCode, words: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{words} ({code})\n"),
+        format!("{words} ({})\n", code.as_str()),
     )
         .into_response()
 }
@@ -163,7 +164,7 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
     let Some(v) = s.oidc.as_ref().filter(|v| v.config().browser.is_some()) else {
         return refusal(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             "sign-in with an identity provider is not configured",
         );
     };
@@ -171,7 +172,7 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
     let Some(issuer) = v.config().issuers.get(i).cloned() else {
         return refusal(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "no such identity provider",
         );
     };
@@ -181,7 +182,7 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
             tracing::warn!(issuer, error = %e, "cannot read the identity provider's endpoints");
             return refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
+                ErrorCode::Unavailable,
                 "the identity provider cannot be reached; try again",
             );
         }
@@ -192,7 +193,7 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
             tracing::error!(error = %e, "browser sign-in is misconfigured");
             return refusal(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "sign-in is misconfigured; it has been logged",
             );
         }
@@ -200,7 +201,13 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = match random_token() {
         Ok(n) => n,
-        Err(_) => return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again"),
+        Err(_) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "try again",
+            );
+        }
     };
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -217,7 +224,11 @@ pub async fn login(State(s): State<SignInState>, Query(q): Query<LoginQuery>) ->
     };
     if let Err(e) = s.store.begin_sign_in(state.secret(), &attempt).await {
         tracing::error!(error = %e, "cannot record a sign-in attempt");
-        return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "try again",
+        );
     }
     (
         StatusCode::SEE_OTHER,
@@ -255,14 +266,14 @@ pub async fn callback(
     let Some(v) = s.oidc.as_ref().filter(|v| v.config().browser.is_some()) else {
         return refusal(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             "sign-in with an identity provider is not configured",
         );
     };
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return refusal(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "the sign-in was not completed",
         );
     };
@@ -270,7 +281,7 @@ pub async fn callback(
     if cookie_value(&headers, SIGN_IN_COOKIE).as_deref() != Some(state.as_str()) {
         return refusal(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "this sign-in was not started in this browser",
         );
     }
@@ -279,17 +290,25 @@ pub async fn callback(
         Ok(None) => {
             return refusal(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 "this sign-in expired or was used; start again",
             );
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot read a sign-in attempt");
-            return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "try again",
+            );
         }
     };
     let Some(i) = v.config().issuers.iter().position(|u| *u == attempt.issuer) else {
-        return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "start again");
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "start again",
+        );
     };
     let exchanged = async {
         let (auth, token) = v.endpoints(i).await?;
@@ -331,7 +350,7 @@ pub async fn callback(
             tracing::warn!(error = %e, "sign-in failed at the token exchange");
             return refusal(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated,
                 "the identity provider did not confirm the sign-in",
             );
         }
@@ -342,7 +361,7 @@ pub async fn callback(
             tracing::warn!(%why, "sign-in refused: the ID token");
             return refusal(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated,
                 "the identity provider did not confirm the sign-in",
             );
         }
@@ -353,20 +372,24 @@ pub async fn callback(
         Ok(Some(p)) if p.active && p.roles.is_empty() => {
             return refusal(
                 StatusCode::FORBIDDEN,
-                "FORBIDDEN",
+                ErrorCode::Forbidden,
                 "you are in softland's directory, waiting for your agency's lead to give you a role",
             );
         }
         Ok(_) => {
             return refusal(
                 StatusCode::FORBIDDEN,
-                "FORBIDDEN",
+                ErrorCode::Forbidden,
                 "you are not in softland's directory; ask your agency's or organisation's lead",
             );
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot look the person up");
-            return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "try again",
+            );
         }
     };
     let (token, _csrf) = match s
@@ -377,7 +400,11 @@ pub async fn callback(
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "cannot open a session");
-            return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "try again",
+            );
         }
     };
     tracing::info!(person = person.id, "signed in");
@@ -434,8 +461,16 @@ pub async fn whoami(State(s): State<SignInState>, headers: HeaderMap) -> Respons
             })),
         )
             .into_response(),
-        Ok(None) => refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "not signed in"),
-        Err(_) => refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again"),
+        Ok(None) => refusal(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "not signed in",
+        ),
+        Err(_) => refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "try again",
+        ),
     }
 }
 
@@ -443,13 +478,25 @@ pub async fn whoami(State(s): State<SignInState>, headers: HeaderMap) -> Respons
 pub async fn logout(State(s): State<SignInState>, headers: HeaderMap) -> Response {
     let session = match session_of(&s.store, &headers).await {
         Ok(Some(session)) => session,
-        Ok(None) => return refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "not signed in"),
-        Err(_) => return refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again"),
+        Ok(None) => {
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "not signed in",
+            );
+        }
+        Err(_) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "try again",
+            );
+        }
     };
     if !csrf_matches(&headers, &session) {
         return refusal(
             StatusCode::FORBIDDEN,
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
             "the request lacks this session's X-CSRF-Token",
         );
     }

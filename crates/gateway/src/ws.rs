@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::authn::Authenticator;
 use crate::graphql::SoftlandSchema;
-use crate::policy::Principal;
+use softland_policy::Principal;
 
 /// How long a client has, after the upgrade, to send `connection_init`.
 pub const INIT_WAIT: Duration = Duration::from_secs(10);

@@ -5,12 +5,16 @@
 //! - [`webhook`]: one signed POST, with a timeout and a cap on the answer read.
 //! - [`mail`]: SMTP with lettre (STARTTLS or implicit TLS).
 //! - [`letters`]: what e-mail says, in English, Traditional and Simplified Chinese.
+//! - [`fan_out`]: the worker that turns committed events into deliveries — a webhook call per
+//!   endpoint whose owner may see the event, e-mail to the people concerned — queued in the
+//!   store exactly once per outbox row.
 //! - [`delivery`]: the worker that leases, sends, records and retries.
 //!
-//! What to send to whom — and what each recipient may see of it — is decided by the gateway's
-//! policy when committed events are fanned out; this crate sends what it is given.
+//! outbox → fan-out → queue → delivery all live here; who may see what of an event is the
+//! policy's answer (`softland-policy`), asked once per endpoint's owner.
 
 pub mod delivery;
+pub mod fan_out;
 pub mod guard;
 pub mod letters;
 pub mod mail;
@@ -18,40 +22,89 @@ pub mod signing;
 pub mod webhook;
 
 use softland_store::EventRecord;
+use softland_workflow::{Assignee, EventName};
 
-/// The event types a webhook endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 8] = [
-    "application.submitted",
-    "task.opened",
-    "information.requested",
-    "task.completed",
-    "task.reassigned",
-    "task.overdue",
-    "application.completed",
-    "application.withdrawn",
-];
+/// What a webhook endpoint subscribes to and a delivery announces: the Standard Webhooks
+/// `type`. Adding one fails to compile wherever types are told apart (letters, fan-out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// An application was submitted.
+    ApplicationSubmitted,
+    /// A task opened for an agency.
+    TaskOpened,
+    /// A task opened for the applicant: an agency asks the firm for information.
+    InformationRequested,
+    /// A task was completed.
+    TaskCompleted,
+    /// A task was handed to another assignee.
+    TaskReassigned,
+    /// A task fell overdue.
+    TaskOverdue,
+    /// An application reached its outcome.
+    ApplicationCompleted,
+    /// The applicant withdrew an application.
+    ApplicationWithdrawn,
+}
 
-/// The event type an audit-log entry announces, if any (an internal note, a state entered or a
-/// choice made announce nothing).
-pub fn event_type(e: &EventRecord) -> Option<&'static str> {
-    Some(match e.kind.as_str() {
-        "submitted" => "application.submitted",
-        "task_opened" => {
-            if e.payload
-                .get("assignee")
-                .and_then(serde_json::Value::as_str)
-                == Some("applicant")
-            {
-                "information.requested"
-            } else {
-                "task.opened"
-            }
+impl EventType {
+    /// Every type, in the order endpoints list them.
+    pub const ALL: [EventType; 8] = [
+        EventType::ApplicationSubmitted,
+        EventType::TaskOpened,
+        EventType::InformationRequested,
+        EventType::TaskCompleted,
+        EventType::TaskReassigned,
+        EventType::TaskOverdue,
+        EventType::ApplicationCompleted,
+        EventType::ApplicationWithdrawn,
+    ];
+
+    /// Its name (`application.submitted`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ApplicationSubmitted => "application.submitted",
+            EventType::TaskOpened => "task.opened",
+            EventType::InformationRequested => "information.requested",
+            EventType::TaskCompleted => "task.completed",
+            EventType::TaskReassigned => "task.reassigned",
+            EventType::TaskOverdue => "task.overdue",
+            EventType::ApplicationCompleted => "application.completed",
+            EventType::ApplicationWithdrawn => "application.withdrawn",
         }
-        "task_completed" => "task.completed",
-        "task_reassigned" => "task.reassigned",
-        "task_overdue" => "task.overdue",
-        "completed" => "application.completed",
-        "withdrawn" => "application.withdrawn",
-        _ => return None,
-    })
+    }
+
+    /// The type a name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// The type an audit-log entry announces, if any (an internal note, a state entered or a
+    /// choice made announce nothing).
+    pub fn of(e: &EventRecord) -> Option<Self> {
+        Some(match e.kind {
+            EventName::Submitted => EventType::ApplicationSubmitted,
+            EventName::TaskOpened => match e.assignee() {
+                Some(Assignee::Applicant) => EventType::InformationRequested,
+                _ => EventType::TaskOpened,
+            },
+            EventName::TaskCompleted => EventType::TaskCompleted,
+            EventName::TaskReassigned => EventType::TaskReassigned,
+            EventName::TaskOverdue => EventType::TaskOverdue,
+            EventName::Completed => EventType::ApplicationCompleted,
+            EventName::Withdrawn => EventType::ApplicationWithdrawn,
+            EventName::Entered
+            | EventName::Exited
+            | EventName::NoteAdded
+            | EventName::TaskCancelled
+            | EventName::ChoiceMade
+            | EventName::BranchDone
+            | EventName::DocumentLinked => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

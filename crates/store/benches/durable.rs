@@ -22,6 +22,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use softland_workflow::EventName;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -80,13 +81,17 @@ async fn writer(
             .expect("submit");
         run.latencies.push(t.elapsed());
         run.commands += 1;
-        run.transitions += sub.events.iter().filter(|e| e.kind == "entered").count() as u64;
+        run.transitions += sub
+            .events
+            .iter()
+            .filter(|e| e.kind == EventName::Entered)
+            .count() as u64;
         // A client learns task ids from what each command opened (no extra reads).
         let mut open = sub.opened;
         for (state, agency, person, action) in steps.iter() {
             let i = open
                 .iter()
-                .position(|t| t.state == *state && t.assignee == *agency)
+                .position(|t| t.state == *state && t.assignee.key() == *agency)
                 .expect("open task");
             let task = open.swap_remove(i);
             let t = Instant::now();
@@ -100,7 +105,11 @@ async fn writer(
                 .expect("act");
             run.latencies.push(t.elapsed());
             run.commands += 1;
-            run.transitions += out.events.iter().filter(|e| e.kind == "entered").count() as u64;
+            run.transitions += out
+                .events
+                .iter()
+                .filter(|e| e.kind == EventName::Entered)
+                .count() as u64;
             open.extend(out.opened);
         }
     }

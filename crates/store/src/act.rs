@@ -4,7 +4,7 @@
 
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
-use softland_workflow::{Command, Party, TaskId};
+use softland_workflow::{Assignee, Command, Party, TaskId};
 use uuid::Uuid;
 
 use crate::Store;
@@ -136,7 +136,15 @@ impl Store {
             app,
             open_tasks: before,
         } = read;
-        ensure_yours(req, &assignee, &app.organization, app.id)?;
+        if !req
+            .gate
+            .may_work(&Assignee::parse(&assignee), &app.organization)
+        {
+            return Err(Error::NotYours {
+                application_id: app.id,
+                assignee,
+            });
+        }
         if status != TaskStatus::Open {
             return Err(ConflictReason::TaskClosed.into());
         }
@@ -205,29 +213,6 @@ impl Store {
             app: application::Model::from_query_result(&row, "")?,
             // The open tasks come back from the commit statement.
             open_tasks: None,
-        })
-    }
-}
-
-/// Refuses a task that is not the actor's to work (see [`Error::NotYours`]).
-fn ensure_yours(req: &Act, assignee: &str, organization: &str, application_id: Uuid) -> Result<()> {
-    let yours = match &req.actor.party {
-        Party::Agency(agency) => agency == assignee,
-        Party::Applicant => {
-            assignee == "applicant"
-                && req
-                    .organization
-                    .as_deref()
-                    .is_none_or(|o| o == organization)
-        }
-        Party::System => true,
-    };
-    if yours {
-        Ok(())
-    } else {
-        Err(Error::NotYours {
-            application_id,
-            assignee: assignee.to_owned(),
         })
     }
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde_json::Value;
-use softland_workflow::{Actor, Command, Env, Party, Workflow};
+use softland_workflow::{Actor, Assignee, Command, Env, Party, Workflow};
 use uuid::Uuid;
 
 use crate::Store;
@@ -99,7 +99,7 @@ impl Store {
             for step in &seed.steps {
                 let party = match &step.actor.party {
                     Party::Agency(a) => a.as_str(),
-                    Party::Applicant => "applicant",
+                    Party::Applicant => Assignee::Applicant.key(),
                     Party::System => "system",
                 };
                 let task = inst

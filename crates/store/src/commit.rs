@@ -4,6 +4,7 @@
 
 use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, IdenStatic};
 use serde_json::Value;
+use softland_workflow::Assignee;
 use uuid::Uuid;
 
 use crate::Store;
@@ -47,7 +48,7 @@ impl OpenTaskRow {
             task_no: self.task_no as u32,
             state: self.state,
             title: self.title,
-            assignee: self.assignee,
+            assignee: Assignee::parse(&self.assignee),
             organization: self.organization,
             actions: self.actions,
             status: crate::records::TaskStatus::Open,

@@ -89,7 +89,7 @@ impl Store {
                     let (state, action, comment) = event_columns(&e, &mut task_states);
                     let state = state.map(|s| s.to_string());
                     let differs = [
-                        ("kind", row.kind != e.kind.name()),
+                        ("kind", row.kind != e.kind.name().as_str()),
                         ("actor", row.actor.as_deref() != e.actor.as_deref()),
                         ("state", row.state != state),
                         ("action", row.action != action),

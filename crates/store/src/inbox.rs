@@ -7,6 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use softland_workflow::Assignee;
 use uuid::Uuid;
 
 use crate::entity::enums::TaskStatus as DbTaskStatus;
@@ -24,7 +25,7 @@ fn inbox_where(backend: Backend, owner: &InboxOwner, filter: &InboxFilter) -> Co
         InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
         InboxOwner::Applicant(org) => c
             .add(task::Column::Organization.eq(org.as_str()))
-            .add(task::Column::Assignee.eq("applicant")),
+            .add(task::Column::Assignee.eq(Assignee::Applicant.key())),
     };
     if let Some(key) = &filter.workflow_key {
         c = c.add(task::Column::WorkflowKey.eq(key.as_str()));

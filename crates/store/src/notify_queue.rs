@@ -383,13 +383,13 @@ impl Store {
         &self,
         application_id: Uuid,
         task_no: i32,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<softland_workflow::Assignee>> {
         Ok(task::Entity::find()
             .filter(task::Column::ApplicationId.eq(application_id))
             .filter(task::Column::TaskNo.eq(task_no))
             .one(self.db())
             .await?
-            .map(|t| t.assignee))
+            .map(|t| softland_workflow::Assignee::parse(&t.assignee)))
     }
 
     /// Held notifications (digests) due by now, oldest first, at most `limit`.

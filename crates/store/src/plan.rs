@@ -4,6 +4,7 @@
 //! application columns that follow from the instance ([`snapshot`]). The commit
 //! (`commit.rs`) writes what the plan says.
 
+use softland_workflow::Assignee;
 use std::collections::HashMap;
 
 use sea_orm::ActiveValue::Set;
@@ -106,7 +107,7 @@ impl<'a> Writer<'a> {
                     return None;
                 }
                 if let Some(to) = &c.reassigned_to {
-                    t.assignee = to.clone();
+                    t.assignee = Assignee::parse(to);
                     t.claimed_by = None;
                 }
                 t.overdue |= c.overdue;
@@ -171,7 +172,7 @@ pub(crate) fn plan_events(
         let record = EventRecord {
             application_id: w.app_id,
             seq,
-            kind: e.kind.name().to_owned(),
+            kind: e.kind.name(),
             actor: e.actor.as_deref().map(str::to_owned),
             state: state_name.clone(),
             action: action.clone(),
@@ -183,7 +184,7 @@ pub(crate) fn plan_events(
         rows.push(event::ActiveModel {
             application_id: Set(w.app_id),
             seq: Set(seq),
-            kind: Set(record.kind.clone()),
+            kind: Set(record.kind.as_str().to_owned()),
             actor: Set(record.actor.clone()),
             state: Set(state_name),
             action: Set(action),

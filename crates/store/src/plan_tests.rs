@@ -2,6 +2,7 @@
 use super::*;
 use crate::hash::genesis;
 use serde_json::Value;
+use softland_workflow::EventName;
 use softland_workflow::{Actor, Calendars, Command, Env};
 
 fn workflow() -> Workflow {
@@ -127,7 +128,7 @@ fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
     let completed = log
         .records
         .iter()
-        .find(|r| r.kind == "task_completed")
+        .find(|r| r.kind == EventName::TaskCompleted)
         .expect("recorded");
     assert_eq!(
         (completed.state.as_deref(), completed.comment.as_deref()),

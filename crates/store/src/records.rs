@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use softland_workflow::{Actor, Status};
+use std::sync::Arc;
+
+use softland_workflow::{Actor, Assignee, EventName, Status};
 use uuid::Uuid;
 
 /// An application as clients see it.
@@ -69,8 +71,9 @@ pub struct TaskRecord {
     pub state: String,
     /// The state's English title.
     pub title: String,
-    /// An agency key, or `applicant`.
-    pub assignee: String,
+    /// Who it is for (written as its key: an agency's, or `applicant`).
+    #[serde(serialize_with = "assignee_key")]
+    pub assignee: Assignee,
     /// The applicant organization.
     pub organization: String,
     /// What can be done.
@@ -97,6 +100,10 @@ pub struct TaskRecord {
     pub workflow_version: i32,
 }
 
+fn assignee_key<S: serde::Serializer>(a: &Assignee, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.key())
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRecord {
@@ -104,8 +111,8 @@ pub struct EventRecord {
     pub application_id: Uuid,
     /// 1, 2, 3, … within the application.
     pub seq: i64,
-    /// The event kind (`task_completed`, …).
-    pub kind: String,
+    /// The event kind.
+    pub kind: EventName,
     /// Who caused it.
     pub actor: Option<String>,
     /// The state concerned, by name.
@@ -125,8 +132,16 @@ pub struct EventRecord {
 impl EventRecord {
     /// What the actor acted for: an agency's key or `applicant` (`None` for the system, and for
     /// events recorded before softland kept it).
-    pub fn party(&self) -> Option<&str> {
-        self.payload.get("party").and_then(Value::as_str)
+    pub fn party(&self) -> Option<Assignee> {
+        self.payload
+            .get("party")
+            .and_then(Value::as_str)
+            .map(Assignee::parse)
+    }
+
+    /// Who the task an event concerns is for (`task_opened`, `task_reassigned`, …).
+    pub fn assignee(&self) -> Option<Assignee> {
+        serde_json::from_value(self.payload.get("assignee")?.clone()).ok()
     }
 
     /// An internal note's text (`note_added` events).
@@ -136,7 +151,7 @@ impl EventRecord {
 
     /// The document a `document_linked` event links: its id and content SHA-256.
     pub fn linked_document(&self) -> Option<(&str, &str)> {
-        if self.kind != "document_linked" {
+        if self.kind != EventName::DocumentLinked {
             return None;
         }
         Some((
@@ -205,10 +220,12 @@ pub struct Act {
     pub task_id: Uuid,
     /// Who acts.
     pub actor: Actor,
-    /// For an applicant actor: the organization they act for. A task of another
-    /// organization's application is refused with [`crate::Error::NotYours`] before anything
-    /// else is looked at. Ignored for agency actors, whose agency must be the task's assignee.
+    /// For an applicant actor: the organization they act for (its idempotency keys are the
+    /// organization's).
     pub organization: Option<String>,
+    /// Whose tasks the caller works: a task outside it is refused with
+    /// [`crate::Error::NotYours`] before anything else is looked at.
+    pub gate: Arc<dyn TaskGate>,
     /// The action's name.
     pub action: String,
     /// A comment for the record.
@@ -225,12 +242,14 @@ pub struct Act {
 
 impl Act {
     /// `actor` takes `action` on a task: no comment, input or note, no revision expected, not
-    /// idempotent, no organization (set the fields that apply).
+    /// idempotent, no organization, no gate beyond the engine's rule that only a task's
+    /// assignee acts on it (set the fields that apply).
     pub fn new(task_id: Uuid, actor: Actor, action: impl Into<String>) -> Self {
         Act {
             task_id,
             actor,
             organization: None,
+            gate: Arc::new(Ungated),
             action: action.into(),
             comment: None,
             input: None,
@@ -238,6 +257,25 @@ impl Act {
             expected_revision: None,
             idempotency_key: None,
         }
+    }
+}
+
+/// Whose tasks a caller may work: the policy's answer (`softland-policy` implements it for its
+/// principal), asked by the store once it has read the task of an action, before anything
+/// else.
+pub trait TaskGate: Send + Sync + std::fmt::Debug {
+    /// Whether the caller may work a task for `assignee` of `organization`'s application.
+    fn may_work(&self, assignee: &Assignee, organization: &str) -> bool;
+}
+
+/// No gate beyond the engine's own rule that only a task's assignee acts on it: for the
+/// command line, tests and benchmarks, which act as whom they say.
+#[derive(Debug, Clone, Copy)]
+pub struct Ungated;
+
+impl TaskGate for Ungated {
+    fn may_work(&self, _: &Assignee, _: &str) -> bool {
+        true
     }
 }
 
@@ -293,25 +331,6 @@ pub enum InboxOwner {
     Agency(String),
     /// An applicant organization's open tasks.
     Applicant(String),
-}
-
-impl InboxOwner {
-    /// Whether a task with this assignee can be in the inbox (of some organization).
-    pub fn may_hold(&self, assignee: &str) -> bool {
-        match self {
-            InboxOwner::Agency(a) => assignee == a,
-            InboxOwner::Applicant(_) => assignee == "applicant",
-        }
-    }
-
-    /// Whether a task with this assignee, of this organization's application, is in the inbox.
-    pub fn holds(&self, assignee: &str, organization: &str) -> bool {
-        self.may_hold(assignee)
-            && match self {
-                InboxOwner::Agency(_) => true,
-                InboxOwner::Applicant(org) => organization == org,
-            }
-    }
 }
 
 /// What an inbox shows, beyond whose it is.

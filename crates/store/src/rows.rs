@@ -2,6 +2,7 @@
 //! be read is an [`Error::Unreadable`] naming the table, the row and the column — never a
 //! default. Also the derived columns of an event row ([`event_columns`]).
 
+use softland_workflow::Assignee;
 use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
@@ -80,7 +81,7 @@ pub(crate) fn event_record(m: event::Model) -> Result<EventRecord> {
     Ok(EventRecord {
         application_id: m.application_id,
         seq: m.seq,
-        kind: e.kind.name().to_owned(),
+        kind: e.kind.name(),
         actor: e.actor.as_deref().map(str::to_owned),
         state: m.state,
         action,
@@ -143,7 +144,7 @@ pub(crate) fn task_record(m: task::Model) -> Result<TaskRecord> {
         task_no: m.task_no as u32,
         state: m.state,
         title: m.title,
-        assignee: m.assignee,
+        assignee: Assignee::parse(&m.assignee),
         organization: m.organization,
         status: match m.status {
             DbTaskStatus::Open => TaskStatus::Open,

@@ -17,21 +17,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Tr
 use softland_workflow::{Workflow, name_legacy_states};
 use uuid::Uuid;
 
+use softland_workflow::EventName;
+
 use crate::Store;
 use crate::entity::{application, event, upgrade};
 use crate::error::{Error, Result};
 
 /// The upgrade of events to state names (`m20261128_000001_event_state_names`).
 const EVENT_STATE_NAMES: &str = "event-state-names";
-
-/// The event kinds that name a state.
-const KINDS_WITH_STATES: [&str; 5] = [
-    "entered",
-    "exited",
-    "task_opened",
-    "choice_made",
-    "branch_done",
-];
 
 const BATCH: u64 = 500;
 
@@ -66,7 +59,14 @@ impl Store {
             let batch = event::Entity::find()
                 .filter(event::Column::Id.gt(after))
                 .filter(event::Column::HashedPayload.is_null())
-                .filter(event::Column::Kind.is_in(KINDS_WITH_STATES))
+                .filter(
+                    event::Column::Kind.is_in(
+                        EventName::ALL
+                            .into_iter()
+                            .filter(|k| k.names_state())
+                            .map(EventName::as_str),
+                    ),
+                )
                 .order_by_asc(event::Column::Id)
                 .limit(BATCH)
                 .all(self.db())

@@ -100,7 +100,7 @@ impl Warm {
         }
         for t in open {
             s.tasks
-                .insert(t.id, (id, t.task_no as i32, t.assignee.clone()));
+                .insert(t.id, (id, t.task_no as i32, t.assignee.key().to_owned()));
         }
         s.apps
             .insert(id, (Some((app, inst)), open.iter().map(|t| t.id).collect()));
@@ -141,7 +141,7 @@ mod tests {
             task_no: no,
             state: "s".into(),
             title: "t".into(),
-            assignee: "a".into(),
+            assignee: softland_workflow::Assignee::Agency("a".into()),
             organization: "o".into(),
             actions: vec![],
             status: crate::records::TaskStatus::Open,

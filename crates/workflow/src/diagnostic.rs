@@ -54,6 +54,11 @@ macro_rules! code_registry {
             pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text,)* }
             }
+
+            /// The code a text form names (`None`: not one of this registry).
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == text)
+            }
         }
     };
 }

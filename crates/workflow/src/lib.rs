@@ -51,8 +51,8 @@ pub use duration::{
     Region,
 };
 pub use engine::{
-    Actor, Command, Env, Event, EventKind, Instance, OpenTask, Party, Rejection, Status, TaskId,
-    UnknownState, name_legacy_states,
+    Actor, Command, Env, Event, EventKind, EventName, Instance, OpenTask, Party, Rejection, Status,
+    TaskId, UnknownState, name_legacy_states,
 };
 pub use model::{
     APPROVE, Assignee, Lang, OfferedAction, REJECT, SEAT_ACTIONS, State, StateId, StateKind,

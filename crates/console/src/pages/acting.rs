@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_gateway::ErrorCode;
 
 use super::application::{Refused, render};
 use super::{failure, refusal_words};
@@ -90,7 +91,7 @@ pub(crate) async fn act(State(c): State<Console>, Path(task): Path<String>, p: P
     });
     match c.call::<Value>(v, ACT, json!({"input": input})).await {
         Ok(_) => back_to(application, ""),
-        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
+        Err(f) if f.code == ErrorCode::Internal => failure(v, &f),
         Err(f) => {
             let refused = Refused {
                 task: &task,

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_gateway::ErrorCode;
+use softland_workflow::{Assignee, EventName};
 
 use super::applications::{Title, status_words};
 use super::names::{Agency, party_name};
@@ -305,7 +307,7 @@ pub(crate) async fn render(
         return failure(
             v,
             &Failure {
-                code: "NOT_FOUND".into(),
+                code: ErrorCode::NotFound,
                 ..Failure::default()
             },
         );
@@ -337,9 +339,9 @@ pub(crate) async fn render(
     });
     let reviewer = me.role == "REVIEWER";
     let applicant = me.role == "APPLICANT";
-    let mine = |assignee: &str| {
-        (applicant && assignee == "applicant")
-            || (reviewer && me.agency.as_deref() == Some(assignee))
+    let mine = |assignee: &str| match Assignee::parse(assignee) {
+        Assignee::Applicant => applicant,
+        Assignee::Agency(a) => reviewer && me.agency.as_deref() == Some(a.as_str()),
     };
     let colleagues: Vec<Colleague> = answer
         .colleagues
@@ -422,24 +424,24 @@ pub(crate) async fn render(
         .iter()
         .map(|d| (d.id.clone(), d.filename.clone(), d.url.clone()))
         .collect();
-    let events: Vec<(String, Option<String>, EventView)> = app
+    let events: Vec<(Option<EventName>, Option<String>, EventView)> = app
         .history
         .into_iter()
         .map(|e| {
-            let (kind, state) = (e.kind.clone(), e.state_title.clone());
+            let (kind, state) = (EventName::parse(&e.kind), e.state_title.clone());
             let view = EventView {
                 at: hk_time(&e.at, t),
                 what: event_kind(&e.kind, t),
                 // A decision and the seats it closes follow from the votes above them: no one
                 // person "did" them (the last voter's name there read as theirs alone).
-                who: if matches!(kind.as_str(), "completed" | "task_cancelled") {
+                who: if matches!(kind, Some(EventName::Completed | EventName::TaskCancelled)) {
                     String::new()
                 } else {
                     e.actor_person
                         .map(|p| p.display_name)
                         .or(e.actor)
-                        .map(|who| match e.party.as_deref() {
-                            Some(p) if p != "applicant" => format!("{who} ({})", party(p)),
+                        .map(|who| match e.party.as_deref().map(Assignee::parse) {
+                            Some(Assignee::Agency(a)) => format!("{who} ({})", party(&a)),
                             _ => who,
                         })
                         .or_else(|| e.party.as_deref().map(party))
@@ -481,23 +483,29 @@ pub(crate) async fn render(
             continue;
         }
         let opened = events.iter().rposition(|(kind, state, _)| {
-            kind == "task_opened" && state.as_deref() == Some(task.title.as_str())
+            *kind == Some(EventName::TaskOpened) && state.as_deref() == Some(task.title.as_str())
         });
         task.asked = opened.and_then(|at| {
             events[..at]
                 .iter()
                 .rev()
-                .find(|(kind, _, _)| kind == "task_completed")
+                .find(|(kind, _, _)| *kind == Some(EventName::TaskCompleted))
                 .map(|(_, _, view)| view.clone())
         });
     }
     let timeline: Vec<EventView> = events
         .into_iter()
         .filter(|(kind, _, _)| {
-            !matches!(
-                kind.as_str(),
-                "entered" | "exited" | "task_opened" | "choice_made" | "branch_done"
-            )
+            !kind.is_some_and(|k| {
+                matches!(
+                    k,
+                    EventName::Entered
+                        | EventName::Exited
+                        | EventName::TaskOpened
+                        | EventName::ChoiceMade
+                        | EventName::BranchDone
+                )
+            })
         })
         .map(|(_, _, view)| view)
         .collect();

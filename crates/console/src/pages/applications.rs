@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_gateway::ErrorCode;
 use softland_gateway::Principal;
 
 use super::{Frame, failure, html, refusal_words};
@@ -256,7 +257,7 @@ async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, R
         Ok(WorkflowAnswer { workflow: None, .. }) => Err(failure(
             v,
             &crate::api::Failure {
-                code: "NOT_FOUND".into(),
+                code: ErrorCode::NotFound,
                 ..Default::default()
             },
         )),
@@ -351,7 +352,7 @@ pub(crate) async fn submit(
             crate::visitor::encode(&w.key)
         ))
         .into_response(),
-        Err(f) if f.code == "BAD_USER_INPUT" || f.code == "FORBIDDEN" => {
+        Err(f) if matches!(f.code, ErrorCode::BadUserInput | ErrorCode::Forbidden) => {
             let words = refusal_words(v.t(), &f);
             let errors = Errors::from_violations(&f.violations);
             let mut response = new_page(v, w, &data, errors, Some(words));

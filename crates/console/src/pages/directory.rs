@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_gateway::ErrorCode;
 use softland_gateway::Principal;
 
 use super::{Frame, failure, html, in_lang, refusal_words};
@@ -278,7 +279,7 @@ fn texts(p: &Posted, required: &[&str], optional: &[&str]) -> Value {
 async fn change(c: &Console, v: &Visitor, mutation: &str, variables: Value) -> Response {
     match c.call::<Value>(v, mutation, variables).await {
         Ok(_) => Redirect::to("/directory").into_response(),
-        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
+        Err(f) if f.code == ErrorCode::Internal => failure(v, &f),
         Err(f) => render(c, v, Filter::default(), Some(refusal_words(v.t(), &f))).await,
     }
 }
@@ -490,7 +491,7 @@ pub(crate) async fn create_key(
         .await
     {
         Ok(created) => keys_page(&c, v, &id, Some(created.create_api_key.token), None).await,
-        Err(f) if f.code == "INTERNAL" || f.code.is_empty() => failure(v, &f),
+        Err(f) if f.code == ErrorCode::Internal => failure(v, &f),
         Err(f) => keys_page(&c, v, &id, None, Some(refusal_words(v.t(), &f))).await,
     }
 }

@@ -16,6 +16,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use softland_gateway::Principal;
+use softland_gateway::{ErrorCode, Reason};
 use softland_workflow::Lang;
 
 use crate::api::Failure;
@@ -164,16 +165,19 @@ pub(crate) struct ConfirmPage {
 /// The page for an API refusal the page cannot show in place.
 pub(crate) fn failure(v: &Visitor, f: &Failure) -> Response {
     let t = v.t();
-    let (status, words) = match f.code.as_str() {
-        "NOT_FOUND" => (StatusCode::NOT_FOUND, t.not_found.to_owned()),
-        "FORBIDDEN" => (
+    let (status, words) = match f.code {
+        ErrorCode::NotFound => (StatusCode::NOT_FOUND, t.not_found.to_owned()),
+        ErrorCode::Forbidden => (
             StatusCode::FORBIDDEN,
             format!("{}: {}", t.refused_forbidden, f.message),
         ),
-        "UNAUTHENTICATED" => return Redirect::to("/signin").into_response(),
-        "BAD_USER_INPUT" | "CONFLICT" | "LIMIT_EXCEEDED" => {
-            (StatusCode::BAD_REQUEST, f.message.clone())
-        }
+        ErrorCode::Unauthenticated => return Redirect::to("/signin").into_response(),
+        ErrorCode::BadUserInput
+        | ErrorCode::Conflict
+        | ErrorCode::LimitExceeded
+        | ErrorCode::InvalidAction
+        | ErrorCode::TooComplex
+        | ErrorCode::PayloadTooLarge => (StatusCode::BAD_REQUEST, f.message.clone()),
         _ => (StatusCode::SERVICE_UNAVAILABLE, t.refused_other.to_owned()),
     };
     let page = MessagePage {
@@ -185,16 +189,21 @@ pub(crate) fn failure(v: &Visitor, f: &Failure) -> Response {
 
 /// What a refusal says in the page's words (shown in place, above the form it refused).
 pub(crate) fn refusal_words(t: &Text, f: &Failure) -> String {
-    match f.code.as_str() {
-        "FORBIDDEN" if f.reason == "FOUR_EYES" => format!(
+    match f.code {
+        ErrorCode::Forbidden if f.reason == Some(Reason::FourEyes) => format!(
             "{}: {}",
             t.refused_forbidden,
             t.four_eyes.replace("{step}", &f.step)
         ),
-        "FORBIDDEN" => format!("{}: {}", t.refused_forbidden, f.message),
-        "CONFLICT" => format!("{} ({})", t.refused_conflict, f.message),
-        "BAD_USER_INPUT" if !f.violations.is_empty() => t.form_has_errors.to_owned(),
-        "BAD_USER_INPUT" | "LIMIT_EXCEEDED" | "NOT_FOUND" => f.message.clone(),
+        ErrorCode::Forbidden => format!("{}: {}", t.refused_forbidden, f.message),
+        ErrorCode::Conflict => format!("{} ({})", t.refused_conflict, f.message),
+        ErrorCode::BadUserInput if !f.violations.is_empty() => t.form_has_errors.to_owned(),
+        ErrorCode::BadUserInput
+        | ErrorCode::LimitExceeded
+        | ErrorCode::NotFound
+        | ErrorCode::InvalidAction
+        | ErrorCode::TooComplex
+        | ErrorCode::PayloadTooLarge => f.message.clone(),
         _ => t.refused_other.to_owned(),
     }
 }

@@ -17,9 +17,9 @@ pub(crate) struct Agency {
 
 /// What an assignee or party (`hkstp`, `applicant`) is called in `lang`.
 pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -> String {
-    if key == "applicant" {
+    let softland_workflow::Assignee::Agency(key) = softland_workflow::Assignee::parse(key) else {
         return t.applicant.to_owned();
-    }
+    };
     match agencies.iter().find(|a| a.key == key) {
         Some(a) => super::in_lang(
             lang,

@@ -3,6 +3,7 @@
 //! and records as any GraphQL client's upload). Back to the page it came from, where the new
 //! document is one of the choices of every document field.
 
+use softland_gateway::ErrorCode;
 use std::io::Write;
 
 use async_graphql::{Request, UploadValue, Variables};
@@ -113,8 +114,8 @@ pub(crate) async fn upload(
                 .extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-                .unwrap_or_default();
+                .and_then(|c| ErrorCode::parse(c.to_string().trim_matches('"')))
+                .unwrap_or(ErrorCode::Internal);
             let f = Failure {
                 code,
                 message: e.message.clone(),
@@ -124,10 +125,10 @@ pub(crate) async fn upload(
             failure(
                 &v,
                 &Failure {
-                    code: if f.code == "INTERNAL" {
+                    code: if f.code == ErrorCode::Internal {
                         f.code
                     } else {
-                        "BAD_USER_INPUT".into()
+                        ErrorCode::BadUserInput
                     },
                     message: words,
                     ..Failure::default()

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use softland_gateway::ErrorCode;
 
 use super::{ConfirmPage, Frame, failure, html, refusal_words};
 use crate::Console;
@@ -119,7 +120,7 @@ pub(crate) async fn detail(
         return failure(
             &v,
             &crate::api::Failure {
-                code: "NOT_FOUND".into(),
+                code: ErrorCode::NotFound,
                 ..Default::default()
             },
         );
@@ -353,7 +354,7 @@ pub(crate) async fn retire_question(
         return failure(
             &v,
             &crate::api::Failure {
-                code: "NOT_FOUND".into(),
+                code: ErrorCode::NotFound,
                 ..Default::default()
             },
         );

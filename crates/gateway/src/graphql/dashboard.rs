@@ -5,7 +5,7 @@ use softland_workflow::Text;
 
 use super::locale::{Locale, lang};
 use super::{principal, store};
-use crate::error::{GqlResult, from_store};
+use crate::error::{GqlResult, from_store, refused};
 
 /// Open tasks of one assignee.
 #[derive(SimpleObject, Debug)]
@@ -64,7 +64,7 @@ pub struct DashboardQuery;
 impl DashboardQuery {
     /// Open and overdue tasks per agency and time spent per step (administrators).
     async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<Dashboard> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let store = store(ctx);
         let open = store
             .open_tasks_by_assignee(store.now())

@@ -9,7 +9,7 @@ use softland_store::directory::{self as dir, Membership};
 use super::input::parse_id;
 use super::people_actions::recorded;
 use super::{principal, store};
-use crate::error::{GqlResult, forbidden, from_store, not_found};
+use crate::error::{GqlResult, forbidden, from_store, not_found, refused};
 
 /// What a person may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -337,7 +337,7 @@ pub struct DirectoryMutation;
 impl DirectoryMutation {
     /// Adds or changes an agency (administrators).
     async fn put_agency(&self, ctx: &Context<'_>, input: AgencyView) -> GqlResult<AgencyView> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let a = store(ctx)
             .put_agency(&input.into())
             .await
@@ -353,7 +353,7 @@ impl DirectoryMutation {
         ctx: &Context<'_>,
         input: OrganizationView,
     ) -> GqlResult<OrganizationView> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let o = store(ctx)
             .put_organization(&input.into())
             .await
@@ -369,7 +369,7 @@ impl DirectoryMutation {
         let who = principal(ctx)?;
         let membership = membership_of(input.agency.clone(), input.organization.clone());
         let roles: Vec<dir::Role> = input.roles.iter().map(|r| (*r).into()).collect();
-        who.may_put_person(&membership, &roles)?;
+        who.may_put_person(&membership, &roles).map_err(refused)?;
         // An id or address held by someone the caller may not see is refused in words that
         // do not say whose, or which of the two it is.
         let unavailable = || {
@@ -451,10 +451,10 @@ impl DirectoryMutation {
         }
         super::input::bounded("label", Some(&input.label), super::input::MAX_NAME)?;
         let authority = ctx
-            .data_opt::<crate::policy::Authority>()
+            .data_opt::<softland_policy::Authority>()
             .copied()
             .unwrap_or_default();
-        let minted = crate::policy::key_minting(who, authority, &p.id, input.expires_at);
+        let minted = softland_policy::key_minting(who, authority, &p.id, input.expires_at);
         let (key, token) = store(ctx)
             .mint_key(&p.id, &input.label, minted.expires_at, minted.minted_by)
             .await

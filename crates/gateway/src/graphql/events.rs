@@ -10,7 +10,7 @@ use softland_workflow::Text;
 use super::locale::{Locale, lang};
 use super::store;
 use crate::error::{GqlResult, from_store};
-use crate::policy::Principal;
+use softland_policy::Principal;
 
 /// One audit-log entry, as the caller may see it (see the policy module).
 #[derive(SimpleObject, Debug, Clone)]
@@ -93,21 +93,15 @@ impl ApplicationEvent {
     /// The entry as `who` may see it; `None` when `who` may not see it at all (an internal
     /// note, for a firm).
     pub fn seen_by(e: EventRecord, who: &Principal) -> Option<Self> {
+        let e = who.entry(e)?;
         let note = e.note().map(str::to_owned);
-        if note.is_some() && !who.reads_internal_notes() {
-            return None;
-        }
-        let party = e.party().map(str::to_owned);
+        let party = e.party().map(|p| p.key().to_owned());
         let input = e.input().cloned().map(Json);
-        let actor = match party.as_deref() {
-            Some(p) if p != "applicant" && !who.sees_reviewers() => None,
-            _ => e.actor,
-        };
         Some(Self {
             seq: e.seq,
             application_id: ID(e.application_id.to_string()),
-            kind: e.kind,
-            actor,
+            kind: e.kind.as_str().to_owned(),
+            actor: e.actor,
             party,
             state: e.state,
             action: e.action,

@@ -23,7 +23,7 @@ use async_graphql::{Context, Schema};
 use softland_store::Store;
 
 use crate::error::{GqlResult, unauthenticated};
-use crate::policy::Principal;
+use softland_policy::Principal;
 
 pub use events::ApplicationEvent;
 pub use locale::{Locale, RequestLang};

@@ -2,14 +2,15 @@
 
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use softland_store::{Act, Error as StoreError, Submit, Withdraw};
+use softland_workflow::{Assignee, EventName};
 
 use super::input::{MAX_IDEMPOTENCY_KEY, MAX_NAME, MAX_TEXT, bounded, parse_id};
 use super::people_actions::recorded;
 use super::types::workflow_view;
 use super::types::{Application, Task, Workflow, WorkflowError, WorkflowValidation};
 use super::{WorkflowsDir, principal, store};
-use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
-use crate::policy::Principal;
+use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found, refused};
+use softland_policy::Principal;
 
 /// The applications' mutations.
 #[derive(Debug, Default)]
@@ -87,7 +88,10 @@ async fn task_refusal(ctx: &Context<'_>, who: &Principal, e: StoreError) -> asyn
         StoreError::NotYours {
             application_id,
             assignee,
-        } => who.refusal(store(ctx), application_id, &assignee).await,
+        } => refused(
+            who.not_yours(store(ctx), application_id, &Assignee::parse(&assignee))
+                .await,
+        ),
         StoreError::NotFound(_) => not_found("task"),
         e => from_store(e),
     }
@@ -102,14 +106,18 @@ impl AppMutation {
         input: SubmitApplicationInput,
     ) -> GqlResult<Application> {
         let who = principal(ctx)?;
-        let organization = who.organization()?.to_owned();
+        let organization = who.organization().map_err(refused)?.to_owned();
         bounded("workflowKey", Some(&input.workflow_key), MAX_NAME)?;
         bounded(
             "idempotencyKey",
             input.idempotency_key.as_deref(),
             MAX_IDEMPOTENCY_KEY,
         )?;
-        if !who.may_apply(store(ctx), &input.workflow_key).await? {
+        if !who
+            .may_apply(store(ctx), &input.workflow_key)
+            .await
+            .map_err(refused)?
+        {
             return Err(forbidden(
                 "this workflow is for firms of another region (its `applicants`)",
             ));
@@ -118,7 +126,7 @@ impl AppMutation {
             .submit(Submit {
                 workflow_key: input.workflow_key,
                 organization,
-                actor: who.actor()?,
+                actor: who.actor().map_err(refused)?,
                 data: input.data.0,
                 idempotency_key: input.idempotency_key,
             })
@@ -149,19 +157,24 @@ impl AppMutation {
         let result = store(ctx)
             .act(Act {
                 organization: who.acting_organization(),
+                gate: std::sync::Arc::new(who.clone()),
                 comment: input.comment,
                 input: input.data.map(|d| d.0),
                 note: input.note,
                 expected_revision: input.expected_revision,
                 idempotency_key: input.idempotency_key,
-                ..Act::new(task_id, who.actor()?, input.action.clone())
+                ..Act::new(task_id, who.actor().map_err(refused)?, input.action.clone())
             })
             .await;
         let out = match result {
             Ok(out) => out,
             Err(e) => return Err(task_refusal(ctx, who, e).await),
         };
-        if let Some(completed) = out.events.iter().find(|e| e.kind == "task_completed") {
+        if let Some(completed) = out
+            .events
+            .iter()
+            .find(|e| e.kind == EventName::TaskCompleted)
+        {
             crate::metrics::transition(
                 &out.application.workflow_key,
                 completed.state.as_deref().unwrap_or_default(),
@@ -180,7 +193,7 @@ impl AppMutation {
         idempotency_key: Option<String>,
     ) -> GqlResult<Application> {
         let who = principal(ctx)?;
-        let org = who.organization()?;
+        let org = who.organization().map_err(refused)?;
         let id = parse_id(&id, "application")?;
         bounded("reason", reason.as_deref(), MAX_TEXT)?;
         bounded(
@@ -196,7 +209,7 @@ impl AppMutation {
             .withdraw(Withdraw {
                 application_id: id,
                 organization: org.to_owned(),
-                actor: who.actor()?,
+                actor: who.actor().map_err(refused)?,
                 reason,
                 idempotency_key,
             })
@@ -221,7 +234,7 @@ impl AppMutation {
             .await
             .map_err(from_store)?
             .ok_or_else(|| not_found("application"))?;
-        if !who.can_see(store(ctx), &app).await? {
+        if !who.can_see(store(ctx), &app).await.map_err(refused)? {
             return Err(not_found("application"));
         }
         if !who.reads_internal_notes() {
@@ -230,7 +243,7 @@ impl AppMutation {
             ));
         }
         let out = store(ctx)
-            .add_note(id, who.actor()?, note)
+            .add_note(id, who.actor().map_err(refused)?, note)
             .await
             .map_err(from_store)?;
         Ok(out.application.into())
@@ -269,11 +282,8 @@ impl AppMutation {
     /// Publishes a definition as a new version (admins only). Unchanged content publishes nothing.
     async fn publish_workflow(&self, ctx: &Context<'_>, yaml: String) -> GqlResult<Workflow> {
         let who = principal(ctx)?;
-        who.require_admin()?;
-        let by = match who {
-            crate::policy::Principal::Admin { name } => name.clone(),
-            _ => String::new(),
-        };
+        who.require_admin().map_err(refused)?;
+        let by = who.name().to_owned();
         let load = loader(ctx, &yaml).await?;
         let published = store(ctx)
             .publish(&yaml, load, &by)
@@ -294,7 +304,7 @@ impl AppMutation {
         key: String,
         version: i32,
     ) -> GqlResult<Workflow> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let d = store(ctx).retire(&key, version).await.map_err(from_store)?;
         let subject = format!("{key} v{version}");
         recorded(ctx, "retire", subject, None, serde_json::json!({})).await;
@@ -308,7 +318,7 @@ impl AppMutation {
         key: String,
         version: i32,
     ) -> GqlResult<Workflow> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let d = store(ctx)
             .unretire(&key, version)
             .await
@@ -322,7 +332,7 @@ impl AppMutation {
     async fn claim_task(&self, ctx: &Context<'_>, task_id: ID) -> GqlResult<Task> {
         let who = principal(ctx)?;
         let t = store(ctx)
-            .claim(parse_id(&task_id, "task")?, &who.actor()?)
+            .claim(parse_id(&task_id, "task")?, &who.actor().map_err(refused)?)
             .await;
         claim_changed(ctx, who, "claim", t, serde_json::json!({})).await
     }
@@ -331,7 +341,10 @@ impl AppMutation {
     async fn release_task(&self, ctx: &Context<'_>, task_id: ID) -> GqlResult<Task> {
         let who = principal(ctx)?;
         let t = store(ctx)
-            .release(parse_id(&task_id, "task")?, &who.claimant()?)
+            .release(
+                parse_id(&task_id, "task")?,
+                &who.claimant().map_err(refused)?,
+            )
             .await;
         claim_changed(ctx, who, "release", t, serde_json::json!({})).await
     }
@@ -344,7 +357,11 @@ impl AppMutation {
         }
         bounded("to", Some(&to), MAX_NAME)?;
         let t = store(ctx)
-            .delegate(parse_id(&task_id, "task")?, &who.claimant()?, &to)
+            .delegate(
+                parse_id(&task_id, "task")?,
+                &who.claimant().map_err(refused)?,
+                &to,
+            )
             .await;
         claim_changed(ctx, who, "hand_over", t, serde_json::json!({"to": to})).await
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::limits::DEFAULT_PAGE;
 use super::{principal, store};
-use crate::error::{GqlResult, from_store};
+use crate::error::{GqlResult, from_store, refused};
 
 /// One thing a person did: a claim, release or hand-over, a key made or revoked, a directory
 /// change, a workflow published, retired or brought back.
@@ -60,7 +60,7 @@ impl PeopleActionsQuery {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> GqlResult<Vec<PersonAction>> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let before = before
             .map(|b| super::input::parse_id(&b, "action"))
             .transpose()?;

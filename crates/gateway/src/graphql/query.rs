@@ -10,8 +10,8 @@ use super::types::{
     Application, ApplicationStatus, Node, PrincipalView, Role, Task, Workflow, workflow_view,
 };
 use super::{principal, store};
-use crate::error::{GqlResult, from_store};
-use crate::policy::Principal;
+use crate::error::{GqlResult, from_store, refused};
+use softland_policy::Principal;
 
 /// The applications' queries.
 #[derive(Debug, Default)]
@@ -19,15 +19,11 @@ pub struct AppQuery;
 
 /// The application, if the caller may see it.
 async fn visible_application(ctx: &Context<'_>, id: uuid::Uuid) -> GqlResult<Option<Application>> {
-    let who = principal(ctx)?;
-    let Some(app) = store(ctx).application(id).await.map_err(from_store)? else {
-        return Ok(None);
-    };
-    Ok(if who.can_see(store(ctx), &app).await? {
-        Some(app.into())
-    } else {
-        None
-    })
+    Ok(principal(ctx)?
+        .visible_application(store(ctx), id)
+        .await
+        .map_err(refused)?
+        .map(Into::into))
 }
 
 use super::limits::DEFAULT_PAGE;
@@ -157,24 +153,15 @@ impl AppQuery {
         let mut filter = ApplicationFilter {
             status: more.status.or(status).map(Into::into),
             workflow_key: more.workflow_key.or(workflow_key),
+            organization: more.organization,
             outcome: more.outcome,
             submitted_after: more.submitted_after,
             submitted_before: more.submitted_before,
             search: more.search.filter(|s| !s.trim().is_empty()),
             ..Default::default()
         };
-        match principal(ctx)? {
-            Principal::Admin { .. } => {}
-            Principal::Reviewer { agency, .. } => filter.agency = Some(agency.clone()),
-            Principal::Applicant { organization, .. } => {
-                filter.organization = Some(organization.clone())
-            }
-        }
-        if let Some(org) = more.organization {
-            match &filter.organization {
-                Some(own) if *own != org => return Ok(empty()),
-                _ => filter.organization = Some(org),
-            }
+        if !principal(ctx)?.scope_applications(&mut filter) {
+            return Ok(empty());
         }
         let first = first.unwrap_or(DEFAULT_PAGE).max(1) as u64;
         let page = store(ctx)

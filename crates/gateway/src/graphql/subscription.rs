@@ -19,15 +19,15 @@ use std::time::{Duration, Instant};
 
 use async_graphql::{Context, Enum, ID, SimpleObject, Subscription as SubscriptionTrait};
 use futures_util::stream::{Stream, StreamExt};
-use softland_store::InboxOwner;
+use softland_workflow::{Assignee, EventName};
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::input::parse_id;
 use super::types::{ApplicationEvent, Task};
 use super::{principal, store};
 use crate::codes::ErrorCode;
-use crate::error::{coded, from_store, not_found};
-use crate::policy::Principal;
+use crate::error::{coded, from_store, not_found, refused};
+use softland_policy::Principal;
 
 /// How often a connection's key is checked again.
 pub const KEY_CHECK: Duration = Duration::from_secs(1);
@@ -140,7 +140,7 @@ impl Subscription {
                 let id = parse_id(&id, "application")?;
                 let app = store.application(id).await.map_err(from_store)?;
                 match app {
-                    Some(app) if who.can_see(&store, &app).await? => Some(id),
+                    Some(app) if who.can_see(&store, &app).await.map_err(refused)? => Some(id),
                     _ => return Err(not_found("application")),
                 }
             }
@@ -186,7 +186,7 @@ impl Subscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InboxEvent>>> {
         let who = principal(ctx)?.clone();
-        let Some(owner) = who.inbox() else {
+        if who.inbox().is_none() {
             return Err(coded(
                 ErrorCode::Forbidden,
                 "administrators have no inbox; subscribe to applicationEvents instead",
@@ -199,25 +199,32 @@ impl Subscription {
         let auth = ctx.data_unchecked::<crate::authn::Authenticator>().clone();
         let events = BroadcastStream::new(rx).filter_map(move |e| {
             let _held = &slot;
-            let (owner, store) = (owner.clone(), store.clone());
-            async move { inbox_event(&store, &owner, e.ok()?).await }
+            let (who, store) = (who.clone(), store.clone());
+            async move { inbox_event(&store, &who, e.ok()?).await }
         });
         Ok(until_revoked(events, credential, auth))
     }
 }
 
-/// What a committed event does to `owner`'s inbox, if anything.
+/// What a committed event does to `who`'s inbox, if anything.
 async fn inbox_event(
     store: &softland_store::Store,
-    owner: &InboxOwner,
+    who: &Principal,
     e: softland_store::EventRecord,
 ) -> Option<InboxEvent> {
-    let change = match e.kind.as_str() {
-        "task_opened" => InboxChange::Arrived,
-        "task_completed" | "task_cancelled" => InboxChange::Left,
-        "task_overdue" => InboxChange::Overdue,
-        "task_reassigned" => InboxChange::Arrived,
-        _ => return None,
+    let change = match e.kind {
+        EventName::TaskOpened | EventName::TaskReassigned => InboxChange::Arrived,
+        EventName::TaskCompleted | EventName::TaskCancelled => InboxChange::Left,
+        EventName::TaskOverdue => InboxChange::Overdue,
+        EventName::Submitted
+        | EventName::Entered
+        | EventName::Exited
+        | EventName::NoteAdded
+        | EventName::ChoiceMade
+        | EventName::BranchDone
+        | EventName::Completed
+        | EventName::Withdrawn
+        | EventName::DocumentLinked => return None,
     };
     // An event that names its assignees (opened, reassigned) and none of them this inbox's
     // kind is dropped without asking the database: every subscriber sees every event.
@@ -225,7 +232,7 @@ async fn inbox_event(
         .iter()
         .filter_map(|k| serde_json::from_value(e.payload.get(*k)?.clone()).ok())
         .collect();
-    if !named.is_empty() && !named.iter().any(|a| owner.may_hold(a.key())) {
+    if !named.is_empty() && !named.iter().any(|a| who.inbox_may_hold(a)) {
         return None;
     }
     let no = u32::try_from(e.payload.get("task")?.as_u64()?).ok()?;
@@ -235,15 +242,15 @@ async fn inbox_event(
         .ok()?
         .into_iter()
         .find(|t| t.task_no == no)?;
-    let holds = |assignee: &str| owner.holds(assignee, &task.organization);
+    let holds = |assignee: &Assignee| who.inbox_holds(assignee, &task.organization);
     let change = if holds(&task.assignee) {
         change
     } else if change == InboxChange::Arrived
-        && e.kind == "task_reassigned"
+        && e.kind == EventName::TaskReassigned
         && e.payload
             .get("from")
-            .and_then(|f| f.as_str())
-            .is_some_and(holds)
+            .and_then(|f| serde_json::from_value::<Assignee>(f.clone()).ok())
+            .is_some_and(|from| holds(&from))
     {
         InboxChange::Left
     } else {

@@ -9,8 +9,8 @@ use softland_workflow::Text;
 use super::locale::{Locale, lang};
 use super::types::Application;
 use super::{principal, store};
-use crate::error::{GqlResult, from_store};
-use crate::policy::Principal;
+use crate::error::{GqlResult, from_store, refused};
+use softland_policy::Principal;
 
 /// An action a task offers.
 #[derive(SimpleObject, Debug)]
@@ -84,7 +84,7 @@ impl From<TaskRecord> for Task {
             app_uuid: t.application_id,
             state: t.state,
             opened_title: t.title,
-            assignee: t.assignee,
+            assignee: t.assignee.key().to_owned(),
             opened_actions: t.actions,
             workflow_key: t.workflow_key,
             workflow_version: t.workflow_version,
@@ -241,7 +241,11 @@ impl Task {
             .await
             .map_err(from_store)?
             .ok_or_else(|| crate::error::not_found("application"))?;
-        if !principal(ctx)?.can_see(store(ctx), &app).await? {
+        if !principal(ctx)?
+            .can_see(store(ctx), &app)
+            .await
+            .map_err(refused)?
+        {
             return Err(crate::error::not_found("application"));
         }
         Ok(app.into())

@@ -138,7 +138,10 @@ impl Workflow {
         if self.retired_at.is_some() {
             return Ok(false);
         }
-        principal(ctx)?.may_apply(store(ctx), &self.key).await
+        principal(ctx)?
+            .may_apply(store(ctx), &self.key)
+            .await
+            .map_err(crate::error::refused)
     }
 
     /// Its states, in definition order, with their titles.

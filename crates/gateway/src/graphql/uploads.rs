@@ -2,7 +2,7 @@
 //! multipart request specification. async-graphql writes the file to a temporary file as it
 //! arrives; softland-documents checks its bytes' media type, hashes it and stores it by hash;
 //! the store records it as the caller's organisation's (or agency's) upload. Who may read a
-//! document is decided by [`crate::policy::Principal::sees_document`].
+//! document is decided by [`softland_policy::Principal::sees_document`].
 
 use async_graphql::{Context, ID, Object, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use softland_store::documents::{Allowance, DocumentRecord, NewDocument};
 
 use super::{principal, store};
 use crate::codes::ErrorCode;
-use crate::error::{GqlResult, bad_input, coded, from_store};
+use crate::error::{GqlResult, bad_input, coded, from_store, refused};
 
 /// How much may be uploaded.
 #[derive(Debug, Clone, Copy)]
@@ -197,7 +197,7 @@ impl EraseMutation {
         reason: String,
     ) -> GqlResult<Document> {
         let who = principal(ctx)?;
-        who.require_admin()?;
+        who.require_admin().map_err(refused)?;
         if reason.trim().is_empty() {
             return Err(bad_input("say why the document is erased (`reason`)"));
         }

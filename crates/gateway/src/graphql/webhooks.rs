@@ -6,7 +6,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use softland_notifications::guard::AddressPolicy;
-use softland_notifications::{EVENT_TYPES, signing};
+use softland_notifications::{EventType, signing};
 use softland_store::directory::Membership;
 use softland_store::notifications::{
     self as n, Channel, Endpoint, NewEndpoint, NotificationFilter, NotificationStatus,
@@ -14,8 +14,8 @@ use softland_store::notifications::{
 
 use super::input::parse_id;
 use super::{principal, store};
-use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found};
-use crate::policy::Principal;
+use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found, refused};
+use softland_policy::Principal;
 
 /// How long a rotated-out secret keeps signing.
 const ROTATION_GRACE_HOURS: i64 = 24;
@@ -266,7 +266,7 @@ pub struct WebhookQuery;
 impl WebhookQuery {
     /// The event types an endpoint may subscribe to.
     async fn webhook_event_types(&self) -> Vec<&'static str> {
-        EVENT_TYPES.to_vec()
+        EventType::ALL.iter().map(|t| t.as_str()).collect()
     }
 
     /// The endpoints the caller manages: an administrator's every one, a lead their agency's or
@@ -299,7 +299,7 @@ impl WebhookQuery {
         channel: Option<NotificationChannel>,
         application_id: Option<ID>,
     ) -> GqlResult<Vec<NotificationView>> {
-        principal(ctx)?.require_admin()?;
+        principal(ctx)?.require_admin().map_err(refused)?;
         let filter = NotificationFilter {
             status: status.map(Into::into),
             channel: channel.map(Into::into),
@@ -332,7 +332,7 @@ impl WebhookMutation {
             ));
         }
         let types = input.event_types.unwrap_or_default();
-        if let Some(bad) = types.iter().find(|t| !EVENT_TYPES.contains(&t.as_str())) {
+        if let Some(bad) = types.iter().find(|t| EventType::parse(t).is_none()) {
             return Err(bad_input(format!(
                 "`{}` is not an event type (see webhookEventTypes)",
                 bad.chars().take(64).collect::<String>()

@@ -20,7 +20,7 @@ use softland_store::{
     Act, ApplicationFilter, ApplicationRecord, ClaimRights, Claimant, ConflictReason, Error,
     InboxOwner, KeyRole, Outcome, Store, Submit, TaskRecord, TaskStatus, Withdraw,
 };
-use softland_workflow::{Actor, Rejection, Status};
+use softland_workflow::{Actor, Assignee, EventName, Party, Rejection, Status};
 use uuid::Uuid;
 
 pub fn root() -> PathBuf {
@@ -89,7 +89,7 @@ impl Fixture {
         let tasks = self.store.tasks_of(app, true).await.unwrap();
         tasks
             .iter()
-            .find(|t| t.state == state && t.assignee == assignee)
+            .find(|t| t.state == state && t.assignee.key() == assignee)
             .cloned()
             .unwrap_or_else(|| panic!("no open {state} task for {assignee}: {tasks:?}"))
     }
@@ -294,7 +294,7 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
     );
     let completed = history
         .iter()
-        .find(|e| e.kind == "task_completed" && e.action.as_deref() == Some("admit"))
+        .find(|e| e.kind == EventName::TaskCompleted && e.action.as_deref() == Some("admit"))
         .unwrap();
     assert_eq!(
         (completed.actor.as_deref(), completed.state.as_deref()),
@@ -323,10 +323,9 @@ pub async fn a_whole_application_is_persisted_and_audited(db: &TestDb) {
         .await;
     let err = f
         .store
-        .act(Act::new(
-            task.id,
-            Actor::reviewer("amy", "investhk"),
-            "nominate",
+        .act(gated(
+            Act::new(task.id, Actor::reviewer("amy", "investhk"), "nominate"),
+            None,
         ))
         .await
         .unwrap_err();
@@ -373,7 +372,7 @@ pub async fn concurrent_actions_on_one_task_have_one_winner(db: &TestDb) {
     assert_eq!(
         history
             .iter()
-            .filter(|e| e.kind == "task_completed")
+            .filter(|e| e.kind == EventName::TaskCompleted)
             .count(),
         1,
         "never applied twice"
@@ -520,7 +519,7 @@ pub async fn idempotent_actions_apply_once(db: &TestDb) {
     assert_eq!(
         history
             .iter()
-            .filter(|e| e.kind == "task_completed")
+            .filter(|e| e.kind == EventName::TaskCompleted)
             .count(),
         1
     );
@@ -673,7 +672,10 @@ pub async fn timers_fire_exactly_once(db: &TestDb) {
     assert_eq!(app.outcome.as_deref(), Some("lapsed"));
     let history = f.store.history(id).await.unwrap();
     assert_eq!(
-        history.iter().filter(|e| e.kind == "task_overdue").count(),
+        history
+            .iter()
+            .filter(|e| e.kind == EventName::TaskOverdue)
+            .count(),
         1
     );
     assert_eq!(f.store.run_due_timers("s1", 100).await.unwrap().fired, 0);
@@ -868,7 +870,10 @@ pub async fn events_stored_with_state_indexes_are_named_and_still_verify(db: &Te
     let store = Store::open(&db.url).await.unwrap();
     doctor_clean(&store).await;
     let history = store.history(id).await.unwrap();
-    let entered = history.iter().find(|e| e.kind == "entered").unwrap();
+    let entered = history
+        .iter()
+        .find(|e| e.kind == EventName::Entered)
+        .unwrap();
     assert_eq!(entered.payload["state"], "ofds_nomination");
     assert_eq!(entered.state.as_deref(), Some("ofds_nomination"));
     // The application goes on: its chain continues from the hashes it had.
@@ -920,7 +925,7 @@ pub async fn doctor_detects_edited_columns(db: &TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .find(|e| e.kind == "task_completed")
+        .find(|e| e.kind == EventName::TaskCompleted)
         .expect("the nomination is in the history");
     tamper(db, &format!(
         "UPDATE events SET actor = 'mallory', action = 'reject', comment = 'forged' WHERE seq = {} AND kind = 'task_completed'",
@@ -1073,6 +1078,39 @@ pub async fn the_relay_publishes_what_any_process_commits(db: &TestDb) {
     relay.await.unwrap();
 }
 
+/// The gate the policy puts on an action (`softland-policy`, which sits above the store and is
+/// tested there): a reviewer works their agency's tasks; an applicant the applicant tasks of
+/// the organization it acts for.
+#[derive(Debug)]
+struct Scoped {
+    party: Party,
+    organization: Option<String>,
+}
+
+impl softland_store::TaskGate for Scoped {
+    fn may_work(&self, assignee: &Assignee, organization: &str) -> bool {
+        match (&self.party, assignee) {
+            (Party::Agency(a), Assignee::Agency(b)) => a == b,
+            (Party::Applicant, Assignee::Applicant) => {
+                self.organization.as_deref() == Some(organization)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `act` with the policy's gate for its actor (acting for `organization`).
+fn gated(act: Act, organization: Option<&str>) -> Act {
+    Act {
+        organization: organization.map(str::to_owned),
+        gate: Arc::new(Scoped {
+            party: act.actor.party.clone(),
+            organization: organization.map(str::to_owned),
+        }),
+        ..act
+    }
+}
+
 /// A task that is not the actor's — another agency's, or an applicant task of another
 /// organization — is refused as `NotYours` before its claim or revision is looked at, so the
 /// refusal reveals nothing else; nothing is written.
@@ -1087,10 +1125,14 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
         .claim(nomination.id, &Actor::reviewer("chen", "ofds"))
         .await
         .unwrap();
-    let act = |actor: Actor, organization: Option<&str>, task: Uuid| Act {
-        organization: organization.map(str::to_owned),
-        expected_revision: Some(999),
-        ..Act::new(task, actor, "nominate")
+    let act = |actor: Actor, organization: Option<&str>, task: Uuid| {
+        gated(
+            Act {
+                expected_revision: Some(999),
+                ..Act::new(task, actor, "nominate")
+            },
+            organization,
+        )
     };
     let err = f
         .store
@@ -1129,10 +1171,14 @@ pub async fn tasks_of_others_are_refused_first(db: &TestDb) {
     let info = f
         .open_task(app.id, "eligibility_information", "applicant")
         .await;
-    let answer = |org: &str| Act {
-        organization: Some(org.to_owned()),
-        input: Some(json!({"answer": "Attached."})),
-        ..Act::new(info.id, Actor::applicant("li"), "answer")
+    let answer = |org: &str| {
+        gated(
+            Act {
+                input: Some(json!({"answer": "Attached."})),
+                ..Act::new(info.id, Actor::applicant("li"), "answer")
+            },
+            Some(org),
+        )
     };
     let err = f.store.act(answer("rival-firm")).await.unwrap_err();
     assert!(matches!(err, Error::NotYours { .. }), "{err:?}");
@@ -1204,7 +1250,7 @@ pub async fn bulk_loaded_applications_are_sound(db: &TestDb) {
     assert_eq!(count(InboxOwner::Agency("investhk".into())).await, 20);
     assert_eq!(count(InboxOwner::Agency("hkstp".into())).await, 10);
     let history = f.store.history(ids[29]).await.unwrap();
-    assert_eq!(history[0].kind, "submitted");
+    assert_eq!(history[0].kind, EventName::Submitted);
     assert!(history.iter().all(|e| e.at == t0 + Duration::hours(29)));
 
     // newest submission first
@@ -1480,7 +1526,7 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
     assert_eq!(
         history
             .iter()
-            .filter(|e| e.kind == "task_completed")
+            .filter(|e| e.kind == EventName::TaskCompleted)
             .count(),
         4,
         "nomination, screening and the two reviews, once each"

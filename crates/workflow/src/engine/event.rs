@@ -188,24 +188,141 @@ pub enum EventKind {
     },
 }
 
-impl EventKind {
-    /// The event kind's name, as in the JSON `kind` field.
-    pub fn name(&self) -> &'static str {
+/// What an event records, without its details: the audit log's `kind` column, the `kind` of
+/// an event's JSON, and what everything that reads stored events matches on. Adding a kind
+/// fails to compile wherever kinds are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventName {
+    /// See [`EventKind::Submitted`].
+    Submitted,
+    /// See [`EventKind::Entered`].
+    Entered,
+    /// See [`EventKind::Exited`].
+    Exited,
+    /// See [`EventKind::TaskOpened`].
+    TaskOpened,
+    /// See [`EventKind::TaskCompleted`].
+    TaskCompleted,
+    /// See [`EventKind::NoteAdded`].
+    NoteAdded,
+    /// See [`EventKind::TaskCancelled`].
+    TaskCancelled,
+    /// See [`EventKind::TaskReassigned`].
+    TaskReassigned,
+    /// See [`EventKind::TaskOverdue`].
+    TaskOverdue,
+    /// See [`EventKind::ChoiceMade`].
+    ChoiceMade,
+    /// See [`EventKind::BranchDone`].
+    BranchDone,
+    /// See [`EventKind::Completed`].
+    Completed,
+    /// See [`EventKind::Withdrawn`].
+    Withdrawn,
+    /// See [`EventKind::DocumentLinked`].
+    DocumentLinked,
+}
+
+impl EventName {
+    /// Every kind.
+    pub const ALL: [EventName; 14] = [
+        EventName::Submitted,
+        EventName::Entered,
+        EventName::Exited,
+        EventName::TaskOpened,
+        EventName::TaskCompleted,
+        EventName::NoteAdded,
+        EventName::TaskCancelled,
+        EventName::TaskReassigned,
+        EventName::TaskOverdue,
+        EventName::ChoiceMade,
+        EventName::BranchDone,
+        EventName::Completed,
+        EventName::Withdrawn,
+        EventName::DocumentLinked,
+    ];
+
+    /// The name as stored and shown (`task_opened`).
+    pub fn as_str(self) -> &'static str {
         match self {
-            EventKind::Submitted { .. } => "submitted",
-            EventKind::Entered { .. } => "entered",
-            EventKind::Exited { .. } => "exited",
-            EventKind::TaskOpened { .. } => "task_opened",
-            EventKind::TaskCompleted { .. } => "task_completed",
-            EventKind::NoteAdded { .. } => "note_added",
-            EventKind::TaskCancelled { .. } => "task_cancelled",
-            EventKind::TaskReassigned { .. } => "task_reassigned",
-            EventKind::TaskOverdue { .. } => "task_overdue",
-            EventKind::ChoiceMade { .. } => "choice_made",
-            EventKind::BranchDone { .. } => "branch_done",
-            EventKind::Completed { .. } => "completed",
-            EventKind::Withdrawn { .. } => "withdrawn",
-            EventKind::DocumentLinked { .. } => "document_linked",
+            EventName::Submitted => "submitted",
+            EventName::Entered => "entered",
+            EventName::Exited => "exited",
+            EventName::TaskOpened => "task_opened",
+            EventName::TaskCompleted => "task_completed",
+            EventName::NoteAdded => "note_added",
+            EventName::TaskCancelled => "task_cancelled",
+            EventName::TaskReassigned => "task_reassigned",
+            EventName::TaskOverdue => "task_overdue",
+            EventName::ChoiceMade => "choice_made",
+            EventName::BranchDone => "branch_done",
+            EventName::Completed => "completed",
+            EventName::Withdrawn => "withdrawn",
+            EventName::DocumentLinked => "document_linked",
         }
+    }
+
+    /// The kind a stored name names (`None`: not one this build knows).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether events of this kind name a state (`state` in their JSON).
+    pub fn names_state(self) -> bool {
+        matches!(
+            self,
+            EventName::Entered
+                | EventName::Exited
+                | EventName::TaskOpened
+                | EventName::ChoiceMade
+                | EventName::BranchDone
+        )
+    }
+}
+
+impl std::fmt::Display for EventName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl EventKind {
+    /// What kind of event this is.
+    pub fn name(&self) -> EventName {
+        match self {
+            EventKind::Submitted { .. } => EventName::Submitted,
+            EventKind::Entered { .. } => EventName::Entered,
+            EventKind::Exited { .. } => EventName::Exited,
+            EventKind::TaskOpened { .. } => EventName::TaskOpened,
+            EventKind::TaskCompleted { .. } => EventName::TaskCompleted,
+            EventKind::NoteAdded { .. } => EventName::NoteAdded,
+            EventKind::TaskCancelled { .. } => EventName::TaskCancelled,
+            EventKind::TaskReassigned { .. } => EventName::TaskReassigned,
+            EventKind::TaskOverdue { .. } => EventName::TaskOverdue,
+            EventKind::ChoiceMade { .. } => EventName::ChoiceMade,
+            EventKind::BranchDone { .. } => EventName::BranchDone,
+            EventKind::Completed { .. } => EventName::Completed,
+            EventKind::Withdrawn { .. } => EventName::Withdrawn,
+            EventKind::DocumentLinked { .. } => EventName::DocumentLinked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back_and_match_the_json_kind() {
+        for k in EventName::ALL {
+            assert_eq!(EventName::parse(k.as_str()), Some(k));
+            let json = serde_json::to_value(k).expect("serializes");
+            assert_eq!(json, serde_json::Value::from(k.as_str()));
+        }
+        assert_eq!(EventName::parse("nonsense"), None);
+        let e = EventKind::Withdrawn { reason: None };
+        let json = serde_json::to_value(&e).expect("serializes");
+        assert_eq!(json["kind"], e.name().as_str());
     }
 }

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use command::{Actor, Command, Party, Rejection};
-pub use event::{Event, EventKind, TaskId, UnknownState, name_legacy_states};
+pub use event::{Event, EventKind, EventName, TaskId, UnknownState, name_legacy_states};
 
 use command::NOTES_ARE_INTERNAL;
 pub use instance::{Instance, OpenTask, Status};

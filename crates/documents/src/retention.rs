@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use softland_documents::Storage;
 use softland_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::Storage;
 
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(3600);

@@ -1,7 +1,7 @@
 //! Fan-out: committed events become notifications — a webhook delivery per endpoint that
 //! wants the event and whose owner may see it (as the policy decides for the API: an
-//! endpoint's owner is a [`Principal`]), and e-mail to the people concerned, written in their
-//! language. Runs as a worker beside the scheduler; the store makes it exactly-once per
+//! endpoint's owner is a [`Principal`], [`Principal::of_endpoint`]), and e-mail to the people
+//! concerned, written in their language. Runs as a worker beside the scheduler; the store makes it exactly-once per
 //! outbox row across servers and crashes (see `softland_store::notify_queue`).
 
 use std::collections::HashMap;
@@ -9,20 +9,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use softland_notifications::letters::{self, About, Lang, Letter, lang_of};
+use softland_policy::{Principal, Refusal};
 use softland_store::directory::{Agency, Membership, Organization, Person, Role};
 use softland_store::notifications::{Endpoint, Message, NewNotification, NotificationStatus};
 use softland_store::{ApplicationRecord, Committed, EventRecord, Store};
-use softland_workflow::Workflow;
+use softland_workflow::{Assignee, Workflow};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::graphql::ApplicationEvent;
-use crate::policy::Principal;
+use crate::EventType;
+use crate::letters::{self, About, Lang, Letter, lang_of};
 
 mod messages;
 pub use messages::next_digest;
-use messages::{letter_for, payload_agency, payload_time, webhook_body};
+use messages::{letter_for, payload_time, webhook_body};
 
 /// How fan-out runs.
 #[derive(Debug, Clone)]
@@ -31,24 +31,6 @@ pub struct FanOutSettings {
     pub public_url: String,
     /// Whether e-mail is configured (without it, no e-mail is queued).
     pub email: bool,
-}
-
-/// The principal an endpoint's deliveries are filtered for.
-pub fn endpoint_principal(e: &Endpoint) -> Principal {
-    let name = format!("webhook:{}", e.id);
-    match Membership::parse(&e.owner) {
-        Membership::Agency(agency) => Principal::Reviewer {
-            name,
-            agency,
-            lead: false,
-        },
-        Membership::Organization(organization) => Principal::Applicant {
-            name,
-            organization,
-            lead: false,
-        },
-        Membership::None => Principal::Admin { name },
-    }
 }
 
 struct Pass<'a> {
@@ -149,7 +131,7 @@ impl Pass<'_> {
             .workflow(&app.workflow_key, app.workflow_version)
             .await?;
         for e in &c.events {
-            if let Some(t) = softland_notifications::event_type(e) {
+            if let Some(t) = EventType::of(e) {
                 self.webhooks(&app, &wf, e, t).await?;
                 if self.settings.email {
                     self.emails(&app, &wf, e, t).await?;
@@ -173,27 +155,28 @@ impl Pass<'_> {
         app: &ApplicationRecord,
         wf: &Workflow,
         e: &EventRecord,
-        event_type: &str,
+        event_type: EventType,
     ) -> softland_store::Result<()> {
         let wanted: Vec<Endpoint> = self
             .endpoints
             .iter()
-            .filter(|ep| ep.wants(event_type))
+            .filter(|ep| ep.wants(event_type.as_str()))
             .cloned()
             .collect();
         for ep in wanted {
-            let who = endpoint_principal(&ep);
+            let who = Principal::of_endpoint(&ep);
             let key = (app.id, ep.owner.clone());
             let sees = match self.sees.get(&key) {
                 Some(s) => *s,
                 None => {
                     // The policy's answer; if it cannot be had (the database), the pass is
                     // done again rather than the delivery left out.
-                    let s = who.can_see(self.store, app).await.map_err(|e| {
-                        softland_store::Error::Unavailable(format!(
-                            "who may see application {}: {}",
-                            app.id, e.message
-                        ))
+                    let s = who.can_see(self.store, app).await.map_err(|r| match r {
+                        Refusal::Store(e) => e,
+                        r => softland_store::Error::Unavailable(format!(
+                            "who may see application {}: {r:?}",
+                            app.id
+                        )),
                     })?;
                     self.sees.insert(key, s);
                     s
@@ -202,11 +185,11 @@ impl Pass<'_> {
             if !sees {
                 continue;
             }
-            let Some(seen) = ApplicationEvent::seen_by(e.clone(), &who) else {
+            let Some(seen) = who.entry(e.clone()) else {
                 continue;
             };
-            let body = webhook_body(event_type, app, wf, e, seen, &self.link(app));
-            let m = Message::webhook(ep.id, event_type, app.id, e.seq, body.to_string());
+            let body = webhook_body(event_type, app, wf, &seen, &self.link(app));
+            let m = Message::webhook(ep.id, event_type.as_str(), app.id, e.seq, body.to_string());
             self.out.push(NewNotification::pending(m, self.store.now()));
         }
         Ok(())
@@ -217,37 +200,40 @@ impl Pass<'_> {
         app: &ApplicationRecord,
         wf: &Workflow,
         e: &EventRecord,
-        event_type: &str,
+        event_type: EventType,
     ) -> softland_store::Result<()> {
         let firm = Membership::Organization(app.organization.clone());
         let staff = [Role::Staff, Role::Lead];
         // Who works the task concerned: the agency the event names, or (overdue) the task's.
-        let mut assignee = payload_agency(e).unwrap_or_else(|| "applicant".to_owned());
+        let mut assignee = e.assignee().unwrap_or(Assignee::Applicant);
         let recipients: Vec<(String, Lang)> = match event_type {
-            "task.opened" | "task.reassigned" => {
+            EventType::TaskOpened | EventType::TaskReassigned => {
+                let Some(agency) = assignee.agency().map(str::to_owned) else {
+                    return Ok(());
+                };
                 if self
-                    .held_for_digest(app, wf, e, event_type, &assignee)
+                    .held_for_digest(app, wf, e, event_type, &agency)
                     .await?
                 {
                     return Ok(());
                 }
-                self.agency_inbox(&assignee).await?
+                self.agency_inbox(&agency).await?
             }
-            "information.requested" | "application.completed" | "application.withdrawn" => {
-                self.people_of(&firm, &staff).await?
-            }
-            "task.overdue" => {
+            EventType::InformationRequested
+            | EventType::ApplicationCompleted
+            | EventType::ApplicationWithdrawn => self.people_of(&firm, &staff).await?,
+            EventType::TaskOverdue => {
                 let task = e.payload.get("task").and_then(Value::as_i64).unwrap_or(0) as i32;
                 match self.store.task_assignee(app.id, task).await? {
-                    Some(agency) if agency != "applicant" => {
-                        assignee = agency.clone();
+                    Some(Assignee::Agency(agency)) => {
+                        assignee = Assignee::Agency(agency.clone());
                         self.people_of(&Membership::Agency(agency), &[Role::Lead])
                             .await?
                     }
                     _ => self.people_of(&firm, &staff).await?,
                 }
             }
-            _ => return Ok(()),
+            EventType::ApplicationSubmitted | EventType::TaskCompleted => return Ok(()),
         };
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;
@@ -258,7 +244,7 @@ impl Pass<'_> {
             let m = Message::email(
                 to,
                 lang.tag(),
-                event_type,
+                event_type.as_str(),
                 written.subject,
                 written.text,
                 Some(written.html),
@@ -278,7 +264,7 @@ impl Pass<'_> {
         app: &ApplicationRecord,
         wf: &Workflow,
         e: &EventRecord,
-        event_type: &str,
+        event_type: EventType,
         agency: &str,
     ) -> softland_store::Result<bool> {
         let Some(a) = self.agency(agency).await? else {
@@ -288,11 +274,13 @@ impl Pass<'_> {
             return Ok(false);
         };
         let lang = lang_of(a.language.as_deref());
-        let about = self.about(app, wf, e, agency, lang).await?;
+        let about = self
+            .about(app, wf, e, &Assignee::Agency(agency.to_owned()), lang)
+            .await?;
         let m = Message::email(
             inbox,
             lang.tag(),
-            event_type,
+            event_type.as_str(),
             format!("{} — {}", about.step, about.application),
             about.link,
             None,
@@ -313,14 +301,14 @@ impl Pass<'_> {
         remind_at: DateTime<Utc>,
     ) -> softland_store::Result<()> {
         let task = e.payload.get("task").and_then(Value::as_i64).unwrap_or(0) as i32;
-        let recipients = match payload_agency(e) {
-            Some(agency) => self.agency_inbox(&agency).await?,
-            None => {
+        let assignee = e.assignee().unwrap_or(Assignee::Applicant);
+        let recipients = match &assignee {
+            Assignee::Agency(agency) => self.agency_inbox(agency).await?,
+            Assignee::Applicant => {
                 let firm = Membership::Organization(app.organization.clone());
                 self.people_of(&firm, &[Role::Staff, Role::Lead]).await?
             }
         };
-        let assignee = payload_agency(e).unwrap_or_else(|| "applicant".to_owned());
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;
             let w = letters::write(&Letter::Reminder(about), lang);
@@ -411,7 +399,7 @@ impl Pass<'_> {
         app: &ApplicationRecord,
         wf: &Workflow,
         e: &EventRecord,
-        assignee: &str,
+        assignee: &Assignee,
         lang: Lang,
     ) -> softland_store::Result<About> {
         let firm = self
@@ -432,7 +420,11 @@ impl Pass<'_> {
             .and_then(|s| wf.state_named(s))
             .map(|s| s.title().get(lang).to_owned())
             .unwrap_or_default();
-        let assignee = match self.agency(assignee).await? {
+        let agency = match assignee.agency() {
+            Some(key) => self.agency(key).await?,
+            None => None,
+        };
+        let assignee = match agency {
             Some(a) => match lang {
                 Lang::ZhHant => a.name_zh_hant,
                 Lang::ZhHans => a.name_zh_hans,

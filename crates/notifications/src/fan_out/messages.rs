@@ -3,20 +3,11 @@
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::{Value, json};
-use softland_notifications::letters::{About, Lang, Letter};
 use softland_store::{ApplicationRecord, EventRecord};
 use softland_workflow::Workflow;
 
-use crate::graphql::ApplicationEvent;
-
-/// The agency a task event names (`None` for the applicant).
-pub(super) fn payload_agency(e: &EventRecord) -> Option<String> {
-    e.payload
-        .get("assignee")
-        .and_then(|a| a.get("agency"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
+use crate::EventType;
+use crate::letters::{About, Lang, Letter};
 
 pub(super) fn payload_time(e: &EventRecord, field: &str) -> Option<DateTime<Utc>> {
     e.payload
@@ -28,16 +19,16 @@ pub(super) fn payload_time(e: &EventRecord, field: &str) -> Option<DateTime<Utc>
 
 /// The message an event type sends people.
 pub(super) fn letter_for(
-    event_type: &str,
+    event_type: EventType,
     about: About,
     wf: &Workflow,
     e: &EventRecord,
     lang: Lang,
 ) -> Option<Letter> {
     Some(match event_type {
-        "task.opened" | "task.reassigned" => Letter::TaskOpened(about),
-        "information.requested" => Letter::InformationRequested(about),
-        "application.completed" => {
+        EventType::TaskOpened | EventType::TaskReassigned => Letter::TaskOpened(about),
+        EventType::InformationRequested => Letter::InformationRequested(about),
+        EventType::ApplicationCompleted => {
             let outcome = e
                 .payload
                 .get("outcome")
@@ -52,9 +43,9 @@ pub(super) fn letter_for(
                 outcome: words,
             }
         }
-        "application.withdrawn" => Letter::Withdrawn(about),
-        "task.overdue" => Letter::Overdue(about),
-        _ => return None,
+        EventType::ApplicationWithdrawn => Letter::Withdrawn(about),
+        EventType::TaskOverdue => Letter::Overdue(about),
+        EventType::ApplicationSubmitted | EventType::TaskCompleted => return None,
     })
 }
 
@@ -75,32 +66,32 @@ pub fn next_digest(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// A webhook's JSON body: the Standard Webhooks envelope (`type`, `timestamp`, `data`) around
-/// the entry as the endpoint's owner may see it.
+/// the entry as the endpoint's owner may see it (`seen`: the policy's view of it).
 pub(super) fn webhook_body(
-    event_type: &str,
+    event_type: EventType,
     app: &ApplicationRecord,
     wf: &Workflow,
-    e: &EventRecord,
-    seen: ApplicationEvent,
+    seen: &EventRecord,
     link: &str,
 ) -> Value {
+    let e = seen;
     let mut data = json!({
         "applicationId": app.id,
         "workflow": wf.key(),
         "workflowVersion": app.workflow_version,
         "organization": app.organization,
         "seq": seen.seq,
-        "kind": seen.kind,
+        "kind": seen.kind.as_str(),
         "at": seen.at,
         "url": link,
     });
     let fields = [
-        ("state", seen.state.map(Value::from)),
-        ("action", seen.action.map(Value::from)),
-        ("comment", seen.comment.map(Value::from)),
-        ("input", seen.input.map(|j| j.0)),
-        ("party", seen.party.map(Value::from)),
-        ("actor", seen.actor.map(Value::from)),
+        ("state", seen.state.clone().map(Value::from)),
+        ("action", seen.action.clone().map(Value::from)),
+        ("comment", seen.comment.clone().map(Value::from)),
+        ("input", seen.input().cloned()),
+        ("party", seen.party().map(|p| Value::from(p.key()))),
+        ("actor", seen.actor.clone().map(Value::from)),
         ("task", e.payload.get("task").cloned()),
         (
             "assignee",
@@ -120,7 +111,7 @@ pub(super) fn webhook_body(
             }
         }
     }
-    json!({"type": event_type, "timestamp": e.at, "data": data})
+    json!({"type": event_type.as_str(), "timestamp": e.at, "data": data})
 }
 
 #[cfg(test)]
