@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use softland_documents::{Storage, StorageConfig};
-use softland_store::{Backend, Store, Totals};
+use softland_store::{BackendKind, Store, Totals};
 
 use super::db::{redact, runtime};
 use super::storage::StorageArgs;
@@ -168,7 +168,7 @@ fn write_backup(args: &BackupArgs, dir: &Path) -> anyhow::Result<ExitCode> {
         let source = Storage::open(&source)?;
         let backup_documents = documents_at(dir)?;
         let (database, totals, documents) = match store.backend() {
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 store.backup_sqlite(&dir.join(SQLITE_FILE)).await?;
                 // What the copy holds: counted in the copy, its documents listed from it.
                 // (Opened read-write: the store sets its pragmas; closed, nothing is left
@@ -183,7 +183,7 @@ fn write_backup(args: &BackupArgs, dir: &Path) -> anyhow::Result<ExitCode> {
                 copy.close().await?;
                 ("sqlite", totals, documents)
             }
-            Backend::Postgres => {
+            BackendKind::Postgres => {
                 // pg_dump copies the snapshot the totals were counted in.
                 let snapshot = store.pg_snapshot().await?;
                 let file = dir.join(PG_FILE);

@@ -15,9 +15,11 @@ use tokio::sync::broadcast;
 use crate::error::{Error, Result};
 use crate::records::EventRecord;
 
-/// Which database.
+/// Which database a [`Backend`] is, without its parts (as `std::io::ErrorKind` is to an
+/// error): what callers outside the store are told, and what SQL text is written for. Never
+/// stored: always read off the store's one [`Backend`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
+pub enum BackendKind {
     /// Embedded SQLite in WAL mode.
     Sqlite,
     /// PostgreSQL.
@@ -26,9 +28,12 @@ pub enum Backend {
 
 type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
-/// What only one database has, chosen once when the store connects: code that needs one of
-/// these parts matches on this enum and gets it, never a run-time "exists on X only".
-pub(crate) enum Engine {
+/// The database, with what only it has — chosen once when the store connects, and the one
+/// place that choice is kept: code that needs one of these parts matches on this enum and gets
+/// it, never a run-time "exists on X only"; code that only writes SQL asks its [`kind`].
+///
+/// [`kind`]: Backend::kind
+pub(crate) enum Backend {
     /// SQLite.
     Sqlite {
         /// A one-connection pool that every write transaction goes through, so writers of this
@@ -36,32 +41,41 @@ pub(crate) enum Engine {
         /// (which backs off up to 100 ms at a time).
         writer: DatabaseConnection,
         /// The group writer commands' writes go through (see `sqlite_group`).
-        group: tokio::sync::mpsc::Sender<crate::sqlite_group::Job>,
+        group: tokio::sync::mpsc::Sender<crate::commands::sqlite_group::Job>,
     },
     /// PostgreSQL.
     Postgres {
         /// Connections commands hold for all of their statements (see `pg_commands`).
-        commands: crate::pg_commands::Pool,
+        commands: crate::commands::pg_commands::Pool,
     },
+}
+
+impl Backend {
+    /// Which database this is.
+    pub(crate) fn kind(&self) -> BackendKind {
+        match self {
+            Backend::Sqlite { .. } => BackendKind::Sqlite,
+            Backend::Postgres { .. } => BackendKind::Postgres,
+        }
+    }
 }
 
 pub(crate) struct Inner {
     pub(crate) db: DatabaseConnection,
-    pub(crate) engine: Engine,
     pub(crate) backend: Backend,
     pub(crate) workflows: RwLock<HashMap<(String, i32), Arc<Workflow>>>,
     pub(crate) calendars: Calendars,
     pub(crate) clock: Box<Clock>,
     pub(crate) events: broadcast::Sender<EventRecord>,
     /// Authenticated keys, remembered while revocations are heard (see `keys`).
-    pub(crate) keys: crate::key_cache::KeyCache,
+    pub(crate) keys: crate::directory::key_cache::KeyCache,
     /// Applications as this process's last commands left them (see `warm`).
-    pub(crate) warm: crate::warm::Warm,
+    pub(crate) warm: crate::commands::warm::Warm,
     /// PostgreSQL: each workflow's version this process last submitted to; a submission
     /// checks in its statement that it is still the current one.
     pub(crate) versions: std::sync::Mutex<HashMap<String, i32>>,
     /// The keys secrets at rest are sealed with (see `sealed`).
-    pub(crate) secrets: std::sync::OnceLock<crate::sealed::SecretKeys>,
+    pub(crate) secrets: std::sync::OnceLock<crate::directory::sealed::SecretKeys>,
 }
 
 /// The store. Cheap to clone; share one per process.
@@ -73,7 +87,7 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("backend", &self.inner.backend)
+            .field("backend", &self.inner.backend.kind())
             .finish_non_exhaustive()
     }
 }
@@ -117,10 +131,10 @@ impl Store {
     }
 
     async fn connect_with(url: &str, calendars: Calendars, pool_size: u32) -> Result<Self> {
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let kind = if url.starts_with("sqlite:") {
+            BackendKind::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
+            BackendKind::Postgres
         } else {
             return Err(Error::UnsupportedUrl(url.to_owned()));
         };
@@ -132,8 +146,8 @@ impl Store {
             // statement. Only connections idle for 30 s (which a server or firewall may have
             // dropped) are pinged now; a broken one still surfaces as a retried error.
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
-        match backend {
-            Backend::Sqlite => {
+        match kind {
+            BackendKind::Sqlite => {
                 opts.max_connections(8)
                     .min_connections(1)
                     .map_sqlx_sqlite_opts(|o| {
@@ -143,38 +157,37 @@ impl Store {
                             .foreign_keys(true)
                     });
             }
-            Backend::Postgres => {
+            BackendKind::Postgres => {
                 // Queries; commands have a pool of their own of the same size.
                 opts.max_connections(pool_size).min_connections(1);
             }
         }
-        let engine = match backend {
-            Backend::Postgres => Engine::Postgres {
-                commands: crate::pg_commands::pool(
+        let backend = match kind {
+            BackendKind::Postgres => Backend::Postgres {
+                commands: crate::commands::pg_commands::pool(
                     url,
                     pool_size as usize,
                     Duration::from_secs(5),
                 )?,
             },
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 let mut w = opts.clone();
                 w.max_connections(1).min_connections(1);
                 let writer = Database::connect(w).await?;
-                let group = crate::sqlite_group::spawn_group_writer(
+                let group = crate::commands::sqlite_group::spawn_group_writer(
                     writer.get_sqlite_connection_pool().clone(),
                 );
-                Engine::Sqlite { writer, group }
+                Backend::Sqlite { writer, group }
             }
         };
         let db = Database::connect(opts).await?;
-        if backend == Backend::Sqlite {
+        if kind == BackendKind::Sqlite {
             owner_only_files(url);
         }
         let (events, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
-                engine,
                 backend,
                 workflows: RwLock::new(HashMap::new()),
                 calendars,
@@ -209,8 +222,8 @@ impl Store {
     }
 
     /// Which database this is.
-    pub fn backend(&self) -> Backend {
-        self.inner.backend
+    pub fn backend(&self) -> BackendKind {
+        self.inner.backend.kind()
     }
 
     /// Replaces the clock (tests and simulations).
@@ -248,13 +261,13 @@ impl Store {
     /// the first commands after a start do not each wait for a connection to be made; returns
     /// how many are open. SQLite has none to open (0).
     pub async fn open_command_connections(&self, n: usize) -> Result<usize> {
-        let Engine::Postgres { commands: pool } = &self.inner.engine else {
+        let Backend::Postgres { commands: pool } = &self.inner.backend else {
             return Ok(0);
         };
         let mut opening = tokio::task::JoinSet::new();
         for _ in 0..n.min(pool.status().max_size) {
             let pool = pool.clone();
-            opening.spawn(async move { crate::pg_commands::Held::get(&pool).await });
+            opening.spawn(async move { crate::commands::pg_commands::Held::get(&pool).await });
         }
         // All are held until the last is open, so each one is a new connection.
         let mut open = Vec::new();
@@ -268,21 +281,23 @@ impl Store {
 
     /// Where write transactions run (see [`Inner::writer`]).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
-        match &self.inner.engine {
-            Engine::Sqlite { writer, .. } => writer,
-            Engine::Postgres { .. } => &self.inner.db,
+        match &self.inner.backend {
+            Backend::Sqlite { writer, .. } => writer,
+            Backend::Postgres { .. } => &self.inner.db,
         }
     }
 
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(self) -> Result<()> {
         if let Ok(inner) = Arc::try_unwrap(self.inner) {
-            match inner.engine {
-                Engine::Sqlite { writer, group } => {
+            match inner.backend {
+                Backend::Sqlite { writer, group } => {
                     drop(group);
                     writer.close().await?;
                 }
-                Engine::Postgres { commands } => crate::pg_commands::close(&commands).await,
+                Backend::Postgres { commands } => {
+                    crate::commands::pg_commands::close(&commands).await
+                }
             }
             inner.db.close().await?;
         }

@@ -1377,11 +1377,11 @@ pub async fn outcomes_list_the_open_tasks_the_database_holds(db: &TestDb) {
 /// process remembers keys while it listens for revocations and forgets them when it hears
 /// one; on SQLite it looks every key up.
 pub async fn revoked_keys_stop_working_on_every_server(db: &TestDb) {
-    use softland_store::Backend;
+    use softland_store::BackendKind;
     let f = fixture(db).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watch = f.store.spawn_key_watch(stop_rx);
-    assert_eq!(watch.is_some(), f.store.backend() == Backend::Postgres);
+    assert_eq!(watch.is_some(), f.store.backend() == BackendKind::Postgres);
     let other = Store::open(&db.url).await.unwrap();
     let role = KeyRole::Reviewer {
         agency: "hkstp".into(),
@@ -1598,9 +1598,9 @@ pub async fn commands_committed_together_stand_alone(db: &TestDb) {
 /// PostgreSQL as many as asked, up to the pool's size, and they serve commands afterwards;
 /// SQLite has none to open.
 pub async fn command_connections_open_ahead(db: &TestDb) {
-    use softland_store::Backend;
+    use softland_store::BackendKind;
     let f = fixture(db).await;
-    let postgres = f.store.backend() == Backend::Postgres;
+    let postgres = f.store.backend() == BackendKind::Postgres;
     let opened = f.store.open_command_connections(4).await.unwrap();
     assert_eq!(opened, if postgres { 4 } else { 0 });
     let opened = f.store.open_command_connections(1_000).await.unwrap();

@@ -18,10 +18,10 @@ use softland_workflow::{Actor, Assignee, Command, Env, Party, Workflow};
 use uuid::Uuid;
 
 use crate::Store;
+use crate::commands::plan::{Writer, plan_events, snapshot};
 use crate::entity::{application, event, organization, task, timer};
 use crate::error::{Error, Result};
 use crate::hash::genesis;
-use crate::plan::{Writer, plan_events, snapshot};
 
 /// One application to load: submitted at `submitted_at`, then taken through `steps`.
 #[derive(Debug, Clone)]

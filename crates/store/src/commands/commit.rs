@@ -8,17 +8,17 @@ use softland_workflow::Assignee;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit_build::statement;
-use crate::commit_sql::{
+use crate::commands::commit_build::statement;
+use crate::commands::commit_sql::{
     Binds, HeadKind, Part, Shape, Slot, TASK_CHANGE, TIMER_CHANGE, Table, bind_rows, bind_values,
     value_of, written,
 };
-use crate::connect::Engine;
+use crate::commands::idempotency::Idem;
+use crate::commands::plan::{Log, SNAPSHOT_COLUMNS, Writer};
+use crate::connect::Backend;
 use crate::entity::application;
 use crate::entity::enums::{TaskStatus, TimerStatus};
 use crate::error::{Result, corrupt};
-use crate::idempotency::Idem;
-use crate::plan::{Log, SNAPSHOT_COLUMNS, Writer};
 use crate::records::{TaskAction, TaskRecord};
 
 /// An open task row as PostgreSQL's `json_agg` gives it.
@@ -111,7 +111,7 @@ pub(crate) async fn commit_command(
     w: &Writer<'_>,
 ) -> Result<(bool, Option<Vec<TaskRecord>>)> {
     use sea_orm::{DbBackend, Statement};
-    let backend = store.inner.backend;
+    let backend = store.inner.backend.kind();
     // The rows of each part decide the statement.
     let idem = match &head {
         Head::Update { idem, .. } | Head::Insert { idem, .. } => *idem,
@@ -201,8 +201,8 @@ pub(crate) async fn commit_command(
         timer_changes(w),
     )?;
     let values = b.finish()?;
-    match &store.inner.engine {
-        Engine::Postgres { .. } => {
+    match &store.inner.backend {
+        Backend::Postgres { .. } => {
             let row = db
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -220,8 +220,8 @@ pub(crate) async fn commit_command(
                 .collect();
             Ok((n == 1, Some(open)))
         }
-        Engine::Sqlite { group, .. } => Ok((
-            crate::sqlite_group::run(group, stmt.framed(), values).await? == 1,
+        Backend::Sqlite { group, .. } => Ok((
+            crate::commands::sqlite_group::run(group, stmt.framed(), values).await? == 1,
             None,
         )),
     }

@@ -95,7 +95,7 @@ impl Store {
             q = q.filter(person_action::Column::Id.lt(before));
         }
         Ok(q.order_by_desc(person_action::Column::Id)
-            .limit(limit.min(crate::queries::MAX_PAGE))
+            .limit(limit.min(crate::reads::queries::MAX_PAGE))
             .all(self.db())
             .await?
             .into_iter()

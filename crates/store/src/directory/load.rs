@@ -108,6 +108,55 @@ fn keep_absent(entry: &mut Map<String, Value>, stored: Map<String, Value>) {
     }
 }
 
+impl Store {
+    /// Loads a directory: agencies, then organizations, then people (each added or updated).
+    pub async fn load_directory(&self, d: &Directory) -> Result<Loaded> {
+        for a in &d.agencies {
+            self.put_agency(a).await?;
+        }
+        for o in &d.organizations {
+            self.put_organization(o).await?;
+        }
+        for p in &d.people {
+            self.put_person(p).await?;
+        }
+        Ok(Loaded {
+            agencies: d.agencies.len(),
+            organizations: d.organizations.len(),
+            people: d.people.len(),
+        })
+    }
+
+    /// Adds the agencies, organizations and people of a seed file that the directory lacks,
+    /// leaving every existing entry as an administrator set it.
+    pub async fn seed_directory(&self, yaml: &str) -> Result<Loaded> {
+        let d = Directory::parse_yaml(yaml)?;
+        let mut missing = Directory::default();
+        for a in d.agencies {
+            if self.agency(&a.key).await?.is_none() {
+                missing.agencies.push(a);
+            }
+        }
+        let known: std::collections::BTreeSet<String> = self
+            .organizations()
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        missing.organizations = d
+            .organizations
+            .into_iter()
+            .filter(|o| !known.contains(&o.key))
+            .collect();
+        for p in d.people {
+            if self.person(&p.id).await?.is_none() {
+                missing.people.push(p);
+            }
+        }
+        self.load_directory(&missing).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

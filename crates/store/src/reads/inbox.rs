@@ -13,13 +13,13 @@ use uuid::Uuid;
 use crate::entity::enums::TaskStatus as DbTaskStatus;
 use crate::entity::task;
 use crate::error::Result;
-use crate::queries::{MAX_PAGE, after_pair, bad_cursor, name_search, page};
+use crate::reads::queries::{MAX_PAGE, after_pair, bad_cursor, name_search, page};
 use crate::records::{ClaimFilter, InboxFilter, InboxOrder, InboxOwner, Page, TaskRecord};
 use crate::rows::task_record;
-use crate::{Backend, Store};
+use crate::{BackendKind, Store};
 
 /// The open tasks of an inbox a filter lets through.
-fn inbox_where(backend: Backend, owner: &InboxOwner, filter: &InboxFilter) -> Condition {
+fn inbox_where(backend: BackendKind, owner: &InboxOwner, filter: &InboxFilter) -> Condition {
     let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
     c = match owner {
         InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),

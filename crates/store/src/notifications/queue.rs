@@ -26,7 +26,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::Store;
-use crate::connect::Backend;
+use crate::connect::BackendKind;
 use crate::entity::enums::{NotificationStatus, TaskStatus};
 use crate::entity::{event, notification, notification_attempt, outbox, task};
 use crate::error::Result;
@@ -65,23 +65,26 @@ pub enum AfterAttempt {
     Cancelled,
 }
 
-const CLAIM_POSTGRES: &str = "SELECT n.* FROM notifications n \
+/// Notifications a server may lease now (`$1` the pending status, `$2` now, `$3` how many):
+/// due, not leased, and not behind an earlier one of the same application to the same
+/// endpoint or an outbox row not yet published.
+const CLAIM: &str = "SELECT n.* FROM notifications n \
     WHERE n.status = $1 AND n.next_attempt_at <= $2 \
       AND (n.lease_until IS NULL OR n.lease_until < $2) \
       AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.endpoint_id = n.endpoint_id \
           AND p.application_id = n.application_id AND p.status = $1 AND p.seq < n.seq) \
       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.delivered_at IS NULL \
           AND o.application_id = n.application_id AND o.first_seq < n.seq) \
-    ORDER BY n.next_attempt_at LIMIT $3 FOR UPDATE OF n SKIP LOCKED";
+    ORDER BY n.next_attempt_at LIMIT $3";
 
-const CLAIM_SQLITE: &str = "SELECT n.* FROM notifications n \
-    WHERE n.status = ?1 AND n.next_attempt_at <= ?2 \
-      AND (n.lease_until IS NULL OR n.lease_until < ?2) \
-      AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.endpoint_id = n.endpoint_id \
-          AND p.application_id = n.application_id AND p.status = ?1 AND p.seq < n.seq) \
-      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.delivered_at IS NULL \
-          AND o.application_id = n.application_id AND o.first_seq < n.seq) \
-    ORDER BY n.next_attempt_at LIMIT ?3";
+/// [`CLAIM`] as PostgreSQL runs it: locking the rows it takes, skipping those another server
+/// is taking.
+static CLAIM_POSTGRES: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{CLAIM} FOR UPDATE OF n SKIP LOCKED"));
+
+/// [`CLAIM`] as SQLite runs it (numbered `?N` placeholders; its one writer needs no locks).
+static CLAIM_SQLITE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| CLAIM.replace('$', "?"));
 
 impl FanOut {
     /// How many outbox rows (committed commands) were taken.
@@ -98,8 +101,8 @@ impl Store {
             .filter(outbox::Column::DeliveredAt.is_null())
             .order_by_asc(outbox::Column::Id)
             .limit(limit);
-        let (txn, rows) = match self.inner.backend {
-            Backend::Postgres => {
+        let (txn, rows) = match self.inner.backend.kind() {
+            BackendKind::Postgres => {
                 let txn = self.db().begin().await?;
                 let rows = q
                     .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
@@ -107,7 +110,7 @@ impl Store {
                     .await?;
                 (Some(txn), rows)
             }
-            Backend::Sqlite => (None, q.all(self.db()).await?),
+            BackendKind::Sqlite => (None, q.all(self.db()).await?),
         };
         let commands = if read_events {
             self.events_of(&rows).await?
@@ -253,18 +256,18 @@ impl Store {
             now.into(),
             (limit as i64).into(),
         ];
-        let (txn, sql, backend) = match self.inner.backend {
-            Backend::Postgres => (
+        let (txn, sql, backend) = match self.inner.backend.kind() {
+            BackendKind::Postgres => (
                 self.db().begin().await?,
-                CLAIM_POSTGRES,
+                CLAIM_POSTGRES.as_str(),
                 DbBackend::Postgres,
             ),
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 // Look before taking SQLite's one write lock: most passes find nothing due.
                 let peek = notification::Entity::find()
                     .from_raw_sql(Statement::from_sql_and_values(
                         DbBackend::Sqlite,
-                        CLAIM_SQLITE,
+                        CLAIM_SQLITE.as_str(),
                         values.clone(),
                     ))
                     .all(self.db())
@@ -272,7 +275,11 @@ impl Store {
                 if peek.is_empty() {
                     return Ok(Vec::new());
                 }
-                (self.begin().await?, CLAIM_SQLITE, DbBackend::Sqlite)
+                (
+                    self.begin().await?,
+                    CLAIM_SQLITE.as_str(),
+                    DbBackend::Sqlite,
+                )
             }
         };
         let due = notification::Entity::find()

@@ -121,7 +121,7 @@ impl Store {
                     }
                 }
             };
-            while crate::scheduler::tick_or_stop(every, &mut stop).await {
+            while crate::commands::scheduler::tick_or_stop(every, &mut stop).await {
                 if let Err(e) = store.relay_once(&mut cursor).await {
                     tracing::warn!(error = %e, "outbox relay pass failed");
                 }

@@ -7,20 +7,20 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use sea_orm::{ColumnTrait, ColumnType, EntityTrait, IdenStatic};
 
-use crate::commit_sql::{
+use crate::commands::commit_sql::{
     HeadKind, Part, Shape, Slot, Statement, TASK_CHANGE, TIMER_CHANGE, Table, written,
 };
-use crate::connect::Backend;
+use crate::commands::plan::SNAPSHOT_COLUMNS;
+use crate::connect::BackendKind;
 use crate::entity::{application, event, outbox, task, timer};
-use crate::plan::SNAPSHOT_COLUMNS;
 
 /// Shapes kept built; a workload's commands come in a few dozen (a command of yet another
 /// shape beyond this gets its statement built for it alone).
 const KEPT: usize = 4096;
 
 /// The commit statement of a backend, head and shape, built the first time it is asked for.
-pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Arc<Statement> {
-    type Built = HashMap<(Backend, HeadKind, Shape), Arc<Statement>>;
+pub(crate) fn statement(backend: BackendKind, head: HeadKind, shape: Shape) -> Arc<Statement> {
+    type Built = HashMap<(BackendKind, HeadKind, Shape), Arc<Statement>>;
     static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(Mutex::default);
     let key = (backend, head, shape);
     if let Some(s) = BUILT.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
@@ -36,7 +36,7 @@ pub(crate) fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Arc<S
 
 /// Builds one statement, numbering slots as they are first used.
 struct Build {
-    backend: Backend,
+    backend: BackendKind,
     shape: Shape,
     slots: Vec<Slot>,
 }
@@ -67,8 +67,8 @@ impl Build {
             let tuples = self.values(t, &vec![None; cols.len()]);
             // SQLite takes no column list on a VALUES alias (its columns are in order anyway).
             let alias = match self.backend {
-                Backend::Postgres => format!(" AS v({names})"),
-                Backend::Sqlite => String::new(),
+                BackendKind::Postgres => format!(" AS v({names})"),
+                BackendKind::Sqlite => String::new(),
             };
             return format!(
                 "INSERT INTO {table} ({names}) SELECT * FROM (VALUES {tuples}){alias} WHERE {guard}"
@@ -76,10 +76,10 @@ impl Build {
         }
         let rows = self.p(t.json());
         match self.backend {
-            Backend::Postgres => format!(
+            BackendKind::Postgres => format!(
                 "INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, {rows}::json) WHERE {guard}"
             ),
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 let exprs = cols
                     .iter()
                     .map(|c| match c.def().get_column_type() {
@@ -124,14 +124,14 @@ impl Build {
         if self.shape.cells(t) > 0 {
             let names: Vec<_> = cols.iter().map(|(n, _)| *n).collect();
             return match self.backend {
-                Backend::Postgres => {
+                BackendKind::Postgres => {
                     let types: Vec<_> = cols.iter().map(|(_, ty)| Some(*ty)).collect();
                     let tuples = self.values(t, &types);
                     format!("(VALUES {tuples}) AS c({})", names.join(", "))
                 }
                 // SQLite names a VALUES relation's columns column1, column2, …; its values
                 // keep the types they were bound with.
-                Backend::Sqlite => {
+                BackendKind::Sqlite => {
                     let tuples = self.values(t, &vec![None; cols.len()]);
                     let named = names
                         .iter()
@@ -151,11 +151,11 @@ impl Build {
                 .join(", ")
         };
         match self.backend {
-            Backend::Postgres => format!(
+            BackendKind::Postgres => format!(
                 "json_to_recordset({rows}::json) AS c({})",
                 list(|n, t| format!("{n} {t}"))
             ),
-            Backend::Sqlite => format!(
+            BackendKind::Sqlite => format!(
                 "(SELECT {} FROM jsonb_each({rows})) AS c",
                 list(|n, _| format!("value->>'{n}' AS {n}"))
             ),
@@ -236,13 +236,13 @@ impl Build {
     /// command's revision and hash.
     fn finish(mut self, early: Vec<String>, head: String) -> Statement {
         let guard = match self.backend {
-            Backend::Postgres => "EXISTS (SELECT 1 FROM up)".to_owned(),
-            Backend::Sqlite => self.sqlite_guard(),
+            BackendKind::Postgres => "EXISTS (SELECT 1 FROM up)".to_owned(),
+            BackendKind::Sqlite => self.sqlite_guard(),
         };
         let tail = self.tail(&guard);
         let app = self.p(Slot::App);
         let sql = match self.backend {
-            Backend::Postgres => {
+            BackendKind::Postgres => {
                 let open = self.p(Slot::Open);
                 let mut parts: Vec<String> = early
                     .iter()
@@ -260,7 +260,7 @@ impl Build {
                     parts.join(", ")
                 )
             }
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 let mut all = early;
                 all.push(head);
                 all.extend(tail);
@@ -291,7 +291,7 @@ impl Build {
 }
 
 impl Build {
-    fn statement(backend: Backend, head: HeadKind, shape: Shape) -> Statement {
+    fn statement(backend: BackendKind, head: HeadKind, shape: Shape) -> Statement {
         let b = Build {
             backend,
             shape,
@@ -361,7 +361,7 @@ impl Build {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commit_sql::MAX_VALUES_ROWS;
+    use crate::commands::commit_sql::MAX_VALUES_ROWS;
 
     /// Every slot a statement numbers is one a command binds, each text is fixed, and a
     /// shape's statement carries exactly its parts: on PostgreSQL a few rows bound cell by
@@ -376,7 +376,7 @@ mod tests {
             Table::TaskChanges,
             Table::TimerChanges,
         ];
-        for backend in [Backend::Postgres, Backend::Sqlite] {
+        for backend in [BackendKind::Postgres, BackendKind::Sqlite] {
             for head in [HeadKind::Update, HeadKind::Insert] {
                 for bits in 0..1u8 << Part::ALL.len() {
                     for n in [1, MAX_VALUES_ROWS, MAX_VALUES_ROWS + 1] {

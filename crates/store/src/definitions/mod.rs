@@ -1,6 +1,8 @@
 //! Workflow definitions: publish (a new version only when the content changed), retire, and
 //! load compiled workflows (cached: a version never changes once published).
 
+pub(crate) mod schema_files;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -8,16 +8,17 @@ use softland_workflow::{Assignee, Command, Party, TaskId};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit::Claim;
-use crate::connect::{Backend, Engine};
+use crate::commands::commit::Claim;
+use crate::commands::idempotency::Idem;
+use crate::commands::pg_commands::Held;
+use crate::commands::warm::WarmTask;
+use crate::commands::{Applied, Guard, Snapshot};
+use crate::connect::{Backend, BackendKind};
 use crate::entity::enums::TaskStatus;
 use crate::entity::{application, task};
 use crate::error::{ConflictReason, Error, Result};
-use crate::idempotency::Idem;
-use crate::pg_commands::Held;
 use crate::records::{Act, Outcome, TaskRecord};
 use crate::rows::task_record;
-use crate::warm::WarmTask;
 
 /// A task read for an action, with its application.
 struct TaskRead {
@@ -48,8 +49,8 @@ impl Store {
     }
 
     async fn act_once(&self, req: &Act, idem: Option<&Idem>) -> Result<Outcome> {
-        match &self.inner.engine {
-            Engine::Postgres { commands } => {
+        match &self.inner.backend {
+            Backend::Postgres { commands } => {
                 let db = Held::get(commands).await?;
                 // From what this process last wrote, if it remembers the task. A refusal there
                 // may come from a stale memory: it is decided again from a fresh read (see
@@ -68,7 +69,7 @@ impl Store {
                 }
                 self.act_direct(&db, req, idem, None).await
             }
-            Engine::Sqlite { .. } => self.act_direct(self.db(), req, idem, None).await,
+            Backend::Sqlite { .. } => self.act_direct(self.db(), req, idem, None).await,
         }
     }
 
@@ -89,7 +90,7 @@ impl Store {
             return Ok(done);
         }
         let mut inst = None;
-        let read = match (warm, self.inner.backend) {
+        let read = match (warm, self.inner.backend.kind()) {
             // Remembered as open; the claim is checked by the commit statement alone.
             (Some(w), _) => {
                 inst = Some(w.inst);
@@ -102,8 +103,8 @@ impl Store {
                     open_tasks: None,
                 }
             }
-            (None, Backend::Postgres) => Self::read_task_pg(db, req.task_id).await?,
-            (None, Backend::Sqlite) => {
+            (None, BackendKind::Postgres) => Self::read_task_pg(db, req.task_id).await?,
+            (None, BackendKind::Sqlite) => {
                 let t = task::Entity::find_by_id(req.task_id)
                     .one(db)
                     .await?
@@ -174,15 +175,18 @@ impl Store {
             task: req.task_id,
             actor: &req.actor.id,
         };
-        self.apply(
-            db,
-            (app, inst),
-            &req.actor,
-            command,
-            (Some(claim), idem),
+        let applied = Applied {
+            app: Snapshot {
+                row: app,
+                remembered: inst,
+            },
+            guard: Guard {
+                claim: Some(claim),
+                idem,
+            },
             before,
-        )
-        .await
+        };
+        self.apply(db, &req.actor, command, applied).await
     }
 
     /// PostgreSQL: the task (status, claim, number, assignee) with its application, in one

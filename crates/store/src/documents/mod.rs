@@ -2,6 +2,8 @@
 //! media type, and which application it is linked to. The bytes live in the object store
 //! (`softland-documents`); a record is written only once its content is stored.
 
+pub(crate) mod links;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
@@ -144,8 +146,8 @@ impl Store {
             allowance.files.into(),
             allowance.bytes.into(),
         ];
-        let inserted = match self.inner.backend {
-            crate::Backend::Postgres => {
+        let inserted = match self.inner.backend.kind() {
+            crate::BackendKind::Postgres => {
                 let txn = self.db().begin().await?;
                 txn.execute_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,

@@ -6,6 +6,15 @@
 //! person that only machines act as (a firm's back-office system). Deactivating a person
 //! revokes their keys and releases their claims; their past actions stay in the record.
 
+pub(crate) mod bodies;
+pub(crate) mod key_cache;
+pub(crate) mod keys;
+pub(crate) mod load;
+pub(crate) mod people;
+pub mod people_actions;
+pub mod sealed;
+pub mod sessions;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

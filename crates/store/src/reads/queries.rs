@@ -17,7 +17,7 @@ use crate::entity::{application, event, organization, task};
 use crate::error::{Error, Result};
 use crate::records::{ApplicationFilter, ApplicationRecord, EventRecord, Page};
 use crate::rows::{app_record, event_record};
-use crate::{Backend, Store};
+use crate::{BackendKind, Store};
 
 /// The most a page may hold.
 pub const MAX_PAGE: u64 = 100;
@@ -67,8 +67,8 @@ const SEARCHED: &str = "lower(key || ' ' || name || ' ' || coalesce(name_zh_hant
 /// SQLite the FTS5 table, asked for the piece as one phrase in any of its columns; on
 /// PostgreSQL the `pg_trgm` index on [`SEARCHED`], which serves the `LIKE`. Shorter pieces scan
 /// the names.
-pub(crate) fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::SelectStatement {
-    if backend == Backend::Sqlite && text.chars().count() >= 3 {
+pub(crate) fn name_search(backend: BackendKind, text: &str) -> sea_orm::sea_query::SelectStatement {
+    if backend == BackendKind::Sqlite && text.chars().count() >= 3 {
         let phrase = format!("\"{}\"", text.replace('"', "\"\""));
         return Query::select()
             .expr(Expr::cust("key"))
@@ -94,7 +94,7 @@ pub(crate) fn name_search(backend: Backend, text: &str) -> sea_orm::sea_query::S
 }
 
 /// The applications a filter lets through.
-fn applications_where(backend: Backend, filter: &ApplicationFilter) -> Condition {
+fn applications_where(backend: BackendKind, filter: &ApplicationFilter) -> Condition {
     let mut c = Condition::all();
     if let Some(org) = &filter.organization {
         c = c.add(application::Column::Organization.eq(org.as_str()));
@@ -139,7 +139,7 @@ fn applications_where(backend: Backend, filter: &ApplicationFilter) -> Condition
     }
     if let Some(text) = &filter.search {
         // A reference (`SZHK-2026-0042`) finds its application; anything else searches names.
-        c = match crate::numbers::reference_number(text) {
+        c = match crate::commands::numbers::reference_number(text) {
             Some(number) => c.add(
                 application::Column::Id.in_subquery(
                     Query::select()

@@ -2,7 +2,7 @@
 //! or already sent, with each attempt. What to send is decided above the store (the gateway's
 //! policy filters what each recipient may see); sending is `softland-notifications`' work.
 //! This module keeps the rows: endpoints here, what a notification is in `message`, the
-//! queue in [`crate::notify_queue`].
+//! queue in [`crate::notifications::queue`].
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -15,6 +15,8 @@ use crate::entity::{notification, notification_attempt, webhook_endpoint};
 use crate::error::{Error, Result};
 
 mod message;
+pub(crate) mod queue;
+pub(crate) mod relay;
 pub(crate) use message::notification_record;
 pub use message::{Attempt, Message, NewNotification, Notification, NotificationFilter};
 
@@ -101,7 +103,7 @@ pub struct NewEndpoint {
 }
 
 pub(crate) fn endpoint_record(
-    keys: &crate::sealed::SecretKeys,
+    keys: &crate::directory::sealed::SecretKeys,
     m: webhook_endpoint::Model,
 ) -> Result<Endpoint> {
     Ok(Endpoint {
@@ -376,11 +378,11 @@ impl Store {
 impl Store {
     /// The keys webhook secrets are sealed with (set once, at start; without it they are
     /// stored as they are).
-    pub fn use_secret_keys(&self, keys: crate::sealed::SecretKeys) {
+    pub fn use_secret_keys(&self, keys: crate::directory::sealed::SecretKeys) {
         let _ = self.inner.secrets.set(keys);
     }
 
-    pub(crate) fn secret_keys(&self) -> crate::sealed::SecretKeys {
+    pub(crate) fn secret_keys(&self) -> crate::directory::sealed::SecretKeys {
         self.inner.secrets.get().cloned().unwrap_or_default()
     }
 

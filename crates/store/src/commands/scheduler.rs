@@ -13,7 +13,7 @@ use softland_workflow::Rejection;
 use tokio::sync::watch;
 
 use crate::Store;
-use crate::connect::Backend;
+use crate::connect::BackendKind;
 use crate::entity::enums::TimerStatus;
 use crate::entity::timer;
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ impl Store {
             )
             .order_by_asc(timer::Column::DueAt)
             .limit(limit);
-        if self.inner.backend == Backend::Postgres {
+        if self.inner.backend.kind() == BackendKind::Postgres {
             q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let due = q.all(&txn).await?;

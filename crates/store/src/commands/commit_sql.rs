@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sea_orm::{ActiveModelTrait, EntityName, EntityTrait, IdenStatic};
 use serde_json::{Map, Value as Json};
 
-use crate::connect::Backend;
+use crate::connect::BackendKind;
 use crate::error::{Result, corrupt};
 
 /// A value the commit statement takes.
@@ -85,8 +85,8 @@ impl Statement {
     }
 
     /// SQLite: the script framed for the group writer.
-    pub(crate) fn framed(&self) -> crate::sqlite_group::Framed {
-        crate::sqlite_group::Framed {
+    pub(crate) fn framed(&self) -> crate::commands::sqlite_group::Framed {
+        crate::commands::sqlite_group::Framed {
             alone: self.alone.clone(),
             grouped: self.grouped.clone(),
         }
@@ -216,7 +216,7 @@ impl Shape {
 /// Binds the entity rows of `table` as the statement takes them.
 pub(crate) fn bind_rows<A: ActiveModelTrait>(
     b: &mut Binds<'_>,
-    backend: Backend,
+    backend: BackendKind,
     table: Table,
     rows: &[A],
 ) -> Result<()> {
@@ -233,7 +233,7 @@ pub(crate) fn bind_rows<A: ActiveModelTrait>(
 /// or as one JSON array of objects keyed by `names` (see [`cell`]).
 pub(crate) fn bind_values(
     b: &mut Binds<'_>,
-    backend: Backend,
+    backend: BackendKind,
     table: Table,
     names: &[&str],
     rows: Vec<Vec<sea_orm::Value>>,
@@ -339,7 +339,7 @@ pub(crate) fn value_of<A: ActiveModelTrait>(
 /// have stored: PostgreSQL parses text into each column's type (times truncated to
 /// microseconds, as sqlx binds them); SQLite stores what sqlx would — UUIDs as 16-byte blobs
 /// (sent as hex, `unhex`ed), times as sqlx's RFC 3339 text, JSON as its text.
-pub(crate) fn cell(backend: Backend, v: sea_orm::Value) -> Result<Json> {
+pub(crate) fn cell(backend: BackendKind, v: sea_orm::Value) -> Result<Json> {
     use sea_orm::Value as V;
     Ok(match v {
         V::Bool(b) => b.into(),
@@ -348,15 +348,15 @@ pub(crate) fn cell(backend: Backend, v: sea_orm::Value) -> Result<Json> {
         V::String(s) => s.into(),
         V::Uuid(u) => u
             .map(|u| match backend {
-                Backend::Postgres => u.hyphenated().to_string(),
-                Backend::Sqlite => u.simple().to_string(),
+                BackendKind::Postgres => u.hyphenated().to_string(),
+                BackendKind::Sqlite => u.simple().to_string(),
             })
             .into(),
         V::ChronoDateTimeUtc(t) => t.map(|t| timestamp(backend, t)).into(),
         V::Json(j) => match (backend, j) {
             (_, None) => Json::Null,
-            (Backend::Postgres, Some(j)) => *j,
-            (Backend::Sqlite, Some(j)) => Json::String(j.to_string()),
+            (BackendKind::Postgres, Some(j)) => *j,
+            (BackendKind::Sqlite, Some(j)) => Json::String(j.to_string()),
         },
         other => {
             return Err(corrupt(format!(
@@ -366,10 +366,10 @@ pub(crate) fn cell(backend: Backend, v: sea_orm::Value) -> Result<Json> {
     })
 }
 
-fn timestamp(backend: Backend, t: chrono::DateTime<chrono::Utc>) -> String {
+fn timestamp(backend: BackendKind, t: chrono::DateTime<chrono::Utc>) -> String {
     match backend {
-        Backend::Postgres => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        Backend::Sqlite => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+        BackendKind::Postgres => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        BackendKind::Sqlite => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
     }
 }
 
@@ -383,23 +383,23 @@ mod tests {
             .unwrap()
             .to_utc();
         assert_eq!(
-            cell(Backend::Sqlite, id.into()).unwrap(),
+            cell(BackendKind::Sqlite, id.into()).unwrap(),
             Json::from("00000000000000000000000000000000")
         );
         assert_eq!(
-            cell(Backend::Postgres, t.into()).unwrap(),
+            cell(BackendKind::Postgres, t.into()).unwrap(),
             Json::from("2026-11-28T16:44:08.123456Z")
         );
         assert_eq!(
-            cell(Backend::Sqlite, t.into()).unwrap(),
+            cell(BackendKind::Sqlite, t.into()).unwrap(),
             Json::from("2026-11-28T16:44:08.123456789+00:00")
         );
         let j = serde_json::json!({"a": [1]});
-        assert_eq!(cell(Backend::Postgres, j.clone().into()).unwrap(), j);
+        assert_eq!(cell(BackendKind::Postgres, j.clone().into()).unwrap(), j);
         assert_eq!(
-            cell(Backend::Sqlite, j.into()).unwrap(),
+            cell(BackendKind::Sqlite, j.into()).unwrap(),
             Json::from(r#"{"a":[1]}"#)
         );
-        assert!(cell(Backend::Sqlite, sea_orm::Value::Double(Some(1.0))).is_err());
+        assert!(cell(BackendKind::Sqlite, sea_orm::Value::Double(Some(1.0))).is_err());
     }
 }

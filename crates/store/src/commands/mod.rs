@@ -17,6 +17,19 @@
 //!        └─► idempotency (keys, replays, retries)
 //! ```
 
+pub(crate) mod act;
+pub(crate) mod claims;
+pub(crate) mod commit;
+pub(crate) mod commit_build;
+pub(crate) mod commit_sql;
+pub(crate) mod idempotency;
+pub(crate) mod numbers;
+pub(crate) mod pg_commands;
+pub(crate) mod plan;
+pub(crate) mod scheduler;
+pub(crate) mod sqlite_group;
+pub(crate) mod warm;
+
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -26,21 +39,64 @@ use softland_workflow::{Actor, Command, Env, Instance, TaskId};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::commit::{Claim, Head, commit_command};
-use crate::connect::{Backend, Engine};
+use crate::commands::commit::{Claim, Head, commit_command};
+use crate::commands::idempotency::Idem;
+use crate::commands::pg_commands::Held;
+use crate::commands::plan::{SNAPSHOT_COLUMNS, Writer, plan_events, snapshot};
+use crate::connect::{Backend, BackendKind};
 use crate::entity::application;
 use crate::error::{ConflictReason, Error, Result, corrupt, is_busy};
 use crate::hash::genesis;
-use crate::idempotency::Idem;
-use crate::pg_commands::Held;
-use crate::plan::{SNAPSHOT_COLUMNS, Writer, plan_events, snapshot};
 use crate::records::{Outcome, Submit, TaskRecord, Withdraw};
 use crate::rows::app_record;
+
+/// What a command starts from: the application's row, and the engine's instance when this
+/// process remembers it (then the row's JSON columns were left out of the read).
+pub(crate) struct Snapshot {
+    /// The application's row.
+    pub(crate) row: application::Model,
+    /// The instance this process last wrote, if it remembers it.
+    pub(crate) remembered: Option<Instance>,
+}
+
+/// What the command's write checks beside the revision: the claim it needs (an action on a
+/// claimable task) and the idempotency key it records.
+#[derive(Default)]
+pub(crate) struct Guard<'a> {
+    /// The task the actor must hold or be free to take.
+    pub(crate) claim: Option<Claim<'a>>,
+    /// The request's idempotency key.
+    pub(crate) idem: Option<&'a Idem>,
+}
+
+/// One command's starting point for [`Store::apply`].
+pub(crate) struct Applied<'a> {
+    /// The application as read.
+    pub(crate) app: Snapshot,
+    /// What the write checks.
+    pub(crate) guard: Guard<'a>,
+    /// The application's open tasks before the command, when the read had them.
+    pub(crate) before: Option<Vec<TaskRecord>>,
+}
+
+impl Applied<'_> {
+    /// From a row read fresh: nothing remembered, nothing guarded but the revision.
+    pub(crate) fn fresh(row: application::Model) -> Self {
+        Applied {
+            app: Snapshot {
+                row,
+                remembered: None,
+            },
+            guard: Guard::default(),
+            before: None,
+        }
+    }
+}
 
 impl Store {
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
         let opts = TransactionOptions {
-            sqlite_transaction_mode: (self.inner.backend == Backend::Sqlite)
+            sqlite_transaction_mode: (self.inner.backend.kind() == BackendKind::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
@@ -71,8 +127,8 @@ impl Store {
     }
 
     async fn submit_once(&self, req: &Submit, idem: Option<&Idem>) -> Result<Outcome> {
-        match &self.inner.engine {
-            Engine::Postgres { commands } => {
+        match &self.inner.backend {
+            Backend::Postgres { commands } => {
                 let db = Held::get(commands).await?;
                 // With the version this process last submitted to, if it remembers one; the
                 // statement inserts only if that is still the current version (see
@@ -87,7 +143,7 @@ impl Store {
                 }
                 self.submit_direct(&db, req, idem, None).await
             }
-            Engine::Sqlite { .. } => self.submit_direct(self.db(), req, idem, None).await,
+            Backend::Sqlite { .. } => self.submit_direct(self.db(), req, idem, None).await,
         }
     }
 
@@ -137,7 +193,7 @@ impl Store {
             None => self.current_version(db, &req.workflow_key).await?,
         };
         let wf = self.workflow_on(db, &req.workflow_key, version).await?;
-        let owner = crate::links::owner_of(&req.actor, &req.organization);
+        let owner = crate::documents::links::owner_of(&req.actor, &req.organization);
         let links = self
             .links(db, wf.form_schema(), &req.data, &owner, None)
             .await?;
@@ -147,7 +203,7 @@ impl Store {
             calendar: &self.inner.calendars,
         };
         let (mut inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
-        let events = crate::links::with_links(&wf, &mut inst, events, &links)?;
+        let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
         let id = Uuid::now_v7();
         let mut w = Writer::new(&wf, version, id, &req.organization);
         let log = plan_events(&mut w, 1, &genesis(id), &events, now)?;
@@ -167,7 +223,7 @@ impl Store {
         {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
-        if self.inner.backend == Backend::Postgres {
+        if self.inner.backend.kind() == BackendKind::Postgres {
             self.remember_version(&req.workflow_key, version);
         }
         self.after_links(id, &links).await;
@@ -175,7 +231,7 @@ impl Store {
         // Remembered without its JSON columns: the instance holds them.
         let data = std::mem::take(&mut app.data);
         app.instance = Value::Null;
-        if self.inner.backend == Backend::Postgres {
+        if self.inner.backend.kind() == BackendKind::Postgres {
             self.inner.warm.put(app.clone(), inst, &log.opened);
         }
         Ok(Outcome {
@@ -190,7 +246,7 @@ impl Store {
     /// Names the application on the documents a committed command linked. Its events already
     /// record the links: a failure here is repaired when the application's documents are next
     /// read ([`Store::documents_of`]), so it is logged, not returned.
-    async fn after_links(&self, app: Uuid, links: &[crate::links::Link]) {
+    async fn after_links(&self, app: Uuid, links: &[crate::documents::links::Link]) {
         if let Err(e) = self.name_application(app, links).await {
             tracing::warn!(error = %e, application = %app, "documents linked; their rows name the application later");
         }
@@ -224,8 +280,11 @@ impl Store {
         let command = Command::Withdraw {
             reason: req.reason.clone(),
         };
-        self.apply(db, (app, None), &req.actor, command, (None, idem), None)
-            .await
+        let applied = Applied {
+            guard: Guard { claim: None, idem },
+            ..Applied::fresh(app)
+        };
+        self.apply(db, &req.actor, command, applied).await
     }
 
     /// Adds an internal note (an agency's reviewer or an administrator; the engine refuses a
@@ -239,7 +298,7 @@ impl Store {
         let work = self.retrying(true, None, || async {
             let app = self.load_app(self.db(), application_id).await?;
             let command = Command::Note { note: note.clone() };
-            self.apply(self.db(), (app, None), &actor, command, (None, None), None)
+            self.apply(self.db(), &actor, command, Applied::fresh(app))
                 .await
         });
         crate::traced::command("note", Some(application_id), work).await
@@ -252,15 +311,8 @@ impl Store {
             let command = Command::FireTimer {
                 task: TaskId(task_no),
             };
-            self.apply(
-                self.db(),
-                (app, None),
-                &Actor::system(),
-                command,
-                (None, None),
-                None,
-            )
-            .await
+            self.apply(self.db(), &Actor::system(), command, Applied::fresh(app))
+                .await
         });
         crate::traced::command("fire timer", Some(application_id), work).await
     }
@@ -276,18 +328,23 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("application {id}")))
     }
 
-    /// Runs the engine on the application's snapshot and writes what it decided. The
-    /// application is its row, with the engine's instance when this process remembers it
-    /// (then the row's JSON columns are left out).
+    /// Runs the engine on the application's snapshot and writes what it decided (see
+    /// [`Applied`] for what the command starts from and what its write checks).
     pub(crate) async fn apply(
         &self,
         db: &impl ConnectionTrait,
-        (mut app, remembered): (application::Model, Option<Instance>),
         actor: &Actor,
         command: Command,
-        (claim, idem): (Option<Claim<'_>>, Option<&Idem>),
-        before: Option<Vec<TaskRecord>>,
+        applied: Applied<'_>,
     ) -> Result<Outcome> {
+        let Applied {
+            app: Snapshot {
+                row: mut app,
+                remembered,
+            },
+            guard: Guard { claim, idem },
+            before,
+        } = applied;
         let wf = self
             .workflow_on(db, &app.workflow_key, app.workflow_version)
             .await?;
@@ -316,7 +373,7 @@ impl Store {
                     .and_then(|a| a.input_schema);
                 match schema {
                     Some(schema) => {
-                        let owner = crate::links::owner_of(actor, &app.organization);
+                        let owner = crate::documents::links::owner_of(actor, &app.organization);
                         self.links(db, &schema, input, &owner, Some(app.id)).await?
                     }
                     None => Vec::new(),
@@ -331,7 +388,7 @@ impl Store {
             calendar: &self.inner.calendars,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
-        let events = crate::links::with_links(&wf, &mut inst, events, &links)?;
+        let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
         let mut log = plan_events(&mut w, app.revision + 1, &app.last_hash, &events, now)?;
         let (records, opened) = (
             std::mem::take(&mut log.records),
@@ -375,8 +432,8 @@ impl Store {
             ..row.clone()
         })?;
         // PostgreSQL remembers what it wrote (the open tasks came back with the commit).
-        match (&open_tasks, self.inner.backend) {
-            (Some(open), Backend::Postgres) => self.inner.warm.put(row, inst, open),
+        match (&open_tasks, self.inner.backend.kind()) {
+            (Some(open), BackendKind::Postgres) => self.inner.warm.put(row, inst, open),
             _ => self.inner.warm.forget(row.id),
         }
         Ok(Outcome {

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::{Backend, Store};
+use crate::{BackendKind, Store};
 
 impl Store {
     /// The application's number, given now if it has none yet.
@@ -15,10 +15,10 @@ impl Store {
             return Ok(n);
         }
         let sql = match self.backend() {
-            Backend::Postgres => {
+            BackendKind::Postgres => {
                 "INSERT INTO application_numbers (application_id) VALUES ($1) ON CONFLICT (application_id) DO NOTHING"
             }
-            Backend::Sqlite => {
+            BackendKind::Sqlite => {
                 "INSERT OR IGNORE INTO application_numbers (application_id) VALUES (?)"
             }
         };
@@ -36,8 +36,12 @@ impl Store {
 
     async fn number_of(&self, id: Uuid) -> Result<Option<i64>> {
         let sql = match self.backend() {
-            Backend::Postgres => "SELECT number FROM application_numbers WHERE application_id = $1",
-            Backend::Sqlite => "SELECT number FROM application_numbers WHERE application_id = ?",
+            BackendKind::Postgres => {
+                "SELECT number FROM application_numbers WHERE application_id = $1"
+            }
+            BackendKind::Sqlite => {
+                "SELECT number FROM application_numbers WHERE application_id = ?"
+            }
         };
         let row = self
             .db()
@@ -88,8 +92,8 @@ impl Store {
 
     fn db_backend(&self) -> DbBackend {
         match self.backend() {
-            Backend::Postgres => DbBackend::Postgres,
-            Backend::Sqlite => DbBackend::Sqlite,
+            BackendKind::Postgres => DbBackend::Postgres,
+            BackendKind::Sqlite => DbBackend::Sqlite,
         }
     }
 }

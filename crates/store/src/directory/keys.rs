@@ -24,7 +24,7 @@ use crate::entity::{api_key, person};
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
 use crate::records::{KeyRecord, KeyRole};
-use crate::{Backend, Store};
+use crate::{BackendKind, Store};
 
 /// The PostgreSQL channel revocations (and deactivations) are announced on.
 pub(crate) const CHANNEL: &str = "softland_keys";
@@ -217,7 +217,7 @@ impl Store {
         &self,
         mut stop: watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        if self.inner.backend != Backend::Postgres {
+        if self.inner.backend.kind() != BackendKind::Postgres {
             return None;
         }
         let store = self.clone();
@@ -338,7 +338,7 @@ impl Store {
             }
             gone = minted;
         }
-        if self.inner.backend == Backend::Postgres && res.rows_affected == 1 {
+        if self.inner.backend.kind() == BackendKind::Postgres && res.rows_affected == 1 {
             txn.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
         }
         txn.commit().await?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement};
 
 use crate::Store;
-use crate::connect::Backend;
+use crate::connect::BackendKind;
 use crate::entity::{application, document, event};
 use crate::error::{Error, Result};
 
@@ -27,7 +27,7 @@ impl Store {
     /// transaction, so every command committed before it is in the copy and none after; writers
     /// go on meanwhile). `to` must not exist.
     pub async fn backup_sqlite(&self, to: &Path) -> Result<()> {
-        if self.inner.backend != Backend::Sqlite {
+        if self.inner.backend.kind() != BackendKind::Sqlite {
             return Err(Error::Unavailable(
                 "VACUUM INTO is SQLite's; back PostgreSQL up with pg_dump".into(),
             ));
@@ -78,7 +78,7 @@ impl Store {
     /// PostgreSQL: a repeatable-read snapshot, exported for `pg_dump`, and what it holds.
     pub async fn pg_snapshot(&self) -> Result<PgSnapshot> {
         use sea_orm::{IsolationLevel, TransactionTrait};
-        if self.inner.backend != Backend::Postgres {
+        if self.inner.backend.kind() != BackendKind::Postgres {
             return Err(Error::Unavailable(
                 "snapshots for pg_dump are PostgreSQL's".into(),
             ));

@@ -1,0 +1,6 @@
+//! Reads: applications and their history, inboxes, the dashboard — what pages and the API
+//! list, never a write.
+
+pub mod dashboard;
+pub(crate) mod inbox;
+pub(crate) mod queries;
