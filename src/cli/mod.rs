@@ -10,7 +10,6 @@ mod demo;
 mod diagram;
 mod directory;
 mod growth;
-mod growth_pages;
 mod keys;
 mod load;
 mod notify;

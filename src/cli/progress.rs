@@ -56,3 +56,20 @@ impl Progress {
         }
     }
 }
+
+impl softland_bench::Meter for Progress {
+    fn show(&self, done: u64) {
+        Progress::show(self, done);
+    }
+
+    fn finish(&self, done: u64) {
+        Progress::finish(self, done);
+    }
+}
+
+/// Bars for a benchmark's stages, silent when `quiet`.
+pub(crate) fn meters(
+    quiet: bool,
+) -> impl Fn(String, &'static str, u64) -> Box<dyn softland_bench::Meter> + Sync {
+    move |label, unit, total| Box::new(Progress::new(label, unit, total, quiet))
+}

@@ -14,7 +14,6 @@
 //! make retries safe. SQLite (WAL) is the embedded default; PostgreSQL is the production
 //! backend. SQL and sea-orm types stay inside this crate.
 
-pub mod baseline;
 mod commands;
 mod connect;
 mod definitions;

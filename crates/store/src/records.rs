@@ -442,7 +442,7 @@ pub struct KeyRecord {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Whose claims a caller may release or hand on: decided by the gateway's policy (who the
+/// Whose claims a caller may release or hand on: decided by the policy (`softland-policy`: who the
 /// caller is), enforced by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRights {

@@ -12,7 +12,6 @@ mod operation;
 mod people_actions;
 mod query;
 mod subscription;
-mod task;
 mod types;
 mod uploads;
 mod webhooks;

@@ -288,7 +288,7 @@ impl Store {
     }
 
     /// Adds an internal note (an agency's reviewer or an administrator; the engine refuses a
-    /// firm). Who may see the application is the gateway's policy.
+    /// firm). Who may see the application is the policy's (`softland-policy`).
     pub async fn add_note(
         &self,
         application_id: Uuid,

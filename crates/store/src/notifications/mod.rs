@@ -1,6 +1,7 @@
 //! Webhook endpoints and the notifications (webhook deliveries and e-mail) waiting to be sent
-//! or already sent, with each attempt. What to send is decided above the store (the gateway's
-//! policy filters what each recipient may see); sending is `softland-notifications`' work.
+//! or already sent, with each attempt. What to send is decided above the store (fan-out in
+//! `softland-notifications`, with what each recipient may see from `softland-policy`); sending
+//! is `softland-notifications`' work too.
 //! This module keeps the rows: endpoints here, what a notification is in `message`, the
 //! queue in [`crate::notifications::queue`].
 

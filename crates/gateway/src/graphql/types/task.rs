@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use softland_store::TaskRecord;
 use softland_workflow::Text;
 
-use super::locale::{Locale, lang};
-use super::types::Application;
-use super::{principal, store};
+use super::Application;
 use crate::error::{GqlResult, from_store, refused};
+use crate::graphql::locale::{Locale, lang};
+use crate::graphql::{principal, store};
 use softland_policy::Principal;
 
 /// An action a task offers.

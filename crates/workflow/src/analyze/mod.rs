@@ -2,6 +2,8 @@
 //! and schemas, and checks the graph: reachability, a path to a final state from everywhere,
 //! branches that can finish, joins and k-of-n approvals that can fire, no choice-only cycles.
 
+mod due;
+
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -229,119 +231,6 @@ impl<'a> Analyzer<'a> {
             }
         }
         ok.then_some(out)
-    }
-
-    fn due(&mut self, i: usize, due: Option<&RawDue>, actions: &[&str]) -> Option<Option<DueSpec>> {
-        let Some(due) = due else { return Some(None) };
-        let within = due.within.as_ref()?;
-        let count = if due.business {
-            DayCount::Business
-        } else {
-            DayCount::Calendar
-        };
-        let period = match DuePeriod::parse(&within.v, count) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.d
-                    .push(within.pos, Code::InvalidDuration, e.to_string());
-                None
-            }
-        };
-        let overdue = match &due.overdue {
-            None => Some(Overdue::Flag),
-            Some(o) => match &o.v {
-                RawOverdue::Escalate(t) => {
-                    self.resolve(Some(i), t).map(|t| Overdue::Escalate(id(t)))
-                }
-                RawOverdue::Reassign(a) => self
-                    .assignee(a)
-                    .map(|a| Overdue::Reassign(a.key().to_owned())),
-                RawOverdue::Action(a) => {
-                    if actions.contains(&a.v.as_str()) {
-                        Some(Overdue::Action(a.v.clone()))
-                    } else {
-                        let hint = self.d.did_you_mean(&a.v, actions.iter().copied());
-                        self.d.push(a.pos, Code::UnknownAction, format!("overdue action `{}` is not offered by this task (offers: {}){hint}", a.v, actions.join(", ")));
-                        None
-                    }
-                }
-            },
-        };
-        let remind = self.remind(due, period.as_ref());
-        Some(Some(DueSpec {
-            period: period?,
-            overdue: overdue?,
-            remind: remind?,
-        }))
-    }
-
-    /// `remind`: how long before the due time (default [`DEFAULT_REMIND_DAYS`] days, counted as
-    /// the period counts), or `none`. Business periods remind in whole days and weeks;
-    /// calendar periods also in hours, minutes and seconds, never months or years. An explicit
-    /// reminder must come after the task opens.
-    fn remind(&mut self, due: &RawDue, period: Option<&DuePeriod>) -> Option<Option<DuePeriod>> {
-        let count = if due.business {
-            DayCount::Business
-        } else {
-            DayCount::Calendar
-        };
-        let Some(r) = &due.remind else {
-            return Some(Some(DuePeriod::days(DEFAULT_REMIND_DAYS, count)));
-        };
-        if r.v == "none" {
-            return Some(None);
-        }
-        let parsed = DuePeriod::parse(&r.v, count).and_then(|p| {
-            if p.fixed_seconds().is_some() {
-                Ok(p)
-            } else {
-                Err(crate::duration::PeriodError {
-                    text: r.v.clone(),
-                    why: "a reminder takes no months or years",
-                })
-            }
-        });
-        let remind = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                self.d.push(
-                    r.pos,
-                    Code::InvalidDuration,
-                    format!("`remind` takes a time before the due time (business days: days and weeks), or `none`: {e}"),
-                );
-                return None;
-            }
-        };
-        if let (Some(within), Some(lead)) = (
-            period.and_then(DuePeriod::fixed_seconds),
-            remind.fixed_seconds(),
-        ) && lead >= within
-        {
-            let within_text = period.map(DuePeriod::text).unwrap_or_default();
-            self.d.push(
-                r.pos,
-                Code::InvalidDuration,
-                format!(
-                    "`remind: {}` comes before the task opens (it is due within {within_text})",
-                    r.v
-                ),
-            );
-            return None;
-        }
-        Some(Some(remind))
-    }
-
-    fn count(&mut self, c: &Sp<Count>, n: usize, what: &str) -> Option<u16> {
-        let k = match c.v {
-            Count::All => n as i64,
-            Count::Any => 1,
-            Count::N(k) => k,
-        };
-        if k < 1 || k > n as i64 {
-            self.d.push(c.pos, Code::JoinCannotFire, format!("{what} needs {k}, but there are only {n}; it can never fire (use 1..={n}, `any` or `all`)"));
-            return None;
-        }
-        u16::try_from(k).ok()
     }
 
     /// Resolves one state; `None` when it has errors (already reported).

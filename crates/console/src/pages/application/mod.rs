@@ -3,6 +3,9 @@
 //! timeline — questions, answers, reasons, comments, and internal notes for agencies only (the
 //! API leaves those out for a firm). Claim, release, act, withdraw and note post here.
 
+mod answer;
+use answer::*;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -23,155 +26,6 @@ use crate::form::{self, Errors, ReadRow, Row as FormRow};
 use crate::i18n::{Text, event_kind, hk_time};
 use crate::visitor::field;
 use crate::visitor::{SignedIn, Visitor};
-
-const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
-  me { role agency organization name lead }
-  agencies { key name nameZhHant nameZhHans }
-  unattachedDocuments { id filename }
-  colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
-  application(id: $id) {
-    id reference workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
-    activeStates
-    currentStates { title }
-    documents { id filename mediaType size url }
-    openTasks {
-      id title assignee dueAt overdue claimedBy barredBy holderBarred
-      actions { name title inputSchema barredBy }
-    }
-    history {
-      kind actor party state action stateTitle actionTitle comment input note at
-      actorPerson { displayName }
-    }
-  }
-}"#;
-
-const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
-  workflow(key: $key, version: $version) {
-    title applicationSchema states { name title kind assignees parallel branch actions { name inputSchema } }
-  }
-}"#;
-
-#[derive(Deserialize)]
-struct Answer {
-    me: Me,
-    agencies: Vec<Agency>,
-    #[serde(default)]
-    colleagues: Vec<Colleague>,
-    #[serde(default, rename = "unattachedDocuments")]
-    unattached: Vec<super::applications::Unattached>,
-    application: Option<Application>,
-}
-
-/// A person of the caller's agency, to delegate a task to.
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
-struct Colleague {
-    id: String,
-    display_name: String,
-    roles: Vec<String>,
-    active: bool,
-}
-
-#[derive(Deserialize)]
-struct Me {
-    role: String,
-    agency: Option<String>,
-    name: String,
-    lead: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Application {
-    id: String,
-    workflow_key: String,
-    workflow_version: i64,
-    reference: String,
-    organization_name: String,
-    status: String,
-    outcome_title: Option<String>,
-    revision: i64,
-    submitted_at: DateTime<Utc>,
-    data: Value,
-    active_states: Vec<String>,
-    current_states: Vec<Title>,
-    documents: Vec<DocumentLink>,
-    open_tasks: Vec<Task>,
-    history: Vec<Event>,
-}
-
-/// A document linked to the application.
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
-struct DocumentLink {
-    id: String,
-    filename: String,
-    media_type: String,
-    size: i64,
-    url: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Task {
-    id: String,
-    title: String,
-    assignee: String,
-    due_at: Option<DateTime<Utc>>,
-    overdue: bool,
-    claimed_by: Option<String>,
-    #[serde(default)]
-    barred_by: Option<String>,
-    #[serde(default)]
-    holder_barred: bool,
-    actions: Vec<Action>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Action {
-    name: String,
-    title: String,
-    input_schema: Option<Value>,
-    #[serde(default)]
-    barred_by: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Event {
-    kind: String,
-    state: Option<String>,
-    action: Option<String>,
-    actor: Option<String>,
-    party: Option<String>,
-    state_title: Option<String>,
-    action_title: Option<String>,
-    comment: Option<String>,
-    input: Option<Value>,
-    note: Option<String>,
-    at: DateTime<Utc>,
-    actor_person: Option<ActorPerson>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActorPerson {
-    display_name: String,
-}
-
-#[derive(Deserialize)]
-struct WorkflowAnswer {
-    workflow: Option<Workflow>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Workflow {
-    title: String,
-    application_schema: Value,
-    states: Vec<StateInfo>,
-}
 
 /// An open task as the page shows it.
 #[derive(Debug)]

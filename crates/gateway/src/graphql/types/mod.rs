@@ -9,9 +9,11 @@ use softland_workflow::Lang;
 
 pub use super::events::ApplicationEvent;
 use super::locale::{Locale, lang};
-pub use super::task::Task;
+mod task;
+
 use super::{principal, store};
 use crate::error::{GqlResult, from_store};
+pub use task::Task;
 
 /// Role of a principal.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

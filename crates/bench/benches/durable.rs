@@ -1,10 +1,10 @@
 //! Durable transitions through the store API, against what the database itself commits.
 //!
 //! ```sh
-//! cargo bench -p softland-store --bench durable             # SQLite and PostgreSQL
-//! SOFTLAND_BENCH_SECONDS=20 cargo bench -p softland-store --bench durable
-//! SOFTLAND_BENCH_ONLY=postgres cargo bench -p softland-store --bench durable   # or sqlite
-//! SOFTLAND_BENCH_WRITERS=16 cargo bench -p softland-store --bench durable      # or 1,4,16
+//! cargo bench -p softland-bench --bench durable             # SQLite and PostgreSQL
+//! SOFTLAND_BENCH_SECONDS=20 cargo bench -p softland-bench --bench durable
+//! SOFTLAND_BENCH_ONLY=postgres cargo bench -p softland-bench --bench durable   # or sqlite
+//! SOFTLAND_BENCH_WRITERS=16 cargo bench -p softland-bench --bench durable      # or 1,4,16
 //! ```
 //!
 //! For each backend and writer count (1, 16) it runs whole `soft-landing-sz-to-hk`
@@ -207,7 +207,7 @@ fn main() {
             }
             let db = TestDb::sqlite();
             let r = softland(&db.url, writers, secs).await;
-            let raw = softland_store::baseline::sqlite(writers, secs).await.ok();
+            let raw = softland_bench::baseline::sqlite(writers, secs).await.ok();
             row("sqlite", writers, r, raw);
         }
         if only == "sqlite" {
@@ -221,7 +221,7 @@ fn main() {
             let db = TestDb::postgres().await;
             let r = softland(&db.url, writers, secs).await;
             let server = std::env::var(softland_store::test_util::POSTGRES_ENV).unwrap_or_default();
-            let raw = match softland_store::baseline::postgres(&server, writers, secs).await {
+            let raw = match softland_bench::baseline::postgres(&server, writers, secs).await {
                 Ok(raw) => Some(raw),
                 Err(e) => {
                     eprintln!("raw PostgreSQL rate unavailable: {e}");

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use anyhow::{Context, Result, anyhow};
 
 /// What one raw transaction writes, for reports.
 pub const TRANSITION_ROWS: &str = "read revision, update the application row with a revision check, insert one event, upsert one task; one transaction";
@@ -36,11 +36,8 @@ INSERT INTO bench_task (app_id, task_no, state) VALUES (:aid, 1, 'review') ON CO
 COMMIT;
 ";
 
-fn tool_error(tool: &str, message: impl Into<String>) -> Error {
-    Error::Io {
-        path: tool.to_owned(),
-        source: std::io::Error::other(message.into()),
-    }
+fn tool_error(tool: &str, message: impl Into<String>) -> anyhow::Error {
+    anyhow!("{tool}: {}", message.into())
 }
 
 /// PostgreSQL's own rate at `clients` clients for `seconds`, measured with `pgbench` in a
@@ -73,10 +70,8 @@ async fn pgbench(url: &str, clients: usize, seconds: u64) -> Result<f64> {
     db.close().await?;
     let script =
         std::env::temp_dir().join(format!("softland-pgbench-{}.sql", Uuid::new_v4().simple()));
-    std::fs::write(&script, PGBENCH_SCRIPT).map_err(|source| Error::Io {
-        path: script.display().to_string(),
-        source,
-    })?;
+    std::fs::write(&script, PGBENCH_SCRIPT)
+        .with_context(|| format!("cannot write {}", script.display()))?;
     let out = tokio::process::Command::new("pgbench")
         .args([
             "-n",

@@ -1,0 +1,103 @@
+//! What a growth run reports, as JSON or as lines for people.
+
+use serde::Serialize;
+
+use super::PAGE_TARGET_MS;
+
+/// One query's times at one size.
+#[derive(Debug, Serialize)]
+pub struct QueryTimes {
+    /// What was timed.
+    pub query: &'static str,
+    /// Median, milliseconds.
+    pub p50_ms: f64,
+    /// 95th percentile, milliseconds.
+    pub p95_ms: f64,
+}
+
+/// Everything timed at one size.
+#[derive(Debug, Serialize)]
+pub struct SizeReport {
+    /// Applications in the database.
+    pub applications: u64,
+    /// How long loading up to this size took.
+    pub load_seconds: f64,
+    /// Each query's times.
+    pub queries: Vec<QueryTimes>,
+}
+
+/// Whether a query stayed flat from the smallest size to the largest.
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    /// The query.
+    pub query: &'static str,
+    /// p50 at the largest size ÷ p50 at the smallest.
+    pub p50_ratio: f64,
+    /// Within 1.5×.
+    pub flat: bool,
+}
+
+/// What a run measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The database, as named to people.
+    pub database: String,
+    /// Timed calls per query and size.
+    pub samples: usize,
+    /// Each size's times.
+    pub sizes: Vec<SizeReport>,
+    /// p50 at the largest size ÷ p50 at the smallest; flat when ≤ 1.5.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Report {
+    /// Whether every query stayed flat.
+    pub fn flat(&self) -> bool {
+        self.verdicts.iter().all(|v| v.flat)
+    }
+
+    /// The report as lines for people.
+    pub fn print(&self) {
+        println!("database: {}", self.database);
+        for s in &self.sizes {
+            println!(
+                "{} applications (loaded in {:.1} s):",
+                s.applications, s.load_seconds
+            );
+            for q in &s.queries {
+                println!(
+                    "  {:<30} p50 {:>7.3} ms  p95 {:>7.3} ms",
+                    q.query, q.p50_ms, q.p95_ms
+                );
+            }
+        }
+        if let Some(large) = self.sizes.last() {
+            for q in large
+                .queries
+                .iter()
+                .filter(|q| q.query.starts_with("console"))
+            {
+                println!(
+                    "{:<30} p95 {:.1} ms at {} applications: {} the {} ms target",
+                    q.query,
+                    q.p95_ms,
+                    large.applications,
+                    if q.p95_ms < PAGE_TARGET_MS {
+                        "within"
+                    } else {
+                        "OVER"
+                    },
+                    PAGE_TARGET_MS
+                );
+            }
+        }
+        for v in &self.verdicts {
+            println!(
+                "{:<30} p50 ratio {:.2} → {}",
+                v.query,
+                v.p50_ratio,
+                if v.flat { "flat" } else { "DEGRADES" }
+            );
+        }
+    }
+}

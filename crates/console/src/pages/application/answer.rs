@@ -1,0 +1,152 @@
+//! What the application page asks the API, and the answer's shape.
+
+use super::*;
+
+pub(super) const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
+  me { role agency organization name lead }
+  agencies { key name nameZhHant nameZhHans }
+  unattachedDocuments { id filename }
+  colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
+  application(id: $id) {
+    id reference workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
+    activeStates
+    currentStates { title }
+    documents { id filename mediaType size url }
+    openTasks {
+      id title assignee dueAt overdue claimedBy barredBy holderBarred
+      actions { name title inputSchema barredBy }
+    }
+    history {
+      kind actor party state action stateTitle actionTitle comment input note at
+      actorPerson { displayName }
+    }
+  }
+}"#;
+
+pub(super) const WORKFLOW: &str = r#"query($key: String!, $version: Int) {
+  workflow(key: $key, version: $version) {
+    title applicationSchema states { name title kind assignees parallel branch actions { name inputSchema } }
+  }
+}"#;
+
+#[derive(Deserialize)]
+pub(super) struct Answer {
+    pub(super) me: Me,
+    pub(super) agencies: Vec<Agency>,
+    #[serde(default)]
+    pub(super) colleagues: Vec<Colleague>,
+    #[serde(default, rename = "unattachedDocuments")]
+    pub(super) unattached: Vec<crate::pages::applications::Unattached>,
+    pub(super) application: Option<Application>,
+}
+
+/// A person of the caller's agency, to delegate a task to.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Colleague {
+    pub(super) id: String,
+    pub(super) display_name: String,
+    pub(super) roles: Vec<String>,
+    pub(super) active: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Me {
+    pub(super) role: String,
+    pub(super) agency: Option<String>,
+    pub(super) name: String,
+    pub(super) lead: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Application {
+    pub(super) id: String,
+    pub(super) workflow_key: String,
+    pub(super) workflow_version: i64,
+    pub(super) reference: String,
+    pub(super) organization_name: String,
+    pub(super) status: String,
+    pub(super) outcome_title: Option<String>,
+    pub(super) revision: i64,
+    pub(super) submitted_at: DateTime<Utc>,
+    pub(super) data: Value,
+    pub(super) active_states: Vec<String>,
+    pub(super) current_states: Vec<Title>,
+    pub(super) documents: Vec<DocumentLink>,
+    pub(super) open_tasks: Vec<Task>,
+    pub(super) history: Vec<Event>,
+}
+
+/// A document linked to the application.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DocumentLink {
+    pub(super) id: String,
+    pub(super) filename: String,
+    pub(super) media_type: String,
+    pub(super) size: i64,
+    pub(super) url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Task {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) assignee: String,
+    pub(super) due_at: Option<DateTime<Utc>>,
+    pub(super) overdue: bool,
+    pub(super) claimed_by: Option<String>,
+    #[serde(default)]
+    pub(super) barred_by: Option<String>,
+    #[serde(default)]
+    pub(super) holder_barred: bool,
+    pub(super) actions: Vec<Action>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Action {
+    pub(super) name: String,
+    pub(super) title: String,
+    pub(super) input_schema: Option<Value>,
+    #[serde(default)]
+    pub(super) barred_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Event {
+    pub(super) kind: String,
+    pub(super) state: Option<String>,
+    pub(super) action: Option<String>,
+    pub(super) actor: Option<String>,
+    pub(super) party: Option<String>,
+    pub(super) state_title: Option<String>,
+    pub(super) action_title: Option<String>,
+    pub(super) comment: Option<String>,
+    pub(super) input: Option<Value>,
+    pub(super) note: Option<String>,
+    pub(super) at: DateTime<Utc>,
+    pub(super) actor_person: Option<ActorPerson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ActorPerson {
+    pub(super) display_name: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct WorkflowAnswer {
+    pub(super) workflow: Option<Workflow>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Workflow {
+    pub(super) title: String,
+    pub(super) application_schema: Value,
+    pub(super) states: Vec<StateInfo>,
+}
