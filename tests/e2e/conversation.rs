@@ -77,6 +77,60 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
         .gql(Some(&firm), NOTE, json!({"id": id, "n": "let me in"}))
         .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    // An administrator reads notes but writes none; what each may do is the API's answer (the
+    // policy's), which pages follow.
+    let admin = s.key(&["--role", "admin", "--name", "root"]);
+    let r = s
+        .gql(Some(&admin), NOTE, json!({"id": id, "n": "from above"}))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    let may = "query($id: ID!) { application(id: $id) { mayNote mayWithdraw openTasks { assignee allowed { act claimable claim release handOver } } } }";
+    let allowed = |r: &Value| r["data"]["application"]["openTasks"][0]["allowed"].clone();
+    let as_ofds = s.gql(Some(&ofds), may, json!({"id": id})).await;
+    let as_firm = s.gql(Some(&firm), may, json!({"id": id})).await;
+    let as_admin = s.gql(Some(&admin), may, json!({"id": id})).await;
+    let as_investhk = s.gql(Some(&investhk), may, json!({"id": id})).await;
+    let open = &as_investhk["data"]["application"]["openTasks"][0];
+    assert_eq!(open["assignee"], "investhk", "{as_investhk}");
+    assert_eq!(
+        (
+            &as_ofds["data"]["application"]["mayNote"],
+            &as_ofds["data"]["application"]["mayWithdraw"]
+        ),
+        (&json!(true), &json!(false)),
+        "{as_ofds}"
+    );
+    assert_eq!(
+        (
+            &as_firm["data"]["application"]["mayNote"],
+            &as_firm["data"]["application"]["mayWithdraw"]
+        ),
+        (&json!(false), &json!(true)),
+        "{as_firm}"
+    );
+    assert_eq!(
+        as_admin["data"]["application"]["mayNote"],
+        json!(false),
+        "{as_admin}"
+    );
+    assert_eq!(
+        allowed(&as_investhk),
+        json!({"act": true, "claimable": true, "claim": true, "release": false, "handOver": true}),
+        "InvestHK's own open task: {as_investhk}"
+    );
+    for (who, r) in [("OFDS", &as_ofds), ("the firm", &as_firm)] {
+        let a = allowed(r);
+        assert_eq!(
+            (&a["act"], &a["claim"], &a["handOver"]),
+            (&json!(false), &json!(false), &json!(false)),
+            "{who}: {r}"
+        );
+    }
+    assert_eq!(
+        allowed(&as_admin),
+        json!({"act": false, "claimable": false, "claim": false, "release": false, "handOver": true}),
+        "an administrator hands on any agency's task: {as_admin}"
+    );
     // The subscriptions saw the same: OFDS both notes, the firm neither (its stream goes on
     // with the events it may see).
     let history_len = {

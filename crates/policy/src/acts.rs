@@ -108,3 +108,74 @@ impl TaskGate for Principal {
         }
     }
 }
+
+/// What the policy needs to know of an open task to say what the caller may do with it.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenTask<'a> {
+    /// Who it is for.
+    pub assignee: &'a Assignee,
+    /// Its application's organization.
+    pub organization: &'a str,
+    /// Who holds its claim.
+    pub holder: Option<&'a str>,
+    /// Whether a four-eyes rule (or a vote already cast) leaves the caller none of its actions.
+    pub barred: bool,
+    /// Whether the same holds for its claim's holder.
+    pub holder_barred: bool,
+}
+
+/// What a caller may do with an open task: what pages offer, and what the API accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskMoves {
+    /// Take one of its actions: it is the caller's to work, no four-eyes rule bars them, and
+    /// nobody else holds its claim.
+    pub act: bool,
+    /// Its claims are the caller's side's to keep (an agency task of a reviewer's agency).
+    pub claimable: bool,
+    /// Claim it: unclaimed, or held by someone barred from it (take over).
+    pub claim: bool,
+    /// Release its claim: the holder, a lead of the agency, an administrator.
+    pub release: bool,
+    /// Hand it to a colleague: unclaimed or held by the caller, a lead, the holder barred; an
+    /// administrator any.
+    pub hand_over: bool,
+}
+
+impl Principal {
+    /// What the caller may do with the open task `t`.
+    pub fn task_moves(&self, t: &OpenTask<'_>) -> TaskMoves {
+        let works = self.may_work(t.assignee, t.organization);
+        let held_by_me = t.holder == Some(self.name());
+        match self {
+            Principal::Applicant { .. } => TaskMoves {
+                act: works && !t.barred,
+                ..TaskMoves::default()
+            },
+            Principal::Reviewer { lead, .. } => TaskMoves {
+                act: works && !t.barred && (t.holder.is_none() || held_by_me),
+                claimable: works,
+                claim: works
+                    && !t.barred
+                    && (t.holder.is_none() || (t.holder_barred && !held_by_me)),
+                release: works && t.holder.is_some() && (held_by_me || *lead),
+                hand_over: works && (t.holder.is_none() || held_by_me || *lead || t.holder_barred),
+            },
+            Principal::Admin { .. } => TaskMoves {
+                release: t.holder.is_some() && t.assignee.agency().is_some(),
+                hand_over: t.assignee.agency().is_some(),
+                ..TaskMoves::default()
+            },
+        }
+    }
+
+    /// Whether the caller may withdraw `organization`'s application: its own firm's people.
+    pub fn may_withdraw(&self, organization: &str) -> bool {
+        matches!(self, Principal::Applicant { organization: own, .. } if own == organization)
+    }
+
+    /// Whether the caller may write internal notes: agencies' reviewers (administrators and
+    /// agencies' reviewers read them; a note is written by someone who acts for an agency).
+    pub fn may_note(&self) -> bool {
+        matches!(self, Principal::Reviewer { .. })
+    }
+}

@@ -35,6 +35,7 @@ mod sees;
 #[cfg(test)]
 mod tests;
 
+pub use acts::{OpenTask, TaskMoves};
 pub use directory::{Authority, Minted, key_minting};
 pub use principal::Principal;
 pub use refusal::{Decision, Refusal};

@@ -10,7 +10,7 @@ use softland_store::test_util::TestDb;
 use softland_store::{ApplicationFilter, EventRecord, Store, Submit, TaskGate};
 use softland_workflow::{Actor, Assignee, EventName};
 
-use crate::{Principal, Refusal};
+use crate::{OpenTask, Principal, Refusal};
 
 /// A workflow whose submission opens one task for `hkstp`.
 const WORKFLOW: &str = r#"
@@ -99,7 +99,19 @@ fn document(owner: &str, application_id: Option<uuid::Uuid>) -> DocumentRecord {
     }
 }
 
+/// An open task of `firm-a`'s application for `assignee`, held by `holder`, nobody barred.
+fn open<'a>(assignee: &'a Assignee, holder: Option<&'a str>) -> OpenTask<'a> {
+    OpenTask {
+        assignee,
+        organization: "firm-a",
+        holder,
+        barred: false,
+        holder_barred: false,
+    }
+}
+
 async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'static str, bool)> {
+    let hkstp = Assignee::Agency("hkstp".into());
     let record = store.application(app).await.unwrap().unwrap();
     let note = entry(
         app,
@@ -189,11 +201,33 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
                 .await
                 .unwrap(),
         ),
+        (
+            "acts on the agency's unclaimed task",
+            who.task_moves(&open(&hkstp, None)).act,
+        ),
+        (
+            "claims the agency's unclaimed task",
+            who.task_moves(&open(&hkstp, None)).claim,
+        ),
+        (
+            "releases a colleague's claim",
+            who.task_moves(&open(&hkstp, Some("kai"))).release,
+        ),
+        (
+            "hands on a colleague's claim",
+            who.task_moves(&open(&hkstp, Some("kai"))).hand_over,
+        ),
+        (
+            "acts on the firm's task",
+            who.task_moves(&open(&Assignee::Applicant, None)).act,
+        ),
+        ("withdraws the application", who.may_withdraw("firm-a")),
+        ("writes an internal note", who.may_note()),
     ]
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 7]); 21] = [
+const TABLE: [(&str, [u8; 7]); 28] = [
     //                                                  admin  lead  rev  other-agency  firm-lead  staff  other-firm
     ("sees the application",                            [1,    1,    1,   0,            1,         1,     0]),
     ("sees an internal note",                           [1,    1,    1,   1,            0,         0,     0]),
@@ -216,6 +250,13 @@ const TABLE: [(&str, [u8; 7]); 21] = [
     ("makes an administrator",                          [1,    0,    0,   0,            0,         0,     0]),
     ("reads the application's documents",               [1,    1,    1,   0,            1,         1,     0]),
     ("reads the firm's unlinked upload",                [1,    0,    0,   0,            1,         1,     0]),
+    ("acts on the agency's unclaimed task",             [0,    1,    1,   0,            0,         0,     0]),
+    ("claims the agency's unclaimed task",              [0,    1,    1,   0,            0,         0,     0]),
+    ("releases a colleague's claim",                    [1,    1,    0,   0,            0,         0,     0]),
+    ("hands on a colleague's claim",                    [1,    1,    0,   0,            0,         0,     0]),
+    ("acts on the firm's task",                         [0,    0,    0,   0,            1,         1,     0]),
+    ("withdraws the application",                       [0,    0,    0,   0,            1,         1,     0]),
+    ("writes an internal note",                         [0,    1,    1,   1,            0,         0,     0]),
 ];
 
 /// A store holding one application of `firm-a`, waiting on `hkstp`.

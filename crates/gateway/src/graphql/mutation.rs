@@ -237,9 +237,9 @@ impl AppMutation {
         if !who.can_see(store(ctx), &app).await.map_err(refused)? {
             return Err(not_found("application"));
         }
-        if !who.reads_internal_notes() {
+        if !who.may_note() {
             return Err(forbidden(
-                "internal notes are for agencies' reviewers and administrators",
+                "internal notes are written by agencies' reviewers",
             ));
         }
         let out = store(ctx)

@@ -3,17 +3,19 @@
 use super::*;
 
 pub(super) const APPLICATION: &str = r#"query($id: ID!, $agency: String, $reviewer: Boolean!) {
-  me { role agency organization name lead }
+  me { role name }
   agencies { key name nameZhHant nameZhHans }
   unattachedDocuments { id filename }
   colleagues: people(agency: $agency) @include(if: $reviewer) { id displayName roles active }
   application(id: $id) {
     id reference workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
+    mayWithdraw mayNote
     activeStates
     currentStates { title }
     documents { id filename mediaType size url }
     openTasks {
       id title assignee dueAt overdue claimedBy barredBy holderBarred
+      allowed { act claimable claim release handOver }
       actions { name title inputSchema barredBy }
     }
     history {
@@ -53,9 +55,7 @@ pub(super) struct Colleague {
 #[derive(Deserialize)]
 pub(super) struct Me {
     pub(super) role: String,
-    pub(super) agency: Option<String>,
     pub(super) name: String,
-    pub(super) lead: bool,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +76,8 @@ pub(super) struct Application {
     pub(super) documents: Vec<DocumentLink>,
     pub(super) open_tasks: Vec<Task>,
     pub(super) history: Vec<Event>,
+    pub(super) may_withdraw: bool,
+    pub(super) may_note: bool,
 }
 
 /// A document linked to the application.
@@ -102,7 +104,19 @@ pub(super) struct Task {
     pub(super) barred_by: Option<String>,
     #[serde(default)]
     pub(super) holder_barred: bool,
+    pub(super) allowed: Allowed,
     pub(super) actions: Vec<Action>,
+}
+
+/// What the viewer may do with a task: the API's answer (the policy's), not the page's.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Allowed {
+    pub(super) act: bool,
+    pub(super) claimable: bool,
+    pub(super) claim: bool,
+    pub(super) release: bool,
+    pub(super) hand_over: bool,
 }
 
 #[derive(Deserialize)]

@@ -191,12 +191,10 @@ pub(crate) async fn render(
         }
         r
     });
+    // Which parts of the page show (claims are an agency's); what the viewer may do is the
+    // API's answer on each task and on the application.
     let reviewer = me.role == "REVIEWER";
-    let applicant = me.role == "APPLICANT";
-    let mine = |assignee: &str| match Assignee::parse(assignee) {
-        Assignee::Applicant => applicant,
-        Assignee::Agency(a) => reviewer && me.agency.as_deref() == Some(a.as_str()),
-    };
+    let (app_may_withdraw, app_may_note) = (app.may_withdraw, app.may_note);
     let colleagues: Vec<Colleague> = answer
         .colleagues
         .into_iter()
@@ -208,18 +206,16 @@ pub(crate) async fn render(
         .open_tasks
         .into_iter()
         .map(|task| {
-            let ours = mine(&task.assignee);
             let holder = task.claimed_by.clone().unwrap_or_default();
-            let held_by_me = holder == me.name;
-            // Only what the viewer may do: nothing on a step they cannot complete, actions
-            // only where nobody else holds the claim.
-            let may_act =
-                ours && task.barred_by.is_none() && (holder.is_empty() || held_by_me || applicant);
+            // Only what the viewer may do, as the API says: nothing on a step they cannot
+            // complete, actions only where nobody else holds the claim.
+            let allowed = &task.allowed;
+            let may_act = allowed.act;
             // An action a four-eyes rule bars the viewer from is not offered; it is named.
             let (barred_actions, offered): (Vec<Action>, Vec<Action>) = task
                 .actions
                 .into_iter()
-                .partition(|a| a.barred_by.is_some() && reviewer);
+                .partition(|a| a.barred_by.is_some());
             let barred_notes = if may_act {
                 barred_actions
                     .iter()
@@ -244,20 +240,15 @@ pub(crate) async fn render(
                 assignee: party(&task.assignee),
                 due: task.due_at.map(|d| hk_time(&d, t)).unwrap_or_default(),
                 overdue: task.overdue,
-                claimable: reviewer && ours,
-                may_claim: reviewer
-                    && ours
-                    && task.barred_by.is_none()
-                    && (holder.is_empty() || (task.holder_barred && !held_by_me)),
+                claimable: allowed.claimable,
+                may_claim: allowed.claim,
                 holder_barred: task.holder_barred,
-                may_release: reviewer && ours && !holder.is_empty() && (held_by_me || me.lead),
-                may_hand_over: reviewer
-                    && ours
-                    && (holder.is_empty() || held_by_me || me.lead || task.holder_barred),
+                may_release: allowed.release,
+                may_hand_over: allowed.hand_over,
                 barred: task
                     .barred_by
                     .as_deref()
-                    .filter(|_| reviewer && ours)
+                    .filter(|_| allowed.claimable)
                     .map(|step| t.barred_you.replace("{step}", step)),
                 colleagues: colleagues
                     .iter()
@@ -371,7 +362,6 @@ pub(crate) async fn render(
             .collect::<Vec<_>>()
             .join(" · ")
     });
-    let active = app.status == "ACTIVE";
     let may_upload = tasks.iter().any(|t: &TaskView| !t.actions.is_empty());
     let map = diagram::map(&wf.states, &app.active_states, &|a: &str| party(a));
     let status_code = if has_refusal {
@@ -411,8 +401,8 @@ pub(crate) async fn render(
             rows
         },
         timeline,
-        may_withdraw: applicant && active,
-        may_note: reviewer || me.role == "ADMIN",
+        may_withdraw: app_may_withdraw,
+        may_note: app_may_note,
         reviewer,
         may_upload,
         return_to: v.path.clone(),

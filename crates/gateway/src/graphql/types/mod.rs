@@ -317,6 +317,17 @@ impl Application {
 
 #[ComplexObject]
 impl Application {
+    /// Whether the caller may withdraw it (its own firm's people, while it is active).
+    async fn may_withdraw(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        Ok(self.status == ApplicationStatus::Active
+            && principal(ctx)?.may_withdraw(&self.organization))
+    }
+
+    /// Whether the caller may write internal notes on it (`addNote`: agencies' reviewers).
+    async fn may_note(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        Ok(principal(ctx)?.may_note())
+    }
+
     /// Its reference, as people say it and search for it (`SZHK-2026-0042`): the workflow's
     /// prefix, the year it was submitted (Hong Kong time) and a number unique across every
     /// programme. `applications(filter: {search: "SZHK-2026-0042"})` finds it.

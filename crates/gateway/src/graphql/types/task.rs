@@ -74,6 +74,24 @@ pub struct Task {
     pub claimed_by: Option<String>,
     #[graphql(skip)]
     pub app_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub organization: String,
+}
+
+/// What the caller may do with an open task, as the policy decides: what pages offer, and
+/// what the API accepts.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct TaskPermissions {
+    /// Take one of its actions (`act`).
+    pub act: bool,
+    /// Its claims are the caller's side's to keep (an agency task of a reviewer's agency).
+    pub claimable: bool,
+    /// Claim it (`claimTask`): unclaimed, or held by someone barred from it.
+    pub claim: bool,
+    /// Release its claim (`releaseTask`).
+    pub release: bool,
+    /// Hand it to a colleague (`delegateTask`).
+    pub hand_over: bool,
 }
 
 impl From<TaskRecord> for Task {
@@ -92,6 +110,7 @@ impl From<TaskRecord> for Task {
             overdue: t.overdue,
             opened_at: t.opened_at,
             claimed_by: t.claimed_by,
+            organization: t.organization,
         }
     }
 }
@@ -190,6 +209,31 @@ impl Task {
             }
             _ => Ok(false),
         }
+    }
+
+    /// What the caller may do with it (claims, actions), as the policy decides.
+    async fn allowed(&self, ctx: &Context<'_>) -> GqlResult<TaskPermissions> {
+        let who = principal(ctx)?;
+        let barred = self.barred_step(ctx).await?.is_some();
+        let holder_barred = match &self.claimed_by {
+            Some(holder) => self.barred_for(ctx, holder).await?.is_some(),
+            None => false,
+        };
+        let assignee = softland_workflow::Assignee::parse(&self.assignee);
+        let m = who.task_moves(&softland_policy::OpenTask {
+            assignee: &assignee,
+            organization: &self.organization,
+            holder: self.claimed_by.as_deref(),
+            barred,
+            holder_barred,
+        });
+        Ok(TaskPermissions {
+            act: m.act,
+            claimable: m.claimable,
+            claim: m.claim,
+            release: m.release,
+            hand_over: m.hand_over,
+        })
     }
 
     /// What can be done, with titles from the definition.
