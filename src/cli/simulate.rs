@@ -152,7 +152,9 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         || "2026-11-24T01:00:00Z".parse().unwrap_or_default(),
         |t| t.with_timezone(&Utc),
     );
-    let applicant = script.applicant.unwrap_or_else(|| "applicant".to_owned());
+    let applicant = script
+        .applicant
+        .unwrap_or_else(|| softland_workflow::Assignee::Applicant.key().to_owned());
     let mut sim = Sim {
         wf: &wf,
         json,

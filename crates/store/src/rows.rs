@@ -182,6 +182,7 @@ pub(crate) fn definition_record(m: definition::Model) -> Result<DefinitionRecord
 mod tests {
     use super::*;
     use chrono::Utc;
+    use softland_workflow::EventName;
     use uuid::Uuid;
 
     fn unreadable(e: Error) -> (&'static str, String, &'static str) {
@@ -226,7 +227,7 @@ mod tests {
             id: 1,
             application_id: id,
             seq: 3,
-            kind: "submitted".into(),
+            kind: EventName::Submitted.as_str().to_owned(),
             actor: None,
             state: None,
             action: None,

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::Assignee;
 use crate::engine::Actor;
 
 /// A parsed script.
@@ -98,16 +99,18 @@ impl ActStep {
     /// The agency and the person of an agency's step (`None` for the applicant).
     pub fn agency_person(&self) -> Option<(&str, &str)> {
         match self.by.split_once(':') {
-            Some(("applicant", _)) | None => None,
-            Some((agency, person)) => Some((agency, person)),
+            Some((agency, person)) if Assignee::parse(agency).agency().is_some() => {
+                Some((agency, person))
+            }
+            _ => None,
         }
     }
 
     /// Who acts: `applicant` acts for `applicant_id`.
     pub fn actor(&self, applicant_id: &str) -> Result<Actor, String> {
         match self.by.split_once(':') {
-            None if self.by == "applicant" => Ok(Actor::applicant(applicant_id)),
-            Some(("applicant", id)) => Ok(Actor::applicant(id)),
+            None if Assignee::parse(&self.by).is_applicant() => Ok(Actor::applicant(applicant_id)),
+            Some((who, id)) if Assignee::parse(who).is_applicant() => Ok(Actor::applicant(id)),
             Some((agency, id)) if !agency.is_empty() && !id.is_empty() => {
                 Ok(Actor::reviewer(id, agency))
             }

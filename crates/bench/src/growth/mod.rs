@@ -17,6 +17,7 @@ use softland_workflow::{Party, Status};
 use uuid::Uuid;
 
 use crate::Meters;
+use softland_workflow::Assignee;
 
 mod pages;
 mod report;
@@ -78,7 +79,9 @@ fn happy_path(text: &str) -> anyhow::Result<Vec<SeedStep>> {
         .map(|a| {
             Ok(SeedStep {
                 state: a.state.clone(),
-                actor: a.actor("applicant").map_err(anyhow::Error::msg)?,
+                actor: a
+                    .actor(Assignee::Applicant.key())
+                    .map_err(anyhow::Error::msg)?,
                 action: a.action.clone(),
                 input: a.input.clone(),
             })

@@ -16,6 +16,7 @@ use softland_workflow::script::{ActStep, Script};
 use tokio::sync::Mutex;
 
 use crate::{Meters, baseline};
+use softland_workflow::Assignee;
 
 mod report;
 pub use report::{OpReport, Raw, Report};
@@ -239,7 +240,7 @@ fn lifecycle_steps(happy: &Script, kind: u8) -> anyhow::Result<(Vec<ActStep>, &'
             let answer = ActStep {
                 state: "eligibility_information".into(),
                 action: "answer".into(),
-                by: "applicant".into(),
+                by: Assignee::Applicant.key().into(),
                 comment: None,
                 input: Some(json!({"answer": "Attached."})),
             };
@@ -268,7 +269,7 @@ async fn lifecycle(c: &Client, keys: &Keys, data: &Value, kind: u8) -> Option<u6
     for s in steps {
         let (assignee, token) = match s.agency_person() {
             Some((agency, _)) => (agency, keys.reviewers.get(&s.by)?),
-            None => ("applicant", &keys.firm),
+            None => (Assignee::Applicant.key(), &keys.firm),
         };
         let t = task_of(&app, &s.state, assignee)?;
         let input = s.input.clone().unwrap_or(Value::Null);

@@ -19,6 +19,7 @@ use crate::Store;
 use crate::documents::DocumentRecord;
 use crate::entity::{document, event};
 use crate::error::{Error, Result};
+use softland_workflow::EventName;
 
 /// Documents one command may name.
 pub const MOST_LINKS: usize = 50;
@@ -153,7 +154,7 @@ impl Store {
     pub async fn documents_of(&self, application: Uuid) -> Result<Vec<DocumentRecord>> {
         let linked: Vec<(Uuid, String)> = event::Entity::find()
             .filter(event::Column::ApplicationId.eq(application))
-            .filter(event::Column::Kind.eq("document_linked"))
+            .filter(event::Column::Kind.eq(EventName::DocumentLinked.as_str()))
             .order_by_asc(event::Column::Seq)
             .all(self.db())
             .await?

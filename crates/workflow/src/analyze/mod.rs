@@ -19,7 +19,7 @@ use crate::schema::{Schema, SchemaLoader};
 use crate::workflow::Workflow;
 
 /// Agencies are referenced by key; the applicant is always available.
-const APPLICANT: &str = "applicant";
+const APPLICANT: Assignee = Assignee::Applicant;
 
 struct Analyzer<'a> {
     d: &'a mut Diagnostics,
@@ -170,13 +170,13 @@ impl<'a> Analyzer<'a> {
     }
 
     fn assignee(&mut self, s: &Sp<String>) -> Option<Assignee> {
-        if s.v == APPLICANT {
+        if s.v == APPLICANT.key() {
             return Some(Assignee::Applicant);
         }
         if !self.agencies.contains(&s.v.as_str()) {
             let hint = self
                 .d
-                .did_you_mean(&s.v, self.agencies.iter().copied().chain([APPLICANT]));
+                .did_you_mean(&s.v, self.agencies.iter().copied().chain([APPLICANT.key()]));
             let known = if self.agencies.is_empty() {
                 "none".to_owned()
             } else {

@@ -79,7 +79,7 @@ impl<'a> Exec<'a> {
 fn party_of(actor: &Actor) -> Option<Arc<str>> {
     match &actor.party {
         Party::Agency(a) => Some(Arc::from(a.as_str())),
-        Party::Applicant => Some(Arc::from("applicant")),
+        Party::Applicant => Some(Arc::from(crate::Assignee::Applicant.key())),
         Party::System => None,
     }
 }
