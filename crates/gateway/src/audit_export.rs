@@ -64,7 +64,7 @@ pub(crate) async fn export(
         Ok(p) => p,
         Err(refused) => return refused,
     };
-    if !caller.is_admin() {
+    if caller.require_admin().is_err() {
         return refuse(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,

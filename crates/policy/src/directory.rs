@@ -98,3 +98,60 @@ pub fn key_minting(
         minted_by: authority.key.filter(|_| maker.name() == person),
     }
 }
+
+impl Principal {
+    /// Whose people a people list shows: the membership asked for, else an administrator's
+    /// everyone (`None`) and anyone else's own colleagues. Whether the caller may see them is
+    /// [`Principal::sees_people_of`].
+    pub fn people_scope(&self, asked: Option<Membership>) -> Option<Membership> {
+        match asked {
+            Some(m) => Some(m),
+            None if self.is_admin() => None,
+            None => Some(self.membership()),
+        }
+    }
+
+    /// Whether the caller may make an API key for `person`: their lead or an administrator,
+    /// and only an administrator for an administrator.
+    pub fn may_make_key_for(&self, person: &softland_store::directory::Person) -> Decision<()> {
+        if !self.manages(&person.membership) {
+            return Err(Refusal::forbidden(
+                "only their lead or an administrator makes a person's keys",
+            ));
+        }
+        if person.has(Role::Admin) && !self.is_admin() {
+            return Err(Refusal::forbidden(
+                "only administrators make administrators' keys",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whose webhook endpoints the caller lists and adds: an administrator's every one
+    /// (`None`), a lead their agency's or organization's.
+    pub fn endpoints_owner(&self) -> Decision<Option<String>> {
+        if self.is_admin() {
+            return Ok(None);
+        }
+        let own = self.membership();
+        if self.manages(&own) {
+            Ok(Some(own.label()))
+        } else {
+            Err(Refusal::forbidden(
+                "leads and administrators manage webhook endpoints",
+            ))
+        }
+    }
+
+    /// Whether the caller manages the endpoint owned by `owner` (its deliveries, its secret):
+    /// an administrator any, a lead their own agency's or organization's.
+    pub fn manages_endpoint(&self, owner: &str) -> bool {
+        self.manages(&Membership::parse(owner))
+    }
+
+    /// Whether the caller may send a notification again: an administrator any; otherwise the
+    /// manager of the endpoint it went to (`None`: an e-mail, administrators only).
+    pub fn may_redeliver(&self, endpoint_owner: Option<&str>) -> bool {
+        self.is_admin() || endpoint_owner.is_some_and(|o| self.manages_endpoint(o))
+    }
+}

@@ -223,11 +223,20 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
         ),
         ("withdraws the application", who.may_withdraw("firm-a")),
         ("writes an internal note", who.may_note()),
+        (
+            "manages the agency's webhook endpoints",
+            who.manages_endpoint("agency:hkstp"),
+        ),
+        ("sends an e-mail again", who.may_redeliver(None)),
+        (
+            "lists everyone in the directory",
+            who.people_scope(None).is_none(),
+        ),
     ]
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 7]); 28] = [
+const TABLE: [(&str, [u8; 7]); 31] = [
     //                                                  admin  lead  rev  other-agency  firm-lead  staff  other-firm
     ("sees the application",                            [1,    1,    1,   0,            1,         1,     0]),
     ("sees an internal note",                           [1,    1,    1,   1,            0,         0,     0]),
@@ -257,6 +266,9 @@ const TABLE: [(&str, [u8; 7]); 28] = [
     ("acts on the firm's task",                         [0,    0,    0,   0,            1,         1,     0]),
     ("withdraws the application",                       [0,    0,    0,   0,            1,         1,     0]),
     ("writes an internal note",                         [0,    1,    1,   1,            0,         0,     0]),
+    ("manages the agency's webhook endpoints",          [1,    1,    0,   0,            0,         0,     0]),
+    ("sends an e-mail again",                           [1,    0,    0,   0,            0,         0,     0]),
+    ("lists everyone in the directory",                 [1,    0,    0,   0,            0,         0,     0]),
 ];
 
 /// A store holding one application of `firm-a`, waiting on `hkstp`.

@@ -289,11 +289,11 @@ impl DirectoryQuery {
         organization: Option<String>,
     ) -> GqlResult<Vec<PersonView>> {
         let who = principal(ctx)?;
-        let of = match (agency, organization) {
-            (None, None) if who.is_admin() => None,
-            (None, None) => Some(who.membership()),
+        let asked = match (agency, organization) {
+            (None, None) => None,
             (a, o) => Some(membership_of(a, o)),
         };
+        let of = who.people_scope(asked);
         if let Some(m) = &of
             && !who.sees_people_of(m)
         {
@@ -441,14 +441,7 @@ impl DirectoryMutation {
     ) -> GqlResult<CreatedApiKey> {
         let who = principal(ctx)?;
         let p = visible_person(ctx, &input.person_id).await?;
-        if !who.manages(&p.membership) {
-            return Err(forbidden(
-                "only their lead or an administrator makes a person's keys",
-            ));
-        }
-        if p.has(dir::Role::Admin) && !who.is_admin() {
-            return Err(forbidden("only administrators make administrators' keys"));
-        }
+        who.may_make_key_for(&p).map_err(refused)?;
         super::input::bounded("label", Some(&input.label), super::input::MAX_NAME)?;
         let authority = ctx
             .data_opt::<softland_policy::Authority>()

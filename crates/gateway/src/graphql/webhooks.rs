@@ -7,7 +7,6 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use softland_notifications::guard::AddressPolicy;
 use softland_notifications::{EventType, signing};
-use softland_store::directory::Membership;
 use softland_store::notifications::{
     self as n, Channel, Endpoint, NewEndpoint, NotificationFilter, NotificationStatus,
 };
@@ -253,7 +252,7 @@ async fn list(
 async fn managed(ctx: &Context<'_>, who: &Principal, id: &ID) -> GqlResult<Endpoint> {
     let id = parse_id(id, "webhook endpoint")?;
     match store(ctx).webhook_endpoint(id).await.map_err(from_store)? {
-        Some(e) if who.manages(&Membership::parse(&e.owner)) => Ok(e),
+        Some(e) if who.manages_endpoint(&e.owner) => Ok(e),
         _ => Err(not_found("webhook endpoint")),
     }
 }
@@ -273,12 +272,7 @@ impl WebhookQuery {
     /// organization's.
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> GqlResult<Vec<EndpointView>> {
         let who = principal(ctx)?;
-        let owner = (!who.is_admin()).then(|| who.membership().label());
-        if owner.is_some() && !who.manages(&who.membership()) {
-            return Err(forbidden(
-                "leads and administrators manage webhook endpoints",
-            ));
-        }
+        let owner = who.endpoints_owner().map_err(refused)?;
         Ok(store(ctx)
             .webhook_endpoints(owner.as_deref())
             .await
@@ -433,11 +427,16 @@ impl WebhookMutation {
         let Some(found) = found else {
             return Err(not_found("notification"));
         };
-        if !who.is_admin() {
-            let Some(endpoint) = found.message.endpoint_id else {
-                return Err(not_found("notification"));
-            };
-            managed(ctx, who, &ID(endpoint.to_string())).await?;
+        let owner = match found.message.endpoint_id {
+            Some(endpoint) => store(ctx)
+                .webhook_endpoint(endpoint)
+                .await
+                .map_err(from_store)?
+                .map(|e| e.owner),
+            None => None,
+        };
+        if !who.may_redeliver(owner.as_deref()) {
+            return Err(not_found("notification"));
         }
         store(ctx).redeliver(nid).await.map_err(from_store)
     }
