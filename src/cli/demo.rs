@@ -253,7 +253,7 @@ async fn tour(workflows: &Workflows, dir: &Path) -> anyhow::Result<ExitCode> {
             (
                 "The firm answers",
                 "eligibility_information",
-                "applicant",
+                softland_workflow::Assignee::Applicant.key(),
                 "firm",
                 "answer",
                 json!({"answer": "Audited accounts attached."}),
