@@ -76,6 +76,12 @@ pub struct Task {
     pub app_uuid: uuid::Uuid,
     #[graphql(skip)]
     pub organization: String,
+    /// The step barring the caller, once asked (`barred`, `barredBy` and `allowed` share it).
+    #[graphql(skip)]
+    caller_barred: tokio::sync::OnceCell<Option<String>>,
+    /// The step barring the claim's holder, once asked (`holderBarred`, `allowed`).
+    #[graphql(skip)]
+    holder_barred_by: tokio::sync::OnceCell<Option<String>>,
 }
 
 /// What the caller may do with an open task, as the policy decides: what pages offer, and
@@ -111,6 +117,8 @@ impl From<TaskRecord> for Task {
             opened_at: t.opened_at,
             claimed_by: t.claimed_by,
             organization: t.organization,
+            caller_barred: tokio::sync::OnceCell::new(),
+            holder_barred_by: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -128,12 +136,31 @@ impl Task {
         )
     }
 
-    /// The step barring the caller (see `barred`).
+    /// The step barring the caller (see `barred`), read once per task.
     async fn barred_step(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
-        match principal(ctx)?.actor().ok().map(|a| a.id) {
-            Some(person) => self.barred_for(ctx, &person).await,
-            None => Ok(None),
-        }
+        self.caller_barred
+            .get_or_try_init(|| async {
+                match principal(ctx)?.actor().ok().map(|a| a.id) {
+                    Some(person) => self.barred_for(ctx, &person).await,
+                    None => Ok(None),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// Whether the claim's holder is barred (see `holderBarred`), read once per task.
+    async fn holder_is_barred(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        let step = self
+            .holder_barred_by
+            .get_or_try_init(|| async {
+                match &self.claimed_by {
+                    Some(holder) => self.barred_for(ctx, holder).await,
+                    None => Ok(None),
+                }
+            })
+            .await?;
+        Ok(step.is_some())
     }
 
     /// The task's state in its workflow version, if that still loads.
@@ -204,8 +231,8 @@ impl Task {
     /// administrators only (false for others).
     async fn holder_barred(&self, ctx: &Context<'_>) -> GqlResult<bool> {
         match &self.claimed_by {
-            Some(holder) if principal(ctx).is_ok_and(Principal::sees_reviewers) => {
-                Ok(self.barred_for(ctx, holder).await?.is_some())
+            Some(_) if principal(ctx).is_ok_and(Principal::sees_reviewers) => {
+                self.holder_is_barred(ctx).await
             }
             _ => Ok(false),
         }
@@ -215,10 +242,7 @@ impl Task {
     async fn allowed(&self, ctx: &Context<'_>) -> GqlResult<TaskPermissions> {
         let who = principal(ctx)?;
         let barred = self.barred_step(ctx).await?.is_some();
-        let holder_barred = match &self.claimed_by {
-            Some(holder) => self.barred_for(ctx, holder).await?.is_some(),
-            None => false,
-        };
+        let holder_barred = self.holder_is_barred(ctx).await?;
         let assignee = softland_workflow::Assignee::parse(&self.assignee);
         let m = who.task_moves(&softland_policy::OpenTask {
             assignee: &assignee,
