@@ -168,9 +168,11 @@ impl Principal {
         }
     }
 
-    /// Whether the caller may withdraw `organization`'s application: its own firm's people.
-    pub fn may_withdraw(&self, organization: &str) -> bool {
-        matches!(self, Principal::Applicant { organization: own, .. } if own == organization)
+    /// Whether the caller may withdraw `organization`'s application (`active`: not yet
+    /// decided or withdrawn): its own firm's people, while it is active.
+    pub fn may_withdraw(&self, organization: &str, active: bool) -> bool {
+        active
+            && matches!(self, Principal::Applicant { organization: own, .. } if own == organization)
     }
 
     /// Whether the caller may write internal notes: agencies' reviewers (administrators and

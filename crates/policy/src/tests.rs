@@ -221,7 +221,14 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
             "acts on the firm's task",
             who.task_moves(&open(&Assignee::Applicant, None)).act,
         ),
-        ("withdraws the application", who.may_withdraw("firm-a")),
+        (
+            "withdraws the application",
+            who.may_withdraw("firm-a", true),
+        ),
+        (
+            "withdraws a decided application",
+            who.may_withdraw("firm-a", false),
+        ),
         ("writes an internal note", who.may_note()),
         (
             "manages the agency's webhook endpoints",
@@ -236,7 +243,7 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 7]); 31] = [
+const TABLE: [(&str, [u8; 7]); 32] = [
     //                                                  admin  lead  rev  other-agency  firm-lead  staff  other-firm
     ("sees the application",                            [1,    1,    1,   0,            1,         1,     0]),
     ("sees an internal note",                           [1,    1,    1,   1,            0,         0,     0]),
@@ -265,6 +272,7 @@ const TABLE: [(&str, [u8; 7]); 31] = [
     ("hands on a colleague's claim",                    [1,    1,    0,   0,            0,         0,     0]),
     ("acts on the firm's task",                         [0,    0,    0,   0,            1,         1,     0]),
     ("withdraws the application",                       [0,    0,    0,   0,            1,         1,     0]),
+    ("withdraws a decided application",                 [0,    0,    0,   0,            0,         0,     0]),
     ("writes an internal note",                         [0,    1,    1,   1,            0,         0,     0]),
     ("manages the agency's webhook endpoints",          [1,    1,    0,   0,            0,         0,     0]),
     ("sends an e-mail again",                           [1,    0,    0,   0,            0,         0,     0]),

@@ -319,8 +319,8 @@ impl Application {
 impl Application {
     /// Whether the caller may withdraw it (its own firm's people, while it is active).
     async fn may_withdraw(&self, ctx: &Context<'_>) -> GqlResult<bool> {
-        Ok(self.status == ApplicationStatus::Active
-            && principal(ctx)?.may_withdraw(&self.organization))
+        let active = self.status == ApplicationStatus::Active;
+        Ok(principal(ctx)?.may_withdraw(&self.organization, active))
     }
 
     /// Whether the caller may write internal notes on it (`addNote`: agencies' reviewers).
