@@ -12,6 +12,7 @@ mod directory;
 mod growth;
 mod keys;
 mod load;
+mod migrate_applications;
 mod notify;
 mod progress;
 mod serve;
@@ -95,6 +96,21 @@ enum Command {
     Migrate {
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Move running applications to another version of their workflow, as a plan file says
+    /// (see docs/workflow-language.md): `--dry-run` lists, per application, whether it would
+    /// move or why not; without it, an approved plan runs (one transaction per application,
+    /// resumable). A new plan waits for a second administrator's `approveMigration`.
+    MigrateApplications {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The plan (YAML): `workflow`, `from_version`, `to_version`, `mappings`, `timers`,
+        /// and `applications` or `state` to narrow it.
+        #[arg(long)]
+        plan: PathBuf,
+        /// Only say what would happen.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Check every application: it must equal the fold of its events, and the audit hash chain
     /// must be intact. Exit 1 on any problem.
@@ -212,6 +228,9 @@ pub fn run() -> ExitCode {
         Command::Growth(args) => growth::run(args),
         Command::Demo { workflows } => demo::run(workflows),
         Command::Migrate { db } => db::migrate(&db.db),
+        Command::MigrateApplications { db, plan, dry_run } => {
+            migrate_applications::run(&db.db, &plan, dry_run)
+        }
         Command::Doctor {
             db,
             calendars,

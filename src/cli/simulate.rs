@@ -98,6 +98,29 @@ impl Sim<'_> {
                     println!("    ↪ task #{task} reassigned to {assignee}")
                 }
                 EventKind::TaskOverdue { task } => println!("    ⏰ task #{task} overdue"),
+                EventKind::ClockPaused {
+                    state, remaining, ..
+                } => {
+                    let left = match remaining {
+                        softland_workflow::Remaining::BusinessDays(d) => {
+                            format!("{d} working days")
+                        }
+                        softland_workflow::Remaining::Seconds(s) => format!("{s} s"),
+                    };
+                    println!("    ⏸ {}'s clock paused with {left} left", name(state))
+                }
+                EventKind::ClockResumed { state, due_at } => {
+                    println!(
+                        "    ▶ {}'s clock resumed, due {}",
+                        name(state),
+                        show(*due_at)
+                    )
+                }
+                EventKind::Migrated {
+                    from_version,
+                    to_version,
+                    ..
+                } => println!("    ⇢ moved from version {from_version} to {to_version}"),
                 EventKind::ChoiceMade {
                     state,
                     rule,

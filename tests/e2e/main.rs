@@ -19,6 +19,7 @@ mod diagram;
 mod directory;
 mod documents;
 mod dsl_schema;
+mod evolving;
 mod four_eyes;
 mod fuzz_http;
 mod graphql;

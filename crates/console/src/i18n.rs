@@ -247,6 +247,9 @@ pub struct Text {
     pub ev_cancelled: &'static str,
     pub ev_overdue: &'static str,
     pub ev_document_linked: &'static str,
+    pub ev_clock_paused: &'static str,
+    pub ev_clock_resumed: &'static str,
+    pub ev_migrated: &'static str,
 }
 
 /// The words of `lang`.
@@ -310,6 +313,9 @@ pub fn event_kind(kind: &str, t: &Text) -> String {
         K::TaskCancelled => t.ev_cancelled.to_owned(),
         K::TaskOverdue => t.ev_overdue.to_owned(),
         K::DocumentLinked => t.ev_document_linked.to_owned(),
+        K::ClockPaused => t.ev_clock_paused.to_owned(),
+        K::ClockResumed => t.ev_clock_resumed.to_owned(),
+        K::Migrated => t.ev_migrated.to_owned(),
         K::Exited | K::ChoiceMade | K::BranchDone => humanize(kind),
     }
 }

@@ -83,7 +83,8 @@ impl From<&StoreError> for ErrorCode {
             StoreError::InvalidDefinition(_)
             | StoreError::Retired { .. }
             | StoreError::BadCursor(_)
-            | StoreError::InvalidDirectory(_) => ErrorCode::BadUserInput,
+            | StoreError::InvalidDirectory(_)
+            | StoreError::InvalidPlan(_) => ErrorCode::BadUserInput,
             _ => ErrorCode::Internal,
         }
     }

@@ -98,7 +98,10 @@ impl EventType {
             | EventName::TaskCancelled
             | EventName::ChoiceMade
             | EventName::BranchDone
-            | EventName::DocumentLinked => return None,
+            | EventName::DocumentLinked
+            | EventName::ClockPaused
+            | EventName::ClockResumed
+            | EventName::Migrated => return None,
         })
     }
 }

@@ -27,6 +27,20 @@ impl Principal {
         }
     }
 
+    /// Who plans, approves and runs a migration of running applications to another version:
+    /// administrators only, acting for no party (the `migrated` events name them).
+    pub fn migrator(&self) -> Decision<Actor> {
+        match self {
+            Principal::Admin { name } => Ok(Actor {
+                id: name.clone(),
+                party: softland_workflow::Party::System,
+            }),
+            _ => Err(Refusal::forbidden(
+                "only administrators move applications to another workflow version",
+            )),
+        }
+    }
+
     /// The organization an applicant submits and withdraws for; only applicants do.
     pub fn organization(&self) -> Decision<&str> {
         match self {

@@ -177,6 +177,10 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
         ),
         ("publishes workflows", who.require_admin().is_ok()),
         (
+            "moves applications to another version",
+            who.migrator().is_ok(),
+        ),
+        (
             "manages the agency's people",
             who.manages(&Membership::Agency("hkstp".into())),
         ),
@@ -243,7 +247,7 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 7]); 32] = [
+const TABLE: [(&str, [u8; 7]); 33] = [
     //                                                  admin  lead  rev  other-agency  firm-lead  staff  other-firm
     ("sees the application",                            [1,    1,    1,   0,            1,         1,     0]),
     ("sees an internal note",                           [1,    1,    1,   1,            0,         0,     0]),
@@ -261,6 +265,7 @@ const TABLE: [(&str, [u8; 7]); 32] = [
     ("releases and hands on claims",                    [1,    1,    1,   1,            0,         0,     0]),
     ("releases colleagues' claims",                     [1,    1,    0,   0,            0,         0,     0]),
     ("publishes workflows",                             [1,    0,    0,   0,            0,         0,     0]),
+    ("moves applications to another version",           [1,    0,    0,   0,            0,         0,     0]),
     ("manages the agency's people",                     [1,    1,    0,   0,            0,         0,     0]),
     ("manages the firm's people",                       [1,    0,    0,   0,            1,         0,     0]),
     ("makes an administrator",                          [1,    0,    0,   0,            0,         0,     0]),

@@ -269,6 +269,31 @@ pub mod person_action {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod migration_plan {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "migration_plans")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub workflow_key: String,
+        pub from_version: i32,
+        pub to_version: i32,
+        pub plan: Json,
+        pub hash: String,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub approved_by: Option<String>,
+        pub approved_at: Option<DateTimeUtc>,
+        pub migrated: i64,
+        pub last_run_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod upgrade {
     use sea_orm::entity::prelude::*;
 

@@ -32,6 +32,9 @@ pub enum ConflictReason {
     /// A definition with this version was published concurrently.
     #[error("another version of `{0}` was published at the same time: retry")]
     ConcurrentPublish(String),
+    /// The migration plan was approved already.
+    #[error("the migration plan is already approved")]
+    AlreadyApproved,
 }
 
 /// Everything that can go wrong in the store.
@@ -106,6 +109,10 @@ pub enum Error {
     /// A directory entry (agency, organization, person) that cannot be taken as given.
     #[error("{0}")]
     InvalidDirectory(String),
+    /// A migration plan that cannot be taken as given (a state a version lacks, too many
+    /// mappings, a plan not yet approved…).
+    #[error("{0}")]
+    InvalidPlan(String),
     /// A page cursor this list did not hand out.
     #[error("`{0}` is not a cursor from this list")]
     BadCursor(String),
@@ -137,6 +144,7 @@ impl Error {
                 | Error::InvalidDefinition(_)
                 | Error::BadCursor(_)
                 | Error::InvalidDirectory(_)
+                | Error::InvalidPlan(_)
         )
     }
 

@@ -14,6 +14,7 @@
 //! make retries safe. SQLite (WAL) is the embedded default; PostgreSQL is the production
 //! backend. SQL and sea-orm types stay inside this crate.
 
+pub mod app_migration;
 mod commands;
 mod connect;
 mod definitions;

@@ -35,6 +35,17 @@ pub struct ApplicationRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An agency step's clock, paused while the firm answers its request for information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PausedClock {
+    /// The step (state name).
+    pub state: String,
+    /// The time it has left.
+    pub remaining: softland_workflow::Remaining,
+    /// Since when it waits on the firm.
+    pub since: DateTime<Utc>,
+}
+
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -106,7 +106,18 @@ pub(crate) fn event_columns(
         EventKind::Entered { state }
         | EventKind::Exited { state }
         | EventKind::ChoiceMade { state, .. }
-        | EventKind::BranchDone { state, .. } => (Some(state.clone()), None, None),
+        | EventKind::BranchDone { state, .. }
+        | EventKind::ClockPaused { state, .. }
+        | EventKind::ClockResumed { state, .. } => (Some(state.clone()), None, None),
+        EventKind::Migrated { states, .. } => {
+            // Open tasks now belong to the new version's states.
+            for name in task_states.values_mut() {
+                if let Some(m) = states.iter().find(|m| m.from == *name) {
+                    *name = m.to.clone();
+                }
+            }
+            (None, None, None)
+        }
         EventKind::TaskOpened { task, state, .. } => {
             task_states.insert(task.0, state.clone());
             (Some(state.clone()), None, None)

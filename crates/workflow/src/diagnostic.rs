@@ -116,6 +116,9 @@ code_registry! {
         UnknownAgency => "unknown-agency",
         /// An overdue rule names an action the task does not offer.
         UnknownAction => "unknown-action",
+        /// A step's clock pauses on an information request (`on_request: pause`, `max_pauses`)
+        /// but no request of it can come back to it: the clock would never resume.
+        PauseCannotResume => "pause-cannot-resume",
     }
 }
 

@@ -215,6 +215,16 @@ pub trait BusinessCalendar {
         assignee: &Assignee,
     ) -> DateTime<Utc>;
 
+    /// How many working days of `assignee` fall after `start`'s day, up to and including
+    /// `until`'s day (0 when `until` is not after `start`): what a business-day period due at
+    /// `until` has left at `start`.
+    fn working_days_between(
+        &self,
+        start: DateTime<Utc>,
+        until: DateTime<Utc>,
+        assignee: &Assignee,
+    ) -> u32;
+
     /// Whether the working days of `assignee` between `start` and `until` are all known (the
     /// holiday table covers them). A business-day due date that is not covered is an estimate.
     fn covers(&self, _start: DateTime<Utc>, _until: DateTime<Utc>, _assignee: &Assignee) -> bool {
@@ -425,6 +435,26 @@ impl BusinessCalendar for Calendars {
         let table = self.table(self.region_of(assignee));
         let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
         table.covers(day(start)) && table.covers(day(until))
+    }
+
+    fn working_days_between(
+        &self,
+        start: DateTime<Utc>,
+        until: DateTime<Utc>,
+        assignee: &Assignee,
+    ) -> u32 {
+        let region = self.region_of(assignee);
+        let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
+        let (mut date, last) = (day(start), day(until));
+        let mut days = 0u32;
+        while date < last {
+            let Some(next) = date.succ_opt() else { break };
+            date = next;
+            if self.is_working_day(region, date) {
+                days = days.saturating_add(1);
+            }
+        }
+        days
     }
 
     fn due_at(&self, start: DateTime<Utc>, due: &DuePeriod, assignee: &Assignee) -> DateTime<Utc> {

@@ -35,6 +35,7 @@ mod engine;
 mod expr;
 mod form;
 mod graph;
+pub mod migration;
 pub mod model;
 mod raw;
 mod rawdef;
@@ -51,12 +52,12 @@ pub use duration::{
     Region,
 };
 pub use engine::{
-    Actor, Command, Env, Event, EventKind, EventName, Instance, OpenTask, Party, Rejection, Status,
-    TaskId, UnknownState, name_legacy_states,
+    Actor, Command, Env, Event, EventKind, EventName, Instance, OpenTask, Party, Rejection,
+    Remaining, StateMove, Status, TaskDue, TaskId, UnknownState, name_legacy_states,
 };
 pub use model::{
-    APPROVE, Assignee, Lang, OfferedAction, REJECT, SEAT_ACTIONS, State, StateId, StateKind,
-    StateName, Text,
+    APPROVE, Assignee, Lang, OfferedAction, OnRequest, REJECT, SEAT_ACTIONS, State, StateId,
+    StateKind, StateName, Text,
 };
 pub use schema::SchemaLoader;
 pub use schema::Violation;

@@ -10,7 +10,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::assignee::Assignee;
-use crate::duration::DuePeriod;
 use crate::expr::Condition;
 use crate::schema::Schema;
 
@@ -299,6 +298,19 @@ impl TaskSpec {
     }
 }
 
+/// Whether going from task state `from` to `to` is an information request: `to` is the
+/// applicant's task and one of its actions comes straight back to `from`.
+pub(crate) fn is_request<'k>(
+    kind_of: impl Fn(StateId) -> Option<&'k StateKind>,
+    from: StateId,
+    to: StateId,
+) -> bool {
+    let Some(StateKind::Task(asked)) = kind_of(to) else {
+        return false;
+    };
+    asked.assignee.is_applicant() && asked.actions.iter().any(|a| a.to == from)
+}
+
 /// A named action on a task.
 #[derive(Debug)]
 pub struct ActionSpec {
@@ -330,49 +342,6 @@ impl ActionSpec {
     pub fn distinct_from(&self) -> &[StateId] {
         &self.distinct_from
     }
-}
-
-/// Days before a task's due time that its assignee is reminded, unless the workflow says
-/// otherwise (`due: {remind: …}`).
-pub const DEFAULT_REMIND_DAYS: u32 = 2;
-
-/// When a task falls due and what happens then.
-#[derive(Debug)]
-pub struct DueSpec {
-    pub(crate) period: DuePeriod,
-    pub(crate) overdue: Overdue,
-    /// How long before the due time the assignee is reminded, counted as the period counts
-    /// (business periods: whole days); `None`: no reminder.
-    pub(crate) remind: Option<DuePeriod>,
-}
-
-impl DueSpec {
-    /// The period (calendar or business days).
-    pub fn period(&self) -> &DuePeriod {
-        &self.period
-    }
-    /// What happens when the task is overdue.
-    pub fn overdue(&self) -> &Overdue {
-        &self.overdue
-    }
-    /// How long before the due time the assignee is reminded (counted as the period counts);
-    /// `None`: never.
-    pub fn remind(&self) -> Option<&DuePeriod> {
-        self.remind.as_ref()
-    }
-}
-
-/// What an overdue timer does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Overdue {
-    /// Nothing but record that the task is overdue (it stays open).
-    Flag,
-    /// Cancel the task and move to another state.
-    Escalate(StateId),
-    /// Hand the task to another agency.
-    Reassign(String),
-    /// Take one of the task's actions automatically (actor `system`).
-    Action(String),
 }
 
 /// A k-of-n approval state.
@@ -470,6 +439,9 @@ impl Branch {
 
 /// Name → id lookup.
 pub(crate) type NameIndex = HashMap<String, StateId>;
+
+mod due;
+pub use due::{DEFAULT_REMIND_DAYS, DueSpec, OnRequest, Overdue};
 
 #[cfg(test)]
 mod lang_tests;

@@ -108,6 +108,8 @@ pub(crate) struct RawDue {
     pub(crate) business: bool,
     pub(crate) overdue: Option<Sp<RawOverdue>>,
     pub(crate) remind: Option<Sp<String>>,
+    pub(crate) on_request: Option<Sp<String>>,
+    pub(crate) max_pauses: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -147,7 +149,14 @@ pub(crate) mod keys {
     pub(crate) const FINAL: &[&str] = &["type", "title", "outcome"];
     pub(crate) const DONE: &[&str] = &["type", "title"];
     pub(crate) const ACTION: &[&str] = &["to", "title", "input", "distinct_from"];
-    pub(crate) const DUE: &[&str] = &["within", "days", "overdue", "remind"];
+    pub(crate) const DUE: &[&str] = &[
+        "within",
+        "days",
+        "overdue",
+        "remind",
+        "on_request",
+        "max_pauses",
+    ];
     pub(crate) const OVERDUE: &[&str] = &["escalate_to", "reassign_to", "action"];
     pub(crate) const BRANCH: &[&str] = &["start", "states"];
     pub(crate) const RULE: &[&str] = &["when", "to"];

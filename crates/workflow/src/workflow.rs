@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{NameIndex, State, StateId, StateKind, Text};
+use crate::model::{DueSpec, NameIndex, State, StateId, StateKind, Text};
 use crate::schema::{Schema, Violation};
 
 /// A checked workflow definition. Only [`Workflow::compile`] makes one.
@@ -154,6 +154,18 @@ impl Workflow {
     pub fn state_named(&self, name: &str) -> Option<&State> {
         self.state_id(name).map(|id| self.state(id))
     }
+    /// When `action` of task state `from` asks the firm for information (it goes to the
+    /// applicant's task, which comes back): the asking step's due spec, which says what the
+    /// request does to its clock.
+    pub fn request_clock(&self, from: StateId, action: &str) -> Option<&DueSpec> {
+        let StateKind::Task(t) = self.state(from).kind() else {
+            return None;
+        };
+        let to = t.action(action)?.to;
+        let kind_of = |s: StateId| self.states.get(s.index()).map(State::kind);
+        crate::model::is_request(kind_of, from, to).then_some(t.due.as_ref())?
+    }
+
     /// A state's id by name.
     pub fn state_id(&self, name: &str) -> Option<StateId> {
         self.names.get(name).copied()

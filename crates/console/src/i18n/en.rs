@@ -229,4 +229,7 @@ pub const EN: Text = Text {
     ev_cancelled: "No longer needed",
     ev_overdue: "Overdue",
     ev_document_linked: "Document attached",
+    ev_clock_paused: "Clock paused: waiting on the firm",
+    ev_clock_resumed: "Clock resumed: the firm answered",
+    ev_migrated: "Moved to a new version of the programme",
 };

@@ -229,4 +229,7 @@ pub const ZH_HANS: Text = Text {
     ev_cancelled: "已取消",
     ev_overdue: "已逾期",
     ev_document_linked: "已附加文件",
+    ev_clock_paused: "计时暂停：等待企业回复",
+    ev_clock_resumed: "恢复计时：企业已回复",
+    ev_migrated: "已转至计划新版本",
 };

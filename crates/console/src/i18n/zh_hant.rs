@@ -229,4 +229,7 @@ pub const ZH_HANT: Text = Text {
     ev_cancelled: "已取消",
     ev_overdue: "已逾期",
     ev_document_linked: "已附加文件",
+    ev_clock_paused: "計時暫停：等待企業回覆",
+    ev_clock_resumed: "恢復計時：企業已回覆",
+    ev_migrated: "已轉至計劃新版本",
 };

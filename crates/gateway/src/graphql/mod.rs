@@ -7,6 +7,7 @@ mod events;
 mod input;
 pub(crate) mod limits;
 mod locale;
+mod migrations;
 mod mutation;
 mod operation;
 mod people_actions;
@@ -37,6 +38,7 @@ pub struct Query(
     uploads::DocumentsQuery,
     webhooks::WebhookQuery,
     people_actions::PeopleActionsQuery,
+    migrations::MigrationQuery,
 );
 
 /// Root mutations: the applications' and the directory's.
@@ -47,6 +49,7 @@ pub struct Mutation(
     uploads::UploadMutation,
     uploads::EraseMutation,
     webhooks::WebhookMutation,
+    migrations::MigrationMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 

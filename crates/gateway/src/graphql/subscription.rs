@@ -224,7 +224,10 @@ async fn inbox_event(
         | EventName::BranchDone
         | EventName::Completed
         | EventName::Withdrawn
-        | EventName::DocumentLinked => return None,
+        | EventName::DocumentLinked
+        | EventName::ClockPaused
+        | EventName::ClockResumed
+        | EventName::Migrated => return None,
     };
     // An event that names its assignees (opened, reassigned) and none of them this inbox's
     // kind is dropped without asking the database: every subscriber sees every event.

@@ -241,6 +241,7 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
             assignee,
             due_at,
             due_estimated,
+            returns_to,
             ..
         } => {
             let st =
@@ -282,8 +283,9 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
                 closed_at: Set(None),
                 closed_by: Set(None),
                 closed_action: Set(None),
-                claimed_by: Set(None),
-                claimed_at: Set(None),
+                // A step that asked the firm comes back to the reviewer who asked, claimed.
+                claimed_by: Set(returns_to.as_deref().map(str::to_owned)),
+                claimed_at: Set(returns_to.as_ref().map(|_| e.at)),
                 delegated_to: Set(None),
                 workflow_key: Set(w.wf.key().to_owned()),
                 workflow_version: Set(w.version),

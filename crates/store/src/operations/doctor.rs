@@ -53,15 +53,34 @@ impl Store {
             .order_by_asc(event::Column::Seq)
             .all(self.db())
             .await?;
-        let wf = match self.workflow(&app.workflow_key, app.workflow_version).await {
-            Ok(wf) => wf,
-            Err(e) => {
-                report.problems.push(format!(
-                    "application {id}: its workflow cannot be loaded: {e}"
-                ));
-                return Ok(());
+        // An application moved to other versions starts on the first `migrated` event's old
+        // version, and each one moves it on.
+        let moves = migrations_of(&rows);
+        let first = moves
+            .first()
+            .map_or(app.workflow_version, |(from, _)| *from);
+        let last = moves.last().map_or(app.workflow_version, |(_, to)| *to);
+        if last != app.workflow_version {
+            report.problems.push(format!(
+                "application {id}: runs on version {} but its events end on version {last}",
+                app.workflow_version
+            ));
+        }
+        let mut versions = std::collections::HashMap::new();
+        for v in std::iter::once(first).chain(moves.iter().map(|(_, to)| *to)) {
+            match self.workflow(&app.workflow_key, v).await {
+                Ok(wf) => {
+                    versions.insert(v, wf);
+                }
+                Err(e) => {
+                    report.problems.push(format!(
+                        "application {id}: its workflow version {v} cannot be loaded: {e}"
+                    ));
+                    return Ok(());
+                }
             }
-        };
+        }
+        let wf = std::sync::Arc::clone(&versions[&first]);
         let mut prev = genesis(id);
         let mut task_states = std::collections::HashMap::new();
         let mut events = Vec::with_capacity(rows.len());
@@ -125,7 +144,13 @@ impl Store {
                 rows.len()
             ));
         }
-        let folded = match Instance::replay(&wf, &events) {
+        let version_of = |v: u32| {
+            i32::try_from(v)
+                .ok()
+                .and_then(|v| versions.get(&v))
+                .map(|w| &**w)
+        };
+        let folded = match Instance::replay_versions(&wf, version_of, &events) {
             Ok(folded) => folded,
             Err(e) => {
                 report.problems.push(format!(
@@ -143,6 +168,18 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The `(from, to)` versions of an application's `migrated` events, in order.
+fn migrations_of(rows: &[event::Model]) -> Vec<(i32, i32)> {
+    rows.iter()
+        .filter(|r| r.kind == softland_workflow::EventName::Migrated.as_str())
+        .filter_map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.payload).ok()?;
+            let n = |k: &str| i32::try_from(v.get(k)?.as_i64()?).ok();
+            Some((n("from_version")?, n("to_version")?))
+        })
+        .collect()
 }
 
 /// Whether `payload` is `original` (an event stored with state indexes) with its states named.

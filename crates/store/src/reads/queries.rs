@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::entity::enums::AppStatus;
 use crate::entity::{application, event, organization, task};
 use crate::error::{Error, Result};
-use crate::records::{ApplicationFilter, ApplicationRecord, EventRecord, Page};
+use crate::records::{ApplicationFilter, ApplicationRecord, EventRecord, Page, PausedClock};
 use crate::rows::{app_record, event_record};
 use crate::{BackendKind, Store};
 
@@ -165,6 +165,27 @@ impl Store {
             .await?
             .map(app_record)
             .transpose()
+    }
+
+    /// The agency steps of an application whose clock is paused while the firm answers an
+    /// information request: each with the time it has left and since when it waits.
+    pub async fn paused_clocks(&self, id: Uuid) -> Result<Vec<PausedClock>> {
+        let Some(row) = application::Entity::find_by_id(id).one(self.db()).await? else {
+            return Ok(Vec::new());
+        };
+        let wf = self
+            .workflow(&row.workflow_key, row.workflow_version)
+            .await?;
+        let inst: softland_workflow::Instance =
+            serde_json::from_value(row.instance).map_err(crate::error::corrupt)?;
+        Ok(inst
+            .paused_clocks()
+            .map(|(state, remaining, since)| PausedClock {
+                state: wf.state(state).name().to_owned(),
+                remaining,
+                since,
+            })
+            .collect())
     }
 
     /// Applications, newest first. The cursor is the last id of the previous page — or, with

@@ -45,10 +45,52 @@ impl Analyzer<'_> {
             },
         };
         let remind = self.remind(due, period.as_ref());
+        let on_request = match &due.on_request {
+            None => Some(OnRequest::Pause),
+            Some(w) => OnRequest::parse(&w.v).or_else(|| {
+                self.d.push(
+                    w.pos,
+                    Code::InvalidValue,
+                    format!(
+                        "`on_request` must be `pause`, `run` or `restart`, not `{}`",
+                        w.v
+                    ),
+                );
+                None
+            }),
+        };
+        let max_pauses = match &due.max_pauses {
+            None => Some(None),
+            Some(n) => match n.v.parse::<u16>() {
+                Ok(k) if k >= 1 => Some(Some(k)),
+                _ => {
+                    self.d.push(
+                        n.pos,
+                        Code::InvalidValue,
+                        format!(
+                            "`max_pauses` must be a whole number from 1 to {}, not `{}`",
+                            u16::MAX,
+                            n.v
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        if let (Some(n), Some(OnRequest::Run | OnRequest::Restart)) = (&due.max_pauses, on_request)
+        {
+            self.d.push(
+                n.pos,
+                Code::InvalidValue,
+                "`max_pauses` caps pauses, but this step's clock never pauses (`on_request` is not `pause`)",
+            );
+        }
         Some(Some(DueSpec {
             period: period?,
             overdue: overdue?,
             remind: remind?,
+            on_request: on_request?,
+            max_pauses: max_pauses?,
         }))
     }
 
@@ -110,6 +152,35 @@ impl Analyzer<'_> {
             return None;
         }
         Some(Some(remind))
+    }
+
+    /// A step whose clock is declared to pause (`on_request: pause` or `max_pauses`) needs an
+    /// information request that comes back to it: otherwise the clock could never resume.
+    pub(super) fn check_pauses(&mut self, kinds: &[Option<StateKind>]) {
+        let kind_of = |s: StateId| kinds.get(s.index()).and_then(Option::as_ref);
+        for (i, raw) in self.states.iter().enumerate() {
+            let RawKind::Task { due: Some(due), .. } = &raw.kind else {
+                continue;
+            };
+            let declared = match (&due.on_request, &due.max_pauses) {
+                (Some(w), _) if w.v == "pause" => w,
+                (None, Some(n)) => n,
+                _ => continue,
+            };
+            let Some(Some(StateKind::Task(t))) = kinds.get(i) else {
+                continue;
+            };
+            if !t.actions.iter().any(|a| is_request(kind_of, id(i), a.to)) {
+                self.d.push(
+                    declared.pos,
+                    Code::PauseCannotResume,
+                    format!(
+                        "the clock of `{}` pauses on an information request, but none of its actions goes to an applicant's task that comes back to it: the clock could never resume (add such a request, or remove `on_request`/`max_pauses`)",
+                        raw.name.v
+                    ),
+                );
+            }
+        }
     }
 
     pub(super) fn count(&mut self, c: &Sp<Count>, n: usize, what: &str) -> Option<u16> {

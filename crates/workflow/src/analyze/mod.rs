@@ -83,6 +83,7 @@ pub(crate) fn analyze(
     let kinds: Vec<Option<StateKind>> = (0..def.states.len())
         .map(|i| a.state(i, form.as_ref().map(Schema::source)))
         .collect();
+    a.check_pauses(&kinds);
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {

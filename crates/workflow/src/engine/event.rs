@@ -100,6 +100,10 @@ pub enum EventKind {
         /// When its assignee is reminded that it falls due (`due: {remind: …}`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         remind_at: Option<DateTime<Utc>>,
+        /// The reviewer it comes back to, claimed: the one who asked the firm for
+        /// information at this step (when a four-eyes rule does not bar them from it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        returns_to: Option<Arc<str>>,
     },
     /// A task was completed with an action.
     TaskCompleted {
@@ -180,12 +184,74 @@ pub enum EventKind {
         /// Where the form data or the action's input names it (a JSON pointer).
         pointer: String,
     },
+    /// An agency's step asked the firm for information (`task` took the request action) and
+    /// its clock stopped with `remaining` left; it resumes when the firm answers.
+    ClockPaused {
+        /// The step whose clock stopped.
+        state: StateName,
+        /// The task that asked.
+        task: TaskId,
+        /// The agency's time that remained.
+        remaining: Remaining,
+    },
+    /// The firm answered: the step's clock runs again, and its new task is due at `due_at`
+    /// (now plus the time that remained).
+    ClockResumed {
+        /// The step.
+        state: StateName,
+        /// When its new task falls due.
+        due_at: DateTime<Utc>,
+    },
+    /// The application was moved to another version of its workflow by a migration plan.
+    /// Every state the application was in maps to one of the new version's states.
+    Migrated {
+        /// The plan's hash (SHA-256 of its canonical text).
+        plan: String,
+        /// The version it ran on.
+        from_version: u32,
+        /// The version it runs on now.
+        to_version: u32,
+        /// Each state the application was in (active, or named by its open tasks), old name
+        /// to new.
+        states: Vec<StateMove>,
+        /// Open tasks whose due time the plan changed (timers restarted).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        due: Vec<TaskDue>,
+    },
     /// The applicant withdrew the application.
     Withdrawn {
         /// The reason given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+/// The time an agency's step had left when its clock paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remaining {
+    /// Whole working days of the agency's calendar (the day of the request counts as used).
+    BusinessDays(u32),
+    /// Seconds, for calendar-day periods.
+    Seconds(i64),
+}
+
+/// One state's move in a migration: its name in the old version and in the new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateMove {
+    /// The old version's name.
+    pub from: StateName,
+    /// The new version's name.
+    pub to: StateName,
+}
+
+/// An open task's new due time after a migration restarted its timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDue {
+    /// The task.
+    pub task: TaskId,
+    /// When it now falls due.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// What an event records, without its details: the audit log's `kind` column, the `kind` of
@@ -222,11 +288,17 @@ pub enum EventName {
     Withdrawn,
     /// See [`EventKind::DocumentLinked`].
     DocumentLinked,
+    /// See [`EventKind::ClockPaused`].
+    ClockPaused,
+    /// See [`EventKind::ClockResumed`].
+    ClockResumed,
+    /// See [`EventKind::Migrated`].
+    Migrated,
 }
 
 impl EventName {
     /// Every kind.
-    pub const ALL: [EventName; 14] = [
+    pub const ALL: [EventName; 17] = [
         EventName::Submitted,
         EventName::Entered,
         EventName::Exited,
@@ -241,6 +313,9 @@ impl EventName {
         EventName::Completed,
         EventName::Withdrawn,
         EventName::DocumentLinked,
+        EventName::ClockPaused,
+        EventName::ClockResumed,
+        EventName::Migrated,
     ];
 
     /// The name as stored and shown (`task_opened`).
@@ -260,6 +335,9 @@ impl EventName {
             EventName::Completed => "completed",
             EventName::Withdrawn => "withdrawn",
             EventName::DocumentLinked => "document_linked",
+            EventName::ClockPaused => "clock_paused",
+            EventName::ClockResumed => "clock_resumed",
+            EventName::Migrated => "migrated",
         }
     }
 
@@ -277,6 +355,8 @@ impl EventName {
                 | EventName::TaskOpened
                 | EventName::ChoiceMade
                 | EventName::BranchDone
+                | EventName::ClockPaused
+                | EventName::ClockResumed
         )
     }
 }
@@ -305,6 +385,9 @@ impl EventKind {
             EventKind::Completed { .. } => EventName::Completed,
             EventKind::Withdrawn { .. } => EventName::Withdrawn,
             EventKind::DocumentLinked { .. } => EventName::DocumentLinked,
+            EventKind::ClockPaused { .. } => EventName::ClockPaused,
+            EventKind::ClockResumed { .. } => EventName::ClockResumed,
+            EventKind::Migrated { .. } => EventName::Migrated,
         }
     }
 }

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{Event, EventKind, TaskId, UnknownState};
+use super::event::{Event, EventKind, Remaining, TaskId, UnknownState};
 use crate::Workflow;
-use crate::model::{APPROVE, Assignee, StateId, StateKind, StateName};
+use crate::model::{APPROVE, Assignee, OnRequest, StateId, StateKind, StateName};
 
 /// Where an application is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +48,33 @@ pub(crate) struct Votes {
     pub(crate) voters: Vec<String>,
 }
 
+/// An agency step's clock around its information requests to the firm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Clock {
+    pub(crate) state: StateId,
+    /// What the step's next task starts from, until it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) held: Option<Held>,
+    /// How many times its clock has paused.
+    pub(crate) pauses: u16,
+}
+
+/// A clock held while the firm answers: paused with the time left, or left running to the
+/// time it was due. Either way, the reviewer who asked gets the task back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Held {
+    Paused {
+        remaining: Remaining,
+        asked_by: Option<String>,
+        since: DateTime<Utc>,
+    },
+    Running {
+        due_at: DateTime<Utc>,
+        asked_by: Option<String>,
+    },
+}
+
 /// One application's state. Change it only by applying events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
@@ -64,6 +91,10 @@ pub struct Instance {
     /// `(state, actor)` for every completed task: what four-eyes rules check.
     pub(crate) actors: Vec<(StateId, String)>,
     pub(crate) next_task: u32,
+    /// Clocks of steps that asked the firm for information (none: never asked, or asked
+    /// before softland paused clocks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) clocks: Vec<Clock>,
     pub(crate) version: u64,
     pub(crate) submitted_at: Option<DateTime<Utc>>,
     pub(crate) updated_at: Option<DateTime<Utc>>,
@@ -85,6 +116,7 @@ impl Default for Instance {
             votes: Vec::new(),
             actors: Vec::new(),
             next_task: 1,
+            clocks: Vec::new(),
             version: 0,
             submitted_at: None,
             updated_at: None,
@@ -154,6 +186,10 @@ impl Instance {
                     overdue: false,
                 });
                 self.next_task = self.next_task.max(task.0 + 1);
+                let state = id(state)?;
+                if let Some(c) = self.clocks.iter_mut().find(|c| c.state == state) {
+                    c.held = None;
+                }
             }
             EventKind::TaskCompleted { task, action, .. } => {
                 if let Some(pos) = self.tasks.iter().position(|t| t.id == *task) {
@@ -167,6 +203,7 @@ impl Instance {
                         }
                         v.voters.push(actor.clone());
                     }
+                    self.hold_running_clock(workflow, &t, action, &actor);
                     self.actors.push((t.state, actor));
                 }
             }
@@ -201,10 +238,177 @@ impl Instance {
             }
             // A link changes no state: it is in the record, and counts as a revision.
             EventKind::DocumentLinked { .. } => {}
+            EventKind::ClockPaused {
+                state, remaining, ..
+            } => {
+                let state = id(state)?;
+                let asked_by = event.actor.as_deref().map(str::to_owned);
+                let c = self.clock(state);
+                c.held = Some(Held::Paused {
+                    remaining: *remaining,
+                    asked_by,
+                    since: event.at,
+                });
+                c.pauses = c.pauses.saturating_add(1);
+            }
+            // The new task's `task_opened` clears what was held.
+            EventKind::ClockResumed { state, .. } => {
+                id(state)?;
+            }
+            EventKind::Migrated { to_version, .. } => {
+                return Err(UnknownState(format!(
+                    "(a migration to version {to_version}: fold it with `Instance::migrate`)"
+                )));
+            }
         }
         self.version += 1;
         self.updated_at = Some(event.at);
         Ok(())
+    }
+
+    /// Every state the application is in or holds something of: active states, open tasks'
+    /// states, approvals' votes, parallel states' finished branches.
+    pub(crate) fn live_states(&self) -> impl Iterator<Item = StateId> + '_ {
+        self.active
+            .iter()
+            .copied()
+            .chain(self.tasks.iter().map(|t| t.state))
+            .chain(self.votes.iter().map(|v| v.state))
+            .chain(self.branches_done.iter().map(|(p, _)| *p))
+    }
+
+    /// The steps it remembers but is not in: where someone acted (what four-eyes rules
+    /// check), and steps whose clock waits on the firm.
+    pub(crate) fn remembered_states(&self) -> impl Iterator<Item = StateId> + '_ {
+        self.actors
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(self.clocks.iter().map(|c| c.state))
+    }
+
+    /// Folds a `migrated` event: every state the instance names moves from `from` to `to`
+    /// as the event says (a step done earlier, or one whose clock waits on the firm, that the
+    /// new version lacks is forgotten: four eyes no longer remember it, and the step's period
+    /// starts again should it come back), and
+    /// open tasks take the due times it gives.
+    pub fn migrate(
+        &mut self,
+        from: &Workflow,
+        to: &Workflow,
+        event: &Event,
+    ) -> Result<(), UnknownState> {
+        let EventKind::Migrated { states, due, .. } = &event.kind else {
+            return Err(UnknownState(format!(
+                "(not a migration: {})",
+                event.kind.name()
+            )));
+        };
+        let moved: Vec<(StateId, StateId)> = states
+            .iter()
+            .map(|m| {
+                let a = from.state_id(m.from.as_str());
+                let b = to.state_id(m.to.as_str());
+                a.zip(b).ok_or_else(|| UnknownState(m.to.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let map = |s: StateId| moved.iter().find(|(a, _)| *a == s).map(|(_, b)| *b);
+        let must = |s: StateId| map(s).ok_or_else(|| UnknownState(from.state(s).name().to_owned()));
+        for s in &mut self.active {
+            *s = must(*s)?;
+        }
+        for t in &mut self.tasks {
+            t.state = must(t.state)?;
+            if let Some(d) = due.iter().find(|d| d.task == t.id) {
+                t.due_at = d.due_at;
+            }
+        }
+        for v in &mut self.votes {
+            v.state = must(v.state)?;
+        }
+        for (p, _) in &mut self.branches_done {
+            *p = must(*p)?;
+        }
+        self.clocks = std::mem::take(&mut self.clocks)
+            .into_iter()
+            .filter_map(|c| map(c.state).map(|state| Clock { state, ..c }))
+            .collect();
+        self.actors = std::mem::take(&mut self.actors)
+            .into_iter()
+            .filter_map(|(s, a)| map(s).map(|s| (s, a)))
+            .collect();
+        self.version += 1;
+        self.updated_at = Some(event.at);
+        Ok(())
+    }
+
+    /// Rebuilds an instance from events that may cross versions: it starts on `first` and
+    /// each `migrated` event moves it to the version `version_of` gives.
+    pub fn replay_versions<'w, 'e>(
+        first: &'w Workflow,
+        version_of: impl Fn(u32) -> Option<&'w Workflow>,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Result<Self, UnknownState> {
+        let mut i = Self::default();
+        let mut wf = first;
+        for e in events {
+            match &e.kind {
+                EventKind::Migrated { to_version, .. } => {
+                    let to = version_of(*to_version)
+                        .ok_or_else(|| UnknownState(format!("(version {to_version})")))?;
+                    i.migrate(wf, to, e)?;
+                    wf = to;
+                }
+                _ => i.apply(wf, e)?,
+            }
+        }
+        Ok(i)
+    }
+
+    /// The steps whose clock is paused while the firm answers: each with the time it has
+    /// left and since when it waits.
+    pub fn paused_clocks(&self) -> impl Iterator<Item = (StateId, Remaining, DateTime<Utc>)> + '_ {
+        self.clocks.iter().filter_map(|c| match &c.held {
+            Some(Held::Paused {
+                remaining, since, ..
+            }) => Some((c.state, *remaining, *since)),
+            _ => None,
+        })
+    }
+
+    /// The clock of `state`, created on first use.
+    fn clock(&mut self, state: StateId) -> &mut Clock {
+        let at = match self.clocks.iter().position(|c| c.state == state) {
+            Some(at) => at,
+            None => {
+                self.clocks.push(Clock {
+                    state,
+                    held: None,
+                    pauses: 0,
+                });
+                self.clocks.len() - 1
+            }
+        };
+        &mut self.clocks[at]
+    }
+
+    /// After task `t` took `action`: when that asked the firm for information and the step's
+    /// clock keeps running (`on_request: run`, or `max_pauses` reached), remember when the
+    /// step was due so its next task is due then too. (A pause comes as its own event.)
+    fn hold_running_clock(&mut self, wf: &Workflow, t: &OpenTask, action: &str, actor: &str) {
+        let Some((due, due_at)) = wf.request_clock(t.state, action).zip(t.due_at) else {
+            return;
+        };
+        let pauses = self
+            .clocks
+            .iter()
+            .find(|c| c.state == t.state)
+            .map_or(0, |c| c.pauses);
+        if due.effective(pauses) == OnRequest::Run {
+            self.clock(t.state).held = Some(Held::Running {
+                due_at,
+                asked_by: Some(actor.to_owned()),
+            });
+        }
     }
 
     /// Active, completed or withdrawn.

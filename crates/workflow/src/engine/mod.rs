@@ -25,15 +25,19 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use command::{Actor, Command, Party, Rejection};
-pub use event::{Event, EventKind, EventName, TaskId, UnknownState, name_legacy_states};
+pub use event::{
+    Event, EventKind, EventName, Remaining, StateMove, TaskDue, TaskId, UnknownState,
+    name_legacy_states,
+};
 
 use command::NOTES_ARE_INTERNAL;
+use instance::Held;
 pub use instance::{Instance, OpenTask, Status};
 
 use crate::Workflow;
 use crate::duration::{BusinessCalendar, DayCount, DuePeriod};
 use crate::expr::to_cel_fields;
-use crate::model::{Assignee, DueSpec, Overdue, SEAT_ACTIONS, StateId, StateKind};
+use crate::model::{Assignee, DueSpec, OnRequest, Overdue, SEAT_ACTIONS, StateId, StateKind};
 
 /// The outside world the engine may look at: the time, and working-day calendars.
 #[derive(Clone, Copy)]
@@ -100,15 +104,54 @@ impl Exec<'_> {
 
     fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
         let task = TaskId(self.inst.next_task);
-        let due_at = due.map(|d| self.env.calendar.due_at(self.env.now, &d.period, &assignee));
+        let now = self.env.now;
+        // A step that asked the firm for information starts from its held clock.
+        let held = self
+            .inst
+            .clocks
+            .iter()
+            .find(|c| c.state == state)
+            .and_then(|c| c.held.clone());
+        let (due_at, asked_by, days) = match (&held, due) {
+            (
+                Some(Held::Paused {
+                    remaining,
+                    asked_by,
+                    ..
+                }),
+                Some(_),
+            ) => {
+                let at = self.resume_at(*remaining, &assignee);
+                self.emit(EventKind::ClockResumed {
+                    state: self.wf.state(state).state_name(),
+                    due_at: at,
+                });
+                let days = match remaining {
+                    Remaining::BusinessDays(d) => Some(*d),
+                    Remaining::Seconds(_) => None,
+                };
+                (Some(at), asked_by.clone(), days)
+            }
+            (Some(Held::Running { due_at, asked_by }), Some(_)) => {
+                (Some(*due_at), asked_by.clone(), None)
+            }
+            _ => (
+                due.map(|d| self.env.calendar.due_at(now, &d.period, &assignee)),
+                None,
+                due.map(|d| d.period.whole_days()),
+            ),
+        };
         // Business days past the end of the holiday table are an estimate: say so.
         let due_estimated = due.zip(due_at).is_some_and(|(d, at)| {
-            d.period.count() == DayCount::Business
-                && !self.env.calendar.covers(self.env.now, at, &assignee)
+            d.period.count() == DayCount::Business && !self.env.calendar.covers(now, at, &assignee)
         });
         let remind_at = due
             .zip(due_at)
-            .and_then(|(d, at)| self.remind_at(d, at, &assignee));
+            .and_then(|(d, at)| self.remind_at(d, at, days, &assignee));
+        // The task comes back to the reviewer who asked, unless four eyes bar them from it.
+        let returns_to = asked_by
+            .filter(|person| self.wf.barred(self.inst, state, person).is_none())
+            .map(Arc::from);
         self.emit(EventKind::TaskOpened {
             task,
             state: self.wf.state(state).state_name(),
@@ -116,15 +159,47 @@ impl Exec<'_> {
             due_at,
             due_estimated,
             remind_at,
+            returns_to,
         });
     }
 
+    /// When a paused step falls due on resuming now: now plus the time that remained, in
+    /// working days of the assignee's calendar or in seconds.
+    fn resume_at(&self, remaining: Remaining, assignee: &Assignee) -> DateTime<Utc> {
+        let now = self.env.now;
+        match remaining {
+            Remaining::BusinessDays(days) => {
+                self.env
+                    .calendar
+                    .due_at(now, &DuePeriod::days(days, DayCount::Business), assignee)
+            }
+            Remaining::Seconds(secs) => chrono::Duration::try_seconds(secs)
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
+    /// The time task `task` of `state` (due at `due_at`) has left now, as its period counts.
+    fn remaining(&self, due: &DueSpec, due_at: DateTime<Utc>, assignee: &Assignee) -> Remaining {
+        let now = self.env.now;
+        match due.period.count() {
+            DayCount::Business => Remaining::BusinessDays(
+                self.env
+                    .calendar
+                    .working_days_between(now, due_at, assignee),
+            ),
+            DayCount::Calendar => Remaining::Seconds((due_at - now).num_seconds().max(0)),
+        }
+    }
+
     /// When the assignee of a task due at `due_at` is reminded: the reminder period before
-    /// it, counted as the due period counts; none when that is not after now.
+    /// it, counted as the due period counts (business periods: `days` working days from now
+    /// to the due time, less the reminder's); none when that is not after now.
     fn remind_at(
         &self,
         due: &DueSpec,
         due_at: DateTime<Utc>,
+        days: Option<u32>,
         assignee: &Assignee,
     ) -> Option<DateTime<Utc>> {
         let remind = due.remind.as_ref()?;
@@ -134,11 +209,7 @@ impl Exec<'_> {
                 due_at.checked_sub_signed(chrono::Duration::try_seconds(secs)?)?
             }
             DayCount::Business => {
-                let lead = due
-                    .period
-                    .whole_days()
-                    .checked_sub(remind.whole_days())
-                    .filter(|d| *d > 0)?;
+                let lead = days?.checked_sub(remind.whole_days()).filter(|d| *d > 0)?;
                 self.env.calendar.due_at(
                     self.env.now,
                     &DuePeriod::days(lead, DayCount::Business),
@@ -277,6 +348,23 @@ impl Exec<'_> {
         }
     }
 
+    /// When `action` of `task` asks the firm for information and the step's clock pauses for
+    /// it: the time the step has left.
+    fn pause_on_request(&self, task: TaskId, state: StateId, action: &str) -> Option<Remaining> {
+        let due = self.wf.request_clock(state, action)?;
+        let pauses = self
+            .inst
+            .clocks
+            .iter()
+            .find(|c| c.state == state)
+            .map_or(0, |c| c.pauses);
+        if due.effective(pauses) != OnRequest::Pause {
+            return None;
+        }
+        let t = self.inst.task(task)?;
+        Some(self.remaining(due, t.due_at?, &t.assignee))
+    }
+
     fn complete(
         &mut self,
         task: TaskId,
@@ -291,12 +379,20 @@ impl Exec<'_> {
                 let Some(to) = t.action(&action).map(|a| a.to) else {
                     return;
                 };
+                let pause = self.pause_on_request(task, state, &action);
                 self.emit(EventKind::TaskCompleted {
                     task,
                     action,
                     comment,
                     input,
                 });
+                if let Some(remaining) = pause {
+                    self.emit(EventKind::ClockPaused {
+                        state: wf.state(state).state_name(),
+                        task,
+                        remaining,
+                    });
+                }
                 self.go(state, to);
             }
             StateKind::Approval(a) => {

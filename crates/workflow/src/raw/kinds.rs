@@ -69,6 +69,8 @@ impl Reader<'_> {
                 business: false,
                 overdue: None,
                 remind: None,
+                on_request: None,
+                max_pauses: None,
             });
         }
         let f = self.entries(n, &dwhat, Some(keys::DUE))?;
@@ -111,6 +113,8 @@ impl Reader<'_> {
             business,
             overdue,
             remind: self.opt_string(&f, "remind", &dwhat),
+            on_request: self.opt_string(&f, "on_request", &dwhat),
+            max_pauses: self.opt_string(&f, "max_pauses", &dwhat),
         })
     }
 

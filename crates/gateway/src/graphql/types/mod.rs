@@ -315,8 +315,17 @@ impl Application {
     }
 }
 
+mod clocks;
+pub use clocks::WaitingOnFirm;
+
 #[ComplexObject]
 impl Application {
+    /// The agency steps whose clock is paused while the firm answers their request for
+    /// information (the agency's own time stops; see docs/workflow-language.md).
+    async fn waiting_on_firm(&self, ctx: &Context<'_>) -> GqlResult<Vec<WaitingOnFirm>> {
+        self.waiting_on_firm_now(ctx).await
+    }
+
     /// Whether the caller may withdraw it (its own firm's people, while it is active).
     async fn may_withdraw(&self, ctx: &Context<'_>) -> GqlResult<bool> {
         let active = self.status == ApplicationStatus::Active;
