@@ -12,6 +12,7 @@ mod certs;
 mod config;
 mod console;
 mod console_admin;
+mod console_migrations;
 mod conversation;
 mod crash;
 mod demo;

@@ -91,6 +91,13 @@ pub fn pages(services: Services) -> Router {
         )
         .route("/workflows/{key}", get(pages::workflows::detail))
         .route(
+            "/workflows/{key}/migrations",
+            get(pages::migrations::plans).post(pages::migrations::make),
+        )
+        .route("/migrations/{id}", get(pages::migrations::plan))
+        .route("/migrations/{id}/approve", post(pages::migrations::approve))
+        .route("/migrations/{id}/run", post(pages::migrations::run))
+        .route(
             "/workflows/{key}/{version}/retire",
             get(pages::workflows::retire_question).post(pages::workflows::retire),
         )

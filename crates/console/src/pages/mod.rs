@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod directory;
 pub(crate) mod inbox;
+pub(crate) mod migrations;
 pub(crate) mod names;
 pub(crate) mod signin;
 pub(crate) mod uploads;

@@ -11,6 +11,7 @@ pub(super) const APPLICATION: &str = r#"query($id: ID!, $agency: String, $review
     id reference workflowKey workflowVersion organizationName status outcomeTitle revision submittedAt data
     mayWithdraw mayNote
     activeStates
+    waitingOnFirm { stateTitle since remainingBusinessDays }
     currentStates { title }
     documents { id filename mediaType size url }
     openTasks {
@@ -78,6 +79,36 @@ pub(super) struct Application {
     pub(super) history: Vec<Event>,
     pub(super) may_withdraw: bool,
     pub(super) may_note: bool,
+    #[serde(default)]
+    pub(super) waiting_on_firm: Vec<Waiting>,
+}
+
+/// An agency step whose clock is paused while the firm answers.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Waiting {
+    pub(super) state_title: Option<String>,
+    pub(super) since: DateTime<Utc>,
+    pub(super) remaining_business_days: Option<i64>,
+}
+
+impl Waiting {
+    /// In the reader's words: the step, since when, and the working days left.
+    pub(super) fn said(&self, t: &Text) -> String {
+        let step = self.state_title.as_deref().unwrap_or_default();
+        let since = crate::i18n::hk_time(&self.since, t);
+        match self.remaining_business_days {
+            Some(days) => t
+                .waiting_clock
+                .replace("{step}", step)
+                .replace("{since}", &since)
+                .replace("{days}", &days.to_string()),
+            None => t
+                .waiting_clock_time
+                .replace("{step}", step)
+                .replace("{since}", &since),
+        }
+    }
 }
 
 /// A document linked to the application.

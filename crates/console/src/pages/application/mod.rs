@@ -110,6 +110,8 @@ struct Page {
     timeline: Vec<EventView>,
     may_withdraw: bool,
     may_note: bool,
+    /// Agency steps whose clock waits on the firm, in words.
+    waiting: Vec<String>,
     reviewer: bool,
     /// Some task offers the caller an action: an upload may go with it.
     may_upload: bool,
@@ -195,6 +197,7 @@ pub(crate) async fn render(
     // API's answer on each task and on the application.
     let reviewer = me.role == "REVIEWER";
     let (app_may_withdraw, app_may_note) = (app.may_withdraw, app.may_note);
+    let waiting: Vec<String> = app.waiting_on_firm.iter().map(|w| w.said(t)).collect();
     let colleagues: Vec<Colleague> = answer
         .colleagues
         .into_iter()
@@ -403,6 +406,7 @@ pub(crate) async fn render(
         timeline,
         may_withdraw: app_may_withdraw,
         may_note: app_may_note,
+        waiting,
         reviewer,
         may_upload,
         return_to: v.path.clone(),
