@@ -113,10 +113,11 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
         json!(false),
         "{as_admin}"
     );
+    // The screening came back to amy, who asked (issue 32): claimed by her.
     assert_eq!(
         allowed(&as_investhk),
-        json!({"act": true, "claimable": true, "claim": true, "release": false, "handOver": true}),
-        "InvestHK's own open task: {as_investhk}"
+        json!({"act": true, "claimable": true, "claim": false, "release": true, "handOver": true}),
+        "InvestHK's own open task, back with the reviewer who asked: {as_investhk}"
     );
     for (who, r) in [("OFDS", &as_ofds), ("the firm", &as_firm)] {
         let a = allowed(r);
@@ -128,8 +129,8 @@ async fn questions_and_answers_are_in_the_history(s: Server) {
     }
     assert_eq!(
         allowed(&as_admin),
-        json!({"act": false, "claimable": false, "claim": false, "release": false, "handOver": true}),
-        "an administrator hands on any agency's task: {as_admin}"
+        json!({"act": false, "claimable": false, "claim": false, "release": true, "handOver": true}),
+        "an administrator releases and hands on any agency's task: {as_admin}"
     );
     // The subscriptions saw the same: OFDS both notes, the firm neither (its stream goes on
     // with the events it may see).

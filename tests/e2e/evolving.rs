@@ -442,7 +442,95 @@ async fn a_request_for_information_stops_the_agency_clock(s: Server) {
     assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
 }
 
+const UPGRADING: &str = r#"
+key: upgrading
+title: Moves itself
+agencies: [hkstp]
+form: {type: object}
+upgrade_at: [second]
+start: first
+states:
+  first: {type: task, assignee: hkstp, actions: {go: {to: second}}}
+  second: {type: task, assignee: hkstp, actions: {done: {to: approved}}}
+  approved: {type: final, outcome: approved}
+"#;
+
+/// `upgrade_at`: an application arriving at a safe state moves by itself to the newest version
+/// it fits; one already there, or one the newest version does not fit, stays.
+async fn applications_move_themselves_on_arrival_at_a_safe_state(s: Server) {
+    let publish = "mutation($y: String!) { publishWorkflow(yaml: $y) { version } }";
+    let r = s
+        .gql(Some(&s.admin), publish, json!({"y": UPGRADING}))
+        .await;
+    assert_eq!(r["data"]["publishWorkflow"]["version"], 1, "{r}");
+    let firm = s.applicant_key("szfin", "li");
+    let ben = s.person("hkstp", "ben");
+    let submit = format!(
+        "mutation {{ submitApplication(input: {{workflowKey: \"upgrading\", data: {{}}}}) {{ {APP} }} }}"
+    );
+    let arriving = s.query(Some(&firm), &submit).await["data"]["submitApplication"].clone();
+    let there = s.query(Some(&firm), &submit).await["data"]["submitApplication"].clone();
+    let there = act(&s, &ben, task(&there, "first"), "go", Value::Null).await;
+    assert_eq!(there["workflowVersion"], 1);
+
+    // Version 2 renames the safe step's action: the arriving application moves to it.
+    let v2 = UPGRADING.replace("done: {to: approved}", "finish: {to: approved}");
+    let r = s.gql(Some(&s.admin), publish, json!({"y": v2})).await;
+    assert_eq!(r["data"]["publishWorkflow"]["version"], 2, "{r}");
+    let moved = act(&s, &ben, task(&arriving, "first"), "go", Value::Null).await;
+    assert_eq!(moved["workflowVersion"], 2, "{moved}");
+    let q = "query($id: ID!) { application(id: $id) { workflowVersion history { kind actor } openTasks { id state actions { name } } } }";
+    let r = s.gql(Some(&s.admin), q, json!({"id": moved["id"]})).await;
+    let a = &r["data"]["application"];
+    assert_eq!(
+        a["openTasks"][0]["actions"],
+        json!([{"name": "finish"}]),
+        "{r}"
+    );
+    let entry = a["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "migrated")
+        .cloned();
+    assert_eq!(
+        entry.map(|e| e["actor"].clone()),
+        Some(json!("upgrade_at")),
+        "{r}"
+    );
+    // The one that was there already stays on version 1 and finishes there.
+    let r = s.gql(Some(&s.admin), q, json!({"id": there["id"]})).await;
+    assert_eq!(r["data"]["application"]["workflowVersion"], 1, "{r}");
+    let done = act(&s, &ben, task(&there, "second"), "done", Value::Null).await;
+    assert_eq!(done["outcome"], "approved", "{done}");
+
+    // Version 3 has no `second`: an application of version 2 arriving there stays on it.
+    let on_v2 = s.query(Some(&firm), &submit).await["data"]["submitApplication"].clone();
+    assert_eq!(on_v2["workflowVersion"], 2, "{on_v2}");
+    let v3 = v2
+        .replace("upgrade_at: [second]", "upgrade_at: [third]")
+        .replace("go: {to: second}", "go: {to: third}")
+        .replace("  second: {", "  third: {");
+    let r = s.gql(Some(&s.admin), publish, json!({"y": v3})).await;
+    assert_eq!(r["data"]["publishWorkflow"]["version"], 3, "{r}");
+    let stays = act(&s, &ben, task(&on_v2, "first"), "go", Value::Null).await;
+    assert_eq!(stays["workflowVersion"], 2, "{stays}");
+    assert_eq!(stays["activeStates"], json!(["second"]), "{stays}");
+    let plans = s.query(Some(&s.admin), "{ migrationPlans(workflowKey: \"upgrading\") { fromVersion toVersion createdBy approvedBy migrated } }").await;
+    assert_eq!(
+        plans["data"]["migrationPlans"],
+        json!([
+            {"fromVersion": 2, "toVersion": 3, "createdBy": "upgrade_at", "approvedBy": "upgrade_at", "migrated": 0},
+            {"fromVersion": 1, "toVersion": 2, "createdBy": "upgrade_at", "approvedBy": "upgrade_at", "migrated": 1}
+        ]),
+        "{plans}"
+    );
+    let doctor = softland(&["doctor", "--db", &s.db.url]);
+    assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
+}
+
 on_both_backends!(
+    applications_move_themselves_on_arrival_at_a_safe_state,
     running_applications_move_to_a_new_version,
     the_command_line_plans_dry_runs_and_runs,
     a_request_for_information_stops_the_agency_clock,

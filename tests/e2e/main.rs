@@ -21,6 +21,7 @@ mod directory;
 mod documents;
 mod dsl_schema;
 mod evolving;
+mod evolving_traffic;
 mod four_eyes;
 mod fuzz_http;
 mod graphql;

@@ -27,6 +27,9 @@ pub(crate) struct RawDef {
     pub(crate) form: Option<RawForm>,
     pub(crate) start: Option<Sp<String>>,
     pub(crate) states: Vec<RawState>,
+    /// `upgrade_at: [state, …]`: where running applications move by themselves to the newest
+    /// compatible version.
+    pub(crate) upgrade_at: Vec<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -131,6 +134,7 @@ pub(crate) mod keys {
         "form",
         "start",
         "states",
+        "upgrade_at",
     ];
     pub(crate) const APPLICANTS: &[&str] = &["regions"];
     pub(crate) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];

@@ -20,6 +20,7 @@ pub struct Workflow {
     states: Vec<State>,
     start: StateId,
     names: NameIndex,
+    upgrade_at: Vec<StateId>,
 }
 
 impl Workflow {
@@ -48,12 +49,25 @@ impl Workflow {
             states,
             start,
             names,
+            upgrade_at: Vec::new(),
         }
     }
 
     pub(crate) fn with_applicant_regions(mut self, regions: Vec<String>) -> Self {
         self.applicant_regions = regions;
         self
+    }
+
+    /// Sets the states where running applications move to the newest compatible version.
+    pub(crate) fn with_upgrade_at(mut self, states: Vec<StateId>) -> Self {
+        self.upgrade_at = states;
+        self
+    }
+
+    /// Where running applications move by themselves to the newest compatible published
+    /// version, on arriving there (`upgrade_at:`); empty: only a migration plan moves them.
+    pub fn upgrade_at(&self) -> &[StateId] {
+        &self.upgrade_at
     }
 
     /// Sets the reference prefix: the one given, else the key's initials (`internship-placement`

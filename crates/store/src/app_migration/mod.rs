@@ -8,6 +8,7 @@
 //!        └─► dry run: per application, will move or why not          one transaction, CAS
 //! ```
 
+mod arrival;
 mod run;
 mod select;
 
@@ -20,6 +21,8 @@ use softland_workflow::Rejection;
 use softland_workflow::migration::{Migration, Plan, Timers};
 use uuid::Uuid;
 
+pub use arrival::ON_ARRIVAL;
+pub(crate) use arrival::arrives_at_safe_state;
 pub use run::{Check, DryRun, RunReport};
 
 use crate::Store;

@@ -68,7 +68,7 @@ pub struct RunReport {
 }
 
 /// The versions and the engine's plan, for one pass.
-struct Pass {
+pub(super) struct Pass {
     from: Arc<Workflow>,
     to: Arc<Workflow>,
     plan: PlanRecord,
@@ -76,7 +76,7 @@ struct Pass {
 }
 
 impl Pass {
-    fn migration(&self) -> Migration<'_> {
+    pub(super) fn migration(&self) -> Migration<'_> {
         // Checked when the plan was stored; both versions are immutable.
         Migration::new(
             (&self.from, version(self.plan.from_version)),
@@ -88,7 +88,7 @@ impl Pass {
 }
 
 impl Store {
-    async fn pass(&self, plan: PlanRecord) -> Result<Pass> {
+    pub(super) async fn pass(&self, plan: PlanRecord) -> Result<Pass> {
         let from = self.workflow(&plan.workflow_key, plan.from_version).await?;
         let to = self.workflow(&plan.workflow_key, plan.to_version).await?;
         Migration::new(
@@ -233,7 +233,7 @@ impl Store {
     }
 
     /// Moves one application, retrying when a command changed it meanwhile.
-    async fn move_one(
+    pub(super) async fn move_one(
         &self,
         pass: &Pass,
         m: &Migration<'_>,
@@ -395,7 +395,7 @@ impl Store {
 }
 
 /// What happened to one application in a run.
-enum Moved {
+pub(super) enum Moved {
     Done,
     Blocked,
     Busy,

@@ -436,12 +436,43 @@ impl Store {
             (Some(open), BackendKind::Postgres) => self.inner.warm.put(row, inst, open),
             _ => self.inner.warm.forget(row.id),
         }
-        Ok(Outcome {
+        let outcome = Outcome {
             application,
             events: records,
             opened,
             open_tasks,
             replayed: false,
-        })
+        };
+        if crate::app_migration::arrives_at_safe_state(&wf, &events) {
+            // Boxed: the move is a command of its own, and every command's future would
+            // otherwise carry its size.
+            return Ok(Box::pin(self.upgraded(outcome)).await);
+        }
+        Ok(outcome)
+    }
+
+    /// After a command that brought the application to one of its version's `upgrade_at`
+    /// states: moved to the newest version it fits, it is answered as it now is. The command
+    /// is done either way: a failed move is logged, not the command's failure.
+    async fn upgraded(&self, mut outcome: Outcome) -> Outcome {
+        let a = &outcome.application;
+        match self
+            .upgrade_on_arrival(a.id, &a.workflow_key, a.workflow_version)
+            .await
+        {
+            Ok(false) => {}
+            Ok(true) => match self.application(a.id).await {
+                Ok(Some(now)) => {
+                    outcome.application = now;
+                    outcome.open_tasks = None;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "moved on arrival; reading it back failed"),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, application = %a.id, "could not move the application to a newer version on arrival")
+            }
+        }
+        outcome
     }
 }

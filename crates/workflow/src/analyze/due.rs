@@ -183,6 +183,34 @@ impl Analyzer<'_> {
         }
     }
 
+    /// `upgrade_at`: states where an application waits (a task or an approval), each known.
+    pub(super) fn upgrade_at(
+        &mut self,
+        names: &[Sp<String>],
+        kinds: &[Option<StateKind>],
+    ) -> Vec<StateId> {
+        let mut out = Vec::new();
+        for n in names {
+            let Some(i) = self.resolve(None, n) else {
+                continue;
+            };
+            match kinds.get(i) {
+                Some(Some(StateKind::Task(_) | StateKind::Approval(_))) => out.push(id(i)),
+                Some(Some(other)) => self.d.push(
+                    n.pos,
+                    Code::InvalidValue,
+                    format!(
+                        "`upgrade_at` names states where an application waits (a task or an approval); `{}` is a {} state",
+                        n.v,
+                        other.type_name()
+                    ),
+                ),
+                _ => {}
+            }
+        }
+        out
+    }
+
     pub(super) fn count(&mut self, c: &Sp<Count>, n: usize, what: &str) -> Option<u16> {
         let k = match c.v {
             Count::All => n as i64,

@@ -84,6 +84,7 @@ pub(crate) fn analyze(
         .map(|i| a.state(i, form.as_ref().map(Schema::source)))
         .collect();
     a.check_pauses(&kinds);
+    let upgrade_at = a.upgrade_at(&def.upgrade_at, &kinds);
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
@@ -116,7 +117,8 @@ pub(crate) fn analyze(
             id(start),
         )
         .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect())
-        .with_reference(def.reference.map(|r| r.v)),
+        .with_reference(def.reference.map(|r| r.v))
+        .with_upgrade_at(upgrade_at),
     )
 }
 

@@ -267,3 +267,22 @@ fn a_plan_naming_states_the_versions_lack_is_refused_whole() {
         Some(vec![PlanError::SameVersion])
     );
 }
+
+#[test]
+fn upgrade_at_names_states_where_an_application_waits() {
+    let ok = compile(&V1.replace("start: first", "upgrade_at: [first, vote]\nstart: first"));
+    let names: Vec<&str> = ok
+        .upgrade_at()
+        .iter()
+        .map(|s| ok.state(*s).name())
+        .collect();
+    assert_eq!(names, ["first", "vote"]);
+    let d = Workflow::compile(&V1.replace(
+        "start: first",
+        "upgrade_at: [passed, nowhere]\nstart: first",
+    ))
+    .unwrap_err();
+    let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&crate::Code::InvalidValue), "{d}");
+    assert!(codes.contains(&crate::Code::UnknownTarget), "{d}");
+}

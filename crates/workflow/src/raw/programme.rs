@@ -1,6 +1,6 @@
 //! The definition's keys about its programme rather than its steps: `form:` (the application
 //! form), `reference:` (the prefix of its applications' references) and `applicants:` (who may
-//! apply).
+//! apply), `upgrade_at:` (where running applications move to a newer version by themselves).
 
 use super::{Fields, Reader, SNode};
 use crate::diagnostic::Code;
@@ -8,8 +8,11 @@ use crate::rawdef::{RawDef, RawForm, Sp, keys};
 use crate::yaml::{Node, pos_of};
 
 impl Reader<'_> {
-    /// Reads `reference` and `applicants` into `def`.
+    /// Reads `reference`, `applicants` and `upgrade_at` into `def`.
     pub(super) fn programme(&mut self, f: &Fields<'_>, def: &mut RawDef) {
+        if let Some(n) = f.get("upgrade_at") {
+            def.upgrade_at = self.strings(n, "a state of `upgrade_at`");
+        }
         if let Some(reference) = self.opt_string(f, "reference", "the workflow") {
             let ok = (2..=8).contains(&reference.v.len())
                 && reference
