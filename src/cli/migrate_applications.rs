@@ -34,6 +34,9 @@ struct PlanFile {
     /// Only those in this state.
     #[serde(default)]
     state: Option<String>,
+    /// Changes to the form data: `field: CEL expression over the old data`.
+    #[serde(default)]
+    set: BTreeMap<String, String>,
 }
 
 /// The most a plan file may hold.
@@ -68,6 +71,7 @@ fn read(path: &Path) -> anyhow::Result<NewPlan> {
         mappings: file.mappings.into_iter().collect(),
         timers,
         selection,
+        data_changes: file.set.into_iter().collect(),
     })
 }
 

@@ -529,7 +529,74 @@ async fn applications_move_themselves_on_arrival_at_a_safe_state(s: Server) {
     assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
 }
 
+const RESHAPING: &str = r#"
+key: reshaping
+title: Its form changes
+agencies: [hkstp]
+form: {type: object, properties: {staff: {type: integer}}}
+start: review
+states:
+  review: {type: task, assignee: hkstp, actions: {done: {to: approved}}}
+  approved: {type: final, outcome: approved}
+"#;
+
+/// A plan changes the form data as applications move (CEL over the old data), checked against
+/// the new form in the dry run.
+async fn a_plan_changes_the_form_data_as_applications_move(s: Server) {
+    let publish = "mutation($y: String!) { publishWorkflow(yaml: $y) { version } }";
+    let r = s
+        .gql(Some(&s.admin), publish, json!({"y": RESHAPING}))
+        .await;
+    assert_eq!(r["data"]["publishWorkflow"]["version"], 1, "{r}");
+    let firm = s.applicant_key("szfin", "li");
+    let submit = "mutation { submitApplication(input: {workflowKey: \"reshaping\", data: {staff: 3}}) { id } }";
+    let id = s.query(Some(&firm), submit).await["data"]["submitApplication"]["id"].clone();
+    let v2 = RESHAPING.replace(
+        "form: {type: object, properties: {staff: {type: integer}}}",
+        "form: {type: object, required: [headcount], additionalProperties: false, properties: {headcount: {type: integer, minimum: 1}}}",
+    );
+    let r = s.gql(Some(&s.admin), publish, json!({"y": v2})).await;
+    assert_eq!(r["data"]["publishWorkflow"]["version"], 2, "{r}");
+    let plan = "mutation($i: PlanMigrationInput!) { planMigration(input: $i) { id dataChanges { field expression } dryRun { ok code reason } } }";
+    let bare = json!({"workflowKey": "reshaping", "fromVersion": 1, "toVersion": 2});
+    let r = s.gql(Some(&s.admin), plan, json!({"i": bare})).await;
+    assert_eq!(
+        r["data"]["planMigration"]["dryRun"][0]["code"], "data-invalid",
+        "{r}"
+    );
+    let mut changed = bare.clone();
+    changed["dataChanges"] = json!([
+        {"field": "headcount", "expression": "data.staff"},
+        {"field": "staff", "expression": "null"}
+    ]);
+    let r = s.gql(Some(&s.admin), plan, json!({"i": changed})).await;
+    assert_eq!(r["data"]["planMigration"]["dryRun"][0]["ok"], true, "{r}");
+    let plan_id = r["data"]["planMigration"]["id"].clone();
+    // An expression reading a field the old form lacks is refused with the plan.
+    let mut typo = bare.clone();
+    typo["dataChanges"] = json!([{"field": "headcount", "expression": "data.stafff"}]);
+    let r = s.gql(Some(&s.admin), plan, json!({"i": typo})).await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    let second = s.key(&["--role", "admin", "--name", "second"]);
+    let approve = "mutation($id: ID!) { approveMigration(id: $id) { id } }";
+    let r = s.gql(Some(&second), approve, json!({"id": plan_id})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let run = "mutation($id: ID!) { runMigration(id: $id) { migrated } }";
+    let r = s.gql(Some(&s.admin), run, json!({"id": plan_id})).await;
+    assert_eq!(r["data"]["runMigration"]["migrated"], 1, "{r}");
+    let q = "query($id: ID!) { application(id: $id) { workflowVersion data } }";
+    let r = s.gql(Some(&firm), q, json!({"id": id})).await;
+    assert_eq!(
+        r["data"]["application"]["data"],
+        json!({"headcount": 3}),
+        "{r}"
+    );
+    let doctor = softland(&["doctor", "--db", &s.db.url]);
+    assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
+}
+
 on_both_backends!(
+    a_plan_changes_the_form_data_as_applications_move,
     applications_move_themselves_on_arrival_at_a_safe_state,
     running_applications_move_to_a_new_version,
     the_command_line_plans_dry_runs_and_runs,

@@ -12,14 +12,15 @@
 //! comprehension (`exists`, `all`, `map`, …) may not contain another, since one nested in
 //! another over a 3 000-item list makes nine million steps.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::{Context, Program, Value as Cel};
 use serde_json::Value;
 
 use crate::schema::Schema;
+
+mod values;
+use values::from_cel;
+pub(crate) use values::{to_cel, to_cel_fields};
 
 /// A compiled condition.
 pub(crate) struct Condition {
@@ -54,6 +55,25 @@ pub(crate) enum ConditionError {
         path: String,
         known: Vec<String>,
     },
+}
+
+impl std::fmt::Display for ConditionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConditionError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "does not parse at {line}:{column}: {message}"),
+            ConditionError::TooComplex { message, .. } => f.write_str(message),
+            ConditionError::UnknownVariable(v) => {
+                write!(f, "uses unknown variable `{v}` (the old form is `data`)")
+            }
+            ConditionError::UnknownField { path, .. } => {
+                write!(f, "uses `{path}`, which the old form does not define")
+            }
+        }
+    }
 }
 
 /// The longest condition, in characters.
@@ -240,6 +260,17 @@ impl Condition {
         })
     }
 
+    /// Evaluates against `data` to any value (a migration's data change), as JSON. A value
+    /// JSON cannot hold (bytes, a function, a timestamp) is an error.
+    pub(crate) fn value(&self, data: &Cel) -> Result<Value, String> {
+        ROOT.with(|root| {
+            let mut ctx = root.new_inner_scope();
+            ctx.add_variable_from_value("data", data.clone());
+            let v = self.program.execute(&ctx).map_err(|e| e.to_string())?;
+            from_cel(&v)
+        })
+    }
+
     /// The top-level form fields the condition reads (`None`: it reads `data` as a whole).
     pub(crate) fn fields(&self) -> Option<&[String]> {
         self.fields.as_deref()
@@ -248,49 +279,6 @@ impl Condition {
 
 thread_local! {
     static ROOT: Context<'static, 'static> = Context::default();
-}
-
-/// Converts only `fields` of the form (all of it when `None`): conditions usually read a few.
-pub(crate) fn to_cel_fields<'a>(
-    data: &Value,
-    fields: impl Iterator<Item = Option<&'a [String]>>,
-) -> Cel {
-    let mut wanted: Vec<&str> = Vec::new();
-    for f in fields {
-        match f {
-            None => return to_cel(data),
-            Some(names) => wanted.extend(names.iter().map(String::as_str)),
-        }
-    }
-    let Value::Object(map) = data else {
-        return to_cel(data);
-    };
-    let m: HashMap<String, Cel> = map
-        .iter()
-        .filter(|(k, _)| wanted.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), to_cel(v)))
-        .collect();
-    Cel::Map(m.into())
-}
-
-/// Converts JSON to a CEL value. Integers become `int` (not `uint`), so `data.staff >= 5` works.
-pub(crate) fn to_cel(v: &Value) -> Cel {
-    match v {
-        Value::Null => Cel::Null,
-        Value::Bool(b) => Cel::Bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Cel::Int(i),
-            None => n
-                .as_u64()
-                .map_or_else(|| Cel::Float(n.as_f64().unwrap_or(f64::NAN)), Cel::UInt),
-        },
-        Value::String(s) => Cel::String(Arc::new(s.clone())),
-        Value::Array(items) => Cel::List(Arc::new(items.iter().map(to_cel).collect())),
-        Value::Object(map) => {
-            let m: HashMap<String, Cel> = map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
-            Cel::Map(m.into())
-        }
-    }
 }
 
 /// The `data.a.b` path an expression spells, if it is one.

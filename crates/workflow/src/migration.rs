@@ -52,6 +52,9 @@ pub struct Plan {
     pub mappings: Vec<(String, String)>,
     /// What happens to running timers.
     pub timers: Timers,
+    /// Changes to the form data: a top-level field and the CEL expression over the old data
+    /// (`data`) that gives its new value (`null`: the field goes).
+    pub data: Vec<(String, String)>,
 }
 
 /// A mistake in the plan itself, whatever the applications.
@@ -69,6 +72,17 @@ pub enum PlanError {
     /// Both versions are the same one.
     #[error("a plan moves applications between two different versions")]
     SameVersion,
+    /// A data change names a field neither form declares.
+    #[error("neither form declares a field `{0}` to change")]
+    UnknownDataField(String),
+    /// A data change's expression does not compile.
+    #[error("the change of `data.{field}` {message}")]
+    DataChange {
+        /// The field.
+        field: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Why one application cannot move (the dry run's reason).
@@ -99,6 +113,13 @@ pub enum Blocker {
     },
     /// Its form data does not satisfy the new version's form.
     Data(Vec<Violation>),
+    /// A data change could not be made on its data.
+    DataChangeFailed {
+        /// The field.
+        field: String,
+        /// Why.
+        message: String,
+    },
 }
 
 impl Blocker {
@@ -112,6 +133,7 @@ impl Blocker {
             Blocker::BranchesChanged(_) => "branches-changed",
             Blocker::AssigneeChanged { .. } => "assignee-changed",
             Blocker::Data(_) => "data-invalid",
+            Blocker::DataChangeFailed { .. } => "data-change-failed",
         }
     }
 }
@@ -136,6 +158,12 @@ impl fmt::Display for Blocker {
                 f,
                 "the open task at `{state}` is {from}'s, but the new version gives the step to another agency"
             ),
+            Blocker::DataChangeFailed { field, message } => {
+                write!(
+                    f,
+                    "the change of `data.{field}` failed on its data: {message}"
+                )
+            }
             Blocker::Data(v) => {
                 f.write_str("its form data does not fit the new version's form:")?;
                 for (i, v) in v.iter().take(3).enumerate() {
@@ -180,6 +208,7 @@ pub struct Migration<'a> {
     to_version: u32,
     moves: HashMap<&'a str, &'a str>,
     plan: &'a Plan,
+    data: DataChanges,
 }
 
 impl<'a> Migration<'a> {
@@ -193,7 +222,9 @@ impl<'a> Migration<'a> {
         if from_version == to_version {
             return Err(vec![PlanError::SameVersion]);
         }
+        let data = DataChanges::compile(from.form_schema(), to.form_schema(), &plan.data)?;
         Ok(Migration {
+            data,
             from,
             to,
             from_version,
@@ -255,7 +286,12 @@ impl<'a> Migration<'a> {
                 });
             }
         }
-        self.to.check_form(inst.data()).map_err(Blocker::Data)?;
+        if self.data.is_empty() {
+            self.to.check_form(inst.data()).map_err(Blocker::Data)?;
+        } else {
+            let data = self.data.apply(inst.data())?;
+            self.to.check_form(&data).map_err(Blocker::Data)?;
+        }
         // Steps done earlier (four-eyes rules name them) and steps waiting on the firm move
         // too, when the new version has them.
         for s in inst.remembered_states() {
@@ -312,6 +348,13 @@ impl<'a> Migration<'a> {
     ) -> Result<Event, Blocker> {
         let states = self.check(version, inst)?;
         let due = self.due_times(inst, env);
+        let data = if self.data.is_empty() {
+            None
+        } else {
+            Some(self.data.apply(inst.data())?)
+                .filter(|d| d != inst.data())
+                .map(std::sync::Arc::new)
+        };
         let event = Event {
             at: env.now,
             actor: Some(actor.id.as_str().into()),
@@ -322,6 +365,7 @@ impl<'a> Migration<'a> {
                 to_version: self.to_version,
                 states,
                 due,
+                data,
             },
         };
         inst.migrate(self.from, self.to, &event)
@@ -359,6 +403,10 @@ fn works(kind: &StateKind, assignee: &Assignee) -> bool {
         _ => false,
     }
 }
+
+mod data;
+use data::DataChanges;
+pub use data::MOST_DATA_CHANGES;
 
 #[cfg(test)]
 mod tests;

@@ -60,15 +60,25 @@ struct PlansPage {
     from: i64,
     to: i64,
     mappings: String,
+    changes: String,
     restart: bool,
     refusal: Option<String>,
+}
+
+/// What the plan form held (shown again when it is refused).
+struct Filled {
+    from: i64,
+    to: i64,
+    mappings: String,
+    changes: String,
+    restart: bool,
 }
 
 async fn plans_page(
     c: &Console,
     v: &Visitor,
     key: &str,
-    form: Option<(i64, i64, String, bool)>,
+    form: Option<Filled>,
     refusal: Option<String>,
 ) -> Response {
     let answer: PlansAnswer = match c.call(v, PLANS, json!({"key": key})).await {
@@ -93,17 +103,23 @@ async fn plans_page(
             ..p
         })
         .collect();
-    let (from, to, mappings, restart) =
-        form.unwrap_or(((w.version - 1).max(1), w.version, String::new(), false));
+    let f = form.unwrap_or(Filled {
+        from: (w.version - 1).max(1),
+        to: w.version,
+        mappings: String::new(),
+        changes: String::new(),
+        restart: false,
+    });
     html(&PlansPage {
         page: Frame::new(v, format!("{} · {}", t.mig_title, w.title), "/workflows"),
         t,
         w,
         plans,
-        from,
-        to,
-        mappings,
-        restart,
+        from: f.from,
+        to: f.to,
+        mappings: f.mappings,
+        changes: f.changes,
+        restart: f.restart,
         refusal,
     })
 }
@@ -115,6 +131,20 @@ pub(crate) async fn plans(
     Path(key): Path<String>,
 ) -> Response {
     plans_page(&c, &v, &key, None, None).await
+}
+
+/// `field = CEL expression`, one per line.
+fn data_changes(text: &str) -> Result<Vec<Value>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once('=') {
+            Some((field, expr)) if !field.trim().is_empty() && !expr.trim().is_empty() => {
+                Ok(json!({"field": field.trim(), "expression": expr.trim()}))
+            }
+            _ => Err(line.to_owned()),
+        })
+        .collect()
 }
 
 /// `old → new`, `old -> new` or `old: new`, one per line.
@@ -144,21 +174,34 @@ pub(crate) async fn make(State(c): State<Console>, Path(key): Path<String>, p: P
     let t = v.t();
     let number = |name: &str| p.field(name).trim().parse::<i64>().unwrap_or(0);
     let (from, to) = (number("from"), number("to"));
-    let text = p.field("mappings").to_owned();
-    let restart = p.field("timers") == "restart";
-    let form = Some((from, to, text.clone(), restart));
-    let list = match mappings(&text) {
+    let form = Filled {
+        from,
+        to,
+        mappings: p.field("mappings").to_owned(),
+        changes: p.field("changes").to_owned(),
+        restart: p.field("timers") == "restart",
+    };
+    let list = match mappings(&form.mappings) {
         Ok(list) => list,
         Err(line) => {
             let why = t.mig_bad_line.replace("{line}", &line);
-            return plans_page(&c, v, &key, form, Some(why)).await;
+            return plans_page(&c, v, &key, Some(form), Some(why)).await;
         }
     };
+    let changes = match data_changes(&form.changes) {
+        Ok(list) => list,
+        Err(line) => {
+            let why = t.mig_bad_change.replace("{line}", &line);
+            return plans_page(&c, v, &key, Some(form), Some(why)).await;
+        }
+    };
+    let restart = form.restart;
     let input = json!({
         "workflowKey": key,
         "fromVersion": from,
         "toVersion": to,
         "mappings": list,
+        "dataChanges": changes,
         "timers": if restart { "RESTART" } else { "KEEP_ELAPSED" },
     });
     #[derive(Deserialize)]
@@ -174,14 +217,14 @@ pub(crate) async fn make(State(c): State<Console>, Path(key): Path<String>, p: P
         Ok(m) => {
             Redirect::to(&format!("/migrations/{}", encode(&m.plan_migration.id))).into_response()
         }
-        Err(f) => plans_page(&c, v, &key, form, Some(refusal_words(t, &f))).await,
+        Err(f) => plans_page(&c, v, &key, Some(form), Some(refusal_words(t, &f))).await,
     }
 }
 
 const ONE: &str = r#"query($id: ID!, $first: Int) {
   migrationPlan(id: $id) {
     id hash workflowKey fromVersion toVersion timers state applicationIds
-    mappings { from to } createdBy createdAt approvedBy approvedAt migrated lastRunAt
+    mappings { from to } dataChanges { field expression } createdBy createdAt approvedBy approvedAt migrated lastRunAt
     dryRun(first: $first) { applicationId ok reason code states }
     dryRunCounts { total ok blocked { code count } }
   }
@@ -205,6 +248,7 @@ struct Plan {
     state: Option<String>,
     application_ids: Option<Vec<String>>,
     mappings: Vec<Mapping>,
+    data_changes: Vec<DataChange>,
     created_by: String,
     approved_by: Option<String>,
     migrated: i64,
@@ -217,6 +261,12 @@ struct Plan {
 struct Mapping {
     from: String,
     to: String,
+}
+
+#[derive(Deserialize, Debug)]
+struct DataChange {
+    field: String,
+    expression: String,
 }
 
 #[derive(Deserialize, Debug)]
@@ -321,5 +371,10 @@ mod tests {
         );
         assert_eq!(mappings("only_one").unwrap_err(), "only_one");
         assert_eq!(mappings("a ->").unwrap_err(), "a ->");
+        assert_eq!(
+            data_changes("staff = data.count * 2\n").unwrap(),
+            vec![json!({"field": "staff", "expression": "data.count * 2"})]
+        );
+        assert_eq!(data_changes("staff").unwrap_err(), "staff");
     }
 }

@@ -53,6 +53,17 @@ pub struct MigrationMapping {
     pub to: String,
 }
 
+/// A change to the form data while applications move: a top-level field of the new form and
+/// the CEL expression over the old data (`data`) that gives its value (`null`: the field goes).
+#[derive(InputObject, SimpleObject, Clone, Debug)]
+#[graphql(input_name = "MigrationDataChangeInput")]
+pub struct MigrationDataChange {
+    /// The field.
+    pub field: String,
+    /// The CEL expression, e.g. `data.staff_count * 1`.
+    pub expression: String,
+}
+
 /// A plan to move applications from one version of a workflow to another.
 #[derive(InputObject, Debug)]
 pub struct PlanMigrationInput {
@@ -73,6 +84,9 @@ pub struct PlanMigrationInput {
     /// What happens to running timers (default `KEEP_ELAPSED`).
     #[graphql(default_with = "MigrationTimers::KeepElapsed")]
     pub timers: MigrationTimers,
+    /// Changes to the form data, checked against the new form in the dry run.
+    #[graphql(default)]
+    pub data_changes: Vec<MigrationDataChange>,
 }
 
 /// One application's answer in a dry run.
@@ -85,7 +99,8 @@ pub struct MigrationCheck {
     /// Why not, in words.
     pub reason: Option<String>,
     /// Why not, as a stable code: `unmapped-state`, `kind-changed`, `branches-changed`,
-    /// `assignee-changed`, `data-invalid`, `finished`, `other-version`, `not-found`.
+    /// `assignee-changed`, `data-invalid`, `data-change-failed`, `finished`, `other-version`,
+    /// `not-found`.
     pub code: Option<String>,
     /// The states it is in (old version).
     pub states: Vec<String>,
@@ -130,6 +145,8 @@ pub struct MigrationPlan {
     pub mappings: Vec<MigrationMapping>,
     /// What happens to running timers.
     pub timers: MigrationTimers,
+    /// Changes to the form data.
+    pub data_changes: Vec<MigrationDataChange>,
     /// The applications it is limited to, if listed.
     pub application_ids: Option<Vec<ID>>,
     /// The state it is limited to, if any.
@@ -185,6 +202,14 @@ impl From<PlanRecord> for MigrationPlan {
                 })
                 .collect(),
             timers: p.timers.into(),
+            data_changes: p
+                .data_changes
+                .iter()
+                .map(|(field, expression)| MigrationDataChange {
+                    field: field.clone(),
+                    expression: expression.clone(),
+                })
+                .collect(),
             application_ids,
             state,
             created_by: p.created_by.clone(),
@@ -346,6 +371,11 @@ impl MigrationMutation {
             mappings: input.mappings.into_iter().map(|m| (m.from, m.to)).collect(),
             timers: input.timers.into(),
             selection,
+            data_changes: input
+                .data_changes
+                .into_iter()
+                .map(|c| (c.field, c.expression))
+                .collect(),
         };
         Ok(store(ctx)
             .plan_migration(plan, &actor.id)

@@ -81,6 +81,7 @@ impl Store {
             mappings: Vec::new(),
             timers: Timers::KeepElapsed,
             selection: Selection::All,
+            data_changes: Vec::new(),
         };
         let (plan, made) = self.plan_migration_once(new, ON_ARRIVAL).await?;
         if made || plan.approved_by.is_none() {

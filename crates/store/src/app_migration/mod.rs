@@ -65,6 +65,8 @@ pub struct NewPlan {
     pub timers: Timers,
     /// Which applications.
     pub selection: Selection,
+    /// Changes to the form data: field, CEL expression over the old data.
+    pub data_changes: Vec<(String, String)>,
 }
 
 /// What is stored of a plan besides its columns, and what its hash covers.
@@ -76,6 +78,8 @@ struct Stored {
     mappings: Vec<(String, String)>,
     timers: String,
     selection: Selection,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    data_changes: Vec<(String, String)>,
 }
 
 /// A stored plan.
@@ -97,6 +101,8 @@ pub struct PlanRecord {
     pub timers: Timers,
     /// Which applications.
     pub selection: Selection,
+    /// Changes to the form data.
+    pub data_changes: Vec<(String, String)>,
     /// Who made it.
     pub created_by: String,
     /// When.
@@ -117,6 +123,7 @@ impl PlanRecord {
         Plan {
             mappings: self.mappings.clone(),
             timers: self.timers,
+            data: self.data_changes.clone(),
         }
     }
 }
@@ -137,6 +144,7 @@ fn record(m: migration_plan::Model) -> Result<PlanRecord> {
         mappings: stored.mappings,
         timers: Timers::parse(&stored.timers).unwrap_or_default(),
         selection: stored.selection,
+        data_changes: stored.data_changes,
         created_by: m.created_by,
         created_at: m.created_at,
         approved_by: m.approved_by,
@@ -172,6 +180,7 @@ impl Store {
         let plan = Plan {
             mappings: new.mappings.clone(),
             timers: new.timers,
+            data: new.data_changes.clone(),
         };
         if let Selection::State(s) = &new.selection
             && from.state_id(s).is_none()
@@ -197,6 +206,7 @@ impl Store {
             mappings: new.mappings,
             timers: new.timers.as_str().to_owned(),
             selection: new.selection,
+            data_changes: new.data_changes,
         };
         let text = serde_json::to_string(&stored).map_err(corrupt)?;
         let model = migration_plan::ActiveModel {
@@ -235,6 +245,7 @@ impl Store {
             mappings: new.mappings.clone(),
             timers: new.timers.as_str().to_owned(),
             selection: new.selection.clone(),
+            data_changes: new.data_changes.clone(),
         };
         let hash = sha256_hex(&serde_json::to_string(&stored).map_err(corrupt)?);
         let found = migration_plan::Entity::find()

@@ -281,14 +281,17 @@ impl Store {
         ) else {
             return Ok(Moved::Blocked);
         };
-        let due: Vec<TaskDue> = match &event.kind {
-            EventKind::Migrated { due, .. } => due.clone(),
-            _ => Vec::new(),
+        let (due, data): (Vec<TaskDue>, _) = match &event.kind {
+            EventKind::Migrated { due, data, .. } => (due.clone(), data.clone()),
+            _ => (Vec::new(), None),
         };
         let mut w = Writer::new(&pass.to, pass.plan.to_version, row.id, &row.organization);
         let log = plan_events(&mut w, row.revision + 1, &row.last_hash, &[event], now)?;
         let mut update = snapshot(&pass.to, &inst, log.last_hash.clone(), now)?;
         update.workflow_version = Set(pass.plan.to_version);
+        if let Some(data) = data {
+            update.data = Set((*data).clone());
+        }
         let txn = self.begin().await?;
         let res = application::Entity::update_many()
             .set(update)

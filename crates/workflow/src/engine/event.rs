@@ -217,6 +217,9 @@ pub enum EventKind {
         /// Open tasks whose due time the plan changed (timers restarted).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         due: Vec<TaskDue>,
+        /// The form data after the plan's data changes, when they changed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<Arc<Value>>,
     },
     /// The applicant withdrew the application.
     Withdrawn {

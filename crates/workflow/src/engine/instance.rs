@@ -297,7 +297,10 @@ impl Instance {
         to: &Workflow,
         event: &Event,
     ) -> Result<(), UnknownState> {
-        let EventKind::Migrated { states, due, .. } = &event.kind else {
+        let EventKind::Migrated {
+            states, due, data, ..
+        } = &event.kind
+        else {
             return Err(UnknownState(format!(
                 "(not a migration: {})",
                 event.kind.name()
@@ -336,6 +339,9 @@ impl Instance {
             .into_iter()
             .filter_map(|(s, a)| map(s).map(|s| (s, a)))
             .collect();
+        if let Some(data) = data {
+            self.data = Arc::clone(data);
+        }
         self.version += 1;
         self.updated_at = Some(event.at);
         Ok(())

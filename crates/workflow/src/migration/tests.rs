@@ -110,6 +110,7 @@ fn plan(mappings: &[(&str, &str)]) -> Plan {
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .collect(),
         timers: Timers::KeepElapsed,
+        data: Vec::new(),
     }
 }
 
@@ -285,4 +286,61 @@ fn upgrade_at_names_states_where_an_application_waits() {
     let codes: Vec<_> = d.iter().map(|d| d.code).collect();
     assert!(codes.contains(&crate::Code::InvalidValue), "{d}");
     assert!(codes.contains(&crate::Code::UnknownTarget), "{d}");
+}
+
+#[test]
+fn data_changes_are_made_checked_against_the_new_form_and_folded() {
+    let a = compile(V1);
+    // The new form requires `staff`, an integer; the old data has `count`.
+    let b = compile(&V1.replace(
+        "form: {type: object, properties: {count: {type: integer}}}",
+        "form: {type: object, required: [staff], properties: {staff: {type: integer, minimum: 2}}, additionalProperties: false}",
+    ));
+    let run = Run::new(&a);
+    let none = plan(&[]);
+    let m = Migration::new((&a, 1), (&b, 2), &none).unwrap();
+    assert!(matches!(m.check(1, &run.inst), Err(Blocker::Data(_))));
+    let mut p = plan(&[]);
+    p.data = vec![
+        ("staff".into(), "data.count * 2".into()),
+        ("count".into(), "null".into()),
+    ];
+    let m = Migration::new((&a, 1), (&b, 2), &p).unwrap();
+    let mut inst = run.inst.clone();
+    let env = Env {
+        now: t0(),
+        calendar: &run.cal,
+    };
+    let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
+    assert_eq!(inst.data(), &json!({"staff": 2}));
+    let mut events = run.events.clone();
+    events.push(e);
+    let folded = Instance::replay_versions(&a, |v| (v == 2).then_some(&b), &events).unwrap();
+    assert_eq!(folded.data(), &json!({"staff": 2}));
+    // A value the new form refuses is named; so is an expression that fails on the data.
+    p.data = vec![
+        ("staff".into(), "data.count".into()),
+        ("count".into(), "null".into()),
+    ];
+    let m = Migration::new((&a, 1), (&b, 2), &p).unwrap();
+    assert!(matches!(m.check(1, &run.inst), Err(Blocker::Data(_))));
+    p.data = vec![("staff".into(), "data.count / 0".into())];
+    let m = Migration::new((&a, 1), (&b, 2), &p).unwrap();
+    let err = m.check(1, &run.inst).unwrap_err();
+    assert_eq!(err.code(), "data-change-failed", "{err}");
+    // A field neither form declares, or an expression reading one the old form lacks, is
+    // refused with the plan.
+    p.data = vec![
+        ("nowhere".into(), "1".into()),
+        ("staff".into(), "data.typo".into()),
+    ];
+    let errors = Migration::new((&a, 1), (&b, 2), &p).err().unwrap();
+    assert!(
+        matches!(&errors[0], PlanError::UnknownDataField(f) if f == "nowhere"),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(&errors[1], PlanError::DataChange { field, .. } if field == "staff"),
+        "{errors:?}"
+    );
 }
