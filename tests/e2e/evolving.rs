@@ -225,7 +225,7 @@ async fn running_applications_move_to_a_new_version(s: Server) {
 
     // Each history says so once, in the hash chain; states are the new version's.
     let hash = mapped["hash"].as_str().unwrap();
-    let q = "query($id: ID!) { application(id: $id) { workflowVersion activeStates history { kind actor } } }";
+    let q = "query($id: ID!) { application(id: $id) { workflowVersion activeStates history { kind actor state stateTitle } } }";
     for (state, app) in &apps {
         let r = s.gql(Some(&s.admin), q, json!({"id": app})).await;
         let a = &r["data"]["application"];
@@ -249,6 +249,20 @@ async fn running_applications_move_to_a_new_version(s: Server) {
             other => other,
         };
         assert!(active.contains(&expected), "{state}: {active:?}");
+        // Entries written on version 1 keep version 1's titles, a removed step's included.
+        if *state == "hkma_sandbox_referral" {
+            let entered = a["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["kind"] == "entered" && e["state"] == "hkma_sandbox_referral")
+                .cloned()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(
+                entered["stateTitle"], "HKMA Fintech Supervisory Sandbox referral",
+                "{r}"
+            );
+        }
     }
     let plans = s.query(Some(&s.admin), "{ migrationPlans(workflowKey: \"soft-landing-sz-to-hk\") { hash migrated approvedBy createdBy } }").await;
     let kept = plans["data"]["migrationPlans"].as_array().unwrap();

@@ -115,6 +115,14 @@ impl ApplicationEvent {
     }
 
     /// With the titles `wf` gives its state and action.
+    pub(super) fn titled_by(self, wf: Option<&softland_workflow::Workflow>) -> Self {
+        match wf {
+            Some(wf) => self.titled(wf),
+            None => self,
+        }
+    }
+
+    /// With the titles `wf` gives its state and action.
     pub(super) fn titled(mut self, wf: &softland_workflow::Workflow) -> Self {
         if let Some(state) = self.state.as_deref().and_then(|s| wf.state_named(s)) {
             self.state_titles = Some(state.title().clone());
@@ -128,4 +136,44 @@ impl ApplicationEvent {
         }
         self
     }
+}
+
+/// An application's history as `who` may see it, each entry titled by the workflow version the
+/// application ran on when it was written: a `migrated` entry moves the rest to its new version
+/// (a renamed step keeps its old title where it was taken). A version that no longer loads
+/// leaves the titles out, not the history.
+pub(super) async fn titled_history(
+    store: &softland_store::Store,
+    key: &str,
+    current: i32,
+    events: Vec<EventRecord>,
+    who: &Principal,
+) -> Vec<ApplicationEvent> {
+    let migrated = softland_workflow::EventName::Migrated;
+    let version_at = |e: &EventRecord, field: &str| {
+        e.payload
+            .get(field)
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())
+    };
+    let mut version = events
+        .iter()
+        .find(|e| e.kind == migrated)
+        .and_then(|e| version_at(e, "from_version"))
+        .unwrap_or(current);
+    let mut versions = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        if e.kind == migrated {
+            version = version_at(&e, "to_version").unwrap_or(current);
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) = versions.entry(version) {
+            slot.insert(store.workflow(key, version).await.ok());
+        }
+        let wf = versions.get(&version).and_then(Option::as_deref);
+        if let Some(entry) = ApplicationEvent::seen_by(e, who) {
+            out.push(entry.titled_by(wf));
+        }
+    }
+    out
 }

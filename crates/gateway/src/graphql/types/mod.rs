@@ -437,16 +437,14 @@ impl Application {
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ApplicationEvent>> {
         let who = principal(ctx)?;
         let events = store(ctx).history(self.uuid).await.map_err(from_store)?;
-        // A definition that no longer loads leaves the titles out, not the history.
-        let wf = self.compiled(ctx).await.ok();
-        Ok(events
-            .into_iter()
-            .filter_map(|e| ApplicationEvent::seen_by(e, who))
-            .map(|e| match &wf {
-                Some(wf) => e.titled(wf),
-                None => e,
-            })
-            .collect())
+        Ok(super::events::titled_history(
+            store(ctx),
+            &self.workflow_key,
+            self.workflow_version,
+            events,
+            who,
+        )
+        .await)
     }
 }
 
