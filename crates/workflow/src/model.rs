@@ -319,6 +319,8 @@ pub struct ActionSpec {
     pub(crate) to: StateId,
     pub(crate) input: Option<Schema>,
     pub(crate) distinct_from: Vec<StateId>,
+    /// It asks the firm for information: it goes to the applicant's task, which comes back.
+    pub(crate) request: bool,
 }
 
 impl ActionSpec {

@@ -175,9 +175,9 @@ impl Workflow {
         let StateKind::Task(t) = self.state(from).kind() else {
             return None;
         };
-        let to = t.action(action)?.to;
-        let kind_of = |s: StateId| self.states.get(s.index()).map(State::kind);
-        crate::model::is_request(kind_of, from, to).then_some(t.due.as_ref())?
+        t.due
+            .as_ref()
+            .filter(|_| t.action(action).is_some_and(|a| a.request))
     }
 
     /// A state's id by name.

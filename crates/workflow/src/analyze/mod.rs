@@ -84,6 +84,8 @@ pub(crate) fn analyze(
         .map(|i| a.state(i, form.as_ref().map(Schema::source)))
         .collect();
     a.check_pauses(&kinds);
+    let mut kinds = kinds;
+    mark_requests(&mut kinds);
     let upgrade_at = a.upgrade_at(&def.upgrade_at, &kinds);
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
@@ -120,6 +122,32 @@ pub(crate) fn analyze(
         .with_reference(def.reference.map(|r| r.v))
         .with_upgrade_at(upgrade_at),
     )
+}
+
+/// Marks the actions that ask the firm for information (they go to an applicant's task that
+/// comes back): what the engine asks on every action, decided once here.
+fn mark_requests(kinds: &mut [Option<StateKind>]) {
+    let marks: Vec<Vec<bool>> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| match k {
+            Some(StateKind::Task(t)) => {
+                let kind_of = |s: StateId| kinds.get(s.index()).and_then(Option::as_ref);
+                t.actions
+                    .iter()
+                    .map(|a| is_request(kind_of, id(i), a.to))
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    for (k, marks) in kinds.iter_mut().zip(marks) {
+        if let Some(StateKind::Task(t)) = k {
+            for (a, request) in t.actions.iter_mut().zip(marks) {
+                a.request = request;
+            }
+        }
+    }
 }
 
 fn id(i: usize) -> StateId {
@@ -296,6 +324,8 @@ impl<'a> Analyzer<'a> {
                             to: id(to),
                             input,
                             distinct_from,
+                            // Known once every state is: see `mark_requests`.
+                            request: false,
                         }),
                         _ => ok = false,
                     }

@@ -401,6 +401,14 @@ impl Instance {
     /// clock keeps running (`on_request: run`, or `max_pauses` reached), remember when the
     /// step was due so its next task is due then too. (A pause comes as its own event.)
     fn hold_running_clock(&mut self, wf: &Workflow, t: &OpenTask, action: &str, actor: &str) {
+        // The default (pause, no cap) never runs on: no need to look the action up.
+        let Some(StateKind::Task(spec)) = wf.states().get(t.state.index()).map(|s| s.kind()) else {
+            return;
+        };
+        match spec.due() {
+            Some(d) if d.on_request() != OnRequest::Pause || d.max_pauses().is_some() => {}
+            _ => return,
+        }
         let Some((due, due_at)) = wf.request_clock(t.state, action).zip(t.due_at) else {
             return;
         };

@@ -348,10 +348,15 @@ impl Exec<'_> {
         }
     }
 
-    /// When `action` of `task` asks the firm for information and the step's clock pauses for
-    /// it: the time the step has left.
-    fn pause_on_request(&self, task: TaskId, state: StateId, action: &str) -> Option<Remaining> {
-        let due = self.wf.request_clock(state, action)?;
+    /// When an action of `task` asks the firm for information and the step's clock (`due`)
+    /// pauses for it: the time the step has left.
+    fn pause_on_request(
+        &self,
+        task: TaskId,
+        state: StateId,
+        due: Option<&DueSpec>,
+    ) -> Option<Remaining> {
+        let due = due?;
         let pauses = self
             .inst
             .clocks
@@ -376,10 +381,14 @@ impl Exec<'_> {
         let wf = self.wf;
         match wf.state(state).kind() {
             StateKind::Task(t) => {
-                let Some(to) = t.action(&action).map(|a| a.to) else {
+                let Some(spec) = t.action(&action) else {
                     return;
                 };
-                let pause = self.pause_on_request(task, state, &action);
+                let to = spec.to;
+                let pause = spec
+                    .request
+                    .then(|| self.pause_on_request(task, state, t.due.as_ref()))
+                    .flatten();
                 self.emit(EventKind::TaskCompleted {
                     task,
                     action,
