@@ -421,6 +421,19 @@ async fn walk(s: Server, w: &Words, name: &str) {
         json!(2),
         "a bar for InvestHK's open tasks, one for the nomination's time"
     );
+    // A step done in seconds says so (it read "0.0 h"), and no label is clipped: every label
+    // starts inside its chart.
+    let median = admin
+        .eval("document.querySelector('#steps-table tbody tr').cells[3].textContent")
+        .await;
+    assert!(
+        !median.as_str().unwrap_or_default().starts_with("0.0"),
+        "{median}"
+    );
+    let clipped = admin
+        .eval("Array.from(document.querySelectorAll('svg.chart text[text-anchor=end]')).filter(t => t.getBBox().x < 0).map(t => t.textContent)")
+        .await;
+    assert_eq!(clipped, json!([]), "labels clipped at the chart's edge");
     admin.screenshot("dashboard").await;
     accessible(&mut admin, w, "dashboard").await;
 

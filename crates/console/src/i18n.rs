@@ -228,6 +228,8 @@ pub struct Text {
     pub mean: &'static str,
     pub hours: &'static str,
     pub days: &'static str,
+    pub minutes: &'static str,
+    pub seconds: &'static str,
     pub order: &'static str,
     pub now: &'static str,
     pub branch_done: &'static str,

@@ -210,6 +210,8 @@ pub const EN: Text = Text {
     mean: "Mean",
     hours: "h",
     days: "days",
+    minutes: "min",
+    seconds: "s",
     order: "Order",
     now: "now",
     branch_done: "done",

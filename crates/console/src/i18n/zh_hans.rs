@@ -210,6 +210,8 @@ pub const ZH_HANS: Text = Text {
     mean: "平均",
     hours: "小时",
     days: "天",
+    minutes: "分钟",
+    seconds: "秒",
     order: "排序",
     now: "当前",
     branch_done: "已完成",

@@ -210,6 +210,8 @@ pub const ZH_HANT: Text = Text {
     mean: "平均",
     hours: "小時",
     days: "日",
+    minutes: "分鐘",
+    seconds: "秒",
     order: "排序",
     now: "目前",
     branch_done: "已完成",

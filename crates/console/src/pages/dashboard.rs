@@ -54,8 +54,8 @@ struct Step {
 
 /// Width of a chart's bar area, in SVG units.
 const BAR_AREA: f64 = 480.0;
-/// Where bars start (labels to their left).
-const LABEL_WIDTH: f64 = 300.0;
+/// The narrowest label column.
+const LABEL_WIDTH: f64 = 120.0;
 /// Height of one bar's row.
 const ROW: i64 = 28;
 
@@ -133,13 +133,28 @@ struct Page {
     step_chart: Chart,
 }
 
-/// Hours in words: `36.5 h` or, past two days, `3.2 d`.
+/// Hours in words, in the unit that shows them: `42 s`, `12 min`, `36.5 h` or, past two days,
+/// `3.2 days` (a step done in minutes read "0.0 h" beside bars of different lengths).
 fn duration(hours: f64, t: &Text) -> String {
+    let seconds = hours * 3600.0;
     if hours >= 48.0 {
         format!("{:.1} {}", hours / 24.0, t.days)
-    } else {
+    } else if hours >= 1.0 {
         format!("{hours:.1} {}", t.hours)
+    } else if seconds >= 60.0 {
+        format!("{:.0} {}", seconds / 60.0, t.minutes)
+    } else {
+        format!("{:.0} {}", seconds, t.seconds)
     }
+}
+
+/// About how wide `label` is drawn at 14 px (a Latin letter about 8.5 units, a Chinese
+/// character 14.5): what the label column needs so that no label is clipped.
+fn text_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| if c.is_ascii() { 8.5 } else { 14.5 })
+        .sum()
 }
 
 /// `GET /dashboard`.
@@ -199,12 +214,20 @@ pub(crate) async fn page(State(c): State<Console>, SignedIn(v): SignedIn) -> Res
             })
             .collect(),
     );
+    // The label column is as wide as the longest label of either chart.
+    let label_width = load_chart
+        .bars
+        .iter()
+        .chain(&step_chart.bars)
+        .map(|b| text_width(&b.label) + 8.0)
+        .fold(LABEL_WIDTH, f64::max)
+        .ceil();
     html(&Page {
         page: Frame::new(&v, t.dashboard, "/dashboard"),
         t,
-        label_width: LABEL_WIDTH,
-        bar_x: LABEL_WIDTH + 8.0,
-        value_x: LABEL_WIDTH + BAR_AREA + 16.0,
+        label_width,
+        bar_x: label_width + 8.0,
+        value_x: label_width + BAR_AREA + 16.0,
         loads,
         load_chart,
         steps,
@@ -228,5 +251,26 @@ mod tests {
         assert_eq!(chart.bars[1].y, ROW + 4);
         assert_eq!(chart.height, 2 * ROW + 8);
         assert_eq!(Chart::of(Vec::new()).bars.len(), 0);
+    }
+
+    #[test]
+    fn durations_are_said_in_the_unit_that_shows_them() {
+        let t = &crate::i18n::EN;
+        assert_eq!(duration(30.0 / 3600.0, t), "30 s");
+        assert_eq!(duration(0.2, t), "12 min");
+        assert_eq!(duration(36.5, t), "36.5 h");
+        assert_eq!(duration(72.0, t), "3.0 days");
+        assert_ne!(
+            duration(0.0004, t),
+            duration(0.01, t),
+            "no two short steps read alike"
+        );
+    }
+
+    #[test]
+    fn the_label_column_fits_the_longest_label() {
+        let latin = "Hong Kong Science and Technology Parks Corporation";
+        assert!(text_width(latin) > 300.0, "wider than the old fixed column");
+        assert!(text_width("香港科技園公司") > text_width("HKSTP"));
     }
 }
