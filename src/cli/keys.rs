@@ -15,6 +15,7 @@ pub(crate) enum RoleArg {
     Admin,
     Reviewer,
     Applicant,
+    Observer,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +70,8 @@ fn key_role(role: RoleArg, org: Option<String>, agency: Option<String>) -> anyho
         (RoleArg::Admin, None, None) => KeyRole::Admin,
         (RoleArg::Reviewer, None, Some(agency)) => KeyRole::Reviewer { agency },
         (RoleArg::Applicant, Some(organization), None) => KeyRole::Applicant { organization },
+        (RoleArg::Observer, None, Some(agency)) => KeyRole::Observer { agency },
+        (RoleArg::Observer, _, _) => bail!("an observer key needs --agency KEY (and no --org)"),
         (RoleArg::Reviewer, _, _) => bail!("a reviewer key needs --agency KEY (and no --org)"),
         (RoleArg::Applicant, _, _) => bail!("an applicant key needs --org NAME (and no --agency)"),
         (RoleArg::Admin, _, _) => bail!("an admin key takes neither --org nor --agency"),
@@ -144,6 +147,7 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                         let label = name.unwrap_or_else(|| match &role {
                             KeyRole::Admin => "admin".to_owned(),
                             KeyRole::Reviewer { agency } => format!("{agency}-reviewer"),
+                            KeyRole::Observer { agency } => format!("{agency}-observer"),
                             KeyRole::Applicant { organization } => {
                                 format!("{organization}-applicant")
                             }

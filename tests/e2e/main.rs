@@ -33,6 +33,7 @@ mod inbox_live;
 mod languages;
 mod lists;
 mod notifications;
+mod observers;
 mod oidc;
 mod page_languages;
 mod people_actions;

@@ -15,6 +15,9 @@ impl Principal {
             Principal::Admin { .. } => Err(Refusal::forbidden(
                 "administrators do not act on tasks; use a reviewer or applicant key",
             )),
+            Principal::Observer { .. } => Err(Refusal::forbidden(
+                "observers read the programmes their agency oversees; they change nothing",
+            )),
         }
     }
 
@@ -84,6 +87,9 @@ impl Principal {
     /// agency, an administrator anyone's of every agency, a reviewer their own; firms none.
     pub fn claimant(&self) -> Decision<Claimant> {
         match self {
+            Principal::Observer { .. } => Err(Refusal::forbidden(
+                "observers read the programmes their agency oversees; they change nothing",
+            )),
             Principal::Admin { name } => Ok(Claimant {
                 person: name.clone(),
                 agency: None,
@@ -179,6 +185,7 @@ impl Principal {
                 hand_over: t.assignee.agency().is_some(),
                 ..TaskMoves::default()
             },
+            Principal::Observer { .. } => TaskMoves::default(),
         }
     }
 
@@ -187,6 +194,19 @@ impl Principal {
     pub fn may_withdraw(&self, organization: &str, active: bool) -> bool {
         active
             && matches!(self, Principal::Applicant { organization: own, .. } if own == organization)
+    }
+
+    /// Whether the caller may upload documents: anyone who works applications (for their
+    /// organisation or agency) and administrators; not an observer, who changes nothing.
+    pub fn may_upload(&self) -> Decision<()> {
+        match self {
+            Principal::Observer { .. } => Err(Refusal::forbidden(
+                "observers read the programmes their agency oversees; they upload nothing",
+            )),
+            Principal::Admin { .. } | Principal::Reviewer { .. } | Principal::Applicant { .. } => {
+                Ok(())
+            }
+        }
     }
 
     /// Whether the caller may write internal notes: agencies' reviewers (administrators and

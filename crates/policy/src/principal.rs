@@ -22,6 +22,14 @@ pub enum Principal {
         /// An agency lead: any claim of the agency, the agency's people and keys.
         lead: bool,
     },
+    /// An observer of an agency that oversees programmes (a workflow's `oversight:`): reads
+    /// every application of those programmes, changes nothing.
+    Observer {
+        /// The person's directory id.
+        name: String,
+        /// The agency key.
+        agency: String,
+    },
     /// Someone acting for one applicant organization.
     Applicant {
         /// The person's directory id.
@@ -48,6 +56,9 @@ impl Principal {
                     agency,
                     lead,
                 })
+            }
+            Membership::Agency(agency) if p.has(Role::Observer) => {
+                Some(Principal::Observer { name: p.id, agency })
             }
             Membership::Organization(organization) if lead || p.has(Role::Staff) => {
                 Some(Principal::Applicant {
@@ -85,6 +96,7 @@ impl Principal {
         match self {
             Principal::Admin { name }
             | Principal::Reviewer { name, .. }
+            | Principal::Observer { name, .. }
             | Principal::Applicant { name, .. } => name,
         }
     }
@@ -94,6 +106,7 @@ impl Principal {
         match self {
             Principal::Admin { name } => format!("admin:{name}"),
             Principal::Reviewer { name, agency, .. } => format!("reviewer:{agency}:{name}"),
+            Principal::Observer { name, agency } => format!("observer:{agency}:{name}"),
             Principal::Applicant {
                 name, organization, ..
             } => format!("applicant:{organization}:{name}"),
@@ -109,7 +122,9 @@ impl Principal {
     pub fn membership(&self) -> Membership {
         match self {
             Principal::Admin { .. } => Membership::None,
-            Principal::Reviewer { agency, .. } => Membership::Agency(agency.clone()),
+            Principal::Reviewer { agency, .. } | Principal::Observer { agency, .. } => {
+                Membership::Agency(agency.clone())
+            }
             Principal::Applicant { organization, .. } => {
                 Membership::Organization(organization.clone())
             }

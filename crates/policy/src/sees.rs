@@ -16,6 +16,12 @@ impl Principal {
             Principal::Admin { .. } => true,
             Principal::Applicant { organization, .. } => app.organization == *organization,
             Principal::Reviewer { agency, .. } => store.agency_involved(app.id, agency).await?,
+            Principal::Observer { agency, .. } => store
+                .workflow(&app.workflow_key, app.workflow_version)
+                .await?
+                .oversight()
+                .iter()
+                .any(|a| a == agency),
         })
     }
 
@@ -56,15 +62,16 @@ impl Principal {
     }
 
     /// Whether the caller writes and reads internal notes (agencies' reviewers and
-    /// administrators; never a firm).
+    /// administrators; never a firm, nor an observer: notes are the working words of the
+    /// agencies that decide).
     pub fn reads_internal_notes(&self) -> bool {
-        !matches!(self, Principal::Applicant { .. })
+        matches!(self, Principal::Admin { .. } | Principal::Reviewer { .. })
     }
 
-    /// Whether the caller may see which reviewer of an agency acted (firms see the agency),
-    /// and who at an agency holds a task's claim.
+    /// Whether the caller may see which reviewer of an agency acted (firms and observers see
+    /// the agency), and who at an agency holds a task's claim.
     pub fn sees_reviewers(&self) -> bool {
-        !matches!(self, Principal::Applicant { .. })
+        matches!(self, Principal::Admin { .. } | Principal::Reviewer { .. })
     }
 
     /// Narrows an application list to what the caller may see: a firm its own organization's,
@@ -76,6 +83,7 @@ impl Principal {
         match self {
             Principal::Admin { .. } => {}
             Principal::Reviewer { agency, .. } => filter.agency = Some(agency.clone()),
+            Principal::Observer { agency, .. } => filter.overseen_by = Some(agency.clone()),
             Principal::Applicant { organization, .. } => {
                 if asked.as_ref().is_some_and(|o| o != organization) {
                     return false;
@@ -92,7 +100,7 @@ impl Principal {
     /// Whose inbox the caller works (administrators have none).
     pub fn inbox(&self) -> Option<InboxOwner> {
         match self {
-            Principal::Admin { .. } => None,
+            Principal::Admin { .. } | Principal::Observer { .. } => None,
             Principal::Reviewer { agency, .. } => Some(InboxOwner::Agency(agency.clone())),
             Principal::Applicant { organization, .. } => {
                 Some(InboxOwner::Applicant(organization.clone()))

@@ -16,7 +16,8 @@ use crate::{OpenTask, Principal, Refusal};
 const WORKFLOW: &str = r#"
 key: table
 title: The policy's table
-agencies: [hkstp, investhk]
+agencies: [hkstp, investhk, hkma]
+oversight: [hkma]
 form: {type: object}
 start: review
 states:
@@ -28,7 +29,7 @@ states:
 "#;
 
 /// The callers, in the table's column order.
-fn callers() -> [(&'static str, Principal); 7] {
+fn callers() -> [(&'static str, Principal); 8] {
     let reviewer = |name: &str, agency: &str, lead| Principal::Reviewer {
         name: name.into(),
         agency: agency.into(),
@@ -57,6 +58,13 @@ fn callers() -> [(&'static str, Principal); 7] {
         (
             "reviewer of another agency",
             reviewer("amy", "investhk", false),
+        ),
+        (
+            "observer of the overseeing agency",
+            Principal::Observer {
+                name: "olive".into(),
+                agency: "hkma".into(),
+            },
         ),
         ("lead of the applicant firm", staff("li", "firm-a", true)),
         ("staff of the applicant firm", staff("wu", "firm-a", false)),
@@ -145,7 +153,11 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
         ("sees who holds a claim", who.sees_reviewers()),
         (
             "lists applications (narrowed to what it sees)",
-            own_list && (list.agency.is_some() || list.organization.is_some() || who.is_admin()),
+            own_list
+                && (list.agency.is_some()
+                    || list.organization.is_some()
+                    || list.overseen_by.is_some()
+                    || who.is_admin()),
         ),
         (
             "lists another firm's applications",
@@ -234,6 +246,7 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
             who.may_withdraw("firm-a", false),
         ),
         ("writes an internal note", who.may_note()),
+        ("uploads a document", who.may_upload().is_ok()),
         (
             "manages the agency's webhook endpoints",
             who.manages_endpoint("agency:hkstp"),
@@ -247,48 +260,49 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 7]); 33] = [
-    //                                                  admin  lead  rev  other-agency  firm-lead  staff  other-firm
-    ("sees the application",                            [1,    1,    1,   0,            1,         1,     0]),
-    ("sees an internal note",                           [1,    1,    1,   1,            0,         0,     0]),
-    ("sees which reviewer acted",                       [1,    1,    1,   1,            0,         0,     0]),
-    ("sees which of the firm's people acted",           [1,    1,    1,   1,            1,         1,     1]),
-    ("sees who holds a claim",                          [1,    1,    1,   1,            0,         0,     0]),
-    ("lists applications (narrowed to what it sees)",   [1,    1,    1,   1,            1,         1,     1]),
-    ("lists another firm's applications",               [1,    0,    0,   0,            0,         0,     1]),
-    ("works the agency's task",                         [0,    1,    1,   0,            0,         0,     0]),
-    ("works the firm's task",                           [0,    0,    0,   0,            1,         1,     0]),
-    ("has the agency's task in its inbox",              [0,    1,    1,   0,            0,         0,     0]),
-    ("has the firm's task in its inbox",                [0,    0,    0,   0,            1,         1,     0]),
-    ("acts on tasks",                                   [0,    1,    1,   1,            1,         1,     1]),
-    ("submits and withdraws",                           [0,    0,    0,   0,            1,         1,     1]),
-    ("releases and hands on claims",                    [1,    1,    1,   1,            0,         0,     0]),
-    ("releases colleagues' claims",                     [1,    1,    0,   0,            0,         0,     0]),
-    ("publishes workflows",                             [1,    0,    0,   0,            0,         0,     0]),
-    ("moves applications to another version",           [1,    0,    0,   0,            0,         0,     0]),
-    ("manages the agency's people",                     [1,    1,    0,   0,            0,         0,     0]),
-    ("manages the firm's people",                       [1,    0,    0,   0,            1,         0,     0]),
-    ("makes an administrator",                          [1,    0,    0,   0,            0,         0,     0]),
-    ("reads the application's documents",               [1,    1,    1,   0,            1,         1,     0]),
-    ("reads the firm's unlinked upload",                [1,    0,    0,   0,            1,         1,     0]),
-    ("acts on the agency's unclaimed task",             [0,    1,    1,   0,            0,         0,     0]),
-    ("claims the agency's unclaimed task",              [0,    1,    1,   0,            0,         0,     0]),
-    ("releases a colleague's claim",                    [1,    1,    0,   0,            0,         0,     0]),
-    ("hands on a colleague's claim",                    [1,    1,    0,   0,            0,         0,     0]),
-    ("acts on the firm's task",                         [0,    0,    0,   0,            1,         1,     0]),
-    ("withdraws the application",                       [0,    0,    0,   0,            1,         1,     0]),
-    ("withdraws a decided application",                 [0,    0,    0,   0,            0,         0,     0]),
-    ("writes an internal note",                         [0,    1,    1,   1,            0,         0,     0]),
-    ("manages the agency's webhook endpoints",          [1,    1,    0,   0,            0,         0,     0]),
-    ("sends an e-mail again",                           [1,    0,    0,   0,            0,         0,     0]),
-    ("lists everyone in the directory",                 [1,    0,    0,   0,            0,         0,     0]),
+const TABLE: [(&str, [u8; 8]); 34] = [
+    //                                                  admin  lead  rev  other-agency  observer  firm-lead  staff  other-firm
+    ("sees the application",                            [1,     1,    1,   0,            1,        1,         1,     0]),
+    ("sees an internal note",                           [1,     1,    1,   1,            0,        0,         0,     0]),
+    ("sees which reviewer acted",                       [1,     1,    1,   1,            0,        0,         0,     0]),
+    ("sees which of the firm's people acted",           [1,     1,    1,   1,            1,        1,         1,     1]),
+    ("sees who holds a claim",                          [1,     1,    1,   1,            0,        0,         0,     0]),
+    ("lists applications (narrowed to what it sees)",   [1,     1,    1,   1,            1,        1,         1,     1]),
+    ("lists another firm's applications",               [1,     0,    0,   0,            1,        0,         0,     1]),
+    ("works the agency's task",                         [0,     1,    1,   0,            0,        0,         0,     0]),
+    ("works the firm's task",                           [0,     0,    0,   0,            0,        1,         1,     0]),
+    ("has the agency's task in its inbox",              [0,     1,    1,   0,            0,        0,         0,     0]),
+    ("has the firm's task in its inbox",                [0,     0,    0,   0,            0,        1,         1,     0]),
+    ("acts on tasks",                                   [0,     1,    1,   1,            0,        1,         1,     1]),
+    ("submits and withdraws",                           [0,     0,    0,   0,            0,        1,         1,     1]),
+    ("releases and hands on claims",                    [1,     1,    1,   1,            0,        0,         0,     0]),
+    ("releases colleagues' claims",                     [1,     1,    0,   0,            0,        0,         0,     0]),
+    ("publishes workflows",                             [1,     0,    0,   0,            0,        0,         0,     0]),
+    ("moves applications to another version",           [1,     0,    0,   0,            0,        0,         0,     0]),
+    ("manages the agency's people",                     [1,     1,    0,   0,            0,        0,         0,     0]),
+    ("manages the firm's people",                       [1,     0,    0,   0,            0,        1,         0,     0]),
+    ("makes an administrator",                          [1,     0,    0,   0,            0,        0,         0,     0]),
+    ("reads the application's documents",               [1,     1,    1,   0,            1,        1,         1,     0]),
+    ("reads the firm's unlinked upload",                [1,     0,    0,   0,            0,        1,         1,     0]),
+    ("acts on the agency's unclaimed task",             [0,     1,    1,   0,            0,        0,         0,     0]),
+    ("claims the agency's unclaimed task",              [0,     1,    1,   0,            0,        0,         0,     0]),
+    ("releases a colleague's claim",                    [1,     1,    0,   0,            0,        0,         0,     0]),
+    ("hands on a colleague's claim",                    [1,     1,    0,   0,            0,        0,         0,     0]),
+    ("acts on the firm's task",                         [0,     0,    0,   0,            0,        1,         1,     0]),
+    ("withdraws the application",                       [0,     0,    0,   0,            0,        1,         1,     0]),
+    ("withdraws a decided application",                 [0,     0,    0,   0,            0,        0,         0,     0]),
+    ("writes an internal note",                         [0,     1,    1,   1,            0,        0,         0,     0]),
+    ("uploads a document",                              [1,     1,    1,   1,            0,        1,         1,     1]),
+    ("manages the agency's webhook endpoints",          [1,     1,    0,   0,            0,        0,         0,     0]),
+    ("sends an e-mail again",                           [1,     0,    0,   0,            0,        0,         0,     0]),
+    ("lists everyone in the directory",                 [1,     0,    0,   0,            0,        0,         0,     0]),
 ];
 
 /// A store holding one application of `firm-a`, waiting on `hkstp`.
 async fn one_application() -> (TestDb, Store, uuid::Uuid) {
     let db = TestDb::sqlite();
     let store = db.open().await;
-    for key in ["hkstp", "investhk"] {
+    for key in ["hkstp", "investhk", "hkma"] {
         let agency = serde_json::from_value(json!({"key": key, "name": key, "region": "hk"}));
         store.put_agency(&agency.unwrap()).await.unwrap();
     }
@@ -341,7 +355,16 @@ async fn every_role_in_every_relation() {
 async fn a_task_not_yours_is_hidden_unless_its_application_is_seen() {
     let (_db, store, app) = one_application().await;
     let hkstp = Assignee::Agency("hkstp".into());
-    let [_, _, _, (_, other_agency), _, (_, staff), (_, other_firm)] = callers();
+    let [
+        _,
+        _,
+        _,
+        (_, other_agency),
+        (_, observer),
+        _,
+        (_, staff),
+        (_, other_firm),
+    ] = callers();
     assert!(matches!(
         other_agency.not_yours(&store, app, &hkstp).await,
         Refusal::Hidden("task")
@@ -352,6 +375,11 @@ async fn a_task_not_yours_is_hidden_unless_its_application_is_seen() {
     ));
     assert!(matches!(
         staff.not_yours(&store, app, &hkstp).await,
+        Refusal::Forbidden(_)
+    ));
+    // An observer reads the application: acting on its task is forbidden, not hidden.
+    assert!(matches!(
+        observer.not_yours(&store, app, &hkstp).await,
         Refusal::Forbidden(_)
     ));
 }

@@ -407,6 +407,8 @@ pub struct ApplicationFilter {
     pub submitted_before: Option<DateTime<Utc>>,
     /// Only applications of organizations whose name contains this text (any case).
     pub search: Option<String>,
+    /// Only applications of workflow versions this agency oversees (`oversight:`).
+    pub overseen_by: Option<String>,
 }
 
 /// One page of a keyset-paginated list.
@@ -433,6 +435,11 @@ pub enum KeyRole {
     Applicant {
         /// The organization key.
         organization: String,
+    },
+    /// An observer of an agency that oversees programmes: reads, changes nothing.
+    Observer {
+        /// The agency key.
+        agency: String,
     },
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct RawDef {
     /// `upgrade_at: [state, …]`: where running applications move by themselves to the newest
     /// compatible version.
     pub(crate) upgrade_at: Vec<Sp<String>>,
+    /// `oversight: [agency, …]`: the agencies whose observers read every application.
+    pub(crate) oversight: Vec<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -135,6 +137,7 @@ pub(crate) mod keys {
         "start",
         "states",
         "upgrade_at",
+        "oversight",
     ];
     pub(crate) const APPLICANTS: &[&str] = &["regions"];
     pub(crate) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];

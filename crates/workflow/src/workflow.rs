@@ -21,6 +21,7 @@ pub struct Workflow {
     start: StateId,
     names: NameIndex,
     upgrade_at: Vec<StateId>,
+    oversight: Vec<String>,
 }
 
 impl Workflow {
@@ -50,6 +51,7 @@ impl Workflow {
             start,
             names,
             upgrade_at: Vec::new(),
+            oversight: Vec::new(),
         }
     }
 
@@ -62,6 +64,18 @@ impl Workflow {
     pub(crate) fn with_upgrade_at(mut self, states: Vec<StateId>) -> Self {
         self.upgrade_at = states;
         self
+    }
+
+    /// Sets the agencies that oversee the programme.
+    pub(crate) fn with_oversight(mut self, agencies: Vec<String>) -> Self {
+        self.oversight = agencies;
+        self
+    }
+
+    /// The agencies that oversee the programme (`oversight:`): their observers read every
+    /// application of this version.
+    pub fn oversight(&self) -> &[String] {
+        &self.oversight
     }
 
     /// Where running applications move by themselves to the newest compatible published

@@ -68,6 +68,9 @@ impl Frame {
                     nav.push(("/directory", t.nav_directory));
                 }
             }
+            Some(Principal::Observer { .. }) => {
+                nav.push(("/applications", t.nav_applications));
+            }
             Some(Principal::Applicant { lead, .. }) => {
                 nav.push(("/applications", t.nav_applications));
                 if *lead {

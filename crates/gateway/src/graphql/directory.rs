@@ -24,6 +24,8 @@ pub enum PersonRole {
     Reviewer,
     /// Submits and answers for an organization.
     Staff,
+    /// Reads every application of the programmes its agency oversees; changes nothing.
+    Observer,
 }
 
 /// `From` both ways between a GraphQL type and the store's record with the same fields. The

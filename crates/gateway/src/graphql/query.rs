@@ -47,6 +47,13 @@ impl AppQuery {
                 agency: Some(agency.clone()),
                 organization: None,
             },
+            Principal::Observer { name, agency } => PrincipalView {
+                role: Role::Observer,
+                name: name.clone(),
+                lead: false,
+                agency: Some(agency.clone()),
+                organization: None,
+            },
             Principal::Applicant {
                 name,
                 organization,

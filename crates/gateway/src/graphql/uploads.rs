@@ -107,6 +107,7 @@ impl UploadMutation {
     /// organisation's (or agency's). Send it as a GraphQL multipart request.
     async fn upload_document(&self, ctx: &Context<'_>, file: Upload) -> GqlResult<Document> {
         let who = principal(ctx)?;
+        who.may_upload().map_err(refused)?;
         let docs = ctx.data_unchecked::<Documents>();
         let store = store(ctx);
         let owner = who.membership().label();

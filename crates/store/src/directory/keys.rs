@@ -76,6 +76,7 @@ impl Store {
         let (membership, person_role) = match &role {
             KeyRole::Admin => (Membership::None, Role::Admin),
             KeyRole::Reviewer { agency } => (Membership::Agency(agency.clone()), Role::Reviewer),
+            KeyRole::Observer { agency } => (Membership::Agency(agency.clone()), Role::Observer),
             KeyRole::Applicant { organization } => {
                 (Membership::Organization(organization.clone()), Role::Staff)
             }

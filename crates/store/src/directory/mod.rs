@@ -34,11 +34,20 @@ pub enum Role {
     Reviewer,
     /// Submits and answers for an organization.
     Staff,
+    /// Reads every application of the programmes its agency oversees (a workflow's
+    /// `oversight:`) and changes nothing.
+    Observer,
 }
 
 impl Role {
     /// Every role, in the order they are stored.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Lead, Role::Reviewer, Role::Staff];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Lead,
+        Role::Reviewer,
+        Role::Staff,
+        Role::Observer,
+    ];
 
     /// The stored word.
     pub fn as_str(self) -> &'static str {
@@ -47,6 +56,7 @@ impl Role {
             Role::Lead => "lead",
             Role::Reviewer => "reviewer",
             Role::Staff => "staff",
+            Role::Observer => "observer",
         }
     }
 }
@@ -63,7 +73,7 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a role (admin, lead, reviewer, staff)"))
+            .ok_or_else(|| format!("`{s}` is not a role (admin, lead, reviewer, staff, observer)"))
     }
 }
 
@@ -394,7 +404,7 @@ pub(crate) fn check_roles(membership: &Membership, roles: &[Role]) -> Result<()>
         let fits = matches!(
             (role, membership),
             (Role::Admin, _)
-                | (Role::Reviewer, Membership::Agency(_))
+                | (Role::Reviewer | Role::Observer, Membership::Agency(_))
                 | (Role::Staff, Membership::Organization(_))
                 | (
                     Role::Lead,

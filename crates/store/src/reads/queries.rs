@@ -13,7 +13,7 @@ use softland_workflow::Status;
 use uuid::Uuid;
 
 use crate::entity::enums::AppStatus;
-use crate::entity::{application, event, organization, task};
+use crate::entity::{application, definition, event, organization, task};
 use crate::error::{Error, Result};
 use crate::records::{ApplicationFilter, ApplicationRecord, EventRecord, Page, PausedClock};
 use crate::rows::{app_record, event_record};
@@ -201,7 +201,15 @@ impl Store {
         use application::Column as A;
         let first = first.clamp(1, MAX_PAGE);
         let by_time = filter.submitted_after.is_some() || filter.submitted_before.is_some();
-        let mut q = application::Entity::find().filter(applications_where(self.backend(), filter));
+        let Some(overseen) = self.overseen_condition(filter).await? else {
+            return Ok(Page {
+                items: Vec::new(),
+                has_next: false,
+            });
+        };
+        let mut q = application::Entity::find()
+            .filter(applications_where(self.backend(), filter))
+            .filter(overseen);
         if let Some(c) = after {
             q = q.filter(match (by_time, c.strip_prefix("submitted|")) {
                 (true, Some(rest)) => {
@@ -241,10 +249,49 @@ impl Store {
 
     /// How many applications the filter lets through (all pages).
     pub async fn count_applications(&self, filter: &ApplicationFilter) -> Result<u64> {
+        let Some(overseen) = self.overseen_condition(filter).await? else {
+            return Ok(0);
+        };
         Ok(application::Entity::find()
             .filter(applications_where(self.backend(), filter))
+            .filter(overseen)
             .count(self.db())
             .await?)
+    }
+
+    /// The condition `filter.overseen_by` makes: applications of the workflow versions whose
+    /// `oversight:` names the agency (every application when it is not set); `None` when the
+    /// agency oversees none, which can only give an empty list.
+    async fn overseen_condition(&self, filter: &ApplicationFilter) -> Result<Option<Condition>> {
+        use application::Column as A;
+        let Some(agency) = &filter.overseen_by else {
+            return Ok(Some(Condition::all()));
+        };
+        let versions = definition::Entity::find()
+            .select_only()
+            .column(definition::Column::Key)
+            .column(definition::Column::Version)
+            .into_tuple::<(String, i32)>()
+            .all(self.db())
+            .await?;
+        let mut any = Condition::any();
+        let mut some = false;
+        for (key, version) in versions {
+            if self
+                .workflow(&key, version)
+                .await?
+                .oversight()
+                .contains(agency)
+            {
+                any = any.add(
+                    Condition::all()
+                        .add(A::WorkflowKey.eq(key))
+                        .add(A::WorkflowVersion.eq(version)),
+                );
+                some = true;
+            }
+        }
+        Ok(some.then_some(any))
     }
 
     /// Whether an agency has (or had) a task on the application: what makes it visible to

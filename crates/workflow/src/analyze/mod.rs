@@ -87,6 +87,25 @@ pub(crate) fn analyze(
     let mut kinds = kinds;
     mark_requests(&mut kinds);
     let upgrade_at = a.upgrade_at(&def.upgrade_at, &kinds);
+    let oversight: Vec<String> = def
+        .oversight
+        .iter()
+        .filter(|o| {
+            let known = a.agencies.contains(&o.v.as_str());
+            if !known {
+                a.d.push(
+                    o.pos,
+                    Code::UnknownAgency,
+                    format!(
+                        "`oversight` names `{}`, which `agencies` does not list",
+                        o.v
+                    ),
+                );
+            }
+            known
+        })
+        .map(|o| o.v.clone())
+        .collect();
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
@@ -120,7 +139,8 @@ pub(crate) fn analyze(
         )
         .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect())
         .with_reference(def.reference.map(|r| r.v))
-        .with_upgrade_at(upgrade_at),
+        .with_upgrade_at(upgrade_at)
+        .with_oversight(oversight),
     )
 }
 

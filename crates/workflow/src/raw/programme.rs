@@ -13,6 +13,9 @@ impl Reader<'_> {
         if let Some(n) = f.get("upgrade_at") {
             def.upgrade_at = self.strings(n, "a state of `upgrade_at`");
         }
+        if let Some(n) = f.get("oversight") {
+            def.oversight = self.strings(n, "an agency of `oversight`");
+        }
         if let Some(reference) = self.opt_string(f, "reference", "the workflow") {
             let ok = (2..=8).contains(&reference.v.len())
                 && reference

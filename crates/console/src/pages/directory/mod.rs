@@ -156,7 +156,9 @@ async fn render(c: &Console, v: &Visitor, filter: Filter, notice: Option<String>
     // A lead sees their own people unless they asked; administrators everyone.
     let (agency, organization) = match (principal, filter.agency, filter.organization) {
         (_, a @ Some(_), o) | (_, a, o @ Some(_)) => (a, o),
-        (Principal::Reviewer { agency, .. }, None, None) => (Some(agency.clone()), None),
+        (Principal::Reviewer { agency, .. } | Principal::Observer { agency, .. }, None, None) => {
+            (Some(agency.clone()), None)
+        }
         (Principal::Applicant { organization, .. }, None, None) => {
             (None, Some(organization.clone()))
         }
@@ -206,22 +208,24 @@ async fn render(c: &Console, v: &Visitor, filter: Filter, notice: Option<String>
                 label: v.t().membership_none.into(),
             }))
             .collect(),
-        Principal::Reviewer { agency, .. } => vec![Membership {
-            value: format!("agency:{agency}"),
-            label: answer
-                .agencies
-                .iter()
-                .find(|a| &a.key == agency)
-                .map_or(agency.as_str(), |a| {
-                    in_lang(
-                        lang,
-                        &a.name,
-                        a.name_zh_hant.as_deref(),
-                        a.name_zh_hans.as_deref(),
-                    )
-                })
-                .to_owned(),
-        }],
+        Principal::Reviewer { agency, .. } | Principal::Observer { agency, .. } => {
+            vec![Membership {
+                value: format!("agency:{agency}"),
+                label: answer
+                    .agencies
+                    .iter()
+                    .find(|a| &a.key == agency)
+                    .map_or(agency.as_str(), |a| {
+                        in_lang(
+                            lang,
+                            &a.name,
+                            a.name_zh_hant.as_deref(),
+                            a.name_zh_hans.as_deref(),
+                        )
+                    })
+                    .to_owned(),
+            }]
+        }
         Principal::Applicant { organization, .. } => vec![Membership {
             value: format!("organization:{organization}"),
             label: answer

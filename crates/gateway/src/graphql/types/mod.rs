@@ -24,6 +24,8 @@ pub enum Role {
     Reviewer,
     /// An applicant organization.
     Applicant,
+    /// An observer of an agency that oversees programmes: reads, changes nothing.
+    Observer,
 }
 
 /// The caller.
