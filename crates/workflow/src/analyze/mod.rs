@@ -3,6 +3,7 @@
 //! branches that can finish, joins and k-of-n approvals that can fire, no choice-only cycles.
 
 mod due;
+mod programme;
 
 use std::collections::HashMap;
 
@@ -85,27 +86,9 @@ pub(crate) fn analyze(
         .collect();
     a.check_pauses(&kinds);
     let mut kinds = kinds;
-    mark_requests(&mut kinds);
+    programme::mark_requests(&mut kinds);
     let upgrade_at = a.upgrade_at(&def.upgrade_at, &kinds);
-    let oversight: Vec<String> = def
-        .oversight
-        .iter()
-        .filter(|o| {
-            let known = a.agencies.contains(&o.v.as_str());
-            if !known {
-                a.d.push(
-                    o.pos,
-                    Code::UnknownAgency,
-                    format!(
-                        "`oversight` names `{}`, which `agencies` does not list",
-                        o.v
-                    ),
-                );
-            }
-            known
-        })
-        .map(|o| o.v.clone())
-        .collect();
+    let oversight = a.oversight(&def.oversight);
     let graph = Graph::new(&kinds, &def.states);
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
@@ -142,32 +125,6 @@ pub(crate) fn analyze(
         .with_upgrade_at(upgrade_at)
         .with_oversight(oversight),
     )
-}
-
-/// Marks the actions that ask the firm for information (they go to an applicant's task that
-/// comes back): what the engine asks on every action, decided once here.
-fn mark_requests(kinds: &mut [Option<StateKind>]) {
-    let marks: Vec<Vec<bool>> = kinds
-        .iter()
-        .enumerate()
-        .map(|(i, k)| match k {
-            Some(StateKind::Task(t)) => {
-                let kind_of = |s: StateId| kinds.get(s.index()).and_then(Option::as_ref);
-                t.actions
-                    .iter()
-                    .map(|a| is_request(kind_of, id(i), a.to))
-                    .collect()
-            }
-            _ => Vec::new(),
-        })
-        .collect();
-    for (k, marks) in kinds.iter_mut().zip(marks) {
-        if let Some(StateKind::Task(t)) = k {
-            for (a, request) in t.actions.iter_mut().zip(marks) {
-                a.request = request;
-            }
-        }
-    }
 }
 
 fn id(i: usize) -> StateId {
