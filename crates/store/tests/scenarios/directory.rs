@@ -264,6 +264,7 @@ pub async fn workflows_naming_unknown_agencies_are_refused(db: &TestDb) {
             "agencies: [ofds, investhk, hkstp, hkma]",
             "agencies: [ofds, investhk, hkstp, hkmaa]",
         )
+        .replace("oversight: [hkma, ofds]", "oversight: [hkmaa, ofds]")
         .replace("assignee: hkma\n", "assignee: hkmaa\n");
     let loader = softland_store::SchemaFiles::beside(&root().join("workflows"));
     let err = f.store.publish(&source, loader, "admin").await.unwrap_err();
