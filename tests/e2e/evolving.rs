@@ -271,6 +271,14 @@ async fn running_applications_move_to_a_new_version(s: Server) {
             .any(|p| p["hash"] == hash && p["migrated"] == 50 && p["createdBy"] == "admin"),
         "{plans}"
     );
+    // A list of plans does not make each one's dry run (a pass over its applications).
+    let r = s
+        .query(
+            Some(&s.admin),
+            "{ migrationPlans { id dryRunCounts { total } } }",
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 
     // The doctor folds each one across both versions to its stored state.
     let doctor = softland(&["doctor", "--db", &s.db.url]);

@@ -167,6 +167,10 @@ pub struct MigrationPlan {
     record: PlanRecord,
     #[graphql(skip)]
     dry: OnceCell<DryRun>,
+    /// Read in a list of plans: its dry run (a pass over every application it touches) is
+    /// not computed there, so one request makes at most one.
+    #[graphql(skip)]
+    listed: bool,
 }
 
 impl std::fmt::Debug for MigrationPlan {
@@ -220,12 +224,19 @@ impl From<PlanRecord> for MigrationPlan {
             last_run_at: p.last_run_at,
             record: p,
             dry: OnceCell::new(),
+            listed: false,
         }
     }
 }
 
 impl MigrationPlan {
     async fn dry_run(&self, ctx: &Context<'_>) -> GqlResult<&DryRun> {
+        if self.listed {
+            return Err(crate::error::coded(
+                crate::codes::ErrorCode::BadUserInput,
+                "a plan's dry run is read one plan at a time: migrationPlan(id)",
+            ));
+        }
         self.dry
             .get_or_try_init(|| async {
                 store(ctx)
@@ -308,7 +319,8 @@ pub struct MigrationQuery;
 
 #[Object]
 impl MigrationQuery {
-    /// The migration plans, newest first (of one workflow, when given; at most 200).
+    /// The migration plans, newest first (of one workflow, when given; at most 200). Their
+    /// dry runs are read one plan at a time (`migrationPlan(id)`): here they are refused.
     async fn migration_plans(
         &self,
         ctx: &Context<'_>,
@@ -319,7 +331,13 @@ impl MigrationQuery {
             .migration_plans(workflow_key.as_deref())
             .await
             .map_err(from_store)?;
-        Ok(plans.into_iter().map(Into::into).collect())
+        Ok(plans
+            .into_iter()
+            .map(|p| MigrationPlan {
+                listed: true,
+                ..p.into()
+            })
+            .collect())
     }
 
     /// One migration plan.

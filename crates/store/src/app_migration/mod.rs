@@ -128,6 +128,21 @@ impl PlanRecord {
     }
 }
 
+impl Stored {
+    /// What a new plan stores (and its hash covers).
+    fn of(new: &NewPlan) -> Self {
+        Stored {
+            workflow: new.workflow_key.clone(),
+            from_version: new.from_version,
+            to_version: new.to_version,
+            mappings: new.mappings.clone(),
+            timers: new.timers.as_str().to_owned(),
+            selection: new.selection.clone(),
+            data_changes: new.data_changes.clone(),
+        }
+    }
+}
+
 fn record(m: migration_plan::Model) -> Result<PlanRecord> {
     let stored: Stored = serde_json::from_value(m.plan).map_err(|e| Error::Unreadable {
         table: "migration_plans",
@@ -199,15 +214,7 @@ impl Store {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             Error::InvalidPlan(text.join("; "))
         })?;
-        let stored = Stored {
-            workflow: new.workflow_key.clone(),
-            from_version: new.from_version,
-            to_version: new.to_version,
-            mappings: new.mappings,
-            timers: new.timers.as_str().to_owned(),
-            selection: new.selection,
-            data_changes: new.data_changes,
-        };
+        let stored = Stored::of(&new);
         let text = serde_json::to_string(&stored).map_err(corrupt)?;
         let model = migration_plan::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -238,15 +245,7 @@ impl Store {
         new: NewPlan,
         actor: &str,
     ) -> Result<(PlanRecord, bool)> {
-        let stored = Stored {
-            workflow: new.workflow_key.clone(),
-            from_version: new.from_version,
-            to_version: new.to_version,
-            mappings: new.mappings.clone(),
-            timers: new.timers.as_str().to_owned(),
-            selection: new.selection.clone(),
-            data_changes: new.data_changes.clone(),
-        };
+        let stored = Stored::of(&new);
         let hash = sha256_hex(&serde_json::to_string(&stored).map_err(corrupt)?);
         let found = migration_plan::Entity::find()
             .filter(migration_plan::Column::Hash.eq(hash.as_str()))

@@ -13,11 +13,10 @@ use uuid::Uuid;
 
 use super::{PlanRecord, Selection, version};
 use crate::Store;
-use crate::commands::plan::{Writer, no_due, plan_events, snapshot};
+use crate::commands::plan::{Writer, no_due, plan_events, snapshot, task_actions};
 use crate::entity::enums::{TaskStatus, TimerStatus};
 use crate::entity::{application, event, migration_plan, outbox, task, timer};
 use crate::error::{ConflictReason, Error, Result, corrupt, is_busy};
-use crate::records::TaskAction;
 
 /// How long one run may work before it returns what is left for the next.
 const RUN_BUDGET: Duration = Duration::from_secs(20);
@@ -325,15 +324,7 @@ impl Store {
     ) -> Result<()> {
         for t in inst.open_tasks() {
             let st = pass.to.state(t.state);
-            let actions: Vec<TaskAction> = st
-                .offered_actions()
-                .into_iter()
-                .map(|a| TaskAction {
-                    name: a.name,
-                    title: a.title.en,
-                    input_schema: a.input_schema,
-                })
-                .collect();
+            let actions = task_actions(st);
             let mut q = task::Entity::update_many()
                 .col_expr(task::Column::State, Expr::value(st.name()))
                 .col_expr(task::Column::Title, Expr::value(st.title().en.clone()))

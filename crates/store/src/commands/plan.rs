@@ -257,15 +257,7 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
                     "due date counted past the end of the holiday table: an estimate; add the next year's table"
                 );
             }
-            let actions: Vec<TaskAction> = st
-                .offered_actions()
-                .into_iter()
-                .map(|a| TaskAction {
-                    name: a.name,
-                    title: a.title.en,
-                    input_schema: a.input_schema,
-                })
-                .collect();
+            let actions = task_actions(st);
             w.new_tasks.push(task::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 application_id: Set(w.app_id),
@@ -323,6 +315,18 @@ fn task_effects(w: &mut Writer<'_>, e: &Event) -> Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// The actions a task row of state `st` lists (what inboxes and pages offer).
+pub(crate) fn task_actions(st: &softland_workflow::State) -> Vec<TaskAction> {
+    st.offered_actions()
+        .into_iter()
+        .map(|a| TaskAction {
+            name: a.name,
+            title: a.title.en,
+            input_schema: a.input_schema,
+        })
+        .collect()
 }
 
 /// Closes a task: one opened by this same command is still an unsaved row; others get a
