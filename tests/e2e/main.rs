@@ -22,6 +22,7 @@ mod documents;
 mod dsl_schema;
 mod evolving;
 mod evolving_traffic;
+mod exports;
 mod four_eyes;
 mod fuzz_http;
 mod graphql;

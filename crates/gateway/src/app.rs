@@ -201,6 +201,15 @@ impl Application {
             .route("/graphql/ws", get(graphql_ws))
             .route("/documents/{id}", get(crate::downloads::download))
             .route("/audit/export", get(crate::audit_export::export))
+            .route(
+                "/reports/applications.csv",
+                get(crate::exports::applications_csv),
+            )
+            .route("/reports/event-log.xes", get(crate::exports::event_log_xes))
+            .route(
+                "/reports/event-log.jsonocel",
+                get(crate::exports::event_log_ocel),
+            )
             .route("/auth/login", get(crate::signin::login))
             .route("/auth/callback", get(crate::signin::callback))
             .route("/auth/session", get(crate::signin::whoami))

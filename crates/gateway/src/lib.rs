@@ -18,6 +18,7 @@ mod body_limit;
 pub mod codes;
 mod downloads;
 mod error;
+mod exports;
 pub mod fairness;
 mod graphiql;
 pub mod graphql;

@@ -13,6 +13,7 @@
 //! | admin | every application | publishes and retires workflows; manages the directory and keys; releases and delegates any agency's claims | none |
 //! | agency lead (agency A) | as a reviewer of A | as a reviewer of A; releases and delegates any claim of A; manages A's people and keys | A's open tasks |
 //! | reviewer (agency A) | applications that have or had a task for A | A's tasks | A's open tasks |
+//! | observer (agency A) | every application of the programmes whose `oversight:` names A | nothing; reads their reports and exports | none |
 //! | staff (organization O; a lead also manages O's people and keys) | O's applications | O's applicant tasks; submits and withdraws for O | O's open applicant tasks |
 //!
 //! What each sees of an application's history (queries, subscriptions, webhooks alike):
@@ -31,6 +32,7 @@ mod acts;
 mod directory;
 mod principal;
 mod refusal;
+mod reports;
 mod sees;
 #[cfg(test)]
 mod tests;
@@ -39,3 +41,4 @@ pub use acts::{OpenTask, TaskMoves};
 pub use directory::{Authority, Minted, key_minting};
 pub use principal::Principal;
 pub use refusal::{Decision, Refusal};
+pub use reports::ReportScope;

@@ -252,6 +252,7 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
             who.manages_endpoint("agency:hkstp"),
         ),
         ("sends an e-mail again", who.may_redeliver(None)),
+        ("reads the programme's reports", who.report_scope().is_ok()),
         (
             "lists everyone in the directory",
             who.people_scope(None).is_none(),
@@ -260,7 +261,7 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 8]); 34] = [
+const TABLE: [(&str, [u8; 8]); 35] = [
     //                                                  admin  lead  rev  other-agency  observer  firm-lead  staff  other-firm
     ("sees the application",                            [1,     1,    1,   0,            1,        1,         1,     0]),
     ("sees an internal note",                           [1,     1,    1,   1,            0,        0,         0,     0]),
@@ -295,6 +296,7 @@ const TABLE: [(&str, [u8; 8]); 34] = [
     ("uploads a document",                              [1,     1,    1,   1,            0,        1,         1,     1]),
     ("manages the agency's webhook endpoints",          [1,     1,    0,   0,            0,        0,         0,     0]),
     ("sends an e-mail again",                           [1,     0,    0,   0,            0,        0,         0,     0]),
+    ("reads the programme's reports",                   [1,     0,    0,   0,            1,        0,         0,     0]),
     ("lists everyone in the directory",                 [1,     0,    0,   0,            0,        0,         0,     0]),
 ];
 

@@ -27,6 +27,7 @@ pub mod notifications;
 mod operations;
 mod reads;
 mod records;
+pub mod reports;
 mod rows;
 #[cfg(feature = "test-util")]
 pub mod test_util;

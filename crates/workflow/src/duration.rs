@@ -483,5 +483,7 @@ impl BusinessCalendar for Calendars {
     }
 }
 
+mod elapsed;
+
 #[cfg(test)]
 mod tests;

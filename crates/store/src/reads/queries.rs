@@ -262,7 +262,10 @@ impl Store {
     /// The condition `filter.overseen_by` makes: applications of the workflow versions whose
     /// `oversight:` names the agency (every application when it is not set); `None` when the
     /// agency oversees none, which can only give an empty list.
-    async fn overseen_condition(&self, filter: &ApplicationFilter) -> Result<Option<Condition>> {
+    pub(crate) async fn overseen_condition(
+        &self,
+        filter: &ApplicationFilter,
+    ) -> Result<Option<Condition>> {
         use application::Column as A;
         let Some(agency) = &filter.overseen_by else {
             return Ok(Some(Condition::all()));

@@ -1,0 +1,248 @@
+//! The applications a report or an export covers, one page at a time, each with what the
+//! figures are measured on: its reference, organisation and region, its tasks, when it was
+//! decided and which of its tasks were reassigned on overdue. Pages are read in submission
+//! order (`ix_applications_submitted`) and hold a few hundred applications, so an export of a
+//! million never holds more than one page.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    StatementBuilder,
+};
+use softland_workflow::Status;
+use uuid::Uuid;
+
+use super::{Case, CaseDocument, CaseQuery, PeriodBy};
+use crate::entity::enums::AppStatus;
+use crate::entity::{application, document, event, organization, task};
+use crate::error::Result;
+use crate::reads::queries::after_pair;
+use crate::records::TaskRecord;
+use crate::rows::{status_of, task_record};
+use crate::{ApplicationFilter, Store};
+
+/// Where the next page starts: after this submission time and id.
+pub type CaseCursor = (DateTime<Utc>, Uuid);
+
+/// The columns of an application a case needs (not its form or its engine state).
+type Head = (
+    Uuid,
+    String,
+    i32,
+    String,
+    AppStatus,
+    Option<String>,
+    DateTime<Utc>,
+);
+
+impl Store {
+    /// The next page of at most `first` cases after `after`, and where the one after it starts
+    /// (`None` at the end). Under [`PeriodBy::Decision`] a page may hold fewer than `first`
+    /// cases (those decided outside the period are left out) and still not be the last.
+    pub async fn cases(
+        &self,
+        q: &CaseQuery,
+        after: Option<CaseCursor>,
+        first: u64,
+    ) -> Result<(Vec<Case>, Option<CaseCursor>)> {
+        use application::Column as A;
+        let scope = ApplicationFilter {
+            overseen_by: q.overseen_by.clone(),
+            ..ApplicationFilter::default()
+        };
+        let Some(overseen) = self.overseen_condition(&scope).await? else {
+            return Ok((Vec::new(), None));
+        };
+        let mut find = application::Entity::find()
+            .select_only()
+            .columns([
+                A::Id,
+                A::WorkflowKey,
+                A::WorkflowVersion,
+                A::Organization,
+                A::Status,
+                A::Outcome,
+                A::SubmittedAt,
+            ])
+            .filter(overseen)
+            .filter(A::SubmittedAt.lt(q.to));
+        find = match q.by {
+            PeriodBy::Submission => find.filter(A::SubmittedAt.gte(q.from)),
+            // Decided in the period: finished, and last changed no earlier than its start.
+            PeriodBy::Decision => find
+                .filter(A::Status.ne(AppStatus::Active))
+                .filter(A::UpdatedAt.gte(q.from)),
+        };
+        if let Some(key) = &q.workflow_key {
+            find = find.filter(A::WorkflowKey.eq(key.as_str()));
+        }
+        if let Some(outcome) = &q.outcome {
+            find = find.filter(match outcome.as_str() {
+                "withdrawn" => A::Status.eq(AppStatus::Withdrawn),
+                "open" => A::Status.eq(AppStatus::Active),
+                o => A::Outcome.eq(o),
+            });
+        }
+        if let Some(region) = &q.region {
+            let in_region = Query::select()
+                .column(organization::Column::Key)
+                .from(organization::Entity)
+                .and_where(organization::Column::Region.eq(region.as_str()))
+                .to_owned();
+            find = find.filter(A::Organization.in_subquery(in_region));
+        }
+        if let Some((at, id)) = after {
+            find = find.filter(after_pair(A::SubmittedAt, at, A::Id, id));
+        }
+        let heads: Vec<Head> = find
+            .order_by_asc(A::SubmittedAt)
+            .order_by_asc(A::Id)
+            .limit(first)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let next = (heads.len() as u64 == first)
+            .then(|| heads.last().map(|h| (h.6, h.0)))
+            .flatten();
+        let mut cases = self.fill(heads).await?;
+        if q.by == PeriodBy::Decision {
+            cases.retain(|c| c.decided_at.is_some_and(|t| t >= q.from && t < q.to));
+        }
+        Ok((cases, next))
+    }
+
+    /// Cases of these applications: their tasks, decisions, reassignments, documents,
+    /// organisations and references, read in one query each.
+    async fn fill(&self, heads: Vec<Head>) -> Result<Vec<Case>> {
+        if heads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = heads.iter().map(|h| h.0).collect();
+        let mut tasks: HashMap<Uuid, Vec<TaskRecord>> = HashMap::new();
+        for m in task::Entity::find()
+            .filter(task::Column::ApplicationId.is_in(ids.clone()))
+            .order_by_asc(task::Column::ApplicationId)
+            .order_by_asc(task::Column::TaskNo)
+            .all(self.db())
+            .await?
+        {
+            let t = task_record(m)?;
+            tasks.entry(t.application_id).or_default().push(t);
+        }
+        let marks: Vec<(Uuid, String, Option<String>, DateTime<Utc>)> = event::Entity::find()
+            .select_only()
+            .columns([
+                event::Column::ApplicationId,
+                event::Column::Kind,
+                event::Column::State,
+                event::Column::At,
+            ])
+            .filter(event::Column::ApplicationId.is_in(ids.clone()))
+            .filter(event::Column::Kind.is_in(["completed", "withdrawn", "task_reassigned"]))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut decided: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+        let mut reassigned: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (id, kind, state, at) in marks {
+            if kind == "task_reassigned" {
+                reassigned
+                    .entry(id)
+                    .or_default()
+                    .push(state.unwrap_or_default());
+            } else {
+                decided.insert(id, at);
+            }
+        }
+        let mut documents: HashMap<Uuid, Vec<CaseDocument>> = HashMap::new();
+        for d in document::Entity::find()
+            .filter(document::Column::ApplicationId.is_in(ids.clone()))
+            .order_by_asc(document::Column::LinkedAt)
+            .all(self.db())
+            .await?
+        {
+            if let Some(app) = d.application_id {
+                documents.entry(app).or_default().push(CaseDocument {
+                    id: d.id,
+                    media_type: d.media_type,
+                    linked_at: d.linked_at.unwrap_or(d.uploaded_at),
+                    erased: d.erased_at.is_some(),
+                });
+            }
+        }
+        let orgs: Vec<String> = heads.iter().map(|h| h.3.clone()).collect();
+        let names: HashMap<String, (String, Option<String>)> = organization::Entity::find()
+            .filter(organization::Column::Key.is_in(orgs))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|o| (o.key, (o.name, o.region)))
+            .collect();
+        let numbers = self.numbers_of(&ids).await?;
+        let mut out = Vec::with_capacity(heads.len());
+        for (id, key, version, org, status, outcome, submitted_at) in heads {
+            let number = match numbers.get(&id) {
+                Some(n) => *n,
+                None => self.application_number(id).await?,
+            };
+            let prefix = self.workflow(&key, version).await?.reference().to_owned();
+            let (organization_name, region) =
+                names.get(&org).cloned().unwrap_or((org.clone(), None));
+            let status: Status = status_of(status);
+            out.push(Case {
+                reference: crate::reference(&prefix, hong_kong_year(submitted_at), number),
+                id,
+                workflow_key: key,
+                workflow_version: version,
+                organization: org,
+                organization_name,
+                region,
+                status,
+                outcome,
+                submitted_at,
+                decided_at: decided
+                    .get(&id)
+                    .copied()
+                    .filter(|_| status != Status::Active),
+                tasks: tasks.remove(&id).unwrap_or_default(),
+                reassigned: reassigned.remove(&id).unwrap_or_default(),
+                documents: documents.remove(&id).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The numbers given to these applications (those that have one).
+    async fn numbers_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+        let (id, number) = (Alias::new("application_id"), Alias::new("number"));
+        let select = Query::select()
+            .column(id.clone())
+            .column(number)
+            .from(Alias::new("application_numbers"))
+            .and_where(Expr::col(id).is_in(ids.iter().copied()))
+            .to_owned();
+        let rows = self
+            .db()
+            .query_all_raw(StatementBuilder::build(
+                &select,
+                &self.db().get_database_backend(),
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let id: Uuid = r.try_get_by_index(0)?;
+                let n: i32 = r.try_get_by_index(1)?;
+                Ok((id, i64::from(n)))
+            })
+            .collect()
+    }
+}
+
+/// The year of `t` in Hong Kong (references count by it).
+fn hong_kong_year(t: DateTime<Utc>) -> i32 {
+    use chrono::Datelike;
+    t.with_timezone(&softland_workflow::HONG_KONG).year()
+}

@@ -1,0 +1,208 @@
+//! What the programme's overseers read (issue "Oversight"): the applications of a period as
+//! cases ([`Store::cases`], a page at a time), what is measured on each ([`measure`]) and the
+//! report's figures over them ([`figures`]). The same cases feed the exports (CSV, XES,
+//! OCEL), so a figure and the rows behind it cannot disagree.
+//!
+//! Who may read which programme is the policy's to decide; it hands the store a
+//! [`CaseQuery::overseen_by`] for an observer.
+
+mod cases;
+pub mod figures;
+pub mod measure;
+mod queues;
+mod report;
+
+use chrono::{DateTime, Utc};
+use softland_workflow::Status;
+use uuid::Uuid;
+
+pub use cases::CaseCursor;
+pub use queues::{Queue, band};
+
+use crate::records::TaskRecord;
+
+/// Which date puts an application in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PeriodBy {
+    /// Submitted in it.
+    #[default]
+    Submission,
+    /// Decided (finished: approved, rejected, withdrawn, lapsed, …) in it.
+    Decision,
+}
+
+/// Which applications a report or an export covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseQuery {
+    /// The period's first instant.
+    pub from: DateTime<Utc>,
+    /// The instant after the period.
+    pub to: DateTime<Utc>,
+    /// Which date the period applies to.
+    pub by: PeriodBy,
+    /// Only this workflow.
+    pub workflow_key: Option<String>,
+    /// Only the programmes this agency oversees (an observer's scope).
+    pub overseen_by: Option<String>,
+    /// Only applicants of this region (`mainland`, `hk`).
+    pub region: Option<String>,
+    /// Only this outcome (`approved`, `rejected`, `lapsed`, …), `withdrawn` or `open`.
+    pub outcome: Option<String>,
+}
+
+impl CaseQuery {
+    /// Every application submitted in `[from, to)`.
+    pub fn submitted(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self {
+            from,
+            to,
+            by: PeriodBy::default(),
+            workflow_key: None,
+            overseen_by: None,
+            region: None,
+            outcome: None,
+        }
+    }
+}
+
+/// A document linked to an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseDocument {
+    /// Its id.
+    pub id: Uuid,
+    /// The media type its content was recognised as.
+    pub media_type: String,
+    /// When it was linked.
+    pub linked_at: DateTime<Utc>,
+    /// Whether its content was erased.
+    pub erased: bool,
+}
+
+/// One application as reports and exports measure it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Its id.
+    pub id: Uuid,
+    /// Its reference (`SZHK-2026-0042`).
+    pub reference: String,
+    /// Its workflow.
+    pub workflow_key: String,
+    /// The version it runs.
+    pub workflow_version: i32,
+    /// The applicant organisation's key.
+    pub organization: String,
+    /// Its English name.
+    pub organization_name: String,
+    /// Its region (`mainland`, `hk`), if the directory says.
+    pub region: Option<String>,
+    /// Active, completed or withdrawn.
+    pub status: Status,
+    /// Its outcome once finished.
+    pub outcome: Option<String>,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// When it finished (its `completed` or `withdrawn` entry).
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Its tasks, in the order they opened.
+    pub tasks: Vec<TaskRecord>,
+    /// The steps whose task was reassigned on overdue, once per reassignment.
+    pub reassigned: Vec<String>,
+    /// Its documents, in the order they were linked.
+    pub documents: Vec<CaseDocument>,
+}
+
+impl Case {
+    /// The case as it stood at `t`: what happened after it left out (an export made in two
+    /// passes reads the same case both times).
+    pub fn as_of(mut self, t: DateTime<Utc>) -> Self {
+        self.tasks.retain(|task| task.opened_at <= t);
+        for task in &mut self.tasks {
+            if task.closed_at.is_some_and(|c| c > t) {
+                task.closed_at = None;
+                task.closed_by = None;
+                task.closed_action = None;
+                task.status = crate::records::TaskStatus::Open;
+            }
+        }
+        self.documents.retain(|d| d.linked_at <= t);
+        if self.decided_at.is_some_and(|d| d > t) {
+            self.decided_at = None;
+            self.outcome = None;
+            self.status = Status::Active;
+        }
+        self
+    }
+
+    /// What it came to: its outcome, `withdrawn`, or `open` while it runs.
+    pub fn result(&self) -> &str {
+        match (self.status, &self.outcome) {
+            (Status::Withdrawn, _) => "withdrawn",
+            (Status::Active, _) => "open",
+            (Status::Completed, Some(o)) => o,
+            (Status::Completed, None) => "completed",
+        }
+    }
+}
+
+impl crate::Store {
+    /// The report's figures over every case of `q`, as of `now`; only `agency`'s steps when
+    /// given. Reads the period a page at a time.
+    pub async fn report(
+        &self,
+        q: &CaseQuery,
+        agency: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> crate::Result<figures::Report> {
+        let mut figures = figures::Figures::new(
+            self.calendars(),
+            now,
+            q.by == PeriodBy::Decision,
+            agency.map(str::to_owned),
+        );
+        let mut after = None;
+        loop {
+            let (cases, next) = self.cases(q, after, PAGE).await?;
+            for case in &cases {
+                figures.add(case);
+            }
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(figures.finish()),
+            }
+        }
+    }
+}
+
+/// Applications read at a time.
+pub const PAGE: u64 = 500;
+
+#[cfg(test)]
+mod tests;
+
+/// The audit log's newest entry: what an export was made after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    /// Its id (entries are numbered in the order they were written).
+    pub event: i64,
+    /// Its hash (the application's chain up to it).
+    pub hash: String,
+}
+
+impl crate::Store {
+    /// The newest entry of the audit log, if any.
+    pub async fn audit_head(&self) -> crate::Result<Option<AuditHead>> {
+        use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+        let head: Option<(i64, String)> = crate::entity::event::Entity::find()
+            .select_only()
+            .columns([
+                crate::entity::event::Column::Id,
+                crate::entity::event::Column::Hash,
+            ])
+            .order_by_desc(crate::entity::event::Column::Id)
+            .limit(1)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(head.map(|(event, hash)| AuditHead { event, hash }))
+    }
+}
