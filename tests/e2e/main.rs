@@ -42,6 +42,7 @@ mod pg_tls;
 mod race;
 mod readme;
 mod references;
+mod reports;
 mod sdl;
 mod simulate;
 mod traces;

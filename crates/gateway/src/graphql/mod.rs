@@ -12,6 +12,7 @@ mod mutation;
 mod operation;
 mod people_actions;
 mod query;
+mod reports;
 mod subscription;
 mod types;
 mod uploads;
@@ -39,6 +40,7 @@ pub struct Query(
     webhooks::WebhookQuery,
     people_actions::PeopleActionsQuery,
     migrations::MigrationQuery,
+    reports::ReportQuery,
 );
 
 /// Root mutations: the applications' and the directory's.

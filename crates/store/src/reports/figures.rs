@@ -281,6 +281,8 @@ impl<'c> Figures<'c> {
                 reassigned: s.reassigned,
             })
             .collect();
+        // A step only ever cancelled here (a seat not needed) or still open says nothing.
+        steps.retain(|s| s.calendar.n > 0 || s.with_due > 0 || s.reassigned > 0);
         let slowest = |a: &StepFigures, b: &StepFigures| {
             b.business
                 .median
