@@ -143,7 +143,7 @@ async fn an_observer_reads_in_the_console() {
     let nav = tab
         .eval("Array.from(document.querySelectorAll('nav a')).map(a => a.getAttribute('href')).filter(h => h.startsWith('/') && !h.startsWith('/lang'))")
         .await;
-    assert_eq!(nav, json!(["/applications"]), "{nav}");
+    assert_eq!(nav, json!(["/applications", "/reports"]), "{nav}");
     let text = tab.text().await;
     assert!(text.contains("SZHK-"), "{text}");
     tab.goto(&format!("{}/applications/{id}", s.url)).await;

@@ -138,6 +138,7 @@ async fn every_page_speaks_the_readers_language() {
             s.admin.as_str(),
             vec![
                 "/dashboard".into(),
+                "/reports".into(),
                 "/workflows".into(),
                 "/workflows/soft-landing-sz-to-hk".into(),
                 "/workflows/soft-landing-sz-to-hk/1/retire".into(),

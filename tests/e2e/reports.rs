@@ -158,3 +158,112 @@ async fn an_observer_reads_the_programme_report(s: Server) {
         "an administrator's covers every programme: {r}"
     );
 }
+
+/// In the console an observer of the HKMA opens Reports: the period picker, a chart beside
+/// each table (no label clipped), the downloads of the period, and a count that leads to the
+/// applications behind it; in Chinese too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: the full suite (scripts/with-services) installs it"]
+async fn an_observer_reads_the_reports_in_the_console() {
+    use crate::cdp::chromium;
+    use crate::console::{ENGLISH, accessible, shots, sign_in};
+    let s = Server::start(softland_store::test_util::TestDb::sqlite());
+    let firm = s.applicant_key("szfin", "li");
+    let key = "soft-landing-sz-to-hk";
+    s.play(key, s.submit_sample(&firm).await, &firm, ..).await;
+    s.play(key, s.submit_sample(&firm).await, &firm, 0..1).await;
+    let observer = s.key(&["--role", "observer", "--agency", "hkma", "--name", "olive"]);
+    let browser = chromium();
+    let dir = shots("reports");
+    let mut tab = browser.tab(&format!("{}/", s.url), "observer", &dir).await;
+    sign_in(&mut tab, &observer, &ENGLISH).await;
+    tab.goto(&format!("{}/reports", s.url)).await;
+    let rows = |table: &str| {
+        format!(
+            "Array.from(document.querySelectorAll('#{table} tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))"
+        )
+    };
+    let volumes = tab.eval(&rows("volumes-table")).await;
+    assert_eq!(
+        volumes,
+        json!([["approved", "1", "50%"], ["still open", "1", "50%"]]),
+        "{volumes}"
+    );
+    let charts = tab
+        .eval("document.querySelectorAll('svg.chart').length")
+        .await;
+    assert!(
+        charts.as_u64().unwrap() >= 4,
+        "volumes, months, steps, agencies, queues: {charts}"
+    );
+    let clipped = tab
+        .eval("Array.from(document.querySelectorAll('svg.chart text[text-anchor=end]')).filter(t => t.getBBox().x < 0).map(t => t.textContent)")
+        .await;
+    assert_eq!(clipped, json!([]), "labels clipped at a chart's edge");
+    let steps = tab.eval(&rows("steps-table")).await;
+    assert!(
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == "OFDS nomination"),
+        "{steps}"
+    );
+    let queues = tab.eval(&rows("queues-table")).await;
+    assert_eq!(queues[0][1], "1", "InvestHK's screening waits: {queues}");
+    let csv = tab
+        .eval("document.getElementById('download-csv').getAttribute('href')")
+        .await;
+    assert!(
+        csv.as_str()
+            .unwrap()
+            .starts_with("/reports/applications.csv?from="),
+        "{csv}"
+    );
+    let made = tab
+        .eval("document.getElementById('made').textContent")
+        .await;
+    assert!(
+        made.as_str().unwrap().contains(':'),
+        "the audit head: {made}"
+    );
+    tab.screenshot("reports").await;
+    accessible(&mut tab, &ENGLISH, "reports").await;
+
+    // The approved count leads to the approved application.
+    tab.then_next_page("document.querySelector('#volumes-table tbody tr a').click()")
+        .await;
+    assert_eq!(tab.path().await, "/applications");
+    let listed = tab
+        .eval("document.querySelectorAll('table.applications tbody tr').length")
+        .await;
+    assert_eq!(listed, json!(1), "{}", tab.text().await);
+
+    // A period with nothing in it, and one that cannot be.
+    tab.goto(&format!("{}/reports?from=2020-01-01&to=2020-01-31", s.url))
+        .await;
+    let text = tab.text().await;
+    assert!(text.contains("No applications in this period."), "{text}");
+    tab.goto(&format!("{}/reports?from=2020-02-01&to=2020-01-01", s.url))
+        .await;
+    let alert = tab
+        .eval("document.querySelector('[role=alert]').textContent")
+        .await;
+    assert!(alert.as_str().unwrap().contains("two dates"), "{alert}");
+
+    // In Traditional Chinese.
+    tab.goto(&format!("{}/lang/zh-Hant?back=/reports", s.url))
+        .await;
+    let heading = tab.eval("document.querySelector('h1').textContent").await;
+    assert_eq!(heading, "報告");
+    let steps = tab.eval(&rows("steps-table")).await;
+    assert!(
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == "深圳金融辦提名"),
+        "{steps}"
+    );
+    tab.screenshot("reports-zh-hant").await;
+}

@@ -66,6 +66,7 @@ pub fn pages(services: Services) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .route("/dashboard", get(pages::dashboard::page))
+        .route("/reports", get(pages::reports::page))
         // Its size is capped by the gateway's body limit (the upload limit), not axum's.
         .route(
             "/uploads",

@@ -99,12 +99,69 @@ struct ListPage {
     total: i64,
     rows: Vec<Row>,
     workflows: Vec<WorkflowItem>,
+    /// What a report's link narrowed it to (kept by the status filter).
+    narrowed: Vec<(String, String)>,
 }
 
-/// The list's filter.
+/// The list's filter: a status, and what a report's links add — a workflow, a result
+/// (`approved`, …, `withdrawn`, `open`) and a period of submission (dates, Hong Kong).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
     status: Option<String>,
+    workflow: Option<String>,
+    outcome: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Midnight in Hong Kong of `date` (`2026-11-02`), `days` days on, as the API takes times.
+fn hk_midnight(date: &str, days: i64) -> Option<String> {
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?
+        + chrono::Duration::days(days);
+    Some(format!("{day}T00:00:00+08:00"))
+}
+
+impl ListQuery {
+    /// The API's filter.
+    fn filter(&self, status: Option<&str>) -> Value {
+        let nonempty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let (mut status, mut outcome) = (status.map(str::to_owned), None);
+        match nonempty(&self.outcome).as_deref() {
+            Some("open") => status = Some("ACTIVE".into()),
+            Some("withdrawn") => status = Some("WITHDRAWN".into()),
+            Some(o) => outcome = Some(o.to_owned()),
+            None => {}
+        }
+        json!({
+            "status": status,
+            "outcome": outcome,
+            "workflowKey": nonempty(&self.workflow),
+            "submittedAfter": self.from.as_deref().and_then(|d| hk_midnight(d, 0)),
+            "submittedBefore": self.to.as_deref().and_then(|d| hk_midnight(d, 1)),
+        })
+    }
+
+    /// What a report's link narrowed the list to, in words (empty when nothing).
+    fn narrowed(&self) -> Vec<(String, String)> {
+        [
+            ("workflow", &self.workflow),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+    }
 }
 
 /// `GET /applications`.
@@ -119,9 +176,10 @@ pub(crate) async fn list(
     };
     let status = q
         .status
+        .clone()
         .filter(|s| ["ACTIVE", "COMPLETED", "WITHDRAWN"].contains(&s.as_str()));
     let answer: ListAnswer = match c
-        .call(&v, LIST, json!({"filter": {"status": status}}))
+        .call(&v, LIST, json!({"filter": q.filter(status.as_deref())}))
         .await
     {
         Ok(a) => a,
@@ -172,6 +230,7 @@ pub(crate) async fn list(
     html(&ListPage {
         page: Frame::new(&v, t.applications_title, "/applications"),
         status: status.unwrap_or_default(),
+        narrowed: q.narrowed(),
         total: answer.applications.total_count,
         rows,
         workflows,

@@ -4,11 +4,13 @@ pub(crate) mod acting;
 pub(crate) mod application;
 pub(crate) mod applications;
 pub(crate) mod audit;
+pub(crate) mod charts;
 pub(crate) mod dashboard;
 pub(crate) mod directory;
 pub(crate) mod inbox;
 pub(crate) mod migrations;
 pub(crate) mod names;
+pub(crate) mod reports;
 pub(crate) mod signin;
 pub(crate) mod uploads;
 pub(crate) mod workflows;
@@ -70,6 +72,7 @@ impl Frame {
             }
             Some(Principal::Observer { .. }) => {
                 nav.push(("/applications", t.nav_applications));
+                nav.push(("/reports", t.rep_title));
             }
             Some(Principal::Applicant { lead, .. }) => {
                 nav.push(("/applications", t.nav_applications));
@@ -79,6 +82,7 @@ impl Frame {
             }
             Some(Principal::Admin { .. }) => {
                 nav.push(("/dashboard", t.dashboard));
+                nav.push(("/reports", t.rep_title));
                 nav.push(("/applications", t.nav_applications));
                 nav.push(("/workflows", t.nav_workflows));
                 nav.push(("/directory", t.nav_directory));

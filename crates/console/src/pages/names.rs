@@ -15,6 +15,13 @@ pub(crate) struct Agency {
     name_zh_hans: Option<String>,
 }
 
+impl Agency {
+    /// Its key.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 /// What an assignee or party (`hkstp`, `applicant`) is called in `lang`.
 pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -> String {
     let softland_workflow::Assignee::Agency(key) = softland_workflow::Assignee::parse(key) else {
