@@ -50,7 +50,7 @@ pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
         } else {
             report.print();
         }
-        Ok(if report.flat() {
+        Ok(if report.flat() && report.reports_within_target() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

@@ -148,7 +148,7 @@ async fn an_observer_reads_the_programme_report(s: Server) {
         )
         .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
-    for token in [s.person("hkma", "dora"), firm] {
+    for token in [s.person("hkma", "dora"), firm.clone()] {
         let r = s.gql(Some(&token), REPORT, json!({"input": {}})).await;
         assert_eq!(code(&r), "FORBIDDEN", "{r}");
     }
@@ -156,6 +156,29 @@ async fn an_observer_reads_the_programme_report(s: Server) {
     assert_eq!(
         r["data"]["report"]["volumes"]["total"], 3,
         "an administrator's covers every programme: {r}"
+    );
+
+    // InvestHK asks a firm for information: the firm's task waits in InvestHK's queue of
+    // requests, and the request is counted at the step that asked.
+    let app = s.play(key, s.submit_sample(&firm).await, &firm, 0..1).await;
+    let task = app["openTasks"][0]["id"].clone();
+    let amy = s.person("investhk", "amy");
+    let ask = "mutation($t: ID!) { act(input: {taskId: $t, action: \"request_info\", data: {question: \"Your licence?\"}}) { id } }";
+    let r = s.gql(Some(&amy), ask, json!({"t": task})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = s
+        .gql(Some(&observer), "{ report(input: {agency: \"investhk\"}) { queues { assignee askedBy open } informationRequests { state agency requests applications } } }", json!({}))
+        .await;
+    let report = &r["data"]["report"];
+    let queues = report["queues"].as_array().unwrap();
+    assert!(
+        queues.contains(&json!({"assignee": "applicant", "askedBy": "investhk", "open": 1})),
+        "{r}"
+    );
+    assert_eq!(
+        report["informationRequests"],
+        json!([{"state": "eligibility_screening", "agency": "investhk", "requests": 1, "applications": 1}]),
+        "{r}"
     );
 }
 

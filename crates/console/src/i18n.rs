@@ -352,6 +352,7 @@ pub struct Text {
     pub rep_unknown: &'static str,
     pub rep_bad_period: &'static str,
     pub rep_overdue_none: &'static str,
+    pub rep_asked_by: &'static str,
 }
 
 /// The words of `lang`.

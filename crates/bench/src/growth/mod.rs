@@ -21,8 +21,10 @@ use softland_workflow::Assignee;
 
 mod pages;
 mod report;
+mod reports;
 pub use pages::PAGE_TARGET_MS;
 pub use report::{QueryTimes, Report, SizeReport, Verdict};
+pub use reports::{REPORT_SAMPLES, REPORT_TARGET_MS};
 
 /// What to grow and measure.
 #[derive(Debug, Clone)]
@@ -453,10 +455,12 @@ async fn grow(args: &Settings, db: &str, meters: Meters<'_>) -> anyhow::Result<R
             &mut rng,
         )
         .await?;
+        let reports = reports::measure(&store, size, REPORT_SAMPLES, &mut rng).await?;
         sizes.push(SizeReport {
             applications: size,
             load_seconds,
             queries,
+            reports,
         });
     }
     store.close().await?;

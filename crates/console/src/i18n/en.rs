@@ -334,4 +334,5 @@ pub const EN: Text = Text {
     rep_unknown: "not recorded",
     rep_bad_period: "Give the period as two dates, the first not after the second, at most ten years apart.",
     rep_overdue_none: "No open task is past due.",
+    rep_asked_by: "Waiting on the firm, asked by {agency}",
 };

@@ -334,4 +334,5 @@ pub const ZH_HANS: Text = Text {
     rep_unknown: "未有记录",
     rep_bad_period: "请以两个日期表示期间，开始日期不可晚于结束日期，相隔不超过十年。",
     rep_overdue_none: "没有逾期的未完成工作。",
+    rep_asked_by: "等待企业回复（{agency} 提问）",
 };

@@ -334,4 +334,5 @@ pub const ZH_HANT: Text = Text {
     rep_unknown: "未有記錄",
     rep_bad_period: "請以兩個日期表示期間，開始日期不可遲於結束日期，相隔不超過十年。",
     rep_overdue_none: "沒有逾期的未完成工作。",
+    rep_asked_by: "等待企業回覆（{agency} 提問）",
 };

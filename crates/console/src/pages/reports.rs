@@ -36,7 +36,7 @@ const REPORT: &str = r#"query($input: ReportInput!) {
     bottlenecks { workflowKey state title agency businessDays { n median p90 max total } }
     overdue { applicationId reference title agency dueAt businessDaysOverdue }
     overdueTotal
-    queues { assignee open under5Days from5To10Days over10Days claimed unclaimed }
+    queues { assignee askedBy open under5Days from5To10Days over10Days claimed unclaimed }
     informationRequests { state title agency requests applications firmDays { n median p90 max } }
   }
 }"#;
@@ -215,7 +215,7 @@ pub(crate) async fn page(
             })
             .collect(),
     );
-    let queues: Vec<QueueRow> = r.queues.iter().map(|q| QueueRow::of(q, &name)).collect();
+    let queues: Vec<QueueRow> = r.queues.iter().map(|q| QueueRow::of(t, q, &name)).collect();
     let queue_chart = Chart::stacked(
         "queues-heading",
         &PALETTE,

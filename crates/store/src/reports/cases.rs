@@ -15,14 +15,33 @@ use sea_orm::{
 use softland_workflow::Status;
 use uuid::Uuid;
 
-use super::{Case, CaseDocument, CaseQuery, PeriodBy};
+use super::{Case, CaseDocument, CaseQuery, CaseTask, PeriodBy};
 use crate::entity::enums::AppStatus;
+use crate::entity::enums::TaskStatus as DbTaskStatus;
 use crate::entity::{application, document, event, organization, task};
 use crate::error::Result;
 use crate::reads::queries::after_pair;
-use crate::records::TaskRecord;
-use crate::rows::{status_of, task_record};
+use crate::records::TaskStatus;
+use crate::rows::status_of;
 use crate::{ApplicationFilter, Store};
+
+/// The columns of a task a case needs.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct TaskRow {
+    application_id: Uuid,
+    task_no: i32,
+    state: String,
+    title: String,
+    assignee: String,
+    status: DbTaskStatus,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    claimed_by: Option<String>,
+    workflow_key: String,
+    workflow_version: i32,
+}
 
 /// Where the next page starts: after this submission time and id.
 pub type CaseCursor = (DateTime<Utc>, Uuid);
@@ -121,17 +140,62 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = heads.iter().map(|h| h.0).collect();
-        let mut tasks: HashMap<Uuid, Vec<TaskRecord>> = HashMap::new();
-        for m in task::Entity::find()
+        let mut tasks: HashMap<Uuid, Vec<CaseTask>> = HashMap::new();
+        let mut flagged: Vec<Uuid> = Vec::new();
+        for t in task::Entity::find()
+            .select_only()
+            .columns([
+                task::Column::ApplicationId,
+                task::Column::TaskNo,
+                task::Column::State,
+                task::Column::Title,
+                task::Column::Assignee,
+                task::Column::Status,
+                task::Column::DueAt,
+                task::Column::Overdue,
+                task::Column::OpenedAt,
+                task::Column::ClosedAt,
+                task::Column::ClaimedBy,
+                task::Column::WorkflowKey,
+                task::Column::WorkflowVersion,
+            ])
             .filter(task::Column::ApplicationId.is_in(ids.clone()))
             .order_by_asc(task::Column::ApplicationId)
             .order_by_asc(task::Column::TaskNo)
+            .into_model::<TaskRow>()
             .all(self.db())
             .await?
         {
-            let t = task_record(m)?;
-            tasks.entry(t.application_id).or_default().push(t);
+            if t.overdue {
+                flagged.push(t.application_id);
+            }
+            tasks.entry(t.application_id).or_default().push(CaseTask {
+                task_no: u32::try_from(t.task_no).unwrap_or_default(),
+                state: t.state,
+                title: t.title,
+                assignee: softland_workflow::Assignee::parse(&t.assignee),
+                status: match t.status {
+                    DbTaskStatus::Open => TaskStatus::Open,
+                    DbTaskStatus::Completed => TaskStatus::Completed,
+                    DbTaskStatus::Cancelled => TaskStatus::Cancelled,
+                },
+                due_at: t.due_at,
+                overdue: t.overdue,
+                opened_at: t.opened_at,
+                closed_at: t.closed_at,
+                claimed: t.claimed_by.is_some(),
+                workflow_key: t.workflow_key,
+                workflow_version: t.workflow_version,
+            });
         }
+        // Decisions and reassignments are read only where there can be one: finished
+        // applications, and those with a task that went overdue.
+        let marked: Vec<Uuid> = heads
+            .iter()
+            .filter(|h| h.4 != AppStatus::Active)
+            .map(|h| h.0)
+            .chain(flagged)
+            .collect();
         let marks: Vec<(Uuid, String, Option<String>, DateTime<Utc>)> = event::Entity::find()
             .select_only()
             .columns([
@@ -140,7 +204,7 @@ impl Store {
                 event::Column::State,
                 event::Column::At,
             ])
-            .filter(event::Column::ApplicationId.is_in(ids.clone()))
+            .filter(event::Column::ApplicationId.is_in(marked))
             .filter(event::Column::Kind.is_in(["completed", "withdrawn", "task_reassigned"]))
             .into_tuple()
             .all(self.db())

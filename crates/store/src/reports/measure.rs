@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 use softland_workflow::Assignee;
 use softland_workflow::duration::{Calendars, Region};
 
-use super::Case;
-use crate::records::TaskRecord;
+use super::{Case, CaseTask};
 
 /// Seconds in a day: reports' unit.
 pub const DAY: f64 = 86_400.0;
@@ -70,7 +69,7 @@ fn net(cal: &Calendars, region: Region, (a, b): Span, waiting: &[Span]) -> Spent
 
 /// A task's time, from opening to closing (or `now`); an agency's without the waiting on the
 /// firm.
-pub fn task_time(cal: &Calendars, t: &TaskRecord, waiting: &[Span], now: DateTime<Utc>) -> Spent {
+pub fn task_time(cal: &Calendars, t: &CaseTask, waiting: &[Span], now: DateTime<Utc>) -> Spent {
     let span = (t.opened_at, t.closed_at.unwrap_or(now));
     let region = cal.region_of(&t.assignee);
     match t.assignee {
@@ -109,9 +108,9 @@ pub fn lead(cal: &Calendars, case: &Case, now: DateTime<Utc>) -> Lead {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request<'a> {
     /// The firm's task.
-    pub task: &'a TaskRecord,
+    pub task: &'a CaseTask,
     /// The agency task that asked (closed as the firm's opened).
-    pub asked_by: Option<&'a TaskRecord>,
+    pub asked_by: Option<&'a CaseTask>,
     /// How long the firm took (or has taken so far), calendar seconds.
     pub firm_seconds: i64,
 }

@@ -19,7 +19,8 @@ use uuid::Uuid;
 pub use cases::CaseCursor;
 pub use queues::{Queue, band};
 
-use crate::records::TaskRecord;
+use crate::records::TaskStatus;
+use softland_workflow::Assignee;
 
 /// Which date puts an application in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +66,35 @@ impl CaseQuery {
     }
 }
 
+/// A task of a case: what the figures and exports need of it (never who acted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseTask {
+    /// Its number within the application.
+    pub task_no: u32,
+    /// Its step (state name).
+    pub state: String,
+    /// The step's English title.
+    pub title: String,
+    /// Whose it is.
+    pub assignee: Assignee,
+    /// Open, completed or cancelled.
+    pub status: TaskStatus,
+    /// When it falls (or fell) due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Whether it went overdue.
+    pub overdue: bool,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Whether someone holds its claim.
+    pub claimed: bool,
+    /// The workflow whose labels it has.
+    pub workflow_key: String,
+    /// That workflow's version.
+    pub workflow_version: i32,
+}
+
 /// A document linked to an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseDocument {
@@ -104,7 +134,7 @@ pub struct Case {
     /// When it finished (its `completed` or `withdrawn` entry).
     pub decided_at: Option<DateTime<Utc>>,
     /// Its tasks, in the order they opened.
-    pub tasks: Vec<TaskRecord>,
+    pub tasks: Vec<CaseTask>,
     /// The steps whose task was reassigned on overdue, once per reassignment.
     pub reassigned: Vec<String>,
     /// Its documents, in the order they were linked.
@@ -119,9 +149,7 @@ impl Case {
         for task in &mut self.tasks {
             if task.closed_at.is_some_and(|c| c > t) {
                 task.closed_at = None;
-                task.closed_by = None;
-                task.closed_action = None;
-                task.status = crate::records::TaskStatus::Open;
+                task.status = TaskStatus::Open;
             }
         }
         self.documents.retain(|d| d.linked_at <= t);

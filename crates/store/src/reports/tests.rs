@@ -7,8 +7,8 @@ use softland_workflow::{Assignee, HONG_KONG, Status};
 use uuid::Uuid;
 
 use super::figures::{Figures, Report};
-use super::{Case, measure};
-use crate::records::{TaskRecord, TaskStatus};
+use super::{Case, CaseTask, measure};
+use crate::records::TaskStatus;
 
 const WF: &str = "soft-landing-sz-to-hk";
 
@@ -28,16 +28,12 @@ fn task(
     opened: DateTime<Utc>,
     closed: Option<DateTime<Utc>>,
     due: Option<DateTime<Utc>>,
-) -> TaskRecord {
-    TaskRecord {
-        id: Uuid::now_v7(),
-        application_id: Uuid::nil(),
+) -> CaseTask {
+    CaseTask {
         task_no: no,
         state: state.to_owned(),
         title: state.to_owned(),
         assignee: Assignee::parse(assignee),
-        organization: "firm".to_owned(),
-        actions: Vec::new(),
         status: if closed.is_some() {
             TaskStatus::Completed
         } else {
@@ -47,9 +43,7 @@ fn task(
         overdue: false,
         opened_at: opened,
         closed_at: closed,
-        closed_by: None,
-        closed_action: None,
-        claimed_by: None,
+        claimed: false,
         workflow_key: WF.to_owned(),
         workflow_version: 1,
     }
@@ -60,7 +54,7 @@ fn case(
     region: &str,
     submitted: DateTime<Utc>,
     decided: Option<(DateTime<Utc>, &str)>,
-    tasks: Vec<TaskRecord>,
+    tasks: Vec<CaseTask>,
 ) -> Case {
     Case {
         id: Uuid::now_v7(),

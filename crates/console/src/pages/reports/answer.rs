@@ -112,6 +112,7 @@ pub(crate) struct Overdue {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Queue {
     pub assignee: String,
+    pub asked_by: Option<String>,
     pub open: u64,
     pub under5_days: u64,
     pub from5_to10_days: u64,

@@ -171,9 +171,12 @@ pub(crate) struct QueueRow {
 }
 
 impl QueueRow {
-    pub fn of(q: &Queue, name: &impl Fn(&str) -> String) -> Self {
+    pub fn of(t: &Text, q: &Queue, name: &impl Fn(&str) -> String) -> Self {
         Self {
-            name: name(&q.assignee),
+            name: match &q.asked_by {
+                Some(agency) => t.rep_asked_by.replace("{agency}", &name(agency)),
+                None => name(&q.assignee),
+            },
             open: q.open,
             bands: [q.under5_days, q.from5_to10_days, q.over10_days],
             claimed: q.claimed,

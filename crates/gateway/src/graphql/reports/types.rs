@@ -191,6 +191,8 @@ impl RequestLoop {
 pub struct QueueNow {
     /// An agency's key, or `applicant` (waiting on the firm).
     pub assignee: String,
+    /// For the firms' queue: the agency whose information request they answer.
+    pub asked_by: Option<String>,
     pub open: u64,
     pub under5_days: u64,
     pub from5_to10_days: u64,
@@ -347,6 +349,7 @@ impl Report {
                     open: q.open(),
                     unclaimed: q.open() - q.claimed,
                     assignee: q.assignee,
+                    asked_by: q.asked_by,
                     under5_days: q.bands[0],
                     from5_to10_days: q.bands[1],
                     over10_days: q.bands[2],
