@@ -23,8 +23,9 @@ mod pages;
 mod report;
 mod reports;
 pub use pages::PAGE_TARGET_MS;
+pub use report::REPORT_TARGET_MS;
 pub use report::{QueryTimes, Report, SizeReport, Verdict};
-pub use reports::{REPORT_SAMPLES, REPORT_TARGET_MS};
+pub use reports::REPORT_SAMPLES;
 
 /// What to grow and measure.
 #[derive(Debug, Clone)]

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use super::{PAGE_TARGET_MS, REPORT_TARGET_MS};
+use super::PAGE_TARGET_MS;
+
+/// The programme report's target, milliseconds (p95 at the largest size).
+pub const REPORT_TARGET_MS: f64 = 2000.0;
 
 /// One query's times at one size.
 #[derive(Debug, Serialize)]

@@ -1,16 +1,13 @@
 //! The programme's report at scale (issue "Oversight"): `Store::report` for windows of
 //! submissions at random moments of the loaded period — a day (about 4 300 applications at the
 //! loader's density, at every size), a week and a month — as an administrator and as an
-//! observer. Its target: p95 under [`REPORT_TARGET_MS`] at the largest size.
+//! observer. Its target: p95 under [`super::REPORT_TARGET_MS`] at the largest size.
 
 use chrono::{DateTime, Duration, Utc};
 use softland_store::Store;
 use softland_store::reports::{CaseQuery, PeriodBy};
 
 use super::{QueryTimes, Rng, SPACING, START, p};
-
-/// The report's target, milliseconds (p95).
-pub const REPORT_TARGET_MS: f64 = 2000.0;
 
 /// Timed calls per report query (they read thousands of applications each).
 pub const REPORT_SAMPLES: usize = 20;

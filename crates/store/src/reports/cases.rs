@@ -7,11 +7,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    StatementBuilder,
-};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use softland_workflow::Status;
 use uuid::Uuid;
 
@@ -89,7 +86,10 @@ impl Store {
             .filter(overseen)
             .filter(A::SubmittedAt.lt(q.to));
         find = match q.by {
-            PeriodBy::Submission => find.filter(A::SubmittedAt.gte(q.from)),
+            // From the page's start: with the period's start beside the cursor, SQLite may
+            // take the period's as the index range's bound and walk every earlier page again.
+            PeriodBy::Submission => find
+                .filter(A::SubmittedAt.gte(after.map_or(q.from, |(at, _)| Ord::max(at, q.from)))),
             // Decided in the period: finished, and last changed no earlier than its start.
             PeriodBy::Decision => find
                 .filter(A::Status.ne(AppStatus::Active))
@@ -140,54 +140,94 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = heads.iter().map(|h| h.0).collect();
-        let mut tasks: HashMap<Uuid, Vec<CaseTask>> = HashMap::new();
-        let mut flagged: Vec<Uuid> = Vec::new();
-        for t in task::Entity::find()
-            .select_only()
-            .columns([
-                task::Column::ApplicationId,
-                task::Column::TaskNo,
-                task::Column::State,
-                task::Column::Title,
-                task::Column::Assignee,
-                task::Column::Status,
-                task::Column::DueAt,
-                task::Column::Overdue,
-                task::Column::OpenedAt,
-                task::Column::ClosedAt,
-                task::Column::ClaimedBy,
-                task::Column::WorkflowKey,
-                task::Column::WorkflowVersion,
-            ])
-            .filter(task::Column::ApplicationId.is_in(ids.clone()))
-            .order_by_asc(task::Column::ApplicationId)
-            .order_by_asc(task::Column::TaskNo)
-            .into_model::<TaskRow>()
-            .all(self.db())
-            .await?
-        {
-            if t.overdue {
-                flagged.push(t.application_id);
+        let read_tasks = async {
+            let mut tasks: HashMap<Uuid, Vec<CaseTask>> = HashMap::new();
+            let mut flagged: Vec<Uuid> = Vec::new();
+            for t in task::Entity::find()
+                .select_only()
+                .columns([
+                    task::Column::ApplicationId,
+                    task::Column::TaskNo,
+                    task::Column::State,
+                    task::Column::Title,
+                    task::Column::Assignee,
+                    task::Column::Status,
+                    task::Column::DueAt,
+                    task::Column::Overdue,
+                    task::Column::OpenedAt,
+                    task::Column::ClosedAt,
+                    task::Column::ClaimedBy,
+                    task::Column::WorkflowKey,
+                    task::Column::WorkflowVersion,
+                ])
+                .filter(task::Column::ApplicationId.is_in(ids.iter().copied()))
+                .order_by_asc(task::Column::ApplicationId)
+                .order_by_asc(task::Column::TaskNo)
+                .into_model::<TaskRow>()
+                .all(self.db())
+                .await?
+            {
+                if t.overdue {
+                    flagged.push(t.application_id);
+                }
+                tasks.entry(t.application_id).or_default().push(CaseTask {
+                    task_no: u32::try_from(t.task_no).unwrap_or_default(),
+                    state: t.state,
+                    title: t.title,
+                    assignee: softland_workflow::Assignee::parse(&t.assignee),
+                    status: match t.status {
+                        DbTaskStatus::Open => TaskStatus::Open,
+                        DbTaskStatus::Completed => TaskStatus::Completed,
+                        DbTaskStatus::Cancelled => TaskStatus::Cancelled,
+                    },
+                    due_at: t.due_at,
+                    overdue: t.overdue,
+                    opened_at: t.opened_at,
+                    closed_at: t.closed_at,
+                    claimed: t.claimed_by.is_some(),
+                    workflow_key: t.workflow_key,
+                    workflow_version: t.workflow_version,
+                });
             }
-            tasks.entry(t.application_id).or_default().push(CaseTask {
-                task_no: u32::try_from(t.task_no).unwrap_or_default(),
-                state: t.state,
-                title: t.title,
-                assignee: softland_workflow::Assignee::parse(&t.assignee),
-                status: match t.status {
-                    DbTaskStatus::Open => TaskStatus::Open,
-                    DbTaskStatus::Completed => TaskStatus::Completed,
-                    DbTaskStatus::Cancelled => TaskStatus::Cancelled,
-                },
-                due_at: t.due_at,
-                overdue: t.overdue,
-                opened_at: t.opened_at,
-                closed_at: t.closed_at,
-                claimed: t.claimed_by.is_some(),
-                workflow_key: t.workflow_key,
-                workflow_version: t.workflow_version,
-            });
-        }
+            Ok::<_, crate::Error>((tasks, flagged))
+        };
+        let read_documents = async {
+            let mut documents: HashMap<Uuid, Vec<CaseDocument>> = HashMap::new();
+            for d in document::Entity::find()
+                .filter(document::Column::ApplicationId.is_in(ids.iter().copied()))
+                .order_by_asc(document::Column::LinkedAt)
+                .all(self.db())
+                .await?
+            {
+                if let Some(app) = d.application_id {
+                    documents.entry(app).or_default().push(CaseDocument {
+                        id: d.id,
+                        media_type: d.media_type,
+                        linked_at: d.linked_at.unwrap_or(d.uploaded_at),
+                        erased: d.erased_at.is_some(),
+                    });
+                }
+            }
+            Ok::<_, crate::Error>(documents)
+        };
+        let orgs: Vec<String> = heads.iter().map(|h| h.3.clone()).collect();
+        let read_names = async {
+            let names: HashMap<String, (String, Option<String>)> = organization::Entity::find()
+                .filter(organization::Column::Key.is_in(orgs))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|o| (o.key, (o.name, o.region)))
+                .collect();
+            Ok::<_, crate::Error>(names)
+        };
+        // The page's reads at once, each on its own connection.
+        let ((mut tasks, flagged), mut documents, names, numbers) = tokio::try_join!(
+            read_tasks,
+            read_documents,
+            read_names,
+            self.numbers_given(&ids)
+        )?;
         // Decisions and reassignments are read only where there can be one: finished
         // applications, and those with a task that went overdue.
         let marked: Vec<Uuid> = heads
@@ -221,31 +261,6 @@ impl Store {
                 decided.insert(id, at);
             }
         }
-        let mut documents: HashMap<Uuid, Vec<CaseDocument>> = HashMap::new();
-        for d in document::Entity::find()
-            .filter(document::Column::ApplicationId.is_in(ids.clone()))
-            .order_by_asc(document::Column::LinkedAt)
-            .all(self.db())
-            .await?
-        {
-            if let Some(app) = d.application_id {
-                documents.entry(app).or_default().push(CaseDocument {
-                    id: d.id,
-                    media_type: d.media_type,
-                    linked_at: d.linked_at.unwrap_or(d.uploaded_at),
-                    erased: d.erased_at.is_some(),
-                });
-            }
-        }
-        let orgs: Vec<String> = heads.iter().map(|h| h.3.clone()).collect();
-        let names: HashMap<String, (String, Option<String>)> = organization::Entity::find()
-            .filter(organization::Column::Key.is_in(orgs))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|o| (o.key, (o.name, o.region)))
-            .collect();
-        let numbers = self.numbers_of(&ids).await?;
         let mut out = Vec::with_capacity(heads.len());
         for (id, key, version, org, status, outcome, submitted_at) in heads {
             let number = match numbers.get(&id) {
@@ -277,31 +292,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// The numbers given to these applications (those that have one).
-    async fn numbers_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
-        let (id, number) = (Alias::new("application_id"), Alias::new("number"));
-        let select = Query::select()
-            .column(id.clone())
-            .column(number)
-            .from(Alias::new("application_numbers"))
-            .and_where(Expr::col(id).is_in(ids.iter().copied()))
-            .to_owned();
-        let rows = self
-            .db()
-            .query_all_raw(StatementBuilder::build(
-                &select,
-                &self.db().get_database_backend(),
-            ))
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                let id: Uuid = r.try_get_by_index(0)?;
-                let n: i32 = r.try_get_by_index(1)?;
-                Ok((id, i64::from(n)))
-            })
-            .collect()
     }
 }
 
