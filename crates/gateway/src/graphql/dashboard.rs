@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use softland_workflow::Text;
 
-use super::locale::{Locale, lang};
+use super::locale::{Locale, step_titles, titled};
 use super::{principal, store};
 use crate::error::{GqlResult, from_store, refused};
 
@@ -40,10 +40,7 @@ pub struct StepTime {
 impl StepTime {
     /// The state's title (see `Locale`); its name when the definition no longer says.
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
-        let lang = lang(ctx, locale);
-        self.titles
-            .as_ref()
-            .map_or_else(|| self.state.clone(), |t| t.get(lang).to_owned())
+        titled(ctx, locale, self.titles.as_ref(), &self.state)
     }
 }
 
@@ -72,11 +69,7 @@ impl DashboardQuery {
             .map_err(from_store)?;
         let mut steps = Vec::new();
         for s in store.step_times().await.map_err(from_store)? {
-            let titles = store
-                .workflow(&s.workflow_key, s.workflow_version)
-                .await
-                .ok()
-                .and_then(|wf| wf.state_named(&s.state).map(|st| st.title().clone()));
+            let titles = step_titles(store, &s.workflow_key, s.workflow_version, &s.state).await;
             steps.push(StepTime {
                 workflow_key: s.workflow_key,
                 state: s.state,

@@ -64,6 +64,28 @@ pub(crate) fn lang(ctx: &Context<'_>, locale: Option<Locale>) -> Lang {
         .unwrap_or_default()
 }
 
+/// A label in the language asked (see [`lang`]), or `fallback` when the definition says none.
+pub(crate) fn titled(
+    ctx: &Context<'_>,
+    locale: Option<Locale>,
+    titles: Option<&softland_workflow::Text>,
+    fallback: &str,
+) -> String {
+    let lang = lang(ctx, locale);
+    titles.map_or_else(|| fallback.to_owned(), |t| t.get(lang).to_owned())
+}
+
+/// The titles of state `state` of workflow `key` version `version`, if it still has it.
+pub(crate) async fn step_titles(
+    store: &softland_store::Store,
+    key: &str,
+    version: i32,
+    state: &str,
+) -> Option<softland_workflow::Text> {
+    let wf = store.workflow(key, version).await.ok()?;
+    wf.state_named(state).map(|s| s.title().clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use softland_store::reports::{Queue, figures};
 use softland_workflow::Text;
 
 use super::ReportBy;
-use crate::graphql::locale::{Locale, lang};
+use crate::graphql::locale::{Locale, step_titles, titled};
 
 /// Median, 90th percentile (nearest rank) and maximum of some days.
 #[derive(SimpleObject, Debug, Clone, Copy)]
@@ -123,12 +123,8 @@ pub struct StepTimes {
 impl StepTimes {
     /// The step's title (see `Locale`); the agency's key for an agency's line.
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
-        let lang = lang(ctx, locale);
-        match (&self.titles, &self.state) {
-            (Some(t), _) => t.get(lang).to_owned(),
-            (None, Some(state)) => state.clone(),
-            (None, None) => self.agency.clone(),
-        }
+        let fallback = self.state.as_deref().unwrap_or(&self.agency);
+        titled(ctx, locale, self.titles.as_ref(), fallback)
     }
 }
 
@@ -152,10 +148,7 @@ pub struct OverdueTask {
 impl OverdueTask {
     /// The step's title (see `Locale`).
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
-        let lang = lang(ctx, locale);
-        self.titles
-            .as_ref()
-            .map_or_else(|| self.state.clone(), |t| t.get(lang).to_owned())
+        titled(ctx, locale, self.titles.as_ref(), &self.state)
     }
 }
 
@@ -179,10 +172,7 @@ pub struct RequestLoop {
 impl RequestLoop {
     /// The asking step's title (see `Locale`).
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
-        let lang = lang(ctx, locale);
-        self.titles
-            .as_ref()
-            .map_or_else(|| self.state.clone(), |t| t.get(lang).to_owned())
+        titled(ctx, locale, self.titles.as_ref(), &self.state)
     }
 }
 
@@ -247,16 +237,10 @@ pub struct Report {
     pub information_requests: Vec<RequestLoop>,
 }
 
-/// The titles of a step.
-async fn titles(store: &Store, key: &str, version: i32, state: &str) -> Option<Text> {
-    let wf = store.workflow(key, version).await.ok()?;
-    wf.state_named(state).map(|s| s.title().clone())
-}
-
 async fn step(store: &Store, s: figures::StepFigures) -> StepTimes {
     let named = !s.state.is_empty();
     let titles = if named {
-        titles(store, &s.workflow_key, s.workflow_version, &s.state).await
+        step_titles(store, &s.workflow_key, s.workflow_version, &s.state).await
     } else {
         None
     };
@@ -293,7 +277,7 @@ impl Report {
         let mut overdue = Vec::new();
         for o in r.overdue {
             overdue.push(OverdueTask {
-                titles: titles(store, &o.workflow_key, o.workflow_version, &o.state).await,
+                titles: step_titles(store, &o.workflow_key, o.workflow_version, &o.state).await,
                 application_id: o.application_id.to_string(),
                 reference: o.reference,
                 workflow_key: o.workflow_key,
@@ -306,7 +290,7 @@ impl Report {
         let mut loops = Vec::new();
         for l in r.loops {
             loops.push(RequestLoop {
-                titles: titles(store, &l.workflow_key, l.workflow_version, &l.state).await,
+                titles: step_titles(store, &l.workflow_key, l.workflow_version, &l.state).await,
                 workflow_key: l.workflow_key,
                 state: l.state,
                 agency: l.agency,
