@@ -23,6 +23,7 @@ mod m20261206_000002_organization_names_all;
 mod m20261206_000003_application_numbers;
 mod m20261206_000004_people_actions;
 mod m20261207_000001_migration_plans;
+mod m20261207_000002_report_facts;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_application_numbers::Migration),
             Box::new(m20261206_000004_people_actions::Migration),
             Box::new(m20261207_000001_migration_plans::Migration),
+            Box::new(m20261207_000002_report_facts::Migration),
         ]
     }
 }

@@ -1,7 +1,6 @@
 //! What `serve` and `demo` start, from the same settings: the HTTP gateway, the scheduler, the
-//! outbox relay, notification fan-out and delivery, and (on PostgreSQL) the key-revocation
-//! listener. Tests start the binary, so they
-//! run exactly this too.
+//! outbox relay, notification fan-out and delivery, the reports' keeper, and (on PostgreSQL)
+//! the key-revocation listener. Tests start the binary, so they run exactly this too.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,6 +15,9 @@ use super::notify::Notify;
 
 /// How often committed events are fanned out and due notifications sent.
 const NOTIFY_PERIOD: Duration = Duration::from_millis(250);
+
+/// How often the reports' facts of changed applications are kept.
+const REPORT_KEEPER_PERIOD: Duration = Duration::from_secs(10);
 
 /// A running softland: the gateway bound and serving, its workers started.
 pub(crate) struct Service {
@@ -40,6 +42,7 @@ impl Service {
         let mut workers = vec![
             store.spawn_scheduler(worker.clone(), scheduler_period, stop_rx.clone()),
             store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
+            store.spawn_report_keeper(REPORT_KEEPER_PERIOD, stop.subscribe()),
         ];
         settings.webhooks = softland_gateway::graphql::Webhooks {
             policy: notify.policy.clone(),

@@ -161,6 +161,11 @@ async fn an_observer_reads_the_programme_report(s: Server) {
     // InvestHK asks a firm for information: the firm's task waits in InvestHK's queue of
     // requests, and the request is counted at the step that asked.
     let app = s.play(key, s.submit_sample(&firm).await, &firm, 0..1).await;
+    // A report keeps every application's facts as of now; the request below changes this
+    // one's, and the next report measures it again.
+    let asked = "{ report(input: {agency: \"investhk\"}) { informationRequests { requests } } }";
+    let r = s.gql(Some(&observer), asked, json!({})).await;
+    assert_eq!(r["data"]["report"]["informationRequests"], json!([]), "{r}");
     let task = app["openTasks"][0]["id"].clone();
     let amy = s.person("investhk", "amy");
     let ask = "mutation($t: ID!) { act(input: {taskId: $t, action: \"request_info\", data: {question: \"Your licence?\"}}) { id } }";

@@ -492,4 +492,6 @@ pub mod document {
 }
 
 mod notifications;
+mod reports;
 pub use notifications::{notification, notification_attempt, webhook_endpoint};
+pub use reports::report_fact;

@@ -67,6 +67,7 @@ on_both_backends!(
     commands_committed_together_stand_alone,
     command_connections_open_ahead,
     the_dashboard_counts_open_overdue_and_step_times,
+    reports_keep_facts_and_measure_what_changed,
     erasure_keeps_shared_content_and_the_sweep_takes_old_uploads,
     an_application_holds_a_bounded_number_of_documents,
     each_command_is_fanned_out_once_and_deliveries_keep_their_order,

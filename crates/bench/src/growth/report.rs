@@ -25,6 +25,9 @@ pub struct SizeReport {
     pub applications: u64,
     /// How long loading up to this size took.
     pub load_seconds: f64,
+    /// How long keeping the reports' facts of the applications loaded took (what a server's
+    /// keeper does once after an upgrade or a bulk load).
+    pub facts_seconds: f64,
     /// Each query's times.
     pub queries: Vec<QueryTimes>,
     /// The programme report's times (windows of submissions; see `reports`).
@@ -73,8 +76,8 @@ impl Report {
         println!("database: {}", self.database);
         for s in &self.sizes {
             println!(
-                "{} applications (loaded in {:.1} s):",
-                s.applications, s.load_seconds
+                "{} applications (loaded in {:.1} s, their report facts kept in {:.1} s):",
+                s.applications, s.load_seconds, s.facts_seconds
             );
             for q in s.queries.iter().chain(&s.reports) {
                 println!(

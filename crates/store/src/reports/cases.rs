@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use softland_workflow::Status;
 use uuid::Uuid;
 
@@ -44,7 +44,7 @@ struct TaskRow {
 pub type CaseCursor = (DateTime<Utc>, Uuid);
 
 /// The columns of an application a case needs (not its form or its engine state).
-type Head = (
+pub(super) type Head = (
     Uuid,
     String,
     i32,
@@ -65,15 +65,10 @@ impl Store {
         first: u64,
     ) -> Result<(Vec<Case>, Option<CaseCursor>)> {
         use application::Column as A;
-        let scope = ApplicationFilter {
-            overseen_by: q.overseen_by.clone(),
-            ..ApplicationFilter::default()
-        };
-        let Some(overseen) = self.overseen_condition(&scope).await? else {
+        let Some(find) = self.period_select(q, after).await? else {
             return Ok((Vec::new(), None));
         };
-        let mut find = application::Entity::find()
-            .select_only()
+        let heads: Vec<Head> = find
             .columns([
                 A::Id,
                 A::WorkflowKey,
@@ -83,6 +78,37 @@ impl Store {
                 A::Outcome,
                 A::SubmittedAt,
             ])
+            .limit(first)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let next = (heads.len() as u64 == first)
+            .then(|| heads.last().map(|h| (h.6, h.0)))
+            .flatten();
+        let mut cases = self.fill(heads).await?;
+        if q.by == PeriodBy::Decision {
+            cases.retain(|c| c.decided_at.is_some_and(|t| t >= q.from && t < q.to));
+        }
+        Ok((cases, next))
+    }
+
+    /// The applications of `q`'s period after `after`, no columns chosen yet (`None`: an
+    /// observer who oversees nothing).
+    pub(super) async fn period_select(
+        &self,
+        q: &CaseQuery,
+        after: Option<CaseCursor>,
+    ) -> Result<Option<Select<application::Entity>>> {
+        use application::Column as A;
+        let scope = ApplicationFilter {
+            overseen_by: q.overseen_by.clone(),
+            ..ApplicationFilter::default()
+        };
+        let Some(overseen) = self.overseen_condition(&scope).await? else {
+            return Ok(None);
+        };
+        let mut find = application::Entity::find()
+            .select_only()
             .filter(overseen)
             .filter(A::SubmittedAt.lt(q.to));
         find = match q.by {
@@ -116,26 +142,12 @@ impl Store {
         if let Some((at, id)) = after {
             find = find.filter(after_pair(A::SubmittedAt, at, A::Id, id));
         }
-        let heads: Vec<Head> = find
-            .order_by_asc(A::SubmittedAt)
-            .order_by_asc(A::Id)
-            .limit(first)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let next = (heads.len() as u64 == first)
-            .then(|| heads.last().map(|h| (h.6, h.0)))
-            .flatten();
-        let mut cases = self.fill(heads).await?;
-        if q.by == PeriodBy::Decision {
-            cases.retain(|c| c.decided_at.is_some_and(|t| t >= q.from && t < q.to));
-        }
-        Ok((cases, next))
+        Ok(Some(find.order_by_asc(A::SubmittedAt).order_by_asc(A::Id)))
     }
 
     /// Cases of these applications: their tasks, decisions, reassignments, documents,
     /// organisations and references, read in one query each.
-    async fn fill(&self, heads: Vec<Head>) -> Result<Vec<Case>> {
+    pub(super) async fn fill(&self, heads: Vec<Head>) -> Result<Vec<Case>> {
         if heads.is_empty() {
             return Ok(Vec::new());
         }

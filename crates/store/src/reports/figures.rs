@@ -8,16 +8,16 @@
 //! 86,400 s of calendar time, or of the agency's working days. The median of an even count is
 //! the mean of the middle two; p90 is the nearest rank (the ⌈0.9·n⌉-th smallest).
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
 use softland_workflow::duration::Calendars;
 use softland_workflow::{Assignee, HONG_KONG};
 
-use super::Case;
-use super::measure::{self, DAY, Spent};
+use super::facts::Facts;
+use super::measure::DAY;
 pub use super::report::{Counts, LeadFigures, Loops, Overdue, Report, Stats, StepFigures};
-use crate::records::TaskStatus;
 
 /// Overdue tasks a report lists by name, at most (the count says how many in all).
 pub const MOST_LISTED: usize = 50;
@@ -25,7 +25,20 @@ pub const MOST_LISTED: usize = 50;
 /// Steps named as bottlenecks.
 pub const BOTTLENECKS: usize = 5;
 
-type StepKey = (String, String, String);
+use super::facts::StepKey;
+
+/// What a report reads of an application beside its [`Facts`].
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// What it came to ([`super::Case::result`]).
+    pub result: &'a str,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// Its applicant's region, if the directory says.
+    pub region: Option<&'a str>,
+}
 
 #[derive(Debug, Default)]
 struct StepSamples {
@@ -53,7 +66,7 @@ pub struct Figures<'c> {
     by_decision: bool,
     agency: Option<String>,
     results: BTreeMap<String, u64>,
-    months: BTreeMap<String, BTreeMap<String, u64>>,
+    months: BTreeMap<(i32, u32), BTreeMap<String, u64>>,
     regions: BTreeMap<String, BTreeMap<String, u64>>,
     leads: BTreeMap<String, [Vec<f64>; 3]>,
     steps: BTreeMap<StepKey, StepSamples>,
@@ -77,6 +90,19 @@ fn counts(map: BTreeMap<String, u64>) -> Counts {
         total: by_result.iter().map(|(_, n)| n).sum(),
         by_result,
     }
+}
+
+/// The value of `key` in `map`, made (a copy of the key, once) if it has none.
+fn slot<'m, K, Q, V>(map: &'m mut BTreeMap<K, V>, key: &Q) -> &'m mut V
+where
+    K: Borrow<Q> + Ord,
+    Q: Ord + ToOwned<Owned = K> + ?Sized,
+    V: Default,
+{
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
 }
 
 fn days(seconds: i64) -> f64 {
@@ -109,158 +135,100 @@ impl<'c> Figures<'c> {
         }
     }
 
-    fn counts_step(&self, assignee: &Assignee) -> bool {
-        match (assignee, &self.agency) {
-            (Assignee::Agency(a), Some(only)) => a == only,
-            (Assignee::Agency(_), None) => true,
-            (Assignee::Applicant, _) => false,
-        }
+    fn counts(&self, agency: &str) -> bool {
+        self.agency.as_deref().is_none_or(|only| only == agency)
     }
 
     /// Takes one application of the period into the figures (one an agency filter leaves
     /// out — the agency had no task in it — counts nowhere).
-    pub fn add(&mut self, case: &Case) {
+    pub fn add(&mut self, entry: &Entry<'_>, facts: &Facts) {
         if let Some(only) = &self.agency
-            && !case.tasks.iter().any(|t| t.assignee.key() == only.as_str())
+            && !facts.assignees.iter().any(|a| a == only)
         {
             return;
         }
-        let result = case.result().to_owned();
-        *self.results.entry(result.clone()).or_default() += 1;
+        let result = entry.result;
+        *slot(&mut self.results, result) += 1;
         let dated = if self.by_decision {
-            case.decided_at.unwrap_or(case.submitted_at)
+            facts.decided_at.unwrap_or(entry.submitted_at)
         } else {
-            case.submitted_at
+            entry.submitted_at
         };
         let local = dated.with_timezone(&HONG_KONG);
-        let month = format!("{:04}-{:02}", local.year(), local.month());
-        *self
-            .months
-            .entry(month)
-            .or_default()
-            .entry(result.clone())
-            .or_default() += 1;
-        let region = case.region.clone().unwrap_or_else(|| "unknown".to_owned());
-        *self
-            .regions
-            .entry(region)
-            .or_default()
-            .entry(result.clone())
-            .or_default() += 1;
-        if case.decided_at.is_some() {
-            let lead = measure::lead(self.calendars, case, self.now);
-            let l = self.leads.entry(result).or_default();
-            l[0].push(days(lead.whole.calendar));
-            l[1].push(days(lead.whole.business));
-            l[2].push(days(lead.waiting));
+        *slot(
+            slot(&mut self.months, &(local.year(), local.month())),
+            result,
+        ) += 1;
+        let region = entry.region.unwrap_or("unknown");
+        *slot(slot(&mut self.regions, region), result) += 1;
+        if let Some([calendar, business, waiting]) = facts.lead {
+            let l = slot(&mut self.leads, result);
+            l[0].push(days(calendar));
+            l[1].push(days(business));
+            l[2].push(days(waiting));
         }
-        self.steps_of(case);
-        self.loops_of(case);
+        self.steps_of(entry, facts);
+        self.loops_of(facts);
     }
 
-    fn steps_of(&mut self, case: &Case) {
-        let waiting = measure::waiting(case, self.now);
-        let mut per_step: BTreeMap<StepKey, Spent> = BTreeMap::new();
-        let mut per_agency: BTreeMap<String, Spent> = BTreeMap::new();
-        for t in &case.tasks {
-            if !self.counts_step(&t.assignee) {
+    fn steps_of(&mut self, entry: &Entry<'_>, facts: &Facts) {
+        for fact in &facts.steps {
+            let (workflow_key, state, agency) = &fact.key;
+            if !self.counts(agency) {
                 continue;
             }
-            let key = (
-                t.workflow_key.clone(),
-                t.state.clone(),
-                t.assignee.key().to_owned(),
-            );
-            let step = self.steps.entry(key.clone()).or_default();
-            step.version = Ord::max(step.version, t.workflow_version);
-            match t.status {
-                TaskStatus::Completed => {
-                    let spent = measure::task_time(self.calendars, t, &waiting, self.now);
-                    for sum in [
-                        per_step.entry(key).or_default(),
-                        per_agency.entry(t.assignee.key().to_owned()).or_default(),
-                    ] {
-                        sum.calendar += spent.calendar;
-                        sum.business += spent.business;
-                    }
-                    if let (Some(due), Some(closed)) = (t.due_at, t.closed_at) {
-                        step.with_due += 1;
-                        step.on_time += u64::from(closed <= due);
-                    }
+            let step = slot(&mut self.steps, &fact.key);
+            step.version = Ord::max(step.version, fact.version);
+            if let Some([calendar, business]) = fact.spent {
+                step.calendar.push(days(calendar));
+                step.business.push(days(business));
+            }
+            step.with_due += fact.with_due;
+            step.on_time += fact.on_time;
+            for &(version, due) in fact.open_due.iter().filter(|(_, d)| *d < self.now) {
+                self.overdue_total += 1;
+                self.overdue.push(Overdue {
+                    application_id: entry.id,
+                    reference: facts.reference.clone(),
+                    workflow_key: workflow_key.clone(),
+                    workflow_version: version,
+                    state: state.clone(),
+                    agency: agency.clone(),
+                    due_at: due,
+                    // said once the list is cut to the longest overdue (`finish`)
+                    business_days: 0.0,
+                });
+                // Only the longest overdue are listed: the list stays short.
+                if self.overdue.len() >= 4 * MOST_LISTED {
+                    self.overdue.sort_by(by_age);
+                    self.overdue.truncate(MOST_LISTED);
                 }
-                TaskStatus::Open => {
-                    if let Some(due) = t.due_at.filter(|d| *d < self.now) {
-                        let region = self.calendars.region_of(&t.assignee);
-                        self.overdue.push(Overdue {
-                            application_id: case.id,
-                            reference: case.reference.clone(),
-                            workflow_key: t.workflow_key.clone(),
-                            workflow_version: t.workflow_version,
-                            state: t.state.clone(),
-                            agency: t.assignee.key().to_owned(),
-                            due_at: due,
-                            business_days: days(
-                                self.calendars.working_seconds(region, due, self.now),
-                            ),
-                        });
-                        self.overdue_total += 1;
-                        // Only the longest overdue are listed: the list stays short.
-                        if self.overdue.len() >= 4 * MOST_LISTED {
-                            self.overdue.sort_by(by_age);
-                            self.overdue.truncate(MOST_LISTED);
-                        }
-                    }
-                }
-                TaskStatus::Cancelled => {}
             }
         }
-        for state in &case.reassigned {
-            if let Some(t) = case
-                .tasks
-                .iter()
-                .rev()
-                .find(|t| &t.state == state && self.counts_step(&t.assignee))
-            {
-                let key = (
-                    t.workflow_key.clone(),
-                    t.state.clone(),
-                    t.assignee.key().to_owned(),
-                );
-                self.steps.entry(key).or_default().reassigned += 1;
+        for at in &facts.reassigned {
+            if let Some(key) = at.iter().find(|k| self.counts(&k.2)) {
+                slot(&mut self.steps, key).reassigned += 1;
             }
         }
-        for (key, spent) in per_step {
-            let step = self.steps.entry(key).or_default();
-            step.calendar.push(days(spent.calendar));
-            step.business.push(days(spent.business));
-        }
-        for (agency, spent) in per_agency {
-            let a = self.agencies.entry(agency).or_default();
-            a.calendar.push(days(spent.calendar));
-            a.business.push(days(spent.business));
+        for (agency, [calendar, business]) in &facts.agency_time {
+            if self.counts(agency) {
+                let a = slot(&mut self.agencies, agency.as_str());
+                a.calendar.push(days(*calendar));
+                a.business.push(days(*business));
+            }
         }
     }
 
-    fn loops_of(&mut self, case: &Case) {
-        let mut asked: HashMap<StepKey, ()> = HashMap::new();
-        for r in measure::requests(case, self.now) {
-            let Some(by) = r.asked_by.filter(|a| self.counts_step(&a.assignee)) else {
+    fn loops_of(&mut self, facts: &Facts) {
+        for fact in &facts.loops {
+            if !self.counts(&fact.key.2) {
                 continue;
-            };
-            let key = (
-                by.workflow_key.clone(),
-                by.state.clone(),
-                by.assignee.key().to_owned(),
-            );
-            let l = self.loops.entry(key.clone()).or_default();
-            l.version = Ord::max(l.version, by.workflow_version);
-            l.requests += 1;
-            if asked.insert(key, ()).is_none() {
-                l.applications += 1;
             }
-            if r.task.closed_at.is_some() {
-                l.firm.push(days(r.firm_seconds));
-            }
+            let l = slot(&mut self.loops, &fact.key);
+            l.version = Ord::max(l.version, fact.version);
+            l.requests += fact.requests;
+            l.applications += 1;
+            l.firm.extend(fact.firm.iter().map(|&s| days(s)));
         }
     }
 
@@ -329,6 +297,12 @@ impl<'c> Figures<'c> {
         overdue.sort_by(by_age);
         let overdue_total = self.overdue_total;
         overdue.truncate(MOST_LISTED);
+        for o in &mut overdue {
+            let region = self
+                .calendars
+                .region_of(&Assignee::Agency(o.agency.clone()));
+            o.business_days = days(self.calendars.working_seconds(region, o.due_at, self.now));
+        }
         let mut loops: Vec<Loops> = self
             .loops
             .into_iter()
@@ -352,7 +326,7 @@ impl<'c> Figures<'c> {
             by_month: self
                 .months
                 .into_iter()
-                .map(|(m, c)| (m, counts(c)))
+                .map(|((year, month), c)| (format!("{year:04}-{month:02}"), counts(c)))
                 .collect(),
             by_region: self
                 .regions

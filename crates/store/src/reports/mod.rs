@@ -7,7 +7,9 @@
 //! [`CaseQuery::overseen_by`] for an observer.
 
 mod cases;
+pub mod facts;
 pub mod figures;
+mod kept;
 pub mod measure;
 mod queues;
 mod report;
@@ -163,18 +165,23 @@ impl Case {
 
     /// What it came to: its outcome, `withdrawn`, or `open` while it runs.
     pub fn result(&self) -> &str {
-        match (self.status, &self.outcome) {
-            (Status::Withdrawn, _) => "withdrawn",
-            (Status::Active, _) => "open",
-            (Status::Completed, Some(o)) => o,
-            (Status::Completed, None) => "completed",
-        }
+        result_of(self.status, self.outcome.as_deref())
+    }
+}
+
+/// What an application came to: its outcome, `withdrawn`, or `open` while it runs.
+fn result_of(status: Status, outcome: Option<&str>) -> &str {
+    match (status, outcome) {
+        (Status::Withdrawn, _) => "withdrawn",
+        (Status::Active, _) => "open",
+        (Status::Completed, Some(o)) => o,
+        (Status::Completed, None) => "completed",
     }
 }
 
 impl crate::Store {
     /// The report's figures over every case of `q`, as of `now`; only `agency`'s steps when
-    /// given. Reads the period a page at a time.
+    /// given. Reads the period a page at a time, with each application's kept facts.
     pub async fn report(
         &self,
         q: &CaseQuery,
@@ -187,19 +194,78 @@ impl crate::Store {
             q.by == PeriodBy::Decision,
             agency.map(str::to_owned),
         );
+        // A period of submissions is read in two halves at once, each a page at a time on a
+        // task of its own, while the pages read are counted here.
+        let parts = match q.by {
+            PeriodBy::Submission if q.to - q.from > chrono::Duration::days(1) => {
+                let mid = q.from + (q.to - q.from) / 2;
+                vec![
+                    CaseQuery {
+                        to: mid,
+                        ..q.clone()
+                    },
+                    CaseQuery {
+                        from: mid,
+                        ..q.clone()
+                    },
+                ]
+            }
+            _ => vec![q.clone()],
+        };
+        let (pages, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let readers: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                let (store, pages) = (self.clone(), pages.clone());
+                tokio::spawn(async move { store.read_pages(part, pages).await })
+            })
+            .collect();
+        drop(pages);
+        while let Some(page) = read.recv().await {
+            for m in &page? {
+                figures.add(&m.entry(), &m.facts);
+            }
+        }
+        // Every page was counted only if every reader finished.
+        for reader in readers {
+            reader.await.map_err(|e| {
+                tracing::error!(error = %e, "a report's reader failed");
+                crate::Error::Unavailable("the report could not be made".to_owned())
+            })?;
+        }
+        Ok(figures.finish())
+    }
+
+    /// Reads every page of `q` into `pages` (an error ends it).
+    async fn read_pages(&self, q: CaseQuery, pages: tokio::sync::mpsc::Sender<Page>) {
         let mut after = None;
         loop {
-            let (cases, next) = self.cases(q, after, PAGE).await?;
-            for case in &cases {
-                figures.add(case);
+            let (page, next) = match self.measured(&q, after, REPORT_PAGE).await {
+                Ok(read) => read,
+                Err(e) => {
+                    let _ = pages.send(Err(e)).await;
+                    return;
+                }
+            };
+            if pages.send(Ok(page)).await.is_err() {
+                return;
             }
             match next {
                 Some(n) => after = Some(n),
-                None => return Ok(figures.finish()),
+                None => return,
             }
         }
     }
 }
+
+/// A page of a report's applications.
+type Page = crate::Result<Vec<kept::Measured>>;
+
+/// Applications a report reads at a time (a row each, its facts kept).
+const REPORT_PAGE: u64 = 1_000;
+
+/// Pages read ahead of the counting.
+const READ_AHEAD: usize = 4;
 
 /// Applications read at a time.
 pub const PAGE: u64 = 500;

@@ -6,7 +6,8 @@ use softland_workflow::duration::Calendars;
 use softland_workflow::{Assignee, HONG_KONG, Status};
 use uuid::Uuid;
 
-use super::figures::{Figures, Report};
+use super::facts::Facts;
+use super::figures::{Entry, Figures, Report};
 use super::{Case, CaseTask, measure};
 use crate::records::TaskStatus;
 
@@ -164,13 +165,24 @@ fn fixture() -> Vec<Case> {
     ]
 }
 
+/// The report over the fixture, from each case's facts as they are kept (read back from
+/// JSON).
 fn report(agency: Option<&str>) -> Report {
     let calendars = Calendars::builtin();
-    let mut f = Figures::new(&calendars, at(20, 9), false, agency.map(str::to_owned));
+    let mut kept = Figures::new(&calendars, at(20, 9), false, agency.map(str::to_owned));
     for c in fixture() {
-        f.add(&c);
+        let facts = Facts::of(&c, &calendars);
+        let stored: Facts = serde_json::from_str(&serde_json::to_string(&facts).unwrap()).unwrap();
+        assert_eq!(stored, facts);
+        let entry = Entry {
+            id: c.id,
+            result: c.result(),
+            submitted_at: c.submitted_at,
+            region: c.region.as_deref(),
+        };
+        kept.add(&entry, &stored);
     }
-    f.finish()
+    kept.finish()
 }
 
 #[test]
