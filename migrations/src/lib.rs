@@ -24,6 +24,7 @@ mod m20261206_000003_application_numbers;
 mod m20261206_000004_people_actions;
 mod m20261207_000001_migration_plans;
 mod m20261207_000002_report_facts;
+mod m20261208_000001_places;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_people_actions::Migration),
             Box::new(m20261207_000001_migration_plans::Migration),
             Box::new(m20261207_000002_report_facts::Migration),
+            Box::new(m20261208_000001_places::Migration),
         ]
     }
 }

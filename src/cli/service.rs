@@ -17,6 +17,9 @@ use super::notify::Notify;
 const NOTIFY_PERIOD: Duration = Duration::from_millis(250);
 
 /// How often the reports' facts of changed applications are kept.
+/// How often a server promotes from waitlists what a release did not (see `Store::promote`).
+const PLACE_KEEPER_PERIOD: Duration = Duration::from_secs(5);
+
 const REPORT_KEEPER_PERIOD: Duration = Duration::from_secs(10);
 
 /// A running softland: the gateway bound and serving, its workers started.
@@ -43,6 +46,7 @@ impl Service {
             store.spawn_scheduler(worker.clone(), scheduler_period, stop_rx.clone()),
             store.spawn_outbox_relay(Duration::from_millis(100), stop.subscribe()),
             store.spawn_report_keeper(REPORT_KEEPER_PERIOD, stop.subscribe()),
+            store.spawn_place_keeper(PLACE_KEEPER_PERIOD, stop.subscribe()),
         ];
         settings.webhooks = softland_gateway::graphql::Webhooks {
             policy: notify.policy.clone(),

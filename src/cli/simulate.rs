@@ -144,6 +144,10 @@ impl Sim<'_> {
                     };
                     println!("    ‖ branch {b} of {} done", name(state));
                 }
+                EventKind::PlaceChanged { pool, change, rank } => {
+                    let rank = rank.map(|r| format!(" (rank {r})")).unwrap_or_default();
+                    println!("    ◎ place of {pool}: {}{rank}", change.word())
+                }
                 EventKind::Completed { outcome } => println!("  ■ completed: {outcome}"),
                 EventKind::NoteAdded { note, .. } => println!("    ✎ internal note: {note}"),
                 EventKind::Withdrawn { reason } => println!(
@@ -191,6 +195,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
     let env = Env {
         now,
         calendar: &calendar,
+        full: &[],
     };
     let (mut app, events) = match wf.submit(&Actor::applicant(&applicant), data, env) {
         Ok(r) => r,
@@ -206,6 +211,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         let env = Env {
             now,
             calendar: &calendar,
+            full: &[],
         };
         let result = match step {
             Step::Advance(by) => {
@@ -316,7 +322,11 @@ fn fire_timers(
         let Some(task) = app.due_timers(now).into_iter().next() else {
             return Ok(());
         };
-        let env = Env { now, calendar };
+        let env = Env {
+            now,
+            calendar,
+            full: &[],
+        };
         match wf.execute(app, &Actor::system(), Command::FireTimer { task }, env) {
             Ok(events) => sim.print(&events)?,
             Err(e) => bail!("timer of task {task} was refused: {e}"),

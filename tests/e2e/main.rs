@@ -39,6 +39,7 @@ mod oidc;
 mod page_languages;
 mod people_actions;
 mod pg_tls;
+mod places;
 mod race;
 mod readme;
 mod references;

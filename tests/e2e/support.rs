@@ -376,8 +376,14 @@ impl Server {
 
     /// `token`'s organization submits bundled workflow `key`'s example application.
     pub async fn submit_example(&self, token: &str, key: &str) -> serde_json::Value {
-        const SUBMIT: &str = "mutation($k: String!, $d: JSON!) { submitApplication(input: {workflowKey: $k, data: $d}) { id status outcome revision activeStates openTasks { id state assignee } } }";
-        let vars = serde_json::json!({"k": key, "d": example(key)});
+        const SUBMIT: &str = "mutation($k: String!, $d: JSON!, $p: ID) { submitApplication(input: {workflowKey: $k, data: $d, positionId: $p}) { id status outcome revision activeStates openTasks { id state assignee } } }";
+        // A programme of positions' places is applied to for a position: the example host
+        // firm's, offered on first use.
+        let position = match key {
+            "internship-placement" => Some(self.example_position().await),
+            _ => None,
+        };
+        let vars = serde_json::json!({"k": key, "d": example(key), "p": position});
         let r = self.gql(Some(token), SUBMIT, vars).await;
         assert!(r["errors"].is_null(), "{r}");
         r["data"]["submitApplication"].clone()
@@ -421,6 +427,33 @@ impl Server {
             app = r["data"]["act"].clone();
         }
         app
+    }
+
+    /// A position of the internship programme with room for every test's students, offered
+    /// by the example host firm on first use; its id.
+    pub async fn example_position(&self) -> String {
+        const KEPT: &str = "position:example";
+        if let Some(id) = self.people.lock().expect("not poisoned").get(KEPT) {
+            return id.clone();
+        }
+        let firm = self.applicant_key("sz-host-firm", "hr");
+        let id = self.offer_position(&firm, 1000).await;
+        let mut people = self.people.lock().expect("not poisoned");
+        people.insert(KEPT.to_owned(), id.clone());
+        id
+    }
+
+    /// `firm_token`'s firm offers an internship position with `places` places; its id.
+    pub async fn offer_position(&self, firm_token: &str, places: i32) -> String {
+        const OFFER: &str = "mutation($n: Int!) { offerPosition(input: {title: \"Payments engineering intern\", titleZhHant: \"支付工程實習生\", description: \"Build payment rails with our Shenzhen team\", places: $n, closesOn: \"2099-06-30\", location: \"Shenzhen, Nanshan\"}) { id places placesTaken waitlisted } }";
+        let r = self
+            .gql(Some(firm_token), OFFER, serde_json::json!({"n": places}))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        r["data"]["offerPosition"]["id"]
+            .as_str()
+            .expect("a position id")
+            .to_owned()
     }
 
     /// The token of reviewer `name` of `agency`, minted on first use.

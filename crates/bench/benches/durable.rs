@@ -71,6 +71,7 @@ async fn writer(
         let t = Instant::now();
         let sub = store
             .submit(Submit {
+                position: None,
                 workflow_key: "soft-landing-sz-to-hk".into(),
                 organization: format!("firm-{me}"),
                 actor: Actor::applicant(format!("u{me}-{n}")),

@@ -252,6 +252,7 @@ pub struct Text {
     pub ev_clock_paused: &'static str,
     pub ev_clock_resumed: &'static str,
     pub ev_migrated: &'static str,
+    pub ev_place_changed: &'static str,
     pub mig_title: &'static str,
     pub mig_intro: &'static str,
     pub mig_none: &'static str,
@@ -419,6 +420,7 @@ pub fn event_kind(kind: &str, t: &Text) -> String {
         K::ClockPaused => t.ev_clock_paused.to_owned(),
         K::ClockResumed => t.ev_clock_resumed.to_owned(),
         K::Migrated => t.ev_migrated.to_owned(),
+        K::PlaceChanged => t.ev_place_changed.to_owned(),
         K::Exited | K::ChoiceMade | K::BranchDone => humanize(kind),
     }
 }

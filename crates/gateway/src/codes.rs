@@ -49,6 +49,9 @@ softland_workflow::code_registry! {
         /// A four-eyes rule: the caller acted at a step this one must not be decided by the
         /// same person as (`extensions.step` names the step).
         FourEyes => "FOUR_EYES",
+        /// The pool of places the action reserves from is full and the action names no
+        /// waitlist (`extensions.pool` names the pool).
+        PoolFull => "POOL_FULL",
     }
 }
 
@@ -61,9 +64,11 @@ impl std::fmt::Display for ErrorCode {
 impl From<&Rejection> for ErrorCode {
     fn from(r: &Rejection) -> Self {
         match r {
-            Rejection::Finished | Rejection::TaskNotOpen(_) | Rejection::NotDue(_) => {
-                ErrorCode::Conflict
-            }
+            Rejection::Finished
+            | Rejection::TaskNotOpen(_)
+            | Rejection::NotDue(_)
+            | Rejection::PoolFull { .. }
+            | Rejection::NotWaiting { .. } => ErrorCode::Conflict,
             Rejection::NotAssignee { .. }
             | Rejection::FourEyes { .. }
             | Rejection::NotPermitted(_) => ErrorCode::Forbidden,
@@ -84,6 +89,7 @@ impl From<&StoreError> for ErrorCode {
             | StoreError::Retired { .. }
             | StoreError::BadCursor(_)
             | StoreError::InvalidDirectory(_)
+            | StoreError::InvalidPosition(_)
             | StoreError::InvalidPlan(_) => ErrorCode::BadUserInput,
             _ => ErrorCode::Internal,
         }

@@ -98,6 +98,14 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                 ext.set("step", step.as_str());
             })
         }
+        StoreError::Rejected(Rejection::PoolFull { pool }) => {
+            let pool = pool.clone();
+            Error::new(e.to_string()).extend_with(move |_, ext| {
+                ext.set("code", code.as_str());
+                ext.set("reason", crate::codes::Reason::PoolFull.as_str());
+                ext.set("pool", pool.as_str());
+            })
+        }
         _ if code == ErrorCode::Internal => {
             tracing::error!(error = %e, "internal error");
             coded(ErrorCode::Internal, "internal error; it has been logged")

@@ -233,7 +233,10 @@ impl Pass<'_> {
                     _ => self.people_of(&firm, &staff).await?,
                 }
             }
-            EventType::ApplicationSubmitted | EventType::TaskCompleted => return Ok(()),
+            // A place's change reaches people through the task it opens (the offer to accept).
+            EventType::ApplicationSubmitted
+            | EventType::TaskCompleted
+            | EventType::PlaceChanged => return Ok(()),
         };
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;

@@ -44,11 +44,13 @@ pub enum EventType {
     ApplicationCompleted,
     /// The applicant withdrew an application.
     ApplicationWithdrawn,
+    /// An application's place changed: reserved, confirmed, released, waitlisted, promoted.
+    PlaceChanged,
 }
 
 impl EventType {
     /// Every type, in the order endpoints list them.
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         EventType::ApplicationSubmitted,
         EventType::TaskOpened,
         EventType::InformationRequested,
@@ -57,6 +59,7 @@ impl EventType {
         EventType::TaskOverdue,
         EventType::ApplicationCompleted,
         EventType::ApplicationWithdrawn,
+        EventType::PlaceChanged,
     ];
 
     /// Its name (`application.submitted`).
@@ -70,6 +73,7 @@ impl EventType {
             EventType::TaskOverdue => "task.overdue",
             EventType::ApplicationCompleted => "application.completed",
             EventType::ApplicationWithdrawn => "application.withdrawn",
+            EventType::PlaceChanged => "place.changed",
         }
     }
 
@@ -92,6 +96,7 @@ impl EventType {
             EventName::TaskOverdue => EventType::TaskOverdue,
             EventName::Completed => EventType::ApplicationCompleted,
             EventName::Withdrawn => EventType::ApplicationWithdrawn,
+            EventName::PlaceChanged => EventType::PlaceChanged,
             EventName::Entered
             | EventName::Exited
             | EventName::NoteAdded

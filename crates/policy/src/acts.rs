@@ -54,6 +54,28 @@ impl Principal {
         }
     }
 
+    /// The firm a caller offers positions for: staff of a firm offer their own firm's.
+    pub fn offers_positions(&self) -> Decision<&str> {
+        match self {
+            Principal::Applicant { organization, .. } => Ok(organization),
+            _ => Err(Refusal::forbidden(
+                "only a firm's staff offer its positions",
+            )),
+        }
+    }
+
+    /// Whether the caller may close a position `organization` offers: its own firm's staff,
+    /// and administrators.
+    pub fn may_close_position(&self, organization: &str) -> bool {
+        match self {
+            Principal::Admin { .. } => true,
+            Principal::Applicant {
+                organization: own, ..
+            } => own == organization,
+            _ => false,
+        }
+    }
+
     /// The organization an applicant acts for (what its idempotency keys are scoped to).
     pub fn acting_organization(&self) -> Option<String> {
         match self {

@@ -314,6 +314,7 @@ async fn one_application() -> (TestDb, Store, uuid::Uuid) {
         .unwrap();
     let app = store
         .submit(Submit {
+            position: None,
             workflow_key: "table".into(),
             organization: "firm-a".into(),
             actor: Actor::applicant("li"),

@@ -492,6 +492,8 @@ pub mod document {
 }
 
 mod notifications;
+mod places;
 mod reports;
 pub use notifications::{notification, notification_attempt, webhook_endpoint};
+pub use places::{pool, position};
 pub use reports::report_fact;

@@ -113,6 +113,10 @@ pub enum Error {
     /// mappings, a plan not yet approved…).
     #[error("{0}")]
     InvalidPlan(String),
+    /// A position that cannot be taken as given (no places, a closing date passed, a
+    /// position closed or of another programme).
+    #[error("{0}")]
+    InvalidPosition(String),
     /// A page cursor this list did not hand out.
     #[error("`{0}` is not a cursor from this list")]
     BadCursor(String),
@@ -173,6 +177,29 @@ pub(crate) fn corrupt(e: impl std::fmt::Display) -> Error {
 /// another writer won, which is a conflict, not a failure. Decided by the database's own error
 /// code (SQLite's primary result codes `SQLITE_BUSY` 5 and `SQLITE_LOCKED` 6, extended codes
 /// included; PostgreSQL's SQLSTATE 40001 `serialization_failure`), never by message text.
+/// A command's write that broke the pools' CHECK: it would have taken a place another command
+/// took first. Nothing was written; it is run again, and sees the pool full (a conflict like a
+/// concurrent update, retried). Any other failure is returned as it is.
+pub(crate) fn place_taken_meanwhile(e: sea_orm::DbErr) -> Error {
+    if is_check_violation(&e) {
+        ConflictReason::ConcurrentUpdate.into()
+    } else {
+        e.into()
+    }
+}
+
+/// PostgreSQL's `check_violation` (23514), SQLite's `SQLITE_CONSTRAINT_CHECK` (275).
+fn is_check_violation(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = e
+    else {
+        return false;
+    };
+    sqlx.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "23514" || code == "275")
+}
+
 pub(crate) fn is_busy(e: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr};
     let (DbErr::Exec(RuntimeErr::SqlxError(sqlx))

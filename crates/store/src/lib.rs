@@ -25,6 +25,7 @@ mod error;
 mod hash;
 pub mod notifications;
 mod operations;
+pub mod places;
 mod reads;
 mod records;
 pub mod reports;

@@ -222,6 +222,9 @@ pub struct Submit {
     pub data: Value,
     /// Makes retries safe: the same key returns the first result.
     pub idempotency_key: Option<String>,
+    /// The position applied for, when the workflow draws on positions' places
+    /// (`pools: {…: {per: position}}`).
+    pub position: Option<Uuid>,
 }
 
 /// An action on a task.

@@ -143,7 +143,8 @@ pub(crate) fn event_columns(
         EventKind::Withdrawn { reason } => (None, None, reason.clone()),
         EventKind::Submitted { .. }
         | EventKind::Completed { .. }
-        | EventKind::DocumentLinked { .. } => (None, None, None),
+        | EventKind::DocumentLinked { .. }
+        | EventKind::PlaceChanged { .. } => (None, None, None),
     }
 }
 

@@ -161,6 +161,7 @@ fn benches(c: &mut Criterion) {
     let env = Env {
         now: common::t0(),
         calendar: &cal,
+        full: &[],
     };
     let steps = common::sz_to_hk_happy_steps();
     let per_lifecycle = lifecycle(&wf, data.clone(), env, &steps);

@@ -119,6 +119,13 @@ code_registry! {
         /// A step's clock pauses on an information request (`on_request: pause`, `max_pauses`)
         /// but no request of it can come back to it: the clock would never resume.
         PauseCannotResume => "pause-cannot-resume",
+        /// An action or a waitlist names a pool that `pools` does not declare.
+        UnknownPool => "unknown-pool",
+        /// An action confirms a place that some path to it never reserved (or released).
+        ConfirmWithoutReserve => "confirm-without-reserve",
+        /// An action reserves a place that some path to a final state neither confirms nor
+        /// releases: the place would be held for ever.
+        ReserveWithoutRelease => "reserve-without-release",
     }
 }
 

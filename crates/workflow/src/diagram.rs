@@ -33,7 +33,16 @@ fn edges(wf: &Workflow) -> Vec<Edge> {
                     } else {
                         " (four-eyes)"
                     };
-                    push(id, a.to(), format!("{}{four}", a.name()));
+                    // The diagram marks what an action does to a place: `offer (reserve places)`.
+                    let place = a.places().map_or(String::new(), |p| {
+                        format!(" ({} {})", p.op().word(), p.pool())
+                    });
+                    push(id, a.to(), format!("{}{four}{place}", a.name()));
+                    if let Some(p) = a.places()
+                        && let Some(w) = p.when_full()
+                    {
+                        push(id, w, format!("{} when {} full", a.name(), p.pool()));
+                    }
                 }
                 if let Some(d) = t.due()
                     && let Overdue::Escalate(to) = d.overdue()
@@ -67,6 +76,13 @@ fn edges(wf: &Workflow) -> Vec<Edge> {
                     j => format!("{j} branches done"),
                 };
                 push(id, p.next(), join);
+            }
+            StateKind::Waitlist(w) => {
+                push(
+                    id,
+                    w.promote_to(),
+                    format!("promoted (reserve {})", w.pool()),
+                );
             }
             StateKind::Final { .. } | StateKind::Done => {}
         }
@@ -107,6 +123,7 @@ fn describe(wf: &Workflow, id: StateId) -> String {
             format!(" [{} of {}]", a.required(), seats.join(", "))
         }
         StateKind::Final { outcome } => format!(" [{outcome}]"),
+        StateKind::Waitlist(w) => format!(" [waitlist for {}]", w.pool()),
         _ => String::new(),
     };
     clean(&format!("{}{who}", st.title()))
@@ -207,6 +224,7 @@ fn dot(wf: &Workflow) -> String {
             StateKind::Approval(_) => "box, style=\"rounded,bold\"",
             StateKind::Choice(_) => "diamond",
             StateKind::Parallel(_) => "box, style=dashed",
+            StateKind::Waitlist(_) => "box, style=\"rounded,dotted\"",
             StateKind::Final { .. } => {
                 "box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", peripheries=2"
             }

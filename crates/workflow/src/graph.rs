@@ -19,6 +19,11 @@ impl Graph {
             match k {
                 StateKind::Task(t) => {
                     edges.extend(t.actions.iter().map(|a| a.to.index()));
+                    edges.extend(
+                        t.actions
+                            .iter()
+                            .filter_map(|a| a.places.as_ref()?.when_full.map(StateId::index)),
+                    );
                     if let Some(DueSpec {
                         overdue: Overdue::Escalate(t),
                         ..
@@ -43,6 +48,7 @@ impl Graph {
                 }
                 StateKind::Parallel(p) => edges.extend(p.branches.iter().map(|b| b.start.index())),
                 StateKind::Final { .. } => {}
+                StateKind::Waitlist(w) => edges.push(w.promote_to.index()),
                 StateKind::Done => {
                     // A finished branch leads (through the join) to the parallel's `next`.
                     if let Some((p, _)) = raw[i].branch

@@ -16,7 +16,7 @@
 //! # let yaml = "key: tiny\ntitle: Tiny\nagencies: [hkstp]\nform: {type: object}\nstart: review\nstates:\n  review: {type: task, assignee: hkstp, actions: {approve: done}}\n  done: {type: final, outcome: approved}\n";
 //! let wf = Workflow::compile(yaml).unwrap();
 //! let cal = Calendars::builtin();
-//! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal };
+//! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal, full: &[] };
 //! let (mut app, _events) = wf.submit(&Actor::applicant("firm-1"), serde_json::json!({}), env).unwrap();
 //! let task = app.open_tasks()[0].id;
 //! let approve = Command::Act { task, action: "approve".into(), comment: None, input: None, note: None };
@@ -52,12 +52,12 @@ pub use duration::{
     Region,
 };
 pub use engine::{
-    Actor, Command, Env, Event, EventKind, EventName, Instance, OpenTask, Party, Rejection,
-    Remaining, StateMove, Status, TaskDue, TaskId, UnknownState, name_legacy_states,
+    Actor, Command, Env, Event, EventKind, EventName, Instance, OpenTask, Party, PlaceChange,
+    Rejection, Remaining, StateMove, Status, TaskDue, TaskId, UnknownState, name_legacy_states,
 };
 pub use model::{
-    APPROVE, Assignee, Lang, OfferedAction, OnRequest, REJECT, SEAT_ACTIONS, State, StateId,
-    StateKind, StateName, Text,
+    APPROVE, Assignee, Lang, OfferedAction, OnRequest, PlaceOp, PlaceStatus, Places, Pool,
+    PoolScope, REJECT, SEAT_ACTIONS, State, StateId, StateKind, StateName, Text, WaitlistSpec,
 };
 pub use schema::SchemaLoader;
 pub use schema::Violation;

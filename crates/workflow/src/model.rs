@@ -256,10 +256,12 @@ pub enum StateKind {
     },
     /// The end of one parallel branch.
     Done,
+    /// Waits for a place of a pool (`type: waitlist`).
+    Waitlist(WaitlistSpec),
 }
 
 impl StateKind {
-    /// `task`, `approval`, `choice`, `parallel`, `final` or `done`.
+    /// `task`, `approval`, `choice`, `parallel`, `final`, `done` or `waitlist`.
     pub fn type_name(&self) -> &'static str {
         match self {
             StateKind::Task(_) => "task",
@@ -268,6 +270,7 @@ impl StateKind {
             StateKind::Parallel(_) => "parallel",
             StateKind::Final { .. } => "final",
             StateKind::Done => "done",
+            StateKind::Waitlist(_) => "waitlist",
         }
     }
 }
@@ -321,6 +324,8 @@ pub struct ActionSpec {
     pub(crate) distinct_from: Vec<StateId>,
     /// It asks the firm for information: it goes to the applicant's task, which comes back.
     pub(crate) request: bool,
+    /// What it does to a place (`reserve:`, `confirm:`, `release:`).
+    pub(crate) places: Option<Places>,
 }
 
 impl ActionSpec {
@@ -343,6 +348,10 @@ impl ActionSpec {
     /// Four-eyes: states whose actors may not take this action.
     pub fn distinct_from(&self) -> &[StateId] {
         &self.distinct_from
+    }
+    /// What it does to a place, if anything.
+    pub fn places(&self) -> Option<&Places> {
+        self.places.as_ref()
     }
 }
 
@@ -443,7 +452,9 @@ impl Branch {
 pub(crate) type NameIndex = HashMap<String, StateId>;
 
 mod due;
+mod places;
 pub use due::{DEFAULT_REMIND_DAYS, DueSpec, OnRequest, Overdue};
+pub use places::{PlaceOp, PlaceStatus, Places, Pool, PoolScope, WaitlistSpec};
 
 #[cfg(test)]
 mod lang_tests;

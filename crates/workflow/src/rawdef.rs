@@ -32,6 +32,22 @@ pub(crate) struct RawDef {
     pub(crate) upgrade_at: Vec<Sp<String>>,
     /// `oversight: [agency, …]`: the agencies whose observers read every application.
     pub(crate) oversight: Vec<Sp<String>>,
+    /// `pools: {name: {per: position}}`: the places its applications draw on.
+    pub(crate) pools: Vec<RawPool>,
+}
+
+/// One pool of places as written: `places: {per: position}`.
+#[derive(Debug)]
+pub(crate) struct RawPool {
+    pub(crate) name: Sp<String>,
+    pub(crate) per: Option<Sp<String>>,
+}
+
+/// What an action does to a place: `reserve: pool`, `confirm: pool` or `release: pool`.
+#[derive(Debug)]
+pub(crate) struct RawPlaces {
+    pub(crate) op: crate::model::PlaceOp,
+    pub(crate) pool: Sp<String>,
 }
 
 #[derive(Debug)]
@@ -69,6 +85,11 @@ pub(crate) enum RawKind {
     Final {
         outcome: Option<Sp<String>>,
     },
+    /// `type: waitlist`: waits for a place of `pool`, then goes on to `promote_to`.
+    Waitlist {
+        pool: Option<Sp<String>>,
+        promote_to: Option<Sp<String>>,
+    },
     Done,
     /// The type was missing or unknown (already reported).
     Invalid,
@@ -105,6 +126,10 @@ pub(crate) struct RawAction {
     pub(crate) to: Option<Sp<String>>,
     pub(crate) input: Option<Sp<Value>>,
     pub(crate) distinct_from: Vec<Sp<String>>,
+    /// `reserve:`, `confirm:` or `release:` a place of a pool.
+    pub(crate) places: Option<RawPlaces>,
+    /// `when_full: state`: where a reserving action goes when the pool has no place left.
+    pub(crate) when_full: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -138,7 +163,12 @@ pub(crate) mod keys {
         "states",
         "upgrade_at",
         "oversight",
+        "pools",
     ];
+    pub(crate) const POOL: &[&str] = &["per", "title"];
+    pub(crate) const WAITLIST: &[&str] = &["type", "title", "pool", "promote_to"];
+    /// The keys of an action that take or give back a place.
+    pub(crate) const PLACE_OPS: &[&str] = &["reserve", "confirm", "release"];
     pub(crate) const APPLICANTS: &[&str] = &["regions"];
     pub(crate) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];
     pub(crate) const APPROVAL: &[&str] = &[
@@ -155,7 +185,16 @@ pub(crate) mod keys {
     pub(crate) const PARALLEL: &[&str] = &["type", "title", "branches", "join", "next"];
     pub(crate) const FINAL: &[&str] = &["type", "title", "outcome"];
     pub(crate) const DONE: &[&str] = &["type", "title"];
-    pub(crate) const ACTION: &[&str] = &["to", "title", "input", "distinct_from"];
+    pub(crate) const ACTION: &[&str] = &[
+        "to",
+        "title",
+        "input",
+        "distinct_from",
+        "reserve",
+        "confirm",
+        "release",
+        "when_full",
+    ];
     pub(crate) const DUE: &[&str] = &[
         "within",
         "days",
@@ -168,5 +207,7 @@ pub(crate) mod keys {
     pub(crate) const BRANCH: &[&str] = &["start", "states"];
     pub(crate) const RULE: &[&str] = &["when", "to"];
     pub(crate) const TEXT: &[&str] = &["en", "zh-Hant", "zh-Hans"];
-    pub(crate) const TYPES: &[&str] = &["task", "approval", "choice", "parallel", "final", "done"];
+    pub(crate) const TYPES: &[&str] = &[
+        "task", "approval", "choice", "parallel", "final", "done", "waitlist",
+    ];
 }

@@ -22,6 +22,8 @@ pub struct Workflow {
     names: NameIndex,
     upgrade_at: Vec<StateId>,
     oversight: Vec<String>,
+    /// The pools of places its applications draw on (`pools:`).
+    pools: Vec<crate::model::Pool>,
 }
 
 impl Workflow {
@@ -52,6 +54,7 @@ impl Workflow {
             names,
             upgrade_at: Vec::new(),
             oversight: Vec::new(),
+            pools: Vec::new(),
         }
     }
 
@@ -64,6 +67,22 @@ impl Workflow {
     pub(crate) fn with_upgrade_at(mut self, states: Vec<StateId>) -> Self {
         self.upgrade_at = states;
         self
+    }
+
+    /// Sets the pools of places.
+    pub(crate) fn with_pools(mut self, pools: Vec<crate::model::Pool>) -> Self {
+        self.pools = pools;
+        self
+    }
+
+    /// The pools of places its applications draw on (`pools:`); empty for most workflows.
+    pub fn pools(&self) -> &[crate::model::Pool] {
+        &self.pools
+    }
+
+    /// The pool `name`.
+    pub fn pool(&self, name: &str) -> Option<&crate::model::Pool> {
+        self.pools.iter().find(|p| p.name() == name)
     }
 
     /// Sets the agencies that oversee the programme.

@@ -87,6 +87,7 @@ fn due_dates_past_the_tables_are_marked_estimated() {
         let env = softland_workflow::Env {
             now: now.parse().unwrap(),
             calendar: &cal,
+            full: &[],
         };
         let (_, events) = wf
             .submit(

@@ -407,6 +407,7 @@ fn invalid_form_data_is_refused_with_every_violation() {
             softland_workflow::Env {
                 now: t0(),
                 calendar: &cal,
+                full: &[],
             },
         )
         .unwrap_err();

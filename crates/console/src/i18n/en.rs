@@ -234,6 +234,7 @@ pub const EN: Text = Text {
     ev_clock_paused: "Clock paused: waiting on the firm",
     ev_clock_resumed: "Clock resumed: the firm answered",
     ev_migrated: "Moved to a new version of the programme",
+    ev_place_changed: "Place changed (reserved, confirmed, released, waitlisted or promoted)",
     mig_title: "Moving running applications",
     mig_intro: "Applications stay on the version they were submitted to until a plan moves them. Make a plan, read its dry run, have a second administrator approve it, then run it.",
     mig_none: "No plan yet.",

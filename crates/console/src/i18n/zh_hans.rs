@@ -234,6 +234,7 @@ pub const ZH_HANS: Text = Text {
     ev_clock_paused: "计时暂停：等待企业回复",
     ev_clock_resumed: "恢复计时：企业已回复",
     ev_migrated: "已转至计划新版本",
+    ev_place_changed: "名额变动（保留、确认、释放、候补或递补）",
     mig_title: "迁移进行中的申请",
     mig_intro: "申请会留在提交时的版本，直至有计划将其迁移。请先制定计划、查看试运行结果，由另一位管理员批准后再执行。",
     mig_none: "尚未有计划。",

@@ -234,6 +234,7 @@ pub const ZH_HANT: Text = Text {
     ev_clock_paused: "計時暫停：等待企業回覆",
     ev_clock_resumed: "恢復計時：企業已回覆",
     ev_migrated: "已轉至計劃新版本",
+    ev_place_changed: "名額變動（保留、確認、釋放、候補或遞補）",
     mig_title: "移轉進行中的申請",
     mig_intro: "申請會留在提交時的版本，直至有計劃將其移轉。請先制定計劃、查看試行結果，由另一位管理員批准後再執行。",
     mig_none: "尚未有計劃。",

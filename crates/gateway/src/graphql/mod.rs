@@ -11,6 +11,7 @@ mod migrations;
 mod mutation;
 mod operation;
 mod people_actions;
+mod positions;
 mod query;
 mod reports;
 mod subscription;
@@ -41,6 +42,7 @@ pub struct Query(
     people_actions::PeopleActionsQuery,
     migrations::MigrationQuery,
     reports::ReportQuery,
+    positions::PositionsQuery,
 );
 
 /// Root mutations: the applications' and the directory's.
@@ -52,6 +54,7 @@ pub struct Mutation(
     uploads::EraseMutation,
     webhooks::WebhookMutation,
     migrations::MigrationMutation,
+    positions::PositionsMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 

@@ -25,6 +25,9 @@ pub struct SubmitApplicationInput {
     pub data: Json<serde_json::Value>,
     /// Retries with the same key return the first result.
     pub idempotency_key: Option<String>,
+    /// The position applied for, in a programme whose places are a position's
+    /// (`internship-placement`).
+    pub position_id: Option<ID>,
 }
 
 /// An action on a task.
@@ -124,6 +127,10 @@ impl AppMutation {
         }
         let out = store(ctx)
             .submit(Submit {
+                position: input
+                    .position_id
+                    .map(|p| super::input::parse_id(&p, "position"))
+                    .transpose()?,
                 workflow_key: input.workflow_key,
                 organization,
                 actor: who.actor().map_err(refused)?,

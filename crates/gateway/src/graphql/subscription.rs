@@ -227,7 +227,8 @@ async fn inbox_event(
         | EventName::DocumentLinked
         | EventName::ClockPaused
         | EventName::ClockResumed
-        | EventName::Migrated => return None,
+        | EventName::Migrated
+        | EventName::PlaceChanged => return None,
     };
     // An event that names its assignees (opened, reassigned) and none of them this inbox's
     // kind is dropped without asking the database: every subscriber sees every event.

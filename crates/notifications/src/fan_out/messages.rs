@@ -45,7 +45,9 @@ pub(super) fn letter_for(
         }
         EventType::ApplicationWithdrawn => Letter::Withdrawn(about),
         EventType::TaskOverdue => Letter::Overdue(about),
-        EventType::ApplicationSubmitted | EventType::TaskCompleted => return None,
+        EventType::ApplicationSubmitted | EventType::TaskCompleted | EventType::PlaceChanged => {
+            return None;
+        }
     })
 }
 

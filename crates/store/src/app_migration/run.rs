@@ -270,6 +270,7 @@ impl Store {
         let env = Env {
             now,
             calendar: &self.inner.calendars,
+            full: &[],
         };
         let Ok(event) = m.migrate(
             &mut inst,

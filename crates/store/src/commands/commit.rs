@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::Store;
 use crate::commands::commit_build::statement;
 use crate::commands::commit_sql::{
-    Binds, HeadKind, Part, Shape, Slot, TASK_CHANGE, TIMER_CHANGE, Table, bind_rows, bind_values,
-    value_of, written,
+    Binds, HeadKind, PLACE_CHANGE, Part, Shape, Slot, TASK_CHANGE, TIMER_CHANGE, Table, bind_rows,
+    bind_values, value_of, written,
 };
 use crate::commands::idempotency::Idem;
 use crate::commands::plan::{Log, SNAPSHOT_COLUMNS, Writer};
@@ -123,6 +123,7 @@ pub(crate) async fn commit_command(
         .rows(Table::Timers, w.new_timers.len())
         .rows(Table::TaskChanges, w.changes.len())
         .rows(Table::TimerChanges, w.timer_changes.len())
+        .rows(Table::PlaceChanges, w.places.rows.len())
         .with(Part::Idem, idem.is_some());
     let kind = match head {
         Head::Update { .. } => HeadKind::Update,
@@ -200,6 +201,13 @@ pub(crate) async fn commit_command(
         &names(&TIMER_CHANGE),
         timer_changes(w),
     )?;
+    bind_values(
+        &mut b,
+        backend,
+        Table::PlaceChanges,
+        &names(&PLACE_CHANGE),
+        place_changes(w),
+    )?;
     let values = b.finish()?;
     match &store.inner.backend {
         Backend::Postgres { .. } => {
@@ -209,7 +217,8 @@ pub(crate) async fn commit_command(
                     stmt.sql.clone(),
                     values,
                 ))
-                .await?
+                .await
+                .map_err(crate::error::place_taken_meanwhile)?
                 .ok_or_else(|| corrupt("the commit statement returned no row"))?;
             let n: i64 = row.try_get("", "n")?;
             let open: Value = row.try_get("", "open")?;
@@ -220,10 +229,15 @@ pub(crate) async fn commit_command(
                 .collect();
             Ok((n == 1, Some(open)))
         }
-        Backend::Sqlite { group, .. } => Ok((
-            crate::commands::sqlite_group::run(group, stmt.framed(), values).await? == 1,
-            None,
-        )),
+        Backend::Sqlite { group, .. } => {
+            let n = crate::commands::sqlite_group::run(group, stmt.framed(), values)
+                .await
+                .map_err(|e| match e {
+                    crate::error::Error::Db(db) => crate::error::place_taken_meanwhile(db),
+                    other => other,
+                })?;
+            Ok((n == 1, None))
+        }
     }
 }
 
@@ -245,6 +259,25 @@ fn task_changes(w: &Writer<'_>) -> Vec<Vec<sea_orm::Value>> {
                 closed.and_then(|c| c.action.clone()).into(),
                 c.reassigned_to.clone().into(),
                 c.overdue.into(),
+            ]
+        })
+        .collect()
+}
+
+/// The changes to the application's places, in [`PLACE_CHANGE`]'s columns.
+fn place_changes(w: &Writer<'_>) -> Vec<Vec<sea_orm::Value>> {
+    w.places
+        .rows
+        .iter()
+        .map(|p| {
+            vec![
+                p.pool_id.into(),
+                p.pool.clone().into(),
+                p.status.to_owned().into(),
+                p.rank.into(),
+                p.since.into(),
+                p.taken.into(),
+                p.waiting.into(),
             ]
         })
         .collect()

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use sea_orm::{ColumnTrait, ColumnType, EntityTrait, IdenStatic};
 
 use crate::commands::commit_sql::{
-    HeadKind, Part, Shape, Slot, Statement, TASK_CHANGE, TIMER_CHANGE, Table, written,
+    HeadKind, PLACE_CHANGE, Part, Shape, Slot, Statement, TASK_CHANGE, TIMER_CHANGE, Table, written,
 };
 use crate::commands::plan::SNAPSHOT_COLUMNS;
 use crate::connect::BackendKind;
@@ -157,7 +157,10 @@ impl Build {
             ),
             BackendKind::Sqlite => format!(
                 "(SELECT {} FROM jsonb_each({rows})) AS c",
-                list(|n, _| format!("value->>'{n}' AS {n}"))
+                list(|n, t| match t {
+                    "uuid" => format!("unhex(value->>'{n}') AS {n}"),
+                    _ => format!("value->>'{n}' AS {n}"),
+                })
             ),
         }
     }
@@ -181,10 +184,30 @@ impl Build {
         if self.shape.has(Part::TimerChanges) {
             out.push(self.timer_changes(&app, guard));
         }
+        if self.shape.has(Part::Places) {
+            out.extend(self.places(&app, guard));
+        }
         if self.shape.has(Part::Idem) {
             out.push(self.idem(guard));
         }
         out
+    }
+
+    /// The pools' counts change by what the command took or gave back (their CHECK fails the
+    /// whole command if that would take a place that is not there), and the application's
+    /// entry in each pool takes its new status; a rank given earlier stays unless a new one
+    /// is, and the time is when it entered this status.
+    fn places(&mut self, app: &str, guard: &str) -> [String; 2] {
+        let counts = self.changes(Table::PlaceChanges, &PLACE_CHANGE);
+        let entries = self.changes(Table::PlaceChanges, &PLACE_CHANGE);
+        [
+            format!(
+                "UPDATE pools SET taken = pools.taken + c.taken, waiting = pools.waiting + c.waiting FROM {counts} WHERE pools.id = c.pool_id AND (c.taken <> 0 OR c.waiting <> 0) AND {guard}"
+            ),
+            format!(
+                "INSERT INTO pool_entries (pool_id, application_id, pool, status, rank, since) SELECT c.pool_id, {app}, c.pool, c.status, c.rank, c.since FROM {entries} WHERE {guard} ON CONFLICT (pool_id, application_id) DO UPDATE SET status = excluded.status, rank = coalesce(excluded.rank, pool_entries.rank), since = excluded.since"
+            ),
+        ]
     }
 
     /// A closed task takes the status, time, closer and action; a reassigned one the new
@@ -375,6 +398,7 @@ mod tests {
             Table::Timers,
             Table::TaskChanges,
             Table::TimerChanges,
+            Table::PlaceChanges,
         ];
         for backend in [BackendKind::Postgres, BackendKind::Sqlite] {
             for head in [HeadKind::Update, HeadKind::Insert] {

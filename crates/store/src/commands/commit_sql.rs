@@ -102,7 +102,22 @@ pub(crate) enum Table {
     Timers,
     TaskChanges,
     TimerChanges,
+    /// Changes to the application's places: its entry in a pool, and the pool's counts.
+    PlaceChanges,
 }
+
+/// The columns of a change to the application's place in a pool ([`Table::PlaceChanges`]):
+/// its entry's new status (rank and time), and what the pool's counts change by. The pools'
+/// CHECK makes the whole command fail when a place would be taken that is not there.
+pub(crate) const PLACE_CHANGE: [(&str, &str); 7] = [
+    ("pool_id", "uuid"),
+    ("pool", "text"),
+    ("status", "text"),
+    ("rank", "int"),
+    ("since", "timestamptz"),
+    ("taken", "int"),
+    ("waiting", "int"),
+];
 
 /// The columns of a change to a task row ([`Table::TaskChanges`]) and their PostgreSQL types:
 /// a closed task takes the status, time, closer and action; a reassigned one the new assignee
@@ -135,6 +150,7 @@ impl Table {
             Table::Timers => Some(Part::Timers),
             Table::TaskChanges => Some(Part::TaskChanges),
             Table::TimerChanges => Some(Part::TimerChanges),
+            Table::PlaceChanges => Some(Part::Places),
         }
     }
 }
@@ -161,17 +177,20 @@ pub(crate) enum Part {
     TimerChanges,
     /// The idempotency key's row.
     Idem,
+    /// The application's places ([`Table::PlaceChanges`]).
+    Places,
 }
 
 #[cfg(test)]
 impl Part {
-    pub(crate) const ALL: [Part; 6] = [
+    pub(crate) const ALL: [Part; 7] = [
         Part::Outbox,
         Part::Tasks,
         Part::Timers,
         Part::TaskChanges,
         Part::TimerChanges,
         Part::Idem,
+        Part::Places,
     ];
 }
 
@@ -181,7 +200,7 @@ impl Part {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Shape {
     parts: u8,
-    cells: [u8; 6],
+    cells: [u8; 7],
 }
 
 impl Shape {

@@ -26,6 +26,7 @@ pub(crate) mod idempotency;
 pub(crate) mod numbers;
 pub(crate) mod pg_commands;
 pub(crate) mod plan;
+pub(crate) mod plan_places;
 pub(crate) mod scheduler;
 pub(crate) mod sqlite_group;
 pub(crate) mod warm;
@@ -111,7 +112,7 @@ impl Store {
 
     /// Submits an application to the latest non-retired version of its workflow.
     pub async fn submit(&self, req: Submit) -> Result<Outcome> {
-        let request = json!({"workflow": req.workflow_key, "organization": req.organization, "data": req.data});
+        let request = json!({"workflow": req.workflow_key, "organization": req.organization, "data": req.data, "position": req.position});
         let idem = Idem::new(
             &req.actor,
             Some(&req.organization),
@@ -198,14 +199,19 @@ impl Store {
             .links(db, wf.form_schema(), &req.data, &owner, None)
             .await?;
         let now = self.now();
+        let places = self
+            .places_for_submission(db, &wf, req.position, now)
+            .await?;
         let env = Env {
             now,
             calendar: &self.inner.calendars,
+            full: &[],
         };
         let (mut inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
         let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
         let id = Uuid::now_v7();
         let mut w = Writer::new(&wf, version, id, &req.organization);
+        w.places = places;
         let log = plan_events(&mut w, 1, &genesis(id), &events, now)?;
         let row = application::ActiveModel {
             id: Set(id),
@@ -382,10 +388,19 @@ impl Store {
             _ => Vec::new(),
         };
         let mut w = Writer::before(&wf, app.workflow_version, app.id, &app.organization, &inst);
+        // The application's places and which of its pools are full, for a workflow with pools.
+        let full = match self.places_of(db, &wf, app.id, &inst).await? {
+            Some(read) => {
+                w.places = read.places;
+                read.full
+            }
+            None => Vec::new(),
+        };
         let now = self.now();
         let env = Env {
             now,
             calendar: &self.inner.calendars,
+            full: &full,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
         let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
@@ -407,6 +422,11 @@ impl Store {
             return Err(ConflictReason::ConcurrentUpdate.into());
         }
         self.after_links(app.id, &links).await;
+        let promotions: Vec<Uuid> = w.places.may_promote().collect();
+        if !promotions.is_empty() {
+            // Boxed: a promotion is a command of its own.
+            Box::pin(self.promote_after(promotions)).await;
+        }
         let open_tasks = before
             .or(open_before)
             .map(|before| w.open_after(before, &opened));

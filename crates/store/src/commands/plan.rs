@@ -51,6 +51,8 @@ pub(crate) struct Writer<'a> {
     pub(crate) changes: std::collections::BTreeMap<u32, TaskChange>,
     /// New statuses of existing pending timers.
     pub(crate) timer_changes: std::collections::BTreeMap<u32, TimerStatus>,
+    /// The application's pools and what the command does to its places in them.
+    pub(crate) places: crate::commands::plan_places::Places,
 }
 
 impl<'a> Writer<'a> {
@@ -67,6 +69,7 @@ impl<'a> Writer<'a> {
             new_timers: Vec::new(),
             changes: Default::default(),
             timer_changes: Default::default(),
+            places: Default::default(),
         }
     }
 
@@ -199,6 +202,7 @@ pub(crate) fn plan_events(
         records.push(record);
         prev = hash;
         task_effects(w, e)?;
+        w.places.effect(e)?;
     }
     let opened = w
         .new_tasks

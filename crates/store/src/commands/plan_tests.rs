@@ -48,6 +48,7 @@ fn a_submission_plans_chained_events_an_outbox_row_and_its_tasks() {
     let env = Env {
         now,
         calendar: &cal,
+        full: &[],
     };
     let (_, events) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -94,6 +95,7 @@ fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
     let env = Env {
         now,
         calendar: &cal,
+        full: &[],
     };
     let (mut inst, _) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -142,6 +144,7 @@ fn submitted(wf: &Workflow) -> (Instance, chrono::DateTime<chrono::Utc>, Calenda
     let env = Env {
         now,
         calendar: &cal,
+        full: &[],
     };
     let (inst, _) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -160,6 +163,7 @@ fn a_withdrawal_plans_cancelled_tasks_and_timers() {
     let env = Env {
         now,
         calendar: &cal,
+        full: &[],
     };
     let command = Command::Withdraw {
         reason: Some("plans changed".into()),
@@ -197,6 +201,7 @@ fn a_timer_plans_the_overdue_flag_and_the_fired_timer() {
     let env = Env {
         now: later,
         calendar: &cal,
+        full: &[],
     };
     let events = wf
         .execute(
@@ -222,6 +227,7 @@ fn a_note_plans_one_event_and_no_row_changes() {
     let env = Env {
         now,
         calendar: &cal,
+        full: &[],
     };
     let command = Command::Note {
         note: "vouched for".into(),

@@ -93,6 +93,7 @@ impl Store {
             let env = Env {
                 now: seed.submitted_at,
                 calendar: &self.inner.calendars,
+                full: &[],
             };
             let submitter = Actor::applicant(format!("{}-user", seed.organization));
             let (mut inst, mut log) = wf.submit(&submitter, seed.data.clone(), env)?;

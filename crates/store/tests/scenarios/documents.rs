@@ -160,6 +160,7 @@ pub async fn an_application_holds_a_bounded_number_of_documents(db: &TestDb) {
     let app = f
         .store
         .submit(Submit {
+            position: None,
             workflow_key: "document-loop".into(),
             organization: "a".into(),
             actor: Actor::applicant("a-user"),

@@ -64,6 +64,7 @@ impl Fixture {
     pub async fn submit(&self, key: &str, org: &str) -> Outcome {
         self.store
             .submit(Submit {
+                position: None,
                 workflow_key: key.into(),
                 organization: org.into(),
                 actor: Actor::applicant(format!("{org}-user")),
@@ -196,6 +197,7 @@ pub async fn publishing_versions_and_pinning(db: &TestDb) {
     let err = f
         .store
         .submit(Submit {
+            position: None,
             workflow_key: "internship-placement".into(),
             organization: "s3".into(),
             actor: Actor::applicant("s3"),
@@ -440,6 +442,7 @@ pub async fn stale_expected_revision_is_a_conflict(db: &TestDb) {
 pub async fn idempotent_submissions_never_duplicate(db: &TestDb) {
     let f = fixture(db).await;
     let submit = |key: &str| Submit {
+        position: None,
         workflow_key: "soft-landing-sz-to-hk".into(),
         organization: "firm".into(),
         actor: Actor::applicant("firm-user"),
@@ -1549,6 +1552,7 @@ pub async fn other_processes_claim_close_and_advance(db: &TestDb) {
 pub async fn commands_committed_together_stand_alone(db: &TestDb) {
     let f = fixture(db).await;
     let submit = |key: String| Submit {
+        position: None,
         workflow_key: "soft-landing-sz-to-hk".into(),
         organization: "grouped".into(),
         actor: Actor::applicant("grouped-user"),
@@ -1670,6 +1674,7 @@ pub async fn the_folder_never_undoes_an_administrator(db: &TestDb) {
 pub async fn idempotency_keys_belong_to_one_organization(db: &TestDb) {
     let f = fixture(db).await;
     let submit = |org: &str| Submit {
+        position: None,
         workflow_key: "soft-landing-sz-to-hk".into(),
         organization: org.into(),
         actor: Actor::applicant("li"),
@@ -1716,6 +1721,7 @@ pub async fn wide_commands_write_every_row(db: &TestDb) {
     let sub = f
         .store
         .submit(Submit {
+            position: None,
             workflow_key: "wide".into(),
             organization: "firm".into(),
             actor: Actor::applicant("firm-user"),

@@ -3,6 +3,7 @@
 //! branches that can finish, joins and k-of-n approvals that can fire, no choice-only cycles.
 
 mod due;
+mod places;
 mod programme;
 
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ struct Analyzer<'a> {
     agencies: Vec<&'a str>,
     /// Characters of condition text compiled so far (bounded per definition).
     condition_chars: usize,
+    /// The pools `pools:` declares, by name.
+    pools: Vec<String>,
 }
 
 /// The most condition text one definition may hold, all choices together: parsing CEL costs
@@ -47,7 +50,9 @@ pub(crate) fn analyze(
         names: HashMap::new(),
         agencies: vec![],
         condition_chars: 0,
+        pools: vec![],
     };
+    let pools = a.pools(&def.pools);
     for agency in &def.agencies {
         if a.agencies.contains(&agency.v.as_str()) {
             a.d.push(
@@ -93,6 +98,7 @@ pub(crate) fn analyze(
     // Graph checks need the whole graph: with a state missing, they would only echo its errors.
     if let (Some(start), true) = (start, kinds.iter().all(Option::is_some)) {
         graph.check(a.states, a.d, start, &kinds);
+        a.check_places(start, &kinds);
     }
     let errors = !a.d.is_empty();
     let (Some(key), Some(title), Some(form), Some(start), false) =
@@ -123,7 +129,8 @@ pub(crate) fn analyze(
         .with_applicant_regions(def.applicant_regions.into_iter().map(|r| r.v).collect())
         .with_reference(def.reference.map(|r| r.v))
         .with_upgrade_at(upgrade_at)
-        .with_oversight(oversight),
+        .with_oversight(oversight)
+        .with_pools(pools),
     )
 }
 
@@ -256,6 +263,20 @@ impl<'a> Analyzer<'a> {
                     outcome: outcome.as_ref()?.v.clone(),
                 })
             }
+            RawKind::Waitlist { pool, promote_to } => {
+                if in_branch {
+                    self.d.push(
+                        st.name.pos,
+                        Code::Misplaced,
+                        format!(
+                            "waitlist `{}` cannot be inside a parallel branch",
+                            st.name.v
+                        ),
+                    );
+                    return None;
+                }
+                self.waitlist(i, pool.as_ref(), promote_to.as_ref())
+            }
             RawKind::Done => {
                 if !in_branch {
                     self.d.push(st.name.pos, Code::Misplaced, format!("`done` state `{}` ends a parallel branch; it cannot be used outside one", st.name.v));
@@ -291,19 +312,23 @@ impl<'a> Analyzer<'a> {
                         },
                     };
                     let distinct = self.steps(&a.distinct_from);
-                    match (to, input, distinct) {
-                        (Some(to), Some(input), Some(distinct_from)) => specs.push(ActionSpec {
-                            name: a.name.v.clone(),
-                            title: a
-                                .title
-                                .clone()
-                                .unwrap_or_else(|| Text::en(humanize(&a.name.v))),
-                            to: id(to),
-                            input,
-                            distinct_from,
-                            // Known once every state is: see `mark_requests`.
-                            request: false,
-                        }),
+                    let places = self.places(i, a);
+                    match (to, input, distinct, places) {
+                        (Some(to), Some(input), Some(distinct_from), Some(places)) => {
+                            specs.push(ActionSpec {
+                                name: a.name.v.clone(),
+                                title: a
+                                    .title
+                                    .clone()
+                                    .unwrap_or_else(|| Text::en(humanize(&a.name.v))),
+                                to: id(to),
+                                input,
+                                distinct_from,
+                                // Known once every state is: see `mark_requests`.
+                                request: false,
+                                places,
+                            })
+                        }
                         _ => ok = false,
                     }
                 }

@@ -85,6 +85,12 @@ pub enum Command {
         /// The task.
         task: TaskId,
     },
+    /// A place of `pool` came free: the application, first in line on its waitlist, holds it
+    /// and goes on (the system only).
+    Promote {
+        /// The pool, by name.
+        pool: String,
+    },
 }
 
 /// Why a command was refused. Nothing changed.
@@ -134,4 +140,16 @@ pub enum Rejection {
     /// The task has no timer due at this time.
     #[error("task {0} has no timer due now")]
     NotDue(TaskId),
+    /// The pool has no place left and the action names no waitlist (`when_full`).
+    #[error("pool `{pool}` has no place left")]
+    PoolFull {
+        /// The pool.
+        pool: String,
+    },
+    /// The application is not waiting for a place of this pool (promoted already, withdrawn).
+    #[error("the application is not on the waitlist of pool `{pool}`")]
+    NotWaiting {
+        /// The pool.
+        pool: String,
+    },
 }

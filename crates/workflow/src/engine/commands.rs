@@ -71,6 +71,7 @@ impl Workflow {
                     });
                 }
                 self.check_action(instance, state, actor, &action, input.as_ref())?;
+                self.check_places(instance, state, &action, &env)?;
                 let mut ex = Exec::new(self, instance, env, actor);
                 if let Some(note) = note {
                     ex.emit(EventKind::NoteAdded {
@@ -100,6 +101,7 @@ impl Workflow {
                 for task in tasks {
                     ex.emit(EventKind::TaskCancelled { task });
                 }
+                ex.release_places(|_| true);
                 ex.emit(EventKind::Withdrawn { reason });
                 Ok(ex.events)
             }
@@ -120,6 +122,9 @@ impl Workflow {
                     _ => None,
                 }
                 .map_or(Overdue::Flag, |d| d.overdue.clone());
+                if let Overdue::Action(action) = &rule {
+                    self.check_places(instance, state, action, &env)?;
+                }
                 let mut ex = Exec::new(self, instance, env, actor);
                 ex.emit(EventKind::TaskOverdue { task });
                 match rule {
@@ -141,6 +146,16 @@ impl Workflow {
                         None,
                     ),
                 }
+                Ok(ex.events)
+            }
+            Command::Promote { pool } => {
+                if actor.party != Party::System {
+                    return Err(Rejection::NotPermitted(
+                        "only the system promotes from a waitlist",
+                    ));
+                }
+                let mut ex = Exec::new(self, instance, env, actor);
+                ex.promote(&pool)?;
                 Ok(ex.events)
             }
         }

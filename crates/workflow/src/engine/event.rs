@@ -227,6 +227,48 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The application's place in a pool changed: reserved, confirmed, released, put on the
+    /// waitlist or promoted from it. The store takes or gives back the pool's place in the
+    /// same transaction as this event.
+    PlaceChanged {
+        /// The pool, by its name in the definition.
+        pool: String,
+        /// What happened to the place.
+        change: PlaceChange,
+        /// The application's rank in line, when the action gave one (`rank` in its input):
+        /// lower is first; otherwise the time it joined decides.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rank: Option<i32>,
+    },
+}
+
+/// What happened to an application's place in a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceChange {
+    /// A place is held for it.
+    Reserved,
+    /// Its held place is confirmed.
+    Confirmed,
+    /// Its place (held or confirmed) is given back, or it left the waitlist.
+    Released,
+    /// The pool was full: it waits in line.
+    Waitlisted,
+    /// A place came free: the first in line holds it now.
+    Promoted,
+}
+
+impl PlaceChange {
+    /// `reserved`, `confirmed`, `released`, `waitlisted` or `promoted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            PlaceChange::Reserved => "reserved",
+            PlaceChange::Confirmed => "confirmed",
+            PlaceChange::Released => "released",
+            PlaceChange::Waitlisted => "waitlisted",
+            PlaceChange::Promoted => "promoted",
+        }
+    }
 }
 
 /// The time an agency's step had left when its clock paused.
@@ -297,11 +339,13 @@ pub enum EventName {
     ClockResumed,
     /// See [`EventKind::Migrated`].
     Migrated,
+    /// See [`EventKind::PlaceChanged`].
+    PlaceChanged,
 }
 
 impl EventName {
     /// Every kind.
-    pub const ALL: [EventName; 17] = [
+    pub const ALL: [EventName; 18] = [
         EventName::Submitted,
         EventName::Entered,
         EventName::Exited,
@@ -319,6 +363,7 @@ impl EventName {
         EventName::ClockPaused,
         EventName::ClockResumed,
         EventName::Migrated,
+        EventName::PlaceChanged,
     ];
 
     /// The name as stored and shown (`task_opened`).
@@ -341,6 +386,7 @@ impl EventName {
             EventName::ClockPaused => "clock_paused",
             EventName::ClockResumed => "clock_resumed",
             EventName::Migrated => "migrated",
+            EventName::PlaceChanged => "place_changed",
         }
     }
 
@@ -391,6 +437,7 @@ impl EventKind {
             EventKind::ClockPaused { .. } => EventName::ClockPaused,
             EventKind::ClockResumed { .. } => EventName::ClockResumed,
             EventKind::Migrated { .. } => EventName::Migrated,
+            EventKind::PlaceChanged { .. } => EventName::PlaceChanged,
         }
     }
 }

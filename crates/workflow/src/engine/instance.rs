@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{Event, EventKind, Remaining, TaskId, UnknownState};
+use super::event::{Event, EventKind, PlaceChange, Remaining, TaskId, UnknownState};
 use crate::Workflow;
-use crate::model::{APPROVE, Assignee, OnRequest, StateId, StateKind, StateName};
+use crate::model::{APPROVE, Assignee, OnRequest, PlaceStatus, StateId, StateKind, StateName};
 
 /// Where an application is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,6 +98,9 @@ pub struct Instance {
     pub(crate) version: u64,
     pub(crate) submitted_at: Option<DateTime<Utc>>,
     pub(crate) updated_at: Option<DateTime<Utc>>,
+    /// Its places: each pool it holds a place of or waits in line for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) places: Vec<(String, PlaceStatus)>,
 }
 
 fn null_data() -> Arc<Value> {
@@ -120,6 +123,7 @@ impl Default for Instance {
             version: 0,
             submitted_at: None,
             updated_at: None,
+            places: Vec::new(),
         }
     }
 }
@@ -254,6 +258,18 @@ impl Instance {
             // The new task's `task_opened` clears what was held.
             EventKind::ClockResumed { state, .. } => {
                 id(state)?;
+            }
+            EventKind::PlaceChanged { pool, change, .. } => {
+                let status = match change {
+                    PlaceChange::Reserved | PlaceChange::Promoted => Some(PlaceStatus::Held),
+                    PlaceChange::Confirmed => Some(PlaceStatus::Confirmed),
+                    PlaceChange::Waitlisted => Some(PlaceStatus::Waiting),
+                    PlaceChange::Released => None,
+                };
+                self.places.retain(|(p, _)| p != pool);
+                if let Some(status) = status {
+                    self.places.push((pool.clone(), status));
+                }
             }
             EventKind::Migrated { to_version, .. } => {
                 return Err(UnknownState(format!(
@@ -436,6 +452,16 @@ impl Instance {
     /// The submitted form data.
     pub fn data(&self) -> &Value {
         &self.data
+    }
+
+    /// Where it stands with each pool: a place held or confirmed, or waiting in line.
+    pub fn places(&self) -> &[(String, PlaceStatus)] {
+        &self.places
+    }
+
+    /// Where it stands with `pool`, if anywhere.
+    pub fn place(&self, pool: &str) -> Option<PlaceStatus> {
+        self.places.iter().find(|(p, _)| p == pool).map(|(_, s)| *s)
     }
 
     /// Restores the form data of a deserialized snapshot (snapshots leave it out: it never

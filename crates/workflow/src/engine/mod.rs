@@ -13,6 +13,7 @@
 //! command changes nothing and produces no events. No I/O, no clock: time comes in [`Env`].
 
 mod commands;
+mod places;
 
 mod command;
 mod event;
@@ -26,7 +27,7 @@ use serde_json::Value;
 
 pub use command::{Actor, Command, Party, Rejection};
 pub use event::{
-    Event, EventKind, EventName, Remaining, StateMove, TaskDue, TaskId, UnknownState,
+    Event, EventKind, EventName, PlaceChange, Remaining, StateMove, TaskDue, TaskId, UnknownState,
     name_legacy_states,
 };
 
@@ -37,7 +38,10 @@ pub use instance::{Instance, OpenTask, Status};
 use crate::Workflow;
 use crate::duration::{BusinessCalendar, DayCount, DuePeriod};
 use crate::expr::to_cel_fields;
-use crate::model::{Assignee, DueSpec, OnRequest, Overdue, SEAT_ACTIONS, StateId, StateKind};
+use crate::model::{
+    Assignee, DueSpec, OnRequest, Overdue, PlaceOp, PlaceStatus, Places, SEAT_ACTIONS, StateId,
+    StateKind,
+};
 
 /// The outside world the engine may look at: the time, and working-day calendars.
 #[derive(Clone, Copy)]
@@ -46,6 +50,10 @@ pub struct Env<'a> {
     pub now: DateTime<Utc>,
     /// Working days for business-day due periods.
     pub calendar: &'a dyn BusinessCalendar,
+    /// The pools (by name) this application draws on that have no place left, as the store
+    /// read them before the command; the store's write takes the place only if one is still
+    /// there, and runs the command again if not.
+    pub full: &'a [String],
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -265,8 +273,13 @@ impl Exec<'_> {
             }
             StateKind::Final { outcome } => {
                 let outcome = outcome.clone();
+                // A place held but never confirmed, or a wait in line, ends with the
+                // application; a confirmed place is what the application won.
+                self.release_places(|status| status != PlaceStatus::Confirmed);
                 self.emit(EventKind::Completed { outcome });
             }
+            // It waits, with no task, until a place comes free (`Command::Promote`).
+            StateKind::Waitlist(_) => {}
             StateKind::Done => {
                 if let Some((parallel, branch)) = wf.state(state).branch() {
                     self.emit(EventKind::BranchDone {
@@ -389,6 +402,11 @@ impl Exec<'_> {
                     .request
                     .then(|| self.pause_on_request(task, state, t.due.as_ref()))
                     .flatten();
+                let rank = input
+                    .as_ref()
+                    .and_then(|i| i.get("rank"))
+                    .and_then(Value::as_i64)
+                    .and_then(|r| i32::try_from(r).ok());
                 self.emit(EventKind::TaskCompleted {
                     task,
                     action,
@@ -402,6 +420,10 @@ impl Exec<'_> {
                         remaining,
                     });
                 }
+                let to = match &spec.places {
+                    Some(places) => self.place(places, rank).unwrap_or(to),
+                    None => to,
+                };
                 self.go(state, to);
             }
             StateKind::Approval(a) => {

@@ -72,6 +72,7 @@ impl<'w> Run<'w> {
         let env = Env {
             now: t0(),
             calendar: &cal,
+            full: &[],
         };
         let (inst, events) = wf
             .submit(&Actor::applicant("f"), json!({"count": 1}), env)
@@ -87,6 +88,7 @@ impl<'w> Run<'w> {
         let env = Env {
             now: t0(),
             calendar: &self.cal,
+            full: &[],
         };
         let cmd = Command::Act {
             task: TaskId(task),
@@ -130,6 +132,7 @@ fn a_renamed_active_state_needs_a_mapping_and_then_moves_with_its_timer() {
     let env = Env {
         now: t0(),
         calendar: &run.cal,
+        full: &[],
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     let EventKind::Migrated { states, due, .. } = &e.kind else {
@@ -160,6 +163,7 @@ fn votes_claims_and_branches_move_and_their_rules_still_hold_on_the_new_version(
     let env = Env {
         now: t0(),
         calendar: &run.cal,
+        full: &[],
     };
     m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     // The right branch finishes on v2 and the approval opens and decides there.
@@ -310,6 +314,7 @@ fn data_changes_are_made_checked_against_the_new_form_and_folded() {
     let env = Env {
         now: t0(),
         calendar: &run.cal,
+        full: &[],
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     assert_eq!(inst.data(), &json!({"staff": 2}));

@@ -31,6 +31,8 @@ impl Reader<'_> {
                         to,
                         input: None,
                         distinct_from: vec![],
+                        places: None,
+                        when_full: None,
                     });
                     continue;
                 }
@@ -48,6 +50,8 @@ impl Reader<'_> {
                         .get("distinct_from")
                         .map(|d| self.strings(d, "a step name"))
                         .unwrap_or_default(),
+                    places: self.places(&b, &awhat),
+                    when_full: self.opt_string(&b, "when_full", &awhat),
                     name,
                 });
             }

@@ -12,6 +12,7 @@ use crate::model::Text;
 use crate::rawdef::*;
 use crate::yaml::{Node, pos_of};
 
+mod places;
 mod programme;
 
 type SNode = Spanned<Node>;
@@ -229,6 +230,9 @@ impl<'d> Reader<'d> {
             def.agencies = self.strings(n, "an agency key");
         }
         self.programme(&f, &mut def);
+        if let Some(n) = f.get("pools") {
+            def.pools = self.pools(n);
+        }
         if let Some(n) = self.required(&f, "form", "the workflow") {
             def.form = self.form(n);
         }
@@ -327,6 +331,7 @@ impl<'d> Reader<'d> {
             Some("parallel") => keys::PARALLEL,
             Some("final") => keys::FINAL,
             Some("done") => keys::DONE,
+            Some("waitlist") => keys::WAITLIST,
             _ => {
                 out.push(RawState {
                     name,
@@ -354,6 +359,10 @@ impl<'d> Reader<'d> {
             Some("parallel") => self.parallel(&f, &what, index, out),
             Some("final") => RawKind::Final {
                 outcome: self.req_string(&f, "outcome", &what),
+            },
+            Some("waitlist") => RawKind::Waitlist {
+                pool: self.req_string(&f, "pool", &what),
+                promote_to: self.req_string(&f, "promote_to", &what),
             },
             _ => RawKind::Done,
         };

@@ -53,6 +53,7 @@ impl<'w> App<'w> {
                 Env {
                     now,
                     calendar: &cal,
+                    full: &[],
                 },
             )
             .expect("submits");
@@ -104,6 +105,7 @@ impl<'w> App<'w> {
         let env = Env {
             now: self.now,
             calendar: &self.cal,
+            full: &[],
         };
         let events = self.wf.execute(&mut self.inst, actor, cmd, env)?;
         self.events.extend(events.iter().cloned());

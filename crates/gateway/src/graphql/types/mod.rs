@@ -204,6 +204,7 @@ impl StateLabel {
             StateKind::Parallel(_) => ("parallel", Vec::new()),
             StateKind::Done => ("done", Vec::new()),
             StateKind::Final { .. } => ("final", Vec::new()),
+            StateKind::Waitlist(_) => ("waitlist", Vec::new()),
         };
         let (parallel, branch) = match s.branch() {
             Some((p, b)) => {

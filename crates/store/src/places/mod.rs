@@ -1,0 +1,234 @@
+//! Places (issue "Places"): positions firms offer, each a pool of places; what a command
+//! reads of its application's places before the engine runs; and promotion from a waitlist
+//! when a place comes free.
+//!
+//! ```text
+//!   offer_position ─► pools + positions rows
+//!   command ─► places_of (ids, levels) ─► engine (Env.full) ─► commit (pools' counts, CHECK)
+//!        └─► a place given back ─► promote (first in line: rank, then time) ─► Command::Promote
+//! ```
+
+mod positions;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use softland_workflow::{Actor, Command, Instance, Workflow};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub use positions::{NewPosition, PositionFilter, PositionRecord};
+
+use crate::Store;
+use crate::commands::Applied;
+use crate::commands::plan_places::Places;
+use crate::commands::scheduler::tick_or_stop;
+use crate::connect::BackendKind;
+use crate::error::{Error, Result};
+use softland_workflow::Rejection;
+
+/// How many promotions one pool gets per pass at most (a pass repeats what is left).
+const PROMOTIONS_PER_PASS: usize = 64;
+
+/// What a command reads of its application's places: the pools' ids and where it stands in
+/// each, and which of them are full.
+pub(crate) struct Read {
+    pub(crate) places: Places,
+    pub(crate) full: Vec<String>,
+}
+
+impl Store {
+    fn sql(&self, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+        let backend = match self.inner.backend.kind() {
+            BackendKind::Postgres => DbBackend::Postgres,
+            BackendKind::Sqlite => DbBackend::Sqlite,
+        };
+        let sql = match backend {
+            DbBackend::Postgres => sql.to_owned(),
+            _ => sql.replace("$1", "?").replace("$2", "?"),
+        };
+        Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    /// The application's pools (from its entries) and their levels, for a workflow that
+    /// declares pools; nothing for one that does not.
+    pub(crate) async fn places_of(
+        &self,
+        db: &impl ConnectionTrait,
+        wf: &Workflow,
+        app: Uuid,
+        inst: &Instance,
+    ) -> Result<Option<Read>> {
+        if wf.pools().is_empty() {
+            return Ok(None);
+        }
+        let rows = db
+            .query_all_raw(self.sql(
+                "SELECT e.pool AS pool, e.pool_id AS pool_id, p.places AS places, p.taken AS taken FROM pool_entries e JOIN pools p ON p.id = e.pool_id WHERE e.application_id = $1",
+                vec![app.into()],
+            ))
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut full = Vec::new();
+        for r in rows {
+            let pool: String = r.try_get("", "pool")?;
+            let (places, taken): (i32, i32) = (r.try_get("", "places")?, r.try_get("", "taken")?);
+            if taken >= places {
+                full.push(pool.clone());
+            }
+            ids.push((pool, r.try_get::<Uuid>("", "pool_id")?));
+        }
+        Ok(Some(Read {
+            places: Places::bound(ids, inst),
+            full,
+        }))
+    }
+
+    /// A submission's places: the position it applies for, when the workflow draws on
+    /// positions (it must name an open one of this programme); none otherwise.
+    pub(crate) async fn places_for_submission(
+        &self,
+        db: &impl ConnectionTrait,
+        wf: &Workflow,
+        position: Option<Uuid>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Places> {
+        use softland_workflow::PoolScope;
+        let mut places = Places::default();
+        let per_position: Vec<&str> = wf
+            .pools()
+            .iter()
+            .filter(|p| p.per() == PoolScope::Position)
+            .map(|p| p.name())
+            .collect();
+        match (per_position.is_empty(), position) {
+            (true, None) => return Ok(places),
+            (true, Some(_)) => {
+                return Err(Error::InvalidPosition(format!(
+                    "`{}` takes no position: its applications draw on no position's places",
+                    wf.key()
+                )));
+            }
+            (false, None) => {
+                return Err(Error::InvalidPosition(format!(
+                    "`{}` needs `positionId`: the position applied for",
+                    wf.key()
+                )));
+            }
+            (false, Some(id)) => {
+                let p = self
+                    .position_on(db, id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("position {id}")))?;
+                if p.workflow_key != wf.key() {
+                    return Err(Error::InvalidPosition(format!(
+                        "position {id} is offered in `{}`, not `{}`",
+                        p.workflow_key,
+                        wf.key()
+                    )));
+                }
+                if !p.is_open(now.date_naive()) {
+                    return Err(Error::InvalidPosition(format!(
+                        "position {id} no longer takes applications (closed, or its closing date has passed)"
+                    )));
+                }
+                for pool in per_position {
+                    places.applied(pool, id, now);
+                }
+            }
+        }
+        // An intake's pool (`per: intake`) needs the programme's intakes, which softland does
+        // not keep yet: such a submission is refused rather than run without its places.
+        if let Some(p) = wf.pools().iter().find(|p| p.per() == PoolScope::Intake) {
+            return Err(Error::InvalidPosition(format!(
+                "pool `{}` draws on intakes, and no intake is open for `{}`",
+                p.name(),
+                wf.key()
+            )));
+        }
+        Ok(places)
+    }
+
+    /// Promotes the first in line of `pool` while it has a place free and someone waits:
+    /// by rank (lower first, unranked last), then by the time they joined the line.
+    /// Returns how many were promoted.
+    pub async fn promote(&self, pool: Uuid) -> Result<usize> {
+        let mut promoted = 0;
+        for _ in 0..PROMOTIONS_PER_PASS {
+            let first = self
+                .db()
+                .query_one_raw(self.sql(
+                    "SELECT e.application_id AS application_id, e.pool AS pool FROM pools p JOIN pool_entries e ON e.pool_id = p.id AND e.status = 'waiting' WHERE p.id = $1 AND p.taken < p.places ORDER BY (e.rank IS NULL), e.rank, e.since, e.application_id LIMIT 1",
+                    vec![pool.into()],
+                ))
+                .await?;
+            let Some(first) = first else { break };
+            let app: Uuid = first.try_get("", "application_id")?;
+            let name: String = first.try_get("", "pool")?;
+            match self.promote_one(app, name).await {
+                Ok(()) => promoted += 1,
+                // Promoted by another server meanwhile, or withdrawn: look again.
+                Err(Error::Rejected(Rejection::NotWaiting { .. } | Rejection::Finished)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(promoted)
+    }
+
+    async fn promote_one(&self, app: Uuid, pool: String) -> Result<()> {
+        let work = self.retrying(true, None, || async {
+            let row = self.load_app(self.db(), app).await?;
+            let command = Command::Promote { pool: pool.clone() };
+            self.apply(self.db(), &Actor::system(), command, Applied::fresh(row))
+                .await
+        });
+        crate::traced::command("promote", Some(app), work).await?;
+        Ok(())
+    }
+
+    /// After a command that gave places back or joined a line: the pools' first in line are
+    /// promoted now. A failure is logged: the keeper ([`Store::spawn_place_keeper`]) promotes
+    /// them on its next pass.
+    pub(crate) async fn promote_after(&self, pools: Vec<Uuid>) {
+        for pool in pools {
+            if let Err(e) = self.promote(pool).await {
+                tracing::warn!(error = %e, %pool, "promotion from the waitlist failed; the keeper retries");
+            }
+        }
+    }
+
+    /// Every pool with a place free and someone waiting: what a promotion missed (a server
+    /// stopped between a release and the promotion, two commands crossed).
+    pub async fn promote_waiting(&self) -> Result<usize> {
+        let rows = self
+            .db()
+            .query_all_raw(self.sql(
+                "SELECT id FROM pools WHERE taken < places AND waiting > 0 LIMIT 100",
+                vec![],
+            ))
+            .await?;
+        let mut n = 0;
+        for r in rows {
+            n += self.promote(r.try_get::<Uuid>("", "id")?).await?;
+        }
+        Ok(n)
+    }
+
+    /// Starts the place keeper: every `every`, pools with a free place and a line promote.
+    pub fn spawn_place_keeper(
+        &self,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            while tick_or_stop(every, &mut stop).await {
+                match store.promote_waiting().await {
+                    Ok(n) if n > 0 => tracing::info!(promoted = n, "promoted from waitlists"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "place keeper pass failed"),
+                }
+            }
+        })
+    }
+}

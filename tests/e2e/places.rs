@@ -1,0 +1,161 @@
+//! Places over HTTP (issue "Places"): a firm offers a position with three places, ten
+//! students apply, and the host firm's offers to all ten race — on one server, and on
+//! PostgreSQL through three servers at once. Exactly three hold a place, seven wait in line; a
+//! withdrawal gives a place back and promotes the first in line, once.
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, gql_at, on_both_backends};
+
+const SUBMIT: &str = "mutation($d: JSON!, $p: ID!) { submitApplication(input: {workflowKey: \"internship-placement\", data: $d, positionId: $p}) { id openTasks { id state assignee } } }";
+const ACT: &str = "mutation($t: ID!, $a: String!, $d: JSON) { act(input: {taskId: $t, action: $a, data: $d}) { id activeStates openTasks { id state assignee } } }";
+const POSITION: &str =
+    "query($id: ID!) { position(id: $id) { places placesTaken waitlisted organization { key } } }";
+const STATES: &str = "query($id: ID!) { application(id: $id) { activeStates history { kind } } }";
+
+on_both_backends!(three_places_ten_offers_three_hold_seven_wait);
+
+async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
+    let postgres = s.db.url.starts_with("postgres");
+    // On PostgreSQL the offers race through three servers on the one database.
+    let peers: Vec<_> = if postgres {
+        vec![s.another(), s.another()]
+    } else {
+        Vec::new()
+    };
+    let urls: Vec<String> = std::iter::once(s.url.clone())
+        .chain(peers.iter().map(|p| p.url.clone()))
+        .collect();
+    let firm = s.applicant_key("sz-fintech-desk", "hr");
+    let position = s.offer_position(&firm, 3).await;
+    let office = s.person("programme_office", "pat");
+    let data = crate::support::example("internship-placement");
+
+    // Ten students apply and pass the eligibility check.
+    let mut students = Vec::new();
+    let mut interviews = Vec::new();
+    for i in 0..10 {
+        let student = s.applicant_key(&format!("student-{i}"), "me");
+        let r = s
+            .gql(Some(&student), SUBMIT, json!({"d": data, "p": position}))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let app = &r["data"]["submitApplication"];
+        let task = app["openTasks"][0]["id"].clone();
+        let r = s
+            .gql(Some(&office), ACT, json!({"t": task, "a": "eligible"}))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let interview = r["data"]["act"]["openTasks"][0].clone();
+        assert_eq!(interview["state"], "interview", "{r}");
+        students.push((app["id"].as_str().expect("an id").to_owned(), student));
+        interviews.push(interview["id"].clone());
+    }
+
+    // Ten offers at once, each by its own interviewer, ranked 1 to 10 for the waitlist.
+    let hr: Vec<String> = (0..10)
+        .map(|i| s.person("host_firm", &format!("hr-{i}")))
+        .collect();
+    let offers = interviews.iter().enumerate().map(|(i, task)| {
+        let url = urls[i % urls.len()].clone();
+        let token = hr[i].clone();
+        let vars = json!({"t": task, "a": "offer", "d": {"mentor": "Ms Lee", "rank": i + 1}});
+        tokio::spawn(async move { gql_at(&url, Some(&token), ACT, vars).await })
+    });
+    for r in futures_util::future::join_all(offers).await {
+        let r = r.expect("the offer ran");
+        assert!(
+            r["errors"].is_null(),
+            "every offer is taken (held or waitlisted): {r}"
+        );
+    }
+
+    let now = states(&s, &students).await;
+    let in_state = |list: &[Value], st: &str| {
+        list.iter()
+            .filter(|a| {
+                a["activeStates"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|x| x == st))
+            })
+            .count()
+    };
+    assert_eq!(in_state(&now, "offer_made"), 3, "{now:?}");
+    assert_eq!(in_state(&now, "waitlisted"), 7, "{now:?}");
+    let counts = s.gql(Some(&firm), POSITION, json!({"id": position})).await;
+    let p = &counts["data"]["position"];
+    assert_eq!(
+        (
+            p["places"].as_i64(),
+            p["placesTaken"].as_i64(),
+            p["waitlisted"].as_i64()
+        ),
+        (Some(3), Some(3), Some(7)),
+        "{counts}"
+    );
+    assert_eq!(p["organization"]["key"], "sz-fintech-desk");
+
+    // A student holding an offer withdraws: the first in line (the best rank waiting) is
+    // promoted to an offer, once.
+    let holder = now
+        .iter()
+        .position(|a| {
+            a["activeStates"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|x| x == "offer_made"))
+        })
+        .expect("a holder");
+    let waiting: Vec<usize> = (0..10)
+        .filter(|i| {
+            now[*i]["activeStates"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|x| x == "waitlisted"))
+        })
+        .collect();
+    let first_in_line = *waiting.iter().min().expect("someone waits");
+    let (id, token) = &students[holder];
+    let r = s
+        .gql(
+            Some(token),
+            "mutation($id: ID!) { withdrawApplication(id: $id, reason: \"another offer\") { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    // The place keepers of every server run too: give them a pass to find nothing to do.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let after = states(&s, &students).await;
+    assert_eq!(in_state(&after, "offer_made"), 3, "{after:?}");
+    assert_eq!(in_state(&after, "waitlisted"), 6, "{after:?}");
+    assert!(
+        after[first_in_line]["activeStates"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|x| x == "offer_made")),
+        "the best-ranked student waiting was promoted: {after:?}"
+    );
+    let places_changed = |a: &Value| {
+        a["history"].as_array().map_or(0, |h| {
+            h.iter().filter(|e| e["kind"] == "place_changed").count()
+        })
+    };
+    // Waitlisted, then promoted: two changes, not three.
+    assert_eq!(places_changed(&after[first_in_line]), 2, "{after:?}");
+    let counts = s.gql(Some(&firm), POSITION, json!({"id": position})).await;
+    let p = &counts["data"]["position"];
+    assert_eq!(
+        (p["placesTaken"].as_i64(), p["waitlisted"].as_i64()),
+        (Some(3), Some(6)),
+        "{counts}"
+    );
+}
+
+/// Each student's application: its active states and its history's kinds.
+async fn states(s: &Server, students: &[(String, String)]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (id, token) in students {
+        let r = s.gql(Some(token), STATES, json!({"id": id})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        out.push(r["data"]["application"].clone());
+    }
+    out
+}
