@@ -500,6 +500,12 @@ fn overdue_flag_reassign_and_automatic_action() {
         Some(json!({"mentor": "Ms Lee"})),
     )
     .unwrap();
+    // The offer holds a place; the student accepts it.
+    assert_eq!(
+        app.inst.place("places"),
+        Some(softland_workflow::PlaceStatus::Held)
+    );
+    app.act("offer_made", "applicant", "accept", None).unwrap();
     app.act(
         "placement_approval",
         "programme_office:quinn",
@@ -508,6 +514,10 @@ fn overdue_flag_reassign_and_automatic_action() {
     )
     .unwrap();
     assert_eq!(app.inst.outcome(), Some("placed"));
+    assert_eq!(
+        app.inst.place("places"),
+        Some(softland_workflow::PlaceStatus::Confirmed)
+    );
 
     // Automatic action: the Qianhai support task skips itself.
     let wf = bundled("soft-landing-hk-to-sz");

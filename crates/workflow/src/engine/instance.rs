@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{Event, EventKind, PlaceChange, Remaining, TaskId, UnknownState};
+use super::event::{Event, EventKind, Remaining, TaskId, UnknownState};
 use crate::Workflow;
 use crate::model::{APPROVE, Assignee, OnRequest, PlaceStatus, StateId, StateKind, StateName};
 
@@ -259,18 +259,7 @@ impl Instance {
             EventKind::ClockResumed { state, .. } => {
                 id(state)?;
             }
-            EventKind::PlaceChanged { pool, change, .. } => {
-                let status = match change {
-                    PlaceChange::Reserved | PlaceChange::Promoted => Some(PlaceStatus::Held),
-                    PlaceChange::Confirmed => Some(PlaceStatus::Confirmed),
-                    PlaceChange::Waitlisted => Some(PlaceStatus::Waiting),
-                    PlaceChange::Released => None,
-                };
-                self.places.retain(|(p, _)| p != pool);
-                if let Some(status) = status {
-                    self.places.push((pool.clone(), status));
-                }
-            }
+            EventKind::PlaceChanged { pool, change, .. } => self.change_place(pool, *change),
             EventKind::Migrated { to_version, .. } => {
                 return Err(UnknownState(format!(
                     "(a migration to version {to_version}: fold it with `Instance::migrate`)"
@@ -452,16 +441,6 @@ impl Instance {
     /// The submitted form data.
     pub fn data(&self) -> &Value {
         &self.data
-    }
-
-    /// Where it stands with each pool: a place held or confirmed, or waiting in line.
-    pub fn places(&self) -> &[(String, PlaceStatus)] {
-        &self.places
-    }
-
-    /// Where it stands with `pool`, if anywhere.
-    pub fn place(&self, pool: &str) -> Option<PlaceStatus> {
-        self.places.iter().find(|(p, _)| p == pool).map(|(_, s)| *s)
     }
 
     /// Restores the form data of a deserialized snapshot (snapshots leave it out: it never

@@ -118,3 +118,29 @@ impl Workflow {
         Ok(())
     }
 }
+
+impl Instance {
+    /// Where it stands with each pool: a place held or confirmed, or waiting in line.
+    pub fn places(&self) -> &[(String, PlaceStatus)] {
+        &self.places
+    }
+
+    /// Where it stands with `pool`, if anywhere.
+    pub fn place(&self, pool: &str) -> Option<PlaceStatus> {
+        self.places.iter().find(|(p, _)| p == pool).map(|(_, s)| *s)
+    }
+
+    /// Folds a `place_changed` event.
+    pub(super) fn change_place(&mut self, pool: &str, change: PlaceChange) {
+        let status = match change {
+            PlaceChange::Reserved | PlaceChange::Promoted => Some(PlaceStatus::Held),
+            PlaceChange::Confirmed => Some(PlaceStatus::Confirmed),
+            PlaceChange::Waitlisted => Some(PlaceStatus::Waiting),
+            PlaceChange::Released => None,
+        };
+        self.places.retain(|(p, _)| p != pool);
+        if let Some(status) = status {
+            self.places.push((pool.to_owned(), status));
+        }
+    }
+}
