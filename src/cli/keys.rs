@@ -16,6 +16,8 @@ pub(crate) enum RoleArg {
     Reviewer,
     Applicant,
     Observer,
+    /// A student applying for themselves: no --org, no --agency.
+    Student,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +73,8 @@ fn key_role(role: RoleArg, org: Option<String>, agency: Option<String>) -> anyho
         (RoleArg::Reviewer, None, Some(agency)) => KeyRole::Reviewer { agency },
         (RoleArg::Applicant, Some(organization), None) => KeyRole::Applicant { organization },
         (RoleArg::Observer, None, Some(agency)) => KeyRole::Observer { agency },
+        (RoleArg::Student, None, None) => KeyRole::Student,
+        (RoleArg::Student, _, _) => bail!("a student key takes neither --org nor --agency"),
         (RoleArg::Observer, _, _) => bail!("an observer key needs --agency KEY (and no --org)"),
         (RoleArg::Reviewer, _, _) => bail!("a reviewer key needs --agency KEY (and no --org)"),
         (RoleArg::Applicant, _, _) => bail!("an applicant key needs --org NAME (and no --agency)"),
@@ -148,6 +152,7 @@ pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                             KeyRole::Admin => "admin".to_owned(),
                             KeyRole::Reviewer { agency } => format!("{agency}-reviewer"),
                             KeyRole::Observer { agency } => format!("{agency}-observer"),
+                            KeyRole::Student => "student".to_owned(),
                             KeyRole::Applicant { organization } => {
                                 format!("{organization}-applicant")
                             }

@@ -57,7 +57,7 @@ impl Principal {
     /// The firm a caller offers positions for: staff of a firm offer their own firm's.
     pub fn offers_positions(&self) -> Decision<&str> {
         match self {
-            Principal::Applicant { organization, .. } => Ok(organization),
+            Principal::Applicant { organization, .. } if !self.is_student() => Ok(organization),
             _ => Err(Refusal::forbidden(
                 "only a firm's staff offer its positions",
             )),
@@ -69,6 +69,7 @@ impl Principal {
     pub fn may_close_position(&self, organization: &str) -> bool {
         match self {
             Principal::Admin { .. } => true,
+            _ if self.is_student() => false,
             Principal::Applicant {
                 organization: own, ..
             } => own == organization,
@@ -91,6 +92,14 @@ impl Principal {
         let Principal::Applicant { organization, .. } = self else {
             return Ok(false);
         };
+        // A student applies to programmes open to students (`applicants: {students: true}`).
+        if self.is_student() {
+            let Some(current) = store.definition(key, None).await? else {
+                return Ok(true);
+            };
+            let wf = store.workflow(key, current.version).await?;
+            return Ok(wf.students_may_apply());
+        }
         let region = store
             .organization(organization)
             .await?

@@ -39,6 +39,6 @@ mod tests;
 
 pub use acts::{OpenTask, TaskMoves};
 pub use directory::{Authority, Minted, key_minting};
-pub use principal::Principal;
+pub use principal::{Principal, STUDENT_SCOPE, student_scope};
 pub use refusal::{Decision, Refusal};
 pub use reports::ReportScope;

@@ -5,6 +5,15 @@
 use softland_store::directory::{Membership, Person, Role};
 use softland_store::notifications::Endpoint;
 
+/// What a student's applications are filed under, before their directory id: organisation
+/// keys are lowercase letters, digits and dashes, so none can be mistaken for it.
+pub const STUDENT_SCOPE: &str = "student:";
+
+/// The scope a student's applications are filed under (`student:ID`).
+pub fn student_scope(id: &str) -> String {
+    format!("{STUDENT_SCOPE}{id}")
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -67,8 +76,20 @@ impl Principal {
                     lead,
                 })
             }
+            // A student applies for themselves: their applications are filed under their own
+            // scope (`student:ID`), which no organisation shares.
+            Membership::None if p.has(Role::Student) => Some(Principal::Applicant {
+                organization: student_scope(&p.id),
+                name: p.id,
+                lead: false,
+            }),
             _ => None,
         }
+    }
+
+    /// Whether the caller is a student applying for themselves (not a firm's staff).
+    pub fn is_student(&self) -> bool {
+        matches!(self, Principal::Applicant { organization, .. } if organization.starts_with(STUDENT_SCOPE))
     }
 
     /// Who a webhook endpoint's deliveries are filtered for: its owner, as a reviewer of the

@@ -439,6 +439,8 @@ pub enum KeyRole {
         /// The organization key.
         organization: String,
     },
+    /// A student applying for themselves, of no organisation.
+    Student,
     /// An observer of an agency that oversees programmes: reads, changes nothing.
     Observer {
         /// The agency key.

@@ -22,6 +22,8 @@ pub(crate) struct RawDef {
     pub(crate) agencies: Vec<Sp<String>>,
     /// `applicants: {regions: […]}`.
     pub(crate) applicant_regions: Vec<Sp<String>>,
+    /// `applicants: {students: true}`: students apply for themselves.
+    pub(crate) students: bool,
     /// `reference: SZHK`, the prefix of its applications' references.
     pub(crate) reference: Option<Sp<String>>,
     pub(crate) form: Option<RawForm>,
@@ -169,7 +171,7 @@ pub(crate) mod keys {
     pub(crate) const WAITLIST: &[&str] = &["type", "title", "pool", "promote_to"];
     /// The keys of an action that take or give back a place.
     pub(crate) const PLACE_OPS: &[&str] = &["reserve", "confirm", "release"];
-    pub(crate) const APPLICANTS: &[&str] = &["regions"];
+    pub(crate) const APPLICANTS: &[&str] = &["regions", "students"];
     pub(crate) const TASK: &[&str] = &["type", "title", "assignee", "actions", "due"];
     pub(crate) const APPROVAL: &[&str] = &[
         "type",

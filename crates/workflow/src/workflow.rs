@@ -24,6 +24,8 @@ pub struct Workflow {
     oversight: Vec<String>,
     /// The pools of places its applications draw on (`pools:`).
     pools: Vec<crate::model::Pool>,
+    /// Students apply for themselves (`applicants: {students: true}`).
+    students: bool,
 }
 
 impl Workflow {
@@ -55,6 +57,7 @@ impl Workflow {
             upgrade_at: Vec::new(),
             oversight: Vec::new(),
             pools: Vec::new(),
+            students: false,
         }
     }
 
@@ -67,6 +70,18 @@ impl Workflow {
     pub(crate) fn with_upgrade_at(mut self, states: Vec<StateId>) -> Self {
         self.upgrade_at = states;
         self
+    }
+
+    /// Lets students apply for themselves.
+    pub(crate) fn with_students(mut self, students: bool) -> Self {
+        self.students = students;
+        self
+    }
+
+    /// Whether students apply for themselves (`applicants: {students: true}`); firms apply
+    /// as `regions` says either way.
+    pub fn students_may_apply(&self) -> bool {
+        self.students
     }
 
     /// Sets the pools of places.

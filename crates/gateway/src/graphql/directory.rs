@@ -26,6 +26,8 @@ pub enum PersonRole {
     Staff,
     /// Reads every application of the programmes its agency oversees; changes nothing.
     Observer,
+    /// A student applying for themselves, of no organisation.
+    Student,
 }
 
 /// `From` both ways between a GraphQL type and the store's record with the same fields. The

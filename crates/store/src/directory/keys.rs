@@ -80,11 +80,13 @@ impl Store {
             KeyRole::Applicant { organization } => {
                 (Membership::Organization(organization.clone()), Role::Staff)
             }
+            KeyRole::Student => (Membership::None, Role::Student),
         };
         let id = match self.person(label).await? {
             Some(p) if p.membership != membership => {
                 let scope = match &membership {
                     Membership::Agency(k) | Membership::Organization(k) => k.as_str(),
+                    Membership::None if person_role == Role::Student => "student",
                     Membership::None => "admin",
                 };
                 format!("{label}@{scope}")

@@ -37,16 +37,20 @@ pub enum Role {
     /// Reads every application of the programmes its agency oversees (a workflow's
     /// `oversight:`) and changes nothing.
     Observer,
+    /// A student applying for themselves (belongs to no organisation): applies to
+    /// programmes open to students (`applicants: {students: true}`) and answers its own.
+    Student,
 }
 
 impl Role {
     /// Every role, in the order they are stored.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Lead,
         Role::Reviewer,
         Role::Staff,
         Role::Observer,
+        Role::Student,
     ];
 
     /// The stored word.
@@ -57,6 +61,7 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Staff => "staff",
             Role::Observer => "observer",
+            Role::Student => "student",
         }
     }
 }
@@ -73,7 +78,7 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a role (admin, lead, reviewer, staff, observer)"))
+            .ok_or_else(|| format!("`{s}` is not a role (admin, lead, reviewer, staff, observer, student)"))
     }
 }
 

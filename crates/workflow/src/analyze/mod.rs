@@ -130,7 +130,8 @@ pub(crate) fn analyze(
         .with_reference(def.reference.map(|r| r.v))
         .with_upgrade_at(upgrade_at)
         .with_oversight(oversight)
-        .with_pools(pools),
+        .with_pools(pools)
+        .with_students(def.students),
     )
 }
 

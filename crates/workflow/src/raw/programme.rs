@@ -35,8 +35,22 @@ impl Reader<'_> {
                 );
             }
         }
-        if let Some(n) = f.get("applicants")
-            && let Some(a) = self.entries(n, "`applicants`", Some(keys::APPLICANTS))
+        let applicants = f
+            .get("applicants")
+            .and_then(|n| self.entries(n, "`applicants`", Some(keys::APPLICANTS)));
+        if let Some(a) = &applicants
+            && let Some(students) = a.get("students")
+        {
+            match &students.value {
+                Node::Bool(b) => def.students = *b,
+                other => self.err(
+                    pos_of(students),
+                    Code::WrongType,
+                    format!("`students` of `applicants` must be true or false, found {}", other.kind()),
+                ),
+            }
+        }
+        if let Some(a) = applicants
             && let Some(regions) = a.get("regions")
         {
             for region in self.strings(regions, "a region") {
