@@ -18,6 +18,7 @@ mod progress;
 mod serve;
 mod service;
 mod simulate;
+mod simulate_pools;
 mod storage;
 mod validate;
 

@@ -187,15 +187,23 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         json,
         path: Vec::new(),
     };
+    let mut levels = super::simulate_pools::Levels::new(&wf, &script.pools)?;
 
     if !json {
         println!("{} — simulated from {}", wf.title(), show(now));
         println!("[{}] submit", show(now));
     }
+    // A programme of positions is applied to for a position: the simulated one's firm hosts.
+    let host = wf
+        .pools()
+        .iter()
+        .any(|p| p.per() == softland_workflow::PoolScope::Position)
+        .then_some("host-firm");
     let env = Env {
         now,
         calendar: &calendar,
         full: &[],
+        host,
     };
     let (mut app, events) = match wf.submit(&Actor::applicant(&applicant), data, env) {
         Ok(r) => r,
@@ -205,15 +213,37 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         }
     };
     sim.print(&events)?;
+    levels.show(&events, &app, json);
 
     for (n, step) in script.steps.into_iter().enumerate() {
         let n = n + 1;
+        let full = levels.full();
         let env = Env {
             now,
             calendar: &calendar,
-            full: &[],
+            full: &full,
+            host: None,
         };
         let result = match step {
+            Step::Free(pool) => {
+                if !json {
+                    println!(
+                        "[{}] step {n}: another application gives back a place of {pool}",
+                        show(now)
+                    );
+                }
+                levels
+                    .free(&pool)
+                    .map_err(|e| anyhow::anyhow!("step {n}: {e}"))?;
+                if !json {
+                    println!("{}", levels.line(&pool, &app));
+                }
+                if app.place(&pool) != Some(softland_workflow::PlaceStatus::Waiting) {
+                    continue;
+                }
+                // The first in line — this application — is promoted.
+                wf.execute(&mut app, &Actor::system(), Command::Promote { pool }, env)
+            }
             Step::Advance(by) => {
                 let period: Period = by.parse().map_err(|e| anyhow::anyhow!("step {n}: {e}"))?;
                 now = period.add_to(now);
@@ -280,7 +310,10 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
             }
         };
         match result {
-            Ok(events) => sim.print(&events)?,
+            Ok(events) => {
+                sim.print(&events)?;
+                levels.show(&events, &app, json);
+            }
             Err(e) => {
                 println!("  step {n} rejected ({}): {e}", ErrorCode::from(&e));
                 return Ok(ExitCode::FAILURE);
@@ -305,6 +338,7 @@ fn find_task(
     let mine = in_state.clone().find(|t| match (&t.assignee, &who.party) {
         (softland_workflow::Assignee::Applicant, softland_workflow::Party::Applicant) => true,
         (softland_workflow::Assignee::Agency(a), softland_workflow::Party::Agency(b)) => a == b,
+        (softland_workflow::Assignee::Host(_), softland_workflow::Party::Applicant) => true,
         _ => false,
     });
     mine.or_else(|| in_state.clone().next()).map(|t| t.id)
@@ -326,6 +360,7 @@ fn fire_timers(
             now,
             calendar,
             full: &[],
+            host: None,
         };
         match wf.execute(app, &Actor::system(), Command::FireTimer { task }, env) {
             Ok(events) => sim.print(&events)?,

@@ -1,7 +1,8 @@
 //! Places over HTTP (issue "Places"): a firm offers a position with three places, ten
-//! students apply, and the host firm's offers to all ten race — on one server, and on
-//! PostgreSQL through three servers at once. Exactly three hold a place, seven wait in line; a
-//! withdrawal gives a place back and promotes the first in line, once.
+//! students (directory role `student`, no organisation) apply, and the firm's offers to all ten
+//! — from its own inbox — race: on one server, and on PostgreSQL through three servers at
+//! once. Exactly three hold a place, seven wait in line; a withdrawal gives a place back and
+//! promotes the first in line, once.
 
 use serde_json::{Value, json};
 
@@ -31,11 +32,22 @@ async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
     let office = s.person("programme_office", "pat");
     let data = crate::support::example("internship-placement");
 
+    // A student offers no position.
+    let student = s.key(&["--role", "student", "--name", "student-x"]);
+    let r = s
+        .gql(
+            Some(&student),
+            "mutation { offerPosition(input: {title: \"t\", description: \"d\", places: 1, closesOn: \"2099-01-01\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::support::code(&r), "FORBIDDEN", "{r}");
+
     // Ten students apply and pass the eligibility check.
     let mut students = Vec::new();
     let mut interviews = Vec::new();
     for i in 0..10 {
-        let student = s.applicant_key(&format!("student-{i}"), "me");
+        let student = s.key(&["--role", "student", "--name", &format!("student-{i}")]);
         let r = s
             .gql(Some(&student), SUBMIT, json!({"d": data, "p": position}))
             .await;
@@ -48,13 +60,30 @@ async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
         assert!(r["errors"].is_null(), "{r}");
         let interview = r["data"]["act"]["openTasks"][0].clone();
         assert_eq!(interview["state"], "interview", "{r}");
+        // The firm offering the position interviews, not a shared agency.
+        assert_eq!(interview["assignee"], "host:sz-fintech-desk", "{r}");
         students.push((app["id"].as_str().expect("an id").to_owned(), student));
         interviews.push(interview["id"].clone());
     }
 
-    // Ten offers at once, each by its own interviewer, ranked 1 to 10 for the waitlist.
+    // The interviews are in the firm's own inbox, and the firm sees the students'
+    // applications; another firm sees neither.
+    let inbox = "{ inbox(first: 50) { edges { node { id state } } } }";
+    let r = s.gql(Some(&firm), inbox, json!({})).await;
+    let listed = r["data"]["inbox"]["edges"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed, 10, "{r}");
+    let r = s.gql(Some(&firm), STATES, json!({"id": students[0].0})).await;
+    assert!(r["data"]["application"].is_object(), "{r}");
+    let other = s.applicant_key("another-firm", "hr");
+    let r = s.gql(Some(&other), inbox, json!({})).await;
+    assert_eq!(r["data"]["inbox"]["edges"].as_array().map_or(0, Vec::len), 0, "{r}");
+    let r = s.gql(Some(&other), STATES, json!({"id": students[0].0})).await;
+    assert!(r["data"]["application"].is_null(), "{r}");
+
+    // Ten offers at once, each by its own interviewer at the firm, ranked 1 to 10 for the
+    // waitlist.
     let hr: Vec<String> = (0..10)
-        .map(|i| s.person("host_firm", &format!("hr-{i}")))
+        .map(|i| s.applicant_key("sz-fintech-desk", &format!("hr-{i}")))
         .collect();
     let offers = interviews.iter().enumerate().map(|(i, task)| {
         let url = urls[i % urls.len()].clone();

@@ -408,6 +408,16 @@ impl Server {
         let acts = script.acts().enumerate();
         for (_, step) in acts.filter(|(i, _)| steps.contains(i)) {
             let (assignee, token) = match step.by.split_once(':') {
+                // The example position's firm hosts the application.
+                Some(("host", _)) => (
+                    "host:sz-host-firm",
+                    self.people
+                        .lock()
+                        .expect("not poisoned")
+                        .get(HOST_TOKEN)
+                        .cloned()
+                        .expect("the example position's firm"),
+                ),
                 Some((agency, name)) => (agency, self.person(agency, name)),
                 None => ("applicant", applicant.to_owned()),
             };
@@ -440,6 +450,7 @@ impl Server {
         let id = self.offer_position(&firm, 1000).await;
         let mut people = self.people.lock().expect("not poisoned");
         people.insert(KEPT.to_owned(), id.clone());
+        people.insert(HOST_TOKEN.to_owned(), firm);
         id
     }
 
@@ -488,6 +499,9 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Where a server keeps the token of the example position's firm (`by: host:…` steps).
+const HOST_TOKEN: &str = "host:sz-host-firm";
 
 /// The sample application of a bundled workflow (`workflows/examples/<key>.json`).
 pub fn example(key: &str) -> serde_json::Value {

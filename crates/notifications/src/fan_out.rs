@@ -207,6 +207,10 @@ impl Pass<'_> {
         // Who works the task concerned: the agency the event names, or (overdue) the task's.
         let mut assignee = e.assignee().unwrap_or(Assignee::Applicant);
         let recipients: Vec<(String, Lang)> = match event_type {
+            // A hosting firm's task goes to its staff.
+            EventType::TaskOpened | EventType::TaskReassigned if assignee.host_firm().is_some() => {
+                self.host_staff(&assignee).await?
+            }
             EventType::TaskOpened | EventType::TaskReassigned => {
                 let Some(agency) = assignee.agency().map(str::to_owned) else {
                     return Ok(());
@@ -296,6 +300,20 @@ impl Pass<'_> {
         Ok(true)
     }
 
+    /// The staff of the firm hosting an application (a `host:FIRM` assignee).
+    async fn host_staff(
+        &mut self,
+        assignee: &Assignee,
+    ) -> softland_store::Result<Vec<(String, Lang)>> {
+        match assignee.host_firm() {
+            Some(firm) => {
+                let firm = Membership::Organization(firm.to_owned());
+                self.people_of(&firm, &[Role::Staff, Role::Lead]).await
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
     async fn reminder(
         &mut self,
         app: &ApplicationRecord,
@@ -311,6 +329,7 @@ impl Pass<'_> {
                 let firm = Membership::Organization(app.organization.clone());
                 self.people_of(&firm, &[Role::Staff, Role::Lead]).await?
             }
+            Assignee::Host(_) => self.host_staff(&assignee).await?,
         };
         for (to, lang) in recipients {
             let about = self.about(app, wf, e, &assignee, lang).await?;

@@ -155,6 +155,13 @@ impl TaskGate for Principal {
                 },
                 Assignee::Applicant,
             ) => own == organization,
+            // The hosting firm's task is its staff's (a student hosts nothing).
+            (
+                Principal::Applicant {
+                    organization: own, ..
+                },
+                Assignee::Host(_),
+            ) => assignee.host_firm() == Some(own.as_str()),
             _ => false,
         }
     }

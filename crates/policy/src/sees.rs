@@ -14,7 +14,9 @@ impl Principal {
     pub async fn can_see(&self, store: &Store, app: &ApplicationRecord) -> Decision<bool> {
         Ok(match self {
             Principal::Admin { .. } => true,
-            Principal::Applicant { organization, .. } => app.organization == *organization,
+            Principal::Applicant { organization, .. } => {
+                app.organization == *organization || store.hosts(app.id, organization).await?
+            }
             Principal::Reviewer { agency, .. } => store.agency_involved(app.id, agency).await?,
             Principal::Observer { agency, .. } => store
                 .workflow(&app.workflow_key, app.workflow_version)
@@ -114,6 +116,9 @@ impl Principal {
         match (self, assignee) {
             (Principal::Reviewer { agency, .. }, Assignee::Agency(a)) => a == agency,
             (Principal::Applicant { .. }, Assignee::Applicant) => true,
+            (Principal::Applicant { organization, .. }, Assignee::Host(_)) => {
+                assignee.host_firm() == Some(organization.as_str())
+            }
             _ => false,
         }
     }
@@ -125,7 +130,7 @@ impl Principal {
             && match self {
                 Principal::Applicant {
                     organization: own, ..
-                } => organization == own,
+                } => organization == own || assignee.host_firm() == Some(own.as_str()),
                 _ => true,
             }
     }

@@ -12,7 +12,14 @@ pub enum Assignee {
     Applicant,
     /// A partner agency, by key (`hkstp`, `investhk`, `ofds`, …).
     Agency(String),
+    /// The firm hosting the application: the one offering the position applied for. Holds
+    /// its key as written (`host:FIRM`); a definition's `assignee: host` is `host` until the
+    /// engine opens the task for an application whose firm it knows.
+    Host(String),
 }
+
+/// The word a definition names the hosting firm by, and the prefix of a resolved one.
+pub const HOST: &str = "host";
 
 /// The word that names the applicant wherever an assignee or a party is written as text
 /// (definitions, stored rows, events' payloads, the API): every other word is an agency's key.
@@ -23,16 +30,32 @@ impl Assignee {
     pub fn key(&self) -> &str {
         match self {
             Assignee::Applicant => APPLICANT,
-            Assignee::Agency(a) => a,
+            Assignee::Agency(a) | Assignee::Host(a) => a,
         }
     }
 
-    /// The assignee a key names: `"applicant"`, or an agency.
+    /// The assignee a key names: `"applicant"`, the hosting firm (`host`, `host:FIRM`), or an
+    /// agency.
     pub fn parse(key: &str) -> Self {
         if key == APPLICANT {
             Assignee::Applicant
+        } else if key == HOST || key.starts_with("host:") {
+            Assignee::Host(key.to_owned())
         } else {
             Assignee::Agency(key.to_owned())
+        }
+    }
+
+    /// The hosting firm `firm`.
+    pub fn host(firm: &str) -> Self {
+        Assignee::Host(format!("{HOST}:{firm}"))
+    }
+
+    /// For the hosting firm: its key, once known.
+    pub fn host_firm(&self) -> Option<&str> {
+        match self {
+            Assignee::Host(k) => k.strip_prefix("host:"),
+            _ => None,
         }
     }
 
@@ -44,7 +67,7 @@ impl Assignee {
     /// The agency's key, for an agency.
     pub fn agency(&self) -> Option<&str> {
         match self {
-            Assignee::Applicant => None,
+            Assignee::Applicant | Assignee::Host(_) => None,
             Assignee::Agency(a) => Some(a),
         }
     }

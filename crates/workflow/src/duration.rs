@@ -414,11 +414,12 @@ impl Calendars {
     pub fn region_of(&self, assignee: &Assignee) -> Region {
         match assignee {
             Assignee::Applicant => Region::HongKong,
-            Assignee::Agency(a) => self
+            // A hosting firm's days are its region's, where the directory says (by its key).
+            Assignee::Agency(a) | Assignee::Host(a) => self
                 .regions
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(a)
+                .get(a.strip_prefix("host:").unwrap_or(a))
                 .copied()
                 .unwrap_or(Region::HongKong),
         }

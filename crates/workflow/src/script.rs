@@ -19,6 +19,10 @@ pub struct Script {
     /// The applicant's organization (default `applicant`).
     #[serde(default)]
     pub applicant: Option<String>,
+    /// The pools' levels when the application is submitted (`pools: {places: {places: 3,
+    /// taken: 3}}`: full); a pool not named has one place, free.
+    #[serde(default)]
+    pub pools: std::collections::BTreeMap<String, Level>,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }
@@ -33,6 +37,19 @@ pub enum Step {
     Advance(String),
     /// The applicant withdraws.
     Withdraw(WithdrawStep),
+    /// Another application gives back a place of the pool named (its waitlist moves up).
+    Free(String),
+}
+
+/// A pool's level in a simulation.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Its places.
+    pub places: u32,
+    /// How many are taken by other applications.
+    #[serde(default)]
+    pub taken: u32,
 }
 
 /// An action in a script.
@@ -111,11 +128,13 @@ impl ActStep {
         match self.by.split_once(':') {
             None if Assignee::parse(&self.by).is_applicant() => Ok(Actor::applicant(applicant_id)),
             Some((who, id)) if Assignee::parse(who).is_applicant() => Ok(Actor::applicant(id)),
+            // The hosting firm's staff act for their firm, as an applicant party.
+            Some((crate::assignee::HOST, id)) if !id.is_empty() => Ok(Actor::applicant(id)),
             Some((agency, id)) if !agency.is_empty() && !id.is_empty() => {
                 Ok(Actor::reviewer(id, agency))
             }
             _ => Err(format!(
-                "`by: {}` must be `applicant` or `AGENCY:PERSON` (e.g. `investhk:amy`)",
+                "`by: {}` must be `applicant`, `host:PERSON` (the hosting firm's) or `AGENCY:PERSON` (e.g. `investhk:amy`)",
                 self.by
             )),
         }

@@ -408,6 +408,7 @@ fn invalid_form_data_is_refused_with_every_violation() {
                 now: t0(),
                 calendar: &cal,
                 full: &[],
+                host: None,
             },
         )
         .unwrap_err();
@@ -480,7 +481,8 @@ fn overdue_flag_reassign_and_automatic_action() {
         None,
     )
     .unwrap();
-    let task = app.task("interview", "host_firm");
+    // No position was applied for here: the task is the (unknown) host's.
+    let task = app.task("interview", "host");
     app.now += Duration::days(60);
     let events = app
         .run(&Actor::system(), Command::FireTimer { task })
@@ -491,7 +493,7 @@ fn overdue_flag_reassign_and_automatic_action() {
         == EventKind::TaskReassigned {
             task,
             assignee: Assignee::Agency("programme_office".into()),
-            from: Some(Assignee::Agency("host_firm".into())),
+            from: Some(Assignee::Host("host".into())),
         }));
     app.act(
         "interview",

@@ -79,7 +79,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                     Actor::reviewer(person, &agencies[actor % agencies.len()])
                 } else {
                     match &t.assignee {
-                        Assignee::Applicant => Actor::applicant(person),
+                        Assignee::Applicant | Assignee::Host(_) => Actor::applicant(person),
                         Assignee::Agency(a) => Actor::reviewer(person, a),
                     }
                 };

@@ -199,13 +199,14 @@ impl Store {
             .links(db, wf.form_schema(), &req.data, &owner, None)
             .await?;
         let now = self.now();
-        let places = self
+        let (places, host) = self
             .places_for_submission(db, &wf, req.position, now)
             .await?;
         let env = Env {
             now,
             calendar: &self.inner.calendars,
             full: &[],
+            host: host.as_deref(),
         };
         let (mut inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
         let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
@@ -401,6 +402,7 @@ impl Store {
             now,
             calendar: &self.inner.calendars,
             full: &full,
+            host: None,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;
         let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;

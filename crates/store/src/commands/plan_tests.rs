@@ -49,6 +49,7 @@ fn a_submission_plans_chained_events_an_outbox_row_and_its_tasks() {
         now,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let (_, events) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -96,6 +97,7 @@ fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
         now,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let (mut inst, _) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -145,6 +147,7 @@ fn submitted(wf: &Workflow) -> (Instance, chrono::DateTime<chrono::Utc>, Calenda
         now,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let (inst, _) = wf
         .submit(&Actor::applicant("li"), sample(), env)
@@ -164,6 +167,7 @@ fn a_withdrawal_plans_cancelled_tasks_and_timers() {
         now,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let command = Command::Withdraw {
         reason: Some("plans changed".into()),
@@ -202,6 +206,7 @@ fn a_timer_plans_the_overdue_flag_and_the_fired_timer() {
         now: later,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let events = wf
         .execute(
@@ -228,6 +233,7 @@ fn a_note_plans_one_event_and_no_row_changes() {
         now,
         calendar: &cal,
         full: &[],
+        host: None,
     };
     let command = Command::Note {
         note: "vouched for".into(),

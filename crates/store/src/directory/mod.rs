@@ -78,7 +78,9 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a role (admin, lead, reviewer, staff, observer, student)"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a role (admin, lead, reviewer, staff, observer, student)")
+            })
     }
 }
 
@@ -402,7 +404,7 @@ pub(crate) fn organization_record(m: organization::Model) -> Organization {
 }
 
 /// The roles a membership allows: reviewers belong to an agency, staff to an organization,
-/// leads to either; administrators to anything. A person without roles has no access (someone
+/// leads to either, students to none; administrators to anything. A person without roles has no access (someone
 /// added at first sign-in, waiting for a lead).
 pub(crate) fn check_roles(membership: &Membership, roles: &[Role]) -> Result<()> {
     for role in roles {
@@ -411,6 +413,7 @@ pub(crate) fn check_roles(membership: &Membership, roles: &[Role]) -> Result<()>
             (Role::Admin, _)
                 | (Role::Reviewer | Role::Observer, Membership::Agency(_))
                 | (Role::Staff, Membership::Organization(_))
+                | (Role::Student, Membership::None)
                 | (
                     Role::Lead,
                     Membership::Agency(_) | Membership::Organization(_)

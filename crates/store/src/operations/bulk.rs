@@ -94,6 +94,7 @@ impl Store {
                 now: seed.submitted_at,
                 calendar: &self.inner.calendars,
                 full: &[],
+                host: None,
             };
             let submitter = Actor::applicant(format!("{}-user", seed.organization));
             let (mut inst, mut log) = wf.submit(&submitter, seed.data.clone(), env)?;

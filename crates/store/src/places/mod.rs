@@ -85,14 +85,15 @@ impl Store {
     }
 
     /// A submission's places: the position it applies for, when the workflow draws on
-    /// positions (it must name an open one of this programme); none otherwise.
+    /// positions (it must name an open one of this programme), and the firm offering it (its
+    /// host); none otherwise.
     pub(crate) async fn places_for_submission(
         &self,
         db: &impl ConnectionTrait,
         wf: &Workflow,
         position: Option<Uuid>,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Places> {
+    ) -> Result<(Places, Option<String>)> {
         use softland_workflow::PoolScope;
         let mut places = Places::default();
         let per_position: Vec<&str> = wf
@@ -101,8 +102,8 @@ impl Store {
             .filter(|p| p.per() == PoolScope::Position)
             .map(|p| p.name())
             .collect();
-        match (per_position.is_empty(), position) {
-            (true, None) => return Ok(places),
+        let host = match (per_position.is_empty(), position) {
+            (true, None) => None,
             (true, Some(_)) => {
                 return Err(Error::InvalidPosition(format!(
                     "`{}` takes no position: its applications draw on no position's places",
@@ -135,18 +136,27 @@ impl Store {
                 for pool in per_position {
                     places.applied(pool, id, now);
                 }
+                Some(p.organization)
             }
-        }
-        // An intake's pool (`per: intake`) needs the programme's intakes, which softland does
-        // not keep yet: such a submission is refused rather than run without its places.
-        if let Some(p) = wf.pools().iter().find(|p| p.per() == PoolScope::Intake) {
-            return Err(Error::InvalidPosition(format!(
+        };
+        Self::no_intakes(wf).map(|()| (places, host))
+    }
+
+    /// An intake's pool (`per: intake`) needs the programme's intakes, which softland does not
+    /// keep yet: such a submission is refused rather than run without its places.
+    fn no_intakes(wf: &Workflow) -> Result<()> {
+        match wf
+            .pools()
+            .iter()
+            .find(|p| p.per() == softland_workflow::PoolScope::Intake)
+        {
+            Some(p) => Err(Error::InvalidPosition(format!(
                 "pool `{}` draws on intakes, and no intake is open for `{}`",
                 p.name(),
                 wf.key()
-            )));
+            ))),
+            None => Ok(()),
         }
-        Ok(places)
     }
 
     /// Promotes the first in line of `pool` while it has a place free and someone waits:
@@ -230,5 +240,19 @@ impl Store {
                 }
             }
         })
+    }
+}
+
+impl Store {
+    /// Whether `firm` hosts application `app`: it applied for one of the firm's positions.
+    pub async fn hosts(&self, app: Uuid, firm: &str) -> Result<bool> {
+        let row = self
+            .db()
+            .query_one_raw(self.sql(
+                "SELECT 1 AS one FROM pool_entries e JOIN positions p ON p.id = e.pool_id WHERE e.application_id = $1 AND p.organization = $2 LIMIT 1",
+                vec![app.into(), firm.into()],
+            ))
+            .await?;
+        Ok(row.is_some())
     }
 }

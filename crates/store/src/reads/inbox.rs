@@ -23,9 +23,17 @@ fn inbox_where(backend: BackendKind, owner: &InboxOwner, filter: &InboxFilter) -
     let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
     c = match owner {
         InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
-        InboxOwner::Applicant(org) => c
-            .add(task::Column::Organization.eq(org.as_str()))
-            .add(task::Column::Assignee.eq(Assignee::Applicant.key())),
+        // Its own applications' tasks for the applicant, and the tasks of the applications
+        // it hosts (the positions it offers).
+        InboxOwner::Applicant(org) => c.add(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(task::Column::Organization.eq(org.as_str()))
+                        .add(task::Column::Assignee.eq(Assignee::Applicant.key())),
+                )
+                .add(task::Column::Assignee.eq(Assignee::host(org).key())),
+        ),
     };
     if let Some(key) = &filter.workflow_key {
         c = c.add(task::Column::WorkflowKey.eq(key.as_str()));

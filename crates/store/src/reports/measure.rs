@@ -74,7 +74,8 @@ pub fn task_time(cal: &Calendars, t: &CaseTask, waiting: &[Span], now: DateTime<
     let region = cal.region_of(&t.assignee);
     match t.assignee {
         Assignee::Applicant => net(cal, region, span, &[]),
-        Assignee::Agency(_) => net(cal, region, span, waiting),
+        // A hosting firm's step, like an agency's, waits on the student's answers.
+        Assignee::Agency(_) | Assignee::Host(_) => net(cal, region, span, waiting),
     }
 }
 

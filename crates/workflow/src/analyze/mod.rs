@@ -2,6 +2,7 @@
 //! and schemas, and checks the graph: reachability, a path to a final state from everywhere,
 //! branches that can finish, joins and k-of-n approvals that can fire, no choice-only cycles.
 
+mod conditions;
 mod due;
 mod places;
 mod programme;
@@ -32,6 +33,8 @@ struct Analyzer<'a> {
     condition_chars: usize,
     /// The pools `pools:` declares, by name.
     pools: Vec<String>,
+    /// Whether one of them is a position's: then `assignee: host` names its firm.
+    per_position: bool,
 }
 
 /// The most condition text one definition may hold, all choices together: parsing CEL costs
@@ -51,6 +54,7 @@ pub(crate) fn analyze(
         agencies: vec![],
         condition_chars: 0,
         pools: vec![],
+        per_position: false,
     };
     let pools = a.pools(&def.pools);
     for agency in &def.agencies {
@@ -188,6 +192,9 @@ impl<'a> Analyzer<'a> {
     fn assignee(&mut self, s: &Sp<String>) -> Option<Assignee> {
         if s.v == APPLICANT.key() {
             return Some(Assignee::Applicant);
+        }
+        if s.v == crate::assignee::HOST && !self.agencies.contains(&s.v.as_str()) {
+            return self.host(s);
         }
         if !self.agencies.contains(&s.v.as_str()) {
             let hint = self
@@ -449,49 +456,5 @@ impl<'a> Analyzer<'a> {
                 }))
             }
         }
-    }
-
-    fn condition_error(&mut self, when: &Sp<String>, e: ConditionError) {
-        match e {
-            ConditionError::Syntax {
-                line,
-                column,
-                message,
-            } => self.d.push(
-                within(when, line, column),
-                Code::ConditionSyntax,
-                format!("condition does not parse: {message}"),
-            ),
-            ConditionError::TooComplex {
-                line,
-                column,
-                message,
-            } => self.d.push(
-                within(when, line, column),
-                Code::ConditionTooComplex,
-                message,
-            ),
-            ConditionError::UnknownVariable(v) => {
-                self.d.push(when.pos, Code::UnknownField, format!("condition uses unknown variable `{v}`; conditions see the form as `data` (e.g. `data.{v}`)"));
-            }
-            ConditionError::UnknownField { path, known } => {
-                let last = path.rsplit('.').next().unwrap_or(&path);
-                let hint = self.d.did_you_mean(last, known.iter().map(String::as_str));
-                self.d.push(
-                    when.pos,
-                    Code::UnknownField,
-                    format!("condition uses `{path}`, which the form schema does not define{hint}"),
-                );
-            }
-        }
-    }
-}
-
-/// The place in the YAML of `line`:`column` (1-based) within the condition `when`.
-fn within(when: &Sp<String>, line: u32, column: u32) -> Pos {
-    if line == 1 {
-        Pos::new(when.pos.line, when.pos.column + column - 1)
-    } else {
-        Pos::new(when.pos.line + line - 1, column)
     }
 }

@@ -39,7 +39,22 @@ impl Analyzer<'_> {
             });
         }
         self.pools = out.iter().map(|p| p.name.clone()).collect();
+        self.per_position = out.iter().any(|p| p.per == PoolScope::Position);
         out
+    }
+
+    /// `assignee: host`: the firm offering the position applied for — only in a workflow
+    /// whose applications draw on positions' places (they name the position).
+    pub(super) fn host(&mut self, s: &Sp<String>) -> Option<Assignee> {
+        if self.per_position {
+            return Some(Assignee::Host(crate::assignee::HOST.to_owned()));
+        }
+        self.d.push(
+            s.pos,
+            Code::UnknownAgency,
+            "`host` is the firm offering the position applied for: declare a pool `per: position` in `pools` first",
+        );
+        None
     }
 
     /// A pool named by an action or a waitlist; reports an unknown one at its place.

@@ -15,6 +15,7 @@ impl Workflow {
         let mut inst = Instance::default();
         let mut ex = Exec::new(self, &mut inst, env, actor);
         ex.emit(EventKind::Submitted {
+            host: ex.env.host.map(str::to_owned),
             data: Arc::new(data),
         });
         ex.enter(self.start());
@@ -62,6 +63,9 @@ impl Workflow {
                 let allowed = match (&open.assignee, &actor.party) {
                     (Assignee::Applicant, Party::Applicant) => true,
                     (Assignee::Agency(a), Party::Agency(b)) => a == b,
+                    // The hosting firm's staff act as an applicant party; the store's gate
+                    // checks it is that firm.
+                    (Assignee::Host(_), Party::Applicant) => true,
                     _ => false,
                 };
                 if !allowed {

@@ -71,6 +71,10 @@ pub enum EventKind {
     Submitted {
         /// The form data (shared with the instance, not copied).
         data: Arc<Value>,
+        /// The firm hosting it (the one offering the position applied for), whose
+        /// `assignee: host` tasks it opens.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// A state became active.
     Entered {

@@ -101,6 +101,9 @@ pub struct Instance {
     /// Its places: each pool it holds a place of or waits in line for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) places: Vec<(String, PlaceStatus)>,
+    /// The firm hosting it (see [`EventKind::Submitted`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) host: Option<String>,
 }
 
 fn null_data() -> Arc<Value> {
@@ -124,6 +127,7 @@ impl Default for Instance {
             submitted_at: None,
             updated_at: None,
             places: Vec::new(),
+            host: None,
         }
     }
 }
@@ -150,8 +154,9 @@ impl Instance {
                 .ok_or_else(|| UnknownState(name.to_string()))
         };
         match &event.kind {
-            EventKind::Submitted { data } => {
+            EventKind::Submitted { data, host } => {
                 self.data = Arc::clone(data);
+                self.host = host.clone();
                 self.submitted_at = Some(event.at);
             }
             EventKind::Entered { state } => {

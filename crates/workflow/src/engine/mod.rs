@@ -54,6 +54,9 @@ pub struct Env<'a> {
     /// read them before the command; the store's write takes the place only if one is still
     /// there, and runs the command again if not.
     pub full: &'a [String],
+    /// A new application's hosting firm (the one offering the position applied for): its
+    /// `assignee: host` tasks are that firm's. Read at submission only; the instance keeps it.
+    pub host: Option<&'a str>,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -111,6 +114,11 @@ impl Exec<'_> {
     }
 
     fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
+        // `assignee: host` is the firm hosting this application, once it has one.
+        let assignee = match (&assignee, &self.inst.host) {
+            (Assignee::Host(k), Some(firm)) if k == crate::assignee::HOST => Assignee::host(firm),
+            _ => assignee,
+        };
         let task = TaskId(self.inst.next_task);
         let now = self.env.now;
         // A step that asked the firm for information starts from its held clock.

@@ -73,6 +73,7 @@ impl<'w> Run<'w> {
             now: t0(),
             calendar: &cal,
             full: &[],
+            host: None,
         };
         let (inst, events) = wf
             .submit(&Actor::applicant("f"), json!({"count": 1}), env)
@@ -89,6 +90,7 @@ impl<'w> Run<'w> {
             now: t0(),
             calendar: &self.cal,
             full: &[],
+            host: None,
         };
         let cmd = Command::Act {
             task: TaskId(task),
@@ -133,6 +135,7 @@ fn a_renamed_active_state_needs_a_mapping_and_then_moves_with_its_timer() {
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        host: None,
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     let EventKind::Migrated { states, due, .. } = &e.kind else {
@@ -164,6 +167,7 @@ fn votes_claims_and_branches_move_and_their_rules_still_hold_on_the_new_version(
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        host: None,
     };
     m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     // The right branch finishes on v2 and the approval opens and decides there.
@@ -315,6 +319,7 @@ fn data_changes_are_made_checked_against_the_new_form_and_folded() {
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        host: None,
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
     assert_eq!(inst.data(), &json!({"staff": 2}));

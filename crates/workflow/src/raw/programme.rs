@@ -46,7 +46,10 @@ impl Reader<'_> {
                 other => self.err(
                     pos_of(students),
                     Code::WrongType,
-                    format!("`students` of `applicants` must be true or false, found {}", other.kind()),
+                    format!(
+                        "`students` of `applicants` must be true or false, found {}",
+                        other.kind()
+                    ),
                 ),
             }
         }

@@ -54,6 +54,7 @@ impl<'w> App<'w> {
                     now,
                     calendar: &cal,
                     full: &[],
+                    host: None,
                 },
             )
             .expect("submits");
@@ -106,6 +107,7 @@ impl<'w> App<'w> {
             now: self.now,
             calendar: &self.cal,
             full: &[],
+            host: None,
         };
         let events = self.wf.execute(&mut self.inst, actor, cmd, env)?;
         self.events.extend(events.iter().cloned());
