@@ -13,6 +13,7 @@ mod config;
 mod console;
 mod console_admin;
 mod console_migrations;
+mod console_places;
 mod conversation;
 mod crash;
 mod demo;

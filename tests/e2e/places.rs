@@ -72,12 +72,20 @@ async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
     let r = s.gql(Some(&firm), inbox, json!({})).await;
     let listed = r["data"]["inbox"]["edges"].as_array().map_or(0, Vec::len);
     assert_eq!(listed, 10, "{r}");
-    let r = s.gql(Some(&firm), STATES, json!({"id": students[0].0})).await;
+    let r = s
+        .gql(Some(&firm), STATES, json!({"id": students[0].0}))
+        .await;
     assert!(r["data"]["application"].is_object(), "{r}");
     let other = s.applicant_key("another-firm", "hr");
     let r = s.gql(Some(&other), inbox, json!({})).await;
-    assert_eq!(r["data"]["inbox"]["edges"].as_array().map_or(0, Vec::len), 0, "{r}");
-    let r = s.gql(Some(&other), STATES, json!({"id": students[0].0})).await;
+    assert_eq!(
+        r["data"]["inbox"]["edges"].as_array().map_or(0, Vec::len),
+        0,
+        "{r}"
+    );
+    let r = s
+        .gql(Some(&other), STATES, json!({"id": students[0].0}))
+        .await;
     assert!(r["data"]["application"].is_null(), "{r}");
 
     // Ten offers at once, each by its own interviewer at the firm, ranked 1 to 10 for the

@@ -354,6 +354,34 @@ pub struct Text {
     pub rep_bad_period: &'static str,
     pub rep_overdue_none: &'static str,
     pub rep_asked_by: &'static str,
+    pub nav_positions: &'static str,
+    pub pos_title: &'static str,
+    pub pos_intro: &'static str,
+    pub pos_none: &'static str,
+    pub pos_places: &'static str,
+    pub pos_taken: &'static str,
+    pub pos_waitlisted: &'static str,
+    pub pos_closes: &'static str,
+    pub pos_starts: &'static str,
+    pub pos_ends: &'static str,
+    pub pos_apply: &'static str,
+    pub pos_applying: &'static str,
+    pub pos_yours: &'static str,
+    pub pos_none_yours: &'static str,
+    pub pos_field_title: &'static str,
+    pub pos_field_description: &'static str,
+    pub pos_location: &'static str,
+    pub pos_requirements: &'static str,
+    pub pos_open: &'static str,
+    pub pos_close: &'static str,
+    pub pos_closed: &'static str,
+    pub pos_offer: &'static str,
+    pub place_reserved: &'static str,
+    pub place_confirmed: &'static str,
+    pub place_released: &'static str,
+    pub place_waitlisted: &'static str,
+    pub place_promoted: &'static str,
+    pub pos_host: &'static str,
 }
 
 /// The words of `lang`.
@@ -396,6 +424,19 @@ pub fn humanize(name: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// What happened to an application's place (a `place_changed` entry), in words.
+pub fn place_change(change: &str, t: &Text) -> String {
+    match change {
+        "reserved" => t.place_reserved,
+        "confirmed" => t.place_confirmed,
+        "released" => t.place_released,
+        "waitlisted" => t.place_waitlisted,
+        "promoted" => t.place_promoted,
+        _ => t.ev_place_changed,
+    }
+    .to_owned()
 }
 
 /// What an audit-log entry's `kind` means, in words (a kind this build does not know, by its

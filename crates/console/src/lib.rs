@@ -76,6 +76,11 @@ pub fn pages(services: Services) -> Router {
         .route("/inbox/rows", get(pages::inbox::rows))
         .route("/applications", get(pages::applications::list))
         .route(
+            "/positions",
+            get(pages::positions::list).post(pages::positions::offer),
+        )
+        .route("/positions/{id}/close", post(pages::positions::close))
+        .route(
             "/applications/new/{workflow}",
             get(pages::applications::new).post(pages::applications::submit),
         )

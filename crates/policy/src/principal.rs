@@ -6,8 +6,8 @@ use softland_store::directory::{Membership, Person, Role};
 use softland_store::notifications::Endpoint;
 
 /// What a student's applications are filed under, before their directory id: organisation
-/// keys are lowercase letters, digits and dashes, so none can be mistaken for it.
-pub const STUDENT_SCOPE: &str = "student:";
+/// keys never hold `:`, so none can be mistaken for it.
+pub use softland_store::directory::STUDENT_SCOPE;
 
 /// The scope a student's applications are filed under (`student:ID`).
 pub fn student_scope(id: &str) -> String {

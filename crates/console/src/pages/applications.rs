@@ -24,7 +24,7 @@ const LIST: &str = r#"query($filter: ApplicationFilterInput) {
       currentStates { title }
     }
   }
-  workflows { key title retiredAt mayApply }
+  workflows { key title retiredAt mayApply forPositions }
 }"#;
 
 #[derive(Deserialize)]
@@ -66,6 +66,8 @@ struct WorkflowItem {
     title: String,
     retired_at: Option<String>,
     may_apply: bool,
+    /// Applied to for a position: the Apply link goes to the positions.
+    for_positions: bool,
 }
 
 /// One row of the list.
@@ -299,6 +301,8 @@ struct NewPage {
     retired: bool,
     /// The workflow is not for the caller's firm (its region): the page says so instead.
     not_for_you: bool,
+    /// The position applied for (its id, and its title and firm in words).
+    position: Option<(String, String)>,
 }
 
 async fn workflow(c: &Console, v: &Visitor, key: &str) -> Result<WorkflowForm, Response> {
@@ -330,6 +334,7 @@ fn new_page(
     data: &Value,
     mut errors: Errors,
     refusal: Option<String>,
+    position: Option<(String, String)>,
 ) -> Response {
     let t = v.t();
     let rows = form::rows_with_documents(
@@ -353,7 +358,24 @@ fn new_page(
         rows,
         retired: w.retired_at.is_some(),
         not_for_you: w.retired_at.is_none() && !w.may_apply,
+        position,
     })
+}
+
+/// `?position=ID`: the position a new application is for.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewQuery {
+    position: Option<String>,
+}
+
+/// The position `id` as the page names it, when it exists.
+async fn position(c: &Console, v: &Visitor, id: Option<&str>) -> Option<(String, String)> {
+    let id = id?.trim();
+    if id.is_empty() || id.len() > 64 {
+        return None;
+    }
+    let words = super::positions::named(c, v, id).await?;
+    Some((id.to_owned(), words))
 }
 
 /// `GET /applications/new/{workflow}`.
@@ -361,9 +383,11 @@ pub(crate) async fn new(
     State(c): State<Console>,
     SignedIn(v): SignedIn,
     Path(key): Path<String>,
+    Query(q): Query<NewQuery>,
 ) -> Response {
+    let position = position(&c, &v, q.position.as_deref()).await;
     match workflow(&c, &v, &key).await {
-        Ok(w) => new_page(&v, w, &Value::Null, Errors::default(), None),
+        Ok(w) => new_page(&v, w, &Value::Null, Errors::default(), None, position),
         Err(refused) => refused,
     }
 }
@@ -400,6 +424,7 @@ pub(crate) async fn submit(
         "workflowKey": w.key,
         "data": data,
         "idempotencyKey": p.text("idempotency"),
+        "positionId": p.text("position"),
     });
     match c
         .call::<Submitted>(v, SUBMIT, json!({"input": input}))
@@ -414,7 +439,8 @@ pub(crate) async fn submit(
         Err(f) if matches!(f.code, ErrorCode::BadUserInput | ErrorCode::Forbidden) => {
             let words = refusal_words(v.t(), &f);
             let errors = Errors::from_violations(&f.violations);
-            let mut response = new_page(v, w, &data, errors, Some(words));
+            let position = position(&c, v, p.text("position")).await;
+            let mut response = new_page(v, w, &data, errors, Some(words), position);
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             response
         }

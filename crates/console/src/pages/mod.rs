@@ -10,6 +10,7 @@ pub(crate) mod directory;
 pub(crate) mod inbox;
 pub(crate) mod migrations;
 pub(crate) mod names;
+pub(crate) mod positions;
 pub(crate) mod reports;
 pub(crate) mod signin;
 pub(crate) mod uploads;
@@ -74,8 +75,13 @@ impl Frame {
                 nav.push(("/applications", t.nav_applications));
                 nav.push(("/reports", t.rep_title));
             }
-            Some(Principal::Applicant { lead, .. }) => {
+            Some(p @ Principal::Applicant { lead, .. }) => {
+                // A firm's staff work the interviews of the positions it offers in its inbox.
+                if !p.is_student() {
+                    nav.push(("/inbox", t.nav_inbox));
+                }
                 nav.push(("/applications", t.nav_applications));
+                nav.push(("/positions", t.nav_positions));
                 if *lead {
                     nav.push(("/directory", t.nav_directory));
                 }
@@ -84,6 +90,7 @@ impl Frame {
                 nav.push(("/dashboard", t.dashboard));
                 nav.push(("/reports", t.rep_title));
                 nav.push(("/applications", t.nav_applications));
+                nav.push(("/positions", t.nav_positions));
                 nav.push(("/workflows", t.nav_workflows));
                 nav.push(("/directory", t.nav_directory));
                 nav.push(("/audit", t.nav_audit));

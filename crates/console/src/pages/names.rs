@@ -24,8 +24,10 @@ impl Agency {
 
 /// What an assignee or party (`hkstp`, `applicant`) is called in `lang`.
 pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -> String {
-    let softland_workflow::Assignee::Agency(key) = softland_workflow::Assignee::parse(key) else {
-        return t.applicant.to_owned();
+    let key = match softland_workflow::Assignee::parse(key) {
+        softland_workflow::Assignee::Agency(key) => key,
+        softland_workflow::Assignee::Host(_) => return t.pos_host.to_owned(),
+        softland_workflow::Assignee::Applicant => return t.applicant.to_owned(),
     };
     match agencies.iter().find(|a| a.key == key) {
         Some(a) => super::in_lang(

@@ -41,6 +41,9 @@ pub struct ApplicationEvent {
     pub note: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
+    /// For a `place_changed` entry: what happened to the place (`reserved`, `confirmed`,
+    /// `released`, `waitlisted`, `promoted`).
+    pub place_change: Option<String>,
     #[graphql(skip)]
     pub state_titles: Option<Text>,
     #[graphql(skip)]
@@ -97,7 +100,14 @@ impl ApplicationEvent {
         let note = e.note().map(str::to_owned);
         let party = e.party().map(|p| p.key().to_owned());
         let input = e.input().cloned().map(Json);
+        let place_change = e
+            .payload
+            .get("change")
+            .filter(|_| e.kind == softland_workflow::EventName::PlaceChanged)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         Some(Self {
+            place_change,
             seq: e.seq,
             application_id: ID(e.application_id.to_string()),
             kind: e.kind.as_str().to_owned(),

@@ -125,6 +125,13 @@ impl AppMutation {
                 "this workflow is for firms of another region (its `applicants`)",
             ));
         }
+        // A student's applications are filed under their own scope, named as they are.
+        if who.is_student() {
+            store(ctx)
+                .file_student(&organization, who.name())
+                .await
+                .map_err(from_store)?;
+        }
         let out = store(ctx)
             .submit(Submit {
                 position: input

@@ -5,6 +5,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::Store;
+
+/// What a student's applications are filed under, before their directory id (the policy's
+/// `student_scope`).
+pub const STUDENT_SCOPE: &str = "student:";
 use crate::directory::{
     Agency, Organization, REGIONS, agency_record, check_email, check_id, check_language,
     check_text, invalid, organization_record,
@@ -24,15 +28,50 @@ impl Store {
             .collect())
     }
 
-    /// Every organization, by key.
+    /// Every organization, by key (not the scopes students' applications are filed under:
+    /// a student belongs to none).
     pub async fn organizations(&self) -> Result<Vec<Organization>> {
         Ok(organization::Entity::find()
+            .filter(organization::Column::Key.not_like(format!("{STUDENT_SCOPE}%")))
             .order_by_asc(organization::Column::Key)
             .all(self.db())
             .await?
             .into_iter()
             .map(organization_record)
             .collect())
+    }
+
+    /// Files a student's applications under their own scope (`student:ID`), named as the
+    /// directory names the person, the first time they apply. Organisation keys never hold
+    /// `:`, so no organisation can be this scope.
+    pub async fn file_student(&self, scope: &str, person: &str) -> Result<()> {
+        if !scope.starts_with(STUDENT_SCOPE) || self.organization(scope).await?.is_some() {
+            return Ok(());
+        }
+        let name = self
+            .person(person)
+            .await?
+            .map(|p| p.display_name)
+            .unwrap_or_else(|| person.to_owned());
+        let model = organization::ActiveModel {
+            key: Set(scope.to_owned()),
+            name: Set(name),
+            created_at: Set(self.now()),
+            name_zh_hant: Set(None),
+            name_zh_hans: Set(None),
+            registration_number: Set(None),
+            region: Set(None),
+            language: Set(None),
+        };
+        organization::Entity::insert(model)
+            .on_conflict(
+                OnConflict::column(organization::Column::Key)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await?;
+        Ok(())
     }
 
     /// Adds an agency or changes its names, region, calendar and inbox address. Its due dates

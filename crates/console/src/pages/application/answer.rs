@@ -20,7 +20,7 @@ pub(super) const APPLICATION: &str = r#"query($id: ID!, $agency: String, $review
       actions { name title inputSchema barredBy }
     }
     history {
-      kind actor party state action stateTitle actionTitle comment input note at
+      kind actor party state action stateTitle actionTitle comment input note at placeChange
       actorPerson { displayName }
     }
   }
@@ -175,6 +175,8 @@ pub(super) struct Event {
     pub(super) note: Option<String>,
     pub(super) at: DateTime<Utc>,
     pub(super) actor_person: Option<ActorPerson>,
+    #[serde(default)]
+    pub(super) place_change: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -279,7 +279,10 @@ pub(crate) async fn render(
             let (kind, state) = (EventName::parse(&e.kind), e.state_title.clone());
             let view = EventView {
                 at: hk_time(&e.at, t),
-                what: event_kind(&e.kind, t),
+                what: match e.place_change.as_deref() {
+                    Some(change) => crate::i18n::place_change(change, t),
+                    None => event_kind(&e.kind, t),
+                },
                 // A decision and the seats it closes follow from the votes above them: no one
                 // person "did" them (the last voter's name there read as theirs alone).
                 who: if matches!(kind, Some(EventName::Completed | EventName::TaskCancelled)) {

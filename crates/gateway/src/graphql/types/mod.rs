@@ -136,6 +136,20 @@ impl Workflow {
         self.compiled.applicant_regions().to_vec()
     }
 
+    /// Whether students apply for themselves (`applicants: {students: true}`).
+    async fn students_apply(&self) -> bool {
+        self.compiled.students_may_apply()
+    }
+
+    /// Whether an application is for a position a firm offers (`positionId`): its places
+    /// are a position's (`pools: {…: {per: position}}`).
+    async fn for_positions(&self) -> bool {
+        self.compiled
+            .pools()
+            .iter()
+            .any(|p| p.per() == softland_workflow::PoolScope::Position)
+    }
+
     /// Whether the caller may apply for it now (an applicant of a region it is for, and its
     /// latest version not retired): pages offer Apply only then.
     async fn may_apply(&self, ctx: &Context<'_>) -> GqlResult<bool> {
