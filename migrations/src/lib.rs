@@ -25,6 +25,7 @@ mod m20261206_000004_people_actions;
 mod m20261207_000001_migration_plans;
 mod m20261207_000002_report_facts;
 mod m20261208_000001_places;
+mod m20261208_000002_intakes;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_migration_plans::Migration),
             Box::new(m20261207_000002_report_facts::Migration),
             Box::new(m20261208_000001_places::Migration),
+            Box::new(m20261208_000002_intakes::Migration),
         ]
     }
 }

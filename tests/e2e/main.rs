@@ -32,6 +32,7 @@ mod harden;
 mod hostile;
 mod https;
 mod inbox_live;
+mod intakes;
 mod languages;
 mod lists;
 mod notifications;

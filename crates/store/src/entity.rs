@@ -495,5 +495,5 @@ mod notifications;
 mod places;
 mod reports;
 pub use notifications::{notification, notification_attempt, webhook_endpoint};
-pub use places::{pool, position};
+pub use places::{intake, pool, position};
 pub use reports::report_fact;

@@ -5,6 +5,7 @@ mod directory;
 mod documents;
 mod events;
 mod input;
+mod intakes;
 pub(crate) mod limits;
 mod locale;
 mod migrations;
@@ -43,6 +44,7 @@ pub struct Query(
     migrations::MigrationQuery,
     reports::ReportQuery,
     positions::PositionsQuery,
+    intakes::IntakesQuery,
 );
 
 /// Root mutations: the applications' and the directory's.
@@ -55,6 +57,7 @@ pub struct Mutation(
     webhooks::WebhookMutation,
     migrations::MigrationMutation,
     positions::PositionsMutation,
+    intakes::IntakesMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 

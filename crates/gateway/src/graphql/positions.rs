@@ -74,7 +74,11 @@ impl Position {
     }
     /// Whether it takes applications today.
     async fn open(&self, ctx: &Context<'_>) -> GqlResult<bool> {
-        Ok(self.0.is_open(store(ctx).now().date_naive()))
+        let today = store(ctx)
+            .now()
+            .with_timezone(&softland_workflow::HONG_KONG)
+            .date_naive();
+        Ok(self.0.is_open(today))
     }
     /// The programme it is offered in.
     async fn workflow_key(&self) -> &str {

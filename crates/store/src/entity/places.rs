@@ -48,3 +48,26 @@ pub mod position {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod intake {
+    use sea_orm::entity::prelude::*;
+
+    /// An intake of a programme; its places are the pool with the same id.
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "intakes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub workflow_key: String,
+        pub name: String,
+        pub opens_on: Date,
+        pub closes_on: Date,
+        /// `open` or `closed`.
+        pub status: String,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -8,6 +8,7 @@
 //!        └─► a place given back ─► promote (first in line: rank, then time) ─► Command::Promote
 //! ```
 
+mod intakes;
 mod positions;
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use softland_workflow::{Actor, Command, Instance, Workflow};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+pub use intakes::{IntakeRecord, NewIntake};
 pub use positions::{NewPosition, PositionFilter, PositionRecord};
 
 use crate::Store;
@@ -26,6 +28,11 @@ use crate::commands::scheduler::tick_or_stop;
 use crate::connect::BackendKind;
 use crate::error::{Error, Result};
 use softland_workflow::Rejection;
+
+/// The day in Hong Kong at `t`: what positions' closing dates and intakes' days count in.
+pub(crate) fn hk_day(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    t.with_timezone(&softland_workflow::HONG_KONG).date_naive()
+}
 
 /// How many promotions one pool gets per pass at most (a pass repeats what is left).
 const PROMOTIONS_PER_PASS: usize = 64;
@@ -128,7 +135,7 @@ impl Store {
                         wf.key()
                     )));
                 }
-                if !p.is_open(now.date_naive()) {
+                if !p.is_open(hk_day(now)) {
                     return Err(Error::InvalidPosition(format!(
                         "position {id} no longer takes applications (closed, or its closing date has passed)"
                     )));
@@ -139,24 +146,17 @@ impl Store {
                 Some(p.organization)
             }
         };
-        Self::no_intakes(wf).map(|()| (places, host))
-    }
-
-    /// An intake's pool (`per: intake`) needs the programme's intakes, which softland does not
-    /// keep yet: such a submission is refused rather than run without its places.
-    fn no_intakes(wf: &Workflow) -> Result<()> {
-        match wf
-            .pools()
-            .iter()
-            .find(|p| p.per() == softland_workflow::PoolScope::Intake)
-        {
-            Some(p) => Err(Error::InvalidPosition(format!(
-                "pool `{}` draws on intakes, and no intake is open for `{}`",
-                p.name(),
-                wf.key()
-            ))),
-            None => Ok(()),
+        // An intake's pool (`per: intake`): the programme's intake open today (Hong Kong).
+        for pool in wf.pools().iter().filter(|p| p.per() == PoolScope::Intake) {
+            let Some(intake) = self.intake_on(db, wf.key(), hk_day(now)).await? else {
+                return Err(Error::InvalidPosition(format!(
+                    "`{}` admits by intake, and none is open today: applications open with the next intake",
+                    wf.key()
+                )));
+            };
+            places.applied(pool.name(), intake, now);
         }
+        Ok((places, host))
     }
 
     /// Promotes the first in line of `pool` while it has a place free and someone waits:

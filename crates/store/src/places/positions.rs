@@ -126,7 +126,7 @@ impl Store {
             )));
         }
         let now = self.now();
-        if p.closes_on < now.date_naive() {
+        if p.closes_on < super::hk_day(now) {
             return Err(Error::InvalidPosition(format!(
                 "`closesOn` {} has passed",
                 p.closes_on
@@ -219,7 +219,7 @@ impl Store {
         first: u64,
         after: Option<Uuid>,
     ) -> Result<Vec<PositionRecord>> {
-        let today = self.now().date_naive();
+        let today = super::hk_day(self.now());
         let mut q = position::Entity::find();
         if let Some(org) = &filter.organization {
             q = q.filter(position::Column::Organization.eq(org.as_str()));
