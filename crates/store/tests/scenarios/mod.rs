@@ -62,9 +62,14 @@ impl Fixture {
     }
 
     pub async fn submit(&self, key: &str, org: &str) -> Outcome {
+        // A programme of positions is applied to for one: a host firm's, offered here.
+        let position = match key {
+            "internship-placement" => Some(self.position(key).await),
+            _ => None,
+        };
         self.store
             .submit(Submit {
-                position: None,
+                position,
                 workflow_key: key.into(),
                 organization: org.into(),
                 actor: Actor::applicant(format!("{org}-user")),
@@ -73,6 +78,30 @@ impl Fixture {
             })
             .await
             .unwrap()
+    }
+
+    /// A position of programme `key` with room for every scenario's students, offered by a
+    /// host firm.
+    pub async fn position(&self, key: &str) -> Uuid {
+        self.store
+            .offer_position(
+                "scenario-host-firm",
+                "hr",
+                softland_store::places::NewPosition {
+                    workflow_key: key.into(),
+                    title: serde_json::json!({"en": "Payments intern"}),
+                    description: serde_json::json!({"en": "Payments engineering"}),
+                    location: "Shenzhen".into(),
+                    requirements: String::new(),
+                    starts_on: None,
+                    ends_on: None,
+                    closes_on: chrono::NaiveDate::from_ymd_opt(2099, 6, 30).expect("a date"),
+                    places: 1000,
+                },
+            )
+            .await
+            .expect("a position")
+            .id
     }
 
     /// Submits the workflow's example form for `org`; the new application's id.
