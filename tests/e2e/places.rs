@@ -14,7 +14,10 @@ const POSITION: &str =
     "query($id: ID!) { position(id: $id) { places placesTaken waitlisted organization { key } } }";
 const STATES: &str = "query($id: ID!) { application(id: $id) { activeStates history { kind } } }";
 
-on_both_backends!(three_places_ten_offers_three_hold_seven_wait);
+on_both_backends!(
+    three_places_ten_offers_three_hold_seven_wait,
+    a_firm_changes_and_withdraws_its_position
+);
 
 async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
     let postgres = s.db.url.starts_with("postgres");
@@ -195,4 +198,88 @@ async fn states(s: &Server, students: &[(String, String)]) -> Vec<Value> {
         out.push(r["data"]["application"].clone());
     }
     out
+}
+
+/// A firm's position is its own to change: one more place promotes the first in line at once;
+/// fewer places than are taken is refused, and so is another firm; a withdrawn position is no
+/// longer listed and takes no application.
+async fn a_firm_changes_and_withdraws_its_position(s: Server) {
+    let firm = s.applicant_key("sz-one-desk", "hr");
+    let position = s.offer_position(&firm, 1).await;
+    let office = s.person("programme_office", "pat");
+    let data = crate::support::example("internship-placement");
+    let mut offered = Vec::new();
+    let mut students = Vec::new();
+    for i in 0..2 {
+        let student = s.key(&["--role", "student", "--name", &format!("desk-student-{i}")]);
+        let r = s
+            .gql(Some(&student), SUBMIT, json!({"d": data, "p": position}))
+            .await;
+        let app = r["data"]["submitApplication"].clone();
+        let r = s
+            .gql(
+                Some(&office),
+                ACT,
+                json!({"t": app["openTasks"][0]["id"], "a": "eligible"}),
+            )
+            .await;
+        let interview = r["data"]["act"]["openTasks"][0]["id"].clone();
+        let r = s
+            .gql(
+                Some(&firm),
+                ACT,
+                json!({"t": interview, "a": "offer", "d": {"mentor": "Ms Lee"}}),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        offered.push(r["data"]["act"]["activeStates"][0].clone());
+        students.push((app["id"].as_str().expect("an id").to_owned(), student));
+    }
+    assert_eq!(offered, vec![json!("offer_made"), json!("waitlisted")]);
+
+    const CHANGE: &str = "mutation($id: ID!, $n: Int) { changePosition(id: $id, input: {places: $n, location: \"Qianhai\"}) { places placesTaken waitlisted } }";
+    let other = s.applicant_key("another-desk", "hr");
+    let r = s
+        .gql(Some(&other), CHANGE, json!({"id": position, "n": 5}))
+        .await;
+    assert_eq!(crate::support::code(&r), "FORBIDDEN", "{r}");
+    let r = s
+        .gql(Some(&firm), CHANGE, json!({"id": position, "n": 0}))
+        .await;
+    assert_eq!(crate::support::code(&r), "BAD_USER_INPUT", "{r}");
+    // A second place: the student in line is promoted to an offer.
+    let r = s
+        .gql(Some(&firm), CHANGE, json!({"id": position, "n": 2}))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let p = &r["data"]["changePosition"];
+    assert_eq!(
+        (p["placesTaken"].as_i64(), p["waitlisted"].as_i64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    let now = states(&s, &students).await;
+    assert_eq!(now[1]["activeStates"], json!(["offer_made"]), "{now:?}");
+
+    // Withdrawn: no longer among the open positions, and no one applies for it.
+    let r = s
+        .gql(
+            Some(&firm),
+            "mutation($id: ID!) { withdrawPosition(id: $id) { status } }",
+            json!({"id": position}),
+        )
+        .await;
+    assert_eq!(r["data"]["withdrawPosition"]["status"], "withdrawn", "{r}");
+    let r = s
+        .query(
+            Some(&firm),
+            "{ positions(filter: {open: true, organization: \"sz-one-desk\"}) { id } }",
+        )
+        .await;
+    assert_eq!(r["data"]["positions"], json!([]), "{r}");
+    let late = s.key(&["--role", "student", "--name", "late-student"]);
+    let r = s
+        .gql(Some(&late), SUBMIT, json!({"d": data, "p": position}))
+        .await;
+    assert_eq!(crate::support::code(&r), "BAD_USER_INPUT", "{r}");
 }

@@ -202,8 +202,6 @@ impl Pass<'_> {
         e: &EventRecord,
         event_type: EventType,
     ) -> softland_store::Result<()> {
-        let firm = Membership::Organization(app.organization.clone());
-        let staff = [Role::Staff, Role::Lead];
         // Who works the task concerned: the agency the event names, or (overdue) the task's.
         let mut assignee = e.assignee().unwrap_or(Assignee::Applicant);
         let recipients: Vec<(String, Lang)> = match event_type {
@@ -225,7 +223,7 @@ impl Pass<'_> {
             }
             EventType::InformationRequested
             | EventType::ApplicationCompleted
-            | EventType::ApplicationWithdrawn => self.people_of(&firm, &staff).await?,
+            | EventType::ApplicationWithdrawn => self.applicants(app).await?,
             EventType::TaskOverdue => {
                 let task = e.payload.get("task").and_then(Value::as_i64).unwrap_or(0) as i32;
                 match self.store.task_assignee(app.id, task).await? {
@@ -234,7 +232,7 @@ impl Pass<'_> {
                         self.people_of(&Membership::Agency(agency), &[Role::Lead])
                             .await?
                     }
-                    _ => self.people_of(&firm, &staff).await?,
+                    _ => self.applicants(app).await?,
                 }
             }
             // A place's change reaches people through the task it opens (the offer to accept).
@@ -300,6 +298,29 @@ impl Pass<'_> {
         Ok(true)
     }
 
+    /// Who applied: the firm's staff, or the student applying for themselves.
+    async fn applicants(
+        &mut self,
+        app: &ApplicationRecord,
+    ) -> softland_store::Result<Vec<(String, Lang)>> {
+        use softland_store::directory::STUDENT_SCOPE;
+        let Some(student) = app.organization.strip_prefix(STUDENT_SCOPE) else {
+            let firm = Membership::Organization(app.organization.clone());
+            return self.people_of(&firm, &[Role::Staff, Role::Lead]).await;
+        };
+        Ok(self
+            .store
+            .person(student)
+            .await?
+            .filter(|p| p.active && p.has(Role::Student))
+            .and_then(|p| {
+                let lang = lang_of(p.language.as_deref());
+                p.email.map(|e| (e, lang))
+            })
+            .into_iter()
+            .collect())
+    }
+
     /// The staff of the firm hosting an application (a `host:FIRM` assignee).
     async fn host_staff(
         &mut self,
@@ -325,10 +346,7 @@ impl Pass<'_> {
         let assignee = e.assignee().unwrap_or(Assignee::Applicant);
         let recipients = match &assignee {
             Assignee::Agency(agency) => self.agency_inbox(agency).await?,
-            Assignee::Applicant => {
-                let firm = Membership::Organization(app.organization.clone());
-                self.people_of(&firm, &[Role::Staff, Role::Lead]).await?
-            }
+            Assignee::Applicant => self.applicants(app).await?,
             Assignee::Host(_) => self.host_staff(&assignee).await?,
         };
         for (to, lang) in recipients {

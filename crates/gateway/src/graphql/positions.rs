@@ -5,7 +5,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use softland_store::places::{NewPosition, PositionFilter, PositionRecord};
+use softland_store::places::{NewPosition, PositionChange, PositionFilter, PositionRecord};
 
 use super::directory::OrganizationView;
 use super::input::{MAX_NAME, MAX_TEXT, bounded, parse_id};
@@ -141,6 +141,32 @@ pub struct OfferPositionInput {
     pub ends_on: Option<String>,
     /// The programme (default `internship-placement`).
     pub workflow_key: Option<String>,
+}
+
+/// What a firm changes of a position (fields left out stay as they are).
+#[derive(InputObject, Debug, Default)]
+pub struct ChangePositionInput {
+    /// The title, in English.
+    pub title: Option<String>,
+    /// The title in Traditional Chinese.
+    pub title_zh_hant: Option<String>,
+    /// The title in Simplified Chinese.
+    pub title_zh_hans: Option<String>,
+    /// What the intern does, in English.
+    pub description: Option<String>,
+    /// The description in Traditional Chinese.
+    pub description_zh_hant: Option<String>,
+    /// The description in Simplified Chinese.
+    pub description_zh_hans: Option<String>,
+    /// Where the intern works.
+    pub location: Option<String>,
+    /// What the firm asks of a student.
+    pub requirements: Option<String>,
+    /// The last day it takes applications (`YYYY-MM-DD`).
+    pub closes_on: Option<String>,
+    /// How many places: never fewer than those held or confirmed; more promote the first in
+    /// line at once.
+    pub places: Option<i32>,
 }
 
 /// Which positions to list.
@@ -286,15 +312,82 @@ impl PositionsMutation {
 
     /// Closes a position: no more applications; those under way go on.
     async fn close_position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Position> {
-        let who = principal(ctx)?;
-        let id = parse_id(&id, "position")?;
-        let s = store(ctx);
-        let Some(p) = s.position(id).await.map_err(from_store)? else {
-            return Err(not_found("position"));
-        };
-        if !who.may_close_position(&p.organization) {
-            return Err(forbidden("only the firm offering a position closes it"));
-        }
-        Ok(Position(s.close_position(id).await.map_err(from_store)?))
+        let id = own_position(ctx, &id).await?;
+        Ok(Position(
+            store(ctx).close_position(id).await.map_err(from_store)?,
+        ))
     }
+    /// Changes a position the caller's firm offers.
+    async fn change_position(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ChangePositionInput,
+    ) -> GqlResult<Position> {
+        let id = own_position(ctx, &id).await?;
+        let title = input
+            .title
+            .as_deref()
+            .map(|en| {
+                texts(
+                    "title",
+                    en,
+                    input.title_zh_hant.as_deref(),
+                    input.title_zh_hans.as_deref(),
+                    MAX_NAME,
+                )
+            })
+            .transpose()?;
+        let description = input
+            .description
+            .as_deref()
+            .map(|en| {
+                texts(
+                    "description",
+                    en,
+                    input.description_zh_hant.as_deref(),
+                    input.description_zh_hans.as_deref(),
+                    MAX_TEXT,
+                )
+            })
+            .transpose()?;
+        bounded("location", input.location.as_deref(), MAX_NAME)?;
+        bounded("requirements", input.requirements.as_deref(), MAX_TEXT)?;
+        let change = PositionChange {
+            title,
+            description,
+            location: input.location,
+            requirements: input.requirements,
+            closes_on: optional_date("closesOn", input.closes_on.as_deref())?,
+            places: input.places,
+        };
+        Ok(Position(
+            store(ctx)
+                .change_position(id, change)
+                .await
+                .map_err(from_store)?,
+        ))
+    }
+
+    /// Withdraws a position the caller's firm offers: no longer offered.
+    async fn withdraw_position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Position> {
+        let id = own_position(ctx, &id).await?;
+        Ok(Position(
+            store(ctx).withdraw_position(id).await.map_err(from_store)?,
+        ))
+    }
+}
+
+/// The position `id`, when the caller may change it (its firm's staff, administrators):
+/// NOT_FOUND for one that does not exist, FORBIDDEN for another firm's.
+async fn own_position(ctx: &Context<'_>, id: &ID) -> GqlResult<uuid::Uuid> {
+    let who = principal(ctx)?;
+    let id = parse_id(id, "position")?;
+    let Some(p) = store(ctx).position(id).await.map_err(from_store)? else {
+        return Err(not_found("position"));
+    };
+    if !who.may_close_position(&p.organization) {
+        return Err(forbidden("only the firm offering a position changes it"));
+    }
+    Ok(id)
 }

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 pub use intakes::{IntakeRecord, NewIntake};
-pub use positions::{NewPosition, PositionFilter, PositionRecord};
+pub use positions::{NewPosition, PositionChange, PositionFilter, PositionRecord};
 
 use crate::Store;
 use crate::commands::Applied;

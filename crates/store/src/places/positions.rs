@@ -184,16 +184,20 @@ impl Store {
 
     /// Closes a position: it takes no more applications; those under way go on.
     pub async fn close_position(&self, id: Uuid) -> Result<PositionRecord> {
+        self.set_position_status(id, "closed").await
+    }
+
+    async fn set_position_status(&self, id: Uuid, status: &str) -> Result<PositionRecord> {
         let found = position::Entity::find_by_id(id)
             .one(self.writer())
             .await?
             .ok_or_else(|| Error::NotFound(format!("position {id}")))?;
         let mut row: position::ActiveModel = found.into();
-        row.status = Set("closed".to_owned());
+        row.status = Set(status.to_owned());
         row.update(self.writer()).await?;
         self.position(id)
             .await?
-            .ok_or_else(|| corrupt("a position closed and gone"))
+            .ok_or_else(|| corrupt("a position changed and gone"))
     }
 
     /// One position, with its counts.
@@ -280,5 +284,93 @@ impl AlsoPool for sea_orm::Select<position::Entity> {
         };
         let c = pool::Entity::find_by_id(p.id).one(db).await?;
         Ok(Some((p, c)))
+    }
+}
+
+/// What a firm changes of a position it offers (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct PositionChange {
+    /// `{en, zh-Hant?, zh-Hans?}`.
+    pub title: Option<Value>,
+    /// `{en, zh-Hant?, zh-Hans?}`.
+    pub description: Option<Value>,
+    /// Where.
+    pub location: Option<String>,
+    /// What the firm asks.
+    pub requirements: Option<String>,
+    /// The last day it takes applications.
+    pub closes_on: Option<NaiveDate>,
+    /// How many places: never fewer than those taken.
+    pub places: Option<i32>,
+}
+
+impl Store {
+    /// Changes a position; its places in the same transaction, never below those held or
+    /// confirmed (the pools' CHECK refuses it).
+    pub async fn change_position(&self, id: Uuid, c: PositionChange) -> Result<PositionRecord> {
+        if let Some(n) = c.places
+            && !(1..=MOST_PLACES).contains(&n)
+        {
+            return Err(Error::InvalidPosition(format!(
+                "`places` must be 1 to {MOST_PLACES}, not {n}"
+            )));
+        }
+        let found = position::Entity::find_by_id(id)
+            .one(self.writer())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("position {id}")))?;
+        let txn = self.writer().begin().await?;
+        let mut row: position::ActiveModel = found.into();
+        if let Some(t) = c.title {
+            row.title = Set(t);
+        }
+        if let Some(d) = c.description {
+            row.description = Set(d);
+        }
+        if let Some(l) = c.location {
+            row.location = Set(l);
+        }
+        if let Some(r) = c.requirements {
+            row.requirements = Set(r);
+        }
+        if let Some(d) = c.closes_on {
+            row.closes_on = Set(d);
+        }
+        row.update(&txn).await?;
+        if let Some(n) = c.places {
+            let counts = pool::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| corrupt("a position without its pool"))?;
+            if n < counts.taken {
+                return Err(Error::InvalidPosition(format!(
+                    "`places` cannot go below the {} places held or confirmed",
+                    counts.taken
+                )));
+            }
+            let mut p: pool::ActiveModel = counts.into();
+            p.places = Set(n);
+            p.update(&txn)
+                .await
+                .map_err(|e| match crate::error::place_taken_meanwhile(e) {
+                    Error::Conflict(_) => Error::InvalidPosition(
+                        "`places` cannot go below the places held or confirmed".to_owned(),
+                    ),
+                    other => other,
+                })?;
+        }
+        txn.commit().await?;
+        // More places: the first in line are promoted now.
+        if c.places.is_some() {
+            self.promote_after(vec![id]).await;
+        }
+        self.position(id)
+            .await?
+            .ok_or_else(|| corrupt("a position changed and gone"))
+    }
+
+    /// Withdraws a position: it is no longer offered (applications under way go on).
+    pub async fn withdraw_position(&self, id: Uuid) -> Result<PositionRecord> {
+        self.set_position_status(id, "withdrawn").await
     }
 }
