@@ -26,6 +26,7 @@ mod m20261207_000001_migration_plans;
 mod m20261207_000002_report_facts;
 mod m20261208_000001_places;
 mod m20261208_000002_intakes;
+mod m20261208_000003_student_profiles;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_report_facts::Migration),
             Box::new(m20261208_000001_places::Migration),
             Box::new(m20261208_000002_intakes::Migration),
+            Box::new(m20261208_000003_student_profiles::Migration),
         ]
     }
 }

@@ -16,7 +16,8 @@ const STATES: &str = "query($id: ID!) { application(id: $id) { activeStates hist
 
 on_both_backends!(
     three_places_ten_offers_three_hold_seven_wait,
-    a_firm_changes_and_withdraws_its_position
+    a_firm_changes_and_withdraws_its_position,
+    a_student_profile_is_kept_and_starts_the_next_form
 );
 
 async fn three_places_ten_offers_three_hold_seven_wait(s: Server) {
@@ -282,4 +283,54 @@ async fn a_firm_changes_and_withdraws_its_position(s: Server) {
         .gql(Some(&late), SUBMIT, json!({"d": data, "p": position}))
         .await;
     assert_eq!(crate::support::code(&r), "BAD_USER_INPUT", "{r}");
+}
+
+/// A student says who they are once: the profile they save (only its known fields), or what
+/// their application's form said of them, is what their next form starts from. Nobody but a
+/// student has one.
+async fn a_student_profile_is_kept_and_starts_the_next_form(s: Server) {
+    let student = s.key(&["--role", "student", "--name", "chan.tai.man"]);
+    const SAVE: &str = "mutation($p: JSON!) { saveStudentProfile(profile: $p) }";
+    let r = s
+        .gql(
+            Some(&student),
+            SAVE,
+            json!({"p": {"university": "hku", "gpa": 4}}),
+        )
+        .await;
+    assert_eq!(
+        crate::support::code(&r),
+        "BAD_USER_INPUT",
+        "an unknown field: {r}"
+    );
+    let r = s
+        .gql(
+            Some(&student),
+            SAVE,
+            json!({"p": {"university": "hku", "year_of_study": 2, "hk_permanent_resident": true}}),
+        )
+        .await;
+    assert_eq!(r["data"]["saveStudentProfile"]["university"], "hku", "{r}");
+    let r = s.query(Some(&student), "{ studentProfile }").await;
+    assert_eq!(r["data"]["studentProfile"]["year_of_study"], 2, "{r}");
+
+    // Applying keeps what the form said of them (its student section's known fields).
+    let position = s.example_position().await;
+    let data = crate::support::example("internship-placement");
+    let r = s
+        .gql(Some(&student), SUBMIT, json!({"d": data, "p": position}))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = s.query(Some(&student), "{ studentProfile }").await;
+    let p = &r["data"]["studentProfile"];
+    assert_eq!(p["university"], data["student"]["university"], "{r}");
+    assert_eq!(p["year_of_study"], data["student"]["year_of_study"], "{r}");
+    assert!(
+        p.get("gpa").is_none(),
+        "only the profile's fields are kept: {r}"
+    );
+
+    let firm = s.applicant_key("profile-firm", "hr");
+    let r = s.query(Some(&firm), "{ studentProfile }").await;
+    assert_eq!(crate::support::code(&r), "FORBIDDEN", "{r}");
 }

@@ -495,5 +495,5 @@ mod notifications;
 mod places;
 mod reports;
 pub use notifications::{notification, notification_attempt, webhook_endpoint};
-pub use places::{intake, pool, position};
+pub use places::{intake, pool, position, student_profile};
 pub use reports::report_fact;

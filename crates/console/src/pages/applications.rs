@@ -362,6 +362,25 @@ fn new_page(
     })
 }
 
+/// A student's form starts from their profile: its `student` section, when it has one.
+async fn profile_prefill(c: &Console, v: &Visitor, schema: &Value) -> Value {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Profile {
+        student_profile: Option<Value>,
+    }
+    let student = matches!(&v.principal, Some(p) if p.is_student());
+    if !student || schema.pointer("/properties/student").is_none() {
+        return Value::Null;
+    }
+    match c.call::<Profile>(v, "{ studentProfile }", json!({})).await {
+        Ok(Profile {
+            student_profile: Some(p),
+        }) => json!({ "student": p }),
+        _ => Value::Null,
+    }
+}
+
 /// `?position=ID`: the position a new application is for.
 #[derive(Debug, Deserialize)]
 pub(crate) struct NewQuery {
@@ -387,7 +406,10 @@ pub(crate) async fn new(
 ) -> Response {
     let position = position(&c, &v, q.position.as_deref()).await;
     match workflow(&c, &v, &key).await {
-        Ok(w) => new_page(&v, w, &Value::Null, Errors::default(), None, position),
+        Ok(w) => {
+            let data = profile_prefill(&c, &v, &w.application_schema).await;
+            new_page(&v, w, &data, Errors::default(), None, position)
+        }
         Err(refused) => refused,
     }
 }

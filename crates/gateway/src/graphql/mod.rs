@@ -13,6 +13,7 @@ mod mutation;
 mod operation;
 mod people_actions;
 mod positions;
+mod profile;
 mod query;
 mod reports;
 mod subscription;
@@ -45,6 +46,7 @@ pub struct Query(
     reports::ReportQuery,
     positions::PositionsQuery,
     intakes::IntakesQuery,
+    profile::ProfileQuery,
 );
 
 /// Root mutations: the applications' and the directory's.
@@ -58,6 +60,7 @@ pub struct Mutation(
     migrations::MigrationMutation,
     positions::PositionsMutation,
     intakes::IntakesMutation,
+    profile::ProfileMutation,
 );
 pub use subscription::{Credential, Subscription, SubscriptionSlots};
 

@@ -132,6 +132,10 @@ impl AppMutation {
                 .await
                 .map_err(from_store)?;
         }
+        let section = who
+            .is_student()
+            .then(|| input.data.0.get("student").cloned())
+            .flatten();
         let out = store(ctx)
             .submit(Submit {
                 position: input
@@ -146,6 +150,15 @@ impl AppMutation {
             })
             .await
             .map_err(from_store)?;
+        // What the student said of themselves starts their next application's form.
+        if let Some(section) = section {
+            let kept = softland_store::directory::profiles::profile_of(&section, false);
+            if let Ok(kept) = kept
+                && let Err(e) = store(ctx).keep_student_profile(who.name(), &kept).await
+            {
+                tracing::warn!(error = %e, "the student's profile was not kept");
+            }
+        }
         // Its number now, so numbers follow the order of submission (a crash here only
         // leaves it to be given when the application is first shown).
         if let Err(e) = store(ctx).application_number(out.application.id).await {

@@ -7,6 +7,7 @@
 //! revokes their keys and releases their claims; their past actions stay in the record.
 
 pub(crate) mod bodies;
+pub mod profiles;
 pub use bodies::STUDENT_SCOPE;
 pub(crate) mod key_cache;
 pub(crate) mod keys;

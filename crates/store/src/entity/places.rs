@@ -71,3 +71,20 @@ pub mod intake {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod student_profile {
+    use sea_orm::entity::prelude::*;
+
+    /// A student's profile (`directory::profiles`).
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "student_profiles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: String,
+        pub profile: Json,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
