@@ -8,8 +8,14 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use softland_store::Store;
 
+/// Each worker thread's stack. A request may run commands inside commands (a move to a new
+/// version on arrival, a promotion from a waitlist after a release), each a deep chain of
+/// futures under the GraphQL resolvers; tokio's 2 MiB default ran out in debug builds.
+const WORKER_STACK: usize = 8 * 1024 * 1024;
+
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(WORKER_STACK)
         .enable_all()
         .build()
         .context("cannot start the async runtime")

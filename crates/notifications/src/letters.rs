@@ -47,6 +47,9 @@ pub enum Letter {
     TaskOpened(About),
     /// An agency asked the firm for information.
     InformationRequested(About),
+    /// A step of the applicant's that is not a request: an offer to accept, a place that came
+    /// free.
+    StepAwaits(About),
     /// A task falls due soon.
     Reminder(About),
     /// A task went past its due time.
@@ -157,6 +160,21 @@ pub fn write(letter: &Letter, lang: Lang) -> Written {
             vec![],
             Some((open, a.link.clone())),
         ),
+        Letter::StepAwaits(a) => (
+            format!("{}{}", l.pick("Your next step: ", "閣下的下一步：", "您的下一步："), a.step),
+            vec![
+                l.pick(
+                    "Your application has moved on, and its next step is yours. Please open it in softland.",
+                    "閣下的申請已進入下一階段，下一步由閣下處理。請在 softland 開啟申請。",
+                    "您的申请已进入下一阶段，下一步由您处理。请在 softland 打开申请。",
+                )
+                .to_owned(),
+                format!("{} {}", l.pick("Step:", "步驟：", "步骤："), a.step),
+                format!("{} {}", l.pick("Application:", "申請：", "申请："), a.application),
+            ],
+            vec![],
+            Some((open, a.link.clone())),
+        ),
         Letter::Reminder(a) => (
             format!("{}{}", l.pick("Reminder: due soon — ", "提示：即將到期 — ", "提醒：即将到期 — "), a.step),
             vec![
@@ -222,6 +240,7 @@ pub fn write(letter: &Letter, lang: Lang) -> Written {
     };
     if let Letter::TaskOpened(a)
     | Letter::InformationRequested(a)
+    | Letter::StepAwaits(a)
     | Letter::Reminder(a)
     | Letter::Overdue(a) = letter
         && let Some(d) = due(a)

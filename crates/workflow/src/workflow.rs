@@ -196,6 +196,19 @@ impl Workflow {
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.index()]
     }
+    /// Whether the applicant's step `state` is an agency's information request (some step's
+    /// action asks the applicant there, and the answer goes back): a student's offer to accept
+    /// is not.
+    pub fn is_information_request(&self, state: &str) -> bool {
+        let Some(target) = self.state_id(state) else {
+            return false;
+        };
+        self.states.iter().any(|s| match &s.kind {
+            StateKind::Task(t) => t.actions.iter().any(|a| a.request && a.to == target),
+            _ => false,
+        })
+    }
+
     /// The title of an outcome: the title of the final state that ends with it, or the
     /// built-in label of a withdrawal.
     pub fn outcome_title(&self, outcome: &str) -> Option<Text> {

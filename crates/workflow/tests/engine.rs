@@ -699,3 +699,15 @@ fn outcomes_have_titles() {
     );
     assert_eq!(title("nope", softland_workflow::Lang::En), None);
 }
+
+/// An applicant's step is an information request only when an agency's action asks there and
+/// the answer comes back: the internship's offer to accept is not one, and is not worded as one.
+#[test]
+fn information_requests_are_told_from_the_applicants_other_steps() {
+    let wf = bundled("internship-placement");
+    assert!(wf.is_information_request("student_information"));
+    assert!(!wf.is_information_request("offer_made"));
+    assert!(!wf.is_information_request("no_such_step"));
+    let sz = bundled("soft-landing-sz-to-hk");
+    assert!(sz.is_information_request("eligibility_information"));
+}

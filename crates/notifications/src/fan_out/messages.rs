@@ -27,6 +27,15 @@ pub(super) fn letter_for(
 ) -> Option<Letter> {
     Some(match event_type {
         EventType::TaskOpened | EventType::TaskReassigned => Letter::TaskOpened(about),
+        // An applicant's step that is no request (a student's offer to accept) says so.
+        EventType::InformationRequested
+            if !e
+                .state
+                .as_deref()
+                .is_none_or(|s| wf.is_information_request(s)) =>
+        {
+            Letter::StepAwaits(about)
+        }
         EventType::InformationRequested => Letter::InformationRequested(about),
         EventType::ApplicationCompleted => {
             let outcome = e

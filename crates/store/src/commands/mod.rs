@@ -199,9 +199,8 @@ impl Store {
             .links(db, wf.form_schema(), &req.data, &owner, None)
             .await?;
         let now = self.now();
-        let (places, host) = self
-            .places_for_submission(db, &wf, req.position, now)
-            .await?;
+        let (places, host) =
+            Box::pin(self.places_for_submission(db, &wf, req.position, now)).await?;
         let env = Env {
             now,
             calendar: &self.inner.calendars,
@@ -390,7 +389,9 @@ impl Store {
         };
         let mut w = Writer::before(&wf, app.workflow_version, app.id, &app.organization, &inst);
         // The application's places and which of its pools are full, for a workflow with pools.
-        let full = match self.places_of(db, &wf, app.id, &inst).await? {
+        // Boxed: every command's future would otherwise carry the read's size (and the
+        // nested commands of a move on arrival or a promotion its stack).
+        let full = match Box::pin(self.places_of(db, &wf, app.id, &inst)).await? {
             Some(read) => {
                 w.places = read.places;
                 read.full
