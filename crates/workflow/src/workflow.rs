@@ -196,15 +196,17 @@ impl Workflow {
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.index()]
     }
-    /// Whether the applicant's step `state` is an agency's information request (some step's
-    /// action asks the applicant there, and the answer goes back): a student's offer to accept
-    /// is not.
+    /// Whether the applicant's step `state` is an agency asking for information: an agency's
+    /// action leads there. A student's offer to accept (the host firm's offer, a promotion from
+    /// the waitlist) is not.
     pub fn is_information_request(&self, state: &str) -> bool {
         let Some(target) = self.state_id(state) else {
             return false;
         };
         self.states.iter().any(|s| match &s.kind {
-            StateKind::Task(t) => t.actions.iter().any(|a| a.request && a.to == target),
+            StateKind::Task(t) => {
+                t.assignee.agency().is_some() && t.actions.iter().any(|a| a.to == target)
+            }
             _ => false,
         })
     }
