@@ -221,12 +221,13 @@ pub async fn publishing_versions_and_pinning(db: &TestDb) {
         1
     );
 
-    // Retiring stops new submissions only.
+    // Retiring stops new submissions only (for the position offered before, too).
+    let position = f.position("internship-placement").await;
     f.store.retire("internship-placement", 2).await.unwrap();
     let err = f
         .store
         .submit(Submit {
-            position: None,
+            position: Some(position),
             workflow_key: "internship-placement".into(),
             organization: "s3".into(),
             actor: Actor::applicant("s3"),
