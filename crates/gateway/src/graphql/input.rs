@@ -26,3 +26,9 @@ pub(crate) fn parse_id(id: &ID, what: &str) -> GqlResult<uuid::Uuid> {
     id.parse::<uuid::Uuid>()
         .map_err(|_| crate::error::not_found(what.to_owned()))
 }
+
+/// A date field (`YYYY-MM-DD`), or BAD_USER_INPUT naming the field.
+pub(crate) fn parse_date(field: &str, v: &str) -> GqlResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| crate::error::bad_input(format!("`{field}` must be a date like 2027-06-30")))
+}

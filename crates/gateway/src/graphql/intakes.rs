@@ -3,12 +3,11 @@
 //! in line) are what reports group by intake. Administrators open and close them.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 use softland_store::places::{IntakeRecord, NewIntake};
 
-use super::input::{MAX_NAME, bounded, parse_id};
+use super::input::{MAX_NAME, bounded, parse_date, parse_id};
 use super::{principal, store};
-use crate::error::{GqlResult, bad_input, from_store, not_found, refused};
+use crate::error::{GqlResult, from_store, not_found, refused};
 
 /// An intake of a programme.
 pub struct Intake(pub IntakeRecord);
@@ -72,11 +71,6 @@ pub struct OpenIntakeInput {
     pub places: i32,
 }
 
-fn date(field: &str, v: &str) -> GqlResult<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| bad_input(format!("`{field}` must be a date like 2027-03-31")))
-}
-
 #[derive(Default, Debug)]
 pub struct IntakesQuery;
 
@@ -116,8 +110,8 @@ impl IntakesMutation {
                 NewIntake {
                     workflow_key: input.workflow_key,
                     name: input.name,
-                    opens_on: date("opensOn", &input.opens_on)?,
-                    closes_on: date("closesOn", &input.closes_on)?,
+                    opens_on: parse_date("opensOn", &input.opens_on)?,
+                    closes_on: parse_date("closesOn", &input.closes_on)?,
                     places: input.places,
                 },
             )

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use softland_store::places::{NewPosition, PositionChange, PositionFilter, PositionRecord};
 
 use super::directory::OrganizationView;
-use super::input::{MAX_NAME, MAX_TEXT, bounded, parse_id};
+use super::input::{MAX_NAME, MAX_TEXT, bounded, parse_date, parse_id};
 use super::locale::lang;
 use super::{principal, store};
 use crate::error::{GqlResult, bad_input, forbidden, from_store, not_found, refused};
@@ -178,13 +178,8 @@ pub struct PositionFilterInput {
     pub organization: Option<String>,
 }
 
-fn date(field: &str, v: &str) -> GqlResult<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| bad_input(format!("`{field}` must be a date like 2027-06-30")))
-}
-
 fn optional_date(field: &str, v: Option<&str>) -> GqlResult<Option<NaiveDate>> {
-    v.map(|v| date(field, v)).transpose()
+    v.map(|v| parse_date(field, v)).transpose()
 }
 
 /// Three languages of a text, checked for length.
@@ -301,7 +296,7 @@ impl PositionsMutation {
                     requirements: input.requirements.unwrap_or_default(),
                     starts_on: optional_date("startsOn", input.starts_on.as_deref())?,
                     ends_on: optional_date("endsOn", input.ends_on.as_deref())?,
-                    closes_on: date("closesOn", &input.closes_on)?,
+                    closes_on: parse_date("closesOn", &input.closes_on)?,
                     places: input.places,
                 },
             )

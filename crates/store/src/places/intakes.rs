@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -14,6 +14,9 @@ use super::positions::MOST_PLACES;
 use crate::Store;
 use crate::entity::{intake, pool};
 use crate::error::{Error, Result, corrupt};
+
+/// The most intakes one list gives (the newest).
+const MOST_LISTED: u64 = 200;
 
 /// An intake, with its places' counts and how many applications belong to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,10 +171,11 @@ impl Store {
         }
         let rows = q
             .order_by_desc(intake::Column::OpensOn)
+            .limit(MOST_LISTED)
             .all(self.db())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for i in rows.into_iter().take(200) {
+        for i in rows {
             out.push(self.counted(i).await?);
         }
         Ok(out)

@@ -50,9 +50,10 @@ impl Store {
             BackendKind::Postgres => DbBackend::Postgres,
             BackendKind::Sqlite => DbBackend::Sqlite,
         };
+        // SQLite numbers its parameters `?1`, `?2`, … where PostgreSQL writes `$1`, `$2`, ….
         let sql = match backend {
             DbBackend::Postgres => sql.to_owned(),
-            _ => sql.replace("$1", "?").replace("$2", "?"),
+            _ => sql.replace('$', "?"),
         };
         Statement::from_sql_and_values(backend, sql, values)
     }
