@@ -131,7 +131,7 @@ impl Pass<'_> {
             .workflow(&app.workflow_key, app.workflow_version)
             .await?;
         for e in &c.events {
-            if let Some(t) = EventType::of(e) {
+            if let Some(t) = EventType::of(e, &wf) {
                 self.webhooks(&app, &wf, e, t).await?;
                 if self.settings.email {
                     self.emails(&app, &wf, e, t).await?;
@@ -208,6 +208,12 @@ impl Pass<'_> {
             // A hosting firm's task goes to its staff.
             EventType::TaskOpened | EventType::TaskReassigned if assignee.host_firm().is_some() => {
                 self.host_staff(&assignee).await?
+            }
+            // An applicant's step that is no information request (a student's offer to accept).
+            EventType::TaskOpened | EventType::TaskReassigned
+                if assignee == Assignee::Applicant =>
+            {
+                self.applicants(app).await?
             }
             EventType::TaskOpened | EventType::TaskReassigned => {
                 let Some(agency) = assignee.agency().map(str::to_owned) else {

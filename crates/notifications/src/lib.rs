@@ -22,7 +22,7 @@ pub mod signing;
 pub mod webhook;
 
 use softland_store::EventRecord;
-use softland_workflow::{Assignee, EventName};
+use softland_workflow::{Assignee, EventName, Workflow};
 
 /// What a webhook endpoint subscribes to and a delivery announces: the Standard Webhooks
 /// `type`. Adding one fails to compile wherever types are told apart (letters, fan-out).
@@ -32,7 +32,9 @@ pub enum EventType {
     ApplicationSubmitted,
     /// A task opened for an agency.
     TaskOpened,
-    /// A task opened for the applicant: an agency asks the firm for information.
+    /// A task opened for the applicant that an agency's action led to: an agency asks the
+    /// firm for information. (An applicant's other steps — a student's offer to accept — are
+    /// [`EventType::TaskOpened`].)
     InformationRequested,
     /// A task was completed.
     TaskCompleted,
@@ -82,13 +84,19 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == name)
     }
 
-    /// The type an audit-log entry announces, if any (an internal note, a state entered or a
-    /// choice made announce nothing).
-    pub fn of(e: &EventRecord) -> Option<Self> {
+    /// The type an audit-log entry of an application of `wf` announces, if any (an internal
+    /// note, a state entered or a choice made announce nothing).
+    pub fn of(e: &EventRecord, wf: &Workflow) -> Option<Self> {
         Some(match e.kind {
             EventName::Submitted => EventType::ApplicationSubmitted,
             EventName::TaskOpened => match e.assignee() {
-                Some(Assignee::Applicant) => EventType::InformationRequested,
+                Some(Assignee::Applicant)
+                    if e.state
+                        .as_deref()
+                        .is_none_or(|s| wf.is_information_request(s)) =>
+                {
+                    EventType::InformationRequested
+                }
                 _ => EventType::TaskOpened,
             },
             EventName::TaskCompleted => EventType::TaskCompleted,
@@ -114,5 +122,52 @@ impl EventType {
 impl std::fmt::Display for EventType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled(key: &str) -> Workflow {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
+        let source = std::fs::read_to_string(dir.join(format!("{key}.yaml"))).expect("bundled");
+        let loader =
+            move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+        Workflow::compile_with(&source, &loader).expect("compiles")
+    }
+
+    fn opened(state: &str, assignee: &str) -> EventRecord {
+        EventRecord {
+            application_id: uuid::Uuid::nil(),
+            seq: 5,
+            kind: EventName::TaskOpened,
+            actor: None,
+            state: Some(state.to_owned()),
+            action: None,
+            comment: None,
+            payload: serde_json::json!({"kind": "task_opened", "task": 3, "state": state, "assignee": assignee}),
+            at: chrono::Utc::now(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_applicant_step_is_an_information_request_only_when_an_agency_asked() {
+        let sz = bundled("soft-landing-sz-to-hk");
+        assert_eq!(
+            EventType::of(&opened("eligibility_information", "applicant"), &sz),
+            Some(EventType::InformationRequested)
+        );
+        assert_eq!(
+            EventType::of(&opened("eligibility_screening", "investhk"), &sz),
+            Some(EventType::TaskOpened)
+        );
+        // A student's offer to accept is their next step, not a question.
+        let internship = bundled("internship-placement");
+        assert_eq!(
+            EventType::of(&opened("offer_made", "applicant"), &internship),
+            Some(EventType::TaskOpened)
+        );
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::{Value, json};
 use softland_store::{ApplicationRecord, EventRecord};
-use softland_workflow::Workflow;
+use softland_workflow::{Assignee, Workflow};
 
 use crate::EventType;
 use crate::letters::{About, Lang, Letter};
@@ -26,16 +26,11 @@ pub(super) fn letter_for(
     lang: Lang,
 ) -> Option<Letter> {
     Some(match event_type {
-        EventType::TaskOpened | EventType::TaskReassigned => Letter::TaskOpened(about),
         // An applicant's step that is no request (a student's offer to accept) says so.
-        EventType::InformationRequested
-            if !e
-                .state
-                .as_deref()
-                .is_none_or(|s| wf.is_information_request(s)) =>
-        {
+        EventType::TaskOpened if e.assignee() == Some(Assignee::Applicant) => {
             Letter::StepAwaits(about)
         }
+        EventType::TaskOpened | EventType::TaskReassigned => Letter::TaskOpened(about),
         EventType::InformationRequested => Letter::InformationRequested(about),
         EventType::ApplicationCompleted => {
             let outcome = e
