@@ -203,6 +203,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         now,
         calendar: &calendar,
         full: &[],
+        unbound: &[],
         host,
     };
     let (mut app, events) = match wf.submit(&Actor::applicant(&applicant), data, env) {
@@ -222,6 +223,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
             now,
             calendar: &calendar,
             full: &full,
+            unbound: &[],
             host: None,
         };
         let result = match step {
@@ -360,6 +362,7 @@ fn fire_timers(
             now,
             calendar,
             full: &[],
+            unbound: &[],
             host: None,
         };
         match wf.execute(app, &Actor::system(), Command::FireTimer { task }, env) {

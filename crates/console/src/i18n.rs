@@ -316,6 +316,8 @@ pub struct Text {
     pub rep_by_month: &'static str,
     pub rep_month: &'static str,
     pub rep_by_region: &'static str,
+    pub rep_by_intake: &'static str,
+    pub rep_intake: &'static str,
     pub rep_lead: &'static str,
     pub rep_measured: &'static str,
     pub rep_calendar_days: &'static str,

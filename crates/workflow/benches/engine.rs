@@ -162,6 +162,7 @@ fn benches(c: &mut Criterion) {
         now: common::t0(),
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let steps = common::sz_to_hk_happy_steps();

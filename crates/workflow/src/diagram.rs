@@ -122,7 +122,10 @@ fn describe(wf: &Workflow, id: StateId) -> String {
             let seats: Vec<&str> = a.seats().iter().map(|s| s.key()).collect();
             format!(" [{} of {}]", a.required(), seats.join(", "))
         }
-        StateKind::Final { outcome } => format!(" [{outcome}]"),
+        StateKind::Final { outcome, places } => match places {
+            Some(p) => format!(" [{outcome}, {} {}]", p.op().word(), p.pool()),
+            None => format!(" [{outcome}]"),
+        },
         StateKind::Waitlist(w) => format!(" [waitlist for {}]", w.pool()),
         _ => String::new(),
     };

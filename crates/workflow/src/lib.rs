@@ -16,7 +16,7 @@
 //! # let yaml = "key: tiny\ntitle: Tiny\nagencies: [hkstp]\nform: {type: object}\nstart: review\nstates:\n  review: {type: task, assignee: hkstp, actions: {approve: done}}\n  done: {type: final, outcome: approved}\n";
 //! let wf = Workflow::compile(yaml).unwrap();
 //! let cal = Calendars::builtin();
-//! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal, full: &[], host: None };
+//! let env = Env { now: "2026-11-24T09:00:00Z".parse().unwrap(), calendar: &cal, full: &[], unbound: &[], host: None };
 //! let (mut app, _events) = wf.submit(&Actor::applicant("firm-1"), serde_json::json!({}), env).unwrap();
 //! let task = app.open_tasks()[0].id;
 //! let approve = Command::Act { task, action: "approve".into(), comment: None, input: None, note: None };

@@ -253,6 +253,8 @@ pub enum StateKind {
     Final {
         /// e.g. `approved`, `rejected`.
         outcome: String,
+        /// A place confirmed (or given back) when the application ends here.
+        places: Option<Places>,
     },
     /// The end of one parallel branch.
     Done,

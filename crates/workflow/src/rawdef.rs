@@ -86,6 +86,8 @@ pub(crate) enum RawKind {
     },
     Final {
         outcome: Option<Sp<String>>,
+        /// `confirm:` or `release:` a place when the application ends here.
+        places: Option<RawPlaces>,
     },
     /// `type: waitlist`: waits for a place of `pool`, then goes on to `promote_to`.
     Waitlist {
@@ -185,7 +187,7 @@ pub(crate) mod keys {
     ];
     pub(crate) const CHOICE: &[&str] = &["type", "title", "choices", "otherwise"];
     pub(crate) const PARALLEL: &[&str] = &["type", "title", "branches", "join", "next"];
-    pub(crate) const FINAL: &[&str] = &["type", "title", "outcome"];
+    pub(crate) const FINAL: &[&str] = &["type", "title", "outcome", "confirm", "release"];
     pub(crate) const DONE: &[&str] = &["type", "title"];
     pub(crate) const ACTION: &[&str] = &[
         "to",

@@ -223,7 +223,7 @@ impl Workflow {
         }
         self.states
             .iter()
-            .find(|s| matches!(&s.kind, StateKind::Final { outcome: o } if o == outcome))
+            .find(|s| matches!(&s.kind, StateKind::Final { outcome: o, .. } if o == outcome))
             .map(|s| s.title.clone())
     }
 
@@ -262,7 +262,7 @@ impl Workflow {
     pub fn outcomes(&self) -> Vec<&str> {
         let mut seen = HashMap::new();
         for s in &self.states {
-            if let StateKind::Final { outcome } = &s.kind {
+            if let StateKind::Final { outcome, .. } = &s.kind {
                 let n = seen.len();
                 seen.entry(outcome.as_str()).or_insert(n);
             }

@@ -88,6 +88,7 @@ fn due_dates_past_the_tables_are_marked_estimated() {
             now: now.parse().unwrap(),
             calendar: &cal,
             full: &[],
+            unbound: &[],
             host: None,
         };
         let (_, events) = wf

@@ -7,7 +7,10 @@ mod common;
 use chrono::Duration;
 use common::*;
 use serde_json::json;
-use softland_workflow::{Actor, Assignee, Command, EventKind, Instance, Rejection, Status, TaskId};
+use softland_workflow::{
+    Actor, Assignee, Command, Env, EventKind, Instance, PlaceChange, PlaceStatus, Rejection,
+    Status, TaskId,
+};
 
 #[test]
 fn sz_to_hk_happy_path_with_sandbox_referral() {
@@ -33,6 +36,8 @@ fn sz_to_hk_happy_path_with_sandbox_referral() {
         vec!["investhk_setup_review:investhk"],
         "the join waits for both branches"
     );
+    // Admission to incubation takes one of the intake's places …
+    assert_eq!(app.inst.place("incubation"), Some(PlaceStatus::Held));
     app.act("investhk_setup_review", "investhk:carl", "clear", None)
         .unwrap();
     // The sample firm needs a stored-value licence: the choice refers it to the HKMA sandbox.
@@ -70,9 +75,75 @@ fn sz_to_hk_happy_path_with_sandbox_referral() {
     );
     assert_eq!(app.inst.status(), Status::Completed);
     assert_eq!(app.inst.outcome(), Some("approved"));
+    // … and approval keeps it (the final state confirms it).
+    assert!(events.iter().any(|e| e.kind
+        == EventKind::PlaceChanged {
+            pool: "incubation".into(),
+            change: PlaceChange::Confirmed,
+            rank: None,
+        }));
+    assert_eq!(app.inst.place("incubation"), Some(PlaceStatus::Confirmed));
     assert!(app.inst.open_tasks().is_empty());
     assert_eq!(app.active(), vec!["approved"]);
     assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst));
+}
+
+#[test]
+fn an_incubation_place_is_given_back_when_the_application_is_refused_later() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let mut app = at_hong_kong_reviews(&wf);
+    app.act("hkstp_review", "hkstp:ben", "admit", None).unwrap();
+    assert_eq!(app.inst.place("incubation"), Some(PlaceStatus::Held));
+    // InvestHK refuses the set-up plan after HKSTP admitted the firm: the place goes back.
+    let events = app
+        .act("investhk_setup_review", "investhk:carl", "reject", reason())
+        .unwrap();
+    let released = EventKind::PlaceChanged {
+        pool: "incubation".into(),
+        change: PlaceChange::Released,
+        rank: None,
+    };
+    assert_eq!(events.iter().filter(|e| e.kind == released).count(), 1);
+    assert_eq!(app.inst.outcome(), Some("rejected"));
+    assert_eq!(app.inst.place("incubation"), None);
+    assert_eq!(Instance::replay(&wf, &app.events), Ok(app.inst));
+}
+
+#[test]
+fn an_application_outside_any_intake_draws_on_no_place() {
+    let wf = bundled("soft-landing-sz-to-hk");
+    let mut app = at_hong_kong_reviews(&wf);
+    let task = app.task("hkstp_review", "hkstp");
+    let unbound = ["incubation".to_owned()];
+    // Even a full pool does not stop it: it has no intake whose places could run out.
+    let env = Env {
+        now: app.now,
+        calendar: &app.cal,
+        full: &unbound,
+        unbound: &unbound,
+        host: None,
+    };
+    let events = wf
+        .execute(
+            &mut app.inst,
+            &Actor::reviewer("ben", "hkstp"),
+            Command::Act {
+                task,
+                action: "admit".into(),
+                comment: None,
+                input: None,
+                note: None,
+            },
+            env,
+        )
+        .unwrap();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::PlaceChanged { .. }))
+    );
+    assert_eq!(app.inst.place("incubation"), None);
+    assert_eq!(app.open(), vec!["investhk_setup_review:investhk"]);
 }
 
 #[test]
@@ -408,6 +479,7 @@ fn invalid_form_data_is_refused_with_every_violation() {
                 now: t0(),
                 calendar: &cal,
                 full: &[],
+                unbound: &[],
                 host: None,
             },
         )

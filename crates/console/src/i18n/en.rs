@@ -298,6 +298,8 @@ pub const EN: Text = Text {
     rep_by_month: "By month",
     rep_month: "Month",
     rep_by_region: "By the applicant's region",
+    rep_by_intake: "By intake",
+    rep_intake: "Intake",
     rep_lead: "Lead time, submission to decision",
     rep_measured: "Measured",
     rep_calendar_days: "Calendar days (median · p90 · longest)",

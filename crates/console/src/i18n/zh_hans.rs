@@ -298,6 +298,8 @@ pub const ZH_HANS: Text = Text {
     rep_by_month: "按月份",
     rep_month: "月份",
     rep_by_region: "按申请企业所在地区",
+    rep_by_intake: "按招收期",
+    rep_intake: "招收期",
     rep_lead: "从提交至决定所需时间",
     rep_measured: "统计数量",
     rep_calendar_days: "日历日（中位数 · 第90百分位 · 最长）",

@@ -298,6 +298,8 @@ pub const ZH_HANT: Text = Text {
     rep_by_month: "按月份",
     rep_month: "月份",
     rep_by_region: "按申請企業所在地區",
+    rep_by_intake: "按招收期",
+    rep_intake: "招收期",
     rep_lead: "由提交至決定所需時間",
     rep_measured: "計算數目",
     rep_calendar_days: "曆日（中位數 · 第90百分位 · 最長）",

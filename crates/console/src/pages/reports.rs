@@ -30,6 +30,7 @@ const REPORT: &str = r#"query($input: ReportInput!) {
     volumes { total byResult { result count share } }
     byMonth { group counts { total byResult { result count } } }
     byRegion { group counts { total byResult { result count } } }
+    byIntake { group counts { total byResult { result count } } }
     leadTimes { result calendarDays { n median p90 max } businessDays { n median p90 max } waitingOnFirmDays { n median p90 max } }
     steps { workflowKey state title agency calendarDays { n median p90 max } businessDays { n median p90 max total } withDue onTime onTimeShare reassigned }
     agencies { agency calendarDays { n median p90 max } businessDays { n median p90 max total } withDue onTime onTimeShare reassigned }
@@ -104,6 +105,7 @@ struct Page {
     months: Vec<GroupRow>,
     month_chart: String,
     regions_rows: Vec<GroupRow>,
+    intakes_rows: Vec<GroupRow>,
     leads: Vec<LeadRow>,
     steps: Vec<StepRow>,
     step_chart: String,
@@ -245,6 +247,7 @@ pub(crate) async fn page(
         results,
         result_chart: result_chart.svg(),
         regions_rows: rows::groups(t, &r.by_region, |g| region_word(t, g)),
+        intakes_rows: rows::groups(t, &r.by_intake, str::to_owned),
         months,
         month_chart: month_chart.svg(),
         leads: r

@@ -271,6 +271,7 @@ impl Store {
             now,
             calendar: &self.inner.calendars,
             full: &[],
+            unbound: &[],
             host: None,
         };
         let Ok(event) = m.migrate(

@@ -199,19 +199,19 @@ impl Store {
             .links(db, wf.form_schema(), &req.data, &owner, None)
             .await?;
         let now = self.now();
-        let (places, host) =
-            Box::pin(self.places_for_submission(db, &wf, req.position, now)).await?;
+        let submission = Box::pin(self.places_for_submission(db, &wf, req.position, now)).await?;
         let env = Env {
             now,
             calendar: &self.inner.calendars,
             full: &[],
-            host: host.as_deref(),
+            unbound: &submission.unbound,
+            host: submission.host.as_deref(),
         };
         let (mut inst, events) = wf.submit(&req.actor, req.data.clone(), env)?;
         let events = crate::documents::links::with_links(&wf, &mut inst, events, &links)?;
         let id = Uuid::now_v7();
         let mut w = Writer::new(&wf, version, id, &req.organization);
-        w.places = places;
+        w.places = submission.places;
         let log = plan_events(&mut w, 1, &genesis(id), &events, now)?;
         let row = application::ActiveModel {
             id: Set(id),
@@ -391,18 +391,19 @@ impl Store {
         // The application's places and which of its pools are full, for a workflow with pools.
         // Boxed: every command's future would otherwise carry the read's size (and the
         // nested commands of a move on arrival or a promotion its stack).
-        let full = match Box::pin(self.places_of(db, &wf, app.id, &inst)).await? {
+        let (full, unbound) = match Box::pin(self.places_of(db, &wf, app.id, &inst)).await? {
             Some(read) => {
                 w.places = read.places;
-                read.full
+                (read.full, read.unbound)
             }
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         let now = self.now();
         let env = Env {
             now,
             calendar: &self.inner.calendars,
             full: &full,
+            unbound: &unbound,
             host: None,
         };
         let events = wf.execute(&mut inst, actor, command, env)?;

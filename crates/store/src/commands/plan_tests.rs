@@ -49,6 +49,7 @@ fn a_submission_plans_chained_events_an_outbox_row_and_its_tasks() {
         now,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let (_, events) = wf
@@ -97,6 +98,7 @@ fn an_action_plans_the_closed_task_its_timer_and_the_next_tasks() {
         now,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let (mut inst, _) = wf
@@ -147,6 +149,7 @@ fn submitted(wf: &Workflow) -> (Instance, chrono::DateTime<chrono::Utc>, Calenda
         now,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let (inst, _) = wf
@@ -167,6 +170,7 @@ fn a_withdrawal_plans_cancelled_tasks_and_timers() {
         now,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let command = Command::Withdraw {
@@ -206,6 +210,7 @@ fn a_timer_plans_the_overdue_flag_and_the_fired_timer() {
         now: later,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let events = wf
@@ -233,6 +238,7 @@ fn a_note_plans_one_event_and_no_row_changes() {
         now,
         calendar: &cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let command = Command::Note {

@@ -5,7 +5,8 @@
 //! rows, due dates, the hash-chained event log — so `softland doctor` holds for bulk-loaded
 //! data exactly as for live data. Only the database writes differ: rows of many applications
 //! share multi-row `INSERT`s. Bulk-loaded events do not go to the outbox: they are history, not
-//! news for subscribers.
+//! news for subscribers; nor do they take places of a pool (a programme's intakes and
+//! positions count what live applications take).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -90,10 +91,14 @@ impl Store {
                     (version, wf)
                 }
             };
+            // Loaded history draws on no pool's places: it is outside every intake and
+            // position (the pools count what live commands take).
+            let unbound: Vec<String> = wf.pools().iter().map(|p| p.name().to_owned()).collect();
             let env = Env {
                 now: seed.submitted_at,
                 calendar: &self.inner.calendars,
                 full: &[],
+                unbound: &unbound,
                 host: None,
             };
             let submitter = Actor::applicant(format!("{}-user", seed.organization));

@@ -198,6 +198,19 @@ impl Store {
             .map(|i| i.id))
     }
 
+    /// Whether the programme has ever opened an intake (open or closed since).
+    pub(crate) async fn has_intakes(
+        &self,
+        db: &impl ConnectionTrait,
+        workflow_key: &str,
+    ) -> Result<bool> {
+        Ok(intake::Entity::find()
+            .filter(intake::Column::WorkflowKey.eq(workflow_key))
+            .one(db)
+            .await?
+            .is_some())
+    }
+
     async fn counted(&self, i: intake::Model) -> Result<IntakeRecord> {
         let counts = pool::Entity::find_by_id(i.id).one(self.db()).await?;
         let (places, taken, waiting) = counts.map_or((0, 0, 0), |c| (c.places, c.taken, c.waiting));

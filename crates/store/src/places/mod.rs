@@ -38,10 +38,19 @@ pub(crate) fn hk_day(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
 const PROMOTIONS_PER_PASS: usize = 64;
 
 /// What a command reads of its application's places: the pools' ids and where it stands in
-/// each, and which of them are full.
+/// each, which of them are full, and the workflow's pools it has no entry in (submitted
+/// before its programme's first intake, or under a version without the pool).
 pub(crate) struct Read {
     pub(crate) places: Places,
     pub(crate) full: Vec<String>,
+    pub(crate) unbound: Vec<String>,
+}
+
+/// A submission's places: its entries, its host firm, and the pools it draws on nothing of.
+pub(crate) struct Submission {
+    pub(crate) places: Places,
+    pub(crate) host: Option<String>,
+    pub(crate) unbound: Vec<String>,
 }
 
 impl Store {
@@ -86,24 +95,33 @@ impl Store {
             }
             ids.push((pool, r.try_get::<Uuid>("", "pool_id")?));
         }
+        let unbound = wf
+            .pools()
+            .iter()
+            .map(|p| p.name())
+            .filter(|name| !ids.iter().any(|(bound, _)| bound == name))
+            .map(str::to_owned)
+            .collect();
         Ok(Some(Read {
             places: Places::bound(ids, inst),
             full,
+            unbound,
         }))
     }
 
     /// A submission's places: the position it applies for, when the workflow draws on
     /// positions (it must name an open one of this programme), and the firm offering it (its
-    /// host); none otherwise.
+    /// host); the intake open today, when it admits by intake.
     pub(crate) async fn places_for_submission(
         &self,
         db: &impl ConnectionTrait,
         wf: &Workflow,
         position: Option<Uuid>,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(Places, Option<String>)> {
+    ) -> Result<Submission> {
         use softland_workflow::PoolScope;
         let mut places = Places::default();
+        let mut unbound = Vec::new();
         let per_position: Vec<&str> = wf
             .pools()
             .iter()
@@ -147,17 +165,28 @@ impl Store {
                 Some(p.organization)
             }
         };
-        // An intake's pool (`per: intake`): the programme's intake open today (Hong Kong).
+        // An intake's pool (`per: intake`): the programme's intake open today (Hong Kong). A
+        // programme that has never opened one is not admitting by intake yet: its
+        // applications draw on no intake's places.
         for pool in wf.pools().iter().filter(|p| p.per() == PoolScope::Intake) {
-            let Some(intake) = self.intake_on(db, wf.key(), hk_day(now)).await? else {
-                return Err(Error::InvalidPosition(format!(
-                    "`{}` admits by intake, and none is open today: applications open with the next intake",
-                    wf.key()
-                )));
-            };
-            places.applied(pool.name(), intake, now);
+            match self.intake_on(db, wf.key(), hk_day(now)).await? {
+                Some(intake) => places.applied(pool.name(), intake, now),
+                None if !self.has_intakes(db, wf.key()).await? => {
+                    unbound.push(pool.name().to_owned());
+                }
+                None => {
+                    return Err(Error::InvalidPosition(format!(
+                        "`{}` admits by intake, and none is open today: applications open with the next intake",
+                        wf.key()
+                    )));
+                }
+            }
         }
-        Ok((places, host))
+        Ok(Submission {
+            places,
+            host,
+            unbound,
+        })
     }
 
     /// Promotes the first in line of `pool` while it has a place free and someone waits:

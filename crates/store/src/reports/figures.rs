@@ -38,6 +38,8 @@ pub struct Entry<'a> {
     pub submitted_at: DateTime<Utc>,
     /// Its applicant's region, if the directory says.
     pub region: Option<&'a str>,
+    /// The intake it belongs to (its name), if its programme admits by intake.
+    pub intake: Option<&'a str>,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +70,7 @@ pub struct Figures<'c> {
     results: BTreeMap<String, u64>,
     months: BTreeMap<(i32, u32), BTreeMap<String, u64>>,
     regions: BTreeMap<String, BTreeMap<String, u64>>,
+    intakes: BTreeMap<String, BTreeMap<String, u64>>,
     leads: BTreeMap<String, [Vec<f64>; 3]>,
     steps: BTreeMap<StepKey, StepSamples>,
     agencies: BTreeMap<String, StepSamples>,
@@ -126,6 +129,7 @@ impl<'c> Figures<'c> {
             results: BTreeMap::new(),
             months: BTreeMap::new(),
             regions: BTreeMap::new(),
+            intakes: BTreeMap::new(),
             leads: BTreeMap::new(),
             steps: BTreeMap::new(),
             agencies: BTreeMap::new(),
@@ -161,6 +165,9 @@ impl<'c> Figures<'c> {
         ) += 1;
         let region = entry.region.unwrap_or("unknown");
         *slot(slot(&mut self.regions, region), result) += 1;
+        if let Some(intake) = entry.intake {
+            *slot(slot(&mut self.intakes, intake), result) += 1;
+        }
         if let Some([calendar, business, waiting]) = facts.lead {
             let l = slot(&mut self.leads, result);
             l[0].push(days(calendar));
@@ -332,6 +339,11 @@ impl<'c> Figures<'c> {
                 .regions
                 .into_iter()
                 .map(|(r, c)| (r, counts(c)))
+                .collect(),
+            by_intake: self
+                .intakes
+                .into_iter()
+                .map(|(i, c)| (i, counts(c)))
                 .collect(),
             lead_times: self
                 .leads

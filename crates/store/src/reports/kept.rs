@@ -55,6 +55,7 @@ struct Row {
     submitted_at: DateTime<Utc>,
     revision: i64,
     region: Option<String>,
+    intake: Option<String>,
     kept_revision: Option<i64>,
     facts: Option<String>,
 }
@@ -76,6 +77,7 @@ pub(super) struct Measured {
     result: String,
     submitted_at: DateTime<Utc>,
     region: Option<String>,
+    intake: Option<String>,
     /// Its facts.
     pub facts: Facts,
 }
@@ -88,6 +90,7 @@ impl Measured {
             result: &self.result,
             submitted_at: self.submitted_at,
             region: self.region.as_deref(),
+            intake: self.intake.as_deref(),
         }
     }
 }
@@ -98,6 +101,14 @@ fn organization_of() -> RelationDef {
         .from(application::Column::Organization)
         .to(organization::Column::Key)
         .into()
+}
+
+/// The name of the intake the application belongs to (none outside any): one lookup by the
+/// application's id in `pool_entries`.
+fn intake_of() -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(
+        "(SELECT i.name FROM pool_entries pe JOIN intakes i ON i.id = pe.pool_id WHERE pe.application_id = applications.id LIMIT 1)",
+    )
 }
 
 /// `applications` → its `report_facts` row.
@@ -125,6 +136,7 @@ impl Store {
         let rows: Vec<Row> = find
             .columns([A::Id, A::Status, A::Outcome, A::SubmittedAt, A::Revision])
             .column_as(organization::Column::Region, "region")
+            .expr_as(intake_of(), "intake")
             .column_as(report_fact::Column::Revision, "kept_revision")
             .column_as(report_fact::Column::Facts, "facts")
             .join(JoinType::LeftJoin, organization_of())
@@ -160,6 +172,7 @@ impl Store {
                 result: result.to_owned(),
                 submitted_at: row.submitted_at,
                 region: row.region,
+                intake: row.intake,
                 facts,
             });
         }

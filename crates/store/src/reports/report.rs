@@ -139,6 +139,8 @@ pub struct Report {
     pub by_month: Vec<(String, Counts)>,
     /// By the applicant's region (`unknown` when the directory does not say).
     pub by_region: Vec<(String, Counts)>,
+    /// By the intake the applications belong to (by its name; those of no intake left out).
+    pub by_intake: Vec<(String, Counts)>,
     /// Lead times of decided applications, by result.
     pub lead_times: Vec<LeadFigures>,
     /// Per step and agency, slowest median (working days) first.

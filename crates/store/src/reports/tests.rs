@@ -179,6 +179,8 @@ fn report(agency: Option<&str>) -> Report {
             result: c.result(),
             submitted_at: c.submitted_at,
             region: c.region.as_deref(),
+            // The mainland firms applied in an intake; the Hong Kong one in none.
+            intake: (c.region.as_deref() == Some("mainland")).then_some("2026 autumn"),
         };
         kept.add(&entry, &stored);
     }
@@ -231,6 +233,12 @@ fn volumes_and_lead_times() {
         .map(|(region, c)| (region.as_str(), c.total, c.of("approved")))
         .collect();
     assert_eq!(regions, vec![("hk", 1, 0), ("mainland", 2, 1)]);
+    let intakes: Vec<(&str, u64, u64)> = r
+        .by_intake
+        .iter()
+        .map(|(intake, c)| (intake.as_str(), c.total, c.of("approved")))
+        .collect();
+    assert_eq!(intakes, vec![("2026 autumn", 2, 1)], "none for no intake");
     let leads: Vec<(&str, f64, f64, f64)> = r
         .lead_times
         .iter()

@@ -263,12 +263,14 @@ impl<'a> Analyzer<'a> {
         let in_branch = st.branch.is_some();
         match &st.kind {
             RawKind::Invalid => None,
-            RawKind::Final { outcome } => {
+            RawKind::Final { outcome, places } => {
                 if in_branch {
                     self.d.push(st.name.pos, Code::Misplaced, format!("final state `{}` cannot be inside a parallel branch; exit the branch to a top-level final state", st.name.v));
                 }
+                let places = self.final_places(&st.name.v, places.as_ref())?;
                 Some(StateKind::Final {
                     outcome: outcome.as_ref()?.v.clone(),
+                    places,
                 })
             }
             RawKind::Waitlist { pool, promote_to } => {

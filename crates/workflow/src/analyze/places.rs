@@ -139,6 +139,33 @@ impl Analyzer<'_> {
         }))
     }
 
+    /// What a final state does to a place: `confirm` (the application won it) or `release`.
+    /// `Some(None)`: nothing; `None`: an error (reported).
+    pub(super) fn final_places(
+        &mut self,
+        state: &str,
+        p: Option<&RawPlaces>,
+    ) -> Option<Option<Places>> {
+        let Some(RawPlaces { op, pool }) = p else {
+            return Some(None);
+        };
+        if *op == PlaceOp::Reserve {
+            self.d.push(
+                pool.pos,
+                Code::InvalidValue,
+                format!(
+                    "final state `{state}` cannot reserve a place: the application ends there; it may `confirm` or `release` one"
+                ),
+            );
+            return None;
+        }
+        Some(Some(Places {
+            op: *op,
+            pool: self.pool(pool)?,
+            when_full: None,
+        }))
+    }
+
     /// A waitlist state: its pool is declared, and it promotes to a state.
     pub(super) fn waitlist(
         &mut self,
@@ -156,42 +183,35 @@ impl Analyzer<'_> {
 
     /// The two path checks, for every pool. Run on a complete graph only.
     pub(super) fn check_places(&mut self, start: usize, kinds: &[Option<StateKind>]) {
-        let edges = edges(kinds, self.states);
         let pools = self.pools.clone();
         for pool in &pools {
-            self.confirms_are_reserved(pool, start, &edges, kinds);
+            let edges = joined(pool, edges(kinds, self.states), self.states, kinds);
+            self.confirms_are_reserved(pool, start, &edges);
             self.reserves_are_settled(pool, &edges, kinds);
         }
     }
 
     /// A `confirm` of `pool` must find the place held on every path from `start` to it.
-    fn confirms_are_reserved(
-        &mut self,
-        pool: &str,
-        start: usize,
-        edges: &[Vec<Edge<'_>>],
-        kinds: &[Option<StateKind>],
-    ) {
-        // Forward: whether a place is held on every path to each state (None: unreached).
-        let mut held: Vec<Option<bool>> = vec![None; kinds.len()];
-        held[start] = Some(false);
-        let mut work = vec![start];
-        while let Some(s) = work.pop() {
-            let here = held[s].unwrap_or(false);
-            for e in &edges[s] {
-                let out = match e.effect {
-                    Effect::Holds(p) if p == pool => true,
-                    Effect::Frees(p) if p == pool => false,
-                    _ => here,
-                };
-                let next = Some(held[e.to].map_or(out, |old| old && out));
-                if next != held[e.to] {
-                    held[e.to] = next;
-                    work.push(e.to);
-                }
-            }
-        }
+    fn confirms_are_reserved(&mut self, pool: &str, start: usize, edges: &[Vec<Edge<'_>>]) {
+        let held = held(pool, start, edges, |_| true);
         for (s, raw) in self.states.iter().enumerate() {
+            if let RawKind::Final {
+                places: Some(RawPlaces { op, pool: named }),
+                ..
+            } = &raw.kind
+                && *op == PlaceOp::Confirm
+                && named.v == pool
+                && held[s] == Some(false)
+            {
+                self.d.push(
+                    named.pos,
+                    Code::ConfirmWithoutReserve,
+                    format!(
+                        "final state `{}` confirms a place of `{pool}`, but some path reaches it without a `reserve: {pool}` still held",
+                        raw.name.v
+                    ),
+                );
+            }
             let RawKind::Task { actions, .. } = &raw.kind else {
                 continue;
             };
@@ -222,9 +242,15 @@ impl Analyzer<'_> {
         kinds: &[Option<StateKind>],
     ) {
         // Backward: from which states some path reaches a final state without settling.
+        // A final state leaks unless it confirms or gives back the place itself.
         let mut leaks: Vec<bool> = kinds
             .iter()
-            .map(|k| matches!(k, Some(StateKind::Final { .. })))
+            .map(|k| match k {
+                Some(StateKind::Final { places, .. }) => {
+                    places.as_ref().is_none_or(|p| p.pool != pool)
+                }
+                _ => false,
+            })
             .collect();
         let mut changed = true;
         while changed {
@@ -267,6 +293,80 @@ impl Analyzer<'_> {
             }
         }
     }
+}
+
+/// Forward from `start` over the states `within` admits: whether a place of `pool` is held on
+/// every path to each state (`None`: unreached).
+fn held(
+    pool: &str,
+    start: usize,
+    edges: &[Vec<Edge<'_>>],
+    within: impl Fn(usize) -> bool,
+) -> Vec<Option<bool>> {
+    let mut held: Vec<Option<bool>> = vec![None; edges.len()];
+    held[start] = Some(false);
+    let mut work = vec![start];
+    while let Some(s) = work.pop() {
+        let here = held[s].unwrap_or(false);
+        for e in edges[s].iter().filter(|e| within(e.to)) {
+            let out = match e.effect {
+                Effect::Holds(p) if p == pool => true,
+                Effect::Frees(p) if p == pool => false,
+                _ => here,
+            };
+            let next = Some(held[e.to].map_or(out, |old| old && out));
+            if next != held[e.to] {
+                held[e.to] = next;
+                work.push(e.to);
+            }
+        }
+    }
+    held
+}
+
+/// A parallel state that joins all its branches goes on holding a place of `pool` when one
+/// of its branches holds it on every path to its end: the branches' ends' edges to the next
+/// state say so (the forward check meets them with "and").
+fn joined<'p>(
+    pool: &'p str,
+    mut edges: Vec<Vec<Edge<'p>>>,
+    raw: &[RawState],
+    kinds: &[Option<StateKind>],
+) -> Vec<Vec<Edge<'p>>> {
+    for (p, k) in kinds.iter().enumerate() {
+        let Some(StateKind::Parallel(ps)) = k else {
+            continue;
+        };
+        if usize::from(ps.join) < ps.branches.len() {
+            continue;
+        }
+        let within = |b: usize, s: usize| {
+            raw[s]
+                .branch
+                .is_some_and(|(q, c)| (q, usize::from(c)) == (p, b))
+        };
+        let ends = |b: usize| {
+            (0..raw.len())
+                .filter(move |&s| within(b, s) && matches!(kinds[s], Some(StateKind::Done)))
+        };
+        let holds = (0..ps.branches.len()).any(|b| {
+            let start = ps.branches[b].start.index();
+            let h = held(pool, start, &edges, |s| within(b, s));
+            let mut reached = ends(b).filter_map(|s| h[s]).peekable();
+            reached.peek().is_some() && reached.all(|x| x)
+        });
+        if !holds {
+            continue;
+        }
+        for b in 0..ps.branches.len() {
+            for s in ends(b) {
+                for e in &mut edges[s] {
+                    e.effect = Effect::Holds(pool);
+                }
+            }
+        }
+    }
+    edges
 }
 
 /// What taking an edge does to a pool's place.

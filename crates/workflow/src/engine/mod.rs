@@ -54,6 +54,10 @@ pub struct Env<'a> {
     /// read them before the command; the store's write takes the place only if one is still
     /// there, and runs the command again if not.
     pub full: &'a [String],
+    /// The workflow's pools this application draws on nothing of: it was submitted before
+    /// its programme opened any intake, or it came from a version without the pool. Its
+    /// place operations on them do nothing.
+    pub unbound: &'a [String],
     /// A new application's hosting firm (the one offering the position applied for): its
     /// `assignee: host` tasks are that firm's. Read at submission only; the instance keeps it.
     pub host: Option<&'a str>,
@@ -279,10 +283,13 @@ impl Exec<'_> {
                     self.enter(b.start);
                 }
             }
-            StateKind::Final { outcome } => {
+            StateKind::Final { outcome, places } => {
                 let outcome = outcome.clone();
-                // A place held but never confirmed, or a wait in line, ends with the
-                // application; a confirmed place is what the application won.
+                // The place this end confirms is what the application won; any other place
+                // held but never confirmed, or a wait in line, ends with the application.
+                if let Some(p) = places {
+                    self.place(p, None);
+                }
                 self.release_places(|status| status != PlaceStatus::Confirmed);
                 self.emit(EventKind::Completed { outcome });
             }

@@ -9,6 +9,9 @@ impl Exec<'_> {
     /// application instead of the action's target (its waitlist).
     pub(super) fn place(&mut self, places: &Places, rank: Option<i32>) -> Option<StateId> {
         let pool = places.pool.clone();
+        if self.env.unbound.contains(&pool) {
+            return None;
+        }
         let now = self.inst.place(&pool);
         match places.op {
             PlaceOp::Reserve => {
@@ -109,7 +112,11 @@ impl Workflow {
             return Ok(());
         };
         let holds = inst.place(&p.pool).is_some_and(PlaceStatus::takes_place);
-        if p.op == PlaceOp::Reserve && p.when_full.is_none() && !holds && env.full.contains(&p.pool)
+        if p.op == PlaceOp::Reserve
+            && p.when_full.is_none()
+            && !holds
+            && env.full.contains(&p.pool)
+            && !env.unbound.contains(&p.pool)
         {
             return Err(Rejection::PoolFull {
                 pool: p.pool.clone(),

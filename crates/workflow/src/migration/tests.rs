@@ -73,6 +73,7 @@ impl<'w> Run<'w> {
             now: t0(),
             calendar: &cal,
             full: &[],
+            unbound: &[],
             host: None,
         };
         let (inst, events) = wf
@@ -90,6 +91,7 @@ impl<'w> Run<'w> {
             now: t0(),
             calendar: &self.cal,
             full: &[],
+            unbound: &[],
             host: None,
         };
         let cmd = Command::Act {
@@ -135,6 +137,7 @@ fn a_renamed_active_state_needs_a_mapping_and_then_moves_with_its_timer() {
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
@@ -167,6 +170,7 @@ fn votes_claims_and_branches_move_and_their_rules_still_hold_on_the_new_version(
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();
@@ -319,6 +323,7 @@ fn data_changes_are_made_checked_against_the_new_form_and_folded() {
         now: t0(),
         calendar: &run.cal,
         full: &[],
+        unbound: &[],
         host: None,
     };
     let e = m.migrate(&mut inst, 1, "h", &Actor::system(), env).unwrap();

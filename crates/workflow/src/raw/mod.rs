@@ -359,6 +359,7 @@ impl<'d> Reader<'d> {
             Some("parallel") => self.parallel(&f, &what, index, out),
             Some("final") => RawKind::Final {
                 outcome: self.req_string(&f, "outcome", &what),
+                places: self.places(&f, &what),
             },
             Some("waitlist") => RawKind::Waitlist {
                 pool: self.req_string(&f, "pool", &what),

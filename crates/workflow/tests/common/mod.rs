@@ -54,6 +54,7 @@ impl<'w> App<'w> {
                     now,
                     calendar: &cal,
                     full: &[],
+                    unbound: &[],
                     host: None,
                 },
             )
@@ -107,6 +108,7 @@ impl<'w> App<'w> {
             now: self.now,
             calendar: &self.cal,
             full: &[],
+            unbound: &[],
             host: None,
         };
         let events = self.wf.execute(&mut self.inst, actor, cmd, env)?;

@@ -29,6 +29,7 @@ pub(crate) struct Report {
     pub volumes: Counts,
     pub by_month: Vec<Group>,
     pub by_region: Vec<Group>,
+    pub by_intake: Vec<Group>,
     pub lead_times: Vec<Lead>,
     pub steps: Vec<Step>,
     pub agencies: Vec<Step>,

@@ -277,6 +277,7 @@ pub(super) fn empty_page(v: &Visitor, asked: Asked, problem: String) -> Page {
         months: Vec::new(),
         month_chart: String::new(),
         regions_rows: Vec::new(),
+        intakes_rows: Vec::new(),
         leads: Vec::new(),
         steps: Vec::new(),
         step_chart: String::new(),

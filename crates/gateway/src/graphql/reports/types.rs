@@ -219,6 +219,9 @@ pub struct Report {
     pub by_month: Vec<GroupCounts>,
     /// By the applicant's region.
     pub by_region: Vec<GroupCounts>,
+    /// By the intake the applications belong to (its name), for a programme admitting by
+    /// intake; applications of no intake are left out.
+    pub by_intake: Vec<GroupCounts>,
     /// Decided applications' lead times, by result.
     pub lead_times: Vec<LeadTime>,
     /// Per step and agency, slowest median (working days) first.
@@ -312,6 +315,7 @@ impl Report {
             volumes: r.volumes.into(),
             by_month: r.by_month.into_iter().map(group).collect(),
             by_region: r.by_region.into_iter().map(group).collect(),
+            by_intake: r.by_intake.into_iter().map(group).collect(),
             lead_times: r
                 .lead_times
                 .into_iter()

@@ -238,7 +238,7 @@ impl StateLabel {
             name: s.name().to_owned(),
             title: s.title().get(lang).to_owned(),
             outcome: match s.kind() {
-                StateKind::Final { outcome } => Some(outcome.clone()),
+                StateKind::Final { outcome, .. } => Some(outcome.clone()),
                 _ => None,
             },
             kind: kind.to_owned(),
