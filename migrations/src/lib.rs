@@ -27,6 +27,7 @@ mod m20261207_000002_report_facts;
 mod m20261208_000001_places;
 mod m20261208_000002_intakes;
 mod m20261208_000003_student_profiles;
+mod m20261209_000001_write_diet;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_places::Migration),
             Box::new(m20261208_000002_intakes::Migration),
             Box::new(m20261208_000003_student_profiles::Migration),
+            Box::new(m20261209_000001_write_diet::Migration),
         ]
     }
 }

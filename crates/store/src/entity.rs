@@ -219,6 +219,13 @@ pub mod task {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// `tasks.status = 'open'`, the value written out rather than bound: the open-task
+    /// indexes are partial (`WHERE status = 'open'`), and only a literal lets PostgreSQL's
+    /// generic plans (those a prepared statement gets after a few runs) use them.
+    pub(crate) fn is_open() -> sea_orm::sea_query::SimpleExpr {
+        Expr::cust(r#""tasks"."status" = 'open'"#)
+    }
 }
 
 pub mod event {

@@ -379,9 +379,9 @@ impl Store {
                     }
                 }
                 None => {
-                    pending
-                        .filter(timer::Column::Status.eq(TimerStatus::Pending))
-                        .col_expr(timer::Column::Status, Expr::value(TimerStatus::Cancelled))
+                    timer::Entity::delete_many()
+                        .filter(timer::Column::ApplicationId.eq(app))
+                        .filter(timer::Column::TaskNo.eq(t.id.0 as i32))
                         .exec(txn)
                         .await?;
                 }

@@ -17,7 +17,7 @@ use crate::commands::idempotency::Idem;
 use crate::commands::plan::{Log, SNAPSHOT_COLUMNS, Writer};
 use crate::connect::Backend;
 use crate::entity::application;
-use crate::entity::enums::{TaskStatus, TimerStatus};
+use crate::entity::enums::TaskStatus;
 use crate::error::{Result, corrupt};
 use crate::records::{TaskAction, TaskRecord};
 
@@ -176,7 +176,6 @@ pub(crate) async fn commit_command(
     let at = value_of(row, application::Column::UpdatedAt)?;
     b.offer(Slot::At, at);
     b.offer(Slot::Open, TaskStatus::Open.to_value());
-    b.offer(Slot::Pending, TimerStatus::Pending.to_value());
     if let Some(i) = idem {
         b.set(Slot::IdemScope, i.scope.clone())?;
         b.set(Slot::IdemKey, i.key.clone())?;

@@ -228,11 +228,13 @@ impl Build {
 
     fn timer_changes(&mut self, app: &str, guard: &str) -> String {
         let timer_changes = self.changes(Table::TimerChanges, &TIMER_CHANGE);
-        // Found by their primary key alone: a condition on `status` would let the planner
-        // scan every pending timer (`ix_timers_due`) instead — cost growing with the table.
-        let pending = self.p(Slot::Pending);
+        // A timer that fired, or whose task closed first, is deleted: only pending timers are
+        // kept (the audit log has what happened). A deletion writes no index entry, where a
+        // status update wrote one in each of the table's indexes. Found by the primary key
+        // alone: a condition on `status` would let the planner scan every pending timer
+        // (`ix_timers_due`) instead — cost growing with the table.
         format!(
-            "UPDATE timers SET status = CASE WHEN timers.status = {pending} THEN c.status ELSE timers.status END FROM {timer_changes} WHERE timers.application_id = {app} AND timers.task_no = c.task_no AND {guard}"
+            "DELETE FROM timers WHERE timers.application_id = {app} AND timers.task_no IN (SELECT c.task_no FROM {timer_changes}) AND {guard}"
         )
     }
 

@@ -32,9 +32,8 @@ pub(crate) enum Slot {
     /// The task an action completes, and its actor: the claim the update checks (NULL: none).
     ClaimTask,
     ClaimActor,
-    /// `tasks.status` open; `timers.status` pending.
+    /// `tasks.status` open.
     Open,
-    Pending,
     /// One cell of a row bound on its own: a table's row and column (by its [`written`] order).
     Cell {
         table: Table,
@@ -132,7 +131,8 @@ pub(crate) const TASK_CHANGE: [(&str, &str); 7] = [
     ("overdue", "boolean"),
 ];
 
-/// The columns of a pending timer's new status ([`Table::TimerChanges`]).
+/// The columns of a pending timer that fired or was cancelled ([`Table::TimerChanges`]): it is
+/// deleted.
 pub(crate) const TIMER_CHANGE: [(&str, &str); 2] = [("task_no", "int"), ("status", "text")];
 
 impl Table {

@@ -68,8 +68,8 @@ impl Store {
                 Err(Error::Rejected(
                     Rejection::NotDue(_) | Rejection::TaskNotOpen(_) | Rejection::Finished,
                 )) => {
-                    timer::Entity::update_many()
-                        .col_expr(timer::Column::Status, Expr::value(TimerStatus::Cancelled))
+                    // Its task closed or its application ended meanwhile: nothing to fire.
+                    timer::Entity::delete_many()
                         .filter(timer::Column::ApplicationId.eq(t.application_id))
                         .filter(timer::Column::TaskNo.eq(t.task_no))
                         .filter(timer::Column::Status.eq(TimerStatus::Pending))

@@ -12,7 +12,6 @@ use crate::directory::{
     Membership, NewPerson, Person, Role, check_email, check_id, check_language, check_roles,
     check_text, invalid, person_record,
 };
-use crate::entity::enums::TaskStatus;
 use crate::entity::{agency, api_key, organization, person, task};
 use crate::error::{Error, Result};
 use crate::{BackendKind, Store};
@@ -223,7 +222,7 @@ impl Store {
                 Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
             )
             .filter(task::Column::ClaimedBy.eq(id))
-            .filter(task::Column::Status.eq(TaskStatus::Open))
+            .filter(task::is_open())
             .exec(&txn)
             .await?;
         self.end_sessions_of(&txn, id).await?;

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::connect::BackendKind;
-use crate::entity::enums::{NotificationStatus, TaskStatus};
+use crate::entity::enums::NotificationStatus;
 use crate::entity::{event, notification, notification_attempt, outbox, task};
 use crate::error::Result;
 use crate::notifications::{Attempt, NewNotification, Notification, notification_record};
@@ -378,7 +378,7 @@ impl Store {
         Ok(task::Entity::find()
             .filter(task::Column::ApplicationId.eq(application_id))
             .filter(task::Column::TaskNo.eq(task_no))
-            .filter(task::Column::Status.eq(TaskStatus::Open))
+            .filter(task::is_open())
             .filter(task::Column::Overdue.eq(false))
             .one(self.db())
             .await?

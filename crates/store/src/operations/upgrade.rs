@@ -54,10 +54,20 @@ impl Store {
     /// Names the states of every event that gives an index; returns how many it rewrote.
     async fn name_event_states(&self) -> Result<i64> {
         let mut workflows: HashMap<Uuid, Arc<Workflow>> = HashMap::new();
-        let (mut after, mut rewritten) = (0, 0);
+        let (mut after, mut rewritten) = (None, 0);
         loop {
-            let batch = event::Entity::find()
-                .filter(event::Column::Id.gt(after))
+            // In the log's time order (`ix_events_at`): the entries' key is their
+            // application and sequence number, not their id.
+            let mut q = event::Entity::find();
+            if let Some((at, id)) = after {
+                q = q.filter(crate::reads::queries::after_pair(
+                    event::Column::At,
+                    at,
+                    event::Column::Id,
+                    id,
+                ));
+            }
+            let batch = q
                 .filter(event::Column::HashedPayload.is_null())
                 .filter(
                     event::Column::Kind.is_in(
@@ -67,6 +77,7 @@ impl Store {
                             .map(EventName::as_str),
                     ),
                 )
+                .order_by_asc(event::Column::At)
                 .order_by_asc(event::Column::Id)
                 .limit(BATCH)
                 .all(self.db())
@@ -74,7 +85,7 @@ impl Store {
             let Some(last) = batch.last() else {
                 return Ok(rewritten);
             };
-            after = last.id;
+            after = Some((last.at, last.id));
             let txn = self.writer().begin().await?;
             for e in batch {
                 let unreadable = |column: &'static str, reason: String| Error::Unreadable {
@@ -107,7 +118,8 @@ impl Store {
                     event::Entity::update_many()
                         .col_expr(event::Column::Payload, Expr::value(payload.to_string()))
                         .col_expr(event::Column::HashedPayload, Expr::value(e.payload))
-                        .filter(event::Column::Id.eq(e.id))
+                        .filter(event::Column::ApplicationId.eq(e.application_id))
+                        .filter(event::Column::Seq.eq(e.seq))
                         .exec(&txn)
                         .await?;
                     rewritten += 1;

@@ -48,7 +48,7 @@ impl Store {
             .column(task::Column::Assignee)
             .column_as(task::Column::Id.count(), "open")
             .column_as(overdue, "overdue")
-            .filter(task::Column::Status.eq(DbTaskStatus::Open))
+            .filter(task::is_open())
             .group_by(task::Column::Assignee)
             .into_tuple()
             .all(self.db())

@@ -20,7 +20,7 @@ use crate::{BackendKind, Store};
 
 /// The open tasks of an inbox a filter lets through.
 fn inbox_where(backend: BackendKind, owner: &InboxOwner, filter: &InboxFilter) -> Condition {
-    let mut c = Condition::all().add(task::Column::Status.eq(DbTaskStatus::Open));
+    let mut c = Condition::all().add(task::is_open());
     c = match owner {
         InboxOwner::Agency(a) => c.add(task::Column::Assignee.eq(a.as_str())),
         InboxOwner::Applicant(org) => c

@@ -283,24 +283,36 @@ impl Store {
         }
     }
 
-    /// Keeps the facts of the applications of audit-log entries after `cursor` (read
-    /// [`ENTRIES`] at a time) and moves it past them; returns how many it measured.
-    async fn keep_changed(&self, cursor: &mut i64) -> Result<u64> {
+    /// Keeps the facts of the applications of audit-log entries after `cursor` (its time and
+    /// id; read [`ENTRIES`] at a time along `ix_events_at`) and moves it past them; returns
+    /// how many it measured.
+    async fn keep_changed(&self, cursor: &mut (DateTime<Utc>, i64)) -> Result<u64> {
         let mut measured = 0;
         loop {
-            let entries: Vec<(i64, Uuid)> = event::Entity::find()
+            let entries: Vec<(DateTime<Utc>, i64, Uuid)> = event::Entity::find()
                 .select_only()
-                .columns([event::Column::Id, event::Column::ApplicationId])
-                .filter(event::Column::Id.gt(*cursor))
+                .columns([
+                    event::Column::At,
+                    event::Column::Id,
+                    event::Column::ApplicationId,
+                ])
+                .filter(crate::reads::queries::after_pair(
+                    event::Column::At,
+                    cursor.0,
+                    event::Column::Id,
+                    cursor.1,
+                ))
+                .order_by_asc(event::Column::At)
                 .order_by_asc(event::Column::Id)
                 .limit(ENTRIES)
                 .into_tuple()
                 .all(self.db())
                 .await?;
-            let Some(&(last, _)) = entries.last() else {
+            let Some(&(at, id, _)) = entries.last() else {
                 return Ok(measured);
             };
-            let mut ids: Vec<Uuid> = entries.iter().map(|e| e.1).collect();
+            let last = (at, id);
+            let mut ids: Vec<Uuid> = entries.iter().map(|e| e.2).collect();
             ids.sort_unstable();
             ids.dedup();
             for chunk in ids.chunks(PAGE as usize) {
@@ -320,13 +332,16 @@ impl Store {
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
-            let mut cursor: Option<i64> = None;
+            let mut cursor: Option<(DateTime<Utc>, i64)> = None;
             while tick_or_stop(every, &mut stop).await {
                 let pass = async {
                     match cursor.as_mut() {
                         Some(c) => store.keep_changed(c).await,
                         None => {
-                            let head = store.audit_head().await?.map_or(0, |h| h.event);
+                            let head = store
+                                .audit_head()
+                                .await?
+                                .map_or((DateTime::<Utc>::UNIX_EPOCH, 0), |h| (h.at, h.event));
                             let n = store.keep_report_facts().await?;
                             cursor = Some(head);
                             Ok(n)

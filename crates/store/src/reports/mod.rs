@@ -278,25 +278,27 @@ mod tests;
 pub struct AuditHead {
     /// Its id (entries are numbered in the order they were written).
     pub event: i64,
+    /// When it happened.
+    pub at: chrono::DateTime<chrono::Utc>,
     /// Its hash (the application's chain up to it).
     pub hash: String,
 }
 
 impl crate::Store {
-    /// The newest entry of the audit log, if any.
+    /// The newest entry of the audit log, if any: the latest in time (and of those the last
+    /// written), read backwards along `ix_events_at`.
     pub async fn audit_head(&self) -> crate::Result<Option<AuditHead>> {
+        use crate::entity::event::{Column, Entity};
         use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-        let head: Option<(i64, String)> = crate::entity::event::Entity::find()
+        let head: Option<(i64, chrono::DateTime<chrono::Utc>, String)> = Entity::find()
             .select_only()
-            .columns([
-                crate::entity::event::Column::Id,
-                crate::entity::event::Column::Hash,
-            ])
-            .order_by_desc(crate::entity::event::Column::Id)
+            .columns([Column::Id, Column::At, Column::Hash])
+            .order_by_desc(Column::At)
+            .order_by_desc(Column::Id)
             .limit(1)
             .into_tuple()
             .one(self.db())
             .await?;
-        Ok(head.map(|(event, hash)| AuditHead { event, hash }))
+        Ok(head.map(|(event, at, hash)| AuditHead { event, at, hash }))
     }
 }

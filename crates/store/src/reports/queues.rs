@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::measure::DAY;
 use crate::Store;
-use crate::entity::enums::TaskStatus as DbTaskStatus;
 use crate::entity::task;
 use crate::error::Result;
 
@@ -68,7 +67,7 @@ impl Store {
                 task::Column::WorkflowKey,
                 task::Column::WorkflowVersion,
             ])
-            .filter(task::Column::Status.eq(DbTaskStatus::Open));
+            .filter(task::is_open());
         if let Some(key) = workflow_key {
             find = find.filter(task::Column::WorkflowKey.eq(key));
         }
