@@ -52,6 +52,26 @@ async fn inboxes_and_lists_filter_and_count(s: Server) {
     assert_eq!(all["totalCount"], 4, "{all}");
     assert_eq!(all["nodes"].as_array().unwrap().len(), 1);
     assert_eq!(all["pageInfo"]["hasNextPage"], true);
+    // Counted up to a bound: past it, one more than the bound says "more"; under it, exact.
+    for (up_to, n) in [(2, 3), (4, 4), (10, 4)] {
+        let r = s
+            .gql(
+                Some(&chen),
+                "query($u: Int!) { inbox(first: 1) { totalCount(upTo: $u) } applications { totalCount(upTo: $u) } }",
+                json!({"u": up_to}),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        assert_eq!(r["data"]["inbox"]["totalCount"], n, "upTo {up_to}: {r}");
+        assert_eq!(
+            r["data"]["applications"]["totalCount"], n,
+            "upTo {up_to}: {r}"
+        );
+    }
+    let r = s
+        .query(Some(&chen), "{ inbox(first: 1) { totalCount(upTo: 0) } }")
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     // Claim one.
     let first_task = all["nodes"][0]["id"].clone();
     let r = s.gql(Some(&chen), CLAIM, json!({"t": first_task})).await;

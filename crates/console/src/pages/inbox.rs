@@ -20,13 +20,13 @@ const DUE_SOON_HOURS: i64 = 48;
 const INBOX: &str = r#"query($filter: InboxFilterInput, $overdueFilter: InboxFilterInput, $order: InboxOrderBy) {
   workflows { key title }
   inbox(first: 50, filter: $filter, orderBy: $order) {
-    totalCount
+    totalCount(upTo: 10000)
     nodes {
       id applicationId title assignee dueAt overdue openedAt claimedBy
       application { reference organizationName workflowKey }
     }
   }
-  overdue: inbox(first: 1, filter: $overdueFilter) { totalCount }
+  overdue: inbox(first: 1, filter: $overdueFilter) { totalCount(upTo: 10000) }
 }"#;
 
 #[derive(Deserialize)]
@@ -174,8 +174,10 @@ struct InboxPage {
 struct Table {
     t: &'static Text,
     query: String,
-    total: i64,
-    overdue: i64,
+    /// How many, or `10,000+` (counting stops there).
+    total: String,
+    one: bool,
+    overdue: String,
     rows: Vec<Row>,
 }
 
@@ -217,11 +219,36 @@ async fn table(
     let table = Table {
         t,
         query: filters.query_string(),
-        total: answer.inbox.total_count,
-        overdue: answer.overdue.total_count,
+        total: counted(answer.inbox.total_count),
+        one: answer.inbox.total_count == 1,
+        overdue: counted(answer.overdue.total_count),
         rows,
     };
     Ok((table, answer.workflows))
+}
+
+/// A count the inbox's query stopped at [`COUNTED_UP_TO`]: beyond it, `10,000+`.
+fn counted(n: i64) -> String {
+    if n > COUNTED_UP_TO {
+        format!("{}+", group_thousands(COUNTED_UP_TO))
+    } else {
+        n.to_string()
+    }
+}
+
+/// Where the inbox's counts stop (its query's `totalCount(upTo:)`).
+const COUNTED_UP_TO: i64 = 10_000;
+
+fn group_thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `GET /inbox`.
@@ -255,5 +282,17 @@ pub(crate) async fn rows(
     match table(&c, &v, &filters).await {
         Ok((t, _)) => html(&t),
         Err(refused) => refused,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn counts_past_the_cap_read_as_more() {
+        assert_eq!(counted(0), "0");
+        assert_eq!(counted(10_000), "10000");
+        assert_eq!(counted(10_001), "10,000+");
     }
 }

@@ -311,11 +311,17 @@ pub enum Total {
 
 #[Object]
 impl Total {
-    /// How many items every page holds together.
-    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+    /// How many items every page holds together. With `upTo`, counting stops past it: a
+    /// result above `upTo` means "more than `upTo`" (what a page shows as "10,000+"), and a
+    /// big list costs no more to count than `upTo` items.
+    async fn total_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(minimum = 1, maximum = 1_000_000))] up_to: Option<u64>,
+    ) -> GqlResult<u64> {
         match self {
-            Total::Inbox(owner, filter) => store(ctx).count_inbox(owner, filter).await,
-            Total::Applications(filter) => store(ctx).count_applications(filter).await,
+            Total::Inbox(owner, filter) => store(ctx).count_inbox_up_to(owner, filter, up_to).await,
+            Total::Applications(filter) => store(ctx).count_applications_up_to(filter, up_to).await,
             Total::Nothing => Ok(0),
         }
         .map_err(from_store)

@@ -18,11 +18,11 @@ use serde_json::Value;
 use softland_workflow::{Actor, Assignee, Command, Env, Party, Workflow};
 use uuid::Uuid;
 
-use crate::Store;
 use crate::commands::plan::{Writer, plan_events, snapshot};
 use crate::entity::{application, event, organization, task, timer};
 use crate::error::{Error, Result};
 use crate::hash::genesis;
+use crate::{BackendKind, Store};
 
 /// One application to load: submitted at `submitted_at`, then taken through `steps`.
 #[derive(Debug, Clone)]
@@ -183,10 +183,16 @@ impl Store {
 
 impl Store {
     /// Refreshes the query planner's statistics (after a bulk load, so the planner knows the
-    /// tables' new sizes before autovacuum or the next `PRAGMA optimize` would tell it).
+    /// tables' new sizes before autovacuum or the next `PRAGMA optimize` would tell it). On
+    /// PostgreSQL it vacuums too (`VACUUM (ANALYZE)`): that sets the visibility map the
+    /// index-only scans of counts and inbox pages need, which autovacuum would set only later.
     pub async fn analyze(&self) -> Result<()> {
         use sea_orm::ConnectionTrait;
-        self.db().execute_unprepared("ANALYZE").await?;
+        let sql = match self.inner.backend.kind() {
+            BackendKind::Postgres => "VACUUM (ANALYZE)",
+            BackendKind::Sqlite => "ANALYZE",
+        };
+        self.db().execute_unprepared(sql).await?;
         Ok(())
     }
 }

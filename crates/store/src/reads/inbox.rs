@@ -156,12 +156,31 @@ impl Store {
 
     /// How many open tasks the inbox holds with the filter (all pages).
     pub async fn count_inbox(&self, owner: &InboxOwner, filter: &InboxFilter) -> Result<u64> {
+        self.count_inbox_up_to(owner, filter, None).await
+    }
+
+    /// [`Store::count_inbox`], counting no further than `up_to + 1` when given (a result
+    /// above `up_to` says "more than `up_to`"): a big inbox costs what `up_to` rows cost,
+    /// even before `VACUUM` has set the visibility map its index-only count would need.
+    pub async fn count_inbox_up_to(
+        &self,
+        owner: &InboxOwner,
+        filter: &InboxFilter,
+        up_to: Option<u64>,
+    ) -> Result<u64> {
         let mut n = 0;
         for part in parts(owner) {
-            n += task::Entity::find()
-                .filter(inbox_where(self.backend(), &part, filter))
-                .count(self.db())
-                .await?;
+            let q = task::Entity::find().filter(inbox_where(self.backend(), &part, filter));
+            n += match up_to {
+                Some(cap) => {
+                    let left = cap.saturating_add(1).saturating_sub(n);
+                    if left == 0 {
+                        break;
+                    }
+                    self.count_at_most(q, left).await?
+                }
+                None => q.count(self.db()).await?,
+            };
         }
         Ok(n)
     }

@@ -249,14 +249,48 @@ impl Store {
 
     /// How many applications the filter lets through (all pages).
     pub async fn count_applications(&self, filter: &ApplicationFilter) -> Result<u64> {
+        self.count_applications_up_to(filter, None).await
+    }
+
+    /// [`Store::count_applications`], counting no further than `up_to + 1` when given (a
+    /// result above `up_to` says "more than `up_to`"): at most that many rows are read.
+    pub async fn count_applications_up_to(
+        &self,
+        filter: &ApplicationFilter,
+        up_to: Option<u64>,
+    ) -> Result<u64> {
         let Some(overseen) = self.overseen_condition(filter).await? else {
             return Ok(0);
         };
-        Ok(application::Entity::find()
+        let q = application::Entity::find()
             .filter(applications_where(self.backend(), filter))
-            .filter(overseen)
-            .count(self.db())
-            .await?)
+            .filter(overseen);
+        match up_to {
+            Some(n) => self.count_at_most(q, n.saturating_add(1)).await,
+            None => Ok(q.count(self.db()).await?),
+        }
+    }
+
+    /// How many rows `q` selects, reading no more than `limit` of them:
+    /// `SELECT count(*) FROM (SELECT 1 … LIMIT limit)`.
+    pub(crate) async fn count_at_most<E: EntityTrait>(
+        &self,
+        q: sea_orm::Select<E>,
+        limit: u64,
+    ) -> Result<u64> {
+        use sea_orm::sea_query::{Alias, Expr, Query};
+        use sea_orm::{ConnectionTrait, QueryTrait};
+        let inner = q.select_only().expr(Expr::val(1)).limit(limit).into_query();
+        let outer = Query::select()
+            .expr_as(Expr::cust("count(*)"), Alias::new("n"))
+            .from_subquery(inner, Alias::new("t"))
+            .to_owned();
+        let backend = self.db().get_database_backend();
+        let n: i64 = match self.db().query_one_raw(backend.build(&outer)).await? {
+            Some(row) => row.try_get("", "n")?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// The condition `filter.overseen_by` makes: applications of the workflow versions whose
