@@ -39,7 +39,11 @@ pub(crate) fn page<M, T>(
     })
 }
 
-/// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`.
+/// Keyset condition "strictly after `(key, id)`" for a list ordered by `key, id`. It says
+/// `key >= k` as well, a term both databases take as the start of a range scan of a
+/// `(key, id)` index; the "or" alone they would check row by row from the index's start (a
+/// cursor deep into a big table — the report keeper's, an export's — would read everything
+/// before it on every page).
 pub(crate) fn after_pair<K, I, V, W>(key: K, k: V, id_col: I, id: W) -> Condition
 where
     K: ColumnTrait,
@@ -47,9 +51,11 @@ where
     V: Into<sea_orm::Value> + Clone,
     W: Into<sea_orm::Value>,
 {
-    Condition::any()
-        .add(key.gt(k.clone()))
-        .add(Condition::all().add(key.eq(k)).add(id_col.gt(id)))
+    Condition::all().add(key.gte(k.clone())).add(
+        Condition::any()
+            .add(key.gt(k.clone()))
+            .add(Condition::all().add(key.eq(k)).add(id_col.gt(id))),
+    )
 }
 
 pub(crate) fn bad_cursor(c: &str) -> Error {
