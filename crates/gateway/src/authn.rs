@@ -24,6 +24,8 @@ pub struct Authenticator {
 pub enum Refusal {
     /// The database could not say (the server's failure, not the caller's).
     Unavailable,
+    /// The database was out of reach for a moment (a failover, a restart): try again.
+    Unreachable,
     /// A session cookie came without the session's `X-CSRF-Token`.
     NoCsrf,
 }
@@ -41,6 +43,11 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn unavailable(e: &softland_store::Error) -> Refusal {
+    if e.is_unreachable() {
+        tracing::warn!(error = %e, "cannot authenticate: the database is out of reach");
+        crate::metrics::error(ErrorCode::Unavailable);
+        return Refusal::Unreachable;
+    }
     tracing::error!(error = %e, "cannot authenticate: the key store is unavailable");
     crate::metrics::error(ErrorCode::Internal);
     Refusal::Unavailable

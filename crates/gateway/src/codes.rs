@@ -91,6 +91,8 @@ impl From<&StoreError> for ErrorCode {
             | StoreError::InvalidDirectory(_)
             | StoreError::InvalidPosition(_)
             | StoreError::InvalidPlan(_) => ErrorCode::BadUserInput,
+            // The database was out of reach for a moment (a failover, a restart): retryable.
+            e if e.is_unreachable() => ErrorCode::Unavailable,
             _ => ErrorCode::Internal,
         }
     }

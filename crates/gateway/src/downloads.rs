@@ -95,7 +95,7 @@ pub(crate) async fn reader(
             ErrorCode::Unauthenticated,
             "missing or invalid credentials: send `Authorization: Bearer <token>`",
         )),
-        Err(Refusal::Unavailable | Refusal::NoCsrf) => Err(unavailable()),
+        Err(Refusal::Unavailable | Refusal::Unreachable | Refusal::NoCsrf) => Err(unavailable()),
     }
 }
 

@@ -106,6 +106,17 @@ pub(crate) fn from_store(e: StoreError) -> Error {
                 ext.set("pool", pool.as_str());
             })
         }
+        // What failed is in the log; the caller learns only that it may try again (a command
+        // with its idempotency key is safe to repeat whether or not it committed).
+        _ if code == ErrorCode::Unavailable => {
+            tracing::warn!(error = %e, "the database is out of reach");
+            Error::new("the database is out of reach for a moment; try again").extend_with(
+                |_, ext| {
+                    ext.set("code", ErrorCode::Unavailable.as_str());
+                    ext.set("retryable", true);
+                },
+            )
+        }
         _ if code == ErrorCode::Internal => {
             tracing::error!(error = %e, "internal error");
             coded(ErrorCode::Internal, "internal error; it has been logged")

@@ -128,6 +128,13 @@ pub(crate) async fn graphql(
         }
         Ok(c) => c,
         Err(Refusal::Unavailable) => return unavailable(),
+        Err(Refusal::Unreachable) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the database is out of reach for a moment; try again",
+            );
+        }
         Err(Refusal::NoCsrf) => {
             return refuse(
                 StatusCode::FORBIDDEN,

@@ -152,6 +152,18 @@ impl Error {
         )
     }
 
+    /// Whether the database could not be reached or stopped serving writes mid-request — a
+    /// connection lost or refused, the pool timing out, a server shutting down or starting,
+    /// a primary demoted under the connection (PostgreSQL's failover): nothing the caller
+    /// did, and worth trying again (with its idempotency key, a command is safe to retry
+    /// whether or not it committed).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Error::Db(e) => is_unreachable(e),
+            _ => false,
+        }
+    }
+
     /// Whether the database refused because of a unique-key clash (a concurrent duplicate).
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
@@ -200,6 +212,35 @@ fn is_check_violation(e: &sea_orm::DbErr) -> bool {
         .is_some_and(|code| code == "23514" || code == "275")
 }
 
+/// See [`Error::is_unreachable`]. PostgreSQL's SQLSTATEs: class 08 (connection exception),
+/// 57P01 `admin_shutdown`, 57P02 `crash_shutdown`, 57P03 `cannot_connect_now`, 25006
+/// `read_only_sql_transaction` (a write reached a server that is a replica now); and the
+/// driver's own: an I/O error, a pool timed out or closed, a protocol error on a dropped
+/// connection.
+pub(crate) fn is_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s))
+        | DbErr::Conn(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match &**sqlx {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        other => other
+            .as_database_error()
+            .and_then(|db| db.code())
+            .is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "25006")
+            }),
+    }
+}
+
 pub(crate) fn is_busy(e: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr};
     let (DbErr::Exec(RuntimeErr::SqlxError(sqlx))
@@ -223,6 +264,25 @@ pub(crate) fn is_busy(e: &sea_orm::DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A PostgreSQL server that is not there (a primary gone in a failover, before the proxy
+    /// routes to the new one) is out of reach, not a failure of ours; a bad statement is not.
+    #[tokio::test]
+    async fn a_database_out_of_reach_is_unreachable() {
+        use sea_orm::{ConnectOptions, Database};
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        let mut o = ConnectOptions::new("postgres://postgres@127.0.0.1:1/softland");
+        o.connect_timeout(std::time::Duration::from_secs(2))
+            .sqlx_logging(false);
+        let e = Database::connect(o).await.expect_err("nobody listens");
+        assert!(Error::Db(e).is_unreachable());
+        let sqlite = Database::connect("sqlite::memory:").await.expect("sqlite");
+        let e = sea_orm::ConnectionTrait::execute_unprepared(&sqlite, "SELEC 1")
+            .await
+            .expect_err("syntax");
+        assert!(!Error::Db(e).is_unreachable());
+        assert!(!Error::NotFound("x".into()).is_unreachable());
+    }
 
     /// A real busy SQLite database is recognised by its code.
     #[tokio::test]

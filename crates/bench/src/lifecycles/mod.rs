@@ -56,6 +56,15 @@ impl Drop for ServerProc {
 
 fn start_server(db: &str, workflows: &std::path::Path) -> anyhow::Result<ServerProc> {
     let exe = std::env::current_exe().context("cannot find the softland executable")?;
+    // The server's log (warnings and errors) goes to `SOFTLAND_BENCH_SERVER_LOG` when set: what
+    // an error the report counts was, in the server's words.
+    let log = match std::env::var_os("SOFTLAND_BENCH_SERVER_LOG") {
+        Some(path) => Stdio::from(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.to_string_lossy()))?,
+        ),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(exe)
         .args([
             "serve",
@@ -72,7 +81,7 @@ fn start_server(db: &str, workflows: &std::path::Path) -> anyhow::Result<ServerP
         .arg(workflows)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .context("cannot start softland serve")?;
     let stdout = child.stdout.take().context("no stdout")?;
