@@ -37,8 +37,14 @@ const INDEXES: [(&str, &str, &str, &str); 3] = [
     ),
 ];
 
-async fn rebuild(m: &SchemaManager<'_>, open_only: bool) -> Result<(), DbErr> {
-    if m.get_database_backend() != DbBackend::Sqlite {
+/// On `backend` only: the inbox indexes over open tasks (`open_only`), or back to the full
+/// ones. PostgreSQL's turn came later (`m20261209_000001_write_diet`).
+pub(crate) async fn rebuild(
+    m: &SchemaManager<'_>,
+    backend: DbBackend,
+    open_only: bool,
+) -> Result<(), DbErr> {
+    if m.get_database_backend() != backend {
         return Ok(());
     }
     let db = m.get_connection();
@@ -67,10 +73,10 @@ async fn rebuild(m: &SchemaManager<'_>, open_only: bool) -> Result<(), DbErr> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        rebuild(m, true).await
+        rebuild(m, DbBackend::Sqlite, true).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        rebuild(m, false).await
+        rebuild(m, DbBackend::Sqlite, false).await
     }
 }

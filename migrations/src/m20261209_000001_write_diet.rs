@@ -18,58 +18,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+use crate::m20261129_000007_sqlite_open_task_indexes::rebuild;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// `(full index, its columns; open-task index, its columns)`, as `m20261129_000007` names
-/// them on SQLite.
-const INDEXES: [(&str, &str, &str, &str); 3] = [
-    (
-        "ix_tasks_inbox",
-        "assignee, status, inbox_order, id",
-        "ix_tasks_open_inbox",
-        "assignee, inbox_order, id",
-    ),
-    (
-        "ix_tasks_applicant_inbox",
-        "organization, assignee, status, inbox_order, id",
-        "ix_tasks_open_applicant_inbox",
-        "organization, assignee, inbox_order, id",
-    ),
-    (
-        "ix_tasks_inbox_opened",
-        "assignee, status, opened_at, id",
-        "ix_tasks_open_by_opening",
-        "assignee, opened_at, id",
-    ),
-];
-
-async fn rebuild(m: &SchemaManager<'_>, open_only: bool) -> Result<(), DbErr> {
-    if m.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    let db = m.get_connection();
-    for (full, full_columns, open, open_columns) in INDEXES {
-        let (create, drop) = if open_only {
-            (
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {open} ON tasks ({open_columns}) \
-                     WHERE status = 'open'"
-                ),
-                full,
-            )
-        } else {
-            (
-                format!("CREATE INDEX IF NOT EXISTS {full} ON tasks ({full_columns})"),
-                open,
-            )
-        };
-        db.execute_unprepared(&create).await?;
-        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {drop}"))
-            .await?;
-    }
-    Ok(())
-}
 
 /// The audit log's primary key: `(application_id, seq)`, or (down) `id` again.
 async fn rekey_events(m: &SchemaManager<'_>, by_chain: bool) -> Result<(), DbErr> {
@@ -90,7 +42,7 @@ async fn rekey_events(m: &SchemaManager<'_>, by_chain: bool) -> Result<(), DbErr
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        rebuild(m, true).await?;
+        rebuild(m, DbBackend::Postgres, true).await?;
         rekey_events(m, true).await?;
         m.get_connection()
             .execute_unprepared("DELETE FROM timers WHERE status <> 'pending'")
@@ -101,6 +53,6 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // The deleted timers' history stays in the audit log; they are not made again.
         rekey_events(m, false).await?;
-        rebuild(m, false).await
+        rebuild(m, DbBackend::Postgres, false).await
     }
 }

@@ -17,16 +17,16 @@ use crate::visitor::{SignedIn, Visitor, encode};
 /// Tasks due within this many hours are "due soon".
 const DUE_SOON_HOURS: i64 = 48;
 
-const INBOX: &str = r#"query($filter: InboxFilterInput, $overdueFilter: InboxFilterInput, $order: InboxOrderBy) {
+const INBOX: &str = r#"query($filter: InboxFilterInput, $overdueFilter: InboxFilterInput, $order: InboxOrderBy, $upTo: Int) {
   workflows { key title }
   inbox(first: 50, filter: $filter, orderBy: $order) {
-    totalCount(upTo: 10000)
+    totalCount(upTo: $upTo)
     nodes {
       id applicationId title assignee dueAt overdue openedAt claimedBy
       application { reference organizationName workflowKey }
     }
   }
-  overdue: inbox(first: 1, filter: $overdueFilter) { totalCount(upTo: 10000) }
+  overdue: inbox(first: 1, filter: $overdueFilter) { totalCount(upTo: $upTo) }
 }"#;
 
 #[derive(Deserialize)]
@@ -140,6 +140,7 @@ impl Filters {
             "filter": filter,
             "overdueFilter": overdue_filter,
             "order": order,
+            "upTo": COUNTED_UP_TO,
         })
     }
 
@@ -236,7 +237,7 @@ fn counted(n: i64) -> String {
     }
 }
 
-/// Where the inbox's counts stop (its query's `totalCount(upTo:)`).
+/// Where the inbox's counts stop (its query's `totalCount(upTo: $upTo)`).
 const COUNTED_UP_TO: i64 = 10_000;
 
 fn group_thousands(n: i64) -> String {
