@@ -24,6 +24,7 @@ mod dsl_schema;
 mod evolving;
 mod evolving_traffic;
 mod exports;
+mod failover;
 mod four_eyes;
 mod fuzz_http;
 mod graphql;

@@ -21,22 +21,22 @@ use crate::support::{Server, code, eventually, gql_at, root, temp_dir};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Delivery {
+pub(crate) struct Delivery {
     path: String,
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
+    pub(crate) id: String,
+    pub(crate) timestamp: String,
+    pub(crate) signature: String,
+    pub(crate) body: String,
 }
 
 impl Delivery {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
-    fn seq(&self) -> i64 {
+    pub(crate) fn seq(&self) -> i64 {
         self.json()["data"]["seq"].as_i64().unwrap()
     }
-    fn app(&self) -> String {
+    pub(crate) fn app(&self) -> String {
         self.json()["data"]["applicationId"]
             .as_str()
             .unwrap()
@@ -45,7 +45,7 @@ impl Delivery {
 }
 
 #[derive(Debug, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Mutex<Vec<Delivery>>,
     /// Path → answers of 500 still to give.
     failures: Mutex<HashMap<String, usize>>,
@@ -54,7 +54,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn at(&self, path: &str) -> Vec<Delivery> {
+    pub(crate) fn at(&self, path: &str) -> Vec<Delivery> {
         self.got
             .lock()
             .unwrap()
@@ -102,7 +102,7 @@ async fn receive(
 }
 
 /// A receiver on loopback; its base URL.
-async fn receiver() -> (String, Arc<Receiver>) {
+pub(crate) async fn receiver() -> (String, Arc<Receiver>) {
     let r = Arc::new(Receiver::default());
     let app = axum::Router::new()
         .route("/hooks/{path}", axum::routing::post(receive))
@@ -153,7 +153,7 @@ fn verify(secret: &str, id: &str, timestamp: &str, signature: &str, body: &str) 
 const CREATE: &str = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret endpoint { id owner url eventTypes } } }";
 
 /// Registers an endpoint as `token`; (id, secret).
-async fn endpoint(s: &Server, token: &str, url: &str, types: Value) -> (String, String) {
+pub(crate) async fn endpoint(s: &Server, token: &str, url: &str, types: Value) -> (String, String) {
     let r = s
         .gql(
             Some(token),
@@ -183,7 +183,7 @@ async fn person(s: &Server, input: Value) -> String {
 }
 
 /// (seq, kind) of every audit-log entry of an application that announces an event type.
-async fn announced(s: &Server, app: &str) -> BTreeMap<i64, String> {
+pub(crate) async fn announced(s: &Server, app: &str) -> BTreeMap<i64, String> {
     let r = s
         .gql(
             Some(&s.admin),
@@ -216,7 +216,7 @@ async fn announced(s: &Server, app: &str) -> BTreeMap<i64, String> {
         .collect()
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -224,7 +224,7 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
-const ALLOW_LOOPBACK: (&str, &str) = ("SOFTLAND_WEBHOOK_ALLOW", "127.0.0.0/8");
+pub(crate) const ALLOW_LOOPBACK: (&str, &str) = ("SOFTLAND_WEBHOOK_ALLOW", "127.0.0.0/8");
 
 #[tokio::test]
 async fn webhooks_are_signed_filtered_ordered_retried_and_redelivered() {

@@ -7,6 +7,15 @@
 #   tests/ha/cluster.sh start DIR [N]    # N PostgreSQL instances (default 2); prints the URL
 #   tests/ha/cluster.sh stop DIR
 #
+# Faults, for the failover test (tests/e2e/failover.rs):
+#   tests/ha/cluster.sh crash DIR        # kill -9 the primary's Patroni and postmaster; prints
+#                                        # its name (the machine died)
+#   tests/ha/cluster.sh revive DIR NAME  # starts NAME's Patroni again: it rejoins as a replica
+#   tests/ha/cluster.sh switchover DIR   # asks Patroni to hand the primary role to the sync
+#                                        # standby; prints the old primary's name
+#   tests/ha/cluster.sh healthy DIR N    # waits until one leader and N-1 streaming replicas,
+#                                        # one of them the synchronous standby
+#
 # Ports (loopback only): HAProxy 5440 (the primary), PostgreSQL 5441…, Patroni's REST API
 # 8011…, etcd 23790 (clients) and 23800 (peers). PostgreSQL runs as the `postgres` user
 # (initdb refuses root), trust authentication on 127.0.0.1.
@@ -18,7 +27,9 @@ PROXY_PORT=5440
 
 install() {
   command -v etcd >/dev/null && command -v haproxy >/dev/null \
-    || apt-get install -y -q etcd-server haproxy >/dev/null
+    || { export DEBIAN_FRONTEND=noninteractive
+         apt-get install -y -q etcd-server haproxy >/dev/null 2>&1 \
+           || { apt-get update -q && apt-get install -y -q etcd-server haproxy >/dev/null; }; }
   if [[ ! -x "$VENV/bin/patroni" ]]; then
     # Debian's own Python: the `postgres` user runs Patroni, and may not read root's.
     rm -rf "$VENV"
@@ -39,7 +50,7 @@ etcd3:
   hosts: [127.0.0.1:23790]
 bootstrap:
   dcs:
-    ttl: 10
+    ttl: 20
     loop_wait: 1
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
@@ -112,23 +123,66 @@ start() { # DIR N
   for i in $(seq 1 "$n"); do
     node_config "$dir" "$i" >"$dir/pg$i.yml"
     chown postgres:postgres "$dir/pg$i.yml"
-    runuser -u postgres -- "$VENV/bin/patroni" "$dir/pg$i.yml" >"$dir/pg$i.log" 2>&1 &
-    echo $! >"$dir/patroni$i.pid"
+    patroni "$dir" "pg$i"
   done
   haproxy_config "$n" >"$dir/haproxy.cfg"
   haproxy -f "$dir/haproxy.cfg" -D -p "$dir/haproxy.pid"
   # Ready: a primary answers through the proxy, and every replica streams from it.
-  for _ in $(seq 1 120); do
+  if healthy "$dir" "$n" 120; then
+    echo "postgres://postgres@127.0.0.1:$PROXY_PORT"
+  else
+    echo "the cluster did not come up; logs in $dir" >&2
+    return 1
+  fi
+}
+
+members() { # DIR: the members as JSON
+  "$VENV/bin/patronictl" -c "$1/pg1.yml" list -f json 2>/dev/null
+}
+
+leader() { # DIR: the primary's name (empty while there is none)
+  members "$1" | python3 -c 'import json,sys; print(next((m["Member"] for m in json.load(sys.stdin) if m["Role"] == "Leader" and m["State"] == "running"), ""))' 2>/dev/null || true
+}
+
+healthy() { # DIR N [SECONDS]: a primary through the proxy, N-1 replicas streaming, one sync
+  local dir="$1" n="$2" tries="${3:-120}"
+  for _ in $(seq 1 "$tries"); do
     if psql -h 127.0.0.1 -p "$PROXY_PORT" -U postgres -d postgres -Atc 'SELECT pg_is_in_recovery()' 2>/dev/null | grep -qx f \
-      && [[ "$("$VENV/bin/patronictl" -c "$dir/pg1.yml" list -f json 2>/dev/null \
-        | python3 -c 'import json,sys; print(sum(1 for m in json.load(sys.stdin) if m["State"] in ("running","streaming")))')" == "$n" ]]; then
-      echo "postgres://postgres@127.0.0.1:$PROXY_PORT"
+      && [[ "$(members "$dir" | python3 -c '
+import json, sys
+ms = json.load(sys.stdin)
+leaders = sum(1 for m in ms if m["Role"] == "Leader" and m["State"] == "running")
+streaming = sum(1 for m in ms if m["Role"] != "Leader" and m["State"] == "streaming")
+sync = any(m["Role"] == "Sync Standby" for m in ms)
+print("ok" if leaders == 1 and streaming == len(ms) - 1 and (sync or len(ms) == 1) else "no")
+' 2>/dev/null)" == ok && "$(members "$dir" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" == "$n" ]]; then
       return 0
     fi
     sleep 1
   done
-  echo "the cluster did not come up; logs in $dir" >&2
   return 1
+}
+
+patroni() { # DIR NAME: starts NAME's Patroni
+  local dir="$1" name="$2"
+  runuser -u postgres -- "$VENV/bin/patroni" "$dir/$name.yml" >>"$dir/$name.log" 2>&1 &
+}
+
+crash() { # DIR: kill -9 the primary's Patroni and PostgreSQL
+  local dir="$1" name
+  name="$(leader "$dir")"
+  [[ -n "$name" ]] || { echo "no primary to crash" >&2; return 1; }
+  pkill -9 -f "bin/patroni $dir/$name.yml" || true
+  kill -9 "$(head -1 "$dir/$name/postmaster.pid")"
+  echo "$name"
+}
+
+switchover() { # DIR: the primary role to the synchronous standby
+  local dir="$1" name
+  name="$(leader "$dir")"
+  [[ -n "$name" ]] || { echo "no primary to switch over from" >&2; return 1; }
+  "$VENV/bin/patronictl" -c "$dir/pg1.yml" switchover --leader "$name" --force >/dev/null
+  echo "$name"
 }
 
 stop() { # DIR
@@ -153,5 +207,9 @@ case "${1:-}" in
   install) install ;;
   start) start "$2" "${3:-2}" ;;
   stop) stop "$2" ;;
-  *) echo "usage: $0 install | start DIR [N] | stop DIR" >&2; exit 2 ;;
+  crash) crash "$2" ;;
+  revive) patroni "$2" "$3" ;;
+  switchover) switchover "$2" ;;
+  healthy) healthy "$2" "$3" "${4:-120}" ;;
+  *) echo "usage: $0 install | start DIR [N] | stop DIR | crash DIR | revive DIR NAME | switchover DIR | healthy DIR N [SECONDS]" >&2; exit 2 ;;
 esac

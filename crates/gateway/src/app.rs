@@ -358,7 +358,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
             .into_response(),
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            // A standby answers but takes no writes: during a failover the proxy or the URL
+            // still leads to the old primary, now demoted.
+            let why = match e {
+                softland_store::Error::Unavailable(_) => "database is a standby (read-only)",
+                _ => "database unreachable",
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
         }
     }
 }

@@ -329,14 +329,11 @@ impl Deliverer {
         mut stop: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut log = softland_store::worker_log::PassLog::new("notification delivery");
             loop {
-                let busy = match self.run_once().await {
-                    Ok(n) => n >= 64,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "notification pass failed");
-                        false
-                    }
-                };
+                let pass = self.run_once().await;
+                log.pass(&pass);
+                let busy = pass.is_ok_and(|n| n >= 64);
                 if *stop.borrow() {
                     return;
                 }

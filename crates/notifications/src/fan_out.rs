@@ -101,14 +101,14 @@ pub fn spawn_fan_out(
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // A failed pass leaves its events for the next.
+        let mut log = softland_store::worker_log::PassLog::new("notification fan-out");
         loop {
-            match fan_out_once(&store, &settings).await {
-                // A full batch: more are waiting; go on at once.
-                Ok(rows) if rows as u64 >= BATCH && !*stop.borrow() => continue,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "notification fan-out failed; the events wait for the next pass")
-                }
+            let pass = fan_out_once(&store, &settings).await;
+            log.pass(&pass);
+            // A full batch: more are waiting; go on at once.
+            if pass.is_ok_and(|rows| rows as u64 >= BATCH) && !*stop.borrow() {
+                continue;
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
 use softland_migrations::{Migrator, MigratorTrait};
 use softland_workflow::{Calendars, Workflow};
 use tokio::sync::broadcast;
@@ -215,9 +217,30 @@ impl Store {
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers and takes writes: a PostgreSQL server in recovery (a
+    /// standby, or a primary being demoted in a switchover) is refused as `Unavailable`.
     pub async fn ping(&self) -> Result<()> {
-        self.inner.db.ping().await?;
+        match self.backend() {
+            BackendKind::Sqlite => self.inner.db.ping().await?,
+            BackendKind::Postgres => {
+                let standby = self
+                    .inner
+                    .db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT pg_is_in_recovery() AS standby",
+                    ))
+                    .await?
+                    .map(|row| row.try_get::<bool>("", "standby"))
+                    .transpose()?
+                    .unwrap_or(true);
+                if standby {
+                    return Err(Error::Unavailable(
+                        "the database is a standby (read-only)".into(),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -226,7 +226,14 @@ pub(crate) fn is_unreachable(e: &sea_orm::DbErr) -> bool {
         | DbErr::Conn(RuntimeErr::SqlxError(s)) => s,
         _ => return false,
     };
-    match &**sqlx {
+    sqlx_unreachable(sqlx)
+}
+
+/// [`is_unreachable`] for sqlx's own error: the connection failed, the pool gave none, or the
+/// server said it cannot serve (SQLSTATE class 08, shutting down or starting (57P01–57P03),
+/// read-only (25006): a standby).
+pub(crate) fn sqlx_unreachable(e: &sqlx::Error) -> bool {
+    match e {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed

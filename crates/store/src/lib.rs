@@ -33,6 +33,7 @@ mod rows;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod traced;
+pub mod worker_log;
 
 pub use commands::numbers::{reference, reference_number};
 pub use commands::scheduler::TimerRun;

@@ -36,6 +36,13 @@ impl TestDb {
         let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
             panic!("{POSTGRES_ENV} is not set: PostgreSQL tests need a server (CI sets it)")
         });
+        Self::postgres_on(&admin).await
+    }
+
+    /// A new, empty PostgreSQL database on the server `admin` connects to (a highly available
+    /// cluster's proxy, say). Panics when the server is unreachable.
+    pub async fn postgres_on(admin: &str) -> Self {
+        let admin = admin.to_owned();
         let name = format!("softland_test_{}", Uuid::new_v4().simple());
         let db = Database::connect(admin.as_str())
             .await

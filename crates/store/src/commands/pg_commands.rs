@@ -118,13 +118,15 @@ fn query(stmt: Statement) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxVal
 
 /// Records whether the connection is still usable after a statement, and converts its error.
 /// The server refusing a statement (a constraint, say) leaves the connection ready for the
-/// next; any other failure may not.
+/// next; any other failure may not, nor does the server saying it is shutting down or is no
+/// longer the primary (a failover: the next command must find the new one).
 fn settle<T>(
     conn: &mut Conn,
     result: std::result::Result<T, sqlx::Error>,
     kind: fn(RuntimeErr) -> DbErr,
 ) -> std::result::Result<T, DbErr> {
-    conn.interrupted = matches!(&result, Err(e) if !matches!(e, sqlx::Error::Database(_)));
+    conn.interrupted = matches!(&result, Err(e) if !matches!(e, sqlx::Error::Database(_))
+        || crate::error::sqlx_unreachable(e));
     result.map_err(|e| kind(RuntimeErr::SqlxError(Arc::new(e))))
 }
 

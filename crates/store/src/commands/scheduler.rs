@@ -96,14 +96,15 @@ impl Store {
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
+            let mut log = crate::worker_log::PassLog::new("scheduler");
             while tick_or_stop(every, &mut stop).await {
-                match store.run_due_timers(&owner, 100).await {
-                    Ok(run) if run.fired + run.stale > 0 => {
-                        tracing::info!(fired = run.fired, stale = run.stale, "timers")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
+                let pass = store.run_due_timers(&owner, 100).await;
+                if let Ok(run) = &pass
+                    && run.fired + run.stale > 0
+                {
+                    tracing::info!(fired = run.fired, stale = run.stale, "timers")
                 }
+                log.pass(&pass);
             }
         })
     }

@@ -226,10 +226,12 @@ impl Store {
         let store = self.clone();
         Some(tokio::spawn(async move {
             let cache = &store.inner.keys;
+            let mut log = crate::worker_log::PassLog::new("key revocation listener");
             loop {
                 let pool = store.db().get_postgres_connection_pool();
                 match listen(pool).await {
                     Ok(mut listener) => {
+                        log.succeeded();
                         cache.forget(Some(true));
                         loop {
                             tokio::select! {
@@ -242,9 +244,8 @@ impl Store {
                         }
                         cache.forget(Some(false));
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot listen for key revocations; looking keys up")
-                    }
+                    // Meanwhile keys are looked up in the database on every request.
+                    Err(e) => log.failed_with(crate::error::sqlx_unreachable(&e), &e),
                 }
                 if *stop.borrow() {
                     return;

@@ -121,10 +121,9 @@ impl Store {
                     }
                 }
             };
+            let mut log = crate::worker_log::PassLog::new("outbox relay");
             while crate::commands::scheduler::tick_or_stop(every, &mut stop).await {
-                if let Err(e) = store.relay_once(&mut cursor).await {
-                    tracing::warn!(error = %e, "outbox relay pass failed");
-                }
+                log.pass(&store.relay_once(&mut cursor).await);
             }
         })
     }

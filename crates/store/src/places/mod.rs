@@ -262,12 +262,15 @@ impl Store {
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
+            let mut log = crate::worker_log::PassLog::new("place keeper");
             while tick_or_stop(every, &mut stop).await {
-                match store.promote_waiting().await {
-                    Ok(n) if n > 0 => tracing::info!(promoted = n, "promoted from waitlists"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "place keeper pass failed"),
+                let pass = store.promote_waiting().await;
+                if let Ok(n) = pass
+                    && n > 0
+                {
+                    tracing::info!(promoted = n, "promoted from waitlists")
                 }
+                log.pass(&pass);
             }
         })
     }

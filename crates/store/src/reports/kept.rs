@@ -333,6 +333,7 @@ impl Store {
         let store = self.clone();
         tokio::spawn(async move {
             let mut cursor: Option<(DateTime<Utc>, i64)> = None;
+            let mut log = crate::worker_log::PassLog::new("report keeper");
             while tick_or_stop(every, &mut stop).await {
                 let pass = async {
                     match cursor.as_mut() {
@@ -348,11 +349,13 @@ impl Store {
                         }
                     }
                 };
-                match pass.await {
-                    Ok(n) if n > 0 => tracing::debug!(measured = n, "report facts kept"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "report keeper pass failed"),
+                let pass = pass.await;
+                if let Ok(n) = pass
+                    && n > 0
+                {
+                    tracing::debug!(measured = n, "report facts kept")
                 }
+                log.pass(&pass);
             }
         })
     }
