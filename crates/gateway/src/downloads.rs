@@ -95,7 +95,12 @@ pub(crate) async fn reader(
             ErrorCode::Unauthenticated,
             "missing or invalid credentials: send `Authorization: Bearer <token>`",
         )),
-        Err(Refusal::Unavailable | Refusal::Unreachable | Refusal::NoCsrf) => Err(unavailable()),
+        Err(Refusal::Unreachable) => Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "the database is out of reach for a moment; try again",
+        )),
+        Err(Refusal::Unavailable | Refusal::NoCsrf) => Err(unavailable()),
     }
 }
 

@@ -135,7 +135,13 @@ pub(crate) fn refuse(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     crate::metrics::error(code);
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
+    let mut extensions = serde_json::json!({"code": code.as_str()});
+    if code == ErrorCode::Unavailable {
+        // Out of reach for a moment (the database in a failover): the same promise as a
+        // resolver's UNAVAILABLE, that trying again is right.
+        extensions["retryable"] = true.into();
+    }
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": extensions}]});
     (status, axum::Json(body)).into_response()
 }
 
@@ -148,5 +154,35 @@ pub(crate) fn code_errors(errors: &mut [async_graphql::ServerError]) {
             ext.set("code", ErrorCode::BadUserInput.as_str());
             crate::metrics::error(ErrorCode::BadUserInput);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(res: axum::response::Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// A refusal before any resolver ran (the caller's key could not be looked up: the
+    /// database is in a failover) promises what a resolver's UNAVAILABLE does: try again.
+    #[tokio::test]
+    async fn unavailable_refusals_say_retry() {
+        use axum::http::StatusCode;
+        let res = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "try again",
+        );
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let e = &body(res).await["errors"][0]["extensions"];
+        assert_eq!(e["code"], "UNAVAILABLE");
+        assert_eq!(e["retryable"], true);
+        let e = &body(refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "no")).await["errors"][0]
+            ["extensions"];
+        assert_eq!(e["code"], "FORBIDDEN");
+        assert!(e.get("retryable").is_none(), "{e}");
     }
 }
