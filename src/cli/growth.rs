@@ -16,9 +16,13 @@ pub(crate) struct GrowthArgs {
     /// Sizes to measure at, ascending (applications in the database).
     #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 1_000_000])]
     sizes: Vec<u64>,
-    /// Timed calls per query and size.
+    /// Timed calls per query and size, in each round.
     #[arg(long, default_value_t = 300)]
     samples: usize,
+    /// Rounds of timed calls: each figure is the median over the rounds; every round's p95 is
+    /// printed too (the first right after loading).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Applications per bulk-load transaction.
     #[arg(long, default_value_t = 2000)]
     batch: usize,
@@ -38,6 +42,7 @@ pub(super) fn run(args: GrowthArgs) -> anyhow::Result<ExitCode> {
             db,
             sizes: args.sizes,
             samples: args.samples,
+            rounds: args.rounds,
             batch: args.batch,
             workflows: args.workflows,
             happy_path: super::bundled::SZ_TO_HK_HAPPY.to_owned(),

@@ -62,6 +62,8 @@ fn growth_loads_in_bulk_and_times_the_queries() {
         "20",
         "--batch",
         "250",
+        "--rounds",
+        "2",
         "--json",
     ]);
     // Exit 1 means a query degraded: a timing, not a failure of the tool (no timed assertions).
@@ -106,6 +108,19 @@ fn growth_loads_in_bulk_and_times_the_queries() {
                 .iter()
                 .all(|q| q["p50_ms"].as_f64().unwrap() > 0.0)
         );
+    }
+    // Each figure is the median of two rounds; each round's p95 is there too.
+    assert_eq!(report["rounds"], 2);
+    for q in sizes.iter().flat_map(|s| s["queries"].as_array().unwrap()) {
+        let rounds: Vec<f64> = q["rounds_p95_ms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap())
+            .collect();
+        assert_eq!(rounds.len(), 2, "{q}");
+        let median = (rounds[0] + rounds[1]) / 2.0;
+        assert!((q["p95_ms"].as_f64().unwrap() - median).abs() < 1e-9, "{q}");
     }
     let verdicts = report["verdicts"].as_array().unwrap();
     assert_eq!(verdicts.len(), 20, "one verdict per query");

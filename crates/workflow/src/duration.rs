@@ -8,10 +8,10 @@
 //! with weekends and the holidays the table does list, and marked as estimated
 //! ([`BusinessCalendar::covers`]) — never computed silently.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Days, Duration, FixedOffset, Months, NaiveDate, Utc};
 
 use crate::assignee::Assignee;
 
@@ -253,85 +253,6 @@ pub struct CalendarError {
     pub message: String,
 }
 
-/// Holidays and make-up working days, as sorted day numbers (binary search beats hashing here),
-/// and the span the table is complete for.
-#[derive(Debug, Default)]
-struct Holidays {
-    off: Vec<i32>,
-    on: Vec<i32>,
-    covers: Option<(NaiveDate, NaiveDate)>,
-}
-
-impl Holidays {
-    /// Parses a table: `covers YYYY-MM-DD YYYY-MM-DD` once, then `YYYY-MM-DD holiday|workday
-    /// description` lines; `#` starts a comment. Anything else is an error at its line.
-    fn parse(table: &'static str, text: &str) -> Result<Self, CalendarError> {
-        let mut h = Holidays::default();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let err = |message: String| CalendarError {
-                table,
-                line: i + 1,
-                message,
-            };
-            let date = |s: Option<&str>| {
-                let s = s.unwrap_or_default();
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| err(format!("`{s}` is not a date (YYYY-MM-DD)")))
-            };
-            let mut parts = line.split_whitespace();
-            let first = parts.next();
-            if first == Some("covers") {
-                let (from, to) = (date(parts.next())?, date(parts.next())?);
-                if h.covers.is_some() || to < from {
-                    return Err(err(
-                        "one `covers FROM TO` line, with FROM before TO".to_owned()
-                    ));
-                }
-                h.covers = Some((from, to));
-                continue;
-            }
-            let day = date(first)?.num_days_from_ce();
-            match parts.next() {
-                Some("holiday") => h.off.push(day),
-                Some("workday") => h.on.push(day),
-                other => {
-                    return Err(err(format!(
-                        "`{}` is neither `holiday` nor `workday`",
-                        other.unwrap_or_default()
-                    )));
-                }
-            }
-        }
-        if h.covers.is_none() {
-            return Err(CalendarError {
-                table,
-                line: 1,
-                message: "the table needs a `covers FROM TO` line: the days it is complete for"
-                    .to_owned(),
-            });
-        }
-        h.off.sort_unstable();
-        h.on.sort_unstable();
-        Ok(h)
-    }
-
-    fn covers(&self, d: NaiveDate) -> bool {
-        self.covers.is_some_and(|(from, to)| from <= d && d <= to)
-    }
-
-    fn is_working_day(&self, d: NaiveDate) -> bool {
-        let n = d.num_days_from_ce();
-        if self.on.binary_search(&n).is_ok() {
-            return true;
-        }
-        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && self.off.binary_search(&n).is_err()
-    }
-}
-
 /// The built-in Hong Kong and mainland calendars, with agency → region assignments.
 ///
 /// Agencies default to Hong Kong; `ofds` (Shenzhen) is mainland. Applicants count Hong Kong days.
@@ -341,7 +262,7 @@ pub struct Calendars {
     mainland: Holidays,
     /// Which region's days an agency counts: the built-in assignments, then the directory's
     /// (which may change while the server runs).
-    regions: std::sync::RwLock<HashMap<String, Region>>,
+    regions: std::sync::RwLock<FxHashMap<String, Region>>,
 }
 
 impl Default for Calendars {
@@ -386,8 +307,8 @@ impl Calendars {
         })
     }
 
-    fn default_regions() -> HashMap<String, Region> {
-        HashMap::from([("ofds".to_owned(), Region::Mainland)])
+    fn default_regions() -> FxHashMap<String, Region> {
+        FxHashMap::from_iter([("ofds".to_owned(), Region::Mainland)])
     }
 
     fn table(&self, region: Region) -> &Holidays {
@@ -444,40 +365,29 @@ impl BusinessCalendar for Calendars {
         until: DateTime<Utc>,
         assignee: &Assignee,
     ) -> u32 {
-        let region = self.region_of(assignee);
         let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
-        let (mut date, last) = (day(start), day(until));
-        let mut days = 0u32;
-        while date < last {
-            let Some(next) = date.succ_opt() else { break };
-            date = next;
-            if self.is_working_day(region, date) {
-                days = days.saturating_add(1);
-            }
-        }
-        days
+        self.table(self.region_of(assignee))
+            .working_days_after(day(start), day(until))
     }
 
     fn due_at(&self, start: DateTime<Utc>, due: &DuePeriod, assignee: &Assignee) -> DateTime<Utc> {
         match due.count {
             DayCount::Calendar => due.period.add_to(start),
             DayCount::Business => {
-                let region = self.region_of(assignee);
+                let table = self.table(self.region_of(assignee));
                 let local = start.with_timezone(&local_offset());
-                let mut date = local.date_naive();
-                let mut left = due.period.weeks * 5 + due.period.days;
-                while left > 0 {
-                    let Some(next) = date.succ_opt() else {
-                        return DateTime::<Utc>::MAX_UTC;
-                    };
-                    date = next;
-                    if self.is_working_day(region, date) {
-                        left -= 1;
-                    }
-                }
-                date.and_time(local.time())
-                    .and_local_timezone(local_offset())
-                    .single()
+                let days = due
+                    .period
+                    .weeks
+                    .saturating_mul(5)
+                    .saturating_add(due.period.days);
+                table
+                    .add_working_days(local.date_naive(), days)
+                    .and_then(|date| {
+                        date.and_time(local.time())
+                            .and_local_timezone(local_offset())
+                            .single()
+                    })
                     .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc))
             }
         }
@@ -485,6 +395,9 @@ impl BusinessCalendar for Calendars {
 }
 
 mod elapsed;
+mod holidays;
+
+use holidays::Holidays;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,6 @@
 //! engine never passes strings around. Nothing here can be built except by compiling a
 //! definition, so every value is known to be consistent (targets exist, schemas compile, …).
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -450,8 +449,9 @@ impl Branch {
     }
 }
 
-/// Name → id lookup.
-pub(crate) type NameIndex = HashMap<String, StateId>;
+/// Name → id lookup: every event the engine applies names its state, so this is on the hot
+/// path; the names are the definition's own (checked at compile), so a fast unkeyed hash does.
+pub(crate) type NameIndex = rustc_hash::FxHashMap<String, StateId>;
 
 mod due;
 mod places;

@@ -36,8 +36,11 @@ pub struct Settings {
     pub label: String,
     /// Sizes to measure at, ascending (applications in the database).
     pub sizes: Vec<u64>,
-    /// Timed calls per query and size.
+    /// Timed calls per query and size, in each round.
     pub samples: usize,
+    /// Rounds of timed calls per query and size: the report gives each figure's median over
+    /// the rounds, and every round's p95 (the first one right after loading).
+    pub rounds: usize,
     /// Applications per bulk-load transaction.
     pub batch: usize,
     /// Directory of workflow YAML files (with `examples/`).
@@ -109,31 +112,58 @@ fn p(sorted: &[Duration], q: f64) -> f64 {
     sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-/// Times `call` (after warming up with it) as query `query`.
+/// The median of some figures (the middle one, or the mean of the middle two).
+fn median(mut figures: Vec<f64>) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    let n = figures.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => figures[n / 2],
+        _ => (figures[n / 2 - 1] + figures[n / 2]) / 2.0,
+    }
+}
+
+/// How many calls to time, and in how many rounds.
+#[derive(Debug, Clone, Copy)]
+struct Sampling {
+    samples: usize,
+    rounds: usize,
+}
+
+/// Times `call` (after warming up with it) as query `query`: `rounds` rounds of `samples`
+/// calls each (call `i` of every round is the same call); each figure is the median of the
+/// rounds'.
 async fn time<F, Fut>(
     query: &'static str,
-    samples: usize,
+    sampling: Sampling,
     mut call: F,
 ) -> anyhow::Result<QueryTimes>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
+    let Sampling { samples, rounds } = sampling;
     // warm caches and connections first, as a running service has them
     for i in 0..samples.min(100) {
         call(i).await?;
     }
-    let mut times = Vec::with_capacity(samples);
-    for i in 0..samples {
-        let start = Instant::now();
-        call(i).await?;
-        times.push(start.elapsed());
+    let (mut p50s, mut p95s) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        let mut times = Vec::with_capacity(samples);
+        for i in 0..samples {
+            let start = Instant::now();
+            call(i).await?;
+            times.push(start.elapsed());
+        }
+        times.sort();
+        p50s.push(p(&times, 0.5));
+        p95s.push(p(&times, 0.95));
     }
-    times.sort();
     Ok(QueryTimes {
         query,
-        p50_ms: p(&times, 0.5),
-        p95_ms: p(&times, 0.95),
+        p50_ms: median(p50s),
+        p95_ms: median(p95s.clone()),
+        rounds_p95_ms: p95s,
     })
 }
 
@@ -295,7 +325,7 @@ async fn measure(
     store: &Store,
     workflows: &std::path::Path,
     size: u64,
-    samples: usize,
+    sampling: Sampling,
     ids: &[Uuid],
     path: &[SeedStep],
     rng: &mut Rng,
@@ -309,6 +339,7 @@ async fn measure(
             _ => None,
         })
         .collect();
+    let samples = sampling.samples;
     let mut picks = Vec::with_capacity(samples + 100);
     for _ in 0..samples + 100 {
         let agency = AGENCIES[rng.below(AGENCIES.len() as u64) as usize];
@@ -335,7 +366,7 @@ async fn measure(
     }
     let mut out = Vec::new();
     for (query, case) in INBOXES {
-        let times = time(query, samples, |i| {
+        let times = time(query, sampling, |i| {
             let (owner, filter) = case(&picks[i]);
             async move {
                 let page = store.inbox(&owner, &filter, PAGE, None).await?;
@@ -349,7 +380,7 @@ async fn measure(
         out.push(times);
     }
     for (query, case) in LISTS {
-        let times = time(query, samples, |i| {
+        let times = time(query, sampling, |i| {
             let filter = case(&picks[i]);
             async move {
                 store.applications(&filter, PAGE, None).await?;
@@ -360,19 +391,19 @@ async fn measure(
         out.push(times);
     }
     let pages = pages::Pages::new(store, workflows, &AGENCIES).await?;
-    let inbox_page = time("console: inbox page", samples, |i| {
+    let inbox_page = time("console: inbox page", sampling, |i| {
         let pages = &pages;
         async move { pages.inbox(i).await }
     })
     .await?;
     out.push(inbox_page);
-    let application_page = time("console: application page", samples, |i| {
+    let application_page = time("console: application page", sampling, |i| {
         let (pages, id) = (&pages, picks[i].id);
         async move { pages.application(id).await }
     })
     .await?;
     out.push(application_page);
-    let by_id = time("application by id", samples, |i| {
+    let by_id = time("application by id", sampling, |i| {
         let id = picks[i].id;
         async move {
             store
@@ -392,8 +423,8 @@ pub async fn run(args: &Settings, meters: Meters<'_>) -> anyhow::Result<Report> 
     if args.sizes.is_empty() || args.sizes.windows(2).any(|w| w[0] >= w[1]) {
         bail!("--sizes must be ascending, e.g. 10000,1000000");
     }
-    if args.samples == 0 || args.batch == 0 {
-        bail!("--samples and --batch must be at least 1");
+    if args.samples == 0 || args.batch == 0 || args.rounds == 0 {
+        bail!("--samples, --rounds and --batch must be at least 1");
     }
     grow(args, &args.db, meters).await
 }
@@ -450,7 +481,10 @@ async fn grow(args: &Settings, db: &str, meters: Meters<'_>) -> anyhow::Result<R
             &store,
             &args.workflows,
             size,
-            args.samples,
+            Sampling {
+                samples: args.samples,
+                rounds: args.rounds,
+            },
             &ids,
             &path,
             &mut rng,
@@ -487,6 +521,7 @@ async fn grow(args: &Settings, db: &str, meters: Meters<'_>) -> anyhow::Result<R
     Ok(Report {
         database: args.label.clone(),
         samples: args.samples,
+        rounds: args.rounds,
         sizes,
         verdicts,
     })

@@ -12,10 +12,12 @@ pub const REPORT_TARGET_MS: f64 = 2000.0;
 pub struct QueryTimes {
     /// What was timed.
     pub query: &'static str,
-    /// Median, milliseconds.
+    /// Median, milliseconds (the median of the rounds' medians).
     pub p50_ms: f64,
-    /// 95th percentile, milliseconds.
+    /// 95th percentile, milliseconds (the median of the rounds' p95).
     pub p95_ms: f64,
+    /// Each round's 95th percentile, in order: the first right after loading.
+    pub rounds_p95_ms: Vec<f64>,
 }
 
 /// Everything timed at one size.
@@ -50,8 +52,10 @@ pub struct Verdict {
 pub struct Report {
     /// The database, as named to people.
     pub database: String,
-    /// Timed calls per query and size.
+    /// Timed calls per query and size, in each round.
     pub samples: usize,
+    /// Rounds per query and size.
+    pub rounds: usize,
     /// Each size's times.
     pub sizes: Vec<SizeReport>,
     /// p50 at the largest size ÷ p50 at the smallest; flat when ≤ 1.5.
@@ -73,16 +77,24 @@ impl Report {
 
     /// The report as lines for people.
     pub fn print(&self) {
-        println!("database: {}", self.database);
+        println!(
+            "database: {} ({} rounds of {} calls per query; medians over the rounds)",
+            self.database, self.rounds, self.samples
+        );
         for s in &self.sizes {
             println!(
                 "{} applications (loaded in {:.1} s, their report facts kept in {:.1} s):",
                 s.applications, s.load_seconds, s.facts_seconds
             );
             for q in s.queries.iter().chain(&s.reports) {
+                let rounds: Vec<String> =
+                    q.rounds_p95_ms.iter().map(|p| format!("{p:.2}")).collect();
                 println!(
-                    "  {:<30} p50 {:>7.3} ms  p95 {:>7.3} ms",
-                    q.query, q.p50_ms, q.p95_ms
+                    "  {:<30} p50 {:>7.3} ms  p95 {:>7.3} ms  (p95 by round: {} ms)",
+                    q.query,
+                    q.p50_ms,
+                    q.p95_ms,
+                    rounds.join(" / ")
                 );
             }
         }

@@ -68,10 +68,13 @@ pub(super) async fn measure(
             }
         }
         times.sort();
+        // Reports are slow enough that one round of a few calls is the measurement.
+        let p95_ms = p(&times, 0.95);
         out.push(QueryTimes {
             query,
             p50_ms: p(&times, 0.5),
-            p95_ms: p(&times, 0.95),
+            p95_ms,
+            rounds_p95_ms: vec![p95_ms],
         });
     }
     Ok(out)
