@@ -28,22 +28,6 @@ const CLIENTS: usize = 4;
 /// How long a client waits for an answer before it counts the request as unanswered.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-const TIMER: &str = r#"
-key: failover-timer
-title: A task that lapses after one second
-agencies: [ofds]
-form: {type: object}
-start: review
-states:
-  review:
-    type: task
-    assignee: ofds
-    due: {within: PT1S, overdue: {escalate_to: lapsed}}
-    actions: {approve: approved}
-  approved: {type: final, outcome: approved}
-  lapsed: {type: final, outcome: lapsed}
-"#;
-
 /// The cluster of `tests/ha/cluster.sh`, stopped (and its directory removed) on drop.
 struct Cluster {
     dir: PathBuf,
@@ -225,7 +209,7 @@ impl Load {
 
     /// Submits a timer application under `key`.
     async fn timer(&self, turn: &mut usize, key: &str) {
-        let app = self.submit(turn, "failover-timer", &json!({}), key).await;
+        let app = self.submit(turn, "quick-timer", &json!({}), key).await;
         let id = app["id"].as_str().expect("an id").to_owned();
         self.ledger.lock().await.timers.insert(key.to_owned(), id);
     }
@@ -269,7 +253,7 @@ async fn nothing_acknowledged_is_lost_across_ten_failovers() {
         &a.url,
         Some(&a.admin),
         "mutation($y: String!) { publishWorkflow(yaml: $y) { key } }",
-        json!({"y": TIMER}),
+        json!({"y": crate::race::QUICK_TIMER}),
     )
     .await;
     assert!(r["errors"].is_null(), "{r}");

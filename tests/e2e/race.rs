@@ -7,7 +7,8 @@ use softland_store::test_util::TestDb;
 
 use crate::support::{Server, code, count, gql_at};
 
-const TINY: &str = r#"
+/// A task that lapses after one second (also the failover test's timers).
+pub(crate) const QUICK_TIMER: &str = r#"
 key: quick-timer
 title: A task that lapses after one second
 agencies: [ofds]
@@ -84,7 +85,7 @@ async fn three_servers_one_winner_per_task_and_timers_fire_once() {
 
     // Timers: three schedulers race for the same one-second timers.
     let publish = "mutation($y: String!) { publishWorkflow(yaml: $y) { key version } }";
-    let r = gql_at(&urls[0], Some(&s.admin), publish, json!({"y": TINY})).await;
+    let r = gql_at(&urls[0], Some(&s.admin), publish, json!({"y": QUICK_TIMER})).await;
     assert_eq!(r["data"]["publishWorkflow"]["key"], "quick-timer", "{r}");
     let mut ids = Vec::new();
     for i in 0..9 {
