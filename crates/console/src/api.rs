@@ -87,7 +87,7 @@ impl Console {
             .variables(Variables::from_json(variables))
             .data(RequestLang(visitor.lang));
         if let Some(p) = &visitor.principal {
-            request = request.data(p.clone());
+            request = softland_gateway::graphql::as_caller(request, &self.store, p.clone());
         }
         let response = self.schema.execute(request).await;
         let answer: Answer = serde_json::to_value(&response)

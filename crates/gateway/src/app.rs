@@ -336,6 +336,7 @@ async fn graphql_ws(
         ),
         same_origin_headers: same_origin.then_some(headers),
         failures: (state.failures.clone(), ip),
+        store: state.store.clone(),
     };
     let (schema, auth) = (state.schema.clone(), state.auth.clone());
     upgrade

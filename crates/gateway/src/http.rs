@@ -205,7 +205,7 @@ pub(crate) async fn graphql(
             .and_then(|v| v.to_str().ok()),
     ));
     if let Some((p, authority)) = caller {
-        req = req.data(p).data(authority);
+        req = crate::graphql::as_caller(req, &state.store, p).data(authority);
     }
     let media = Media::accepted(headers);
     let mut resp = state.schema.execute(req).await;

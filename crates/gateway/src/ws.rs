@@ -100,6 +100,8 @@ pub struct Upgrade {
     pub lang: crate::graphql::RequestLang,
     /// Where failed authentications are counted, and the peer's address.
     pub failures: (crate::throttle::Failures, Option<std::net::IpAddr>),
+    /// Where the socket's loaders read (see `graphql::seen_by`).
+    pub store: softland_store::Store,
 }
 
 /// A protocol violation: the close code and its reason.
@@ -238,6 +240,7 @@ pub async fn serve(
                             Ok((principal, token)) => {
                                 let mut data = Data::default();
                                 data.insert(upgrade.lang);
+                                data.insert(crate::graphql::seen_by(&upgrade.store, &principal));
                                 data.insert(principal);
                                 if let Some(t) = token {
                                     data.insert(crate::graphql::Credential::new(t));

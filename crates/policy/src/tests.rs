@@ -141,6 +141,13 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
             "sees the application",
             who.can_see(store, &record).await.unwrap(),
         ),
+        (
+            "sees it in a batch (a page's)",
+            who.visible_among(store, vec![record.clone()])
+                .await
+                .unwrap()
+                .contains(&record),
+        ),
         ("sees an internal note", who.entry(note).is_some()),
         (
             "sees which reviewer acted",
@@ -261,9 +268,10 @@ async fn answers(store: &Store, who: &Principal, app: uuid::Uuid) -> Vec<(&'stat
 }
 
 #[rustfmt::skip]
-const TABLE: [(&str, [u8; 8]); 35] = [
+const TABLE: [(&str, [u8; 8]); 36] = [
     //                                                  admin  lead  rev  other-agency  observer  firm-lead  staff  other-firm
     ("sees the application",                            [1,     1,    1,   0,            1,        1,         1,     0]),
+    ("sees it in a batch (a page's)",                   [1,     1,    1,   0,            1,        1,         1,     0]),
     ("sees an internal note",                           [1,     1,    1,   1,            0,        0,         0,     0]),
     ("sees which reviewer acted",                       [1,     1,    1,   1,            0,        0,         0,     0]),
     ("sees which of the firm's people acted",           [1,     1,    1,   1,            1,        1,         1,     1]),

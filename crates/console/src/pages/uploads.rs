@@ -103,7 +103,7 @@ pub(crate) async fn upload(
         .variables(Variables::from_json(json!({"f": null})))
         .data(RequestLang(v.lang));
     if let Some(p) = &v.principal {
-        request = request.data(p.clone());
+        request = softland_gateway::graphql::as_caller(request, &c.store, p.clone());
     }
     request.set_upload("variables.f", file);
     let response = c.schema.execute(request).await;

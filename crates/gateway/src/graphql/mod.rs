@@ -7,6 +7,7 @@ mod events;
 mod input;
 mod intakes;
 pub(crate) mod limits;
+mod loaders;
 mod locale;
 mod migrations;
 mod mutation;
@@ -30,6 +31,7 @@ use crate::error::{GqlResult, unauthenticated};
 use softland_policy::Principal;
 
 pub use events::ApplicationEvent;
+pub use loaders::{as_caller, seen_by};
 pub use locale::{Locale, RequestLang};
 pub use uploads::{Document, Documents, UploadLimits};
 pub use webhooks::Webhooks;
@@ -82,7 +84,12 @@ pub fn build_schema(
     documents: Documents,
     webhooks: Webhooks,
 ) -> SoftlandSchema {
+    let organizations = async_graphql::dataloader::DataLoader::new(
+        loaders::Organizations(store.clone()),
+        tokio::spawn,
+    );
     Schema::build(Query::default(), Mutation::default(), Subscription)
+        .data(organizations)
         .data(store)
         .data(documents)
         .data(webhooks)

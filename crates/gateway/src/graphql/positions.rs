@@ -87,7 +87,7 @@ impl Position {
     /// The firm offering it.
     async fn organization(&self, ctx: &Context<'_>) -> GqlResult<OrganizationView> {
         let key = &self.0.organization;
-        let found = store(ctx).organization(key).await.map_err(from_store)?;
+        let found = crate::graphql::loaders::organization(ctx, key).await?;
         Ok(found.map_or_else(
             || OrganizationView {
                 key: key.clone(),

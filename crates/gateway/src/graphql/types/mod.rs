@@ -376,10 +376,7 @@ impl Application {
         ctx: &Context<'_>,
         locale: Option<Locale>,
     ) -> GqlResult<String> {
-        let org = store(ctx)
-            .organization(&self.organization)
-            .await
-            .map_err(from_store)?;
+        let org = crate::graphql::loaders::organization(ctx, &self.organization).await?;
         Ok(match org {
             Some(o) => {
                 let local = match lang(ctx, locale) {

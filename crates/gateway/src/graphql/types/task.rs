@@ -7,7 +7,7 @@ use softland_store::TaskRecord;
 use softland_workflow::Text;
 
 use super::Application;
-use crate::error::{GqlResult, from_store, refused};
+use crate::error::{GqlResult, from_store};
 use crate::graphql::locale::{Locale, lang};
 use crate::graphql::{principal, store};
 use softland_policy::Principal;
@@ -304,18 +304,9 @@ impl Task {
 
     /// The task's application.
     async fn application(&self, ctx: &Context<'_>) -> GqlResult<Application> {
-        let app = store(ctx)
-            .application(self.app_uuid)
-            .await
-            .map_err(from_store)?
-            .ok_or_else(|| crate::error::not_found("application"))?;
-        if !principal(ctx)?
-            .can_see(store(ctx), &app)
-            .await
-            .map_err(refused)?
-        {
-            return Err(crate::error::not_found("application"));
-        }
-        Ok(app.into())
+        crate::graphql::loaders::visible_application(ctx, self.app_uuid)
+            .await?
+            .map(Application::from)
+            .ok_or_else(|| crate::error::not_found("application"))
     }
 }
