@@ -72,8 +72,6 @@ pub struct Workflow {
     pub application_schema: Json<serde_json::Value>,
     /// The YAML source.
     pub source: String,
-    /// A Mermaid state diagram.
-    pub mermaid: String,
     /// When it was retired (no new submissions), if it was.
     pub retired_at: Option<DateTime<Utc>>,
     /// The language asked for where it was fetched (`workflow(locale:)`): what its titles,
@@ -119,6 +117,15 @@ pub enum Node {
 
 #[ComplexObject]
 impl Workflow {
+    /// A Mermaid state diagram.
+    // Drawn when asked, not for every workflow a list reads.
+    async fn mermaid(&self) -> String {
+        softland_workflow::diagram::render(
+            &self.compiled,
+            softland_workflow::diagram::Format::Mermaid,
+        )
+    }
+
     /// Its title (see `Locale`).
     async fn title(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
         self.compiled.title().get(self.lang(ctx, locale)).to_owned()
@@ -488,14 +495,12 @@ pub(crate) async fn workflow_view(
     store: &softland_store::Store,
     d: softland_store::DefinitionRecord,
 ) -> GqlResult<Workflow> {
-    use softland_workflow::diagram::{Format, render};
     let wf = store
         .workflow(&d.key, d.version)
         .await
         .map_err(from_store)?;
     Ok(Workflow {
         id: Workflow::id_of(&d.key, d.version),
-        mermaid: render(&wf, Format::Mermaid),
         compiled: wf,
         key: d.key,
         version: d.version,
