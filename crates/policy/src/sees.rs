@@ -28,7 +28,8 @@ impl Principal {
     }
 
     /// Of `apps`, those the caller may see: what `can_see` answers for each, with one query
-    /// for a page of a reviewer's where asking one by one would take one per application.
+    /// for a page of a reviewer's or a firm's where asking one by one would take one per
+    /// application (an observer's needs none: it goes by the workflows, which are cached).
     pub async fn visible_among(
         &self,
         store: &Store,
@@ -44,7 +45,19 @@ impl Principal {
                     .filter(|a| involved.contains(&a.id))
                     .collect())
             }
-            Principal::Applicant { .. } | Principal::Observer { .. } => {
+            Principal::Applicant { organization, .. } => {
+                let others: Vec<uuid::Uuid> = apps
+                    .iter()
+                    .filter(|a| a.organization != *organization)
+                    .map(|a| a.id)
+                    .collect();
+                let hosted = store.hosted_among(&others, organization).await?;
+                Ok(apps
+                    .into_iter()
+                    .filter(|a| a.organization == *organization || hosted.contains(&a.id))
+                    .collect())
+            }
+            Principal::Observer { .. } => {
                 let mut seen = Vec::with_capacity(apps.len());
                 for app in apps {
                     if self.can_see(store, &app).await? {

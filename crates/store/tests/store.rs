@@ -71,4 +71,5 @@ on_both_backends!(
     erasure_keeps_shared_content_and_the_sweep_takes_old_uploads,
     an_application_holds_a_bounded_number_of_documents,
     each_command_is_fanned_out_once_and_deliveries_keep_their_order,
+    hosts_are_found_for_a_page_at_once,
 );

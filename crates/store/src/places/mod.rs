@@ -288,4 +288,32 @@ impl Store {
             .await?;
         Ok(row.is_some())
     }
+
+    /// Which of the applications `ids` `firm` hosts (what `hosts` answers for one).
+    pub async fn hosted_among(
+        &self,
+        ids: &[Uuid],
+        firm: &str,
+    ) -> Result<std::collections::HashSet<Uuid>> {
+        let mut hosted = std::collections::HashSet::new();
+        for chunk in ids.chunks(crate::reads::batches::CHUNK) {
+            let places: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let mut values = vec![firm.into()];
+            values.extend(chunk.iter().map(|id| sea_orm::Value::from(*id)));
+            let rows = self
+                .db()
+                .query_all_raw(self.sql(
+                    &format!(
+                        "SELECT DISTINCT e.application_id AS application_id FROM pool_entries e JOIN positions p ON p.id = e.pool_id WHERE p.organization = $1 AND e.application_id IN ({})",
+                        places.join(", ")
+                    ),
+                    values,
+                ))
+                .await?;
+            for row in rows {
+                hosted.insert(row.try_get::<Uuid>("", "application_id")?);
+            }
+        }
+        Ok(hosted)
+    }
 }

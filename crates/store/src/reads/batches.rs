@@ -15,7 +15,7 @@ use crate::rows::app_record;
 
 /// The most keys one batched read takes; longer lists are read in chunks of this many (a
 /// statement's bound parameters are limited: SQLite's to 32,766, PostgreSQL's to 65,535).
-const CHUNK: usize = 1000;
+pub(crate) const CHUNK: usize = 1000;
 
 impl Store {
     /// The applications of `ids` that exist, in no particular order.

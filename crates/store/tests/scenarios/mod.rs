@@ -1806,3 +1806,38 @@ async fn doctor_finds(store: &Store, needle: &str) {
         report.problems
     );
 }
+
+/// The host firm of the positions students applied for is found for a page of applications
+/// at once, as for each alone; a firm hosts neither another firm's application nor its own.
+pub async fn hosts_are_found_for_a_page_at_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let students = [
+        f.submitted("internship-placement", "student-a").await,
+        f.submitted("internship-placement", "student-b").await,
+    ];
+    let firm = f.submitted("soft-landing-sz-to-hk", "firm-x").await;
+    let mut page = vec![firm, Uuid::now_v7()];
+    page.extend(students);
+    let hosted = f
+        .store
+        .hosted_among(&page, "scenario-host-firm")
+        .await
+        .unwrap();
+    assert_eq!(hosted, students.into_iter().collect());
+    for id in page {
+        assert_eq!(
+            f.store.hosts(id, "scenario-host-firm").await.unwrap(),
+            hosted.contains(&id),
+            "{id}"
+        );
+    }
+    let none = f.store.hosted_among(&[firm], "firm-x").await.unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    assert!(
+        f.store
+            .hosted_among(&[], "firm-x")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
