@@ -1,5 +1,5 @@
 //! Batched reads for lists: a page of fifty tasks asks for its fifty applications (and those
-//! for their firms) in one query each, not fifty. Built on async-graphql's `DataLoader`; no
+//! for their firms and their numbers) in one query each, not fifty. Built on async-graphql's `DataLoader`; no
 //! answer is cached between requests (or between a subscription's events).
 
 use std::collections::HashMap;
@@ -59,6 +59,20 @@ impl Loader<String> for Organizations {
     }
 }
 
+/// Applications' numbers (for their references) by id, given now to any that has none: the
+/// same for every caller (one per schema; who may see the application is asked before).
+#[derive(Debug)]
+pub struct Numbers(pub(crate) Store);
+
+impl Loader<Uuid> for Numbers {
+    type Value = i64;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>, Self::Error> {
+        self.0.numbers_given(ids).await.map_err(from_store)
+    }
+}
+
 /// What a request carries for its caller: who they are, and the loader of the applications
 /// they may see. Every way in (HTTP, the console, a socket's initialisation) adds both.
 pub fn as_caller(request: Request, store: &Store, who: Principal) -> Request {
@@ -90,6 +104,13 @@ pub(crate) async fn visible_application(
             .await
             .map_err(refused),
     }
+}
+
+/// The number of application `id`, read (or given) with the request's other lookups.
+pub(crate) async fn number(ctx: &Context<'_>, id: Uuid) -> GqlResult<Option<i64>> {
+    ctx.data_unchecked::<DataLoader<Numbers>>()
+        .load_one(id)
+        .await
 }
 
 /// The organization `key`, read with the request's other lookups.

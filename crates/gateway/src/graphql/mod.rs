@@ -88,8 +88,11 @@ pub fn build_schema(
         loaders::Organizations(store.clone()),
         tokio::spawn,
     );
+    let numbers =
+        async_graphql::dataloader::DataLoader::new(loaders::Numbers(store.clone()), tokio::spawn);
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(organizations)
+        .data(numbers)
         .data(store)
         .data(documents)
         .data(webhooks)

@@ -81,8 +81,21 @@ impl Store {
         workflow_version: i32,
         submitted_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<String> {
-        use chrono::Datelike;
         let number = self.application_number(id).await?;
+        Ok(self
+            .numbered_reference(number, workflow_key, workflow_version, submitted_at)
+            .await)
+    }
+
+    /// The reference of an application whose number is known (from [`Store::numbers_given`]).
+    pub async fn numbered_reference(
+        &self,
+        number: i64,
+        workflow_key: &str,
+        workflow_version: i32,
+        submitted_at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        use chrono::Datelike;
         let prefix = match self.workflow(workflow_key, workflow_version).await {
             Ok(wf) => wf.reference().to_owned(),
             Err(_) => workflow_key.to_ascii_uppercase(),
@@ -90,7 +103,7 @@ impl Store {
         let year = submitted_at
             .with_timezone(&softland_workflow::HONG_KONG)
             .year();
-        Ok(reference(&prefix, year, number))
+        reference(&prefix, year, number)
     }
 
     /// The numbers of these applications, each given now if it has none yet — in one

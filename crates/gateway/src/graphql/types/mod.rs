@@ -365,15 +365,17 @@ impl Application {
     /// prefix, the year it was submitted (Hong Kong time) and a number unique across every
     /// programme. `applications(filter: {search: "SZHK-2026-0042"})` finds it.
     async fn reference(&self, ctx: &Context<'_>) -> GqlResult<String> {
-        store(ctx)
-            .reference_of(
-                self.uuid,
-                &self.workflow_key,
-                self.workflow_version,
-                self.submitted_at,
-            )
-            .await
-            .map_err(from_store)
+        let (key, version, at) = (&self.workflow_key, self.workflow_version, self.submitted_at);
+        Ok(
+            match crate::graphql::loaders::number(ctx, self.uuid).await? {
+                Some(n) => store(ctx).numbered_reference(n, key, version, at).await,
+                // Missing from the batch's answer: given alone, which says why if it fails.
+                None => store(ctx)
+                    .reference_of(self.uuid, key, version, at)
+                    .await
+                    .map_err(from_store)?,
+            },
+        )
     }
 
     /// The applicant organization's name in the directory (see `Locale`; English when it has
