@@ -6,6 +6,10 @@
 #   BACKEND=sqlite docs/perf/ab.sh 2 /tmp/softland-before /tmp/softland-after
 #
 # Prints, per run: build, commands/s, raw transactions/s, ratio (%), p99 per operation (ms).
+#
+# Build each binary in its own CARGO_TARGET_DIR (or `cargo clean --release -p …` every package of
+# the workspace first): cargo keys a workspace's packages by their path inside the workspace, so
+# two clones at different commits building into one target dir reuse each other's artifacts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PG="${SOFTLAND_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

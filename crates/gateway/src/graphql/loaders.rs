@@ -1,6 +1,6 @@
 //! Batched reads for lists: a page of fifty tasks asks for its fifty applications (and those
-//! for their firms and their numbers) in one query each, not fifty. Built on async-graphql's `DataLoader`; no
-//! answer is cached between requests (or between a subscription's events).
+//! for their firms and their numbers) in one query each, not fifty. Built on async-graphql's
+//! `DataLoader`; no answer is cached between requests (or between a subscription's events).
 
 use std::collections::HashMap;
 
@@ -98,7 +98,7 @@ pub(crate) async fn visible_application(
 ) -> GqlResult<Option<ApplicationRecord>> {
     match ctx.data_opt::<DataLoader<VisibleApplications>>() {
         Some(loader) => loader.load_one(id).await,
-        // A caller added without the loader (a test's request) is asked one by one.
+        // A request built without `as_caller`: the same policy, asked for this one alone.
         None => principal(ctx)?
             .visible_application(store(ctx), id)
             .await
