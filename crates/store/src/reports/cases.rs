@@ -224,9 +224,8 @@ impl Store {
         };
         let orgs: Vec<String> = heads.iter().map(|h| h.3.clone()).collect();
         let read_names = async {
-            let names: HashMap<String, (String, Option<String>)> = organization::Entity::find()
-                .filter(organization::Column::Key.is_in(orgs))
-                .all(self.db())
+            let names: HashMap<String, (String, Option<String>)> = self
+                .organizations_by_key(&orgs)
                 .await?
                 .into_iter()
                 .map(|o| (o.key, (o.name, o.region)))
