@@ -28,6 +28,7 @@ mod m20261208_000001_places;
 mod m20261208_000002_intakes;
 mod m20261208_000003_student_profiles;
 mod m20261209_000001_write_diet;
+mod m20261210_000001_events_at_brin;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000002_intakes::Migration),
             Box::new(m20261208_000003_student_profiles::Migration),
             Box::new(m20261209_000001_write_diet::Migration),
+            Box::new(m20261210_000001_events_at_brin::Migration),
         ]
     }
 }

@@ -52,6 +52,8 @@ on_both_backends!(
     the_folder_never_undoes_an_administrator,
     idempotency_keys_belong_to_one_organization,
     audit_export_writes_every_event,
+    the_audit_export_reads_busy_and_quiet_stretches,
+    the_audit_head_is_the_last_commands_last_entry,
     two_processes_one_winner,
     the_relay_publishes_what_any_process_commits,
     tasks_of_others_are_refused_first,

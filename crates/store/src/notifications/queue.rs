@@ -3,9 +3,10 @@
 //!
 //! **Fan-out.** Every command writes one outbox row in its own transaction. An outbox row
 //! whose `delivered_at` is NULL has not been turned into notifications yet; [`FanOut`] takes
-//! the oldest such rows (on PostgreSQL locked `FOR UPDATE SKIP LOCKED` in a transaction that
-//! lasts until [`Store::finish_fan_out`] inserts the notifications and marks the rows, so two
-//! servers never fan out one row twice and a crash in between leaves the rows to do again).
+//! the oldest such rows (on PostgreSQL under a transaction-scoped advisory lock that one
+//! server holds at a time, until [`Store::finish_fan_out`] inserts the notifications and marks
+//! the rows, so two servers never fan out one row twice and a crash in between leaves the rows
+//! to do again).
 //! A command that commits late (a lower outbox id after a higher one) is simply found on a
 //! later pass: nothing is skipped.
 //!
@@ -18,10 +19,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -77,6 +78,11 @@ const CLAIM: &str = "SELECT n.* FROM notifications n \
           AND o.application_id = n.application_id AND o.first_seq < n.seq) \
     ORDER BY n.next_attempt_at LIMIT $3";
 
+/// Taken by the server fanning out on PostgreSQL, for its transaction; another server's
+/// pass finds it held and takes nothing.
+const FAN_OUT_LOCK: &str =
+    "SELECT pg_try_advisory_xact_lock(hashtextextended('softland fan-out', 0))";
+
 /// [`CLAIM`] as PostgreSQL runs it: locking the rows it takes, skipping those another server
 /// is taking.
 static CLAIM_POSTGRES: std::sync::LazyLock<String> =
@@ -104,10 +110,15 @@ impl Store {
         let (txn, rows) = match self.inner.backend.kind() {
             BackendKind::Postgres => {
                 let txn = self.db().begin().await?;
-                let rows = q
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .all(&txn)
-                    .await?;
+                // One server fans out at a time: it holds the lock until its transaction
+                // marks the rows. Locking the rows themselves cost a WAL record each.
+                let ours = txn
+                    .query_one_raw(Statement::from_string(DbBackend::Postgres, FAN_OUT_LOCK))
+                    .await?
+                    .map(|r| r.try_get_by_index::<bool>(0))
+                    .transpose()?
+                    .unwrap_or(false);
+                let rows = if ours { q.all(&txn).await? } else { Vec::new() };
                 (Some(txn), rows)
             }
             BackendKind::Sqlite => (None, q.all(self.db()).await?),

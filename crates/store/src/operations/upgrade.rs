@@ -56,15 +56,14 @@ impl Store {
         let mut workflows: HashMap<Uuid, Arc<Workflow>> = HashMap::new();
         let (mut after, mut rewritten) = (None, 0);
         loop {
-            // In the log's time order (`ix_events_at`): the entries' key is their
-            // application and sequence number, not their id.
+            // Along the log's key, `(application_id, seq)`.
             let mut q = event::Entity::find();
-            if let Some((at, id)) = after {
+            if let Some((application, seq)) = after {
                 q = q.filter(crate::reads::queries::after_pair(
-                    event::Column::At,
-                    at,
-                    event::Column::Id,
-                    id,
+                    event::Column::ApplicationId,
+                    application,
+                    event::Column::Seq,
+                    seq,
                 ));
             }
             let batch = q
@@ -77,15 +76,15 @@ impl Store {
                             .map(EventName::as_str),
                     ),
                 )
-                .order_by_asc(event::Column::At)
-                .order_by_asc(event::Column::Id)
+                .order_by_asc(event::Column::ApplicationId)
+                .order_by_asc(event::Column::Seq)
                 .limit(BATCH)
                 .all(self.db())
                 .await?;
             let Some(last) = batch.last() else {
                 return Ok(rewritten);
             };
-            after = Some((last.at, last.id));
+            after = Some((last.application_id, last.seq));
             let txn = self.writer().begin().await?;
             for e in batch {
                 let unreadable = |column: &'static str, reason: String| Error::Unreadable {

@@ -2,8 +2,6 @@
 //! audit export. Every list is ordered by an indexed key, so a page costs the same at a million
 //! rows as at ten.
 
-use std::io::Write;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
@@ -358,44 +356,6 @@ impl Store {
             .all(self.db())
             .await?;
         rows.into_iter().map(event_record).collect()
-    }
-
-    /// Writes every event with `from <= at < to` as JSON lines, in time order; returns how many.
-    pub async fn audit_export<W: Write + ?Sized>(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        out: &mut W,
-    ) -> Result<u64> {
-        let mut n = 0;
-        let mut last: Option<(DateTime<Utc>, i64)> = None;
-        loop {
-            let mut q = event::Entity::find()
-                .filter(event::Column::At.gte(from))
-                .filter(event::Column::At.lt(to));
-            if let Some((at, id)) = last {
-                q = q.filter(after_pair(event::Column::At, at, event::Column::Id, id));
-            }
-            let rows = q
-                .order_by_asc(event::Column::At)
-                .order_by_asc(event::Column::Id)
-                .limit(1000)
-                .all(self.db())
-                .await?;
-            if rows.is_empty() {
-                return Ok(n);
-            }
-            for m in rows {
-                last = Some((m.at, m.id));
-                let line = serde_json::to_string(&event_record(m)?)
-                    .map_err(|e| Error::Corrupt(e.to_string()))?;
-                writeln!(out, "{line}").map_err(|e| Error::Io {
-                    path: "audit export".into(),
-                    source: e,
-                })?;
-                n += 1;
-            }
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! facts are kept.
 //!
 //! A keeper in every server ([`Store::spawn_report_keeper`]) keeps them: a pass over every
-//! application when it starts, then the applications of new audit-log entries. It only keeps
+//! application when it starts, then the applications of new commands (the outbox's rows). It only keeps
 //! reports fast; a report never depends on it.
 
 use std::collections::HashMap;
@@ -27,11 +27,11 @@ use super::{CaseCursor, CaseQuery, PAGE, PeriodBy};
 use crate::Store;
 use crate::commands::scheduler::tick_or_stop;
 use crate::entity::enums::AppStatus;
-use crate::entity::{application, event, organization, report_fact};
+use crate::entity::{application, organization, outbox, report_fact};
 use crate::error::Result;
 use crate::rows::status_of;
 
-/// Audit-log entries the keeper reads at a time.
+/// Commands (outbox rows) the keeper reads at a time.
 const ENTRIES: u64 = 5_000;
 
 /// An application's head and its revision.
@@ -283,36 +283,25 @@ impl Store {
         }
     }
 
-    /// Keeps the facts of the applications of audit-log entries after `cursor` (its time and
-    /// id; read [`ENTRIES`] at a time along `ix_events_at`) and moves it past them; returns
-    /// how many it measured.
-    async fn keep_changed(&self, cursor: &mut (DateTime<Utc>, i64)) -> Result<u64> {
+    /// Keeps the facts of the applications of commands written after `cursor` (an outbox
+    /// row's key: every command that appends to the audit log writes one; read [`ENTRIES`] at
+    /// a time along that key) and moves it past them; returns how many it measured.
+    async fn keep_changed(&self, cursor: &mut i64) -> Result<u64> {
         let mut measured = 0;
         loop {
-            let entries: Vec<(DateTime<Utc>, i64, Uuid)> = event::Entity::find()
+            let commands: Vec<(i64, Uuid)> = outbox::Entity::find()
                 .select_only()
-                .columns([
-                    event::Column::At,
-                    event::Column::Id,
-                    event::Column::ApplicationId,
-                ])
-                .filter(crate::reads::queries::after_pair(
-                    event::Column::At,
-                    cursor.0,
-                    event::Column::Id,
-                    cursor.1,
-                ))
-                .order_by_asc(event::Column::At)
-                .order_by_asc(event::Column::Id)
+                .columns([outbox::Column::Id, outbox::Column::ApplicationId])
+                .filter(outbox::Column::Id.gt(*cursor))
+                .order_by_asc(outbox::Column::Id)
                 .limit(ENTRIES)
                 .into_tuple()
                 .all(self.db())
                 .await?;
-            let Some(&(at, id, _)) = entries.last() else {
+            let Some(&(last, _)) = commands.last() else {
                 return Ok(measured);
             };
-            let last = (at, id);
-            let mut ids: Vec<Uuid> = entries.iter().map(|e| e.2).collect();
+            let mut ids: Vec<Uuid> = commands.iter().map(|c| c.1).collect();
             ids.sort_unstable();
             ids.dedup();
             for chunk in ids.chunks(PAGE as usize) {
@@ -323,8 +312,9 @@ impl Store {
     }
 
     /// Starts the keeper: every `every`, the facts of what changed are kept (all of them on
-    /// its first pass). An entry committed after a later one was read may be passed over;
-    /// reports measure such an application themselves.
+    /// its first pass). A command committed after a later one was read (outbox keys are
+    /// taken before commit) may be passed over; reports measure such an application
+    /// themselves.
     pub fn spawn_report_keeper(
         &self,
         every: Duration,
@@ -332,17 +322,14 @@ impl Store {
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
-            let mut cursor: Option<(DateTime<Utc>, i64)> = None;
+            let mut cursor: Option<i64> = None;
             let mut log = crate::worker_log::PassLog::new("report keeper");
             while tick_or_stop(every, &mut stop).await {
                 let pass = async {
                     match cursor.as_mut() {
                         Some(c) => store.keep_changed(c).await,
                         None => {
-                            let head = store
-                                .audit_head()
-                                .await?
-                                .map_or((DateTime::<Utc>::UNIX_EPOCH, 0), |h| (h.at, h.event));
+                            let head = store.audit_head().await?.map_or(0, |h| h.command);
                             let n = store.keep_report_facts().await?;
                             cursor = Some(head);
                             Ok(n)

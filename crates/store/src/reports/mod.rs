@@ -282,23 +282,52 @@ pub struct AuditHead {
     pub at: chrono::DateTime<chrono::Utc>,
     /// Its hash (the application's chain up to it).
     pub hash: String,
+    /// The outbox row of the command that wrote it (commands are numbered in the order they
+    /// were written; the report keeper follows them from here).
+    pub command: i64,
 }
 
 impl crate::Store {
-    /// The newest entry of the audit log, if any: the latest in time (and of those the last
-    /// written), read backwards along `ix_events_at`.
+    /// The newest entry of the audit log, if any: the last entry of the last command written
+    /// (the outbox's last row, read backwards along its key, then that entry by the log's
+    /// key). Every command that appends entries writes one outbox row in the same
+    /// transaction.
     pub async fn audit_head(&self) -> crate::Result<Option<AuditHead>> {
-        use crate::entity::event::{Column, Entity};
-        use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-        let head: Option<(i64, chrono::DateTime<chrono::Utc>, String)> = Entity::find()
+        use crate::entity::{event, outbox};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let last: Option<(i64, uuid::Uuid, i64)> = outbox::Entity::find()
             .select_only()
-            .columns([Column::Id, Column::At, Column::Hash])
-            .order_by_desc(Column::At)
-            .order_by_desc(Column::Id)
+            .columns([
+                outbox::Column::Id,
+                outbox::Column::ApplicationId,
+                outbox::Column::LastSeq,
+            ])
+            .order_by_desc(outbox::Column::Id)
             .limit(1)
             .into_tuple()
             .one(self.db())
             .await?;
-        Ok(head.map(|(event, at, hash)| AuditHead { event, at, hash }))
+        let Some((command, application, seq)) = last else {
+            return Ok(None);
+        };
+        let entry: Option<(i64, chrono::DateTime<chrono::Utc>, String)> = event::Entity::find()
+            .select_only()
+            .columns([event::Column::Id, event::Column::At, event::Column::Hash])
+            .filter(event::Column::ApplicationId.eq(application))
+            .filter(event::Column::Seq.eq(seq))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let (event, at, hash) = entry.ok_or_else(|| {
+            crate::error::corrupt(format!(
+                "outbox row {command} names entry {seq} of {application}, which is not in the log"
+            ))
+        })?;
+        Ok(Some(AuditHead {
+            event,
+            at,
+            hash,
+            command,
+        }))
     }
 }

@@ -1,9 +1,11 @@
 //! The scenarios, backend-agnostic.
 
+mod audit_log;
 mod dashboard;
 mod directory;
 mod documents;
 mod notifications;
+pub use audit_log::*;
 pub use dashboard::*;
 pub use directory::*;
 pub use documents::*;
