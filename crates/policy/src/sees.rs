@@ -12,39 +12,30 @@ impl Principal {
     /// Whether the caller may see an application. Callers that may not see it must get the
     /// same answer as for an application that does not exist.
     pub async fn can_see(&self, store: &Store, app: &ApplicationRecord) -> Decision<bool> {
-        Ok(match self {
-            Principal::Admin { .. } => true,
-            Principal::Applicant { organization, .. } => {
-                app.organization == *organization || store.hosts(app.id, organization).await?
-            }
-            Principal::Reviewer { agency, .. } => store.agency_involved(app.id, agency).await?,
-            Principal::Observer { agency, .. } => store
-                .workflow(&app.workflow_key, app.workflow_version)
-                .await?
-                .oversight()
-                .iter()
-                .any(|a| a == agency),
-        })
+        Ok(self.sees(store, std::slice::from_ref(app)).await?[0])
     }
 
-    /// Of `apps`, those the caller may see: what `can_see` answers for each, with one query
-    /// for a page of a reviewer's or a firm's where asking one by one would take one per
-    /// application (an observer's needs none: it goes by the workflows, which are cached).
+    /// Of `apps`, those the caller may see (what [`Principal::can_see`] answers for each).
     pub async fn visible_among(
         &self,
         store: &Store,
         apps: Vec<ApplicationRecord>,
     ) -> Decision<Vec<ApplicationRecord>> {
-        match self {
-            Principal::Admin { .. } => Ok(apps),
-            Principal::Reviewer { agency, .. } => {
-                let ids: Vec<uuid::Uuid> = apps.iter().map(|a| a.id).collect();
-                let involved = store.agency_involved_among(&ids, agency).await?;
-                Ok(apps
-                    .into_iter()
-                    .filter(|a| involved.contains(&a.id))
-                    .collect())
-            }
+        let seen = self.sees(store, &apps).await?;
+        Ok(apps
+            .into_iter()
+            .zip(seen)
+            .filter_map(|(app, seen)| seen.then_some(app))
+            .collect())
+    }
+
+    /// Whether the caller may see each of `apps` — the one statement of who sees which
+    /// application: an administrator every one; a firm its own and those it hosts (one query
+    /// for the rest); a reviewer those its agency has or had a task on (one query); an observer
+    /// those of the workflows its agency oversees (the workflows are cached).
+    async fn sees(&self, store: &Store, apps: &[ApplicationRecord]) -> Decision<Vec<bool>> {
+        Ok(match self {
+            Principal::Admin { .. } => vec![true; apps.len()],
             Principal::Applicant { organization, .. } => {
                 let others: Vec<uuid::Uuid> = apps
                     .iter()
@@ -52,21 +43,26 @@ impl Principal {
                     .map(|a| a.id)
                     .collect();
                 let hosted = store.hosted_among(&others, organization).await?;
-                Ok(apps
-                    .into_iter()
-                    .filter(|a| a.organization == *organization || hosted.contains(&a.id))
-                    .collect())
+                apps.iter()
+                    .map(|a| a.organization == *organization || hosted.contains(&a.id))
+                    .collect()
             }
-            Principal::Observer { .. } => {
+            Principal::Reviewer { agency, .. } => {
+                let ids: Vec<uuid::Uuid> = apps.iter().map(|a| a.id).collect();
+                let involved = store.agency_involved_among(&ids, agency).await?;
+                apps.iter().map(|a| involved.contains(&a.id)).collect()
+            }
+            Principal::Observer { agency, .. } => {
                 let mut seen = Vec::with_capacity(apps.len());
                 for app in apps {
-                    if self.can_see(store, &app).await? {
-                        seen.push(app);
-                    }
+                    let wf = store
+                        .workflow(&app.workflow_key, app.workflow_version)
+                        .await?;
+                    seen.push(wf.oversight().iter().any(|a| a == agency));
                 }
-                Ok(seen)
+                seen
             }
-        }
+        })
     }
 
     /// The application `id` if the caller may see it; `None` for one that does not exist and

@@ -277,19 +277,8 @@ impl Store {
 }
 
 impl Store {
-    /// Whether `firm` hosts application `app`: it applied for one of the firm's positions.
-    pub async fn hosts(&self, app: Uuid, firm: &str) -> Result<bool> {
-        let row = self
-            .db()
-            .query_one_raw(self.sql(
-                "SELECT 1 AS one FROM pool_entries e JOIN positions p ON p.id = e.pool_id WHERE e.application_id = $1 AND p.organization = $2 LIMIT 1",
-                vec![app.into(), firm.into()],
-            ))
-            .await?;
-        Ok(row.is_some())
-    }
-
-    /// Which of the applications `ids` `firm` hosts (what `hosts` answers for one).
+    /// Which of the applications `ids` `firm` hosts: those that applied for one of the firm's
+    /// positions.
     pub async fn hosted_among(
         &self,
         ids: &[Uuid],

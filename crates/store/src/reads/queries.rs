@@ -335,19 +335,6 @@ impl Store {
         Ok(some.then_some(any))
     }
 
-    /// Whether an agency has (or had) a task on the application: what makes it visible to
-    /// that agency's reviewers.
-    pub async fn agency_involved(&self, application: Uuid, agency: &str) -> Result<bool> {
-        let n = task::Entity::find()
-            .filter(task::Column::ApplicationId.eq(application))
-            .filter(task::Column::Assignee.eq(agency))
-            .limit(1)
-            .all(self.db())
-            .await?
-            .len();
-        Ok(n > 0)
-    }
-
     /// An application's audit log, in order.
     pub async fn history(&self, application: Uuid) -> Result<Vec<EventRecord>> {
         let rows = event::Entity::find()

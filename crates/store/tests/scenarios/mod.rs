@@ -1810,7 +1810,7 @@ async fn doctor_finds(store: &Store, needle: &str) {
 }
 
 /// The host firm of the positions students applied for is found for a page of applications
-/// at once, as for each alone; a firm hosts neither another firm's application nor its own.
+/// at once; a firm hosts neither another firm's application nor its own.
 pub async fn hosts_are_found_for_a_page_at_once(db: &TestDb) {
     let f = fixture(db).await;
     let students = [
@@ -1826,13 +1826,6 @@ pub async fn hosts_are_found_for_a_page_at_once(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(hosted, students.into_iter().collect());
-    for id in page {
-        assert_eq!(
-            f.store.hosts(id, "scenario-host-firm").await.unwrap(),
-            hosted.contains(&id),
-            "{id}"
-        );
-    }
     let none = f.store.hosted_among(&[firm], "firm-x").await.unwrap();
     assert!(none.is_empty(), "{none:?}");
     assert!(
