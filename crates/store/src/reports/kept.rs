@@ -5,8 +5,8 @@
 //! facts are kept.
 //!
 //! A keeper in every server ([`Store::spawn_report_keeper`]) keeps them: a pass over every
-//! application when it starts, then the applications of new commands (the outbox's rows). It only keeps
-//! reports fast; a report never depends on it.
+//! application when it starts, then the applications of new commands (the outbox's rows). It
+//! only keeps reports fast; a report never depends on it.
 
 use std::collections::HashMap;
 use std::time::Duration;
