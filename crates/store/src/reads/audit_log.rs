@@ -3,9 +3,9 @@
 //! On PostgreSQL the log's time index is a BRIN index (migration `m20261210_000001`): it
 //! tells which blocks hold a span of time, not the entries' order, so a read costs the blocks
 //! of its whole span and sorts what it finds. An export therefore reads windows of time, each
-//! sized to hold a few pages of entries by the density the last full page showed, and pages
-//! through each window by `(at, id)`: every read touches about as much as it returns, however
-//! long the range and however busy its days. On SQLite the index is a B-tree and the windows
+//! sized to just under a page of entries by the density the last read showed, and pages through
+//! a window by `(at, id)` when it holds more: every read touches about as much as it returns,
+//! however long the range and however busy its days. On SQLite the index is a B-tree and the windows
 //! only add a read per empty stretch.
 
 use std::io::Write;
@@ -27,10 +27,18 @@ const FIRST: TimeDelta = TimeDelta::hours(1);
 const NARROWEST: TimeDelta = TimeDelta::seconds(1);
 const WIDEST: TimeDelta = TimeDelta::days(31);
 
-/// The window after one that filled a page: about four pages' worth at the density that page
-/// showed (`span` the time between its first and last entry).
-fn after_full_page(span: TimeDelta) -> TimeDelta {
-    (span * 4).clamp(NARROWEST, WIDEST)
+/// The next window: about nine tenths of a page at the density the last read showed — `rows`
+/// entries over `span` — so that most windows are read whole in one query, each touching
+/// about what it returns. At most twice the last window (a quiet stretch grows it by doubling).
+fn next_width(last: TimeDelta, rows: u64, span: TimeDelta) -> TimeDelta {
+    let aim = match rows {
+        0 => last * 2,
+        n => {
+            let per_page = span.num_milliseconds().max(1) as f64 * (PAGE as f64 * 0.9) / n as f64;
+            TimeDelta::milliseconds(per_page.min(WIDEST.num_milliseconds() as f64) as i64)
+        }
+    };
+    aim.min(last * 2).clamp(NARROWEST, WIDEST)
 }
 
 impl Store {
@@ -47,7 +55,8 @@ impl Store {
         let mut after = (from, i64::MIN);
         let mut width = FIRST;
         while after.0 < to {
-            let end = after.0.checked_add_signed(width).map_or(to, |e| e.min(to));
+            let (start, before) = (after.0, n);
+            let end = start.checked_add_signed(width).map_or(to, |e| e.min(to));
             let rows = event::Entity::find()
                 .filter(after_pair(
                     event::Column::At,
@@ -74,12 +83,13 @@ impl Store {
                 n += 1;
             }
             if full {
-                // More may follow inside the window: read on from the last entry.
-                width = after_full_page(after.0 - first.unwrap_or(after.0));
+                // More may follow inside the window: read on from the last entry, over about
+                // a page's time at the density of this one.
+                width = next_width(width, PAGE, after.0 - first.unwrap_or(after.0));
             } else {
-                // The window is done: the next starts at its end, twice as wide.
+                // The window is done: the next starts at its end.
                 after = (end, i64::MIN);
-                width = (width * 2).min(WIDEST);
+                width = next_width(width, n - before, end - start);
             }
         }
         Ok(n)
@@ -92,11 +102,17 @@ mod tests {
 
     #[test]
     fn windows_follow_the_density_within_bounds() {
-        assert_eq!(after_full_page(TimeDelta::zero()), NARROWEST);
+        let hour = TimeDelta::hours(1);
+        // A page's worth in ten minutes: the next window is nine tenths of that.
         assert_eq!(
-            after_full_page(TimeDelta::minutes(10)),
-            TimeDelta::minutes(40)
+            next_width(hour, PAGE, TimeDelta::minutes(10)),
+            TimeDelta::minutes(9)
         );
-        assert_eq!(after_full_page(TimeDelta::days(30)), WIDEST);
+        // A quiet window doubles, and never past the widest.
+        assert_eq!(next_width(hour, 0, hour), hour * 2);
+        assert_eq!(next_width(hour, 10, hour), hour * 2);
+        assert_eq!(next_width(WIDEST, 0, WIDEST), WIDEST);
+        // A page at one instant: the narrowest.
+        assert_eq!(next_width(hour, PAGE, TimeDelta::zero()), NARROWEST);
     }
 }
