@@ -133,10 +133,7 @@ impl Store {
                 let mut line =
                     serde_json::to_value(record(m)).map_err(|e| Error::Corrupt(e.to_string()))?;
                 line["type"] = Value::from("action");
-                writeln!(out, "{line}").map_err(|e| Error::Io {
-                    path: "audit export".into(),
-                    source: e,
-                })?;
+                crate::reads::audit_log::write_line(out, &line)?;
                 n += 1;
             }
         }

@@ -41,6 +41,18 @@ fn next_width(last: TimeDelta, rows: u64, span: TimeDelta) -> TimeDelta {
     aim.min(last * 2).clamp(NARROWEST, WIDEST)
 }
 
+/// One line of the audit export: `value` as JSON.
+pub(crate) fn write_line<W: Write + ?Sized>(
+    out: &mut W,
+    value: &impl serde::Serialize,
+) -> Result<()> {
+    let line = serde_json::to_string(value).map_err(|e| Error::Corrupt(e.to_string()))?;
+    writeln!(out, "{line}").map_err(|e| Error::Io {
+        path: "audit export".into(),
+        source: e,
+    })
+}
+
 impl Store {
     /// Writes every event with `from <= at < to` as JSON lines, in time order (and of those
     /// at one time, in the order they were written); returns how many.
@@ -74,12 +86,7 @@ impl Store {
             let first = rows.first().map(|m| m.at);
             for m in rows {
                 after = (m.at, m.id);
-                let line = serde_json::to_string(&event_record(m)?)
-                    .map_err(|e| Error::Corrupt(e.to_string()))?;
-                writeln!(out, "{line}").map_err(|e| Error::Io {
-                    path: "audit export".into(),
-                    source: e,
-                })?;
+                write_line(out, &event_record(m)?)?;
                 n += 1;
             }
             if full {

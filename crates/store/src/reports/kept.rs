@@ -32,7 +32,7 @@ use crate::error::Result;
 use crate::rows::status_of;
 
 /// Commands (outbox rows) the keeper reads at a time.
-const ENTRIES: u64 = 5_000;
+const COMMANDS: u64 = 5_000;
 
 /// An application's head and its revision.
 type Revised = (
@@ -284,7 +284,7 @@ impl Store {
     }
 
     /// Keeps the facts of the applications of commands written after `cursor` (an outbox
-    /// row's key: every command that appends to the audit log writes one; read [`ENTRIES`] at
+    /// row's key: every command that appends to the audit log writes one; read [`COMMANDS`] at
     /// a time along that key) and moves it past them; returns how many it measured.
     async fn keep_changed(&self, cursor: &mut i64) -> Result<u64> {
         let mut measured = 0;
@@ -294,7 +294,7 @@ impl Store {
                 .columns([outbox::Column::Id, outbox::Column::ApplicationId])
                 .filter(outbox::Column::Id.gt(*cursor))
                 .order_by_asc(outbox::Column::Id)
-                .limit(ENTRIES)
+                .limit(COMMANDS)
                 .into_tuple()
                 .all(self.db())
                 .await?;
