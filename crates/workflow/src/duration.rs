@@ -132,12 +132,22 @@ pub enum DayCount {
 }
 
 /// A due period: a duration counted in calendar or business days.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DuePeriod {
-    pub(crate) text: String,
+    /// As the definition wrote it; `None` for a count of days the engine works out (a reminder's
+    /// lead, a paused clock's remainder), whose text is only made when asked for.
+    pub(crate) text: Option<String>,
     pub(crate) period: Period,
     pub(crate) count: DayCount,
 }
+
+impl PartialEq for DuePeriod {
+    fn eq(&self, other: &Self) -> bool {
+        (self.period, self.count) == (other.period, other.count) && self.text() == other.text()
+    }
+}
+
+impl Eq for DuePeriod {}
 
 impl DuePeriod {
     /// Parses `P10D` etc.; business days allow only whole days and weeks (a week = 5 working days).
@@ -152,15 +162,18 @@ impl DuePeriod {
             });
         }
         Ok(Self {
-            text: text.to_owned(),
+            text: Some(text.to_owned()),
             period,
             count,
         })
     }
 
     /// The ISO text, e.g. `P10D`.
-    pub fn text(&self) -> &str {
-        &self.text
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.text {
+            Some(t) => t.as_str().into(),
+            None => format!("P{}D", self.period.days).into(),
+        }
     }
 
     /// Calendar or business days.
@@ -195,7 +208,7 @@ impl DuePeriod {
     /// `days` days counted as `count`.
     pub fn days(days: u32, count: DayCount) -> Self {
         Self {
-            text: format!("P{days}D"),
+            text: None,
             period: Period {
                 days,
                 ..Period::default()

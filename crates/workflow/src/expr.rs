@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use crate::schema::Schema;
 
+mod direct;
 mod values;
+use direct::Direct;
 use values::from_cel;
 pub(crate) use values::{to_cel, to_cel_fields};
 
@@ -27,6 +29,8 @@ pub(crate) struct Condition {
     source: String,
     program: Program,
     fields: Option<Vec<String>>,
+    /// The condition in the shape decided without CEL, if it is in it.
+    direct: Option<Direct>,
 }
 
 impl std::fmt::Debug for Condition {
@@ -235,6 +239,7 @@ impl Condition {
         collect_fields(program.expression(), &mut fields);
         Ok(Self {
             source: source.to_owned(),
+            direct: Direct::compile(program.expression()),
             program,
             fields,
         })
@@ -242,6 +247,12 @@ impl Condition {
 
     pub(crate) fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Whether the condition holds for the form `data`, where that is certain without CEL
+    /// (see [`direct`]); `None` asks [`Self::eval`].
+    pub(crate) fn decide(&self, data: &Value) -> Option<bool> {
+        self.direct.as_ref()?.decide(data)
     }
 
     /// Evaluates against `data`. A non-boolean result or a runtime error (e.g. a missing

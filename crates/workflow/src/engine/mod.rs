@@ -253,14 +253,20 @@ impl Exec<'_> {
                 }
             }
             StateKind::Choice(c) => {
-                let data = to_cel_fields(
-                    &self.inst.data,
-                    c.rules.iter().map(|(cond, _)| cond.fields()),
-                );
+                // The fields CEL reads, converted once, and only if a condition needs CEL.
+                let mut cel_data = None;
                 let mut errors = Vec::new();
                 let mut chosen = None;
                 for (i, (cond, to)) in c.rules.iter().enumerate() {
-                    match cond.eval(&data) {
+                    let decided = cond.decide(&self.inst.data).map(Ok);
+                    match decided.unwrap_or_else(|| {
+                        cond.eval(cel_data.get_or_insert_with(|| {
+                            to_cel_fields(
+                                &self.inst.data,
+                                c.rules.iter().map(|(cond, _)| cond.fields()),
+                            )
+                        }))
+                    }) {
                         Ok(true) => {
                             chosen = Some((i as u16, *to));
                             break;

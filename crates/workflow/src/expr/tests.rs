@@ -106,3 +106,143 @@ fn runtime_errors_are_reported() {
     let c = Condition::compile("data.staff > 1", Some(&form())).expect("compiles");
     assert!(c.eval(&to_cel(&json!({}))).is_err());
 }
+
+mod direct {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Comparisons, memberships and folds of every kind the data below can hold — ones decided
+    /// without CEL and ones left to it (doubles, arithmetic, functions, mixed kinds).
+    const ATOMS: &[&str] = &[
+        r#"data.s == "a""#,
+        "data.s != 'b'",
+        r#"data.s > "a""#,
+        "data.n >= 1",
+        "data.n < 2",
+        "data.n < 2u",
+        "data.n == 1.0",
+        "data.n == null",
+        "data.n + 1 > 2",
+        "data.b",
+        "!data.b",
+        "data.b == true",
+        r#"data.s in ["a", "b"]"#,
+        "data.n in [1, 2]",
+        r#"data.s in ["a", 1]"#,
+        "has(data.o)",
+        "has(data.o.s)",
+        r#"data.o.s == "a""#,
+        "data.o.n <= 0",
+        r#"data.l.exists(x, x == "a")"#,
+        r#"data.l.all(x, x in ["a", "b"])"#,
+        "data.l.exists(x, x > 1)",
+        "data.l.all(x, x != 2)",
+        r#"data.l.exists(x, x == data.s)"#,
+        "data.l.exists_one(x, x == 1)",
+        "size(data.l) > 1",
+        r#"data.s.startsWith("a")"#,
+        "data.absent == 1",
+        "data.s",
+    ];
+
+    fn condition() -> impl Strategy<Value = String> {
+        let atom = proptest::sample::select(ATOMS).prop_map(str::to_owned);
+        atom.prop_recursive(3, 12, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} && {b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} || {b})")),
+                inner.prop_map(|a| format!("!({a})")),
+            ]
+        })
+    }
+
+    fn scalar() -> impl Strategy<Value = Option<Value>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(Value::Null)),
+            any::<bool>().prop_map(|b| Some(json!(b))),
+            (-3i64..4).prop_map(|n| Some(json!(n))),
+            Just(Some(json!(u64::MAX))),
+            Just(Some(json!(1.0))),
+            Just(Some(json!(1.5))),
+            proptest::sample::select(vec!["", "a", "b", "qianhai"]).prop_map(|s| Some(json!(s))),
+        ]
+    }
+
+    fn data() -> impl Strategy<Value = Value> {
+        let list = proptest::collection::vec(scalar(), 0..4)
+            .prop_map(|items| Value::Array(items.into_iter().flatten().collect()));
+        (
+            scalar(),
+            scalar(),
+            scalar(),
+            prop_oneof![list.prop_map(Some), scalar()],
+            prop_oneof![
+                Just(None),
+                (scalar(), scalar()).prop_map(|(s, n)| {
+                    let mut o = serde_json::Map::new();
+                    o.extend(s.map(|v| ("s".to_owned(), v)));
+                    o.extend(n.map(|v| ("n".to_owned(), v)));
+                    Some(Value::Object(o))
+                }),
+                scalar(),
+            ],
+        )
+            .prop_map(|(s, n, b, l, o)| {
+                let mut m = serde_json::Map::new();
+                for (k, v) in [("s", s), ("n", n), ("b", b), ("l", l), ("o", o)] {
+                    m.extend(v.map(|v| (k.to_owned(), v)));
+                }
+                Value::Object(m)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn what_is_decided_without_cel_is_what_cel_decides(source in condition(), data in data()) {
+            let c = Condition::compile(&source, None).expect("compiles");
+            if let Some(decided) = c.decide(&data) {
+                prop_assert_eq!(c.eval(&to_cel(&data)), Ok(decided), "{} over {}", source, data);
+            }
+        }
+    }
+
+    #[test]
+    fn the_bundled_conditions_are_decided_without_cel() {
+        let cases = [
+            (
+                r#"data.licensing.regulated_activities.exists(a, a in ["stored_value_facility", "virtual_bank"])"#,
+                json!({"licensing": {"regulated_activities": ["remittance", "virtual_bank"]}}),
+                true,
+            ),
+            (
+                r#"data.shenzhen_plan.zone == "qianhai""#,
+                json!({"shenzhen_plan": {"zone": "futian"}}),
+                false,
+            ),
+            (
+                "data.student.hk_permanent_resident && data.student.year_of_study >= 2",
+                json!({"student": {"hk_permanent_resident": true, "year_of_study": 3}}),
+                true,
+            ),
+        ];
+        for (source, data, holds) in cases {
+            let c = Condition::compile(source, None).expect("compiles");
+            assert_eq!(c.decide(&data), Some(holds), "{source}");
+            assert_eq!(c.eval(&to_cel(&data)), Ok(holds), "{source}");
+        }
+    }
+
+    #[test]
+    fn what_cel_would_refuse_is_left_to_it() {
+        let c = Condition::compile(r#"data.zone == "qianhai""#, None).expect("compiles");
+        // a missing field is CEL's error to report; so is a comparison of two kinds
+        assert_eq!(c.decide(&json!({})), None);
+        assert!(c.eval(&to_cel(&json!({}))).is_err());
+        assert_eq!(c.decide(&json!({"zone": 3})), None);
+        let ratio = Condition::compile("data.ratio > 0.5", None).expect("compiles");
+        assert_eq!(ratio.decide(&json!({"ratio": 0.7})), None);
+        assert_eq!(ratio.eval(&to_cel(&json!({"ratio": 0.7}))), Ok(true));
+    }
+}
