@@ -111,7 +111,7 @@ pub(super) fn run(db: &str, plan: &Path, dry_run: bool) -> anyhow::Result<ExitCo
             return Ok(ExitCode::from(1));
         }
         let actor = Actor {
-            id: "cli".to_owned(),
+            id: "cli".into(),
             party: Party::System,
         };
         let mut moved = 0;

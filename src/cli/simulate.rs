@@ -206,7 +206,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
         unbound: &[],
         host,
     };
-    let (mut app, events) = match wf.submit(&Actor::applicant(&applicant), data, env) {
+    let (mut app, events) = match wf.submit(&Actor::applicant(applicant.as_str()), data, env) {
         Ok(r) => r,
         Err(e) => {
             println!("  rejected ({}): {e}", ErrorCode::from(&e));
@@ -261,7 +261,7 @@ pub(super) fn run(path: &Path, data: &Path, script: &Path, json: bool) -> anyhow
                 }
                 wf.execute(
                     &mut app,
-                    &Actor::applicant(&applicant),
+                    &Actor::applicant(applicant.as_str()),
                     Command::Withdraw { reason: w.reason },
                     env,
                 )
@@ -339,7 +339,7 @@ fn find_task(
     let in_state = app.open_tasks().iter().filter(|t| t.state == state);
     let mine = in_state.clone().find(|t| match (&t.assignee, &who.party) {
         (softland_workflow::Assignee::Applicant, softland_workflow::Party::Applicant) => true,
-        (softland_workflow::Assignee::Agency(a), softland_workflow::Party::Agency(b)) => a == b,
+        (softland_workflow::Assignee::Agency(a), softland_workflow::Party::Agency(b)) => **a == **b,
         (softland_workflow::Assignee::Host(_), softland_workflow::Party::Applicant) => true,
         _ => false,
     });

@@ -10,8 +10,10 @@ impl Principal {
     /// The engine's actor for this caller; administrators do not act on tasks.
     pub fn actor(&self) -> Decision<Actor> {
         match self {
-            Principal::Reviewer { name, agency, .. } => Ok(Actor::reviewer(name, agency)),
-            Principal::Applicant { name, .. } => Ok(Actor::applicant(name)),
+            Principal::Reviewer { name, agency, .. } => {
+                Ok(Actor::reviewer(name.as_str(), agency.as_str()))
+            }
+            Principal::Applicant { name, .. } => Ok(Actor::applicant(name.as_str())),
             Principal::Admin { .. } => Err(Refusal::forbidden(
                 "administrators do not act on tasks; use a reviewer or applicant key",
             )),
@@ -35,7 +37,7 @@ impl Principal {
     pub fn migrator(&self) -> Decision<Actor> {
         match self {
             Principal::Admin { name } => Ok(Actor {
-                id: name.clone(),
+                id: name.as_str().into(),
                 party: softland_workflow::Party::System,
             }),
             _ => Err(Refusal::forbidden(

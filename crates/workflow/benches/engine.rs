@@ -54,7 +54,12 @@ fn lifecycle(
             note: None,
         };
         let events = wf
-            .execute(&mut app, &Actor::reviewer(person, agency), cmd, env)
+            .execute(
+                &mut app,
+                &Actor::reviewer(person.as_str(), agency.as_str()),
+                cmd,
+                env,
+            )
             .unwrap();
         transitions += events
             .iter()

@@ -243,6 +243,19 @@ pub trait BusinessCalendar {
     fn covers(&self, _start: DateTime<Utc>, _until: DateTime<Utc>, _assignee: &Assignee) -> bool {
         true
     }
+
+    /// [`Self::due_at`], and whether that is an estimate: business days not all covered
+    /// ([`Self::covers`]).
+    fn due(
+        &self,
+        start: DateTime<Utc>,
+        period: &DuePeriod,
+        assignee: &Assignee,
+    ) -> (DateTime<Utc>, bool) {
+        let at = self.due_at(start, period, assignee);
+        let estimated = period.count() == DayCount::Business && !self.covers(start, at, assignee);
+        (at, estimated)
+    }
 }
 
 /// A holiday region.
@@ -365,11 +378,35 @@ impl Calendars {
     }
 }
 
+/// The local day `t` falls on, as days from the common era. Both regions keep UTC+8 all
+/// year, so a day is always 86,400 seconds: no date conversion needed.
+fn local_day(t: DateTime<Utc>) -> i32 {
+    /// 1970-01-01, in days from the common era.
+    const UNIX_EPOCH: i64 = 719_163;
+    let secs = t.timestamp() + i64::from(local_offset().local_minus_utc());
+    // chrono's dates span ±262,143 years: their day numbers fit
+    i32::try_from(secs.div_euclid(86_400) + UNIX_EPOCH).unwrap_or(i32::MAX)
+}
+
+/// `days` working days of `table` after `start`, at the same local time of day, and whether
+/// the table covers both days.
+fn working_days_on(table: &Holidays, start: DateTime<Utc>, days: u32) -> (DateTime<Utc>, bool) {
+    let a = local_day(start);
+    match table.nth_working_day_after(a, days) {
+        Some(b) => (
+            chrono::TimeDelta::try_days(i64::from(b - a))
+                .and_then(|d| start.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            table.covers_day(a) && table.covers_day(b),
+        ),
+        None => (DateTime::<Utc>::MAX_UTC, false),
+    }
+}
+
 impl BusinessCalendar for Calendars {
     fn covers(&self, start: DateTime<Utc>, until: DateTime<Utc>, assignee: &Assignee) -> bool {
         let table = self.table(self.region_of(assignee));
-        let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
-        table.covers(day(start)) && table.covers(day(until))
+        table.covers_day(local_day(start)) && table.covers_day(local_day(until))
     }
 
     fn working_days_between(
@@ -378,30 +415,26 @@ impl BusinessCalendar for Calendars {
         until: DateTime<Utc>,
         assignee: &Assignee,
     ) -> u32 {
-        let day = |t: DateTime<Utc>| t.with_timezone(&local_offset()).date_naive();
         self.table(self.region_of(assignee))
-            .working_days_after(day(start), day(until))
+            .working_days_after(local_day(start), local_day(until))
     }
 
     fn due_at(&self, start: DateTime<Utc>, due: &DuePeriod, assignee: &Assignee) -> DateTime<Utc> {
+        self.due(start, due, assignee).0
+    }
+
+    fn due(
+        &self,
+        start: DateTime<Utc>,
+        due: &DuePeriod,
+        assignee: &Assignee,
+    ) -> (DateTime<Utc>, bool) {
         match due.count {
-            DayCount::Calendar => due.period.add_to(start),
+            DayCount::Calendar => (due.period.add_to(start), false),
             DayCount::Business => {
                 let table = self.table(self.region_of(assignee));
-                let local = start.with_timezone(&local_offset());
-                let days = due
-                    .period
-                    .weeks
-                    .saturating_mul(5)
-                    .saturating_add(due.period.days);
-                table
-                    .add_working_days(local.date_naive(), days)
-                    .and_then(|date| {
-                        date.and_time(local.time())
-                            .and_local_timezone(local_offset())
-                            .single()
-                    })
-                    .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc))
+                let (at, covered) = working_days_on(table, start, due.whole_days());
+                (at, !covered)
             }
         }
     }

@@ -357,7 +357,7 @@ impl<'a> Migration<'a> {
         };
         let event = Event {
             at: env.now,
-            actor: Some(actor.id.as_str().into()),
+            actor: Some(std::sync::Arc::clone(&actor.id)),
             party: None,
             kind: EventKind::Migrated {
                 plan: plan_hash.to_owned(),

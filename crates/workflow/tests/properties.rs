@@ -76,11 +76,11 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                 // Mostly the right party with one of three people; sometimes a wrong agency.
                 let person = format!("p{}", actor % 3);
                 let who = if actor % 10 == 9 {
-                    Actor::reviewer(person, &agencies[actor % agencies.len()])
+                    Actor::reviewer(person, agencies[actor % agencies.len()].as_str())
                 } else {
                     match &t.assignee {
                         Assignee::Applicant | Assignee::Host(_) => Actor::applicant(person),
-                        Assignee::Agency(a) => Actor::reviewer(person, a),
+                        Assignee::Agency(a) => Actor::reviewer(person, a.as_str()),
                     }
                 };
                 let input = if *good {
@@ -101,7 +101,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                 let who = if *by_applicant {
                     Actor::applicant("firm")
                 } else {
-                    Actor::reviewer("x", &agencies[0])
+                    Actor::reviewer("x", agencies[0].as_str())
                 };
                 (who, Command::Withdraw { reason: None })
             }

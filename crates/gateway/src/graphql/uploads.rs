@@ -224,7 +224,7 @@ impl EraseMutation {
                 who.name()
             );
             let actor = softland_workflow::Actor {
-                id: who.name().to_owned(),
+                id: who.name().into(),
                 party: softland_workflow::Party::System,
             };
             if let Err(e) = store.add_note(app, actor, note).await {

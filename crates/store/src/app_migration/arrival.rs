@@ -54,7 +54,7 @@ impl Store {
         let pass = self.pass(plan).await?;
         let m = pass.migration();
         let actor = Actor {
-            id: ON_ARRIVAL.to_owned(),
+            id: ON_ARRIVAL.into(),
             party: Party::System,
         };
         let moved = matches!(self.move_one(&pass, &m, app, &actor).await?, Moved::Done);

@@ -150,7 +150,7 @@ impl Store {
             return Err(ConflictReason::TaskClosed.into());
         }
         if let Some(holder) = claimed_by
-            && holder != req.actor.id
+            && *holder != *req.actor.id
             && matches!(req.actor.party, Party::Agency(_))
         {
             return Err(ConflictReason::ClaimedByOther(holder).into());

@@ -67,7 +67,7 @@ impl Store {
             return Err(Error::Rejected(why));
         }
         let stuck_holder = match &t.claimed_by {
-            Some(holder) if *holder != actor.id => {
+            Some(holder) if **holder != *actor.id => {
                 self.barred_from(&t, holder).await?.map(|_| holder.clone())
             }
             _ => None,
@@ -76,10 +76,10 @@ impl Store {
             Some(holder) => Condition::all().add(task::Column::ClaimedBy.eq(holder.as_str())),
             None => Condition::any()
                 .add(task::Column::ClaimedBy.is_null())
-                .add(task::Column::ClaimedBy.eq(actor.id.as_str())),
+                .add(task::Column::ClaimedBy.eq(&*actor.id)),
         };
         let res = task::Entity::update_many()
-            .col_expr(task::Column::ClaimedBy, Expr::value(actor.id.clone()))
+            .col_expr(task::Column::ClaimedBy, Expr::value(actor.id.to_string()))
             .col_expr(task::Column::ClaimedAt, Expr::value(self.now()))
             .filter(task::Column::Id.eq(id))
             .filter(task::Column::Status.eq(TaskStatus::Open))
@@ -89,7 +89,7 @@ impl Store {
         if let Some(holder) = &stuck_holder
             && res.rows_affected == 1
         {
-            tracing::info!(task = %id, holder, by = actor.id, "took over a claim its holder could not complete");
+            tracing::info!(task = %id, holder, by = &*actor.id, "took over a claim its holder could not complete");
         }
         let t = self.reload_task(id).await?;
         if res.rows_affected == 0 {

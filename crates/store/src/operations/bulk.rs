@@ -105,7 +105,7 @@ impl Store {
             let (mut inst, mut log) = wf.submit(&submitter, seed.data.clone(), env)?;
             for step in &seed.steps {
                 let party = match &step.actor.party {
-                    Party::Agency(a) => a.as_str(),
+                    Party::Agency(a) => &**a,
                     Party::Applicant => Assignee::Applicant.key(),
                     Party::System => "system",
                 };

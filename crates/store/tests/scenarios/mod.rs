@@ -1125,7 +1125,7 @@ struct Scoped {
 impl softland_store::TaskGate for Scoped {
     fn may_work(&self, assignee: &Assignee, organization: &str) -> bool {
         match (&self.party, assignee) {
-            (Party::Agency(a), Assignee::Agency(b)) => a == b,
+            (Party::Agency(a), Assignee::Agency(b)) => **a == **b,
             (Party::Applicant, Assignee::Applicant) => {
                 self.organization.as_deref() == Some(organization)
             }

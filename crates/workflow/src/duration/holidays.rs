@@ -20,6 +20,8 @@ pub(super) struct Holidays {
     through: Vec<i64>,
     first: i32,
     pub(super) covers: Option<(NaiveDate, NaiveDate)>,
+    /// `covers` as day numbers (days from the common era).
+    covered: (i32, i32),
 }
 
 /// The longest span of listed days counted ahead (about 30 years: 88 KiB). A table spanning
@@ -86,6 +88,9 @@ impl Holidays {
         h.off_weekdays.dedup();
         h.on_weekends = h.on.iter().copied().filter(|&d| !is_weekday(d)).collect();
         h.on_weekends.dedup();
+        if let Some((from, to)) = h.covers {
+            h.covered = (from.num_days_from_ce(), to.num_days_from_ce());
+        }
         let listed = || h.off_weekdays.iter().chain(&h.on_weekends).copied();
         if let (Some(first), Some(last)) = (listed().min(), listed().max()) {
             let last = last.min(first.saturating_add(MAX_SPAN_DAYS));
@@ -95,8 +100,9 @@ impl Holidays {
         Ok(h)
     }
 
-    pub(super) fn covers(&self, d: NaiveDate) -> bool {
-        self.covers.is_some_and(|(from, to)| from <= d && d <= to)
+    /// Whether the table is complete for day `d` (days from the common era).
+    pub(super) fn covers_day(&self, d: i32) -> bool {
+        self.covers.is_some() && self.covered.0 <= d && d <= self.covered.1
     }
 
     pub(super) fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -148,16 +154,23 @@ impl Holidays {
         weekdays_through(d) - listed(&self.off_weekdays) + listed(&self.on_weekends)
     }
 
-    /// [`Self::working_days_in`] for dates; at most `u32::MAX`.
-    pub(super) fn working_days_after(&self, a: NaiveDate, b: NaiveDate) -> u32 {
-        let n = self.working_days_in(a.num_days_from_ce(), b.num_days_from_ce());
-        u32::try_from(n).unwrap_or(u32::MAX)
+    /// [`Self::working_days_in`] for day numbers (days from the common era); at most
+    /// `u32::MAX`.
+    pub(super) fn working_days_after(&self, a: i32, b: i32) -> u32 {
+        u32::try_from(self.working_days_in(a, b)).unwrap_or(u32::MAX)
     }
 
     /// The `n`th working day after `start` (`start` itself when `n` is 0); `None` past the
     /// last representable date.
-    pub(super) fn add_working_days(&self, start: NaiveDate, n: u32) -> Option<NaiveDate> {
-        let a = start.num_days_from_ce();
+    #[cfg(test)]
+    fn add_working_days(&self, start: NaiveDate, n: u32) -> Option<NaiveDate> {
+        let day = self.nth_working_day_after(start.num_days_from_ce(), n)?;
+        NaiveDate::from_num_days_from_ce_opt(day)
+    }
+
+    /// The `n`th working day after day `a` (days from the common era; `a` itself when `n` is
+    /// 0); `None` past the last representable date.
+    pub(super) fn nth_working_day_after(&self, a: i32, n: u32) -> Option<i32> {
         let (last, n) = (i64::from(NaiveDate::MAX.num_days_from_ce()), i64::from(n));
         // Working days up to `b` must reach this.
         let target = self.working_days_through(a) + n;
@@ -173,7 +186,7 @@ impl Holidays {
             let day = b as i32; // within NaiveDate's range, checked above
             let short = target - self.working_days_through(day);
             if short <= 0 {
-                return NaiveDate::from_num_days_from_ce_opt(day);
+                return Some(day);
             }
             b += short;
         }
@@ -243,8 +256,12 @@ mod tests {
             let start = NaiveDate::from_num_days_from_ce_opt(from).unwrap();
             prop_assert_eq!(h.add_working_days(start, n), one_day_at_a_time(h, start, n));
             let end = NaiveDate::from_num_days_from_ce_opt(from + span).unwrap();
-            prop_assert_eq!(h.working_days_after(start, end), counted_day_by_day(h, start, end));
-            prop_assert_eq!(h.working_days_after(end, start), 0);
+            let days = |d: NaiveDate| d.num_days_from_ce();
+            prop_assert_eq!(
+                h.working_days_after(days(start), days(end)),
+                counted_day_by_day(h, start, end)
+            );
+            prop_assert_eq!(h.working_days_after(days(end), days(start)), 0);
         }
     }
 

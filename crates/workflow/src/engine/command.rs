@@ -1,6 +1,8 @@
 //! What the engine is asked to do: who acts ([`Actor`], [`Party`]), the [`Command`], and why
 //! it may be refused ([`Rejection`]).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::event::TaskId;
@@ -10,21 +12,22 @@ use crate::schema::Violation;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// A stable id for the person or system (recorded in events; four-eyes compares it).
-    pub id: String,
+    /// Shared: every event of a command holds it.
+    pub id: Arc<str>,
     /// What they act for.
     pub party: Party,
 }
 
 impl Actor {
     /// Someone acting for the applicant.
-    pub fn applicant(id: impl Into<String>) -> Self {
+    pub fn applicant(id: impl Into<Arc<str>>) -> Self {
         Self {
             id: id.into(),
             party: Party::Applicant,
         }
     }
     /// A reviewer of an agency.
-    pub fn reviewer(id: impl Into<String>, agency: impl Into<String>) -> Self {
+    pub fn reviewer(id: impl Into<Arc<str>>, agency: impl Into<Arc<str>>) -> Self {
         Self {
             id: id.into(),
             party: Party::Agency(agency.into()),
@@ -33,7 +36,7 @@ impl Actor {
     /// The engine itself (timers).
     pub fn system() -> Self {
         Self {
-            id: "system".to_owned(),
+            id: "system".into(),
             party: Party::System,
         }
     }
@@ -45,7 +48,7 @@ pub enum Party {
     /// The applicant organization.
     Applicant,
     /// A partner agency, by key.
-    Agency(String),
+    Agency(Arc<str>),
     /// softland itself (timers).
     System,
 }

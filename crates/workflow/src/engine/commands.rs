@@ -62,7 +62,7 @@ impl Workflow {
                 let state = open.state;
                 let allowed = match (&open.assignee, &actor.party) {
                     (Assignee::Applicant, Party::Applicant) => true,
-                    (Assignee::Agency(a), Party::Agency(b)) => a == b,
+                    (Assignee::Agency(a), Party::Agency(b)) => **a == **b,
                     // The hosting firm's staff act as an applicant party; the store's gate
                     // checks it is that firm.
                     (Assignee::Host(_), Party::Applicant) => true,
@@ -193,10 +193,10 @@ impl Workflow {
                 let voted = inst
                     .votes
                     .iter()
-                    .any(|v| v.state == state && v.voters.contains(&actor.id));
+                    .any(|v| v.state == state && v.voters.iter().any(|p| **p == *actor.id));
                 if voted {
                     return Err(Rejection::FourEyes {
-                        actor: actor.id.clone(),
+                        actor: actor.id.to_string(),
                         step: self.state(state).name().to_owned(),
                     });
                 }
@@ -217,7 +217,7 @@ impl Workflow {
         }
         if let Some(step) = self.acted_in(inst, distinct_from, &actor.id) {
             return Err(Rejection::FourEyes {
-                actor: actor.id.clone(),
+                actor: actor.id.to_string(),
                 step: self.state(step).name().to_owned(),
             });
         }

@@ -17,7 +17,7 @@ impl Workflow {
         steps
             .iter()
             .copied()
-            .find(|step| inst.actors.iter().any(|(s, a)| s == step && a == person))
+            .find(|step| inst.actors.iter().any(|(s, a)| s == step && **a == *person))
     }
 
     /// The actions of `state` a four-eyes rule bars `person` from in `inst`, each with the
@@ -41,7 +41,7 @@ impl Workflow {
                 let voted = inst
                     .votes
                     .iter()
-                    .any(|v| v.state == state && v.voters.iter().any(|p| p == person));
+                    .any(|v| v.state == state && v.voters.iter().any(|p| **p == *person));
                 let step = if voted {
                     Some(state)
                 } else {

@@ -45,7 +45,7 @@ pub(crate) struct Votes {
     pub(crate) state: StateId,
     pub(crate) approvals: u16,
     pub(crate) rejections: u16,
-    pub(crate) voters: Vec<String>,
+    pub(crate) voters: Vec<Arc<str>>,
 }
 
 /// An agency step's clock around its information requests to the firm.
@@ -89,7 +89,7 @@ pub struct Instance {
     pub(crate) branches_done: Vec<(StateId, u16)>,
     pub(crate) votes: Vec<Votes>,
     /// `(state, actor)` for every completed task: what four-eyes rules check.
-    pub(crate) actors: Vec<(StateId, String)>,
+    pub(crate) actors: Vec<(StateId, Arc<str>)>,
     pub(crate) next_task: u32,
     /// Clocks of steps that asked the firm for information (none: never asked, or asked
     /// before softland paused clocks).
@@ -203,14 +203,14 @@ impl Instance {
             EventKind::TaskCompleted { task, action, .. } => {
                 if let Some(pos) = self.tasks.iter().position(|t| t.id == *task) {
                     let t = self.tasks.remove(pos);
-                    let actor = event.actor.as_deref().unwrap_or_default().to_owned();
+                    let actor = event.actor.clone().unwrap_or_default();
                     if let Some(v) = self.votes.iter_mut().find(|v| v.state == t.state) {
                         if action == APPROVE {
                             v.approvals += 1;
                         } else {
                             v.rejections += 1;
                         }
-                        v.voters.push(actor.clone());
+                        v.voters.push(Arc::clone(&actor));
                     }
                     self.hold_running_clock(workflow, &t, action, &actor);
                     self.actors.push((t.state, actor));

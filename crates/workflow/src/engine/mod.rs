@@ -20,7 +20,7 @@ mod event;
 mod four_eyes;
 mod instance;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -87,7 +87,7 @@ impl<'a> Exec<'a> {
             wf,
             inst,
             env,
-            actor: Arc::from(actor.id.as_str()),
+            actor: Arc::clone(&actor.id),
             party: party_of(actor),
             events: Vec::with_capacity(8),
         }
@@ -97,8 +97,12 @@ impl<'a> Exec<'a> {
 /// What an actor acts for, as recorded in events.
 fn party_of(actor: &Actor) -> Option<Arc<str>> {
     match &actor.party {
-        Party::Agency(a) => Some(Arc::from(a.as_str())),
-        Party::Applicant => Some(Arc::from(crate::Assignee::Applicant.key())),
+        Party::Agency(a) => Some(Arc::clone(a)),
+        Party::Applicant => {
+            static APPLICANT: LazyLock<Arc<str>> =
+                LazyLock::new(|| Arc::from(crate::Assignee::Applicant.key()));
+            Some(Arc::clone(&APPLICANT))
+        }
         Party::System => None,
     }
 }
@@ -132,6 +136,8 @@ impl Exec<'_> {
             .iter()
             .find(|c| c.state == state)
             .and_then(|c| c.held.clone());
+        // Whether the due date is an estimate, where the calendar said so with it.
+        let mut estimated = None;
         let (due_at, asked_by, days) = match (&held, due) {
             (
                 Some(Held::Paused {
@@ -155,15 +161,21 @@ impl Exec<'_> {
             (Some(Held::Running { due_at, asked_by }), Some(_)) => {
                 (Some(*due_at), asked_by.clone(), None)
             }
-            _ => (
-                due.map(|d| self.env.calendar.due_at(now, &d.period, &assignee)),
-                None,
-                due.map(|d| d.period.whole_days()),
-            ),
+            _ => match due {
+                Some(d) => {
+                    let (at, estimate) = self.env.calendar.due(now, &d.period, &assignee);
+                    estimated = Some(estimate);
+                    (Some(at), None, Some(d.period.whole_days()))
+                }
+                None => (None, None, None),
+            },
         };
         // Business days past the end of the holiday table are an estimate: say so.
-        let due_estimated = due.zip(due_at).is_some_and(|(d, at)| {
-            d.period.count() == DayCount::Business && !self.env.calendar.covers(now, at, &assignee)
+        let due_estimated = estimated.unwrap_or_else(|| {
+            due.zip(due_at).is_some_and(|(d, at)| {
+                d.period.count() == DayCount::Business
+                    && !self.env.calendar.covers(now, at, &assignee)
+            })
         });
         let remind_at = due
             .zip(due_at)
