@@ -235,7 +235,7 @@ impl Pass<'_> {
                 match self.store.task_assignee(app.id, task).await? {
                     Some(Assignee::Agency(agency)) => {
                         assignee = Assignee::Agency(agency.clone());
-                        self.people_of(&Membership::Agency(agency), &[Role::Lead])
+                        self.people_of(&Membership::Agency(agency.to_string()), &[Role::Lead])
                             .await?
                     }
                     _ => self.applicants(app).await?,
@@ -286,7 +286,7 @@ impl Pass<'_> {
         };
         let lang = lang_of(a.language.as_deref());
         let about = self
-            .about(app, wf, e, &Assignee::Agency(agency.to_owned()), lang)
+            .about(app, wf, e, &Assignee::Agency(agency.into()), lang)
             .await?;
         let m = Message::email(
             inbox,

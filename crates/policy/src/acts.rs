@@ -150,7 +150,7 @@ impl Principal {
 impl TaskGate for Principal {
     fn may_work(&self, assignee: &Assignee, organization: &str) -> bool {
         match (self, assignee) {
-            (Principal::Reviewer { agency, .. }, Assignee::Agency(a)) => a == agency,
+            (Principal::Reviewer { agency, .. }, Assignee::Agency(a)) => **a == **agency,
             (
                 Principal::Applicant {
                     organization: own, ..

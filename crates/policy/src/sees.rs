@@ -152,7 +152,7 @@ impl Principal {
     /// application): an agency's for its reviewers, the applicant's for firms.
     pub fn inbox_may_hold(&self, assignee: &Assignee) -> bool {
         match (self, assignee) {
-            (Principal::Reviewer { agency, .. }, Assignee::Agency(a)) => a == agency,
+            (Principal::Reviewer { agency, .. }, Assignee::Agency(a)) => **a == **agency,
             (Principal::Applicant { .. }, Assignee::Applicant) => true,
             (Principal::Applicant { organization, .. }, Assignee::Host(_)) => {
                 assignee.host_firm() == Some(organization.as_str())

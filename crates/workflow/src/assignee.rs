@@ -1,6 +1,7 @@
 //! Who a task is for: the applicant, or a partner agency by key.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,12 +11,13 @@ use serde::{Deserialize, Serialize};
 pub enum Assignee {
     /// The applicant firm (or student).
     Applicant,
-    /// A partner agency, by key (`hkstp`, `investhk`, `ofds`, …).
-    Agency(String),
+    /// A partner agency, by key (`hkstp`, `investhk`, `ofds`, …). Shared: a definition's
+    /// tasks, their events and the open tasks all hold it.
+    Agency(Arc<str>),
     /// The firm hosting the application: the one offering the position applied for. Holds
     /// its key as written (`host:FIRM`); a definition's `assignee: host` is `host` until the
     /// engine opens the task for an application whose firm it knows.
-    Host(String),
+    Host(Arc<str>),
 }
 
 /// The word a definition names the hosting firm by, and the prefix of a resolved one.
@@ -40,15 +42,15 @@ impl Assignee {
         if key == APPLICANT {
             Assignee::Applicant
         } else if key == HOST || key.starts_with("host:") {
-            Assignee::Host(key.to_owned())
+            Assignee::Host(key.into())
         } else {
-            Assignee::Agency(key.to_owned())
+            Assignee::Agency(key.into())
         }
     }
 
     /// The hosting firm `firm`.
     pub fn host(firm: &str) -> Self {
-        Assignee::Host(format!("{HOST}:{firm}"))
+        Assignee::Host(format!("{HOST}:{firm}").into())
     }
 
     /// For the hosting firm: its key, once known.

@@ -24,31 +24,6 @@ impl StateId {
     }
 }
 
-/// A state, by its name in the YAML — what events record, so that the audit log means the same
-/// whichever version of the workflow reads it (indexes are only stable within one version).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StateName(std::sync::Arc<str>);
-
-impl StateName {
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for StateName {
-    fn from(s: &str) -> Self {
-        StateName(s.into())
-    }
-}
-
-impl std::fmt::Display for StateName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Text with optional translations. `en` is always present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
@@ -455,8 +430,10 @@ pub(crate) type NameIndex = rustc_hash::FxHashMap<String, StateId>;
 
 mod due;
 mod places;
+mod state_name;
 pub use due::{DEFAULT_REMIND_DAYS, DueSpec, OnRequest, Overdue};
 pub use places::{PlaceOp, PlaceStatus, Places, Pool, PoolScope, WaitlistSpec};
+pub use state_name::StateName;
 
 #[cfg(test)]
 mod lang_tests;

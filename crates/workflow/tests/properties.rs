@@ -80,7 +80,7 @@ fn run_sequence(key: &str, steps: &[Step]) -> Result<(), TestCaseError> {
                 } else {
                     match &t.assignee {
                         Assignee::Applicant | Assignee::Host(_) => Actor::applicant(person),
-                        Assignee::Agency(a) => Actor::reviewer(person, a.as_str()),
+                        Assignee::Agency(a) => Actor::reviewer(person, a.clone()),
                     }
                 };
                 let input = if *good {

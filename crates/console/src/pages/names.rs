@@ -29,7 +29,7 @@ pub(crate) fn party_name(agencies: &[Agency], key: &str, lang: Lang, t: &Text) -
         softland_workflow::Assignee::Host(_) => return t.pos_host.to_owned(),
         softland_workflow::Assignee::Applicant => return t.applicant.to_owned(),
     };
-    match agencies.iter().find(|a| a.key == key) {
+    match agencies.iter().find(|a| a.key.as_str() == &*key) {
         Some(a) => super::in_lang(
             lang,
             &a.name,

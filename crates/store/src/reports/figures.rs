@@ -307,7 +307,7 @@ impl<'c> Figures<'c> {
         for o in &mut overdue {
             let region = self
                 .calendars
-                .region_of(&Assignee::Agency(o.agency.clone()));
+                .region_of(&Assignee::Agency(o.agency.as_str().into()));
             o.business_days = days(self.calendars.working_seconds(region, o.due_at, self.now));
         }
         let mut loops: Vec<Loops> = self

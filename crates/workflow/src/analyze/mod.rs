@@ -111,11 +111,11 @@ pub(crate) fn analyze(
         return None;
     };
     let mut states = Vec::with_capacity(def.states.len());
-    for (raw, kind) in def.states.into_iter().zip(kinds) {
+    for (i, (raw, kind)) in def.states.into_iter().zip(kinds).enumerate() {
         let kind = kind?;
         states.push(State {
             title: raw.title.unwrap_or_else(|| Text::en(humanize(&raw.name.v))),
-            name: raw.name.v.as_str().into(),
+            name: StateName::of_state(&raw.name.v, id(i)),
             kind,
             branch: raw.branch.map(|(p, b)| (id(p), b)),
         });
@@ -215,7 +215,7 @@ impl<'a> Analyzer<'a> {
             );
             return None;
         }
-        Some(Assignee::Agency(s.v.clone()))
+        Some(Assignee::Agency(s.v.as_str().into()))
     }
 
     fn steps(&mut self, names: &[Sp<String>]) -> Option<Vec<StateId>> {

@@ -47,7 +47,7 @@ impl Analyzer<'_> {
     /// whose applications draw on positions' places (they name the position).
     pub(super) fn host(&mut self, s: &Sp<String>) -> Option<Assignee> {
         if self.per_position {
-            return Some(Assignee::Host(crate::assignee::HOST.to_owned()));
+            return Some(Assignee::Host(crate::assignee::HOST.into()));
         }
         self.d.push(
             s.pos,

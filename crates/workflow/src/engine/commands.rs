@@ -139,7 +139,7 @@ impl Workflow {
                     }
                     Overdue::Reassign(agency) => ex.emit(EventKind::TaskReassigned {
                         task,
-                        assignee: Assignee::Agency(agency),
+                        assignee: Assignee::Agency(agency.into()),
                         from: Some(from),
                     }),
                     Overdue::Action(action) => ex.complete(

@@ -149,8 +149,8 @@ impl Instance {
     /// states; `workflow` gives their ids (one it does not have is refused, nothing applied).
     pub fn apply(&mut self, workflow: &Workflow, event: &Event) -> Result<(), UnknownState> {
         let id = |name: &StateName| {
-            workflow
-                .state_id(name.as_str())
+            (name.index_in(workflow.states()))
+                .or_else(|| workflow.state_id(name.as_str()))
                 .ok_or_else(|| UnknownState(name.to_string()))
         };
         match &event.kind {

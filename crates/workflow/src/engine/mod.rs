@@ -124,7 +124,9 @@ impl Exec<'_> {
     fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
         // `assignee: host` is the firm hosting this application, once it has one.
         let assignee = match (&assignee, &self.inst.host) {
-            (Assignee::Host(k), Some(firm)) if k == crate::assignee::HOST => Assignee::host(firm),
+            (Assignee::Host(k), Some(firm)) if &**k == crate::assignee::HOST => {
+                Assignee::host(firm)
+            }
             _ => assignee,
         };
         let task = TaskId(self.inst.next_task);
