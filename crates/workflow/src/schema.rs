@@ -108,8 +108,11 @@ impl Schema {
             at: e.instance_path().to_string(),
             detail: e.to_string(),
         })?;
+        // An e-mail field holds an address (RFC 5321's mailbox), not `Name <address>`: the
+        // display text the `email_address` crate accepts by default is refused.
         let validator = jsonschema::options()
             .should_validate_formats(true)
+            .with_email_options(jsonschema::EmailOptions::default().without_display_text())
             .build(&source)
             .map_err(|e| SchemaError {
                 at: e.instance_path().to_string(),
@@ -194,6 +197,20 @@ mod tests {
             paths.contains(&"/name") && paths.contains(&"/staff"),
             "{paths:?}"
         );
+    }
+
+    #[test]
+    fn an_email_is_an_address_without_a_display_name() {
+        let s = Schema::compile(json!({"type": "string", "format": "email"})).expect("valid");
+        assert!(s.check(&json!("li.wei@pengchengpay.example.cn")).is_ok());
+        for not_an_address in [
+            "Li Wei <li.wei@pengchengpay.example.cn>",
+            "li.wei",
+            "@example.cn",
+        ] {
+            let v = s.check(&json!(not_an_address)).expect_err(not_an_address);
+            assert_eq!(v[0].rule, "format", "{not_an_address}");
+        }
     }
 
     #[test]

@@ -128,6 +128,8 @@ mod direct {
         "data.b == true",
         r#"data.s in ["a", "b"]"#,
         "data.n in [1, 2]",
+        "data.n in [null]",
+        "data.b in [true]",
         r#"data.s in ["a", 1]"#,
         "has(data.o)",
         "has(data.o.s)",
