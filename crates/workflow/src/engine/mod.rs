@@ -109,16 +109,18 @@ fn party_of(actor: &Actor) -> Option<Arc<str>> {
 
 impl Exec<'_> {
     fn emit(&mut self, kind: EventKind) {
-        let e = Event {
+        // Moved once, into the command's list of events, and applied from there.
+        self.events.push(Event {
             at: self.env.now,
             actor: Some(Arc::clone(&self.actor)),
             party: self.party.clone(),
             kind,
-        };
-        // The engine names states from `self.wf` itself: they always resolve.
-        let applied = self.inst.apply(self.wf, &e);
-        debug_assert!(applied.is_ok(), "{applied:?}");
-        self.events.push(e);
+        });
+        if let Some(e) = self.events.last() {
+            // The engine names states from `self.wf` itself: they always resolve.
+            let applied = self.inst.apply(self.wf, e);
+            debug_assert!(applied.is_ok(), "{applied:?}");
+        }
     }
 
     fn open_task(&mut self, state: StateId, assignee: Assignee, due: Option<&DueSpec>) {
