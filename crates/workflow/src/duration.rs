@@ -346,7 +346,7 @@ impl Calendars {
 
     /// The last day `region`'s table is complete for.
     pub fn covered_until(&self, region: Region) -> Option<NaiveDate> {
-        self.table(region).covers.map(|(_, to)| to)
+        self.table(region).covered_until()
     }
 
     /// Assigns an agency to a region (the directory says where each agency works).

@@ -19,9 +19,11 @@ pub(super) struct Holidays {
     /// lists above span (up to [`MAX_SPAN_DAYS`]): one read instead of two binary searches.
     through: Vec<i64>,
     first: i32,
-    pub(super) covers: Option<(NaiveDate, NaiveDate)>,
-    /// `covers` as day numbers (days from the common era).
-    covered: (i32, i32),
+    /// The last day either list holds (`i32::MIN` when both are empty).
+    last: i32,
+    /// The days the table is complete for (`covers FROM TO`), as day numbers (days from the
+    /// common era).
+    covers: Option<(i32, i32)>,
 }
 
 /// The longest span of listed days counted ahead (about 30 years: 88 KiB). A table spanning
@@ -57,7 +59,7 @@ impl Holidays {
                         "one `covers FROM TO` line, with FROM before TO".to_owned()
                     ));
                 }
-                h.covers = Some((from, to));
+                h.covers = Some((from.num_days_from_ce(), to.num_days_from_ce()));
                 continue;
             }
             let day = date(first)?.num_days_from_ce();
@@ -88,13 +90,11 @@ impl Holidays {
         h.off_weekdays.dedup();
         h.on_weekends = h.on.iter().copied().filter(|&d| !is_weekday(d)).collect();
         h.on_weekends.dedup();
-        if let Some((from, to)) = h.covers {
-            h.covered = (from.num_days_from_ce(), to.num_days_from_ce());
-        }
         let listed = || h.off_weekdays.iter().chain(&h.on_weekends).copied();
-        if let (Some(first), Some(last)) = (listed().min(), listed().max()) {
-            let last = last.min(first.saturating_add(MAX_SPAN_DAYS));
-            h.through = (first..=last).map(|d| h.counted_through(d)).collect();
+        h.last = listed().max().unwrap_or(i32::MIN);
+        if let Some(first) = listed().min() {
+            let end = h.last.min(first.saturating_add(MAX_SPAN_DAYS));
+            h.through = (first..=end).map(|d| h.counted_through(d)).collect();
             h.first = first;
         }
         Ok(h)
@@ -102,7 +102,12 @@ impl Holidays {
 
     /// Whether the table is complete for day `d` (days from the common era).
     pub(super) fn covers_day(&self, d: i32) -> bool {
-        self.covers.is_some() && self.covered.0 <= d && d <= self.covered.1
+        self.covers.is_some_and(|(from, to)| from <= d && d <= to)
+    }
+
+    /// The last day the table is complete for.
+    pub(super) fn covered_until(&self) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(self.covers?.1)
     }
 
     pub(super) fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -134,18 +139,12 @@ impl Holidays {
         match counted {
             Some(n) => *n,
             None if d < self.first => weekdays_through(d),
-            None if d > self.last_listed() => {
+            None if d > self.last => {
                 weekdays_through(d) - self.off_weekdays.len() as i64 + self.on_weekends.len() as i64
             }
             // within a span longer than the table
             None => self.counted_through(d),
         }
-    }
-
-    /// The last day either list holds (`i32::MIN` when both are empty).
-    fn last_listed(&self) -> i32 {
-        let last = |days: &[i32]| days.last().copied().unwrap_or(i32::MIN);
-        last(&self.off_weekdays).max(last(&self.on_weekends))
     }
 
     /// [`Self::working_days_through`] by binary search of the lists.
